@@ -1,0 +1,31 @@
+"""Time: stored in UTC, shown and reasoned about per day in Asia/Shanghai."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+SITE_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    return to_local(now or utc_now()).date()
+
+
+def to_local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(SITE_TZ)
+
+
+def local_moment(day: dt.date, time: dt.time) -> dt.datetime:
+    """The UTC moment of a wall-clock time on a day at the site."""
+    return dt.datetime.combine(day, time, tzinfo=SITE_TZ).astimezone(dt.UTC)
+
+
+def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a local day, in UTC."""
+    start = local_moment(day, dt.time(0, 0))
+    return start, local_moment(day + dt.timedelta(days=1), dt.time(0, 0))

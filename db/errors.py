@@ -1,0 +1,54 @@
+"""Domain errors: each carries a message key the pages translate, plus the values the message needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StoreError(Exception):
+    """A rule of the store refused an operation; `key` names the message in the UI catalogs."""
+
+    key = "error.store"
+
+    def __init__(self, key: str | None = None, **params: Any) -> None:
+        self.key = key or type(self).key
+        self.params = params
+        super().__init__(f"{self.key} {params}" if params else self.key)
+
+
+class NotFound(StoreError):
+    key = "error.not_found"
+
+
+class InvalidValue(StoreError):
+    key = "error.invalid_value"
+
+
+class WrongState(StoreError):
+    """The row is not in the state the operation needs (another tablet got there first)."""
+
+    key = "error.wrong_state"
+
+
+class AlreadyHandedOver(WrongState):
+    key = "error.already_handed_over"
+
+
+class NoFreeSlot(StoreError):
+    key = "error.no_free_slot"
+
+
+class DuplicateValue(StoreError):
+    key = "error.duplicate"
+
+
+class SignInFailed(StoreError):
+    key = "error.sign_in_failed"
+
+
+class AccountLocked(StoreError):
+    key = "error.account_locked"
+
+
+class NotAllowed(StoreError):
+    key = "error.not_allowed"

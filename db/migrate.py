@@ -1,0 +1,50 @@
+"""Schema migrations with Alembic: upgrade to head, and write new revisions from the models."""
+
+from __future__ import annotations
+
+import pathlib
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, text
+
+MIGRATIONS_DIR = pathlib.Path(__file__).resolve().parent / "migrations"
+# Any constant works: it only has to be the same for every replica of the app.
+PG_MIGRATION_LOCK = 7_242_024
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    """Bring the schema to the newest revision; safe when several app processes start at once."""
+    config = alembic_config(engine)
+    if engine.dialect.name == "postgresql":
+        # Replicas starting together take turns; the second one finds nothing left to do.
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+            try:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                connection.commit()
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_MIGRATION_LOCK})
+                connection.commit()
+    else:
+        command.upgrade(config, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def write_revision(engine: Engine, *, message: str) -> None:
+    """Autogenerate a new revision from the difference between the models and `engine`'s schema."""
+    command.revision(alembic_config(engine), message=message, autogenerate=True)

@@ -1,0 +1,37 @@
+"""Alembic environment: runs against the engine or connection that db.migrate hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from db.models import Base, UtcDateTime
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def render_item(type_, obj, autogen_context):  # noqa: ANN001
+    # Migrations hold plain column types; UtcDateTime is a Python-side conversion only.
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime()"
+    return False
+
+
+def run_with(connection) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        render_item=render_item,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    run_with(connection)
+else:
+    with config.attributes["engine"].connect() as fresh_connection:
+        run_with(fresh_connection)
