@@ -1,0 +1,265 @@
+"""Orders through their lifecycle: expected → received → shelved → picked_up, or returned / problem.
+
+Every transition is one function. Each checks the current state in the same UPDATE that changes it,
+so two tablets can never move one bag twice, and each writes an event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.clock import to_local
+from db.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, NotFound, WrongState
+from db.events import record_event
+from db.models import STORAGE_CLASSES, Event, Item, Order, Slot, Volunteer
+from db.storage import find_free_slot
+
+UNDO_WINDOW = dt.timedelta(minutes=2)
+MAX_QUANTITY = 999
+# Coldest wins: one frozen item sends the whole bag to the freezer.
+_COLDNESS = {name: rank for rank, name in enumerate(STORAGE_CLASSES)}
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    product: str
+    quantity: int
+    storage_class: str
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits only, without a +86/0086 prefix: '+86 138-0013-8000' → '13800138000'."""
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", raw or ""))
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+            digits = digits[len(prefix) :]
+    return digits
+
+
+def coldest_storage_class(classes: list[str]) -> str:
+    return max(classes, key=_COLDNESS.__getitem__)
+
+
+def create_order(
+    session: Session,
+    *,
+    site_id: int,
+    platform: str,
+    order_number: str,
+    pickup_code: str,
+    resident_name: str,
+    phone: str,
+    delivery_date: dt.date,
+    items: list[ItemSpec],
+    now: dt.datetime,
+    address: str = "",
+    actor_id: int | None = None,
+) -> Order:
+    """An expected order with its items, as a manifest announces it."""
+    platform, order_number, pickup_code = platform.strip(), order_number.strip(), pickup_code.strip()
+    if not (platform and order_number and pickup_code and resident_name.strip()):
+        raise InvalidValue("error.order_fields_required")
+    phone = normalize_phone(phone)
+    if not 7 <= len(phone) <= 15:
+        raise InvalidValue("error.phone_format")
+    if not items:
+        raise InvalidValue("error.order_without_items")
+    for item in items:
+        if item.storage_class not in STORAGE_CLASSES:
+            raise InvalidValue("error.storage_class_unknown", value=item.storage_class)
+        if not 1 <= item.quantity <= MAX_QUANTITY:
+            raise InvalidValue("error.quantity_range", maximum=MAX_QUANTITY)
+    if session.scalar(
+        select(Order.id).where(
+            Order.site_id == site_id, Order.platform == platform, Order.order_number == order_number
+        )
+    ):
+        raise DuplicateValue("error.order_exists", order_number=order_number)
+    if session.scalar(
+        select(Order.id).where(
+            Order.site_id == site_id, Order.pickup_code == pickup_code,
+            Order.status.in_(("expected", "received", "shelved", "problem")),
+        )
+    ):
+        raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
+    order = Order(
+        site_id=site_id, platform=platform, order_number=order_number, pickup_code=pickup_code,
+        resident_name=resident_name.strip(), phone=phone, phone_tail=phone[-4:], address=address.strip(),
+        delivery_date=delivery_date, storage_class=coldest_storage_class([i.storage_class for i in items]),
+        status="expected", created_at=now,
+    )
+    order.items = [
+        Item(site_id=site_id, product=i.product.strip(), quantity=i.quantity, storage_class=i.storage_class)
+        for i in items
+    ]
+    session.add(order)
+    session.flush()
+    record_event(
+        session, site_id=site_id, actor_id=actor_id, action="order.created", entity="order", entity_id=order.id,
+        now=now, after={"status": "expected", "platform": platform, "order_number": order_number},
+    )
+    return order
+
+
+def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> str:
+    """Check a bag in and give it a free slot of the right kind; returns the slot code."""
+    order = _get(session, order_id=order_id)
+    for _attempt in range(3):
+        slot = find_free_slot(session, site_id=order.site_id, storage_class=order.storage_class)
+        try:
+            # A savepoint: if another tablet took this slot a moment ago, try the next free one.
+            with session.begin_nested():
+                _transition(
+                    session, order=order, allowed_from=("expected",), actor_id=volunteer_id, now=now,
+                    action="order.received", values={"status": "received", "received_at": now, "slot_id": slot.id},
+                    after_extra={"slot": slot.code},
+                )
+            return slot.code
+        except IntegrityError:
+            session.expire(order)
+            continue
+    raise NoFreeSlot(kind=order.storage_class)
+
+
+def shelve_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
+    """The bag is in its slot."""
+    order = _get(session, order_id=order_id)
+    _transition(
+        session, order=order, allowed_from=("received",), actor_id=volunteer_id, now=now,
+        action="order.shelved", values={"status": "shelved", "shelved_at": now},
+    )
+
+
+def hand_over(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
+    """Give the bag to the resident. The loser of a race learns when and by whom it was handed over."""
+    order = _get(session, order_id=order_id)
+    _transition(
+        session, order=order, allowed_from=("received", "shelved"), actor_id=volunteer_id, now=now,
+        action="order.picked_up",
+        values={"status": "picked_up", "picked_up_at": now, "picked_up_by": volunteer_id},
+    )
+
+
+def undo_hand_over(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
+    """Take back a handover made less than two minutes ago; the bag returns to its slot."""
+    order = _get(session, order_id=order_id)
+    if order.status != "picked_up" or order.picked_up_at is None:
+        raise WrongState(status=order.status)
+    if now - order.picked_up_at > UNDO_WINDOW:
+        raise WrongState("error.undo_expired")
+    previous = "shelved" if order.shelved_at is not None else "received"
+    try:
+        with session.begin_nested():
+            _transition(
+                session, order=order, allowed_from=("picked_up",), actor_id=volunteer_id, now=now,
+                action="order.hand_over_undone",
+                values={"status": previous, "picked_up_at": None, "picked_up_by": None},
+                extra_where=(Order.picked_up_at == order.picked_up_at,),
+            )
+    except IntegrityError:
+        # Its slot was given to another bag meanwhile.
+        raise WrongState("error.slot_taken") from None
+
+
+def return_order(session: Session, *, order_id: int, volunteer_id: int, reason: str, now: dt.datetime) -> None:
+    """Send an unclaimed bag back to the platform; its slot becomes free."""
+    if not reason.strip():
+        raise InvalidValue("error.reason_required")
+    order = _get(session, order_id=order_id)
+    _transition(
+        session, order=order, allowed_from=("received", "shelved"), actor_id=volunteer_id, now=now,
+        action="order.returned", values={"status": "returned", "returned_at": now},
+        after_extra={"reason": reason.strip()},
+    )
+
+
+def report_problem(session: Session, *, order_id: int, volunteer_id: int, reason: str, now: dt.datetime) -> None:
+    """A bag is missing or damaged: the order leaves the normal flow and frees its slot."""
+    if not reason.strip():
+        raise InvalidValue("error.reason_required")
+    order = _get(session, order_id=order_id)
+    _transition(
+        session, order=order, allowed_from=("expected", "received", "shelved"), actor_id=volunteer_id, now=now,
+        action="order.problem", values={"status": "problem", "problem_reason": reason.strip()},
+        after_extra={"reason": reason.strip()},
+    )
+
+
+def count_orders_by_status(session: Session, *, site_id: int, delivery_date: dt.date | None = None) -> dict[str, int]:
+    query = select(Order.status, func.count(Order.id)).where(Order.site_id == site_id).group_by(Order.status)
+    if delivery_date is not None:
+        query = query.where(Order.delivery_date == delivery_date)
+    return {status: count for status, count in session.execute(query)}
+
+
+def _get(session: Session, *, order_id: int) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("error.order_not_found")
+    return order
+
+
+def _transition(
+    session: Session,
+    *,
+    order: Order,
+    allowed_from: tuple[str, ...],
+    values: dict[str, Any],
+    action: str,
+    actor_id: int,
+    now: dt.datetime,
+    after_extra: dict[str, Any] | None = None,
+    extra_where: tuple[Any, ...] = (),
+) -> None:
+    before_status = order.status
+    before_slot = _slot_code(session, slot_id=order.slot_id)
+    result = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == before_status, Order.status.in_(allowed_from), *extra_where)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.expire(order)
+        _raise_refusal(session, order=order)
+    session.expire(order)
+    after = {"status": values.get("status", before_status)}
+    if "slot_id" in values:
+        after["slot"] = _slot_code(session, slot_id=values["slot_id"])
+    after.update(after_extra or {})
+    record_event(
+        session, site_id=order.site_id, actor_id=actor_id, action=action, entity="order", entity_id=order.id,
+        now=now, before={"status": before_status, "slot": before_slot}, after=after,
+    )
+
+
+def _raise_refusal(session: Session, *, order: Order) -> None:
+    current = session.scalar(select(Order.status).where(Order.id == order.id))
+    if current == "picked_up":
+        row = session.execute(
+            select(Order.picked_up_at, Volunteer.name)
+            .outerjoin(Volunteer, Volunteer.id == Order.picked_up_by)
+            .where(Order.id == order.id)
+        ).one()
+        raise AlreadyHandedOver(at=to_local(row.picked_up_at).strftime("%H:%M"), volunteer=row.name or "")
+    raise WrongState(status=current)
+
+
+def _slot_code(session: Session, *, slot_id: int | None) -> str | None:
+    if slot_id is None:
+        return None
+    return session.scalar(select(Slot.code).where(Slot.id == slot_id))
+
+
+def order_history(session: Session, *, order_id: int) -> list[Event]:
+    """The order's events, oldest first."""
+    query = select(Event).where(Event.entity == "order", Event.entity_id == order_id).order_by(Event.id)
+    return list(session.scalars(query))
