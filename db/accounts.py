@@ -63,10 +63,14 @@ def create_volunteer(
     phone: str = "",
     roles: tuple[str, ...] | list[str] = ("handout",),
     pin: str | None = None,
+    pin_hash: str | None = None,
     now: dt.datetime,
     actor_id: int | None = None,
 ) -> Volunteer:
+    """A volunteer with roles at a site; `pin_hash` (from `hash_secret`) lets a seeder hash a shared PIN once."""
     name = name.strip()
+    if pin is not None and pin_hash is not None:
+        raise InvalidValue("error.pin_twice")
     if not name:
         raise InvalidValue("error.name_required")
     unknown = set(roles) - set(ROLES)
@@ -78,7 +82,9 @@ def create_volunteer(
     session.flush()
     if pin is not None:
         check_pin_rules(pin)
-        session.add(Account(volunteer_id=volunteer.id, pin_hash=hash_secret(pin), updated_at=now))
+        pin_hash = hash_secret(pin)
+    if pin_hash is not None:
+        session.add(Account(volunteer_id=volunteer.id, pin_hash=pin_hash, updated_at=now))
     record_event(
         session, site_id=site_id, actor_id=actor_id, action="volunteer.created", entity="volunteer",
         entity_id=volunteer.id, now=now, after={"name": name, "roles": sorted(set(roles))},
