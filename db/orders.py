@@ -12,17 +12,29 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.clock import to_local
+from db.clock import local_today, to_local
 from db.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, NotFound, WrongState
 from db.events import record_event
-from db.models import STORAGE_CLASSES, Event, Item, Order, Slot, Volunteer
+from db.models import (
+    OPEN_ORDER_STATUSES,
+    SLOTTED_ORDER_STATUSES,
+    STORAGE_CLASSES,
+    Event,
+    Item,
+    Order,
+    Slot,
+    Volunteer,
+)
+from db.privacy import mask_name, mask_phone
 from db.storage import find_free_slot
 
 UNDO_WINDOW = dt.timedelta(minutes=2)
+# The QR code on a resident's status page: a version tag, the site code and the pickup code.
+QR_PATTERN = re.compile(r"CB1:([A-Za-z0-9]{1,16}):(\S{1,20})")
 MAX_QUANTITY = 999
 # Coldest wins: one frozen item sends the whole bag to the freezer.
 _COLDNESS = {name: rank for rank, name in enumerate(STORAGE_CLASSES)}
@@ -86,7 +98,7 @@ def create_order(
     if session.scalar(
         select(Order.id).where(
             Order.site_id == site_id, Order.pickup_code == pickup_code,
-            Order.status.in_(("expected", "received", "shelved", "problem")),
+            Order.status.in_(OPEN_ORDER_STATUSES),
         )
     ):
         raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
@@ -198,6 +210,84 @@ def count_orders_by_status(session: Session, *, site_id: int, delivery_date: dt.
     if delivery_date is not None:
         query = query.where(Order.delivery_date == delivery_date)
     return {status: count for status, count in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class FoundOrder:
+    """What the desk shows of a bag: enough to find it and hand it over, personal data masked."""
+
+    id: int
+    pickup_code: str
+    platform: str
+    status: str
+    slot: str | None
+    storage_class: str
+    resident_name: str
+    phone: str
+    item_count: int
+    delivery_date: dt.date
+    days_held: int | None
+    overdue: bool
+
+
+def collect_by(*, delivery_date: dt.date, hold_days: int) -> dt.date:
+    """The last day a resident can collect: the delivery day counts as day one."""
+    return delivery_date + dt.timedelta(days=hold_days - 1)
+
+
+def parse_qr_payload(text: str) -> tuple[str, str] | None:
+    """`CB1:TS2:1001` (the resident page's QR) → ("TS2", "1001"); anything else → None."""
+    match = QR_PATTERN.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    return (match[1].upper(), match[2]) if match else None
+
+
+def qr_payload(*, site_code: str, pickup_code: str) -> str:
+    return f"CB1:{site_code}:{pickup_code}"
+
+
+def find_orders(
+    session: Session, *, site_id: int, text: str, now: dt.datetime, hold_days: int, limit: int = 20,
+    open_only: bool = True,
+) -> list[FoundOrder]:
+    """Search by pickup code, the last 4 digits of a phone, a name (or part of it), or a scanned QR payload."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not text:
+        return []
+    scanned = parse_qr_payload(text)
+    if scanned is not None:
+        text = scanned[1]
+    compact = text.replace(" ", "")
+    conditions = [func.upper(Order.pickup_code) == compact.upper()]
+    if re.fullmatch(r"\d{4}", compact):
+        conditions.append(Order.phone_tail == compact)
+    if not re.search(r"\d", text):
+        conditions.append(Order.resident_name.contains(text, autoescape=True))
+    item_count = (
+        select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
+    )
+    query = (
+        select(Order, Slot.code, item_count)
+        .outerjoin(Slot, Slot.id == Order.slot_id)
+        .where(Order.site_id == site_id, or_(*conditions))
+        .order_by(Order.delivery_date.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    if open_only:
+        query = query.where(Order.status.in_(OPEN_ORDER_STATUSES))
+    today = local_today(now)
+    found = []
+    for order, slot_code, items in session.execute(query):
+        held_since = order.received_at
+        found.append(FoundOrder(
+            id=order.id, pickup_code=order.pickup_code, platform=order.platform, status=order.status,
+            slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
+            storage_class=order.storage_class, resident_name=mask_name(order.resident_name),
+            phone=mask_phone(order.phone), item_count=items, delivery_date=order.delivery_date,
+            days_held=None if held_since is None else (today - to_local(held_since).date()).days,
+            overdue=order.status in SLOTTED_ORDER_STATUSES
+            and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
+        ))
+    return found
 
 
 def _get(session: Session, *, order_id: int) -> Order:

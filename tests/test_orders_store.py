@@ -12,8 +12,10 @@ from db.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlo
 from db.models import Order
 from db.orders import (
     ItemSpec,
+    collect_by,
     count_orders_by_status,
     create_order,
+    find_orders,
     hand_over,
     normalize_phone,
     order_history,
@@ -178,3 +180,35 @@ def test_two_tablets_hand_over_one_bag_exactly_one_wins(database_url: str, now: 
             handovers = [e for e in order_history(session, order_id=order_id) if e.action == "order.picked_up"]
         assert len(handovers) == 1
     engine.dispose()
+
+
+def test_find_by_code_phone_tail_name_and_qr(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    order_id = add_order(engine, world, now=now, number="A1", code="A-1001", classes=("chilled",))
+    add_order(engine, world, now=now, number="A2", code="2002")
+    with unit_of_work(engine) as session:
+        receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now - dt.timedelta(days=4))
+
+        def codes(text: str) -> list[str]:
+            return [f.pickup_code for f in find_orders(session, site_id=world.site_id, text=text, now=now,
+                                                        hold_days=3)]
+
+        assert codes("a-1001") == ["A-1001"]
+        assert codes(" ８０００ ") == ["2002", "A-1001"]  # full-width phone tail
+        assert codes("李") == ["2002", "A-1001"]
+        assert codes("CB1:TS2:2002") == ["2002"]
+        assert codes("9999") == codes("") == codes("%") == []
+        found = find_orders(session, site_id=world.site_id, text="A-1001", now=now, hold_days=3)[0]
+    assert (found.slot, found.resident_name, found.phone, found.item_count, found.days_held, found.overdue) == (
+        "F1-01", "李*", "138****8000", 1, 4, False)
+
+
+def test_overdue_counts_the_delivery_day_as_day_one(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    order_id = add_order(engine, world, now=now - dt.timedelta(days=3), number="A1", code="1001")
+    with unit_of_work(engine) as session:
+        receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
+        for hold_days, overdue in [(3, True), (4, False)]:
+            found = find_orders(session, site_id=world.site_id, text="1001", now=now, hold_days=hold_days)
+            assert found[0].overdue is overdue
+    assert collect_by(delivery_date=dt.date(2026, 11, 22), hold_days=3) == dt.date(2026, 11, 24)
