@@ -1,0 +1,144 @@
+"""District-scale benchmark data: many sites with months of orders, planned like the demo and written in bulk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from faker import Faker
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from db.accounts import create_volunteer, hash_secret
+from db.clock import local_moment
+from db.engine import unit_of_work
+from db.migrate import upgrade_to_head
+from db.models import Site
+from db.sites import create_site, get_site_rules
+from db.storage import MAX_SLOTS_PER_UNIT, create_storage_unit
+from seed.bulk import BATCH_SIZE, slot_ids_by_code, sqlite_bulk_pragmas, write_plans_in_bulk
+from seed.demo import DEMO_PIN, DEMO_TIME, make_residents
+from seed.plan import plan_orders, slot_layout
+
+VOLUNTEERS_PER_SITE = 8
+# Share of bags per storage class (the coldest item decides) and how many days' bags a unit must hold at peak.
+CLASS_SHARES = {"ambient": 0.38, "chilled": 0.42, "frozen": 0.22}
+PEAK_DAYS_OF_BAGS = 2.2
+UNIT_PREFIX = {"ambient": ("S", "shelf", "常温货架"), "chilled": ("F", "fridge", "冷藏柜"),
+               "frozen": ("Z", "freezer", "冷冻柜")}
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    sites: int
+    orders: int
+    items: int
+    seconds: float
+
+    @property
+    def orders_per_second(self) -> float:
+        return self.orders / self.seconds if self.seconds else 0.0
+
+
+def build_scale(
+    engine: Engine,
+    *,
+    sites: int,
+    days: int,
+    orders_per_day: int,
+    today: dt.date,
+    seed: int = 0,
+    batch_size: int = BATCH_SIZE,
+    report: Callable[[str], None] | None = None,
+) -> ScaleResult:
+    """Add `sites` new sites, each with `days` days of `orders_per_day` orders ending today.
+
+    Sites, units, slots and volunteers go through the store's functions (few rows); orders and items
+    are planned by `seed.plan.plan_orders` and written by `seed.bulk.write_plans_in_bulk` (no events).
+    """
+    upgrade_to_head(engine)
+    started = time.perf_counter()
+    total = sites * days * orders_per_day
+    orders = items = 0
+    pin_hash = hash_secret(DEMO_PIN)
+    now = local_moment(today, DEMO_TIME)
+    codes = _free_site_codes(engine, count=sites)
+    for index, code in enumerate(codes):
+        rng = random.Random(f"cloudbasket-scale:{seed}:{today.toordinal()}:{index}")
+        faker = Faker("zh_CN")
+        faker.seed_instance(rng.randrange(2**32))
+        with unit_of_work(engine) as session:
+            site_id, volunteer_ids = _set_up_site(
+                session, code=code, faker=faker, orders_per_day=orders_per_day, pin_hash=pin_hash,
+                opened=local_moment(today - dt.timedelta(days=days + 7), dt.time(10, 0)),
+            )
+            layout = slot_layout(session, site_id=site_id)
+            slot_ids = slot_ids_by_code(session, site_id=site_id)
+            hold_days = get_site_rules(session, site_id=site_id).hold_days
+        plans = plan_orders(
+            rng, residents=make_residents(faker, rng, count=min(3000, max(100, orders_per_day * 2))),
+            layout=layout, first_day=today - dt.timedelta(days=days - 1), last_day=today,
+            daily_volume=lambda _day: orders_per_day, now=now, hold_days=hold_days,
+            volunteer_count=len(volunteer_ids), order_prefix=f"{code}-",
+        )
+        done_before = orders
+
+        def progress(site_orders: int, _site_items: int, *, code: str = code, done_before: int = done_before) -> None:
+            if report is None:
+                return
+            done = done_before + site_orders
+            elapsed = time.perf_counter() - started
+            report(f"{code}: {done:,}/{total:,} orders ({100 * done / total:.0f}%), {elapsed:.1f} s, "
+                   f"{done / elapsed:,.0f} orders/s")
+
+        with engine.connect() as connection:
+            sqlite_bulk_pragmas(connection)
+            try:
+                site_orders, site_items = write_plans_in_bulk(
+                    connection, plans=plans, site_id=site_id, slot_ids=slot_ids, volunteer_ids=volunteer_ids,
+                    batch_size=batch_size, progress=progress,
+                )
+            finally:
+                sqlite_bulk_pragmas(connection, bulk=False)
+        orders += site_orders
+        items += site_items
+    return ScaleResult(sites=len(codes), orders=orders, items=items, seconds=time.perf_counter() - started)
+
+
+def _free_site_codes(engine: Engine, *, count: int) -> list[str]:
+    """SC0001, SC0002, … skipping codes a previous run already used."""
+    with unit_of_work(engine) as session:
+        taken = set(session.scalars(select(Site.code)))
+    codes = []
+    number = 1
+    while len(codes) < count:
+        code = f"SC{number:04d}"
+        if code not in taken:
+            codes.append(code)
+        number += 1
+    return codes
+
+
+def _set_up_site(
+    session: Session, *, code: str, faker: Faker, orders_per_day: int, pin_hash: str, opened: dt.datetime
+) -> tuple[int, list[int]]:
+    site = create_site(session, code=code, name=f"压测提货点 {code}", address=faker.address(), now=opened)
+    for storage_class, share in CLASS_SHARES.items():
+        prefix, kind, label = UNIT_PREFIX[storage_class]
+        slots_needed = math.ceil(orders_per_day * share * PEAK_DAYS_OF_BAGS) + 20
+        units = math.ceil(slots_needed / MAX_SLOTS_PER_UNIT)
+        for number in range(1, units + 1):
+            create_storage_unit(
+                session, site_id=site.id, code=f"{prefix}{number}", name=f"{label} {number}号", kind=kind,
+                slot_count=math.ceil(slots_needed / units), now=opened,
+            )
+    volunteers = [
+        create_volunteer(session, site_id=site.id, name=faker.unique.name(), phone=faker.phone_number(),
+                         roles=("receiving", "handout", "cold_check"), pin_hash=pin_hash, now=opened)
+        for _ in range(VOLUNTEERS_PER_SITE)
+    ]
+    return site.id, [volunteer.id for volunteer in volunteers]
