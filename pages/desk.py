@@ -1,0 +1,17 @@
+"""The desk: find a resident's bag by pickup code or phone tail and hand it over."""
+
+import streamlit as st
+
+from db.orders import count_orders_by_status
+from ui.guard import require_role
+from ui.i18n import t
+from ui.pages_registry import ORGANIZER, VOLUNTEER
+from ui.store import session_scope
+from ui.widgets import page_header
+
+user = require_role(VOLUNTEER, ORGANIZER)
+page_header("desk")
+
+with session_scope() as session:
+    counts = count_orders_by_status(session, site_id=user.site_id)
+st.metric(t("desk.waiting"), counts.get("received", 0) + counts.get("shelved", 0))

@@ -1,0 +1,28 @@
+"""The role guard every page calls first: a translated refusal, and nothing else, for the wrong audience."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db.accounts import SignedIn
+from ui.i18n import t
+from ui.pages_registry import PUBLIC, SIGN_IN_PAGE, page_spec
+from ui.session import current_audience, current_user
+from ui.shell import ensure_shell
+
+
+def require_role(*audiences: str) -> SignedIn | None:
+    """Return who is signed in when their audience may see this page; otherwise refuse and stop the page."""
+    ensure_shell()
+    audience = current_audience()
+    if audience in audiences:
+        return current_user()
+    if audience == PUBLIC:
+        st.warning(t("guard.sign_in_needed"))
+        st.page_link(page_spec(SIGN_IN_PAGE).path, label=t("guard.go_sign_in"), icon=":material/login:")
+    elif set(audiences) == {PUBLIC}:
+        st.info(t("guard.already_signed_in"))
+    else:
+        st.warning(t("guard.not_for_role", audience=t(f"audience.{audience}")))
+    st.stop()
+    return None  # not reached: st.stop() ends the run

@@ -1,0 +1,77 @@
+"""The one list of pages: file, URL, title, menu section and who may see each (app.py and the tests read it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PUBLIC = "public"  # nobody signed in: a resident on their phone, or the tablet between volunteers
+VOLUNTEER = "volunteer"  # signed in on the tablet with a PIN
+ORGANIZER = "organizer"  # signed in with username and password, holds the organizer role
+AUDIENCES = (PUBLIC, VOLUNTEER, ORGANIZER)
+
+# Organizers may do everything a volunteer on duty does.
+STAFF = frozenset({VOLUNTEER, ORGANIZER})
+ORGANIZERS = frozenset({ORGANIZER})
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    name: str
+    section: str
+    audiences: frozenset[str]
+    icon: str
+
+    @property
+    def path(self) -> str:
+        return f"pages/{self.name}.py"
+
+    @property
+    def url_path(self) -> str:
+        return self.name
+
+    @property
+    def title_key(self) -> str:
+        return f"page.{self.name}.title"
+
+    @property
+    def intro_key(self) -> str:
+        return f"page.{self.name}.intro"
+
+    @property
+    def section_key(self) -> str:
+        return f"nav.section.{self.section}"
+
+
+# In menu order; sections appear in the order of their first page.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("desk", "desk", STAFF, ":material/storefront:"),
+    PageSpec("arrivals", "desk", STAFF, ":material/local_shipping:"),
+    PageSpec("temperatures", "desk", STAFF, ":material/thermostat:"),
+    PageSpec("my_shifts", "desk", STAFF, ":material/event_available:"),
+    PageSpec("dashboard", "manage", ORGANIZERS, ":material/dashboard:"),
+    PageSpec("orders", "manage", ORGANIZERS, ":material/receipt_long:"),
+    PageSpec("storage", "manage", ORGANIZERS, ":material/kitchen:"),
+    PageSpec("roster", "manage", ORGANIZERS, ":material/calendar_month:"),
+    PageSpec("volunteers", "manage", ORGANIZERS, ":material/groups:"),
+    PageSpec("reports", "manage", ORGANIZERS, ":material/bar_chart:"),
+    PageSpec("audit", "manage", ORGANIZERS, ":material/history:"),
+    # Residents see their order status; organizers may look at what residents see.
+    PageSpec("status", "residents", frozenset({PUBLIC, ORGANIZER}), ":material/search:"),
+    PageSpec("sign_in", "account", frozenset({PUBLIC}), ":material/login:"),
+    PageSpec("account", "account", STAFF, ":material/manage_accounts:"),
+)
+
+# The page each audience lands on.
+HOME = {PUBLIC: "status", VOLUNTEER: "desk", ORGANIZER: "dashboard"}
+SIGN_IN_PAGE = "sign_in"
+
+
+def page_spec(name: str) -> PageSpec:
+    for spec in PAGES:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+def pages_for(audience: str) -> list[PageSpec]:
+    return [spec for spec in PAGES if audience in spec.audiences]

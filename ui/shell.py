@@ -1,0 +1,78 @@
+"""The app shell around every page: store, language, who is signed in, idle sign-out, and the menu."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from ui.i18n import t
+from ui.pages_registry import HOME, PAGES, SIGN_IN_PAGE, page_spec
+from ui.session import current_audience, current_user, end_session, pop_notice, sign_out_if_idle, watch_idle
+from ui.store import get_engine
+from ui.widgets import apply_tablet_style, language_switch
+
+# Per script thread (one run of one browser session at a time), not session_state: a stopped run must not
+# leave it set.
+_shell = threading.local()
+
+
+def run_app() -> None:
+    """What app.py does on every run, top to bottom."""
+    st.set_page_config(page_title=t("app.title"), page_icon="🧺", layout="wide")
+    get_engine()  # migrates (and on the embedded demo database, seeds) before the first page needs it
+    signed_out_idle = sign_out_if_idle()
+    page = st.navigation(build_navigation(current_audience()))
+    if signed_out_idle:
+        # The tablet goes back to the sign-in screen for the next volunteer; the notice says why.
+        st.switch_page(page_spec(SIGN_IN_PAGE).path)
+    apply_tablet_style()
+    sidebar()
+    notice = pop_notice()
+    if notice:
+        st.info(notice)
+    _shell.running = True
+    try:
+        page.run()
+    finally:
+        _shell.running = False
+
+
+def build_navigation(audience: str) -> dict[str, list[st.Page]]:
+    """Every page is registered, so any page's URL runs its own guard instead of silently showing the home page;
+    only the pages this audience may see are listed in the menu."""
+    sections: dict[str, list[st.Page]] = {}
+    for spec in PAGES:
+        allowed = audience in spec.audiences
+        page = st.Page(
+            spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+            default=spec.name == HOME[audience], visibility="visible" if allowed else "hidden",
+        )
+        # Hidden pages go in an untitled group: a section of only hidden pages would still show its title.
+        sections.setdefault(t(spec.section_key) if allowed else "", []).append(page)
+    return sections
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        language_switch()
+        user = current_user()
+        if user is None:
+            return
+        st.caption(t("sidebar.signed_in_as", name=user.name, audience=t(f"audience.{current_audience()}")))
+        if st.button(t("sidebar.sign_out"), key="sign_out", icon=":material/logout:", width="stretch"):
+            end_session()
+            st.switch_page(page_spec(SIGN_IN_PAGE).path)
+        watch_idle()
+
+
+def ensure_shell() -> None:
+    """Run the shell around a page that was started without it, then end the bare run.
+
+    Streamlit's legacy `pages/` auto-discovery runs a page file on its own on a process's first run (and on every
+    AppTest run). Calling `st.navigation` in `run_app` switches that mode off for the process; doing it within the
+    same run keeps the click or input that started the run."""
+    if getattr(_shell, "running", False):
+        return
+    run_app()
+    st.stop()

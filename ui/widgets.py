@@ -1,0 +1,82 @@
+"""Widget patterns the pages share: page heading, tablet-sized buttons, translated errors and tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from db.errors import StoreError
+from db.sites import SiteInfo
+from ui.i18n import LANGUAGE_NAMES, LANGUAGE_STATE_KEY, LANGUAGES, current_language, t
+from ui.pages_registry import page_spec
+
+# Touch targets of at least 48 px (3rem at the 18 px base font set in .streamlit/config.toml).
+TABLET_CSS = """
+<style>
+.stButton button, .stFormSubmitButton button, .stPageLink a { min-height: 3rem; }
+.stTextInput input, .stNumberInput input { min-height: 3rem; font-size: 1.1rem; }
+</style>
+"""
+
+
+def apply_tablet_style() -> None:
+    """Once per run, from app.py: the CSS lives only as long as the run's elements."""
+    st.html(TABLET_CSS)
+
+
+def page_header(name: str) -> None:
+    """The page's title and the one paragraph saying what it holds."""
+    spec = page_spec(name)
+    st.title(t(spec.title_key))
+    st.markdown(t(spec.intro_key))
+
+
+def big_button(label: str, *, key: str, primary: bool = False, disabled: bool = False) -> bool:
+    """A full-width button, easy to hit on the counter's tablet."""
+    return st.button(label, key=key, type="primary" if primary else "secondary", width="stretch", disabled=disabled)
+
+
+def show_error(error: StoreError) -> None:
+    st.error(t(error.key, **error.params))
+
+
+def show_table(frame: pd.DataFrame, *, codes: dict[str, str] | None = None) -> None:
+    """A read-only table with translated headers (`column.<name>`); `codes` maps a column to its value family."""
+    if frame.empty:
+        st.caption(t("table.empty"))
+        return
+    shown = frame.copy()
+    for column, family in (codes or {}).items():
+        shown[column] = shown[column].map(lambda code, family=family: translate_codes(code, family))
+    shown.columns = [t(f"column.{column}") for column in shown.columns]
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def translate_codes(value: str | list[str], family: str) -> str:
+    """Stored code words (`picked_up`, `fridge`) in the reader's language; lists joined."""
+    codes = value if isinstance(value, list) else [value]
+    return "、".join(t(f"value.{family}.{code}") for code in codes)
+
+
+def choose_site(sites: list[SiteInfo], *, key: str) -> SiteInfo | None:
+    """The pickup point this screen is about: asked only when there is more than one."""
+    if not sites:
+        st.info(t("site.none"))
+        return None
+    if len(sites) == 1:
+        return sites[0]
+    return st.selectbox(t("site.choose"), sites, format_func=lambda site: f"{site.name} ({site.code})", key=key)
+
+
+def language_switch() -> None:
+    """中文 / English in the sidebar; the choice lasts for this browser session."""
+
+    def _keep_choice() -> None:
+        st.session_state[LANGUAGE_STATE_KEY] = st.session_state["language_choice"]
+
+    # Seeded from our own key each run: a widget's value is dropped on a page switch, the session's language is not.
+    st.session_state["language_choice"] = current_language()
+    st.radio(
+        t("sidebar.language"), LANGUAGES, format_func=LANGUAGE_NAMES.__getitem__, horizontal=True,
+        key="language_choice", on_change=_keep_choice,
+    )
