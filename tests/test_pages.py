@@ -1,0 +1,246 @@
+"""Every registered page for every audience in both languages under AppTest, and the sign-in flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+import re
+from collections.abc import Iterator
+
+import pytest
+from conftest import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, APP_VOLUNTEER_PIN, AppData
+from streamlit.testing.v1 import AppTest
+
+from ui.i18n import LANGUAGE_STATE_KEY, LANGUAGES, load_catalog, translate
+from ui.pages_registry import AUDIENCES, HOME, ORGANIZER, PAGES, PUBLIC, SIGN_IN_PAGE, VOLUNTEER, page_spec
+from ui.session import AUDIENCE_KEY, LAST_ACTIVE_KEY, SIGNED_IN_KEY
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def app_env(app_database: AppData, monkeypatch: pytest.MonkeyPatch) -> AppData:
+    monkeypatch.setenv("DATABASE_URL", app_database.url)
+    monkeypatch.delenv("APP_LANG", raising=False)
+    return app_database
+
+
+@pytest.fixture
+def writable_app_env(app_database_copy: AppData, monkeypatch: pytest.MonkeyPatch) -> AppData:
+    monkeypatch.setenv("DATABASE_URL", app_database_copy.url)
+    monkeypatch.delenv("APP_LANG", raising=False)
+    return app_database_copy
+
+
+def new_app(data: AppData, *, audience: str = PUBLIC, language: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if language is not None:
+        at.session_state[LANGUAGE_STATE_KEY] = language
+    if audience != PUBLIC:
+        # The matrix acts as a signed-in person directly; the real widgets are tested below.
+        at.session_state[SIGNED_IN_KEY] = data.volunteer if audience == VOLUNTEER else data.organizer
+        at.session_state[AUDIENCE_KEY] = audience
+    return at
+
+
+def texts(node) -> Iterator[str]:  # noqa: ANN001 - an AppTest element tree node of any kind
+    """Every piece of text a person can read: bodies, labels, options, placeholders, table headers."""
+    for attribute in ("value", "label", "body", "placeholder", "help", "options"):
+        try:
+            value = getattr(node, attribute, None)
+        except Exception:  # noqa: BLE001 - some element types compute these lazily and may not have them
+            continue
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, list | tuple):
+            yield from (item for item in value if isinstance(item, str))
+    if getattr(node, "type", None) == "arrow_data_frame" or type(node).__name__ == "Dataframe":
+        yield from (str(column) for column in node.value.columns)
+    for child in getattr(node, "children", {}).values():
+        yield from texts(child)
+
+
+def raw_keys(at: AppTest) -> list[str]:
+    namespaces = "|".join(sorted({key.split(".", 1)[0] for key in load_catalog("en")}))
+    pattern = re.compile(rf"\b(?:{namespaces})\.[a-z_]+(?:\.[a-z_]+)*\b")
+    catalog = load_catalog("en")
+    return [match for text in texts(at._tree) for match in pattern.findall(text) if match in catalog or
+            match.startswith(("page.", "error.", "column.", "value."))]
+
+
+def refusal_text(spec, audience: str, language: str) -> str:  # noqa: ANN001
+    if audience == PUBLIC:
+        return translate(language, "guard.sign_in_needed")
+    if spec.audiences == {PUBLIC}:
+        return translate(language, "guard.already_signed_in")
+    return translate(language, "guard.not_for_role", audience=translate(language, f"audience.{audience}"))
+
+
+def refusals(at: AppTest, language: str) -> list[str]:
+    possible = {refusal_text(spec, audience, language) for spec in PAGES for audience in AUDIENCES}
+    return [element.value for element in (*at.warning, *at.info) if element.value in possible]
+
+
+# --- the registry ---
+
+
+def test_registry_names_every_page_file_once():
+    files = sorted(path.name for path in (ROOT / "pages").glob("*.py"))
+    assert sorted(pathlib.Path(spec.path).name for spec in PAGES) == files
+    assert len({spec.url_path for spec in PAGES}) == len(PAGES)
+    for audience in AUDIENCES:
+        assert audience in page_spec(HOME[audience]).audiences
+
+
+def test_every_page_calls_the_guard_first():
+    for spec in PAGES:
+        code = [line for line in (ROOT / spec.path).read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith(("import", "from", '"""', "#"))]
+        assert code[0].split("=")[-1].strip().startswith("require_role("), spec.path
+
+
+# --- every page for every audience in both languages ---
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("audience", AUDIENCES)
+@pytest.mark.parametrize("spec", PAGES, ids=lambda spec: spec.name)
+def test_page_renders_or_refuses(app_env: AppData, spec, audience: str, language: str):  # noqa: ANN001
+    at = new_app(app_env, audience=audience, language=language).switch_page(spec.path).run()
+
+    assert not at.exception, [element.value for element in at.exception]
+    assert raw_keys(at) == []
+    # The shell ran around the page: its language switch is in the sidebar.
+    assert at.radio(key="language_choice").value == language
+    titles = [element.value for element in at.title]
+    if audience in spec.audiences:
+        assert titles == [translate(language, spec.title_key)]
+        assert refusals(at, language) == []
+    else:
+        assert titles == []
+        assert refusals(at, language) == [refusal_text(spec, audience, language)]
+        assert not at.dataframe and not at.metric and not at.subheader and not at.text_input
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_the_start_page_is_the_audience_home(app_env: AppData, audience: str):
+    at = new_app(app_env, audience=audience).run()
+    assert not at.exception
+    assert [element.value for element in at.title] == [translate("zh-CN", page_spec(HOME[audience]).title_key)]
+
+
+# --- languages ---
+
+
+def test_language_switch_lasts_across_pages(app_env: AppData):
+    at = new_app(app_env, audience=VOLUNTEER).run()
+    assert at.title[0].value == translate("zh-CN", "page.desk.title")
+    at.radio(key="language_choice").set_value("en").run()
+    assert at.title[0].value == translate("en", "page.desk.title")
+    at.switch_page("pages/account.py").run()
+    assert at.title[0].value == translate("en", "page.account.title")
+    assert at.radio(key="language_choice").value == "en"
+
+
+def test_app_lang_sets_the_default_language(app_env: AppData, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("APP_LANG", "en")
+    at = new_app(app_env).switch_page("pages/sign_in.py").run()
+    assert at.title[0].value == "Sign in"
+
+
+# --- sign-in, sign-out, idle sign-out, through the real widgets ---
+
+
+def sign_in_page(data: AppData) -> AppTest:
+    at = new_app(data).switch_page(page_spec(SIGN_IN_PAGE).path).run()
+    assert not at.exception
+    return at
+
+
+def test_volunteer_signs_in_with_name_and_pin(writable_app_env: AppData):
+    at = sign_in_page(writable_app_env)
+    names = at.selectbox(key="sign_in_volunteer").options
+    at.selectbox(key="sign_in_volunteer").select_index(names.index("王阿姨"))
+    at.text_input(key="sign_in_pin").input(APP_VOLUNTEER_PIN)
+    at.button(key="sign_in_volunteer_submit").click().run()
+
+    assert not at.exception
+    assert at.session_state[AUDIENCE_KEY] == VOLUNTEER
+    assert at.session_state[SIGNED_IN_KEY].name == "王阿姨"
+    assert at.title[0].value == translate("zh-CN", "page.desk.title")
+    assert translate("zh-CN", "sign_in.welcome", name="王阿姨") in [element.value for element in at.info]
+
+
+def test_wrong_pin_is_refused_and_said_so(writable_app_env: AppData):
+    at = sign_in_page(writable_app_env)
+    at.selectbox(key="sign_in_volunteer").select_index(0)
+    at.text_input(key="sign_in_pin").input("0000")
+    at.button(key="sign_in_volunteer_submit").click().run()
+
+    assert not at.exception
+    assert SIGNED_IN_KEY not in at.session_state
+    assert [element.value for element in at.error] == [translate("zh-CN", "error.sign_in_failed")]
+
+
+def test_pin_without_a_name_asks_for_the_name(writable_app_env: AppData):
+    at = sign_in_page(writable_app_env)
+    at.text_input(key="sign_in_pin").input(APP_VOLUNTEER_PIN)
+    at.button(key="sign_in_volunteer_submit").click().run()
+    assert translate("zh-CN", "sign_in.choose_name") in [element.value for element in at.warning]
+
+
+def test_organizer_signs_in_with_password_and_sees_the_dashboard(writable_app_env: AppData):
+    at = sign_in_page(writable_app_env)
+    at.text_input(key="sign_in_username").input(APP_ORGANIZER_USERNAME)
+    at.text_input(key="sign_in_password").input(APP_ORGANIZER_PASSWORD)
+    at.button(key="sign_in_organizer_submit").click().run()
+
+    assert not at.exception
+    assert at.session_state[AUDIENCE_KEY] == ORGANIZER
+    assert at.title[0].value == translate("zh-CN", "page.dashboard.title")
+
+
+def test_wrong_password_is_refused(writable_app_env: AppData):
+    at = sign_in_page(writable_app_env)
+    at.text_input(key="sign_in_username").input(APP_ORGANIZER_USERNAME)
+    at.text_input(key="sign_in_password").input("not-the-password")
+    at.button(key="sign_in_organizer_submit").click().run()
+    assert SIGNED_IN_KEY not in at.session_state
+    assert [element.value for element in at.error] == [translate("zh-CN", "error.sign_in_failed")]
+
+
+def test_sign_out_returns_to_the_sign_in_page(app_env: AppData):
+    at = new_app(app_env, audience=VOLUNTEER).run()
+    at.button(key="sign_out").click().run()
+    assert not at.exception
+    assert SIGNED_IN_KEY not in at.session_state
+    assert at.title[0].value == translate("zh-CN", "page.sign_in.title")
+    assert translate("zh-CN", "session.signed_out") in [element.value for element in at.info]
+
+
+def test_an_idle_volunteer_is_signed_out(app_env: AppData):
+    at = new_app(app_env, audience=VOLUNTEER).run()
+    # The site's default rule is 10 minutes; the last run was 11 minutes ago.
+    at.session_state[LAST_ACTIVE_KEY] = at.session_state[LAST_ACTIVE_KEY] - dt.timedelta(minutes=11)
+    at.switch_page("pages/desk.py").run()
+
+    assert not at.exception
+    assert SIGNED_IN_KEY not in at.session_state
+    assert at.title[0].value == translate("zh-CN", "page.sign_in.title")
+    assert translate("zh-CN", "session.idle_signed_out", minutes=10) in [element.value for element in at.info]
+
+
+def test_an_active_volunteer_stays_signed_in(app_env: AppData):
+    at = new_app(app_env, audience=VOLUNTEER).run()
+    at.session_state[LAST_ACTIVE_KEY] = at.session_state[LAST_ACTIVE_KEY] - dt.timedelta(minutes=9)
+    at.switch_page("pages/arrivals.py").run()
+    assert at.session_state[AUDIENCE_KEY] == VOLUNTEER
+    assert at.title[0].value == translate("zh-CN", "page.arrivals.title")
+
+
+def test_organizers_are_not_signed_out_for_idling(app_env: AppData):
+    at = new_app(app_env, audience=ORGANIZER).run()
+    at.session_state[LAST_ACTIVE_KEY] = at.session_state[LAST_ACTIVE_KEY] - dt.timedelta(hours=2)
+    at.switch_page("pages/audit.py").run()
+    assert at.session_state[AUDIENCE_KEY] == ORGANIZER
