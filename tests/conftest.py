@@ -174,3 +174,31 @@ def app_database_copy(app_database: AppData, tmp_path: pathlib.Path) -> AppData:
     target = tmp_path / "app.db"
     shutil.copyfile(app_database.url.removeprefix("sqlite:///"), target)
     return replace(app_database, url=f"sqlite:///{target}")
+
+
+# --- Real browser: Debian's Chromium through Playwright, and the app served by `streamlit run`. ---
+
+
+@pytest.fixture(scope="session")
+def chromium():  # noqa: ANN201 - a playwright Browser; playwright may not be installed
+    """One headless Chromium per test run; skipped (or failed under REQUIRE_BROWSER=1) when unavailable."""
+    from browser_support import CHROMIUM, CHROMIUM_ARGS, browser_missing
+
+    reason = browser_missing()
+    if reason is not None:
+        skip_or_fail(reason, required_by="REQUIRE_BROWSER")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app_server(app_database_copy: AppData, tmp_path: pathlib.Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port over a private copy of the app database; yields its base URL."""
+    from browser_support import streamlit_server
+
+    with streamlit_server(app_database_copy.url, log_path=tmp_path / "streamlit.log") as base_url:
+        yield base_url

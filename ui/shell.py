@@ -22,7 +22,8 @@ def run_app() -> None:
     st.set_page_config(page_title=t("app.title"), page_icon="🧺", layout="wide")
     get_engine()  # migrates (and on the embedded demo database, seeds) before the first page needs it
     signed_out_idle = sign_out_if_idle()
-    page = st.navigation(build_navigation(current_audience()))
+    # Expanded: an organizer has more pages than Streamlit lists before folding the rest under "View more".
+    page = st.navigation(build_navigation(current_audience()), expanded=True)
     if signed_out_idle:
         # The tablet goes back to the sign-in screen for the next volunteer; the notice says why.
         st.switch_page(page_spec(SIGN_IN_PAGE).path)

@@ -1,0 +1,82 @@
+"""Real-browser test support: `streamlit run app.py` on a free port, and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps trying hosts it cannot reach (TESTING.md).
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+# The app has finished a run when this matches (wait for real content first, then for this).
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def browser_missing() -> str | None:
+    """Why browser tests cannot run here, or None when they can."""
+    if not pathlib.Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (pip install -r requirements-dev.txt)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(database_url: str, *, log_path: pathlib.Path, env: dict[str, str] | None = None,
+                     timeout: float = 60) -> Iterator[str]:
+    """`streamlit run app.py` against `database_url`; yields the base URL once /_stcore/health says ok."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]
+    # The developer's APP_LANG must not leak in: tests expect the default language unless they pass one.
+    environment = {key: value for key, value in os.environ.items() if key != "APP_LANG"}
+    environment.update({"DATABASE_URL": database_url, **(env or {})})
+    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_healthy(server, base_url, timeout=timeout, log_path=log_path)
+            yield base_url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_healthy(server: subprocess.Popen, base_url: str, *, timeout: float, log_path: pathlib.Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as answer:
+                if answer.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"streamlit did not answer within {timeout} s:\n{log_path.read_text(errors='replace')}")

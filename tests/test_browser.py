@@ -1,0 +1,64 @@
+"""End to end in Chromium against `streamlit run`: a volunteer signs in on the tablet and reaches the desk."""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import IDLE_APP
+from conftest import APP_VOLUNTEER_PIN
+
+from ui.i18n import translate
+from ui.pages_registry import PUBLIC, VOLUNTEER, pages_for
+
+pytestmark = pytest.mark.browser
+
+
+def zh(key: str, **params: object) -> str:
+    return translate("zh-CN", key, **params)
+
+
+@pytest.fixture
+def page(chromium, app_server: str):  # noqa: ANN001, ANN201 - playwright objects
+    # A 10-inch tablet in landscape.
+    context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def open_page(page, url: str, heading: str) -> None:  # noqa: ANN001
+    page.goto(url)
+    page.get_by_role("heading", name=heading).first.wait_for()
+    page.locator(IDLE_APP).wait_for()
+
+
+def menu(page) -> list[str]:  # noqa: ANN001
+    # A link's text is its icon's ligature name, then its title.
+    links = page.locator('[data-testid="stSidebarNavLink"]').all()
+    return [link.inner_text().strip().splitlines()[-1].strip() for link in links]
+
+
+def test_volunteer_signs_in_with_name_and_pin_and_sees_the_desk(page, app_server: str):  # noqa: ANN001
+    open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
+    assert menu(page) == [zh(spec.title_key) for spec in pages_for(PUBLIC)]
+
+    page.get_by_label(zh("sign_in.name")).click()
+    page.get_by_role("option", name="王阿姨").click()
+    pin = page.get_by_label(zh("sign_in.pin"))
+    pin.fill(APP_VOLUNTEER_PIN)
+    pin.press("Enter")
+
+    page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
+    page.locator(IDLE_APP).wait_for()
+    assert page.get_by_text(zh("sign_in.welcome", name="王阿姨")).count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    # The menu lists only the volunteer's pages, each once.
+    assert menu(page) == [zh(spec.title_key) for spec in pages_for(VOLUNTEER)]
+
+
+def test_an_organizer_page_url_refuses_a_resident(page, app_server: str):  # noqa: ANN001
+    page.goto(f"{app_server}/audit")
+    page.get_by_text(zh("guard.sign_in_needed")).wait_for()
+    page.locator(IDLE_APP).wait_for()
+    assert page.get_by_role("heading", name=zh("page.audit.title")).count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0
