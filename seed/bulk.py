@@ -84,7 +84,7 @@ def write_plans_in_bulk(
 
 
 def slot_ids_by_code(session: Session, *, site_id: int) -> dict[str, int]:
-    return dict(session.execute(select(Slot.code, Slot.id).where(Slot.site_id == site_id)).tuples().all())
+    return dict(session.execute(select(Slot.code, Slot.id).where(Slot.site_id == site_id)).all())
 
 
 def sqlite_bulk_pragmas(connection: Connection, *, bulk: bool = True) -> None:
