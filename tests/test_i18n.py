@@ -107,5 +107,9 @@ def test_translate_fills_parameters_and_shows_stored_codes_in_the_language(langu
     assert "2026-11-25 10:05" in translate(language, "error.account_locked", until=moment)
 
 
+def test_a_missing_parameter_shows_an_ellipsis_not_braces():
+    assert "{" not in translate("en", "error.wrong_state") and "…" in translate("en", "error.wrong_state")
+
+
 def test_an_unknown_key_comes_back_as_itself():
     assert translate("en", "no.such.key") == "no.such.key"

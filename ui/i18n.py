@@ -44,14 +44,18 @@ def translate(language: str, key: str, **params: Any) -> str:
     text = catalog.get(key)
     if text is None:
         return key
-    if not params:
-        return text
-    shown = {name: _shown_value(language, name, value) for name, value in params.items()}
+    shown = _Filled({name: _shown_value(language, name, value) for name, value in params.items()})
     try:
-        return text.format(**shown)
-    except (KeyError, IndexError, ValueError):
-        # A message with a missing parameter still reads better than a crash in front of a volunteer.
+        return text.format_map(shown)
+    except (IndexError, ValueError):
         return text
+
+
+class _Filled(dict):
+    """Parameters for a message; one the caller left out shows as an ellipsis, never as `{name}` or a crash."""
+
+    def __missing__(self, name: str) -> str:
+        return "…"
 
 
 def _shown_value(language: str, name: str, value: Any) -> Any:
