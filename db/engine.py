@@ -14,6 +14,7 @@ from sqlalchemy.pool import StaticPool
 PROJECT_DIR = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_DIR / "data" / "cloudbasket.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY_OPTION = "cloudbasket_read_only"
 
 
 def default_database_url() -> str:
@@ -71,7 +72,11 @@ def _make_sqlite_engine(url: str) -> Engine:
     def _on_begin(connection):  # noqa: ANN001
         # IMMEDIATE takes the write lock up front: a transaction that reads and then writes
         # waits its turn (busy_timeout) instead of failing with "database is locked".
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work (see `read_only`) begins plainly and never blocks a writer under WAL.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -84,4 +89,12 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: commits when the block ends, rolls back when it raises."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Session]:
+    """A transaction for reading only: on SQLite it does not take the write lock; nothing is committed."""
+    # Closing the session without a commit rolls the transaction back.
+    with Session(engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False) as session:
         yield session

@@ -29,13 +29,13 @@ def upgrade_to_head(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PG_MIGRATION_LOCK})
             try:
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, "heads")
                 connection.commit()
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_MIGRATION_LOCK})
                 connection.commit()
     else:
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -9,13 +9,13 @@ from db.storage import list_unit_occupancy
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
-from ui.store import session_scope
+from ui.store import read_scope
 from ui.widgets import page_header, show_table
 
 user = require_role(ORGANIZER)
 page_header("dashboard")
 
-with session_scope() as session:
+with read_scope() as session:
     today = count_orders_by_status(session, site_id=user.site_id, delivery_date=local_today())
     units = list_unit_occupancy(session, site_id=user.site_id)
 

@@ -6,12 +6,12 @@ from db.orders import count_orders_by_status
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.store import session_scope
+from ui.store import read_scope
 from ui.widgets import page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("desk")
 
-with session_scope() as session:
+with read_scope() as session:
     counts = count_orders_by_status(session, site_id=user.site_id)
 st.metric(t("desk.waiting"), counts.get("received", 0) + counts.get("shelved", 0))

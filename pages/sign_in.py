@@ -10,7 +10,7 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import HOME, ORGANIZER, PUBLIC, VOLUNTEER, page_spec
 from ui.session import post_notice, start_session
-from ui.store import get_engine, session_scope
+from ui.store import get_engine, read_scope
 from ui.widgets import choose_site, page_header, show_error
 
 require_role(PUBLIC)
@@ -19,11 +19,11 @@ page_header("sign_in")
 volunteer_tab, organizer_tab = st.tabs([t("sign_in.volunteer_tab"), t("sign_in.organizer_tab")])
 
 with volunteer_tab:
-    with session_scope() as session:
+    with read_scope() as session:
         sites = list_sites(session)
     site = choose_site(sites, key="sign_in_site")
     if site is not None:
-        with session_scope() as session:
+        with read_scope() as session:
             volunteers = list_volunteers_for_sign_in(session, site_id=site.id)
         with st.form("volunteer_sign_in"):
             volunteer = st.selectbox(

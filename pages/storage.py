@@ -5,13 +5,13 @@ import pandas as pd
 from db.storage import list_unit_occupancy
 from ui.guard import require_role
 from ui.pages_registry import ORGANIZER
-from ui.store import session_scope
+from ui.store import read_scope
 from ui.widgets import page_header, show_table
 
 user = require_role(ORGANIZER)
 page_header("storage")
 
-with session_scope() as session:
+with read_scope() as session:
     units = list_unit_occupancy(session, site_id=user.site_id)
 show_table(
     pd.DataFrame(

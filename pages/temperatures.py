@@ -5,13 +5,13 @@ import pandas as pd
 from db.storage import list_unit_occupancy
 from ui.guard import require_role
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.store import session_scope
+from ui.store import read_scope
 from ui.widgets import page_header, show_table
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("temperatures")
 
-with session_scope() as session:
+with read_scope() as session:
     units = [unit for unit in list_unit_occupancy(session, site_id=user.site_id) if unit.kind != "shelf"]
 show_table(
     pd.DataFrame(

@@ -3,13 +3,13 @@
 from db.overview import volunteers_frame
 from ui.guard import require_role
 from ui.pages_registry import ORGANIZER
-from ui.store import session_scope
+from ui.store import read_scope
 from ui.widgets import page_header, show_table
 
 user = require_role(ORGANIZER)
 page_header("volunteers")
 
-with session_scope() as session:
+with read_scope() as session:
     people = volunteers_frame(session, site_id=user.site_id)
 # Organizers see phone numbers whole (DESIGN.md): no masking on this page.
 show_table(people, codes={"roles": "role"})

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from db.engine import make_engine, unit_of_work
+from db.engine import make_engine, read_only, unit_of_work
 from db.events import record_event
 from db.migrate import current_revision, upgrade_to_head
 from db.models import Base, Order
@@ -99,3 +99,14 @@ def test_desk_search_indexes_exist(engine: Engine) -> None:
     for columns in [("site_id", "pickup_code"), ("site_id", "phone_tail"), ("site_id", "status"),
                     ("site_id", "delivery_date")]:
         assert columns in indexed
+
+
+def test_a_reader_never_blocks_a_writer_on_sqlite(tmp_path) -> None:  # noqa: ANN001
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    upgrade_to_head(engine)
+    with read_only(engine) as reader:
+        assert reader.scalar(text("SELECT count(*) FROM sites")) == 0
+        with unit_of_work(engine) as writer:
+            create_site(writer, code="T1", name="测试点", now=dt.datetime.now(dt.UTC))
+    with read_only(engine) as reader:
+        assert reader.scalar(text("SELECT count(*) FROM sites")) == 1

@@ -11,7 +11,7 @@ from db.clock import utc_now
 from db.sites import get_site_rules
 from ui.i18n import t
 from ui.pages_registry import PUBLIC, VOLUNTEER
-from ui.store import session_scope
+from ui.store import read_scope
 
 # session_state keys; the page tests set the first two directly to act as a signed-in person.
 SIGNED_IN_KEY = "signed_in"
@@ -63,7 +63,7 @@ def idle_minutes() -> int:
     minutes = st.session_state.get(IDLE_MINUTES_KEY)
     if minutes is None:
         user = current_user()
-        with session_scope() as session:
+        with read_scope() as session:
             minutes = get_site_rules(session, site_id=user.site_id).idle_signout_minutes
         st.session_state[IDLE_MINUTES_KEY] = minutes
     return minutes

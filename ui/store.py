@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db.clock import local_today
-from db.engine import database_url, is_embedded_default, make_engine, unit_of_work
+from db.engine import database_url, is_embedded_default, make_engine, read_only, unit_of_work
 from db.migrate import upgrade_to_head
 from db.sites import count_sites
 
@@ -42,6 +42,13 @@ def get_engine() -> Engine:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One transaction on the app's store, for a page's reads and writes."""
+    """One transaction on the app's store for a change: committed at the end, rolled back on an error."""
     with unit_of_work(get_engine()) as session:
+        yield session
+
+
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A transaction for reading only: never takes SQLite's write lock, so it never makes a tablet wait."""
+    with read_only(get_engine()) as session:
         yield session
