@@ -12,7 +12,7 @@ from db.accounts import create_organizer_account, create_volunteer
 from db.clock import utc_now
 from db.engine import database_url, make_engine, unit_of_work
 from db.errors import StoreError
-from db.migrate import current_revision, upgrade_to_head, write_revision
+from db.migrate import current_heads, upgrade_to_head, write_revision
 from db.sites import create_site
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -60,7 +60,7 @@ def _upgrade(args: argparse.Namespace) -> int:
     engine = make_engine(args.database_url or database_url())
     try:
         upgrade_to_head(engine)
-        print(f"schema at revision {current_revision(engine)}")
+        print(f"schema at revision {', '.join(current_heads(engine))}")
     finally:
         engine.dispose()
     return EXIT_OK

@@ -38,11 +38,12 @@ def upgrade_to_head(engine: Engine) -> None:
         command.upgrade(config, "heads")
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_heads(engine: Engine) -> tuple[str, ...]:
+    """The revisions the database is at (one per branch of the migration history)."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return MigrationContext.configure(connection).get_current_heads()
 
 
 def write_revision(engine: Engine, *, message: str) -> None:
