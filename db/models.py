@@ -451,3 +451,25 @@ class Event(Base):
         Index("ix_events_entity", "entity", "entity_id"),
         Index("ix_events_site_happened_at", "site_id", "happened_at"),
     )
+
+
+EXCURSION_OUTCOMES = ("checked_ok", "discarded", "resident_informed")
+
+
+class ExcursionCheck(Base):
+    """An organizer's verdict on one bag that sat in a unit during a temperature excursion."""
+
+    __tablename__ = "excursion_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    storage_unit_id: Mapped[int] = mapped_column(ForeignKey("storage_units.id"))
+    # The out-of-range reading that started the excursion names it.
+    reading_id: Mapped[int] = mapped_column(ForeignKey("temperature_readings.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    checked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint(_in("outcome", EXCURSION_OUTCOMES), name="outcome_known"),)

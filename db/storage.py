@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.errors import DuplicateValue, InvalidValue, NoFreeSlot
+from db.errors import DuplicateValue, InvalidValue, NoFreeSlot, NotAllowed, NotFound
 from db.events import record_event
 from db.models import SLOTTED_ORDER_STATUSES, UNIT_KIND_FOR_CLASS, UNIT_KINDS, Order, Slot, StorageUnit
 from db.sites import get_site_rules
@@ -147,3 +147,94 @@ def list_cold_units(session: Session, *, site_id: int) -> list[StorageUnit]:
         .order_by(StorageUnit.code)
     )
     return list(session.scalars(query))
+
+
+def update_unit_range(
+    session: Session, *, storage_unit_id: int, min_temp_c: float, max_temp_c: float, actor_id: int,
+    now: dt.datetime,
+) -> None:
+    """A cold unit's allowed range (e.g. 0–5 °C for FDA-style cold holding); earlier readings keep their verdict."""
+    unit = _unit(session, storage_unit_id=storage_unit_id)
+    if unit.kind == "shelf":
+        raise InvalidValue("error.shelf_has_no_range")
+    if not (-40 <= min_temp_c <= 40 and -40 <= max_temp_c <= 40):
+        raise InvalidValue("error.reading_range", low=-40, high=40)
+    if min_temp_c >= max_temp_c:
+        raise InvalidValue("error.temperature_range_order")
+    before = {"min_temp_c": unit.min_temp_c, "max_temp_c": unit.max_temp_c}
+    unit.min_temp_c, unit.max_temp_c = float(min_temp_c), float(max_temp_c)
+    record_event(
+        session, site_id=unit.site_id, actor_id=actor_id, action="storage_unit.range_changed",
+        entity="storage_unit", entity_id=unit.id, now=now, before=before,
+        after={"min_temp_c": unit.min_temp_c, "max_temp_c": unit.max_temp_c},
+    )
+
+
+def deactivate_storage_unit(session: Session, *, storage_unit_id: int, actor_id: int, now: dt.datetime) -> None:
+    """Take a unit out of use (its slots stay for the orders' history); refused while it holds a bag."""
+    unit = _unit(session, storage_unit_id=storage_unit_id)
+    if not unit.active:
+        raise NotAllowed("error.unit_already_removed", code=unit.code)
+    # receive_order picks active units only, so once the flag is set no new bag arrives here.
+    held = session.scalar(
+        select(func.count(Order.id))
+        .join(Slot, Slot.id == Order.slot_id)
+        .where(Slot.storage_unit_id == unit.id, Order.status.in_(SLOTTED_ORDER_STATUSES))
+    )
+    if held:
+        raise NotAllowed("error.unit_holds_bags", code=unit.code, count=held)
+    unit.active = False
+    record_event(
+        session, site_id=unit.site_id, actor_id=actor_id, action="storage_unit.removed", entity="storage_unit",
+        entity_id=unit.id, now=now, before={"active": True}, after={"active": False},
+    )
+
+
+def _unit(session: Session, *, storage_unit_id: int) -> StorageUnit:
+    unit = session.get(StorageUnit, storage_unit_id)
+    if unit is None:
+        raise NotFound("error.unit_not_found")
+    return unit
+
+
+@dataclass(frozen=True)
+class HeldBag:
+    order_id: int
+    pickup_code: str
+    unit: str
+    slot: str
+    kind: str
+    storage_class: str
+    held_since: dt.datetime
+    hours_held: float
+    over_limit: bool
+
+
+def list_held_bags(session: Session, *, site_id: int, now: dt.datetime) -> list[HeldBag]:
+    """Every bag in a slot, oldest first, with how long it has been held and whether that is over the site's
+    dwell limit (chilled and frozen bags only)."""
+    rules = get_site_rules(session, site_id=site_id)
+    limits = {"chilled": rules.chilled_dwell_hours, "frozen": rules.frozen_dwell_hours}
+    query = (
+        select(Order, Slot.code, StorageUnit.code, StorageUnit.kind)
+        .join(Slot, Slot.id == Order.slot_id)
+        .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
+        .where(Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
+        .order_by(Order.received_at, Order.id)
+    )
+    bags = []
+    for order, slot_code, unit_code, kind in session.execute(query):
+        held_since = order.received_at or order.created_at
+        hours = (now - held_since).total_seconds() / 3600
+        limit = limits.get(order.storage_class)
+        bags.append(HeldBag(
+            order_id=order.id, pickup_code=order.pickup_code, unit=unit_code, slot=slot_code, kind=kind,
+            storage_class=order.storage_class, held_since=held_since, hours_held=round(hours, 1),
+            over_limit=limit is not None and hours > limit,
+        ))
+    return bags
+
+
+def list_dwell_attention(session: Session, *, site_id: int, now: dt.datetime) -> list[HeldBag]:
+    """Chilled bags held over the site's chilled limit (24 h) and frozen over the frozen one (72 h), oldest first."""
+    return [bag for bag in list_held_bags(session, site_id=site_id, now=now) if bag.over_limit]
