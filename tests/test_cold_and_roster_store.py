@@ -87,7 +87,7 @@ def test_sign_up_refusals(engine: Engine, now: dt.datetime) -> None:
     with pytest.raises(NotAllowed, match="shift_overlaps"), unit_of_work(engine) as session:
         sign_up(session, shift_id=overlapping, volunteer_id=world.volunteer_id, now=now)
     with unit_of_work(engine) as session:
-        check_in(session, assignment_id=assignment.id, now=now)
+        check_in(session, assignment_id=assignment.id, now=now + dt.timedelta(hours=1))
         check_out(session, assignment_id=assignment.id, now=now + dt.timedelta(hours=2))
 
 
