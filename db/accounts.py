@@ -135,6 +135,29 @@ def create_organizer_account(
     return account
 
 
+def reset_pin(
+    session: Session, *, volunteer_id: int, new_pin: str, now: dt.datetime, actor_id: int | None = None
+) -> None:
+    """An organizer sets a new tablet PIN for a volunteer who forgot theirs; it also lifts a lock."""
+    check_pin_rules(new_pin)
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound("error.volunteer_not_found")
+    account = session.scalar(select(Account).where(Account.volunteer_id == volunteer_id))
+    if account is None:
+        account = Account(volunteer_id=volunteer_id, updated_at=now)
+        session.add(account)
+    account.pin_hash = hash_secret(new_pin)
+    account.failed_attempts = 0
+    account.locked_until = None
+    account.updated_at = now
+    session.flush()
+    record_event(
+        session, site_id=volunteer.site_id, actor_id=actor_id, action="account.pin_reset", entity="volunteer",
+        entity_id=volunteer_id, now=now,
+    )
+
+
 def list_volunteers_for_sign_in(session: Session, *, site_id: int) -> list[VolunteerChoice]:
     """Active volunteers of a site who have a PIN, by name: the tablet's sign-in list."""
     query = (
