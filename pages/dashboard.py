@@ -10,10 +10,11 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import page_header, show_table
+from ui.widgets import due_readings_notice, page_header, show_table
 
 user = require_role(ORGANIZER)
 page_header("dashboard")
+due_readings_notice(site_id=user.site_id)
 
 with read_scope() as session:
     today = count_orders_by_status(session, site_id=user.site_id, delivery_date=local_today())

@@ -1,23 +1,215 @@
-"""Temperatures: log a reading of each fridge and freezer, with a corrective action when out of range."""
+"""Temperatures: log a reading of each fridge and freezer; organizers also chart, sign off, correct and export."""
 
-import pandas as pd
+import datetime as dt
 
-from db.storage import list_unit_occupancy
+import streamlit as st
+
+from db.clock import local_day_bounds, local_moment, local_today, to_local, utc_now
+from db.errors import StoreError
+from db.excursions import list_excursions
+from db.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
+from db.storage import list_cold_units
+from db.temperatures import (
+    EXPORT_COLUMNS,
+    FOLLOW_UP_WITHIN,
+    correct_temperature,
+    count_missing_readings,
+    is_day_signed_off,
+    is_in_range,
+    month_log_frame,
+    parse_reading,
+    record_temperature,
+    sign_off_day,
+    temperature_log_frame,
+)
 from ui.guard import require_role
+from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.store import read_scope
-from ui.widgets import page_header, show_table
+from ui.session import current_audience
+from ui.store import read_scope, session_scope
+from ui.temperature_chart import temperature_chart
+from ui.widgets import big_button, due_readings_notice, page_header, show_error, show_table
+
+UNIT_KEY = "temperature_unit"
+RESULT_KEY = "temperature_result"
+FORM_KEYS = ("temperature_reading", "temperature_action", "temperature_earlier", "temperature_late_reason")
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("temperatures")
+due_readings_notice(site_id=user.site_id)
 
 with read_scope() as session:
-    units = [unit for unit in list_unit_occupancy(session, site_id=user.site_id) if unit.kind != "shelf"]
-show_table(
-    pd.DataFrame(
-        [{"unit": unit.code, "name": unit.name, "kind": unit.kind, "min_temp_c": unit.min_temp_c,
-          "max_temp_c": unit.max_temp_c} for unit in units],
-        columns=["unit", "name", "kind", "min_temp_c", "max_temp_c"],
-    ),
-    codes={"kind": "kind"},
+    units = {unit.id: (unit.code, unit.name, unit.kind, unit.min_temp_c, unit.max_temp_c)
+             for unit in list_cold_units(session, site_id=user.site_id)}
+if not units:
+    st.info(t("temperatures.no_units"))
+    st.stop()
+
+
+def unit_label(unit_id: int) -> str:
+    code, name, kind, low, high = units[unit_id]
+    return t("temperatures.unit_button", code=code, name=name, kind=t(f"value.kind.{kind}"), low=low, high=high)
+
+
+# 1. Which unit: one big button each.
+st.subheader(t("temperatures.pick_unit"))
+chosen = st.session_state.get(UNIT_KEY)
+for unit_id in units:
+    if big_button(unit_label(unit_id), key=f"temperature_unit_{units[unit_id][0]}", primary=unit_id == chosen):
+        st.session_state[UNIT_KEY] = chosen = unit_id
+        st.session_state.pop(RESULT_KEY, None)
+        st.rerun()
+
+
+def save_reading() -> None:
+    """Runs before the rerun, so the form can be emptied after a reading is saved."""
+    state = st.session_state
+    try:
+        reading_c = parse_reading(state.get("temperature_reading", ""))
+        taken_at = None
+        if state.get("temperature_earlier"):
+            taken_at = local_moment(state["temperature_date"], state["temperature_time"])
+        with session_scope() as session:
+            reading = record_temperature(
+                session, storage_unit_id=state[UNIT_KEY], reading_c=reading_c, volunteer_id=user.volunteer_id,
+                now=utc_now(), taken_at=taken_at, corrective_action=state.get("temperature_action"),
+                late_reason=state.get("temperature_late_reason") if state.get("temperature_earlier") else None,
+            )
+            result = (reading.reading_c, reading.in_range, reading.taken_at)
+    except StoreError as error:
+        state[RESULT_KEY] = error
+        return
+    state[RESULT_KEY] = result
+    for key in FORM_KEYS:
+        state.pop(key, None)
+
+
+# 2. The reading, and what the rules ask for with it.
+if chosen in units:
+    code, name, kind, low, high = units[chosen]
+    st.subheader(t("temperatures.reading_for", code=code, name=name, low=low, high=high))
+    typed = st.text_input(t("temperatures.reading"), key="temperature_reading",
+                          placeholder=t("temperatures.reading_placeholder"))
+    try:
+        out_of_range = bool(typed.strip()) and not is_in_range(reading_c=parse_reading(typed), min_temp_c=low,
+                                                               max_temp_c=high)
+    except StoreError:
+        out_of_range = False  # said on saving, when the volunteer has finished typing
+    if out_of_range:
+        st.warning(t("temperatures.out_of_range", low=low, high=high))
+        st.text_area(t("temperatures.corrective_action"), key="temperature_action",
+                     placeholder=t("temperatures.corrective_action_placeholder"))
+    if st.checkbox(t("temperatures.taken_earlier"), key="temperature_earlier"):
+        now_local = to_local(utc_now())
+        st.date_input(t("temperatures.taken_date"), value=now_local.date(), key="temperature_date")
+        st.time_input(t("temperatures.taken_time"), value=now_local.time().replace(second=0, microsecond=0),
+                      step=60, key="temperature_time")
+        st.text_input(t("temperatures.late_reason"), key="temperature_late_reason")
+    st.caption(t("temperatures.signed_as", name=user.name))
+    big_button(t("temperatures.save"), key="temperature_save", primary=True, on_click=save_reading)
+
+result = st.session_state.get(RESULT_KEY)
+if isinstance(result, StoreError):
+    show_error(result)
+elif result is not None:
+    reading_c, in_range, taken_at = result
+    st.success(t("temperatures.saved", reading=reading_c, time=to_local(taken_at).strftime("%H:%M")))
+    if not in_range:
+        st.warning(t("temperatures.follow_up_due", time=to_local(taken_at + FOLLOW_UP_WITHIN).strftime("%H:%M")))
+
+# 3. Today's log.
+st.subheader(t("temperatures.today"))
+with read_scope() as session:
+    today = temperature_log_frame(session, site_id=user.site_id, start=local_day_bounds(local_today())[0],
+                                  end=utc_now() + dt.timedelta(minutes=1))
+show_table(today[["time", "unit", "reading_c", "in_range", "volunteer", "corrective_action", "late_reason"]])
+
+if current_audience() != ORGANIZER:
+    st.stop()
+
+# --- Organizers: chart, sign-off and corrections, the inspector's export. ---
+chart_tab, sign_off_tab, export_tab = st.tabs(
+    [t("temperatures.tab_chart"), t("temperatures.tab_sign_off"), t("temperatures.tab_export")]
 )
+
+with chart_tab:
+    days = st.segmented_control(t("temperatures.chart_days"), [1, 7, 30], default=7, key="temperature_chart_days",
+                                format_func=lambda count: t("temperatures.days", count=count)) or 7
+    now = utc_now()
+    start = local_day_bounds(local_today() - dt.timedelta(days=days - 1))[0]
+    with read_scope() as session:
+        log = temperature_log_frame(session, site_id=user.site_id, start=start, end=now + dt.timedelta(minutes=1))
+        excursions = list_excursions(session, site_id=user.site_id, start=start, end=now)
+    for unit_id, (code, name, _kind, low, high) in units.items():
+        st.markdown(f"**{code} · {name}**")
+        readings = log[(log["unit"] == code) & ~log["replaced"]]
+        if readings.empty:
+            st.caption(t("table.empty"))
+            continue
+        marked = [excursion for excursion in excursions if excursion.storage_unit_id == unit_id]
+        st.altair_chart(temperature_chart(readings, excursions=marked, low=low, high=high, now=now), width="stretch")
+
+with sign_off_tab:
+    day = st.date_input(t("temperatures.sign_off_day"), value=local_today(), max_value=local_today(),
+                        key="temperature_sign_off_day")
+    start, end = local_day_bounds(day)
+    with read_scope() as session:
+        signed = is_day_signed_off(session, site_id=user.site_id, day=day)
+        missing = sum(count_missing_readings(session, site_id=user.site_id, day=day, now=utc_now()).values())
+        day_log = temperature_log_frame(session, site_id=user.site_id, start=start, end=end)
+    show_table(day_log[["id", "time", "unit", "reading_c", "in_range", "volunteer", "corrective_action",
+                        "late_reason", "corrects_id", "replaced"]])
+    if missing:
+        st.warning(t("temperatures.day_missing", count=missing))
+    if signed:
+        st.success(t("temperatures.day_is_signed", who=day_log["sign_off"].iloc[0] if len(day_log) else ""))
+    elif big_button(t("temperatures.sign_off"), key="temperature_sign_off", primary=True):
+        try:
+            with session_scope() as session:
+                sign_off_day(session, site_id=user.site_id, day=day, volunteer_id=user.volunteer_id, now=utc_now())
+        except StoreError as error:
+            show_error(error)
+        else:
+            st.rerun()
+
+    st.markdown(f"**{t('temperatures.correct_title')}**")
+    correctable = day_log[~day_log["replaced"]]
+    if correctable.empty:
+        st.caption(t("table.empty"))
+    else:
+        options = {row.id: t("temperatures.correct_option", time=row.time, unit=row.unit, reading=row.reading_c)
+                   for row in correctable.itertuples()}
+        target = st.selectbox(t("temperatures.correct_which"), list(options), format_func=options.__getitem__,
+                              key="temperature_correct_id")
+        new_value = st.text_input(t("temperatures.correct_value"), key="temperature_correct_value")
+        reason = st.text_input(t("temperatures.correct_reason"), key="temperature_correct_reason")
+        action = st.text_input(t("temperatures.corrective_action"), key="temperature_correct_action")
+        if big_button(t("temperatures.correct"), key="temperature_correct"):
+            try:
+                value = parse_reading(new_value)
+                with session_scope() as session:
+                    correct_temperature(session, reading_id=int(target), reading_c=value,
+                                        volunteer_id=user.volunteer_id, reason=reason, now=utc_now(),
+                                        corrective_action=action)
+            except StoreError as error:
+                show_error(error)
+            else:
+                st.rerun()
+
+with export_tab:
+    this_month = local_today().replace(day=1)
+    months = [(this_month.year - (this_month.month - 1 - back < 0), (this_month.month - 1 - back) % 12 + 1)
+              for back in range(12)]
+    year, month = st.selectbox(t("temperatures.export_month"), months, key="temperature_export_month",
+                               format_func=lambda pair: f"{pair[0]}-{pair[1]:02d}")
+    with read_scope() as session:
+        month_log = month_log_frame(session, site_id=user.site_id, year=year, month=month)
+    show_table(month_log)
+    shown = month_log.assign(in_range=month_log["in_range"].map({True: t("value.yes"), False: t("value.no")}))
+    shown.columns = [t(f"column.{column}") for column in EXPORT_COLUMNS]
+    name = f"temperature-log-{year}-{month:02d}"
+    st.download_button(t("temperatures.export_csv"), frame_to_csv_bytes(shown), file_name=f"{name}.csv",
+                       mime="text/csv", key="temperature_export_csv", width="stretch")
+    st.download_button(t("temperatures.export_xlsx"), frame_to_xlsx_bytes(shown, sheet_name=name),
+                       file_name=f"{name}.xlsx", key="temperature_export_xlsx", width="stretch",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

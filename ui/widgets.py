@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
+from db.clock import to_local, utc_now
 from db.errors import StoreError
 from db.sites import SiteInfo
+from db.temperatures import list_due_readings
 from ui.i18n import LANGUAGE_NAMES, LANGUAGE_STATE_KEY, LANGUAGES, current_language, t
 from ui.pages_registry import page_spec
+from ui.store import read_scope
 
 # Touch targets of at least 48 px (3rem at the 18 px base font set in .streamlit/config.toml).
 TABLET_CSS = """
@@ -31,9 +36,13 @@ def page_header(name: str) -> None:
     st.markdown(t(spec.intro_key))
 
 
-def big_button(label: str, *, key: str, primary: bool = False, disabled: bool = False) -> bool:
-    """A full-width button, easy to hit on the counter's tablet."""
-    return st.button(label, key=key, type="primary" if primary else "secondary", width="stretch", disabled=disabled)
+def big_button(
+    label: str, *, key: str, primary: bool = False, disabled: bool = False, on_click: Callable[[], None] | None = None
+) -> bool:
+    """A full-width button, easy to hit on the counter's tablet; `on_click` runs before the next run (it may reset
+    other widgets, which the page itself cannot do once they are drawn)."""
+    return st.button(label, key=key, type="primary" if primary else "secondary", width="stretch", disabled=disabled,
+                     on_click=on_click)
 
 
 def show_error(error: StoreError) -> None:
@@ -80,3 +89,21 @@ def language_switch() -> None:
         t("sidebar.language"), LANGUAGES, format_func=LANGUAGE_NAMES.__getitem__, horizontal=True,
         key="language_choice", on_change=_keep_choice,
     )
+
+
+def due_readings_notice(*, site_id: int) -> None:
+    """Fridge and freezer readings still to take (a follow-up after an out-of-range one, or a missed one),
+    with a link to the temperature log; nothing when all is done. The desk and the dashboard show it."""
+    with read_scope() as session:
+        due = list_due_readings(session, site_id=site_id, now=utc_now())
+    for item in due:
+        if item.kind == "follow_up":
+            text = t("due.follow_up", unit=item.unit_code, name=item.unit_name,
+                     time=to_local(item.due_at).strftime("%H:%M"))
+            show = st.error if item.overdue else st.warning
+        else:
+            text = t("due.missing", unit=item.unit_code, name=item.unit_name, count=item.missing)
+            show = st.warning
+        show(text, icon=":material/thermostat:")
+    if due:
+        st.page_link(page_spec("temperatures").path, label=t("due.go_log"), icon=":material/edit_note:")
