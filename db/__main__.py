@@ -1,4 +1,4 @@
-"""Command line of the store: `upgrade` the schema, `init-site` for a real pickup point, `revision` for developers."""
+"""Command line of the store: `upgrade`, `init-site` for a real pickup point, `import-manifest`, `revision`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ from db.accounts import create_organizer_account, create_volunteer
 from db.clock import utc_now
 from db.engine import database_url, make_engine, unit_of_work
 from db.errors import StoreError
+from db.manifest import apply_import, plan_import, read_manifest
 from db.migrate import current_heads, upgrade_to_head, write_revision
-from db.sites import create_site
+from db.sites import create_site, get_site_by_code
+
+# An entry point, not the store: it may word its summary with the UI's pure translator (no streamlit).
+from ui.i18n import LANGUAGES, configured_language, translate
+from ui.manifest_text import import_summary, rejected_reason
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -45,13 +50,24 @@ def _parser() -> argparse.ArgumentParser:
     init_site.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     init_site.set_defaults(run=_init_site)
 
+    import_manifest = commands.add_parser(
+        "import-manifest", help="import a platform's delivery manifest (CSV or XLSX) into a site",
+        description="Check every row and import the valid orders whole. Exit 0: every row valid; 1: some rows "
+                    "rejected, the valid ones imported; 2: nothing could be imported (unreadable file, unknown site, "
+                    "or every row rejected).",
+    )
+    import_manifest.add_argument("file", type=pathlib.Path, help="the manifest, .csv or .xlsx")
+    import_manifest.add_argument("--site", required=True, help="the site code, e.g. TS2")
+    import_manifest.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the summary")
+    import_manifest.set_defaults(run=_import_manifest)
+
     revision = commands.add_parser(
         "revision", help="write a new migration from the difference between the models and the newest schema",
     )
     revision.add_argument("-m", "--message", required=True)
     revision.set_defaults(run=_revision)
 
-    for command in (upgrade, init_site):
+    for command in (upgrade, init_site, import_manifest):
         command.add_argument("--database-url", help="default: DATABASE_URL, else the embedded SQLite file")
     return parser
 
@@ -90,6 +106,33 @@ def _init_site(args: argparse.Namespace) -> int:
         engine.dispose()
     print(f"site {code} {name} created; organizer signs in as {username}")
     return EXIT_OK
+
+
+def _import_manifest(args: argparse.Namespace) -> int:
+    language = args.lang or configured_language()
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        print(f"{args.file}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = make_engine(args.database_url or database_url())
+    try:
+        with unit_of_work(engine) as session:
+            site = get_site_by_code(session, code=args.site.strip().upper())
+            table = read_manifest(data, filename=args.file.name)
+            plan = plan_import(session, site_id=site.id, table=table)
+            result = apply_import(session, site_id=site.id, plan=plan, now=utc_now())
+    except StoreError as error:
+        # Unreadable file or unknown site: nothing was imported.
+        print(translate(language, error.key, **error.params), file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    print(import_summary(result, language=language))
+    for row in result.rejected:
+        print(translate(language, "manifest.rejected_line", row=row.number,
+                        reason=rejected_reason(row, language=language)))
+    return result.exit_code
 
 
 def _revision(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from db.accounts import sign_in_organizer
 from db.clock import utc_now
 from db.engine import PROJECT_DIR, make_engine, unit_of_work
 from db.migrate import current_heads
-from db.models import Site, Volunteer
+from db.models import Order, Site, Volunteer
 
 PASSWORD = "a-long-secret"
 
@@ -93,3 +93,61 @@ def test_module_runs_from_a_shell_and_usage_errors_exit_2(tmp_path) -> None:  # 
         main(["init-site", "--code", "X"])
     assert exit_info.value.code == 2
 
+
+
+MANIFEST_HEADER = "平台,订单号,提货码,收货人,手机号,商品,数量,储存,到货日期"
+MANIFEST_ROWS = ["多多买菜,DD1,1001,李四,13800138000,大米,1,常温,2026-11-25",
+                 "多多买菜,DD2,1002,王五,13900139000,牛奶,2,冷藏,2026-11-25"]
+
+
+def import_manifest(database_url: str, tmp_path, *rows: str, lang: str = "en") -> int:  # noqa: ANN001
+    path = tmp_path / "manifest.csv"
+    path.write_text("\n".join([MANIFEST_HEADER, *rows]) + "\n", encoding="gbk")
+    return main(["import-manifest", str(path), "--site", "ts2", "--database-url", database_url, "--lang", lang])
+
+
+def test_import_manifest_exit_codes(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path,  # noqa: ANN001
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
+    capsys.readouterr()
+    assert import_manifest(database_url, tmp_path, *MANIFEST_ROWS) == 0
+    assert "Imported 2 orders (2 items)" in capsys.readouterr().out
+    # The same file again: nothing changes, and it says so.
+    assert import_manifest(database_url, tmp_path, *MANIFEST_ROWS) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    # One good new order and one bad row: 1, and the bad row is named with its number and reason.
+    bad = "多多买菜,DD4,1004,赵六,13700137000,鸡蛋,0,常温,2026-11-25"
+    assert import_manifest(database_url, tmp_path, "多多买菜,DD3,1003,钱七,13600136000,面条,1,常温,2026-11-25", bad,
+                           lang="zh-CN") == 1
+    out = capsys.readouterr().out
+    assert "已导入 1 个订单" in out and "第 3 行：数量 0 应在 1 到 999 之间。" in out
+    # Every row rejected: 2.
+    assert import_manifest(database_url, tmp_path, bad) == 2
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            assert sorted(session.scalars(select(Order.order_number))) == ["DD1", "DD2", "DD3"]
+    finally:
+        engine.dispose()
+
+
+def test_import_manifest_unreadable_file_or_unknown_site_exits_2(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys: pytest.CaptureFixture[str]  # noqa: ANN001
+) -> None:
+    assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert main(["import-manifest", str(empty), "--site", "TS2", "--database-url", database_url,
+                 "--lang", "en"]) == 2
+    assert "The file is empty." in capsys.readouterr().err
+    missing = tmp_path / "columns.csv"
+    missing.write_text("平台,订单号\n多多买菜,DD1\n", encoding="utf-8")
+    assert main(["import-manifest", str(missing), "--site", "TS2", "--database-url", database_url,
+                 "--lang", "zh-CN"]) == 2
+    assert "缺少 7 列" in capsys.readouterr().err
+    assert import_manifest(database_url, tmp_path, *MANIFEST_ROWS) == 0
+    capsys.readouterr()
+    assert main(["import-manifest", str(tmp_path / "manifest.csv"), "--site", "NOPE", "--database-url",
+                 database_url]) == 2
+    assert main(["import-manifest", str(tmp_path / "no-such.csv"), "--site", "TS2", "--database-url",
+                 database_url]) == 2
