@@ -520,3 +520,20 @@ def _template_info(template: ShiftTemplate) -> TemplateInfo:
     return TemplateInfo(id=template.id, weekday=template.weekday, starts=template.starts, ends=template.ends,
                         role=template.role, min_staff=template.min_staff, max_staff=template.max_staff,
                         active=template.active)
+
+
+def settle_assignments(session: Session, *, site_id: int, now: dt.datetime) -> None:
+    """What the roster pages do before they show anything: close forgotten check-outs, mark no-shows."""
+    close_forgotten_check_outs(session, site_id=site_id, now=now)
+    mark_no_shows(session, site_id=site_id, now=now)
+
+
+def list_volunteers_for_role(session: Session, *, site_id: int, role: str) -> list[tuple[int, str]]:
+    """Active volunteers of the site holding `role`, as (id, name) by name: whom an organizer may assign."""
+    query = (
+        select(Volunteer.id, Volunteer.name)
+        .join(VolunteerRole, VolunteerRole.volunteer_id == Volunteer.id)
+        .where(VolunteerRole.site_id == site_id, VolunteerRole.role == role, Volunteer.active.is_(True))
+        .order_by(Volunteer.name, Volunteer.id)
+    )
+    return [(row.id, row.name) for row in session.execute(query)]

@@ -17,7 +17,7 @@ from db.accounts import check_pin_rules, create_volunteer, hash_secret
 from db.errors import InvalidValue, NotAllowed, NotFound, StoreError
 from db.events import record_event
 from db.manifest import _decode
-from db.models import ROLES, Volunteer, VolunteerRole
+from db.models import ROLES, Account, Volunteer, VolunteerRole
 from db.orders import normalize_phone
 
 MAX_IMPORT_BYTES = 1024 * 1024
@@ -46,6 +46,18 @@ class VolunteerImportUnreadable(StoreError):
 
 
 @dataclass(frozen=True)
+class VolunteerDetail:
+    """A person as the organizer's volunteer page edits them (phone whole: organizers only)."""
+
+    id: int
+    name: str
+    phone: str
+    roles: tuple[str, ...]
+    active: bool
+    has_pin: bool
+
+
+@dataclass(frozen=True)
 class PlannedVolunteer:
     row: int  # as a spreadsheet numbers it: the header is row 1
     name: str
@@ -65,6 +77,27 @@ class RejectedVolunteerRow:
 class VolunteerImportPlan:
     volunteers: list[PlannedVolunteer]
     rejected: list[RejectedVolunteerRow]
+
+
+def list_site_volunteers(session: Session, *, site_id: int) -> list[VolunteerDetail]:
+    """Everyone whose home is the site, active or not, by name, with their roles there."""
+    rows = session.execute(
+        select(Volunteer, Account.pin_hash.is_not(None))
+        .outerjoin(Account, Account.volunteer_id == Volunteer.id)
+        .where(Volunteer.site_id == site_id)
+        .order_by(Volunteer.name, Volunteer.id)
+    ).all()
+    roles: dict[int, list[str]] = {}
+    for volunteer_id, role in session.execute(
+        select(VolunteerRole.volunteer_id, VolunteerRole.role).where(VolunteerRole.site_id == site_id)
+    ):
+        roles.setdefault(volunteer_id, []).append(role)
+    return [
+        VolunteerDetail(id=volunteer.id, name=volunteer.name, phone=volunteer.phone,
+                        roles=tuple(role for role in ROLES if role in roles.get(volunteer.id, [])),
+                        active=volunteer.active, has_pin=bool(has_pin))
+        for volunteer, has_pin in rows
+    ]
 
 
 def update_volunteer(

@@ -1,18 +1,90 @@
-"""My shifts: sign up for a shift, check in when it starts and out when it ends."""
+"""My shifts: check in and out at the tablet, sign up for open shifts, sign out before the cutoff."""
 
 import datetime as dt
+from functools import partial
 
-from db.clock import local_day_bounds, local_today
-from db.overview import assignments_frame
+import streamlit as st
+
+from db.clock import utc_now
+from db.roster import (
+    CHECK_IN_EARLY,
+    cancel_sign_up,
+    check_in,
+    check_out,
+    list_my_assignments,
+    list_open_shifts,
+    settle_assignments,
+    sign_up,
+)
 from ui.guard import require_role
+from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.store import read_scope
-from ui.widgets import page_header, show_table
+from ui.roster_view import run_change, shift_label, staffing_label
+from ui.store import read_scope, session_scope
+from ui.widgets import big_button, page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("my_shifts")
 
-start, _ = local_day_bounds(local_today())
+DAYS_AHEAD = 14
+CONFIRM_KEY = "my_shifts_confirm_sign_out"
+
+now = utc_now()
+with session_scope() as session:
+    settle_assignments(session, site_id=user.site_id, now=now)
 with read_scope() as session:
-    mine = assignments_frame(session, volunteer_id=user.volunteer_id, start=start, end=start + dt.timedelta(days=14))
-show_table(mine, codes={"role": "role", "status": "status"})
+    mine = list_my_assignments(session, volunteer_id=user.volunteer_id, start=now,
+                               end=now + dt.timedelta(days=DAYS_AHEAD))
+    open_shifts = list_open_shifts(session, site_id=user.site_id, volunteer_id=user.volunteer_id, now=now,
+                                   end=now + dt.timedelta(days=DAYS_AHEAD))
+
+# Now: the shift whose check-in window is open, or the one the volunteer is on.
+st.subheader(t("my_shifts.now"))
+on_duty = [mine_now for mine_now in mine if mine_now.status == "checked_in" or (
+    mine_now.status == "signed_up" and mine_now.starts_at - CHECK_IN_EARLY <= now <= mine_now.ends_at)]
+if not on_duty:
+    st.caption(t("my_shifts.nothing_now"))
+for assignment in on_duty:
+    label = shift_label(starts_at=assignment.starts_at, ends_at=assignment.ends_at, role=assignment.role)
+    if assignment.status == "signed_up":
+        if big_button(t("my_shifts.check_in", shift=label), key=f"check_in_{assignment.assignment_id}", primary=True):
+            run_change(partial(check_in, assignment_id=assignment.assignment_id, now=utc_now()),
+                       "my_shifts.checked_in", shift=label)
+    else:
+        st.success(t("my_shifts.on_duty", shift=label))
+        if big_button(t("my_shifts.check_out"), key=f"check_out_{assignment.assignment_id}", primary=True):
+            run_change(partial(check_out, assignment_id=assignment.assignment_id, now=utc_now()),
+                       "my_shifts.checked_out", shift=label)
+
+# Coming up: signing out asks once more, and is refused after the site's cutoff.
+st.subheader(t("my_shifts.upcoming"))
+upcoming = [assignment for assignment in mine if assignment.status == "signed_up" and assignment not in on_duty]
+if not upcoming:
+    st.caption(t("my_shifts.none_upcoming"))
+for assignment in upcoming:
+    label = shift_label(starts_at=assignment.starts_at, ends_at=assignment.ends_at, role=assignment.role)
+    st.markdown(f"**{label}**")
+    if st.session_state.get(CONFIRM_KEY) != assignment.assignment_id:
+        if big_button(t("my_shifts.sign_out"), key=f"sign_out_{assignment.assignment_id}"):
+            st.session_state[CONFIRM_KEY] = assignment.assignment_id
+            st.rerun()
+        continue
+    st.warning(t("my_shifts.sign_out_question", shift=label))
+    if big_button(t("my_shifts.sign_out_yes"), key=f"sign_out_yes_{assignment.assignment_id}", primary=True):
+        run_change(partial(cancel_sign_up, assignment_id=assignment.assignment_id, now=utc_now()),
+                   "my_shifts.signed_out", shift=label)
+    if big_button(t("my_shifts.sign_out_no"), key=f"sign_out_no_{assignment.assignment_id}"):
+        st.session_state.pop(CONFIRM_KEY, None)
+        st.rerun()
+
+# Open shifts in the volunteer's roles with a place left.
+st.subheader(t("my_shifts.open"))
+if not open_shifts:
+    st.caption(t("my_shifts.none_open"))
+for shift in open_shifts:
+    label = shift_label(starts_at=shift.starts_at, ends_at=shift.ends_at, role=shift.role)
+    staffing = staffing_label(staffed=shift.staffed, min_staff=shift.min_staff, max_staff=shift.max_staff)
+    st.markdown(f"**{label}** · {staffing}")
+    if big_button(t("my_shifts.sign_up"), key=f"sign_up_{shift.id}"):
+        run_change(partial(sign_up, shift_id=shift.id, volunteer_id=user.volunteer_id, now=utc_now()),
+                   "my_shifts.signed_up", shift=label)
