@@ -26,6 +26,7 @@ class UnitOccupancy:
     max_temp_c: float | None
     slots: int
     used: int
+    active: bool = True
 
     @property
     def free(self) -> int:
@@ -134,7 +135,7 @@ def list_unit_occupancy(session: Session, *, site_id: int) -> list[UnitOccupancy
     return [
         UnitOccupancy(
             id=unit.id, code=unit.code, name=unit.name, kind=unit.kind, min_temp_c=unit.min_temp_c,
-            max_temp_c=unit.max_temp_c, slots=slots, used=used_count,
+            max_temp_c=unit.max_temp_c, slots=slots, used=used_count, active=unit.active,
         )
         for unit, slots, used_count in session.execute(query)
     ]

@@ -13,7 +13,10 @@ from test_pages import new_app, writable_app_env  # noqa: F401 - a fixture, reus
 
 from db.clock import local_today, to_local, utc_now
 from db.engine import make_engine, unit_of_work
-from db.models import TemperatureReading
+from db.models import Order, TemperatureReading
+from db.orders import order_history, receive_order
+from db.storage import list_cold_units
+from db.temperatures import record_temperature
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 
@@ -104,3 +107,57 @@ def test_a_signed_off_day_refuses_new_readings_on_the_tablet(writable_app_env: A
     today = to_local(utc_now()).date().isoformat()
     assert save(at, "4") == [zh("error.day_signed_off", day=today)]
     assert readings(writable_app_env) == []
+
+
+def prepare_excursion(data: AppData) -> tuple[int, int]:
+    """The app's chilled order received into F1, then an out-of-range reading of F1: (reading id, order id)."""
+    engine = make_engine(data.url)
+    try:
+        with unit_of_work(engine) as session:
+            order_id = session.scalar(select(Order.id).where(Order.pickup_code == "8-123"))
+            receive_order(session, order_id=order_id, volunteer_id=data.volunteer.volunteer_id,
+                          now=utc_now() - dt.timedelta(hours=1))
+            fridge = next(unit for unit in list_cold_units(session, site_id=data.site_id) if unit.code == "F1")
+            reading = record_temperature(session, storage_unit_id=fridge.id, reading_c=13.0,
+                                         volunteer_id=data.volunteer.volunteer_id, now=utc_now(),
+                                         corrective_action="压缩机停了，已报修")
+            return reading.id, order_id
+    finally:
+        engine.dispose()
+
+
+def test_an_organizer_adds_a_5_degree_fridge_and_cannot_remove_one_holding_bags(writable_app_env: AppData):  # noqa: F811
+    prepare_excursion(writable_app_env)
+    at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/storage.py").run()
+    at.text_input(key="unit_code").input("f2").run()
+    at.text_input(key="unit_name").input("FDA 冷藏").run()
+    at.selectbox(key="unit_kind").set_value("fridge").run()
+    at.number_input(key="unit_slot_count").set_value(12).run()
+    at.text_input(key="unit_max").input("5").run()
+    at.button(key="unit_add").click().run()
+    assert not at.exception and not at.error
+    register = at.dataframe[0].value
+    added = register[register[translate("zh-CN", "column.unit")] == "F2"].iloc[0]
+    assert (added[zh("column.min_temp_c")], added[zh("column.max_temp_c")], added[zh("column.slots")]) == (0.0, 5.0, 12)
+
+    remove = at.selectbox(key="unit_remove_id")
+    remove.select_index([option.startswith("F1") for option in remove.options].index(True)).run()
+    at.checkbox(key="unit_remove_sure").check().run()
+    at.button(key="unit_remove").click().run()
+    assert [element.value for element in at.error] == [zh("error.unit_holds_bags", code="F1", count=1)]
+
+
+def test_an_organizer_marks_a_bag_of_an_excursion_discarded(writable_app_env: AppData):  # noqa: F811
+    reading_id, order_id = prepare_excursion(writable_app_env)
+    at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/storage.py").run()
+    assert [expander.label for expander in at.expander if expander.label.startswith("F1：")]
+    at.button(key=f"excursion_{reading_id}_{order_id}_discarded").click().run()
+    assert not at.exception and not at.error
+    engine = make_engine(writable_app_env.url)
+    try:
+        with unit_of_work(engine) as session:
+            actions = [event.action for event in order_history(session, order_id=order_id)]
+    finally:
+        engine.dispose()
+    assert actions[-2:] == ["order.problem", "order.excursion_checked"]
+    assert any(zh("value.outcome.discarded") in element.value for element in at.caption)
