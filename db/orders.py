@@ -23,10 +23,12 @@ from db.models import (
     OPEN_ORDER_STATUSES,
     SLOTTED_ORDER_STATUSES,
     STORAGE_CLASSES,
+    UNIT_KIND_FOR_CLASS,
     Event,
     Item,
     Order,
     Slot,
+    StorageUnit,
     Volunteer,
 )
 from db.privacy import mask_name, mask_phone
@@ -353,3 +355,159 @@ def order_history(session: Session, *, order_id: int) -> list[Event]:
     """The order's events, oldest first."""
     query = select(Event).where(Event.entity == "order", Event.entity_id == order_id).order_by(Event.id)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class ExpectedOrder:
+    """A row of the arrivals list: one bag of a delivery, personal data masked."""
+
+    id: int
+    pickup_code: str
+    platform: str
+    order_number: str
+    resident_name: str
+    storage_class: str
+    item_count: int
+    status: str
+    slot: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryRefusal:
+    """A bag the whole-delivery check-in could not take in, and why (a message key and its values)."""
+
+    pickup_code: str
+    key: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReceivedDelivery:
+    received: dict[str, str]  # pickup code → slot code, in check-in order
+    refused: list[DeliveryRefusal]
+
+
+def list_expected_orders(session: Session, *, site_id: int, delivery_date: dt.date) -> list[ExpectedOrder]:
+    """Every order of one delivery day, whatever its status, by pickup code; expected ones are still to come."""
+    item_count = (
+        select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
+    )
+    query = (
+        select(Order, Slot.code, item_count)
+        .outerjoin(Slot, Slot.id == Order.slot_id)
+        .where(Order.site_id == site_id, Order.delivery_date == delivery_date)
+        .order_by(Order.pickup_code, Order.id)
+    )
+    return [_expected_row(order, slot_code=slot_code, item_count=items)
+            for order, slot_code, items in session.execute(query)]
+
+
+def find_expected_order(session: Session, *, site_id: int, code: str) -> ExpectedOrder:
+    """The open order with this pickup code (typed or scanned as a QR payload), to check in by code."""
+    text = unicodedata.normalize("NFKC", code or "").strip()
+    scanned = parse_qr_payload(text)
+    text = (scanned[1] if scanned else text).replace(" ", "")
+    if not text:
+        raise InvalidValue("error.code_required")
+    item_count = (
+        select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
+    )
+    row = session.execute(
+        select(Order, Slot.code, item_count)
+        .outerjoin(Slot, Slot.id == Order.slot_id)
+        .where(Order.site_id == site_id, func.upper(Order.pickup_code) == text.upper(),
+               Order.status.in_(OPEN_ORDER_STATUSES))
+    ).first()
+    if row is None:
+        raise NotFound("error.pickup_code_not_found", code=text)
+    return _expected_row(row[0], slot_code=row[1], item_count=row[2])
+
+
+def receive_delivery(
+    session: Session, *, site_id: int, delivery_date: dt.date, volunteer_id: int, now: dt.datetime
+) -> ReceivedDelivery:
+    """Check in every expected bag of a delivery; a bag without a free slot of its kind is refused, the rest go in."""
+    pending = session.scalars(
+        select(Order.id).where(
+            Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "expected"
+        ).order_by(Order.pickup_code, Order.id)
+    ).all()
+    received: dict[str, str] = {}
+    refused: list[DeliveryRefusal] = []
+    full_kinds: set[str] = set()
+    for order_id in pending:
+        order = _get(session, order_id=order_id)
+        kind = UNIT_KIND_FOR_CLASS[order.storage_class]
+        if kind in full_kinds:
+            # Once a kind is full it stays full for the rest of this run: no need to look again.
+            refused.append(DeliveryRefusal(order.pickup_code, NoFreeSlot.key, {"kind": kind}))
+            continue
+        try:
+            received[order.pickup_code] = receive_order(session, order_id=order_id, volunteer_id=volunteer_id,
+                                                        now=now)
+        except NoFreeSlot as error:
+            full_kinds.add(kind)
+            refused.append(DeliveryRefusal(order.pickup_code, error.key, error.params))
+        except WrongState as error:  # another tablet checked this bag in a moment ago
+            refused.append(DeliveryRefusal(order.pickup_code, error.key, error.params))
+    return ReceivedDelivery(received=received, refused=refused)
+
+
+def move_order(session: Session, *, order_id: int, slot_code: str, volunteer_id: int, now: dt.datetime) -> str:
+    """Put a bag in another free slot of a unit of its kind; the event keeps the slot before and after."""
+    order = _get(session, order_id=order_id)
+    if order.status not in SLOTTED_ORDER_STATUSES:
+        raise WrongState(status=order.status)
+    code = unicodedata.normalize("NFKC", slot_code or "").strip().upper()
+    target = session.execute(
+        select(Slot, StorageUnit.kind, StorageUnit.active)
+        .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
+        .where(Slot.site_id == order.site_id, Slot.code == code)
+    ).first()
+    if target is None:
+        raise NotFound("error.slot_not_found", slot=code)
+    slot, kind, active = target
+    wanted = UNIT_KIND_FOR_CLASS[order.storage_class]
+    if kind != wanted or not active:
+        raise InvalidValue("error.slot_wrong_kind", slot=code, kind=wanted)
+    if slot.id == order.slot_id:
+        raise InvalidValue("error.slot_unchanged", slot=code)
+    occupied = session.scalar(
+        select(Order.id).where(Order.slot_id == slot.id, Order.status.in_(SLOTTED_ORDER_STATUSES))
+    )
+    if occupied is not None:
+        raise DuplicateValue("error.slot_occupied", slot=code)
+    try:
+        # A savepoint: the unique index on occupied slots is the final word if another tablet filled it meanwhile.
+        with session.begin_nested():
+            _transition(
+                session, order=order, allowed_from=SLOTTED_ORDER_STATUSES, actor_id=volunteer_id, now=now,
+                action="order.moved", values={"slot_id": slot.id}, extra_where=(Order.slot_id == order.slot_id,),
+            )
+    except IntegrityError:
+        raise DuplicateValue("error.slot_occupied", slot=code) from None
+    return code
+
+
+def list_free_slot_codes(session: Session, *, site_id: int, storage_class: str, limit: int = 200) -> list[str]:
+    """Where a bag of this storage class could move: free slots of active units of its kind, in order."""
+    occupied = select(Order.slot_id).where(
+        Order.site_id == site_id, Order.slot_id.is_not(None), Order.status.in_(SLOTTED_ORDER_STATUSES)
+    )
+    query = (
+        select(Slot.code)
+        .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
+        .where(Slot.site_id == site_id, StorageUnit.kind == UNIT_KIND_FOR_CLASS[storage_class],
+               StorageUnit.active.is_(True), Slot.id.not_in(occupied))
+        .order_by(StorageUnit.code, Slot.position)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _expected_row(order: Order, *, slot_code: str | None, item_count: int) -> ExpectedOrder:
+    return ExpectedOrder(
+        id=order.id, pickup_code=order.pickup_code, platform=order.platform, order_number=order.order_number,
+        resident_name=mask_name(order.resident_name), storage_class=order.storage_class, item_count=item_count,
+        status=order.status, slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
+    )
