@@ -52,3 +52,9 @@ class AccountLocked(StoreError):
 
 class NotAllowed(StoreError):
     key = "error.not_allowed"
+
+
+class TooManyAttempts(StoreError):
+    """Too many failed lookups from one client or for one pickup code: wait until `until`."""
+
+    key = "error.too_many_attempts"

@@ -473,3 +473,25 @@ class ExcursionCheck(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (CheckConstraint(_in("outcome", EXCURSION_OUTCOMES), name="outcome_known"),)
+
+
+LOOKUP_SCOPES = ("client", "code")
+
+
+class LookupAttempt(Base):
+    """A failed order-status lookup, kept ten minutes for the rate limit; the key is a keyed hash, never clear."""
+
+    __tablename__ = "lookup_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The site asked about; a client's tries count across sites, so theirs carry none.
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(10))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("scope", LOOKUP_SCOPES), name="scope_known"),
+        Index("ix_lookup_attempts_scope_key", "scope", "key_hash", "attempted_at"),
+        Index("ix_lookup_attempts_attempted_at", "attempted_at"),
+    )

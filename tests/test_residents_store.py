@@ -1,0 +1,123 @@
+"""The residents' status lookup: what it tells, that a wrong code and a wrong phone look alike, and its rate limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine, select
+from store_fixtures import add_order, make_world
+
+from db.engine import make_engine, unit_of_work
+from db.errors import InvalidValue, TooManyAttempts
+from db.models import LookupAttempt
+from db.orders import hand_over, receive_order, report_problem, return_order
+from db.rate_limits import MAX_FAILURES, WINDOW, count_stored_tries
+from db.residents import lookup_order_status
+from db.sites import create_site
+
+# add_order's phone is +86 138-0013-8000.
+TAIL = "8000"
+
+
+def look(engine: Engine, site_id: int, *, code: str, tail: str = TAIL, client: str = "203.0.113.7",
+         now: dt.datetime) -> object:
+    with unit_of_work(engine) as session:
+        return lookup_order_status(session, site_id=site_id, pickup_code=code, phone_tail=tail, client=client,
+                                   now=now)
+
+
+def test_each_state_tells_where_and_when_and_nothing_personal(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now, fridge_slots=4)
+    ids = {code: add_order(engine, world, now=now, number=f"N{code}", code=code, classes=("chilled",))
+           for code in ("A1", "A2", "A3", "A4")}
+    answer = look(engine, world.site_id, code="A1", now=now)
+    assert answer.state == "not_arrived" and answer.slot is None and answer.since is None
+    # Delivered today (the Shanghai day of `now`); the default hold is 3 days, arrival day counting as one.
+    assert answer.collect_by == answer.delivery_date + dt.timedelta(days=2)
+    assert answer.qr_payload == "CB1:TS2:A1"
+    assert not {"resident_name", "phone", "address"} & set(vars(answer))
+
+    later = now + dt.timedelta(minutes=12)
+    with unit_of_work(engine) as session:
+        slots = {code: receive_order(session, order_id=ids[code], volunteer_id=world.volunteer_id, now=later)
+                 for code in ("A2", "A3", "A4")}
+        hand_over(session, order_id=ids["A3"], volunteer_id=world.volunteer_id, now=later + dt.timedelta(hours=8))
+        return_order(session, order_id=ids["A4"], volunteer_id=world.volunteer_id, reason="过期", now=later)
+        report_problem(session, order_id=ids["A1"], volunteer_id=world.volunteer_id, reason="破损", now=later)
+
+    ready = look(engine, world.site_id, code="a2", now=later)  # case folded, as at the desk
+    assert (ready.state, ready.slot, ready.since) == ("ready", slots["A2"], later)
+    handed = look(engine, world.site_id, code="A3", now=later)
+    assert (handed.state, handed.since, handed.qr_payload, handed.collect_by) == (
+        "picked_up", later + dt.timedelta(hours=8), None, None)
+    assert look(engine, world.site_id, code="A4", now=later).state == "returned"
+    assert look(engine, world.site_id, code="A1", now=later).state == "ask_desk"
+
+
+def test_wrong_code_and_wrong_phone_give_the_same_none(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    add_order(engine, world, now=now, number="N1", code="8-123")
+    assert look(engine, world.site_id, code="8-124", now=now) is None
+    assert look(engine, world.site_id, code="8-123", tail="8001", now=now) is None
+    # Another site's order is never found from this one.
+    with unit_of_work(engine) as session:
+        other_site = create_site(session, code="XH1", name="虹桥", now=now).id
+    assert look(engine, other_site, code="8-123", now=now) is None
+    with pytest.raises(InvalidValue, match="phone_tail_format"):
+        look(engine, world.site_id, code="8-123", tail="80", now=now)
+    with pytest.raises(InvalidValue, match="pickup_code_format"):
+        look(engine, world.site_id, code="  ", now=now)
+
+
+def test_five_failures_from_one_client_cool_it_down_then_age_out(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    add_order(engine, world, now=now, number="N1", code="8-123")
+    for number in range(MAX_FAILURES):
+        assert look(engine, world.site_id, code=f"X{number}", now=now + dt.timedelta(minutes=number)) is None
+    # Even the right pair is refused during the cool-down, so guessing cannot be confirmed.
+    with pytest.raises(TooManyAttempts) as refused:
+        look(engine, world.site_id, code="8-123", now=now + dt.timedelta(minutes=5))
+    assert refused.value.params["until"] == now + WINDOW
+    # Another client is not held up by this one.
+    assert look(engine, world.site_id, code="8-123", client="198.51.100.1", now=now).state == "not_arrived"
+    # Once the first failure is ten minutes old, one more try is allowed.
+    assert look(engine, world.site_id, code="8-123", now=now + WINDOW + dt.timedelta(seconds=1)) is not None
+
+
+def test_five_failures_for_one_code_hold_it_for_every_client(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    add_order(engine, world, now=now, number="N1", code="8-123")
+    for number in range(MAX_FAILURES):
+        assert look(engine, world.site_id, code="8-123", tail=f"000{number}", client=f"10.0.0.{number}",
+                    now=now) is None
+    with pytest.raises(TooManyAttempts):
+        look(engine, world.site_id, code="8-123", client="10.0.0.99", now=now)
+
+
+def test_the_limit_holds_across_engines_and_stores_only_hashes(database_url: str, now: dt.datetime) -> None:
+    from db.migrate import upgrade_to_head
+
+    first, second = make_engine(database_url), make_engine(database_url)
+    try:
+        upgrade_to_head(first)
+        world = make_world(first, now=now)
+        add_order(first, world, now=now, number="N1", code="8-123")
+        for number in range(MAX_FAILURES):
+            assert look(first, world.site_id, code="8-123", tail=f"111{number}", now=now) is None
+        # A second app process (its own engine and pool) on the same database sees the cool-down.
+        with pytest.raises(TooManyAttempts):
+            look(second, world.site_id, code="8-123", now=now)
+        with unit_of_work(second) as session:
+            stored = session.execute(select(LookupAttempt.scope, LookupAttempt.key_hash)).all()
+        assert {scope for scope, _ in stored} == {"client", "code"}
+        assert all(len(digest) == 64 and "203.0.113.7" not in digest and "8-123" not in digest
+                   for _, digest in stored)
+        # A failure after the window prunes the tries that no longer count.
+        later = now + WINDOW + dt.timedelta(minutes=1)
+        assert look(second, world.site_id, code="nothing", now=later) is None
+        with unit_of_work(second) as session:
+            assert count_stored_tries(session) == 2
+    finally:
+        first.dispose()
+        second.dispose()
