@@ -6,14 +6,14 @@ import datetime as dt
 import random
 
 from faker import Faker
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from db.accounts import create_organizer_account, create_volunteer, hash_secret
 from db.clock import local_moment, to_local
 from db.engine import unit_of_work
 from db.models import Shift, StorageUnit
-from db.roster import check_in, check_out, create_shift, mark_no_show, sign_up
+from db.roster import check_in, check_out, create_shift_template, generate_shifts, mark_no_show, sign_up
 from db.sites import SiteInfo, count_sites, create_site, get_site, get_site_rules
 from db.storage import create_storage_unit
 from db.temperatures import record_temperature
@@ -174,7 +174,13 @@ def _build_roster(
     session: Session, rng: random.Random, *, site_id: int, organizer_id: int, roles_by_id: dict[int, set[str]],
     first_monday: dt.date, weeks: int, now: dt.datetime,
 ) -> None:
-    """Last week, this week and next: shifts, sign-ups without overlaps, check-ins for what is past, one no-show."""
+    """Last week, this week and next: weekly templates generated into shifts, sign-ups without overlaps,
+    check-ins for what is past, one no-show."""
+    templates_at = local_moment(first_monday - dt.timedelta(days=4), dt.time(20, 0))
+    for weekday in range(7):
+        for starts, ends, role, min_staff, max_staff in SHIFT_PATTERN:
+            create_shift_template(session, site_id=site_id, weekday=weekday, starts=starts, ends=ends, role=role,
+                                  min_staff=min_staff, max_staff=max_staff, now=templates_at, actor_id=organizer_id)
     booked: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {v: [] for v in roles_by_id}
     past = []
     for week in range(weeks):
@@ -182,32 +188,33 @@ def _build_roster(
         planned_at = local_moment(monday - dt.timedelta(days=3), dt.time(20, 0))
         load = dict.fromkeys(roles_by_id, 0)
         is_next_week = monday > to_local(now).date()
-        for offset in range(7):
-            day = monday + dt.timedelta(days=offset)
-            for starts, ends, role, min_staff, max_staff in SHIFT_PATTERN:
-                shift = create_shift(
-                    session, site_id=site_id, role=role, starts_at=local_moment(day, starts),
-                    ends_at=local_moment(day, ends), min_staff=min_staff, max_staff=max_staff, now=planned_at,
-                    actor_id=organizer_id,
-                )
-                wanted = rng.randint(min_staff, max_staff)
-                # Next week still has gaps for the organizer to fill.
-                if is_next_week and rng.random() < 0.2:
-                    wanted = min_staff - 1
-                candidates = sorted(v for v, roles in roles_by_id.items() if role in roles)
-                rng.shuffle(candidates)
-                candidates.sort(key=load.__getitem__)
-                for volunteer_id in candidates:
-                    if wanted <= 0:
-                        break
-                    if load[volunteer_id] >= MAX_SHIFTS_PER_WEEK or _overlaps(booked[volunteer_id], shift):
-                        continue
-                    signed_at = planned_at + dt.timedelta(minutes=rng.randrange(60, 48 * 60))
-                    assignment = sign_up(session, shift_id=shift.id, volunteer_id=volunteer_id, now=signed_at)
-                    booked[volunteer_id].append((shift.starts_at, shift.ends_at))
-                    load[volunteer_id] += 1
-                    wanted -= 1
-                    past.append((shift, assignment.id, rng.randrange(600), rng.randrange(900)))
+        generate_shifts(session, site_id=site_id, first_day=monday, last_day=monday + dt.timedelta(days=6),
+                        now=planned_at, actor_id=organizer_id)
+        week_start = local_moment(monday, dt.time(0, 0))
+        week_shifts = session.scalars(
+            select(Shift).where(Shift.site_id == site_id, Shift.starts_at >= week_start,
+                                Shift.starts_at < week_start + dt.timedelta(days=7))
+            .order_by(Shift.starts_at, Shift.id)
+        ).all()
+        for shift in week_shifts:
+            wanted = rng.randint(shift.min_staff, shift.max_staff)
+            # Next week still has gaps for the organizer to fill.
+            if is_next_week and rng.random() < 0.2:
+                wanted = shift.min_staff - 1
+            candidates = sorted(v for v, roles in roles_by_id.items() if shift.role in roles)
+            rng.shuffle(candidates)
+            candidates.sort(key=load.__getitem__)
+            for volunteer_id in candidates:
+                if wanted <= 0:
+                    break
+                if load[volunteer_id] >= MAX_SHIFTS_PER_WEEK or _overlaps(booked[volunteer_id], shift):
+                    continue
+                signed_at = planned_at + dt.timedelta(minutes=rng.randrange(60, 48 * 60))
+                assignment = sign_up(session, shift_id=shift.id, volunteer_id=volunteer_id, now=signed_at)
+                booked[volunteer_id].append((shift.starts_at, shift.ends_at))
+                load[volunteer_id] += 1
+                wanted -= 1
+                past.append((shift, assignment.id, rng.randrange(600), rng.randrange(900)))
     _check_in_past_shifts(session, rng, assignments=past, now=now)
 
 
