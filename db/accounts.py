@@ -13,7 +13,15 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import unit_of_work
-from db.errors import AccountLocked, DuplicateValue, InvalidValue, NotFound, SignInFailed, StoreError
+from db.errors import (
+    AccountLocked,
+    DuplicateValue,
+    InvalidValue,
+    NotAllowed,
+    NotFound,
+    SignInFailed,
+    StoreError,
+)
 from db.events import record_event
 from db.models import ROLES, Account, Volunteer, VolunteerRole
 
@@ -157,7 +165,6 @@ def reset_pin(
         entity_id=volunteer_id, now=now,
     )
 
-
 def list_volunteers_for_sign_in(session: Session, *, site_id: int) -> list[VolunteerChoice]:
     """Active volunteers of a site who have a PIN, by name: the tablet's sign-in list."""
     query = (
@@ -215,24 +222,10 @@ def _check_secret(
     required_role: str | None,
 ) -> SignedIn | StoreError:
     volunteer = account.volunteer
-    if account.locked_until is not None and account.locked_until > now:
-        return AccountLocked(until=account.locked_until)
-    if not _verify(hashed, secret):
-        # Counted in one statement so two tablets guessing at once cannot both slip under the limit.
-        session.execute(
-            update(Account).where(Account.id == account.id)
-            .values(failed_attempts=Account.failed_attempts + 1)
-        )
-        session.refresh(account)
-        locked = account.failed_attempts >= MAX_FAILED_ATTEMPTS
-        if locked:
-            account.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            account.failed_attempts = 0
-        record_event(
-            session, site_id=volunteer.site_id, actor_id=volunteer.id, action="auth.sign_in_failed",
-            entity="account", entity_id=account.id, now=now, after={"kind": kind, "locked": locked},
-        )
-        return AccountLocked(until=account.locked_until) if locked else SignInFailed()
+    refusal = _refuse_wrong_secret(session, account=account, secret=secret, hashed=hashed, now=now, kind=kind,
+                                   action="auth.sign_in_failed")
+    if refusal is not None:
+        return refusal
     roles = roles_at(session, volunteer_id=volunteer.id, site_id=volunteer.site_id)
     if required_role is not None and required_role not in roles:
         return SignInFailed()
@@ -243,6 +236,32 @@ def _check_secret(
         entity_id=account.id, now=now, after={"kind": kind},
     )
     return SignedIn(volunteer_id=volunteer.id, name=volunteer.name, site_id=volunteer.site_id, roles=roles)
+
+
+def _refuse_wrong_secret(
+    session: Session, *, account: Account, secret: str, hashed: str, now: dt.datetime, kind: str, action: str,
+    wrong_key: str | None = None,
+) -> StoreError | None:
+    """None when the secret is right and the account not locked; else the refusal, the failure counted."""
+    if account.locked_until is not None and account.locked_until > now:
+        return AccountLocked(until=account.locked_until)
+    if _verify(hashed, secret):
+        return None
+    # Counted in one statement so two tablets guessing at once cannot both slip under the limit.
+    session.execute(
+        update(Account).where(Account.id == account.id)
+        .values(failed_attempts=Account.failed_attempts + 1)
+    )
+    session.refresh(account)
+    locked = account.failed_attempts >= MAX_FAILED_ATTEMPTS
+    if locked:
+        account.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+        account.failed_attempts = 0
+    record_event(
+        session, site_id=account.volunteer.site_id, actor_id=account.volunteer_id, action=action,
+        entity="account", entity_id=account.id, now=now, after={"kind": kind, "locked": locked},
+    )
+    return AccountLocked(until=account.locked_until) if locked else SignInFailed(wrong_key)
 
 
 def roles_at(session: Session, *, volunteer_id: int, site_id: int) -> frozenset[str]:
@@ -262,3 +281,98 @@ def _verify(hashed: str, secret: str) -> bool:
         return _hasher.verify(hashed, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# --- Changing one's own secret, and an organizer resetting someone else's ---
+
+
+@dataclass(frozen=True)
+class AccountHolder:
+    """A person of the site as the reset form lists them: never a hash, only whether one is set."""
+
+    volunteer_id: int
+    name: str
+    username: str | None
+    has_pin: bool
+
+
+def change_own_password(
+    engine: Engine, *, volunteer_id: int, current_password: str, new_password: str, now: dt.datetime
+) -> None:
+    """The signed-in organizer's new password; the current one must be right (wrong tries count toward the lock)."""
+    check_password_rules(new_password)
+    _change_own_secret(engine, volunteer_id=volunteer_id, current=current_password, new=new_password, now=now,
+                       kind="password")
+
+
+def change_own_pin(engine: Engine, *, volunteer_id: int, current_pin: str, new_pin: str, now: dt.datetime) -> None:
+    """The signed-in volunteer's new tablet PIN (4–6 digits); the current PIN must be right."""
+    check_pin_rules(new_pin)
+    _change_own_secret(engine, volunteer_id=volunteer_id, current=current_pin, new=new_pin, now=now, kind="pin")
+
+
+def _change_own_secret(
+    engine: Engine, *, volunteer_id: int, current: str, new: str, now: dt.datetime, kind: str
+) -> None:
+    with unit_of_work(engine) as session:
+        account = session.scalar(select(Account).where(Account.volunteer_id == volunteer_id))
+        hashed = None if account is None else (account.password_hash if kind == "password" else account.pin_hash)
+        if hashed is None:
+            outcome: StoreError | None = NotFound("error.no_password_set" if kind == "password" else "error.no_pin_set")
+        else:
+            outcome = _refuse_wrong_secret(
+                session, account=account, secret=current, hashed=hashed, now=now, kind=kind,
+                action="account.change_failed", wrong_key="error.current_secret_wrong",
+            )
+        if outcome is None:
+            _store_secret(session, account=account, kind=kind, new=new, now=now)
+            record_event(
+                session, site_id=account.volunteer.site_id, actor_id=volunteer_id, action=f"account.{kind}_changed",
+                entity="account", entity_id=account.id, now=now,
+            )
+    # Raised after the commit, so a wrong current secret is still counted.
+    if outcome is not None:
+        raise outcome
+
+
+def reset_password(
+    session: Session, *, volunteer_id: int, new_password: str, now: dt.datetime, actor_id: int
+) -> None:
+    """An organizer sets another organizer's forgotten password at their site; it also lifts a lock."""
+    check_password_rules(new_password)
+    if volunteer_id == actor_id:
+        # Your own password needs the current one: the change form, not a reset.
+        raise NotAllowed("error.reset_own_secret")
+    account = session.scalar(select(Account).where(Account.volunteer_id == volunteer_id))
+    if account is None or account.username is None:
+        raise NotFound("error.no_password_set")
+    if "organizer" not in roles_at(session, volunteer_id=actor_id, site_id=account.volunteer.site_id):
+        raise NotAllowed()
+    _store_secret(session, account=account, kind="password", new=new_password, now=now)
+    record_event(
+        session, site_id=account.volunteer.site_id, actor_id=actor_id, action="account.password_reset",
+        entity="account", entity_id=account.id, now=now,
+    )
+
+
+def list_account_holders(session: Session, *, site_id: int) -> list[AccountHolder]:
+    """Active volunteers of a site, by name, with which secrets they have."""
+    rows = session.execute(
+        select(Volunteer.id, Volunteer.name, Account.username, Account.pin_hash.is_not(None).label("has_pin"))
+        .outerjoin(Account, Account.volunteer_id == Volunteer.id)
+        .where(Volunteer.site_id == site_id, Volunteer.active.is_(True))
+        .order_by(Volunteer.name, Volunteer.id)
+    )
+    return [AccountHolder(volunteer_id=row.id, name=row.name, username=row.username, has_pin=bool(row.has_pin))
+            for row in rows]
+
+
+def _store_secret(session: Session, *, account: Account, kind: str, new: str, now: dt.datetime) -> None:
+    if kind == "password":
+        account.password_hash = hash_secret(new)
+    else:
+        account.pin_hash = hash_secret(new)
+    account.failed_attempts = 0
+    account.locked_until = None
+    account.updated_at = now
+    session.flush()
