@@ -50,10 +50,13 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("my_shifts", "desk", STAFF, ":material/event_available:"),
     PageSpec("dashboard", "manage", ORGANIZERS, ":material/dashboard:"),
     PageSpec("orders", "manage", ORGANIZERS, ":material/receipt_long:"),
+    PageSpec("manifest", "manage", ORGANIZERS, ":material/upload_file:"),
     PageSpec("storage", "manage", ORGANIZERS, ":material/kitchen:"),
+    PageSpec("slot_list", "manage", ORGANIZERS, ":material/print:"),
     PageSpec("roster", "manage", ORGANIZERS, ":material/calendar_month:"),
     PageSpec("volunteers", "manage", ORGANIZERS, ":material/groups:"),
     PageSpec("reports", "manage", ORGANIZERS, ":material/bar_chart:"),
+    PageSpec("daily_report", "manage", ORGANIZERS, ":material/summarize:"),
     PageSpec("audit", "manage", ORGANIZERS, ":material/history:"),
     # Residents see their order status; organizers may look at what residents see.
     PageSpec("status", "residents", frozenset({PUBLIC, ORGANIZER}), ":material/search:"),

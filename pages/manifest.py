@@ -1,0 +1,77 @@
+"""Manifest import: upload a platform's delivery list, see what it holds, and import it on confirm."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from db.clock import utc_now
+from db.manifest import ManifestUnreadable, apply_import, plan_import, read_manifest
+from ui.guard import require_role
+from ui.i18n import current_language, t
+from ui.manifest_text import import_summary, rejected_reason
+from ui.pages_registry import ORGANIZER
+from ui.store import read_scope, session_scope
+from ui.widgets import big_button, page_header, show_error, show_table
+
+PREVIEW_ROWS = 200
+# (file digest, summary) of the import this session made last: shown above the file's fresh preview.
+LAST_IMPORT_KEY = "manifest_last_import"
+
+user = require_role(ORGANIZER)
+page_header("manifest")
+language = current_language()
+
+upload = st.file_uploader(t("manifest.file"), type=["csv", "xlsx"], key="manifest_file")
+if upload is None:
+    st.stop()
+data = upload.getvalue()
+digest = hashlib.sha256(data).hexdigest()
+last = st.session_state.get(LAST_IMPORT_KEY)
+if last is not None and last[0] == digest:
+    st.success(last[1])
+
+try:
+    table = read_manifest(data, filename=upload.name)
+except ManifestUnreadable as error:
+    show_error(error)
+    st.stop()
+
+with read_scope() as session:
+    plan = plan_import(session, site_id=user.site_id, table=table)
+st.info(import_summary(plan, language=language, planned=True))
+
+if plan.orders:
+    st.subheader(t("manifest.orders_heading"))
+    show_table(
+        pd.DataFrame(
+            [{"platform": o.platform, "order_number": o.order_number, "pickup_code": o.pickup_code,
+              "resident_name": o.resident_name, "phone": o.phone, "address": o.address,
+              "delivery_date": o.delivery_date, "storage_class": o.storage_class, "items": len(o.items)}
+             for o in plan.orders[:PREVIEW_ROWS]],
+            columns=["platform", "order_number", "pickup_code", "resident_name", "phone", "address",
+                     "delivery_date", "storage_class", "items"],
+        ),
+        codes={"storage_class": "kind"},
+    )
+    if len(plan.orders) > PREVIEW_ROWS:
+        st.caption(t("manifest.preview_more", shown=PREVIEW_ROWS, total=len(plan.orders)))
+if plan.rejected:
+    st.subheader(t("manifest.rejected_heading"))
+    show_table(pd.DataFrame(
+        [{"row": row.number, "reason": rejected_reason(row, language=language)} for row in plan.rejected],
+        columns=["row", "reason"],
+    ))
+
+# Without orders to import there is no button: a second click after an import finds nothing to press.
+if plan.orders and big_button(t("manifest.confirm", orders=len(plan.orders)), key="manifest_confirm", primary=True):
+    bar = st.progress(0.0, text=t("manifest.importing"))
+    with session_scope() as session:
+        # Planned again inside the write: orders someone imported meanwhile count as already there.
+        fresh = plan_import(session, site_id=user.site_id, table=table)
+        result = apply_import(
+            session, site_id=user.site_id, plan=fresh, now=utc_now(), actor_id=user.volunteer_id,
+            progress=lambda share: bar.progress(share, text=t("manifest.importing")),
+        )
+    st.session_state[LAST_IMPORT_KEY] = (digest, import_summary(result, language=language))
+    st.rerun()

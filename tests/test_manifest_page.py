@@ -1,0 +1,91 @@
+"""The manifest import page under AppTest: preview, confirm, the same file again, an unreadable file."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import AppData
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+from test_pages import new_app, writable_app_env  # noqa: F401 - the page tests' fixture, shared
+
+from db.engine import make_engine, unit_of_work
+from db.models import Event, Order
+from ui.i18n import translate
+from ui.pages_registry import ORGANIZER
+
+HEADER = "平台,订单号,提货码,收货人,手机号,商品,数量,储存,到货日期,地址"
+
+
+def zh(key: str, **params: object) -> str:
+    return translate("zh-CN", key, **params)
+
+
+def organizer_on(data: AppData, page: str) -> AppTest:
+    at = new_app(data, audience=ORGANIZER).switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [element.value for element in at.exception]
+    return at
+
+
+def stored(data: AppData, query):  # noqa: ANN001, ANN201 - a select() and what it returns
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            return list(session.execute(query))
+    finally:
+        store.dispose()
+
+
+def manifest(*rows: str) -> bytes:
+    return ("\n".join([HEADER, *rows]) + "\n").encode("gb18030")
+
+
+@pytest.mark.usefixtures("writable_app_env")
+def test_import_preview_then_confirm_then_the_same_file_changes_nothing(app_database_copy: AppData):
+    data = manifest(
+        "多多买菜,DD1,1001,李四,+86 138-0013-8000,大米,1,常温,2026-11-25,12号302室",
+        "多多买菜,DD1,1001,李四,13800138000,牛奶,2,冷藏,2026-11-25,12号302室",
+        "多多买菜,DD2,1002,王五,13900139000,鸡蛋,0,常温,2026-11-25,3号101室",
+    )
+    at = organizer_on(app_database_copy, "manifest")
+    at.file_uploader(key="manifest_file").set_value(("到货.csv", data, "text/csv")).run()
+
+    assert not at.exception
+    assert at.info[0].value == zh("manifest.preview_summary", orders=1, items=2, already=0, rejected=1)
+    preview, rejected = at.dataframe[0].value, at.dataframe[1].value
+    assert list(preview[zh("column.order_number")]) == ["DD1"]
+    assert rejected.to_dict("records") == [
+        {zh("column.row"): 4, zh("column.reason"): zh("error.row_quantity_range", value=0, maximum=999)}]
+    # Nothing is written before the confirm.
+    assert stored(app_database_copy, select(Order.id).where(Order.order_number == "DD1")) == []
+
+    at.button(key="manifest_confirm").click().run()
+    assert not at.exception
+    assert at.success[0].value == zh("manifest.summary", orders=1, items=2, already=0, rejected=1)
+    # The file is still chosen: its preview now says nothing would change, and there is no button to press twice.
+    assert at.info[0].value == zh("manifest.preview_summary", orders=0, items=0, already=1, rejected=1)
+    assert not [button for button in at.button if button.key == "manifest_confirm"]
+    rows = stored(app_database_copy, select(Order.status, Order.phone).where(Order.order_number == "DD1"))
+    assert [tuple(row) for row in rows] == [("expected", "13800138000")]
+    imported = stored(app_database_copy, select(Event.actor_id).where(Event.action == "order.imported"))
+    assert [row.actor_id for row in imported] == [app_database_copy.organizer.volunteer_id]
+
+    # A new session with the same file: told nothing changes, and nothing to confirm.
+    again = organizer_on(app_database_copy, "manifest")
+    again.file_uploader(key="manifest_file").set_value(("到货.csv", manifest(
+        "多多买菜,DD1,1001,李四,13800138000,大米,1,常温,2026-11-25,12号302室",
+        "多多买菜,DD1,1001,李四,13800138000,牛奶,2,冷藏,2026-11-25,12号302室"), "text/csv")).run()
+    assert again.info[0].value == zh("manifest.nothing_changed", already=1)
+    assert not [button for button in again.button if button.key == "manifest_confirm"]
+
+
+@pytest.mark.usefixtures("writable_app_env")
+def test_an_unreadable_file_says_why_and_imports_nothing(app_database_copy: AppData):
+    at = organizer_on(app_database_copy, "manifest")
+    at.file_uploader(key="manifest_file").set_value(("x.csv", "平台,订单号\n多多买菜,DD9\n".encode(), "text/csv")).run()
+    assert not at.exception
+    assert [element.value for element in at.error] == [
+        zh("error.manifest_missing_columns", count=7,
+           columns="pickup_code, resident_name, phone, product, quantity, storage_class, delivery_date")]
+    assert not at.dataframe and not [button for button in at.button if button.key == "manifest_confirm"]
+    at.file_uploader(key="manifest_file").set_value(("x.xlsx", b"PK\x03\x04 not really a workbook", "x")).run()
+    assert [element.value for element in at.error] == [zh("error.manifest_bad_xlsx")]

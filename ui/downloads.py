@@ -1,0 +1,43 @@
+"""Download buttons for a table: CSV and XLSX with translated headers and formula cells defused (db.exports)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from db.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
+from ui.i18n import current_language, t, translate
+
+
+def translated_frame(frame: pd.DataFrame, *, language: str, codes: dict[str, str] | None = None) -> pd.DataFrame:
+    """A copy with headers (`column.<name>`) and stored code words in `language`."""
+    shown = frame.copy()
+    for column, family in (codes or {}).items():
+        shown[column] = shown[column].map(lambda code, family=family: translate(language, f"value.{family}.{code}"))
+    shown.columns = [translate(language, f"column.{column}") for column in shown.columns]
+    return shown
+
+
+def download_buttons(
+    load: Callable[[], pd.DataFrame], *, key: str, file_stem: str, codes: dict[str, str] | None = None,
+) -> None:
+    """CSV and Excel buttons side by side. `load` runs only when one is clicked (on Streamlit's download thread,
+    so it must not use st.*): a long list is not built on every rerun."""
+    language = current_language()
+
+    def as_csv() -> bytes:
+        return frame_to_csv_bytes(translated_frame(load(), language=language, codes=codes))
+
+    def as_xlsx() -> bytes:
+        return frame_to_xlsx_bytes(translated_frame(load(), language=language, codes=codes), sheet_name=file_stem)
+
+    left, right = st.columns(2)
+    left.download_button(t("export.csv"), as_csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv",
+                         on_click="ignore", width="stretch", icon=":material/download:")
+    right.download_button(
+        t("export.xlsx"), as_xlsx, file_name=f"{file_stem}.xlsx", key=f"{key}_xlsx", on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch",
+        icon=":material/download:",
+    )
