@@ -1,20 +1,172 @@
-"""Orders: review every order of the site and import a platform's delivery manifest."""
+"""Orders: the site's orders filtered and exported, one order's detail, history and corrections, and overdue
+bags returned to the platform."""
 
-import pandas as pd
+import math
 
-from db.orders import count_orders_by_status
+import streamlit as st
+
+from db.clock import utc_now
+from db.errors import StoreError
+from db.models import ORDER_STATUSES, STORAGE_CLASSES
+from db.order_review import (
+    EXPORT_LIMIT,
+    PAGE_SIZE,
+    OrderFilter,
+    correct_order,
+    count_orders,
+    get_order_detail,
+    list_orders,
+    list_platforms,
+    return_orders,
+)
+from db.orders import list_free_slot_codes, move_order
+from ui.downloads import download_buttons
 from ui.guard import require_role
+from ui.i18n import t
 from ui.pages_registry import ORGANIZER
-from ui.store import read_scope
-from ui.widgets import page_header, show_table
+from ui.store import read_scope, session_scope
+from ui.widgets import big_button, page_header, show_error, show_table
+
+CODES = {"status": "status", "storage_class": "kind"}
+RETURN_OUTCOME_KEY = "orders_return_outcome"
 
 user = require_role(ORGANIZER)
 page_header("orders")
+now = utc_now()
+list_tab, overdue_tab = st.tabs([t("orders.tab_list"), t("orders.tab_overdue")])
 
-with read_scope() as session:
-    counts = count_orders_by_status(session, site_id=user.site_id)
-show_table(
-    pd.DataFrame([{"status": status, "count": count} for status, count in sorted(counts.items())],
-                 columns=["status", "count"]),
-    codes={"status": "status"},
-)
+
+def order_label(row) -> str:  # noqa: ANN001 - a row of the orders frame
+    return f"{row.pickup_code} · {row.platform} {row.order_number} · {row.resident_name}"
+
+
+with list_tab:
+    with read_scope() as session:
+        platforms = list_platforms(session, site_id=user.site_id)
+    left, right = st.columns(2)
+    delivery_from = left.date_input(t("orders.filter_from"), value=None, key="orders_from")
+    delivery_to = right.date_input(t("orders.filter_to"), value=None, key="orders_to")
+    statuses = left.multiselect(t("orders.filter_status"), ORDER_STATUSES,
+                                format_func=lambda code: t(f"value.status.{code}"), key="orders_status")
+    classes = right.multiselect(t("orders.filter_storage"), STORAGE_CLASSES,
+                                format_func=lambda code: t(f"value.kind.{code}"), key="orders_storage")
+    chosen_platforms = left.multiselect(t("orders.filter_platform"), platforms, key="orders_platform")
+    overdue_only = right.toggle(t("orders.filter_overdue"), key="orders_overdue")
+    filters = OrderFilter(
+        delivery_from=delivery_from, delivery_to=delivery_to, statuses=tuple(statuses),
+        platforms=tuple(chosen_platforms), storage_classes=tuple(classes), overdue_only=overdue_only,
+    )
+
+    with read_scope() as session:
+        total = count_orders(session, site_id=user.site_id, filters=filters, now=now)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = 1
+    if pages > 1:
+        page = st.number_input(t("orders.page", pages=pages), min_value=1, max_value=pages, value=1, key="orders_page")
+    with read_scope() as session:
+        shown = list_orders(session, site_id=user.site_id, filters=filters, now=now, offset=(page - 1) * PAGE_SIZE)
+    st.caption(t("orders.count", count=total))
+    show_table(shown.drop(columns=["id"]), codes=CODES)
+
+    def load_all():  # noqa: ANN201 - a DataFrame
+        with read_scope() as session:
+            return list_orders(session, site_id=user.site_id, filters=filters, now=now, limit=EXPORT_LIMIT)
+
+    download_buttons(load_all, key="orders_export", file_stem="orders", codes=CODES)
+
+    # Labels as the options (unique: platform + order number): a page reads them back to ids.
+    ids_by_label = {order_label(row): row.id for row in shown.itertuples()}
+    chosen_label = st.selectbox(t("orders.detail_choose"), list(ids_by_label), index=None,
+                                placeholder=t("orders.detail_placeholder"), key="orders_detail")
+    if chosen_label is not None:
+        order_id = ids_by_label[chosen_label]
+        with read_scope() as session:
+            detail = get_order_detail(session, site_id=user.site_id, order_id=order_id, now=now)
+            free_slots = list_free_slot_codes(session, site_id=user.site_id, storage_class=detail.storage_class)
+        st.subheader(t("orders.detail_heading", platform=detail.platform, order_number=detail.order_number))
+        st.markdown(t("orders.detail_summary", pickup_code=detail.pickup_code, status=detail.status,
+                      slot=detail.slot or "—", storage_class=t(f"value.kind.{detail.storage_class}")))
+        st.markdown(t("orders.detail_resident", name=detail.resident_name, phone=detail.phone,
+                      address=detail.address or "—"))
+        st.markdown(t("orders.detail_dates", delivery_date=detail.delivery_date.isoformat(),
+                      collect_by=detail.collect_by.isoformat(), days=detail.days_overdue))
+        if detail.problem_reason:
+            st.warning(t("orders.detail_problem", reason=detail.problem_reason))
+        show_table(detail.items, codes={"storage_class": "kind"})
+        st.markdown(f"**{t('orders.history_heading')}**")
+        show_table(detail.history)
+
+        with st.form(key=f"correct_{order_id}"):
+            st.markdown(f"**{t('orders.correct_heading')}**")
+            name = st.text_input(t("orders.correct_name"), value=detail.resident_name, key=f"correct_name_{order_id}")
+            phone = st.text_input(t("orders.correct_phone"), value=detail.phone, key=f"correct_phone_{order_id}")
+            slot = None
+            if detail.slot is not None:
+                slot = st.selectbox(t("orders.correct_slot"), [detail.slot, *free_slots],
+                                    key=f"correct_slot_{order_id}")
+            saved = st.form_submit_button(t("orders.correct_save"), width="stretch", key=f"correct_save_{order_id}")
+        if saved:
+            try:
+                with session_scope() as session:
+                    changed = correct_order(session, site_id=user.site_id, order_id=order_id,
+                                            actor_id=user.volunteer_id, now=utc_now(), resident_name=name, phone=phone)
+                    if slot is not None and slot != detail.slot:
+                        move_order(session, order_id=order_id, slot_code=slot, volunteer_id=user.volunteer_id,
+                                   now=utc_now())
+                        changed.append("slot")
+            except StoreError as error:
+                show_error(error)
+            else:
+                if changed:
+                    st.success(t("orders.corrected", fields="、".join(t(f"column.{field}") for field in changed)))
+                else:
+                    st.info(t("orders.correct_unchanged"))
+
+with overdue_tab:
+    outcome = st.session_state.pop(RETURN_OUTCOME_KEY, None)
+    if outcome is not None:
+        if outcome.returned:
+            st.success(t("orders.returned", count=len(outcome.returned), codes="、".join(outcome.returned)))
+        for code, error in outcome.refused:
+            st.error(t("orders.return_refused", code=code, reason=t(error.key, **error.params)))
+    with read_scope() as session:
+        overdue = list_orders(session, site_id=user.site_id, filters=OrderFilter(overdue_only=True), now=now,
+                              limit=EXPORT_LIMIT)
+    st.metric(t("orders.overdue_count"), len(overdue))
+    if overdue.empty:
+        st.info(t("orders.overdue_none"))
+    else:
+        overdue = overdue.sort_values(["days_overdue", "slot"], ascending=[False, True])
+        show_table(overdue[["slot", "pickup_code", "resident_name", "phone", "storage_class", "delivery_date",
+                            "collect_by", "days_overdue"]], codes={"storage_class": "kind"})
+        every = st.toggle(t("orders.overdue_all"), key="overdue_all")
+        overdue_ids = {f"{row.slot} · {order_label(row)}": row.id for row in overdue.itertuples()}
+        labels = list(overdue_ids) if every else st.multiselect(
+            t("orders.overdue_choose"), list(overdue_ids), key="overdue_chosen")
+        chosen = [overdue_ids[label] for label in labels]
+        reason = st.text_input(t("orders.return_reason"), value=t("orders.return_reason_default"),
+                               key="return_reason")
+        if big_button(t("orders.return_button", count=len(chosen)), key="return_button", disabled=not chosen):
+            st.session_state["return_pending"] = chosen
+        pending = st.session_state.get("return_pending")
+        if pending:
+            st.warning(t("orders.return_confirm", count=len(pending)))
+            yes, no = st.columns(2)
+            with yes:
+                confirmed = big_button(t("orders.return_yes"), key="return_yes", primary=True)
+            with no:
+                cancelled = big_button(t("orders.return_no"), key="return_no")
+            if cancelled:
+                st.session_state.pop("return_pending", None)
+                st.rerun()
+            if confirmed:
+                try:
+                    with session_scope() as session:
+                        done = return_orders(session, site_id=user.site_id, order_ids=pending, reason=reason,
+                                             volunteer_id=user.volunteer_id, now=utc_now())
+                except StoreError as error:
+                    show_error(error)
+                else:
+                    st.session_state.pop("return_pending", None)
+                    st.session_state[RETURN_OUTCOME_KEY] = done
+                    st.rerun()
