@@ -80,8 +80,9 @@ def save_reading() -> None:
         state[RESULT_KEY] = error
         return
     state[RESULT_KEY] = result
+    # Set, not deleted: the browser keeps a widget's last value unless the server sends a new one.
     for key in FORM_KEYS:
-        state.pop(key, None)
+        state[key] = False if key == "temperature_earlier" else ""
 
 
 # 2. The reading, and what the rules ask for with it.
