@@ -1,18 +1,76 @@
-"""My account: who is signed in, for which site and roles; later, change one's own password or PIN."""
+"""My account: who is signed in; change one's own PIN or password; organizers reset others' PINs and passwords."""
 
 import streamlit as st
 
+from db.accounts import change_own_password, change_own_pin, list_account_holders, reset_password, reset_pin
+from db.clock import utc_now
+from db.errors import StoreError
 from db.sites import get_site
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.store import read_scope
-from ui.widgets import page_header, translate_codes
+from ui.session import current_audience
+from ui.store import get_engine, read_scope, session_scope
+from ui.widgets import escape_markdown, page_header, secret_form, show_error, translate_codes
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("account")
 
 with read_scope() as session:
     site = get_site(session, site_id=user.site_id)
-st.markdown(t("account.who", name=user.name, site=site.name))
+    holders = list_account_holders(session, site_id=user.site_id)
+st.markdown(t("account.who", name=escape_markdown(user.name), site=escape_markdown(site.name)))
 st.markdown(t("account.roles", roles=translate_codes(sorted(user.roles), "role") or t("account.no_roles")))
+me = next((holder for holder in holders if holder.volunteer_id == user.volunteer_id), None)
+organizer = current_audience() == ORGANIZER
+
+
+def saved(change, message_key: str, **values) -> None:  # noqa: ANN001 - a store call taking keyword values
+    """Run one account change and say how it went."""
+    try:
+        change(**values)
+    except StoreError as error:
+        show_error(error)
+    else:
+        st.success(t(message_key))
+
+
+if organizer and me is not None and me.username:
+    st.subheader(t("account.change_password"))
+    entered = secret_form("change_password", kind="password", ask_current=True)
+    if entered:
+        saved(change_own_password, "account.password_changed", engine=get_engine(), volunteer_id=user.volunteer_id,
+              current_password=entered[0], new_password=entered[1], now=utc_now())
+
+if me is not None and me.has_pin:
+    st.subheader(t("account.change_pin"))
+    entered = secret_form("change_pin", kind="pin", ask_current=True)
+    if entered:
+        saved(change_own_pin, "account.pin_changed", engine=get_engine(), volunteer_id=user.volunteer_id,
+              current_pin=entered[0], new_pin=entered[1], now=utc_now())
+
+if organizer:
+    others = [holder for holder in holders if holder.volunteer_id != user.volunteer_id]
+
+    def reset(kind: str, people: list, *, heading: str, done: str) -> None:
+        st.subheader(t(heading))
+        person = st.selectbox(t("account.person"), people, index=None, format_func=lambda holder: holder.name,
+                              placeholder=t("account.person_placeholder"), key=f"reset_{kind}_person")
+        entered = secret_form(f"reset_{kind}", kind=kind, ask_current=False)
+        if entered and person is None:
+            st.warning(t("account.person_placeholder"))
+        elif entered:
+            store_call = reset_pin if kind == "pin" else reset_password
+            secret = {"new_pin": entered[1]} if kind == "pin" else {"new_password": entered[1]}
+            try:
+                with session_scope() as session:
+                    store_call(session, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(),
+                               **secret)
+            except StoreError as error:
+                show_error(error)
+            else:
+                st.success(t(done))
+
+    reset("pin", others, heading="account.reset_pin", done="account.pin_reset")
+    reset("password", [holder for holder in others if holder.username], heading="account.reset_password",
+          done="account.password_reset")

@@ -1,23 +1,62 @@
-"""A resident's order status: pickup code and the last four digits of the phone; the point's hours."""
+"""A resident's order status on their phone: pickup code + last four phone digits → where the bag is, until when."""
 
 import streamlit as st
 
+from db.clock import utc_now
+from db.errors import StoreError
+from db.residents import WAITING_STATES, lookup_order_status
 from db.sites import get_site_rules, list_sites
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, PUBLIC
-from ui.store import read_scope
-from ui.widgets import choose_site, page_header
+from ui.session import client_address
+from ui.store import read_scope, session_scope
+from ui.widgets import choose_site, escape_markdown, page_header, show_error, show_qr
 
 require_role(PUBLIC, ORGANIZER)
 page_header("status")
 
 with read_scope() as session:
     sites = list_sites(session)
-site = choose_site(sites, key="status_site")
+# A poster's link or QR may name the pickup point (`/status?site=TS2`); otherwise a district with several asks.
+from_url = st.query_params.get("site", "").strip().upper()
+site = next((site for site in sites if site.code == from_url), None) or choose_site(sites, key="status_site")
+
 if site is not None:
+    st.subheader(site.name)
+    with st.form("status_lookup"):
+        pickup_code = st.text_input(t("status.pickup_code"), max_chars=20, key="status_pickup_code")
+        phone_tail = st.text_input(t("status.phone_tail"), max_chars=4, key="status_phone_tail")
+        asked = st.form_submit_button(t("status.submit"), type="primary", width="stretch", key="status_submit")
+
+    if asked:
+        try:
+            with session_scope() as session:
+                status = lookup_order_status(
+                    session, site_id=site.id, pickup_code=pickup_code, phone_tail=phone_tail,
+                    client=client_address(), now=utc_now(),
+                )
+        except StoreError as error:
+            show_error(error)
+        else:
+            if status is None:
+                # The same words for a wrong code and a wrong phone: a code cannot be confirmed on its own.
+                st.warning(t("status.not_found"))
+            elif status.state == "not_arrived":
+                st.info(t("status.state.not_arrived"))
+            elif status.state == "ready":
+                st.success(t("status.state.ready", slot=escape_markdown(status.slot or ""), since=status.since))
+            elif status.state == "picked_up":
+                st.success(t("status.state.picked_up", at=status.since))
+            elif status.state == "returned":
+                st.warning(t("status.state.returned", at=status.since))
+            else:
+                st.warning(t("status.state.ask_desk"))
+            if status is not None and status.state in WAITING_STATES:
+                st.markdown(t("status.collect_by", date=f"{status.collect_by:%Y-%m-%d}"))
+                show_qr(status.qr_payload, caption=t("status.qr_caption", code=escape_markdown(status.pickup_code)))
+
     with read_scope() as session:
         rules = get_site_rules(session, site_id=site.id)
-    st.subheader(site.name)
-    st.markdown(t("status.hours", opens=f"{rules.opens_at:%H:%M}", closes=f"{rules.closes_at:%H:%M}"))
-    st.markdown(t("status.hold", days=rules.hold_days))
+    st.caption(t("status.hours", opens=f"{rules.opens_at:%H:%M}", closes=f"{rules.closes_at:%H:%M}"))
+    st.caption(t("status.hold", days=rules.hold_days))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import streamlit as st
 
@@ -92,3 +93,19 @@ def watch_idle() -> None:
     # A fragment run is not activity: it only looks, and never moves LAST_ACTIVE_KEY.
     if is_idle(utc_now()):
         st.rerun(scope="app")
+
+
+def client_address() -> str:
+    """Who is asking, for the residents' rate limit: the browser's address as the app sees it.
+
+    Behind a reverse proxy every request comes from the proxy; with `TRUST_FORWARDED_FOR=1` the last
+    X-Forwarded-For entry counts instead (the one our proxy added: a client cannot forge it). Local
+    requests have no address and share one counter.
+    """
+    if os.environ.get("TRUST_FORWARDED_FOR", "") not in ("", "0"):
+        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    address = st.context.ip_address
+    # Under AppTest the address is a stand-in object, not text: count those as local too.
+    return address if isinstance(address, str) and address else "local"

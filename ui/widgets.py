@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -107,3 +109,55 @@ def due_readings_notice(*, site_id: int) -> None:
         show(text, icon=":material/thermostat:")
     if due:
         st.page_link(page_spec("temperatures").path, label=t("due.go_log"), icon=":material/edit_note:")
+
+
+# Markdown's punctuation (CommonMark backslash escapes): names and codes from people are shown as typed.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&:])")
+
+
+def escape_markdown(text: str) -> str:
+    """User-supplied text for a markdown element (caption, markdown, message): shown literally, never as markup."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def show_qr(payload: str, *, caption: str) -> None:
+    """A QR code a tablet at the desk can scan, sized for a phone screen."""
+    st.image(qr_png(payload), caption=caption, width=240)
+
+
+def qr_png(payload: str) -> bytes:
+    import segno  # imported here: only the residents' page draws QR codes
+
+    buffer = io.BytesIO()
+    segno.make(payload, error="m").save(buffer, kind="png", scale=8, border=4)
+    return buffer.getvalue()
+
+
+# Labels of the secret form: current, new, new again, save.
+_SECRET_LABELS = {
+    "pin": ("account.current_pin", "account.new_pin", "account.new_pin_again", "account.save_pin"),
+    "password": (
+        "account.current_password", "account.new_password", "account.new_password_again", "account.save_password",
+    ),
+}
+
+
+def secret_form(key: str, *, kind: str, ask_current: bool) -> tuple[str, str] | None:
+    """A form for a new PIN or password, typed twice; returns (current, new) once submitted and both agree.
+
+    `kind` is "pin" or "password"; `ask_current` for one's own secret (an organizer's reset does not know it).
+    """
+    current_label, new_label, again_label, save_label = _SECRET_LABELS[kind]
+    max_chars = 6 if kind == "pin" else 128
+    with st.form(key, clear_on_submit=True):
+        current = st.text_input(t(current_label), type="password", max_chars=max_chars,
+                                key=f"{key}_current") if ask_current else ""
+        new = st.text_input(t(new_label), type="password", max_chars=max_chars, key=f"{key}_new")
+        again = st.text_input(t(again_label), type="password", max_chars=max_chars, key=f"{key}_again")
+        submitted = st.form_submit_button(t(save_label), type="primary", width="stretch", key=f"{key}_submit")
+    if not submitted:
+        return None
+    if new != again:
+        st.error(t("account.new_secrets_differ"))
+        return None
+    return current, new

@@ -1,0 +1,126 @@
+"""The residents' status page under AppTest: the answers, identical refusals, the shared rate limit, and no leaks."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import AppData
+from streamlit.testing.v1 import AppTest
+from test_pages import app_env, new_app, texts, writable_app_env  # noqa: F401 - fixtures are used by name
+
+from db.clock import utc_now
+from db.engine import make_engine, unit_of_work
+from db.orders import find_orders, receive_order
+from db.rate_limits import MAX_FAILURES
+from db.residents import normalize_pickup_code
+from ui.i18n import translate
+from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER, page_spec
+
+# The app database's one order: 张先生, 13700002222, pickup code 8-123, expected today.
+CODE, TAIL = "8-123", "2222"
+FULL_PHONE = re.compile(r"1\d{10}")
+
+
+def zh(key: str, **params: object) -> str:
+    return translate("zh-CN", key, **params)
+
+
+def ask(at: AppTest, *, code: str, tail: str) -> AppTest:
+    at.text_input(key="status_pickup_code").input(code)
+    at.text_input(key="status_phone_tail").input(tail)
+    return at.button(key="status_submit").click().run()
+
+
+def status_page(data: AppData) -> AppTest:
+    at = new_app(data, audience=PUBLIC).switch_page(page_spec("status").path).run()
+    assert not at.exception
+    return at
+
+
+def answer(at: AppTest) -> list[tuple[str, str]]:
+    """What the page shows below the form, in order: every element but the inputs, which echo what was typed."""
+    shown = []
+
+    def walk(node) -> None:  # noqa: ANN001 - an AppTest element tree node
+        for child in getattr(node, "children", {}).values():
+            kind = getattr(child, "type", "")
+            if kind not in ("text_input", "form", "") and not kind.endswith("button"):
+                shown.append((kind, str(getattr(child, "value", ""))))
+            walk(child)
+
+    walk(at.main)
+    return shown
+
+
+def test_a_wrong_code_and_a_wrong_phone_get_the_same_page(writable_app_env: AppData):  # noqa: F811
+    wrong_code = answer(ask(status_page(writable_app_env), code="8-124", tail=TAIL))
+    wrong_phone = answer(ask(status_page(writable_app_env), code=CODE, tail="2223"))
+    assert wrong_code == wrong_phone
+    assert ("warning", zh("status.not_found")) in wrong_code
+
+
+def test_the_right_pair_tells_the_state_the_collect_by_day_and_shows_a_qr(writable_app_env: AppData):  # noqa: F811
+    at = ask(status_page(writable_app_env), code=CODE, tail=TAIL)
+    assert not at.exception
+    assert [element.value for element in at.info] == [zh("status.state.not_arrived")]
+    assert len(at.get("image")) == 1
+    everything = " ".join(texts(at._tree))
+    assert "张" not in everything and not FULL_PHONE.search(everything)
+
+
+def test_a_ready_bag_shows_its_slot(writable_app_env: AppData):  # noqa: F811
+    store = make_engine(writable_app_env.url)
+    with unit_of_work(store) as session:
+        order_id = find_orders(session, site_id=writable_app_env.site_id, text=CODE, now=utc_now(), hold_days=3)[0].id
+        slot = receive_order(session, order_id=order_id, volunteer_id=writable_app_env.volunteer.volunteer_id,
+                             now=utc_now())
+    store.dispose()
+    at = ask(status_page(writable_app_env), code=normalize_pickup_code(CODE).lower(), tail=TAIL)
+    assert len(at.success) == 1 and slot in at.success[0].value.replace("\\", "")
+
+
+def test_the_cool_down_holds_for_a_fresh_session(writable_app_env: AppData):  # noqa: F811
+    at = status_page(writable_app_env)
+    for number in range(MAX_FAILURES):
+        ask(at, code=f"9-{number:03d}", tail=TAIL)
+        assert ("warning", zh("status.not_found")) in answer(at)
+    # A new browser session (new AppTest, nothing shared but the database) with the right pair is held off.
+    fresh = ask(status_page(writable_app_env), code=CODE, tail=TAIL)
+    assert not fresh.exception
+    assert len(fresh.error) == 1 and fresh.error[0].value.startswith(zh("error.too_many_attempts").split("…")[0])
+    assert not fresh.info and not fresh.get("imgs")
+
+
+def test_bad_input_is_said_plainly(app_env: AppData):  # noqa: F811
+    at = ask(status_page(app_env), code=CODE, tail="22")
+    assert [element.value for element in at.error] == [zh("error.phone_tail_format")]
+
+
+def test_no_page_shows_a_whole_phone_number_to_volunteers_or_residents(app_env: AppData):  # noqa: F811
+    from ui.pages_registry import PAGES
+
+    for audience in (PUBLIC, VOLUNTEER):
+        for spec in PAGES:
+            at = new_app(app_env, audience=audience).switch_page(spec.path).run()
+            shown = list(texts(at._tree))
+            shown += [str(cell) for frame in at.dataframe for cell in frame.value.to_numpy().ravel()]
+            assert [text for text in shown if FULL_PHONE.search(text)] == [], (audience, spec.name)
+    # Organizers do see them whole, on the volunteers page (DESIGN.md).
+    at = new_app(app_env, audience=ORGANIZER).switch_page(page_spec("volunteers").path).run()
+    assert "13812345678" in {str(cell) for frame in at.dataframe for cell in frame.value.to_numpy().ravel()}
+
+
+def test_the_qr_code_reads_back_as_the_desk_expects():
+    import io
+
+    import pytest
+
+    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp reads QR codes back")
+    from PIL import Image
+
+    from db.orders import parse_qr_payload, qr_payload
+    from ui.widgets import qr_png
+
+    payload = qr_payload(site_code="TS2", pickup_code=CODE)
+    [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(payload))))
+    assert parse_qr_payload(found.text) == ("TS2", CODE)
