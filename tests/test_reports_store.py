@@ -1,0 +1,334 @@
+"""db.reports against a small pickup point whose every figure is counted by hand below (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, select
+
+from db.accounts import create_volunteer, grant_role
+from db.clock import local_moment
+from db.engine import read_only, unit_of_work
+from db.local_time import hours_between, local_day, local_hour, local_weekday
+from db.models import Order
+from db.orders import ItemSpec, collect_by, create_order, hand_over, receive_order, report_problem, shelve_order
+from db.reports import (
+    DISTRICT_COLUMNS,
+    count_site_figures,
+    daily_report,
+    delivery_funnel_frame,
+    district_frame,
+    dwell_by_class_frame,
+    handover_speed_frame,
+    list_site_figures,
+    overdue_cutoff,
+    overdue_trend_frame,
+    pickups_by_day_frame,
+    pickups_by_hour_frame,
+    pickups_by_weekday_hour_frame,
+    total_figures,
+)
+from db.roster import check_in, create_shift, sign_up
+from db.sites import create_site
+from db.storage import create_storage_unit
+from db.temperatures import record_temperature
+
+D = dt.date  # delivery dates and report days are the site's local dates
+P1, P2 = "多多买菜", "美团优选"
+# Wednesday 2026-11-25, 10:00 in Shanghai (as conftest's NOW).
+NOW = local_moment(D(2026, 11, 25), dt.time(10, 0))
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A moment in November 2026 on the site's clock."""
+    return local_moment(D(2026, 11, day), dt.time(hour, minute))
+
+
+@dataclass(frozen=True)
+class Town:
+    site_id: int
+    other_site_id: int
+    organizer_id: int
+
+
+# The orders, by hand: (name, delivery day, platform, class, received, shelved, picked up, problem).
+ORDERS = (
+    ("o1", 17, P1, "ambient", at(17, 8), None, at(18, 20), None),  # 36 h
+    ("o2", 17, P2, "chilled", at(17, 8), None, at(18, 0, 30), None),  # 16.5 h; a Tuesday 16:30 in UTC
+    ("o10", 17, P1, "ambient", at(17, 8), at(17, 8, 10), at(17, 18, 15), None),  # 10.25 h
+    ("o7", 21, P1, "ambient", at(21, 8), at(21, 8, 5), None, None),  # still held: overdue from the 24th
+    ("o3", 24, P1, "ambient", at(24, 8), at(24, 8, 10), at(24, 18, 20), None),  # 10 h 20
+    ("o4", 24, P1, "chilled", at(24, 8, 5), None, at(24, 18, 40), None),  # 10 h 35, never shelved
+    ("o5", 24, P2, "ambient", at(24, 8, 10), at(24, 8, 15), None, None),  # still held
+    ("o6", 24, P2, "ambient", None, None, None, None),  # never arrived
+    ("o8", 25, P1, "ambient", at(25, 8), None, None, at(25, 9)),  # a problem this morning
+    ("o9", 25, P2, "ambient", None, None, None, None),
+)
+
+
+def build_town(engine: Engine) -> Town:
+    """Site TS2 with the orders above, three cold units, a shift; site TS3 with one bag; one organizer of both."""
+    start = at(10, 8)
+    with unit_of_work(engine) as session:
+        site = create_site(session, code="TS2", name="天山二村", now=start)
+        other = create_site(session, code="TS3", name="天山三村", now=start)
+        volunteer = create_volunteer(session, site_id=site.id, name="王阿姨",
+                                     roles=["handout", "receiving", "cold_check"], now=start)
+        early = create_volunteer(session, site_id=site.id, name="张叔叔", roles=["handout"], now=start)
+        organizer = create_volunteer(session, site_id=site.id, name="李主任", roles=["organizer"], now=start)
+        grant_role(session, volunteer_id=organizer.id, site_id=other.id, role="organizer", now=start)
+        other_volunteer = create_volunteer(session, site_id=other.id, name="赵师傅", roles=["handout", "receiving"],
+                                           now=start)
+        units = {}
+        for site_id, code, kind, slots in ((site.id, "F1", "fridge", 5), (site.id, "F2", "fridge", 2),
+                                           (site.id, "Z1", "freezer", 2), (site.id, "S1", "shelf", 10),
+                                           (other.id, "S1", "shelf", 4)):
+            units[site_id, code] = create_storage_unit(session, site_id=site_id, code=code, name=code, kind=kind,
+                                                       slot_count=slots, now=start).id
+        ids = {}
+        for name, day, platform, storage_class, *_ in ORDERS:
+            ids[name] = create_order(
+                session, site_id=site.id, platform=platform, order_number=name, pickup_code=f"8-{name}",
+                resident_name="李四", phone="13800138000", delivery_date=D(2026, 11, day),
+                items=[ItemSpec("商品", 1, storage_class)], now=start,
+            ).id
+        late = create_order(
+            session, site_id=other.id, platform=P1, order_number="x1", pickup_code="9-1", resident_name="周五",
+            phone="13900139000", delivery_date=D(2026, 11, 20), items=[ItemSpec("大米", 1, "ambient")], now=start,
+        ).id
+        receive_order(session, order_id=late, volunteer_id=other_volunteer.id, now=at(20, 8))
+    # Every step at its own moment, in time order, so slots free up as they would.
+    steps = []
+    for name, _day, _platform, _class, received, shelved, picked, problem in ORDERS:
+        for moment, step in ((received, receive_order), (shelved, shelve_order), (picked, hand_over)):
+            if moment is not None:
+                steps.append((moment, step, {"order_id": ids[name]}))
+        if problem is not None:
+            steps.append((problem, report_problem, {"order_id": ids[name], "reason": "袋子破损"}))
+    for moment, step, arguments in sorted(steps, key=lambda item: item[0]):
+        with unit_of_work(engine) as session:
+            step(session, volunteer_id=volunteer.id, now=moment, **arguments)
+    with unit_of_work(engine) as session:
+        record_temperature(session, storage_unit_id=units[site.id, "F1"], reading_c=4.0, volunteer_id=volunteer.id,
+                           now=at(25, 8))
+        record_temperature(session, storage_unit_id=units[site.id, "Z1"], reading_c=-10.0,
+                           volunteer_id=volunteer.id, now=at(25, 8, 5), corrective_action="门没关好，已关上")
+        # F2 has no reading at all: the 08:00 one is missing.
+        morning = create_shift(session, site_id=site.id, role="handout", starts_at=at(25, 7), ends_at=at(25, 9),
+                               min_staff=1, max_staff=2, now=at(24, 12))
+        now_shift = create_shift(session, site_id=site.id, role="handout", starts_at=at(25, 9), ends_at=at(25, 12),
+                                 min_staff=1, max_staff=2, now=at(24, 12))
+        ended = sign_up(session, shift_id=morning.id, volunteer_id=early.id, now=at(24, 12))
+        current = sign_up(session, shift_id=now_shift.id, volunteer_id=volunteer.id, now=at(24, 12))
+        sign_up(session, shift_id=now_shift.id, volunteer_id=early.id, now=at(24, 12))  # signed up, not here
+    with unit_of_work(engine) as session:
+        check_in(session, assignment_id=ended.id, now=at(25, 7))  # never checked out, but the shift is over
+        check_in(session, assignment_id=current.id, now=at(25, 9))
+    return Town(site_id=site.id, other_site_id=other.id, organizer_id=organizer.id)
+
+
+@pytest.fixture
+def town(engine: Engine) -> Town:
+    return build_town(engine)
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    return frame.to_dict("records")
+
+
+# --- the SQL clock ---
+
+
+def test_local_day_hour_and_weekday_are_shanghai_time(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        row = session.execute(
+            select(local_day(Order.picked_up_at), local_hour(Order.picked_up_at), local_weekday(Order.picked_up_at),
+                   hours_between(Order.received_at, Order.picked_up_at))
+            .where(Order.order_number == "o2")
+        ).one()
+    # Picked up 2026-11-18 00:30 in Shanghai, which is Tuesday 16:30 UTC.
+    assert (row[0], row[1], row[2]) == (D(2026, 11, 18), 0, 2)
+    assert row[3] == pytest.approx(16.5)
+
+
+def test_overdue_cutoff_is_the_inverse_of_collect_by():
+    for hold_days in (1, 3, 7, 60):
+        cutoff = overdue_cutoff(day=D(2026, 11, 25), hold_days=hold_days)
+        assert collect_by(delivery_date=cutoff, hold_days=hold_days) == D(2026, 11, 25)
+
+
+# --- KPI cards ---
+
+
+def test_kpis_for_yesterday_and_today(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        yesterday = count_site_figures(session, site_id=town.site_id, day=D(2026, 11, 24), now=NOW)
+        today = count_site_figures(session, site_id=town.site_id, day=D(2026, 11, 25), now=NOW)
+    # The 24th: o6 still expected; o3, o4, o5 arrived; o5 and o7 on the shelves; o3, o4 handed over that day;
+    # o7 (delivered the 21st, collect by the 23rd) overdue.
+    assert (yesterday.expected, yesterday.received, yesterday.on_shelves, yesterday.handed_over,
+            yesterday.overdue, yesterday.problems) == (1, 3, 2, 2, 1, 0)
+    assert (today.expected, today.received, today.on_shelves, today.handed_over, today.overdue,
+            today.problems) == (1, 1, 2, 0, 1, 1)
+    # F1 read in range, Z1 out of range (follow-up due), F2 never read though the 08:00 reading was due.
+    assert (today.cold_in_range, today.cold_excursion, today.cold_missing) == (1, 1, 1)
+    # 王阿姨 checked in on the 09:00–12:00 shift; 张叔叔's 07:00–09:00 shift is over.
+    assert today.on_duty == 1
+    assert today.overdue_rate == pytest.approx(0.5)
+
+
+def test_district_rows_and_total_are_the_sum_of_the_sites(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        figures = list_site_figures(session, site_ids=[town.site_id, town.other_site_id], day=D(2026, 11, 25),
+                                    now=NOW)
+    main, other = figures
+    assert (other.code, other.on_shelves, other.overdue, other.expected) == ("TS3", 1, 1, 0)
+    total = total_figures(figures)
+    for name in ("expected", "received", "on_shelves", "handed_over", "overdue", "problems", "cold_in_range",
+                 "cold_excursion", "cold_missing", "on_duty"):
+        assert getattr(total, name) == getattr(main, name) + getattr(other, name), name
+    assert total.overdue_rate == pytest.approx(2 / 3)
+
+    frame = district_frame(figures, sort_by="overdue_rate", descending=True)
+    assert list(frame.columns) == DISTRICT_COLUMNS
+    assert list(frame["code"]) == ["TS3", "TS2", ""]
+    assert frame.iloc[-1]["on_shelves"] == frame.iloc[:-1]["on_shelves"].sum() == 3
+    assert district_frame([]).empty
+
+
+# --- charts ---
+
+
+def test_pickups_per_day_by_platform_in_local_days(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        frame = pickups_by_day_frame(session, site_id=town.site_id, start=D(2026, 11, 17), end=D(2026, 11, 25))
+    assert records(frame) == [
+        {"day": D(2026, 11, 17), "platform": P1, "pickups": 1},
+        {"day": D(2026, 11, 18), "platform": P1, "pickups": 1},
+        {"day": D(2026, 11, 18), "platform": P2, "pickups": 1},
+        {"day": D(2026, 11, 24), "platform": P1, "pickups": 2},
+    ]
+
+
+def test_pickups_by_hour_against_the_same_weekday(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        frame = pickups_by_hour_frame(session, site_id=town.site_id, day=D(2026, 11, 24))
+        wednesday = pickups_by_hour_frame(session, site_id=town.site_id, day=D(2026, 11, 25))
+    # Tuesday the 24th: o3 and o4 at 18 h; the Tuesday before, o10 at 18 h (o2 was a Tuesday only in UTC).
+    assert records(frame) == [{"hour": 18, "pickups": 2, "average": 1.0}]
+    # Wednesday the 25th: none yet; the Wednesday before, o2 at 0 h and o1 at 20 h.
+    assert records(wednesday) == [{"hour": 0, "pickups": 0, "average": 1.0}, {"hour": 20, "pickups": 0,
+                                                                              "average": 1.0}]
+
+
+def test_weekday_hour_heatmap(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        frame = pickups_by_weekday_hour_frame(session, site_id=town.site_id, start=D(2026, 11, 17),
+                                              end=D(2026, 11, 25))
+    assert records(frame) == [{"weekday": 1, "hour": 18, "pickups": 3}, {"weekday": 2, "hour": 0, "pickups": 1},
+                              {"weekday": 2, "hour": 20, "pickups": 1}]
+
+
+def test_delivery_funnel(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        frame = delivery_funnel_frame(session, site_id=town.site_id, delivery_date=D(2026, 11, 24))
+        nothing = delivery_funnel_frame(session, site_id=town.site_id, delivery_date=D(2026, 11, 1))
+    # o3..o6 expected; o6 never came; o4 went from check-in straight to the resident.
+    assert records(frame) == [
+        {"stage": "expected", "orders": 4, "share": 1.0}, {"stage": "received", "orders": 3, "share": 0.75},
+        {"stage": "shelved", "orders": 3, "share": 0.75}, {"stage": "picked_up", "orders": 2, "share": 0.5},
+    ]
+    assert nothing.empty
+
+
+def test_handover_speed_counts_only_closed_windows(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        frame = handover_speed_frame(session, site_id=town.site_id, start=D(2026, 11, 17), end=D(2026, 11, 24),
+                                     now=NOW)
+    rows = {row["delivery_date"]: row for row in records(frame)}
+    assert sorted(rows) == [D(2026, 11, 17), D(2026, 11, 21), D(2026, 11, 24)]
+    assert (rows[D(2026, 11, 17)]["received"], rows[D(2026, 11, 17)]["within_24h"],
+            rows[D(2026, 11, 17)]["within_48h"]) == (3, 0.667, 1.0)
+    assert (rows[D(2026, 11, 21)]["within_24h"], rows[D(2026, 11, 21)]["within_48h"]) == (0.0, 0.0)
+    # Checked in 26 h before now: the 24 h window is closed (o3, o4 of three), the 48 h one not yet.
+    assert rows[D(2026, 11, 24)]["within_24h"] == 0.667
+    assert pd.isna(rows[D(2026, 11, 24)]["within_48h"])
+
+
+def test_dwell_by_storage_class(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        frame = dwell_by_class_frame(session, site_id=town.site_id, start=D(2026, 11, 17), end=D(2026, 11, 25))
+    assert records(frame) == [
+        {"storage_class": "ambient", "pickups": 3, "average_hours": 18.9, "longest_hours": 36.0},  # 36, 10.25, 10.33
+        {"storage_class": "chilled", "pickups": 2, "average_hours": 13.5, "longest_hours": 16.5},  # 16.5, 10.58
+    ]
+
+
+def test_overdue_trend(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        frame = overdue_trend_frame(session, site_id=town.site_id, start=D(2026, 11, 22), end=D(2026, 11, 26),
+                                    now=NOW)
+    # The 26th has not begun; on the 25th the problem bag o8 no longer counts as held.
+    assert records(frame) == [
+        {"day": D(2026, 11, 22), "held": 1, "overdue": 0}, {"day": D(2026, 11, 23), "held": 1, "overdue": 0},
+        {"day": D(2026, 11, 24), "held": 2, "overdue": 1}, {"day": D(2026, 11, 25), "held": 2, "overdue": 1},
+    ]
+
+
+# --- the daily report ---
+
+
+def test_daily_report(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        yesterday = daily_report(session, site_id=town.site_id, day=D(2026, 11, 24), now=NOW)
+        today = daily_report(session, site_id=town.site_id, day=D(2026, 11, 25), now=NOW)
+    assert list(yesterday.arrived["pickup_code"]) == ["8-o3", "8-o4", "8-o5"]
+    assert list(yesterday.arrived["received_at"]) == ["08:00", "08:05", "08:10"]
+    assert records(yesterday.handed_over[["pickup_code", "picked_up_at", "volunteer", "dwell_hours"]]) == [
+        {"pickup_code": "8-o3", "picked_up_at": "18:20", "volunteer": "王阿姨", "dwell_hours": 10.3},
+        {"pickup_code": "8-o4", "picked_up_at": "18:40", "volunteer": "王阿姨", "dwell_hours": 10.6},
+    ]
+    assert records(yesterday.overdue[["pickup_code", "delivery_date", "collect_by"]]) == [
+        {"pickup_code": "8-o7", "delivery_date": D(2026, 11, 21), "collect_by": D(2026, 11, 23)}]
+    assert yesterday.problems.empty and yesterday.temperatures.empty and yesterday.on_duty.empty
+
+    assert records(today.problems[["reported_at", "pickup_code", "reason"]]) == [
+        {"reported_at": "09:00", "pickup_code": "8-o8", "reason": "袋子破损"}]
+    assert records(today.temperatures[["taken_at", "unit", "reading_c", "in_range", "volunteer"]]) == [
+        {"taken_at": "08:00", "unit": "F1", "reading_c": 4.0, "in_range": True, "volunteer": "王阿姨"},
+        {"taken_at": "08:05", "unit": "Z1", "reading_c": -10.0, "in_range": False, "volunteer": "王阿姨"},
+    ]
+    assert records(today.on_duty[["starts_at", "volunteer", "status"]]) == [
+        {"starts_at": "07:00", "volunteer": "张叔叔", "status": "checked_in"},
+        {"starts_at": "09:00", "volunteer": "张叔叔", "status": "signed_up"},
+        {"starts_at": "09:00", "volunteer": "王阿姨", "status": "checked_in"},
+    ]
+    assert today.signed_off_by is None
+
+
+# --- an empty store ---
+
+
+def test_every_figure_of_an_empty_site_is_empty_or_zero(engine: Engine):
+    with unit_of_work(engine) as session:
+        site_id = create_site(session, code="E1", name="空", now=NOW).id
+    day = D(2026, 11, 25)
+    with read_only(engine) as session:
+        figures = count_site_figures(session, site_id=site_id, day=day, now=NOW)
+        assert total_figures([figures]) == figures.__class__(site_id=0, code="", name="", **{
+            name: 0 for name in DISTRICT_COLUMNS if name not in ("code", "name", "overdue_rate")})
+        for frame in (
+            pickups_by_day_frame(session, site_id=site_id, start=day, end=day),
+            pickups_by_hour_frame(session, site_id=site_id, day=day),
+            pickups_by_weekday_hour_frame(session, site_id=site_id, start=day, end=day),
+            delivery_funnel_frame(session, site_id=site_id, delivery_date=day),
+            handover_speed_frame(session, site_id=site_id, start=day, end=day, now=NOW),
+            dwell_by_class_frame(session, site_id=site_id, start=day, end=day),
+            overdue_trend_frame(session, site_id=site_id, start=day, end=day, now=NOW),
+        ):
+            assert frame.empty
+        report = daily_report(session, site_id=site_id, day=day, now=NOW)
+    assert all(part.empty for part in report.parts().values())
