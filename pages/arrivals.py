@@ -1,18 +1,109 @@
-"""Arrivals: check in the morning's delivery against its manifest and put each bag in a slot."""
+"""Arrivals: check in today's delivery bag by bag or all at once, each bag to a slot; report missing or damaged."""
 
+import pandas as pd
 import streamlit as st
 
-from db.clock import local_today
-from db.orders import count_orders_by_status
+from db.clock import local_today, utc_now
+from db.errors import StoreError
+from db.orders import find_expected_order, list_expected_orders, receive_delivery, receive_order, report_problem
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.store import read_scope
-from ui.widgets import page_header
+from ui.session import post_notice
+from ui.store import read_scope, session_scope
+from ui.widgets import camera_scan, confirmed_button, page_header, show_error, show_table, translate_codes
 
 user = require_role(VOLUNTEER, ORGANIZER)
+# What the last check-in did, shown after the page reruns with fresh counts.
+LAST_SLOT_KEY = "arrivals_last_slot"
+DELIVERY_RESULT_KEY = "arrivals_delivery_result"
+# The reasons a volunteer picks from; "other" lets them type one.
+PROBLEM_REASONS = {"missing": "arrivals.reason_missing", "damaged": "arrivals.reason_damaged",
+                   "other": "arrivals.reason_other"}
 page_header("arrivals")
 
+today = local_today()
 with read_scope() as session:
-    today = count_orders_by_status(session, site_id=user.site_id, delivery_date=local_today())
-st.metric(t("arrivals.expected_today"), today.get("expected", 0))
+    orders = list_expected_orders(session, site_id=user.site_id, delivery_date=today)
+expected = [order for order in orders if order.status == "expected"]
+st.metric(t("arrivals.expected_today"), len(expected))
+
+# One bag: type or scan its code, and see where it goes.
+st.subheader(t("arrivals.by_code"))
+camera_scan(key="arrivals_camera", fills="arrivals_code")
+with st.form("arrivals_code_form", clear_on_submit=True, border=False):
+    code = st.text_input(t("arrivals.code"), key="arrivals_code", placeholder=t("arrivals.code_placeholder"))
+    submitted = st.form_submit_button(t("arrivals.receive"), key="arrivals_receive", type="primary",
+                                      width="stretch")
+if submitted:
+    try:
+        with session_scope() as session:
+            bag = find_expected_order(session, site_id=user.site_id, code=code)
+            if bag.slot is not None:
+                st.session_state[LAST_SLOT_KEY] = ("arrivals.already_in", bag.pickup_code, bag.slot)
+            else:
+                slot = receive_order(session, order_id=bag.id, volunteer_id=user.volunteer_id, now=utc_now())
+                st.session_state[LAST_SLOT_KEY] = ("arrivals.put_in", bag.pickup_code, slot)
+    except StoreError as error:
+        show_error(error)
+    else:
+        st.rerun()
+last = st.session_state.get(LAST_SLOT_KEY)
+if last is not None:
+    message_key, last_code, last_slot = last
+    st.success(t("arrivals.bag", code=last_code))
+    st.markdown(f"# {t(message_key, slot=last_slot)}")
+
+# The whole delivery at once: bags whose unit is full are refused and listed, the rest go in.
+st.subheader(t("arrivals.whole_delivery"))
+if expected and confirmed_button(t("arrivals.receive_all", count=len(expected)), key="arrivals_receive_all",
+                                 question=t("arrivals.confirm_receive_all", count=len(expected))):
+    with session_scope() as session:
+        outcome = receive_delivery(session, site_id=user.site_id, delivery_date=today,
+                                   volunteer_id=user.volunteer_id, now=utc_now())
+    st.session_state[DELIVERY_RESULT_KEY] = outcome
+    st.rerun()
+outcome = st.session_state.get(DELIVERY_RESULT_KEY)
+if outcome is not None:
+    st.success(t("arrivals.received_count", count=len(outcome.received)))
+    for refusal in outcome.refused:
+        st.error(t("arrivals.refused", code=refusal.pickup_code, reason=t(refusal.key, **refusal.params)))
+elif not expected:
+    st.caption(t("arrivals.nothing_expected"))
+
+# A bag missing or damaged: the order becomes a problem, with the reason.
+st.subheader(t("arrivals.problem"))
+candidates = [order for order in orders if order.status in ("expected", "received", "shelved")]
+bag = st.selectbox(
+    t("arrivals.problem_order"), candidates, index=None, key="arrivals_problem_order",
+    placeholder=t("arrivals.problem_order_placeholder"),
+    format_func=lambda order: " · ".join(
+        (order.pickup_code, order.resident_name, translate_codes(order.status, "status"))),
+)
+reason_choice = st.radio(t("arrivals.problem_reason"), list(PROBLEM_REASONS), key="arrivals_problem_reason",
+                         format_func=lambda reason: t(PROBLEM_REASONS[reason]))
+reason = t(PROBLEM_REASONS[reason_choice])
+if reason_choice == "other":
+    reason = st.text_input(t("arrivals.problem_reason_text"), key="arrivals_problem_text")
+if bag is not None and confirmed_button(t("arrivals.report_problem"), key="arrivals_report",
+                                        question=t("arrivals.confirm_problem", code=bag.pickup_code)):
+    try:
+        with session_scope() as session:
+            report_problem(session, order_id=bag.id, volunteer_id=user.volunteer_id, reason=reason, now=utc_now())
+    except StoreError as error:
+        show_error(error)
+    else:
+        post_notice("arrivals.problem_reported", code=bag.pickup_code)
+        st.rerun()
+
+# Today's delivery, bag by bag.
+st.subheader(t("arrivals.today_list"))
+show_table(
+    pd.DataFrame(
+        [{"pickup_code": order.pickup_code, "resident_name": order.resident_name,
+          "storage_class": order.storage_class, "item_count": order.item_count, "status": order.status,
+          "slot": order.slot or ""} for order in orders],
+        columns=["pickup_code", "resident_name", "storage_class", "item_count", "status", "slot"],
+    ),
+    codes={"storage_class": "kind", "status": "status"},
+)

@@ -15,6 +15,7 @@ from db.sites import SiteInfo
 from db.temperatures import list_due_readings
 from ui.i18n import LANGUAGE_NAMES, LANGUAGE_STATE_KEY, LANGUAGES, current_language, t
 from ui.pages_registry import page_spec
+from ui.scan import decode_qr
 from ui.store import read_scope
 
 # Touch targets of at least 48 px (3rem at the 18 px base font set in .streamlit/config.toml).
@@ -45,6 +46,40 @@ def big_button(
     other widgets, which the page itself cannot do once they are drawn)."""
     return st.button(label, key=key, type="primary" if primary else "secondary", width="stretch", disabled=disabled,
                      on_click=on_click)
+
+
+def confirmed_button(label: str, *, key: str, question: str, primary: bool = False) -> bool:
+    """A big button that asks once more: True only on the run where the second tap says yes; "no" backs out."""
+    pending_key = f"{key}_pending"
+    if big_button(label, key=key, primary=primary):
+        st.session_state[pending_key] = True
+    if not st.session_state.get(pending_key):
+        return False
+    st.warning(question)
+    if big_button(t("confirm.yes"), key=f"{key}_yes", primary=True):
+        st.session_state.pop(pending_key, None)
+        return True
+    if big_button(t("confirm.no"), key=f"{key}_no"):
+        st.session_state.pop(pending_key, None)
+        st.rerun()
+    return False
+
+
+def camera_scan(*, key: str, fills: str) -> None:
+    """Once the volunteer opens the camera: a photographed QR code or barcode goes into the text box `fills`
+    (rendered after this), once per photo, so the volunteer sees what was read and can correct it."""
+    if not st.toggle(t("scan.open_camera"), key=f"{key}_open"):
+        return
+    photo = st.camera_input(t("scan.camera"), key=key)
+    # The photo stays in the widget across reruns: read each one once, or it would overwrite later typing.
+    if photo is None or st.session_state.get(f"{key}_read") == photo.file_id:
+        return
+    st.session_state[f"{key}_read"] = photo.file_id
+    text = decode_qr(photo.getvalue())
+    if text is None:
+        st.warning(t("scan.nothing_found"))
+        return
+    st.session_state[fills] = text
 
 
 def show_error(error: StoreError) -> None:

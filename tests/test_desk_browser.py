@@ -1,0 +1,76 @@
+"""End to end in Chromium: a volunteer signs in on the tablet, finds a bag by its code and hands it over."""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import IDLE_APP
+from conftest import APP_VOLUNTEER_PIN, AppData
+from sqlalchemy import select
+from test_browser import open_page, page, zh  # noqa: F401 - the browser tests' tablet page fixture, shared
+
+from db.clock import utc_now
+from db.engine import make_engine, unit_of_work
+from db.models import Order
+from db.orders import receive_order
+
+pytestmark = pytest.mark.browser
+
+CODE = "8-123"  # the test database's order, delivered today
+
+
+@pytest.fixture
+def received_order(app_database_copy: AppData) -> str:
+    """The order checked in (in the server's own copy of the database); returns its slot."""
+    store = make_engine(app_database_copy.url)
+    try:
+        with unit_of_work(store) as session:
+            order_id = session.scalar(select(Order.id).where(Order.pickup_code == CODE))
+            return receive_order(session, order_id=order_id, volunteer_id=app_database_copy.volunteer.volunteer_id,
+                                 now=utc_now())
+    finally:
+        store.dispose()
+
+
+def order_status(data: AppData) -> str:
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            return session.scalar(select(Order.status).where(Order.pickup_code == CODE))
+    finally:
+        store.dispose()
+
+
+def search(tab, text: str) -> None:  # noqa: ANN001 - a playwright Page
+    box = tab.get_by_label(zh("desk.search"))
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_volunteer_finds_a_bag_by_code_and_hands_it_over(
+    page, app_server: str, received_order: str, app_database_copy: AppData,  # noqa: ANN001, F811
+):
+    open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
+    page.get_by_label(zh("sign_in.name")).click()
+    page.get_by_role("option", name="王阿姨").click()
+    pin = page.get_by_label(zh("sign_in.pin"))
+    pin.fill(APP_VOLUNTEER_PIN)
+    pin.press("Enter")
+    page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
+    page.locator(IDLE_APP).wait_for()
+
+    search(page, CODE)
+    page.get_by_role("heading", name=zh("desk.slot", slot=received_order)).wait_for()
+    page.get_by_role("button", name=zh("desk.hand_over")).click()
+    page.get_by_text(zh("desk.confirm_hand_over", code=CODE, slot=received_order)).wait_for()
+    assert order_status(app_database_copy) == "received"  # nothing happens before the confirm
+    page.get_by_role("button", name=zh("confirm.yes")).click()
+
+    page.get_by_role("button", name=zh("desk.undo")).wait_for()
+    page.locator(IDLE_APP).wait_for()
+    assert order_status(app_database_copy) == "picked_up"
+    # It has left the open list: searching again finds no bag to hand over.
+    search(page, f"CB1:TS2:{CODE}")
+    page.get_by_text(zh("desk.nothing_found", text=f"CB1:TS2:{CODE}")).wait_for()
+    page.locator(IDLE_APP).wait_for()
+    assert page.get_by_role("button", name=zh("desk.hand_over")).count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -1,0 +1,171 @@
+"""The volunteer's tablet flows under AppTest: find → hand over → undo at the desk; check-in and problems."""
+
+from __future__ import annotations
+
+from conftest import AppData
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+from test_pages import new_app, writable_app_env  # noqa: F401 - the page tests' fixture, shared
+
+from db.clock import utc_now
+from db.engine import make_engine, unit_of_work
+from db.models import Event, Order
+from db.orders import receive_order
+from ui.i18n import translate
+from ui.pages_registry import VOLUNTEER
+
+CODE = "8-123"  # the one order in the page tests' database: chilled, delivered today
+
+
+def zh(key: str, **params: object) -> str:
+    return translate("zh-CN", key, **params)
+
+
+def order_row(data: AppData) -> tuple[int, str, str | None, list[str], str | None]:
+    """The test order as the store has it: id, status, slot, its event actions, problem reason."""
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            order = session.scalars(select(Order).where(Order.pickup_code == CODE)).one()
+            actions = session.scalars(
+                select(Event.action).where(Event.entity == "order", Event.entity_id == order.id).order_by(Event.id)
+            ).all()
+            return order.id, order.status, order.slot.code if order.slot else None, list(actions), \
+                order.problem_reason
+    finally:
+        store.dispose()
+
+
+def receive(data: AppData) -> str:
+    """Check the test order in through the store, as the arrivals page would have."""
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            order_id = session.scalar(select(Order.id).where(Order.pickup_code == CODE))
+            return receive_order(session, order_id=order_id, volunteer_id=data.volunteer.volunteer_id,
+                                 now=utc_now())
+    finally:
+        store.dispose()
+
+
+def messages(at: AppTest) -> list[str]:
+    return [element.value for element in (*at.success, *at.info, *at.warning, *at.error)]
+
+
+def desk(data: AppData) -> AppTest:
+    at = new_app(data, audience=VOLUNTEER).switch_page("pages/desk.py").run()
+    assert not at.exception
+    return at
+
+
+def test_desk_search_hand_over_and_undo(writable_app_env: AppData):  # noqa: F811
+    slot = receive(writable_app_env)
+    order_id, *_ = order_row(writable_app_env)
+    at = desk(writable_app_env)
+
+    at.text_input(key="desk_query").input(CODE).run()
+    assert not at.exception
+    markdown = [element.value for element in at.markdown]
+    assert f"### {zh('desk.slot', slot=slot)}" in markdown
+    assert any("张**" in text and "137****2222" in text for text in markdown)  # masked name and phone
+
+    # One tap, then one confirm.
+    at.button(key=f"desk_hand_over_{order_id}").click().run()
+    assert zh("desk.confirm_hand_over", code=CODE, slot=slot) in messages(at)
+    assert order_row(writable_app_env)[1] == "received"
+    at.button(key="desk_confirm").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1] == "picked_up"
+    assert any(text.startswith(zh("desk.handed_over", code=CODE, slot=slot, until="")[:12]) for text in messages(at))
+    # The bag has left the open list: the same search finds nothing now.
+    assert zh("desk.nothing_found", text=CODE) in messages(at)
+
+    at.button(key="desk_undo").click().run()
+    assert not at.exception
+    _, status, slot_after, actions, _ = order_row(writable_app_env)
+    assert (status, slot_after) == ("received", slot)
+    assert actions[-2:] == ["order.picked_up", "order.hand_over_undone"]
+    assert zh("desk.undone", code=CODE, slot=slot) in messages(at)
+    assert at.button(key=f"desk_hand_over_{order_id}")  # found again, ready to hand over
+
+
+def test_desk_cancel_leaves_the_bag_and_a_second_handover_names_the_first(writable_app_env: AppData):  # noqa: F811
+    slot = receive(writable_app_env)
+    order_id, *_ = order_row(writable_app_env)
+    at = desk(writable_app_env)
+    at.text_input(key="desk_query").input(CODE).run()
+    at.button(key=f"desk_hand_over_{order_id}").click().run()
+    at.button(key="desk_cancel").click().run()
+    assert order_row(writable_app_env)[1] == "received"
+    assert zh("desk.confirm_hand_over", code=CODE, slot=slot) not in messages(at)
+
+    # Another tablet hands it over while this one is asking.
+    other = desk(writable_app_env)
+    other.text_input(key="desk_query").input(CODE).run()
+    at.button(key=f"desk_hand_over_{order_id}").click().run()
+    other.button(key=f"desk_hand_over_{order_id}").click().run()
+    other.button(key="desk_confirm").click().run()
+    at.button(key="desk_confirm").click().run()
+    assert not at.exception
+    errors = [element.value for element in at.error]
+    assert len(errors) == 1 and errors[0].startswith(zh("error.already_handed_over", at="", volunteer="")[:6])
+    assert "王阿姨" in errors[0]
+
+
+def test_desk_moves_a_bag_to_another_slot(writable_app_env: AppData):  # noqa: F811
+    slot = receive(writable_app_env)
+    order_id, *_ = order_row(writable_app_env)
+    at = desk(writable_app_env)
+    at.text_input(key="desk_query").input(CODE).run()
+    at.toggle(key=f"desk_move_{order_id}").set_value(True).run()
+    choices = at.selectbox(key=f"desk_move_to_{order_id}").options
+    assert slot not in choices and "F1-03" in choices and not any(c.startswith(("S1", "Z1")) for c in choices)
+    at.selectbox(key=f"desk_move_to_{order_id}").set_value("F1-03").run()
+    at.button(key=f"desk_move_submit_{order_id}").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[2] == "F1-03"
+    assert zh("desk.moved", code=CODE, before=slot, slot="F1-03") in messages(at)
+
+
+def arrivals(data: AppData) -> AppTest:
+    at = new_app(data, audience=VOLUNTEER).switch_page("pages/arrivals.py").run()
+    assert not at.exception
+    return at
+
+
+def test_arrivals_receive_by_code_shows_the_slot(writable_app_env: AppData):  # noqa: F811
+    at = arrivals(writable_app_env)
+    assert at.metric[0].value == "1"
+    at.text_input(key="arrivals_code").input(f"CB1:TS2:{CODE}")  # a scanned QR payload works like the code
+    at.button(key="arrivals_receive").click().run()
+    assert not at.exception
+    _, status, slot, _, _ = order_row(writable_app_env)
+    assert (status, slot) == ("received", "F1-01")  # chilled: the fridge
+    assert f"# {zh('arrivals.put_in', slot='F1-01')}" in [element.value for element in at.markdown]
+    assert at.metric[0].value == "0"
+
+    at.text_input(key="arrivals_code").input("no-such-code")
+    at.button(key="arrivals_receive").click().run()
+    assert [element.value for element in at.error] == [zh("error.pickup_code_not_found", code="no-such-code")]
+
+
+def test_arrivals_receive_whole_delivery(writable_app_env: AppData):  # noqa: F811
+    at = arrivals(writable_app_env)
+    at.button(key="arrivals_receive_all").click().run()
+    assert order_row(writable_app_env)[1] == "expected"  # asked first
+    at.button(key="arrivals_receive_all_yes").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1:3] == ("received", "F1-01")
+    assert zh("arrivals.received_count", count=1) in messages(at)
+
+
+def test_arrivals_report_a_damaged_bag(writable_app_env: AppData):  # noqa: F811
+    at = arrivals(writable_app_env)
+    at.selectbox(key="arrivals_problem_order").select_index(0).run()
+    at.radio(key="arrivals_problem_reason").set_value("damaged").run()
+    at.button(key="arrivals_report").click().run()
+    at.button(key="arrivals_report_yes").click().run()
+    assert not at.exception
+    _, status, _, actions, reason = order_row(writable_app_env)
+    assert (status, reason, actions[-1]) == ("problem", zh("arrivals.reason_damaged"), "order.problem")
+    assert zh("arrivals.problem_reported", code=CODE) in messages(at)
