@@ -273,9 +273,11 @@ def _active_cold_units(session: Session, *, site_id: int) -> list[StorageUnit]:
 
 # --- the log as a table: the page, the chart and the inspector's export ---
 
-LOG_COLUMNS = ["id", "taken_at", "date", "time", "unit", "reading_c", "min_temp_c", "max_temp_c", "in_range",
+LOG_COLUMNS = ["reading_no", "taken_at", "date", "time", "unit", "reading_c", "min_temp_c", "max_temp_c", "in_range",
                "volunteer", "initials", "corrective_action", "late_reason", "corrects_id", "replaced", "sign_off"]
-EXPORT_COLUMNS = ["date", "time", "unit", "reading_c", "in_range", "initials", "corrective_action", "sign_off"]
+# The inspector's columns, then what ties a correction to the entry it replaces (both stay in the log).
+EXPORT_COLUMNS = ["date", "time", "unit", "reading_c", "in_range", "initials", "corrective_action", "sign_off",
+                  "reading_no", "corrects_id", "late_reason"]
 
 
 def initials(name: str) -> str:
@@ -310,14 +312,15 @@ def temperature_log_frame(session: Session, *, site_id: int, start: dt.datetime,
     for reading, code, low, high, name in rows:
         local = to_local(reading.taken_at)
         records.append({
-            "id": reading.id, "taken_at": local.replace(tzinfo=None), "date": local.date().isoformat(),
+            "reading_no": reading.id, "taken_at": local.replace(tzinfo=None), "date": local.date().isoformat(),
             "time": local.strftime("%H:%M"), "unit": code, "reading_c": reading.reading_c, "min_temp_c": low,
             "max_temp_c": high, "in_range": reading.in_range, "volunteer": name, "initials": initials(name),
             "corrective_action": reading.corrective_action or "", "late_reason": reading.late_reason or "",
             "corrects_id": reading.corrects_id, "replaced": reading.id in replaced,
             "sign_off": sign_offs.get(local.date(), ""),
         })
-    return pd.DataFrame(records, columns=LOG_COLUMNS)
+    # Whole numbers with gaps, not floats: "12", not "12.0", in the table and the files.
+    return pd.DataFrame(records, columns=LOG_COLUMNS).astype({"corrects_id": "Int64"})
 
 
 def month_bounds(*, year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
@@ -328,6 +331,7 @@ def month_bounds(*, year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
 
 
 def month_log_frame(session: Session, *, site_id: int, year: int, month: int) -> pd.DataFrame:
-    """A month's log in the inspector's columns: date, time, unit, reading, in range, initials, action, sign-off."""
+    """A month's log in the inspector's columns: date, time, unit, reading, in range, initials, action, sign-off;
+    then the entry's number, the number it corrects and the reason for a late entry or correction."""
     start, end = month_bounds(year=year, month=month)
     return temperature_log_frame(session, site_id=site_id, start=start, end=end)[EXPORT_COLUMNS]

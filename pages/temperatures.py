@@ -158,7 +158,7 @@ with sign_off_tab:
         signed = is_day_signed_off(session, site_id=user.site_id, day=day)
         missing = sum(count_missing_readings(session, site_id=user.site_id, day=day, now=utc_now()).values())
         day_log = temperature_log_frame(session, site_id=user.site_id, start=start, end=end)
-    show_table(day_log[["id", "time", "unit", "reading_c", "in_range", "volunteer", "corrective_action",
+    show_table(day_log[["reading_no", "time", "unit", "reading_c", "in_range", "volunteer", "corrective_action",
                         "late_reason", "corrects_id", "replaced"]])
     if missing:
         st.warning(t("temperatures.day_missing", count=missing))
@@ -178,7 +178,7 @@ with sign_off_tab:
     if correctable.empty:
         st.caption(t("table.empty"))
     else:
-        options = {row.id: t("temperatures.correct_option", time=row.time, unit=row.unit, reading=row.reading_c)
+        options = {row.reading_no: t("temperatures.correct_option", time=row.time, unit=row.unit, reading=row.reading_c)
                    for row in correctable.itertuples()}
         target = st.selectbox(t("temperatures.correct_which"), list(options), format_func=options.__getitem__,
                               key="temperature_correct_id")

@@ -19,7 +19,7 @@ from db.models import Order, TemperatureReading
 from db.orders import order_history, receive_order
 from db.storage import list_cold_units
 from db.temperatures import record_temperature
-from ui.i18n import translate
+from ui.i18n import LANGUAGES, translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 
 
@@ -165,20 +165,23 @@ def test_an_organizer_marks_a_bag_of_an_excursion_discarded(writable_app_env: Ap
     assert any(zh("value.outcome.discarded") in element.value for element in at.caption)
 
 
-def test_the_chart_shades_the_band_marks_the_excursion_and_speaks_the_language(writable_app_env: AppData):  # noqa: F811
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_chart_shades_the_band_marks_the_excursion_and_speaks_the_language(
+    writable_app_env: AppData, language: str  # noqa: F811
+):
     prepare_excursion(writable_app_env)
-    at = new_app(writable_app_env, audience=ORGANIZER, language="en").switch_page("pages/temperatures.py").run()
+    at = new_app(writable_app_env, audience=ORGANIZER, language=language).switch_page("pages/temperatures.py").run()
     assert not at.exception
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1  # F1 has readings, Z1 none
     spec = json.loads(charts[0].proto.spec)
     band, excursion, line, dots = spec["layer"]
     assert (band["mark"]["type"], excursion["mark"]["type"], dots["mark"]["type"]) == ("rect", "rect", "point")
-    assert line["encoding"]["x"]["axis"]["title"] == "Time (Shanghai)"
-    assert line["encoding"]["y"]["title"] == "Temperature (°C)"
+    assert line["encoding"]["x"]["axis"]["title"] == translate(language, "chart.time")
+    assert line["encoding"]["y"]["title"] == translate(language, "chart.temperature")
     assert line["encoding"]["x"]["scale"]["type"] == "utc"
     data = {dataset.name: pyarrow.ipc.open_stream(dataset.data.data).read_pandas()
             for dataset in charts[0].proto.datasets}
     assert data[band["data"]["name"]].to_dict("records") == [{"low": 0.0, "high": 8.0}]
     assert len(data[excursion["data"]["name"]]) == 1  # the open excursion, drawn until now
-    assert data[dots["data"]["name"]]["verdict"].tolist() == ["out of range"]
+    assert data[dots["data"]["name"]]["verdict"].tolist() == [translate(language, "chart.out_of_range")]

@@ -355,11 +355,18 @@ def test_month_export_has_the_inspectors_columns_and_defuses_formulas(engine: En
                      now=at(DAY, 21, 30))
         frame = month_log_frame(session, site_id=world.site_id, year=2026, month=11)
     assert list(frame.columns) == ["date", "time", "unit", "reading_c", "in_range", "initials", "corrective_action",
-                                   "sign_off"]
-    assert frame.values.tolist() == [
+                                   "sign_off", "reading_no", "corrects_id", "late_reason"]
+    assert frame.iloc[:, :8].values.tolist() == [
         ["2026-11-24", "09:00", "F1", 9.0, False, "王阿姨", '=HYPERLINK("x")', "张叔叔 2026-11-24 21:30"],
         ["2026-11-24", "09:05", "Z1", -20.0, True, "王阿姨", "门未关严，已关好", "张叔叔 2026-11-24 21:30"],
     ]
+    with unit_of_work(engine) as session:
+        first = int(frame["reading_no"].iloc[0])
+        correct_temperature(session, reading_id=first, reading_c=7.0, volunteer_id=world.other_volunteer_id,
+                            reason="看错了", now=at(DAY + dt.timedelta(days=1), 9))
+        corrected = month_log_frame(session, site_id=world.site_id, year=2026, month=11)
+    assert corrected[["time", "unit", "reading_c", "in_range", "corrects_id", "late_reason"]].values.tolist()[1] == [
+        "09:00", "F1", 7.0, True, first, "看错了"]
     assert "'=HYPERLINK" in frame_to_csv_bytes(frame).decode("utf-8-sig")
     sheet = openpyxl.load_workbook(io.BytesIO(frame_to_xlsx_bytes(frame, sheet_name="log"))).active
     assert sheet["G2"].value == "'=HYPERLINK(\"x\")" and sheet["D2"].value == 9.0
