@@ -30,11 +30,10 @@ from ui.store import read_scope, session_scope
 from ui.temperature_chart import temperature_chart
 from ui.widgets import big_button, due_readings_notice, page_header, show_error, show_table
 
+user = require_role(VOLUNTEER, ORGANIZER)
 UNIT_KEY = "temperature_unit"
 RESULT_KEY = "temperature_result"
 FORM_KEYS = ("temperature_reading", "temperature_action", "temperature_earlier", "temperature_late_reason")
-
-user = require_role(VOLUNTEER, ORGANIZER)
 page_header("temperatures")
 due_readings_notice(site_id=user.site_id)
 
