@@ -34,6 +34,7 @@ user = require_role(VOLUNTEER, ORGANIZER)
 UNIT_KEY = "temperature_unit"
 RESULT_KEY = "temperature_result"
 FORM_KEYS = ("temperature_reading", "temperature_action", "temperature_earlier", "temperature_late_reason")
+
 page_header("temperatures")
 due_readings_notice(site_id=user.site_id)
 
