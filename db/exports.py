@@ -31,7 +31,13 @@ def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def frame_to_xlsx_bytes(frame: pd.DataFrame, *, sheet_name: str = "Sheet1") -> bytes:
+    return frames_to_xlsx_bytes({sheet_name: frame})
+
+
+def frames_to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """One workbook, one sheet per frame (names cut to Excel's 31 characters)."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        escape_frame(frame).to_excel(writer, index=False, sheet_name=sheet_name[:31])
+        for sheet_name, frame in sheets.items():
+            escape_frame(frame).to_excel(writer, index=False, sheet_name=sheet_name[:31])
     return buffer.getvalue()

@@ -1,34 +1,31 @@
-"""The organizer's dashboard: today's orders, free slots and what needs attention."""
+"""The organizer's dashboard: today's cards, the district's sites, two weeks of pickups and overdue bags."""
 
-import pandas as pd
-import streamlit as st
+import datetime as dt
 
 from db.clock import local_today
-from db.orders import count_orders_by_status
-from db.storage import list_unit_occupancy
+from db.reports import overdue_trend_frame, pickups_by_day_frame
+from ui.charts import overdue_trend_chart, pickups_by_day_chart, show_chart
 from ui.guard import require_role
 from ui.i18n import t
+from ui.kpis import district_view, kpi_strip, this_minute
 from ui.pages_registry import ORGANIZER
-from ui.store import read_scope
-from ui.widgets import due_readings_notice, page_header, show_table
+from ui.session import acting_site_id
+from ui.store import cached_read
+from ui.widgets import due_readings_notice, page_header
 
 user = require_role(ORGANIZER)
+
+DAYS_SHOWN = 14
 page_header("dashboard")
-due_readings_notice(site_id=user.site_id)
+site_id = acting_site_id()
+due_readings_notice(site_id=site_id)
+kpi_strip(site_id)
+district_view(user.volunteer_id)
 
-with read_scope() as session:
-    today = count_orders_by_status(session, site_id=user.site_id, delivery_date=local_today())
-    units = list_unit_occupancy(session, site_id=user.site_id)
-
-st.subheader(t("dashboard.today"))
-show_table(
-    pd.DataFrame([{"status": status, "count": count} for status, count in sorted(today.items())],
-                 columns=["status", "count"]),
-    codes={"status": "status"},
-)
-st.subheader(t("dashboard.storage"))
-show_table(
-    pd.DataFrame([{"unit": unit.code, "kind": unit.kind, "slots": unit.slots, "used": unit.used, "free": unit.free}
-                  for unit in units], columns=["unit", "kind", "slots", "used", "free"]),
-    codes={"kind": "kind"},
-)
+today = local_today()
+first_day = today - dt.timedelta(days=DAYS_SHOWN - 1)
+show_chart(pickups_by_day_chart, cached_read(pickups_by_day_frame, site_id=site_id, start=first_day, end=today),
+           title=t("chart.pickups_by_day"))
+show_chart(overdue_trend_chart,
+           cached_read(overdue_trend_frame, site_id=site_id, start=first_day, end=today, now=this_minute()),
+           title=t("chart.overdue_trend"))

@@ -16,6 +16,7 @@ from db.orders import (
 from db.sites import get_site_rules
 from ui.guard import require_role
 from ui.i18n import t
+from ui.kpis import kpi_strip
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import post_notice
 from ui.store import read_scope, session_scope
@@ -27,6 +28,7 @@ PENDING_KEY = "desk_pending_handover"
 LAST_HANDOVER_KEY = "desk_last_handover"
 page_header("desk")
 due_readings_notice(site_id=user.site_id)
+kpi_strip(user.site_id)
 
 with read_scope() as session:
     counts = count_orders_by_status(session, site_id=user.site_id)

@@ -56,6 +56,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("roster", "manage", ORGANIZERS, ":material/calendar_month:"),
     PageSpec("volunteers", "manage", ORGANIZERS, ":material/groups:"),
     PageSpec("reports", "manage", ORGANIZERS, ":material/bar_chart:"),
+    PageSpec("daily_report", "manage", ORGANIZERS, ":material/summarize:"),
     PageSpec("audit", "manage", ORGANIZERS, ":material/history:"),
     # Residents see their order status; organizers may look at what residents see.
     PageSpec("status", "residents", frozenset({PUBLIC, ORGANIZER}), ":material/search:"),

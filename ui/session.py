@@ -11,7 +11,7 @@ from db.accounts import SignedIn
 from db.clock import utc_now
 from db.sites import get_site_rules
 from ui.i18n import t
-from ui.pages_registry import PUBLIC, VOLUNTEER
+from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER
 from ui.store import read_scope
 
 # session_state keys; the page tests set the first two directly to act as a signed-in person.
@@ -20,6 +20,8 @@ AUDIENCE_KEY = "audience"
 LAST_ACTIVE_KEY = "last_active_at"
 IDLE_MINUTES_KEY = "idle_signout_minutes"
 NOTICE_KEY = "notice"
+# The site an organizer with several sites is looking after right now (see acting_site_id).
+ACTING_SITE_KEY = "acting_site_id"
 
 
 def current_user() -> SignedIn | None:
@@ -35,15 +37,31 @@ def current_audience() -> str:
 
 def start_session(user: SignedIn, *, audience: str, now: dt.datetime) -> None:
     st.session_state[SIGNED_IN_KEY] = user
+    st.session_state.pop(ACTING_SITE_KEY, None)
     st.session_state[AUDIENCE_KEY] = audience
     st.session_state[LAST_ACTIVE_KEY] = now
     st.session_state.pop(IDLE_MINUTES_KEY, None)
 
 
 def end_session(*, notice_key: str = "session.signed_out", **params: object) -> None:
-    for key in (SIGNED_IN_KEY, AUDIENCE_KEY, LAST_ACTIVE_KEY, IDLE_MINUTES_KEY):
+    for key in (SIGNED_IN_KEY, AUDIENCE_KEY, LAST_ACTIVE_KEY, IDLE_MINUTES_KEY, ACTING_SITE_KEY):
         st.session_state.pop(key, None)
     post_notice(notice_key, **params)
+
+
+def acting_site_id() -> int:
+    """The site every page works on: the one an organizer opened (district view or the sidebar switch), else
+    the signed-in person's own. Every organizer page asks here instead of reading `site_id` off the user."""
+    user = current_user()
+    acting = st.session_state.get(ACTING_SITE_KEY)
+    if acting is not None and current_audience() == ORGANIZER:
+        return acting
+    return user.site_id
+
+
+def act_for_site(site_id: int) -> None:
+    """Only for a site the caller took from the organizer's own list (db.sites.list_organizer_sites)."""
+    st.session_state[ACTING_SITE_KEY] = site_id
 
 
 def post_notice(key: str, **params: object) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+import importlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -52,3 +55,27 @@ def read_scope() -> Iterator[Session]:
     """A transaction for reading only: never takes SQLite's write lock, so it never makes a tablet wait."""
     with read_only(get_engine()) as session:
         yield session
+
+
+# Report figures are read at most this often per site and day; a write through `changed()` clears them sooner.
+REPORT_TTL = dt.timedelta(seconds=30)
+
+
+@st.cache_data(ttl=REPORT_TTL, show_spinner=False, max_entries=500)
+def _cached_read(url: str, function: str, arguments: tuple[tuple[str, Any], ...]) -> Any:
+    # Keyed on the URL too: tests (and a changed DATABASE_URL) in one process must not share figures.
+    module, name = function.rsplit(".", 1)
+    with read_only(_engine_for(url)) as session:
+        return getattr(importlib.import_module(module), name)(session, **dict(arguments))
+
+
+def cached_read(function: Callable[..., Any], **arguments: Any) -> Any:
+    """`function(session, **arguments)` (a reading function of db/) through a short-lived cache shared by every
+    browser session; its name and the arguments (site, days, a `now` rounded to the minute) are the key."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    return _cached_read(database_url(), name, tuple(sorted(arguments.items())))
+
+
+def changed() -> None:
+    """Call after a write that figures may show (handover, check-in, reading, shift): they are read afresh."""
+    _cached_read.clear()

@@ -11,12 +11,13 @@ import streamlit as st
 
 from db.clock import to_local, utc_now
 from db.errors import StoreError
-from db.sites import SiteInfo
+from db.sites import SiteInfo, list_organizer_sites
 from db.temperatures import list_due_readings
 from ui.i18n import LANGUAGE_NAMES, LANGUAGE_STATE_KEY, LANGUAGES, current_language, t
 from ui.pages_registry import page_spec
 from ui.scan import decode_qr
-from ui.store import read_scope
+from ui.session import act_for_site, acting_site_id, current_user
+from ui.store import cached_read, read_scope
 
 # Touch targets of at least 48 px (3rem at the 18 px base font set in .streamlit/config.toml).
 TABLET_CSS = """
@@ -114,6 +115,30 @@ def choose_site(sites: list[SiteInfo], *, key: str) -> SiteInfo | None:
     return st.selectbox(t("site.choose"), sites, format_func=lambda site: f"{site.name} ({site.code})", key=key)
 
 
+def organizer_sites(volunteer_id: int) -> list[SiteInfo]:
+    """The sites this organizer may act for (read through the short cache: every organizer run asks)."""
+    return cached_read(list_organizer_sites, volunteer_id=volunteer_id)
+
+
+def acting_site_switch() -> None:
+    """In the sidebar, for an organizer of several sites: which site the pages are about (ui.session)."""
+    user = current_user()
+    sites = organizer_sites(user.volunteer_id)
+    if len(sites) < 2:
+        return
+    by_id = {site.id: site for site in sites}
+    if acting_site_id() not in by_id:
+        act_for_site(user.site_id if user.site_id in by_id else sites[0].id)
+
+    def _keep_choice() -> None:
+        act_for_site(st.session_state["acting_site_choice"])
+
+    # Seeded each run from our own key: the district view may have opened another site meanwhile.
+    st.session_state["acting_site_choice"] = acting_site_id()
+    st.selectbox(t("site.acting"), list(by_id), format_func=lambda site_id: f"{by_id[site_id].name} "
+                 f"({by_id[site_id].code})", key="acting_site_choice", on_change=_keep_choice)
+
+
 def language_switch() -> None:
     """中文 / English in the sidebar; the choice lasts for this browser session."""
 
@@ -126,24 +151,6 @@ def language_switch() -> None:
         t("sidebar.language"), LANGUAGES, format_func=LANGUAGE_NAMES.__getitem__, horizontal=True,
         key="language_choice", on_change=_keep_choice,
     )
-
-
-def due_readings_notice(*, site_id: int) -> None:
-    """Fridge and freezer readings still to take (a follow-up after an out-of-range one, or a missed one),
-    with a link to the temperature log; nothing when all is done. The desk and the dashboard show it."""
-    with read_scope() as session:
-        due = list_due_readings(session, site_id=site_id, now=utc_now())
-    for item in due:
-        if item.kind == "follow_up":
-            text = t("due.follow_up", unit=item.unit_code, name=item.unit_name,
-                     time=to_local(item.due_at).strftime("%H:%M"))
-            show = st.error if item.overdue else st.warning
-        else:
-            text = t("due.missing", unit=item.unit_code, name=item.unit_name, count=item.missing)
-            show = st.warning
-        show(text, icon=":material/thermostat:")
-    if due:
-        st.page_link(page_spec("temperatures").path, label=t("due.go_log"), icon=":material/edit_note:")
 
 
 # Markdown's punctuation (CommonMark backslash escapes): names and codes from people are shown as typed.
@@ -196,3 +203,21 @@ def secret_form(key: str, *, kind: str, ask_current: bool) -> tuple[str, str] | 
         st.error(t("account.new_secrets_differ"))
         return None
     return current, new
+
+
+def due_readings_notice(*, site_id: int) -> None:
+    """Fridge and freezer readings still to take (a follow-up after an out-of-range one, or a missed one),
+    with a link to the temperature log; nothing when all is done. The desk and the dashboard show it."""
+    with read_scope() as session:
+        due = list_due_readings(session, site_id=site_id, now=utc_now())
+    for item in due:
+        if item.kind == "follow_up":
+            text = t("due.follow_up", unit=item.unit_code, name=item.unit_name,
+                     time=to_local(item.due_at).strftime("%H:%M"))
+            show = st.error if item.overdue else st.warning
+        else:
+            text = t("due.missing", unit=item.unit_code, name=item.unit_name, count=item.missing)
+            show = st.warning
+        show(text, icon=":material/thermostat:")
+    if due:
+        st.page_link(page_spec("temperatures").path, label=t("due.go_log"), icon=":material/edit_note:")

@@ -1,0 +1,73 @@
+"""The daily report of one site: arrivals, handovers, overdue bags, problems, temperatures and who was on duty."""
+
+import streamlit as st
+
+from db.clock import local_today
+from db.exports import frame_to_csv_bytes, frames_to_xlsx_bytes
+from db.reports import daily_report
+from ui.downloads import translated_frame
+from ui.guard import require_role
+from ui.i18n import current_language, t
+from ui.kpis import this_minute
+from ui.pages_registry import ORGANIZER
+from ui.session import acting_site_id
+from ui.store import cached_read
+from ui.widgets import page_header, show_table
+
+require_role(ORGANIZER)
+
+# Stored code words in each part, shown through `value.<family>.<code>`.
+CODES = {
+    "arrived": {"storage_class": "kind", "status": "status"},
+    "temperatures": {"in_range": "yes_no", "correction": "yes_no"},
+    "on_duty": {"role": "role", "status": "status"},
+}
+PART_TITLES = {"arrived": "daily.part.arrived", "handed_over": "daily.part.handed_over",
+               "overdue": "daily.part.overdue", "problems": "daily.part.problems",
+               "temperatures": "daily.part.temperatures", "on_duty": "daily.part.on_duty"}
+# The print view: no sidebar or menu on screen; on paper not the controls either.
+PRINT_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
+@media print { .st-key-daily_controls { display: none !important; }
+  .stMainBlockContainer { padding: 0 !important; max-width: 100% !important; } }
+</style>
+"""
+
+site_id = acting_site_id()
+printable = st.session_state.get("daily_print", False)
+if printable:
+    st.html(PRINT_CSS)
+page_header("daily_report")
+
+with st.container(key="daily_controls"):
+    day = st.date_input(t("daily.day"), value=local_today(), max_value=local_today(), key="daily_day")
+    st.toggle(t("daily.print_view"), key="daily_print", help=t("daily.print_help"))
+
+report = cached_read(daily_report, site_id=site_id, day=day, now=this_minute())
+language = current_language()
+sheets = {t(PART_TITLES[part]): translated_frame(frame, language=language, codes=CODES.get(part))
+          for part, frame in report.parts().items()}
+
+st.markdown(f"**{report.site}** · {report.day.isoformat()}")
+for (part, frame), (title, shown) in zip(report.parts().items(), sheets.items(), strict=True):
+    st.subheader(f"{title} ({len(frame)})")
+    if printable and not frame.empty:
+        st.table(shown, border="horizontal", hide_index=True)
+    else:
+        show_table(frame, codes=CODES.get(part))
+if report.signed_off_by:
+    st.caption(t("daily.signed_off", name=report.signed_off_by, time=report.signed_off_at))
+else:
+    st.caption(t("daily.not_signed_off"))
+
+if not printable:
+    st.subheader(t("daily.downloads"))
+    stem = f"daily-{report.day.isoformat()}"
+    st.download_button(t("export.xlsx"), lambda: frames_to_xlsx_bytes(sheets), file_name=f"{stem}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="daily_xlsx",
+                       on_click="ignore", width="stretch", icon=":material/download:")
+    part = st.selectbox(t("daily.csv_part"), list(sheets), key="daily_csv_part")
+    st.download_button(t("export.csv"), lambda: frame_to_csv_bytes(sheets[part]), file_name=f"{stem}-{part}.csv",
+                       mime="text/csv", key="daily_csv", on_click="ignore", width="stretch",
+                       icon=":material/download:")

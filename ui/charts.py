@@ -1,0 +1,137 @@
+"""The report charts (Altair): built from db.reports frames, titles, labels and tooltips in the reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ui.i18n import t
+
+CHART_HEIGHT = 280
+WEEKDAYS = ("chart.weekday.0", "chart.weekday.1", "chart.weekday.2", "chart.weekday.3", "chart.weekday.4",
+            "chart.weekday.5", "chart.weekday.6")  # Monday = 0, as db.local_time counts
+STAGES = {"expected": "chart.stage.expected", "received": "chart.stage.received", "shelved": "chart.stage.shelved",
+          "picked_up": "chart.stage.picked_up"}
+
+
+def show_chart(build: Callable[[pd.DataFrame], alt.Chart], frame: pd.DataFrame, *, title: str) -> None:
+    """A chart under its subheading, or a plain "no data yet" when the frame is empty."""
+    st.subheader(title)
+    if frame.empty:
+        st.info(t("chart.no_data"), icon=":material/bar_chart_off:")
+        return
+    st.altair_chart(build(frame), width="stretch")
+
+
+def _days_as_text(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    # Dates go to the browser as text: a Vega date would be drawn in the browser's time zone, not the site's.
+    shown = frame.copy()
+    shown[column] = shown[column].map(lambda day: day.isoformat())
+    return shown
+
+
+def _day_axis(column: str) -> alt.X:
+    return alt.X(f"{column}:O", title=t("chart.axis.day"), axis=alt.Axis(labelAngle=-45, labelOverlap=True))
+
+
+def pickups_by_day_chart(frame: pd.DataFrame) -> alt.Chart:
+    shown = _days_as_text(frame, "day")
+    return alt.Chart(shown, height=CHART_HEIGHT).mark_bar().encode(
+        x=_day_axis("day"),
+        y=alt.Y("sum(pickups):Q", title=t("chart.axis.pickups")),
+        color=alt.Color("platform:N", title=t("chart.axis.platform")),
+        tooltip=[alt.Tooltip("day:O", title=t("chart.axis.day")),
+                 alt.Tooltip("platform:N", title=t("chart.axis.platform")),
+                 alt.Tooltip("pickups:Q", title=t("chart.axis.pickups"))],
+    )
+
+
+def pickups_by_hour_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Bars for the chosen day, a line for the average of the same weekday."""
+    chosen, usual = t("chart.series.chosen_day"), t("chart.series.weekday_average")
+    long = frame.melt(id_vars="hour", value_vars=["pickups", "average"], var_name="series", value_name="value")
+    long["series"] = long["series"].map({"pickups": chosen, "average": usual})
+    x = alt.X("hour:O", title=t("chart.axis.hour"))
+    y = alt.Y("value:Q", title=t("chart.axis.pickups"))
+    color = alt.Color("series:N", title="", scale=alt.Scale(domain=[chosen, usual]))
+    tooltip = [alt.Tooltip("hour:O", title=t("chart.axis.hour")), alt.Tooltip("series:N", title=""),
+               alt.Tooltip("value:Q", title=t("chart.axis.pickups"))]
+    base = alt.Chart(long, height=CHART_HEIGHT)
+    bars = base.transform_filter(alt.datum.series == chosen).mark_bar().encode(x=x, y=y, color=color, tooltip=tooltip)
+    line = base.transform_filter(alt.datum.series == usual).mark_line(point=True).encode(
+        x=x, y=y, color=color, tooltip=tooltip)
+    return alt.layer(bars, line)
+
+
+def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
+    shown = frame.copy()
+    names = [t(key) for key in WEEKDAYS]
+    shown["weekday"] = shown["weekday"].map(lambda number: names[int(number)])
+    return alt.Chart(shown, height=CHART_HEIGHT).mark_rect().encode(
+        x=alt.X("hour:O", title=t("chart.axis.hour")),
+        y=alt.Y("weekday:O", title=t("chart.axis.weekday"), sort=names),
+        color=alt.Color("pickups:Q", title=t("chart.axis.pickups"), scale=alt.Scale(scheme="greens")),
+        tooltip=[alt.Tooltip("weekday:O", title=t("chart.axis.weekday")),
+                 alt.Tooltip("hour:O", title=t("chart.axis.hour")),
+                 alt.Tooltip("pickups:Q", title=t("chart.axis.pickups"))],
+    )
+
+
+def delivery_funnel_chart(frame: pd.DataFrame) -> alt.Chart:
+    shown = frame.copy()
+    shown["stage"] = shown["stage"].map(lambda stage: t(STAGES[stage]))
+    order = list(shown["stage"])
+    return alt.Chart(shown, height=CHART_HEIGHT).mark_bar().encode(
+        y=alt.Y("stage:N", title=t("chart.axis.stage"), sort=order),
+        x=alt.X("orders:Q", title=t("chart.axis.orders")),
+        color=alt.Color("stage:N", sort=order, legend=None),
+        tooltip=[alt.Tooltip("stage:N", title=t("chart.axis.stage")),
+                 alt.Tooltip("orders:Q", title=t("chart.axis.orders")),
+                 alt.Tooltip("share:Q", title=t("chart.axis.share"), format=".0%")],
+    )
+
+
+def handover_speed_chart(frame: pd.DataFrame) -> alt.Chart:
+    shown = _days_as_text(frame, "delivery_date")
+    labels = {"within_24h": t("chart.series.within_24h"), "within_48h": t("chart.series.within_48h")}
+    long = shown.melt(id_vars=["delivery_date", "received"], value_vars=list(labels), var_name="window",
+                      value_name="share")
+    long["window"] = long["window"].map(labels)
+    return alt.Chart(long, height=CHART_HEIGHT).mark_line(point=True).encode(
+        x=alt.X("delivery_date:O", title=t("chart.axis.delivery_date"),
+                axis=alt.Axis(labelAngle=-45, labelOverlap=True)),
+        y=alt.Y("share:Q", title=t("chart.axis.share"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("window:N", title="", sort=list(labels.values())),
+        tooltip=[alt.Tooltip("delivery_date:O", title=t("chart.axis.delivery_date")),
+                 alt.Tooltip("window:N", title=""),
+                 alt.Tooltip("share:Q", title=t("chart.axis.share"), format=".0%"),
+                 alt.Tooltip("received:Q", title=t("chart.axis.received"))],
+    )
+
+
+def dwell_chart(frame: pd.DataFrame) -> alt.Chart:
+    shown = frame.copy()
+    shown["storage_class"] = shown["storage_class"].map(lambda code: t(f"value.kind.{code}"))
+    return alt.Chart(shown, height=CHART_HEIGHT).mark_bar().encode(
+        x=alt.X("storage_class:N", title=t("chart.axis.storage_class")),
+        y=alt.Y("average_hours:Q", title=t("chart.axis.average_hours")),
+        color=alt.Color("storage_class:N", legend=None),
+        tooltip=[alt.Tooltip("storage_class:N", title=t("chart.axis.storage_class")),
+                 alt.Tooltip("average_hours:Q", title=t("chart.axis.average_hours")),
+                 alt.Tooltip("longest_hours:Q", title=t("chart.axis.longest_hours")),
+                 alt.Tooltip("pickups:Q", title=t("chart.axis.pickups"))],
+    )
+
+
+def overdue_trend_chart(frame: pd.DataFrame) -> alt.Chart:
+    shown = _days_as_text(frame, "day")
+    return alt.Chart(shown, height=CHART_HEIGHT).mark_area(line=True, point=True, opacity=0.4, color="#c62828").encode(
+        x=_day_axis("day"),
+        y=alt.Y("overdue:Q", title=t("chart.axis.overdue")),
+        tooltip=[alt.Tooltip("day:O", title=t("chart.axis.day")),
+                 alt.Tooltip("overdue:Q", title=t("chart.axis.overdue")),
+                 alt.Tooltip("held:Q", title=t("chart.axis.held"))],
+    )

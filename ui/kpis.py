@@ -1,0 +1,69 @@
+"""The KPI cards (desk and dashboard, refreshed every minute) and the district table of an organizer's sites."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from db.clock import local_today, utc_now
+from db.reports import DISTRICT_SORTS, SiteFigures, district_frame, list_site_figures
+from ui.i18n import t
+from ui.session import act_for_site, acting_site_id
+from ui.store import cached_read
+from ui.widgets import big_button, organizer_sites, show_table
+
+KPI_REFRESH = dt.timedelta(seconds=60)
+# The cards in reading order, two rows: field of SiteFigures → its label.
+ORDER_CARDS = {"expected": "kpi.expected", "received": "kpi.received", "on_shelves": "kpi.on_shelves",
+               "handed_over": "kpi.handed_over", "overdue": "kpi.overdue", "problems": "kpi.problems"}
+COLD_CARDS = {"cold_in_range": "kpi.cold_in_range", "cold_excursion": "kpi.cold_excursion",
+              "cold_missing": "kpi.cold_missing", "on_duty": "kpi.on_duty"}
+
+
+def this_minute() -> dt.datetime:
+    """Now, to the minute: the figures' cache key, so a minute's runs share one read."""
+    return utc_now().replace(second=0, microsecond=0)
+
+
+def site_figures(site_ids: list[int], *, day: dt.date | None = None) -> list[SiteFigures]:
+    now = this_minute()
+    return cached_read(list_site_figures, site_ids=tuple(site_ids), day=day or local_today(now),
+                       now=now)
+
+
+@st.fragment(run_every=KPI_REFRESH)
+def kpi_strip(site_id: int) -> None:
+    """Today's cards for one site; reruns on its own every minute without rerunning the page around it."""
+    figures = site_figures([site_id])
+    if not figures:
+        return
+    site = figures[0]
+    for cards in (ORDER_CARDS, COLD_CARDS):
+        for column, (name, label) in zip(st.columns(len(cards)), cards.items(), strict=True):
+            column.metric(t(label), getattr(site, name), border=True)
+    st.caption(t("kpi.as_of", time=utc_now()))
+
+
+def district_view(volunteer_id: int) -> None:
+    """Every site the organizer runs in one table with the total; choosing one opens it for every page."""
+    sites = organizer_sites(volunteer_id)
+    if len(sites) < 2:
+        return
+    st.subheader(t("district.title"))
+    # Labels fixed now: a format_func calling t() later would not know this session's language.
+    labels = {name: t(f"column.{name}") for name in DISTRICT_SORTS}
+    sort_by = st.selectbox(t("district.sort_by"), DISTRICT_SORTS, format_func=labels.__getitem__, key="district_sort")
+    descending = st.toggle(t("district.descending"), key="district_descending")
+    frame = district_frame(site_figures([site.id for site in sites]), sort_by=sort_by, descending=descending)
+    frame.loc[frame.index[-1], "name"] = t("district.total")
+    frame["overdue_rate"] = frame["overdue_rate"].map(lambda rate: f"{rate:.0%}")
+    show_table(frame)
+    by_id = {site.id: site for site in sites}
+    chosen = st.selectbox(t("district.open_site"), list(by_id), index=list(by_id).index(acting_site_id())
+                          if acting_site_id() in by_id else 0,
+                          format_func=lambda site_id: f"{by_id[site_id].name} ({by_id[site_id].code})",
+                          key="district_site")
+    if big_button(t("district.open"), key="district_open", primary=True):
+        act_for_site(chosen)
+        st.rerun()
