@@ -277,6 +277,8 @@ class Order(Base):
         Index("ix_orders_site_phone_tail", "site_id", "phone_tail"),
         Index("ix_orders_site_status", "site_id", "status"),
         Index("ix_orders_site_delivery_date", "site_id", "delivery_date"),
+        # Pickup volumes by day and hour (db.reports) read a range of handover times per site.
+        Index("ix_orders_site_picked_up_at", "site_id", "picked_up_at"),
         # A pickup code names one bag among the site's open orders.
         Index(
             "uq_orders_open_pickup_code",

@@ -10,8 +10,9 @@ import datetime as dt
 from dataclasses import dataclass, fields, replace
 
 import pandas as pd
-from sqlalchemy import Date, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import ColumnElement
 
 from db.clock import local_day_bounds, to_local
 from db.local_time import hours_between, local_day, local_hour, local_weekday
@@ -27,7 +28,6 @@ from db.models import (
     StorageUnit,
     TemperatureReading,
     TemperatureSignOff,
-    UtcDateTime,
     Volunteer,
 )
 from db.orders import collect_by
@@ -41,7 +41,7 @@ LONGEST_SHIFT = dt.timedelta(hours=24)
 FUNNEL_STAGES = ("expected", "received", "shelved", "picked_up")
 SPEED_WINDOWS_HOURS = (24, 48)
 SAME_WEEKDAY_WEEKS = 8
-# The longest overdue trend, in days (SQLite's limit on a compound SELECT is 500 terms).
+# The longest overdue trend, in days.
 MAX_TREND_DAYS = 400
 DISTRICT_SORTS = ("code", "expected", "handed_over", "on_shelves", "overdue", "overdue_rate", "problems",
                   "cold_excursion", "cold_missing")
@@ -56,7 +56,7 @@ def overdue_cutoff(*, day: dt.date, hold_days: int) -> dt.date:
     return day - dt.timedelta(days=hold_days - 1)
 
 
-def _held_at(moment):  # noqa: ANN001, ANN202 - a SQL expression or bound value in, a SQL condition out
+def _held_at(moment: dt.datetime) -> ColumnElement[bool]:
     """A bag sat in its slot at `moment`: checked in before, not yet handed over, returned or reported."""
     return and_(
         Order.received_at < moment,
@@ -336,50 +336,55 @@ def dwell_by_class_frame(session: Session, *, site_id: int, start: dt.date, end:
     )
 
 
-def _calendar(session: Session, *, site_id: int, start: dt.date, end: dt.date, now: dt.datetime):  # noqa: ANN202
-    """A table of the days `start`…`end` (not after today): the day, the moment it is looked at (its end,
-    or now for today) and the delivery date before which a bag is overdue that day."""
-    hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
-    rows = []
-    day = start
-    while day <= end:
-        moment = min(local_day_bounds(day)[1], now)
-        if moment > local_day_bounds(day)[0]:
-            rows.append((day, moment, overdue_cutoff(day=day, hold_days=hold)))
-        day += dt.timedelta(days=1)
-    rows = rows[-MAX_TREND_DAYS:]
-    # A UNION of one-row SELECTs: SQLite takes no column names on a VALUES alias. It allows 500 terms.
-    calendar = union_all(*(
-        select(literal(day, Date).label("day"), literal(moment, UtcDateTime).label("moment"),
-               literal(cutoff, Date).label("cutoff"))
-        for day, moment, cutoff in rows
-    )).subquery("calendar") if rows else None
-    return calendar, rows
+def _held_groups(
+    session: Session, *, site_id: int, low: dt.datetime, high: dt.datetime, oldest: dt.date
+) -> dict[tuple[dt.date, dt.date, dt.date | None], int]:
+    """Bags that sat in a slot at some moment of [low, high), counted per (local day checked in, delivery date,
+    local day they left or None): a few hundred groups however many bags. Two indexed reads: bags delivered
+    since `oldest`, and bags still in a slot that were delivered before it."""
+    left_at = func.coalesce(Order.picked_up_at, Order.returned_at)
+    received_day, left_day = local_day(Order.received_at), local_day(left_at)
+    window = (Order.site_id == site_id, Order.status != "problem", Order.received_at < high,
+              or_(left_at.is_(None), left_at >= low))
+    groups: dict[tuple[dt.date, dt.date, dt.date | None], int] = {}
+    for bounded in (Order.delivery_date >= oldest,
+                    and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES))):
+        rows = session.execute(
+            select(received_day, Order.delivery_date, left_day, func.count())
+            .where(*window, bounded)
+            .group_by(received_day, Order.delivery_date, left_day)
+        )
+        for received, delivered, left, count in rows:
+            groups[received, delivered, left] = groups.get((received, delivered, left), 0) + count
+    return groups
 
 
 def overdue_trend_frame(
     session: Session, *, site_id: int, start: dt.date, end: dt.date, now: dt.datetime
 ) -> pd.DataFrame:
-    """Per day: bags in a slot at the end of the day (now, for today) and how many of them were overdue; no rows
-    when no bag was held on any of the days."""
-    calendar, rows = _calendar(session, site_id=site_id, start=start, end=end, now=now)
-    if not rows:
+    """Per day (not after today): bags in a slot at the end of the day (now, for today) and how many of them were
+    past their collect-by date; no rows when no bag was held on any of the days. Bags reported as a problem
+    have no time of their own for it and are left out."""
+    end = min(end, to_local(now).date())
+    days = [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)][-MAX_TREND_DAYS:]
+    if not days:
         return pd.DataFrame(columns=["day", "held", "overdue"])
-    counted = session.execute(
-        select(calendar.c.day, func.count(), func.sum(case((Order.delivery_date < calendar.c.cutoff, 1), else_=0)))
-        .select_from(calendar)
-        .join(Order, and_(Order.site_id == site_id, _held_at(calendar.c.moment)))
-        .where(or_(Order.delivery_date.between(start - LONGEST_HOLD, end), Order.status.in_(SLOTTED_ORDER_STATUSES)))
-        .group_by(calendar.c.day)
-    ).all()
-    if not counted:
+    hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
+    groups = _held_groups(session, site_id=site_id, low=local_day_bounds(days[0])[1],
+                          high=min(local_day_bounds(days[-1])[1], now), oldest=days[0] - LONGEST_HOLD)
+    if not groups:
         return pd.DataFrame(columns=["day", "held", "overdue"])
-    found = {day: (held, overdue or 0) for day, held, overdue in counted}
-    return pd.DataFrame(
-        [{"day": day, "held": found.get(day, (0, 0))[0], "overdue": found.get(day, (0, 0))[1]}
-         for day, _moment, _cutoff in rows],
-        columns=["day", "held", "overdue"],
-    )
+    held = dict.fromkeys(days, 0)
+    overdue = dict.fromkeys(days, 0)
+    for (received, delivered, left), count in groups.items():
+        # In a slot at the end of day X when checked in by then and gone only on a later day.
+        for day in days:
+            if received <= day and (left is None or left > day):
+                held[day] += count
+                if delivered < overdue_cutoff(day=day, hold_days=hold):
+                    overdue[day] += count
+    return pd.DataFrame([{"day": day, "held": held[day], "overdue": overdue[day]} for day in days],
+                        columns=["day", "held", "overdue"])
 
 
 # --- the daily report ---
@@ -432,14 +437,19 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
     ).all()
     moment = min(high, now)
     hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
-    overdue = session.execute(
-        select(Order.pickup_code, Order.platform, Order.delivery_date, Order.resident_name, Order.phone, slot.code)
-        .outerjoin(slot, slot.id == Order.slot_id)
-        .where(Order.site_id == site_id, Order.delivery_date < overdue_cutoff(day=day, hold_days=hold),
-               _held_at(moment),
-               or_(Order.delivery_date >= day - LONGEST_HOLD, Order.status.in_(SLOTTED_ORDER_STATUSES)))
-        .order_by(Order.delivery_date, Order.pickup_code)
-    ).all()
+    oldest = day - LONGEST_HOLD
+    overdue = sorted(
+        (row for bounded in (Order.delivery_date >= oldest,
+                             and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES)))
+         for row in session.execute(
+            select(Order.pickup_code, Order.platform, Order.delivery_date, Order.resident_name, Order.phone,
+                   slot.code)
+            .outerjoin(slot, slot.id == Order.slot_id)
+            .where(Order.site_id == site_id, Order.delivery_date < overdue_cutoff(day=day, hold_days=hold),
+                   _held_at(moment), bounded)
+        )),
+        key=lambda row: (row.delivery_date, row.pickup_code),
+    )
     problems = session.execute(
         select(Event.happened_at, Order.pickup_code, Order.platform, Order.problem_reason, Volunteer.name)
         .join(Order, Order.id == Event.entity_id)
