@@ -104,7 +104,7 @@ def test_reports_charts_carry_the_figures_and_translated_titles(town_url, monkey
         translate(language, key) for key in ("chart.axis.day", "chart.axis.platform", "chart.axis.pickups")]
 
     heat_spec, heat = found[1]
-    weekdays = {translate(language, "chart.weekday.1"): 1, translate(language, "chart.weekday.2"): 2}
+    weekdays = {translate(language, "value.weekday.1"): 1, translate(language, "value.weekday.2"): 2}
     assert sorted((weekdays[row["weekday"]], row["hour"], row["pickups"]) for row in heat) == [
         (1, 18, 3), (2, 0, 1), (2, 20, 1)]
     assert titles(heat_spec)["y"] == translate(language, "chart.axis.weekday")

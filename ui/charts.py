@@ -11,8 +11,6 @@ import streamlit as st
 from ui.i18n import t
 
 CHART_HEIGHT = 280
-WEEKDAYS = ("chart.weekday.0", "chart.weekday.1", "chart.weekday.2", "chart.weekday.3", "chart.weekday.4",
-            "chart.weekday.5", "chart.weekday.6")  # Monday = 0, as db.local_time counts
 STAGES = {"expected": "chart.stage.expected", "received": "chart.stage.received", "shelved": "chart.stage.shelved",
           "picked_up": "chart.stage.picked_up"}
 
@@ -68,7 +66,8 @@ def pickups_by_hour_chart(frame: pd.DataFrame) -> alt.LayerChart:
 
 def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
     shown = frame.copy()
-    names = [t(key) for key in WEEKDAYS]
+    # Monday = 0, as db.local_time counts (the roster's weekday names).
+    names = [t(f"value.weekday.{number}") for number in range(7)]
     shown["weekday"] = shown["weekday"].map(lambda number: names[int(number)])
     return alt.Chart(shown, height=CHART_HEIGHT).mark_rect().encode(
         x=alt.X("hour:O", title=t("chart.axis.hour")),
