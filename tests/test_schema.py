@@ -110,3 +110,12 @@ def test_a_reader_never_blocks_a_writer_on_sqlite(tmp_path) -> None:  # noqa: AN
             create_site(writer, code="T1", name="测试点", now=dt.datetime.now(dt.UTC))
     with read_only(engine) as reader:
         assert reader.scalar(text("SELECT count(*) FROM sites")) == 1
+
+
+def test_migration_history_has_one_head() -> None:
+    """Parallel branches of the schema must be joined by a merge revision before they land together."""
+    from alembic.script import ScriptDirectory
+
+    from db.migrate import alembic_config
+
+    assert len(ScriptDirectory.from_config(alembic_config(make_engine("sqlite://"))).get_heads()) == 1

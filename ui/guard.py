@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from db.accounts import SignedIn
 from ui.i18n import t
-from ui.pages_registry import PUBLIC, SIGN_IN_PAGE, page_spec
-from ui.session import current_audience, current_user
+from ui.pages_registry import ORGANIZER, PUBLIC, SIGN_IN_PAGE, page_spec
+from ui.session import acting_site_id, current_audience, current_user
 from ui.shell import ensure_shell
 
 
@@ -16,7 +18,11 @@ def require_role(*audiences: str) -> SignedIn | None:
     ensure_shell()
     audience = current_audience()
     if audience in audiences:
-        return current_user()
+        user = current_user()
+        if user is not None and audience == ORGANIZER:
+            # An organizer of several sites works on the one they opened; pages just read `user.site_id`.
+            user = dataclasses.replace(user, site_id=acting_site_id())
+        return user
     if audience == PUBLIC:
         st.warning(t("guard.sign_in_needed"))
         st.page_link(page_spec(SIGN_IN_PAGE).path, label=t("guard.go_sign_in"), icon=":material/login:")

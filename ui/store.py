@@ -45,9 +45,12 @@ def get_engine() -> Engine:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One transaction on the app's store for a change: committed at the end, rolled back on an error."""
+    """One transaction on the app's store for a change: committed at the end, rolled back on an error.
+
+    Every page writes through here, so this is the one place that tells the cached figures to read afresh."""
     with unit_of_work(get_engine()) as session:
         yield session
+    changed()
 
 
 @contextmanager
@@ -77,5 +80,5 @@ def cached_read(function: Callable[..., Any], **arguments: Any) -> Any:
 
 
 def changed() -> None:
-    """Call after a write that figures may show (handover, check-in, reading, shift): they are read afresh."""
+    """Cached figures are read afresh on their next use; `session_scope` calls this after each commit."""
     _cached_read.clear()
