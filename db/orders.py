@@ -453,6 +453,25 @@ def receive_delivery(
     return ReceivedDelivery(received=received, refused=refused)
 
 
+def shelve_delivery(
+    session: Session, *, site_id: int, delivery_date: dt.date, volunteer_id: int, now: dt.datetime
+) -> int:
+    """Confirm that every checked-in bag of a delivery is in its slot; returns how many were shelved."""
+    received = session.scalars(
+        select(Order.id).where(
+            Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "received"
+        ).order_by(Order.pickup_code, Order.id)
+    ).all()
+    shelved = 0
+    for order_id in received:
+        try:
+            shelve_order(session, order_id=order_id, volunteer_id=volunteer_id, now=now)
+        except WrongState:  # handed over or shelved from another tablet meanwhile
+            continue
+        shelved += 1
+    return shelved
+
+
 def move_order(session: Session, *, order_id: int, slot_code: str, volunteer_id: int, now: dt.datetime) -> str:
     """Put a bag in another free slot of a unit of its kind; the event keeps the slot before and after."""
     order = _get(session, order_id=order_id)

@@ -5,13 +5,29 @@ import streamlit as st
 
 from db.clock import local_today, utc_now
 from db.errors import StoreError
-from db.orders import find_expected_order, list_expected_orders, receive_delivery, receive_order, report_problem
+from db.orders import (
+    find_expected_order,
+    list_expected_orders,
+    receive_delivery,
+    receive_order,
+    report_problem,
+    shelve_delivery,
+    shelve_order,
+)
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import post_notice
 from ui.store import read_scope, session_scope
-from ui.widgets import camera_scan, confirmed_button, page_header, show_error, show_table, translate_codes
+from ui.widgets import (
+    big_button,
+    camera_scan,
+    confirmed_button,
+    page_header,
+    show_error,
+    show_table,
+    translate_codes,
+)
 
 user = require_role(VOLUNTEER, ORGANIZER)
 # What the last check-in did, shown after the page reruns with fresh counts.
@@ -40,19 +56,31 @@ if submitted:
         with session_scope() as session:
             bag = find_expected_order(session, site_id=user.site_id, code=code)
             if bag.slot is not None:
-                st.session_state[LAST_SLOT_KEY] = ("arrivals.already_in", bag.pickup_code, bag.slot)
+                st.session_state[LAST_SLOT_KEY] = ("arrivals.already_in", bag.pickup_code, bag.slot, None)
             else:
                 slot = receive_order(session, order_id=bag.id, volunteer_id=user.volunteer_id, now=utc_now())
-                st.session_state[LAST_SLOT_KEY] = ("arrivals.put_in", bag.pickup_code, slot)
+                st.session_state[LAST_SLOT_KEY] = ("arrivals.put_in", bag.pickup_code, slot, bag.id)
     except StoreError as error:
         show_error(error)
     else:
         st.rerun()
 last = st.session_state.get(LAST_SLOT_KEY)
 if last is not None:
-    message_key, last_code, last_slot = last
+    message_key, last_code, last_slot, last_order_id = last
     st.success(t("arrivals.bag", code=last_code))
     st.markdown(f"# {t(message_key, slot=last_slot)}")
+    # Second tap, once the bag sits in its slot: the order moves on from received to shelved.
+    if last_order_id is not None and big_button(t("arrivals.shelved", slot=last_slot), key="arrivals_shelved",
+                                                primary=True):
+        try:
+            with session_scope() as session:
+                shelve_order(session, order_id=last_order_id, volunteer_id=user.volunteer_id, now=utc_now())
+        except StoreError as error:
+            show_error(error)
+        else:
+            st.session_state.pop(LAST_SLOT_KEY, None)
+            post_notice("arrivals.shelved_done", code=last_code, slot=last_slot)
+            st.rerun()
 
 # The whole delivery at once: bags whose unit is full are refused and listed, the rest go in.
 st.subheader(t("arrivals.whole_delivery"))
@@ -70,6 +98,17 @@ if outcome is not None:
         st.error(t("arrivals.refused", code=refusal.pickup_code, reason=t(refusal.key, **refusal.params)))
 elif not expected:
     st.caption(t("arrivals.nothing_expected"))
+waiting_to_shelve = [order for order in orders if order.status == "received"]
+if waiting_to_shelve and confirmed_button(
+    t("arrivals.shelve_all", count=len(waiting_to_shelve)), key="arrivals_shelve_all",
+    question=t("arrivals.confirm_shelve_all", count=len(waiting_to_shelve)),
+):
+    with session_scope() as session:
+        shelved = shelve_delivery(session, site_id=user.site_id, delivery_date=today,
+                                  volunteer_id=user.volunteer_id, now=utc_now())
+    st.session_state.pop(DELIVERY_RESULT_KEY, None)
+    post_notice("arrivals.shelved_count", count=shelved)
+    st.rerun()
 
 # A bag missing or damaged: the order becomes a problem, with the reason.
 st.subheader(t("arrivals.problem"))

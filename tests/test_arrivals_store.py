@@ -21,6 +21,7 @@ from db.orders import (
     receive_delivery,
     receive_order,
     report_problem,
+    shelve_delivery,
 )
 from tests.store_fixtures import add_order, make_world
 
@@ -144,3 +145,21 @@ def test_move_order_refusals(engine: Engine, now: dt.datetime) -> None:
         move_order(session, order_id=neighbour, slot_code="F1-03", volunteer_id=world.volunteer_id, now=now)
     with unit_of_work(engine) as session:
         assert [e.action for e in order_history(session, order_id=chilled)] == ["order.created", "order.received"]
+
+
+def test_shelve_delivery_moves_only_that_days_checked_in_bags(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    received = add_order(engine, world, now=now, number="A1", code="101")
+    handed = add_order(engine, world, now=now, number="A2", code="102")
+    expected = add_order(engine, world, now=now, number="A3", code="103")
+    other_day = add_order(engine, world, now=now + dt.timedelta(days=1), number="A4", code="104")
+    with unit_of_work(engine) as session:
+        for order_id in (received, handed, other_day):
+            receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
+        hand_over(session, order_id=handed, volunteer_id=world.volunteer_id, now=now)
+        assert shelve_delivery(session, site_id=world.site_id, delivery_date=now.date(),
+                               volunteer_id=world.volunteer_id, now=now) == 1
+        assert shelve_delivery(session, site_id=world.site_id, delivery_date=now.date(),
+                               volunteer_id=world.volunteer_id, now=now) == 0
+    assert [_slot_and_status(engine, oid)[1] for oid in (received, handed, expected, other_day)] == [
+        "shelved", "picked_up", "expected", "received"]

@@ -144,6 +144,11 @@ def test_arrivals_receive_by_code_shows_the_slot(writable_app_env: AppData):  # 
     assert f"# {zh('arrivals.put_in', slot='F1-01')}" in [element.value for element in at.markdown]
     assert at.metric[0].value == "0"
 
+    at.button(key="arrivals_shelved").click().run()  # the second tap: the bag is in its slot
+    assert not at.exception
+    assert order_row(writable_app_env)[1:3] == ("shelved", "F1-01")
+    assert zh("arrivals.shelved_done", code=CODE, slot="F1-01") in messages(at)
+
     at.text_input(key="arrivals_code").input("no-such-code")
     at.button(key="arrivals_receive").click().run()
     assert [element.value for element in at.error] == [zh("error.pickup_code_not_found", code="no-such-code")]
@@ -157,6 +162,12 @@ def test_arrivals_receive_whole_delivery(writable_app_env: AppData):  # noqa: F8
     assert not at.exception
     assert order_row(writable_app_env)[1:3] == ("received", "F1-01")
     assert zh("arrivals.received_count", count=1) in messages(at)
+
+    at.button(key="arrivals_shelve_all").click().run()
+    at.button(key="arrivals_shelve_all_yes").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1] == "shelved"
+    assert zh("arrivals.shelved_count", count=1) in messages(at)
 
 
 def test_arrivals_report_a_damaged_bag(writable_app_env: AppData):  # noqa: F811
