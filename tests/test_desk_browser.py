@@ -40,6 +40,23 @@ def order_status(data: AppData) -> str:
         store.dispose()
 
 
+def assert_tablet_sized(tab) -> None:  # noqa: ANN001 - a playwright Page
+    """On the 1024 px tablet every target in the page is at least 48 px tall, and buttons span the column."""
+    main = tab.locator('[data-testid="stMain"]')
+    column_width = main.locator('[data-testid="stVerticalBlock"]').first.bounding_box()["width"]
+    # A toggle's or checkbox's target is its whole label, not the small native box inside.
+    targets = main.locator(
+        "button:visible, input:not([type=checkbox]):not([type=radio]):visible, [data-baseweb='select']:visible,"
+        " label:has(input[type=checkbox]):visible, label:has(input[type=radio]):visible"
+    ).all()
+    assert targets
+    for target in targets:
+        box = target.bounding_box()
+        assert box["height"] >= 48, (target.inner_text() or target.get_attribute("aria-label"), box)
+    for button in main.locator(".stButton button:visible").all():
+        assert button.bounding_box()["width"] >= 0.9 * column_width, button.inner_text()
+
+
 def search(tab, text: str) -> None:  # noqa: ANN001 - a playwright Page
     box = tab.get_by_label(zh("desk.search"))
     box.fill(text)
@@ -60,6 +77,7 @@ def test_volunteer_finds_a_bag_by_code_and_hands_it_over(
 
     search(page, CODE)
     page.get_by_role("heading", name=zh("desk.slot", slot=received_order)).wait_for()
+    assert_tablet_sized(page)
     page.get_by_role("button", name=zh("desk.hand_over")).click()
     page.get_by_text(zh("desk.confirm_hand_over", code=CODE, slot=received_order)).wait_for()
     assert order_status(app_database_copy) == "received"  # nothing happens before the confirm

@@ -22,8 +22,10 @@ from ui.store import cached_read, read_scope
 # Touch targets of at least 48 px (3rem at the 18 px base font set in .streamlit/config.toml).
 TABLET_CSS = """
 <style>
-.stButton button, .stFormSubmitButton button, .stPageLink a { min-height: 3rem; }
+.stButton button, .stFormSubmitButton button, .stDownloadButton button, .stPageLink a { min-height: 3rem; }
 .stTextInput input, .stNumberInput input { min-height: 3rem; font-size: 1.1rem; }
+.stSelectbox [data-baseweb="select"] > div, .stMultiSelect [data-baseweb="select"] > div { min-height: 3rem; }
+.stRadio label, .stCheckbox label, .stToggle label { min-height: 3rem; align-items: center; }
 </style>
 """
 
