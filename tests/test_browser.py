@@ -32,6 +32,18 @@ def open_page(page, url: str, heading: str) -> None:  # noqa: ANN001
     page.locator(IDLE_APP).wait_for()
 
 
+def sign_in_on_tablet(page, base_url: str, *, name: str = "王阿姨") -> None:  # noqa: ANN001
+    """Pick the name on the tablet's sign-in page, type the PIN, and wait for the desk."""
+    open_page(page, f"{base_url}/sign_in", zh("page.sign_in.title"))
+    page.get_by_label(zh("sign_in.name")).click()
+    page.get_by_role("option", name=name).click()
+    pin = page.get_by_label(zh("sign_in.pin"))
+    pin.fill(APP_VOLUNTEER_PIN)
+    pin.press("Enter")
+    page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
+    page.locator(IDLE_APP).wait_for()
+
+
 def menu(page) -> list[str]:  # noqa: ANN001
     # A link's text is its icon's ligature name, then its title.
     links = page.locator('[data-testid="stSidebarNavLink"]').all()
@@ -42,14 +54,7 @@ def test_volunteer_signs_in_with_name_and_pin_and_sees_the_desk(page, app_server
     open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
     assert menu(page) == [zh(spec.title_key) for spec in pages_for(PUBLIC)]
 
-    page.get_by_label(zh("sign_in.name")).click()
-    page.get_by_role("option", name="王阿姨").click()
-    pin = page.get_by_label(zh("sign_in.pin"))
-    pin.fill(APP_VOLUNTEER_PIN)
-    pin.press("Enter")
-
-    page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
-    page.locator(IDLE_APP).wait_for()
+    sign_in_on_tablet(page, app_server)
     assert page.get_by_text(zh("sign_in.welcome", name="王阿姨")).count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
     # The menu lists only the volunteer's pages, each once.

@@ -7,7 +7,7 @@ import pathlib
 import pytest
 from browser_support import IDLE_APP, streamlit_server
 from conftest import APP_VOLUNTEER_PIN, NOW, AppData
-from test_browser import open_page, zh
+from test_browser import open_page, sign_in_on_tablet, zh
 
 from db.accounts import create_volunteer
 from db.engine import make_engine, unit_of_work
@@ -43,12 +43,7 @@ def test_html_looking_names_are_plain_text(chromium, hostile_server):  # noqa: A
         page.get_by_label(zh("sign_in.name")).click()
         # Both names are options, as typed.
         assert page.get_by_role("option", name=SCRIPT_NAME).count() == 1
-        page.get_by_role("option", name=IMG_NAME).click()
-        pin = page.get_by_label(zh("sign_in.pin"))
-        pin.fill(APP_VOLUNTEER_PIN)
-        pin.press("Enter")
-        page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
-        page.locator(IDLE_APP).wait_for()
+        sign_in_on_tablet(page, base_url, name=IMG_NAME)
         # The sidebar and the account page both carry the name (a reload would start a new session: click).
         page.locator('[data-testid="stSidebarNavLink"]', has_text=zh("page.account.title")).click()
         page.get_by_role("heading", name=zh("page.account.title")).wait_for()

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import pytest
 from browser_support import IDLE_APP
-from conftest import APP_VOLUNTEER_PIN
-from test_browser import open_page, page, zh  # noqa: F401 - `page` is the shared tablet fixture
+from test_browser import page, sign_in_on_tablet, zh  # noqa: F401 - `page` is the shared tablet fixture
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_volunteer_logs_a_fridge_reading(page, app_server: str):  # noqa: ANN001, F811
-    open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
-    page.get_by_label(zh("sign_in.name")).click()
-    page.get_by_role("option", name="王阿姨").click()
-    pin = page.get_by_label(zh("sign_in.pin"))
-    pin.fill(APP_VOLUNTEER_PIN)
-    pin.press("Enter")
-    page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
+    sign_in_on_tablet(page, app_server)
 
     # The menu, not a URL: a new page load would be a new session, signed out.
     page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=zh("page.temperatures.title")).click()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from browser_support import IDLE_APP
-from conftest import APP_VOLUNTEER_PIN, AppData
+from conftest import AppData
 from sqlalchemy import select
-from test_browser import open_page, page, zh  # noqa: F401 - the browser tests' tablet page fixture, shared
+from test_browser import page, sign_in_on_tablet, zh  # noqa: F401 - the browser tests' tablet page fixture, shared
 
 from db.clock import utc_now
 from db.engine import make_engine, unit_of_work
@@ -66,14 +66,7 @@ def search(tab, text: str) -> None:  # noqa: ANN001 - a playwright Page
 def test_volunteer_finds_a_bag_by_code_and_hands_it_over(
     page, app_server: str, received_order: str, app_database_copy: AppData,  # noqa: ANN001, F811
 ):
-    open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
-    page.get_by_label(zh("sign_in.name")).click()
-    page.get_by_role("option", name="王阿姨").click()
-    pin = page.get_by_label(zh("sign_in.pin"))
-    pin.fill(APP_VOLUNTEER_PIN)
-    pin.press("Enter")
-    page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
-    page.locator(IDLE_APP).wait_for()
+    sign_in_on_tablet(page, app_server)
 
     search(page, CODE)
     page.get_by_role("heading", name=zh("desk.slot", slot=received_order)).wait_for()

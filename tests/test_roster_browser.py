@@ -7,21 +7,18 @@ import pathlib
 
 import pytest
 from browser_support import IDLE_APP, streamlit_server
-from conftest import APP_VOLUNTEER_PIN, AppData
+from conftest import AppData
 from sqlalchemy import select
+from test_browser import sign_in_on_tablet, zh
 
 from db.clock import utc_now
 from db.engine import make_engine, unit_of_work
 from db.models import Assignment
 from db.roster import create_shift, sign_up
-from ui.i18n import translate
 from ui.roster_view import shift_label
 
 pytestmark = pytest.mark.browser
 
-
-def zh(key: str, **params: object) -> str:
-    return translate("zh-CN", key, **params)
 
 
 @pytest.fixture
@@ -53,16 +50,7 @@ def tablet(chromium, app_database_copy: AppData, shift_starting_soon, tmp_path: 
 def test_volunteer_checks_in_on_the_tablet(tablet, app_database_copy: AppData, shift_starting_soon):  # noqa: ANN001
     page, base_url = tablet
     assignment_id, label = shift_starting_soon
-    page.goto(f"{base_url}/sign_in")
-    page.get_by_role("heading", name=zh("page.sign_in.title")).first.wait_for()
-    page.locator(IDLE_APP).wait_for()
-    page.get_by_label(zh("sign_in.name")).click()
-    page.get_by_role("option", name="王阿姨").click()
-    pin = page.get_by_label(zh("sign_in.pin"))
-    pin.fill(APP_VOLUNTEER_PIN)
-    pin.press("Enter")
-    page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
-    page.locator(IDLE_APP).wait_for()
+    sign_in_on_tablet(page, base_url)
 
     # A page URL would start a new browser session; the menu keeps this one.
     page.locator('[data-testid="stSidebarNavLink"]', has_text=zh("page.my_shifts.title")).click()
