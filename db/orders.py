@@ -264,9 +264,7 @@ def find_orders(
         conditions.append(Order.phone_tail == compact)
     if not re.search(r"\d", text):
         conditions.append(Order.resident_name.contains(text, autoescape=True))
-    item_count = (
-        select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
-    )
+    item_count = _item_count()
     query = (
         select(Order, Slot.code, item_count)
         .outerjoin(Slot, Slot.id == Order.slot_id)
@@ -290,6 +288,11 @@ def find_orders(
             and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
         ))
     return found
+
+
+def _item_count() -> Any:
+    """How many items the order of the row has, as a column of a query over orders."""
+    return select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
 
 
 def _get(session: Session, *, order_id: int) -> Order:
@@ -389,9 +392,7 @@ class ReceivedDelivery:
 
 def list_expected_orders(session: Session, *, site_id: int, delivery_date: dt.date) -> list[ExpectedOrder]:
     """Every order of one delivery day, whatever its status, by pickup code; expected ones are still to come."""
-    item_count = (
-        select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
-    )
+    item_count = _item_count()
     query = (
         select(Order, Slot.code, item_count)
         .outerjoin(Slot, Slot.id == Order.slot_id)
@@ -409,9 +410,7 @@ def find_expected_order(session: Session, *, site_id: int, code: str) -> Expecte
     text = (scanned[1] if scanned else text).replace(" ", "")
     if not text:
         raise InvalidValue("error.code_required")
-    item_count = (
-        select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
-    )
+    item_count = _item_count()
     row = session.execute(
         select(Order, Slot.code, item_count)
         .outerjoin(Slot, Slot.id == Order.slot_id)

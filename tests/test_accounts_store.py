@@ -21,10 +21,10 @@ from db.accounts import (
     sign_in_organizer,
     sign_in_volunteer,
 )
+from db.audit import events_frame, list_event_filters
 from db.engine import unit_of_work
 from db.errors import AccountLocked, DuplicateValue, InvalidValue, NotAllowed, NotFound, SignInFailed
 from db.models import Account, Event
-from db.overview import events_frame, list_event_filters
 from db.sites import create_site
 
 
