@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from db.clock import to_local
+from db.events import describe_change
 from db.models import Event, Volunteer
 
 
@@ -48,11 +49,11 @@ def events_frame(
     return pd.DataFrame(
         [
             {"happened_at": _local(event.happened_at), "actor": name or "", "action": event.action,
-             "entity": f"{event.entity} #{event.entity_id}" if event.entity_id is not None else event.entity,
-             "before": _describe(event.before), "after": _describe(event.after)}
+             "entity": event.entity, "entity_id": event.entity_id,
+             "before": describe_change(event.before), "after": describe_change(event.after)}
             for event, name in rows
         ],
-        columns=["happened_at", "actor", "action", "entity", "before", "after"],
+        columns=["happened_at", "actor", "action", "entity", "entity_id", "before", "after"],
     )
 
 
@@ -76,8 +77,3 @@ def list_event_filters(session: Session, *, site_id: int) -> EventFilters:
     )
     return EventFilters(actions=list(actions), entities=list(entities), actors=[(row.id, row.name) for row in actors])
 
-
-def _describe(values: dict | None) -> str:
-    if not values:
-        return ""
-    return ", ".join(f"{key}={value}" for key, value in values.items())

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, func, select
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.clock import local_today, to_local
 from db.errors import InvalidValue, NotFound, StoreError
-from db.events import record_event
+from db.events import describe_change, record_event
 from db.models import SLOTTED_ORDER_STATUSES, Event, Item, Order, Slot, StorageUnit, Volunteer
 from db.orders import collect_by, normalize_phone, return_order
 from db.privacy import mask_name, mask_phone
@@ -151,7 +150,7 @@ def get_order_detail(session: Session, *, site_id: int, order_id: int, now: dt.d
     )
     history = pd.DataFrame(
         [{"happened_at": to_local(event.happened_at).strftime("%Y-%m-%d %H:%M"), "actor": name or "",
-          "action": event.action, "before": _describe(event.before), "after": _describe(event.after)}
+          "action": event.action, "before": describe_change(event.before), "after": describe_change(event.after)}
          for event, name in events],
         columns=HISTORY_COLUMNS,
     )
@@ -283,9 +282,3 @@ def _filtered(query: Select, *, session: Session, site_id: int, filters: OrderFi
         )
     return query
 
-
-def _describe(values: dict[str, Any] | None) -> str:
-    """An event's before/after as one readable line: `status=received, slot=F1-01`."""
-    if not values:
-        return ""
-    return ", ".join(f"{key}={value}" for key, value in values.items() if value is not None)

@@ -8,7 +8,7 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import page_header, show_table
+from ui.widgets import page_header, show_table, translate_codes
 
 user = require_role(ORGANIZER)
 page_header("audit")
@@ -17,13 +17,17 @@ with read_scope() as session:
     filters = list_event_filters(session, site_id=user.site_id)
 
 
-def everything(value: object) -> str:
-    return t("audit.all") if value is None else str(value)
+def everything(value: object, family: str | None = None) -> str:
+    if value is None:
+        return t("audit.all")
+    return translate_codes(str(value), family) if family else str(value)
 
 
 left, middle, right = st.columns(3)
-action = left.selectbox(t("audit.action"), [None, *filters.actions], format_func=everything, key="audit_action")
-entity = middle.selectbox(t("audit.entity"), [None, *filters.entities], format_func=everything, key="audit_entity")
+action = left.selectbox(t("audit.action"), [None, *filters.actions], key="audit_action",
+                        format_func=lambda value: everything(value, "action"))
+entity = middle.selectbox(t("audit.entity"), [None, *filters.entities], key="audit_entity",
+                          format_func=lambda value: everything(value, "entity"))
 actor = right.selectbox(t("audit.actor"), [None, *filters.actors], key="audit_actor",
                         format_func=lambda choice: everything(None if choice is None else choice[1]))
 days = st.date_input(t("audit.days"), value=(), key="audit_days")
@@ -33,4 +37,4 @@ end = local_day_bounds(days[-1])[1] if days else None
 with read_scope() as session:
     events = events_frame(session, site_id=user.site_id, action=action, entity=entity,
                           actor_id=None if actor is None else actor[0], start=start, end=end)
-show_table(events)
+show_table(events, codes={"action": "action", "entity": "entity"})

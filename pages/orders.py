@@ -94,7 +94,7 @@ with list_tab:
             st.warning(t("orders.detail_problem", reason=detail.problem_reason))
         show_table(detail.items, codes={"storage_class": "kind"})
         st.markdown(f"**{t('orders.history_heading')}**")
-        show_table(detail.history)
+        show_table(detail.history, codes={"action": "action"})
 
         with st.form(key=f"correct_{order_id}"):
             st.markdown(f"**{t('orders.correct_heading')}**")

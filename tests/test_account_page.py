@@ -45,7 +45,7 @@ def test_an_organizer_changes_their_password_and_resets_a_volunteers_pin(writabl
     at.switch_page(page_spec("audit").path).run()
     at.selectbox(key="audit_action").set_value("account.password_changed").run()
     assert not at.exception
-    assert list(at.dataframe[0].value.iloc[:, 2]) == ["account.password_changed"]
+    assert list(at.dataframe[0].value.iloc[:, 2]) == [zh("value.action.account.password_changed")]
 
 
 def test_a_volunteer_changes_their_pin_and_has_no_reset_forms(writable_app_env: AppData):  # noqa: F811

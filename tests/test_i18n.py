@@ -112,3 +112,19 @@ def test_a_missing_parameter_shows_an_ellipsis_not_braces():
 
 def test_an_unknown_key_comes_back_as_itself():
     assert translate("en", "no.such.key") == "no.such.key"
+
+
+def test_every_recorded_action_and_entity_has_a_name_in_both_languages():
+    """The event log and an order's history show actions and entities in words, never as stored codes."""
+    source = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "db").glob("*.py"))
+    actions = set(re.findall(r"action=\"([a-z_]+\.[a-z_]+)\"", source))
+    actions |= set(re.findall(r"\"action\": \"([a-z_]+\.[a-z_]+)\"", source))
+    # Built from the kind of secret: account.password_changed / account.pin_changed.
+    actions |= {f"account.{kind}_changed" for kind in ("password", "pin")}
+    entities = set(re.findall(r"entity=\"([a-z_]+)\"", source)) | set(re.findall(r"\"entity\": \"([a-z_]+)\"", source))
+    assert len(actions) > 30 and "order.imported" in actions and "order" in entities
+    for language in LANGUAGES:
+        catalog = load_catalog(language)
+        wanted = {f"value.action.{a}" for a in actions} | {f"value.entity.{e}" for e in entities}
+        missing = sorted(wanted - set(catalog))
+        assert missing == [], language

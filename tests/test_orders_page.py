@@ -54,7 +54,7 @@ def test_orders_list_filters_shows_detail_and_offers_exports(app_database: AppDa
     markdown = " ".join(element.value for element in at.markdown)
     assert "13700002222" in markdown  # the whole phone, for organizers only
     history = at.dataframe[-1].value
-    assert list(history[zh("column.action")]) == ["order.created"]
+    assert list(history[zh("column.action")]) == [zh("value.action.order.created")]
 
 
 @pytest.mark.usefixtures("writable_app_env")
