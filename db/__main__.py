@@ -18,7 +18,7 @@ from db.sites import create_site, get_site_by_code
 
 # An entry point, not the store: it may word its summary with the UI's pure translator (no streamlit).
 from ui.i18n import LANGUAGES, configured_language, translate
-from ui.manifest_text import import_summary, rejected_reason
+from ui.manifest_text import import_error_text, import_summary, rejected_reason
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -124,7 +124,7 @@ def _import_manifest(args: argparse.Namespace) -> int:
             result = apply_import(session, site_id=site.id, plan=plan, now=utc_now())
     except StoreError as error:
         # Unreadable file or unknown site: nothing was imported.
-        print(translate(language, error.key, **error.params), file=sys.stderr)
+        print(import_error_text(error, language=language), file=sys.stderr)
         return EXIT_USAGE
     finally:
         engine.dispose()

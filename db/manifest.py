@@ -294,7 +294,7 @@ def _table(grid: list[list[Any]], *, encoding: str) -> ManifestTable:
             columns[field_name] = position
     missing = [name for name in REQUIRED_FIELDS if name not in columns]
     if missing:
-        raise ManifestUnreadable("error.manifest_missing_columns", columns=", ".join(missing), count=len(missing))
+        raise ManifestUnreadable("error.manifest_missing_columns", columns=tuple(missing), count=len(missing))
     rows = []
     for index in range(header_index + 1, len(grid)):
         cells = grid[index]

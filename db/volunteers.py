@@ -214,7 +214,7 @@ def _columns(header: list[str]) -> dict[str, int]:
             columns[name] = index
     missing = [name for name in ("name", "roles") if name not in columns]
     if missing:
-        raise VolunteerImportUnreadable("error.manifest_missing_columns", columns=", ".join(missing),
+        raise VolunteerImportUnreadable("error.manifest_missing_columns", columns=tuple(missing),
                                         count=len(missing))
     return columns
 

@@ -9,10 +9,10 @@ from db.clock import utc_now
 from db.manifest import ManifestUnreadable, apply_import, plan_import, read_manifest
 from ui.guard import require_role
 from ui.i18n import current_language, t
-from ui.manifest_text import import_summary, rejected_reason
+from ui.manifest_text import import_error_text, import_summary, rejected_reason
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope, session_scope
-from ui.widgets import big_button, page_header, show_error, show_table
+from ui.widgets import big_button, page_header, show_table
 
 PREVIEW_ROWS = 200
 # (file digest, summary) of the import this session made last: shown above the file's fresh preview.
@@ -34,7 +34,7 @@ if last is not None and last[0] == digest:
 try:
     table = read_manifest(data, filename=upload.name)
 except ManifestUnreadable as error:
-    show_error(error)
+    st.error(import_error_text(error, language=language))
     st.stop()
 
 with read_scope() as session:

@@ -11,7 +11,8 @@ from db.errors import StoreError
 from db.models import ROLES
 from db.volunteers import import_volunteers, list_site_volunteers, plan_volunteer_import, update_volunteer
 from ui.guard import require_role
-from ui.i18n import t
+from ui.i18n import current_language, t
+from ui.manifest_text import import_error_text, import_message
 from ui.pages_registry import ORGANIZER
 from ui.roster_view import run_change
 from ui.session import post_notice
@@ -93,12 +94,13 @@ with import_tab:
             with read_scope() as session:
                 plan = plan_volunteer_import(session, site_id=user.site_id, data=data)
         except StoreError as error:
-            show_error(error)
+            st.error(import_error_text(error, language=current_language()))
         else:
             st.info(t("volunteers.import_preview", ready=len(plan.volunteers), rejected=len(plan.rejected)))
             if plan.rejected:
                 show_table(pd.DataFrame(
-                    [{"row": row.row, "reason": t(row.key, **row.params)} for row in plan.rejected],
+                    [{"row": row.row, "reason": import_message(row.key, row.params, language=current_language())}
+                     for row in plan.rejected],
                     columns=["row", "reason"],
                 ))
                 st.warning(t("volunteers.import_fix_first"))

@@ -121,6 +121,11 @@ def test_import_manifest_exit_codes(database_url: str, monkeypatch: pytest.Monke
                            lang="zh-CN") == 1
     out = capsys.readouterr().out
     assert "已导入 1 个订单" in out and "第 3 行：数量 0 应在 1 到 999 之间。" in out
+    # A missing value is named by its heading in the reader's language.
+    assert import_manifest(database_url, tmp_path, "多多买菜,DD5,1005,孙八,,面条,1,常温,2026-11-25", lang="zh-CN") == 2
+    assert "第 2 行：缺少“手机”。" in capsys.readouterr().out
+    assert import_manifest(database_url, tmp_path, "多多买菜,DD5,1005,孙八,,面条,1,常温,2026-11-25") == 2
+    assert "“Phone” is missing." in capsys.readouterr().out
     # Every row rejected: 2.
     assert import_manifest(database_url, tmp_path, bad) == 2
     engine = make_engine(database_url)
@@ -144,7 +149,8 @@ def test_import_manifest_unreadable_file_or_unknown_site_exits_2(
     missing.write_text("平台,订单号\n多多买菜,DD1\n", encoding="utf-8")
     assert main(["import-manifest", str(missing), "--site", "TS2", "--database-url", database_url,
                  "--lang", "zh-CN"]) == 2
-    assert "缺少 7 列" in capsys.readouterr().err
+    # Columns are named as the file's headings are, never as code words (`pickup_code`).
+    assert "缺少 7 列：提货码、收货人、手机、商品、数量、储存、到货日期" in capsys.readouterr().err
     assert import_manifest(database_url, tmp_path, *MANIFEST_ROWS) == 0
     capsys.readouterr()
     assert main(["import-manifest", str(tmp_path / "manifest.csv"), "--site", "NOPE", "--database-url",

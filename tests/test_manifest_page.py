@@ -45,24 +45,27 @@ def test_import_preview_then_confirm_then_the_same_file_changes_nothing(app_data
         "多多买菜,DD1,1001,李四,+86 138-0013-8000,大米,1,常温,2026-11-25,12号302室",
         "多多买菜,DD1,1001,李四,13800138000,牛奶,2,冷藏,2026-11-25,12号302室",
         "多多买菜,DD2,1002,王五,13900139000,鸡蛋,0,常温,2026-11-25,3号101室",
+        "多多买菜,DD3,1003,赵六,,鸡蛋,1,常温,2026-11-25,3号102室",
     )
     at = organizer_on(app_database_copy, "manifest")
     at.file_uploader(key="manifest_file").set_value(("到货.csv", data, "text/csv")).run()
 
     assert not at.exception
-    assert at.info[0].value == zh("manifest.preview_summary", orders=1, items=2, already=0, rejected=1)
+    assert at.info[0].value == zh("manifest.preview_summary", orders=1, items=2, already=0, rejected=2)
     preview, rejected = at.dataframe[0].value, at.dataframe[1].value
     assert list(preview[zh("column.order_number")]) == ["DD1"]
+    # Reasons name a column by its heading (手机), never by its code word (`phone`).
     assert rejected.to_dict("records") == [
-        {zh("column.row"): 4, zh("column.reason"): zh("error.row_quantity_range", value=0, maximum=999)}]
+        {zh("column.row"): 4, zh("column.reason"): zh("error.row_quantity_range", value=0, maximum=999)},
+        {zh("column.row"): 5, zh("column.reason"): "缺少“手机”。"}]
     # Nothing is written before the confirm.
     assert stored(app_database_copy, select(Order.id).where(Order.order_number == "DD1")) == []
 
     at.button(key="manifest_confirm").click().run()
     assert not at.exception
-    assert at.success[0].value == zh("manifest.summary", orders=1, items=2, already=0, rejected=1)
+    assert at.success[0].value == zh("manifest.summary", orders=1, items=2, already=0, rejected=2)
     # The file is still chosen: its preview now says nothing would change, and there is no button to press twice.
-    assert at.info[0].value == zh("manifest.preview_summary", orders=0, items=0, already=1, rejected=1)
+    assert at.info[0].value == zh("manifest.preview_summary", orders=0, items=0, already=1, rejected=2)
     assert not [button for button in at.button if button.key == "manifest_confirm"]
     rows = stored(app_database_copy, select(Order.status, Order.phone).where(Order.order_number == "DD1"))
     assert [tuple(row) for row in rows] == [("expected", "13800138000")]
@@ -84,8 +87,7 @@ def test_an_unreadable_file_says_why_and_imports_nothing(app_database_copy: AppD
     at.file_uploader(key="manifest_file").set_value(("x.csv", "平台,订单号\n多多买菜,DD9\n".encode(), "text/csv")).run()
     assert not at.exception
     assert [element.value for element in at.error] == [
-        zh("error.manifest_missing_columns", count=7,
-           columns="pickup_code, resident_name, phone, product, quantity, storage_class, delivery_date")]
+        "缺少 7 列：提货码、收货人、手机、商品、数量、储存、到货日期"]
     assert not at.dataframe and not [button for button in at.button if button.key == "manifest_confirm"]
     at.file_uploader(key="manifest_file").set_value(("x.xlsx", b"PK\x03\x04 not really a workbook", "x")).run()
     assert [element.value for element in at.error] == [zh("error.manifest_bad_xlsx")]

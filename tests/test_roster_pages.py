@@ -130,3 +130,14 @@ def test_organizer_resets_a_pin(writable_app_env: AppData):  # noqa: F811
     at.button(key="pin_submit").click().run()
     assert not at.exception
     assert zh("volunteers.pin_was_reset", name="王阿姨") in infos(at)
+
+
+def test_volunteer_import_names_columns_by_their_headings(app_env: AppData):  # noqa: F811
+    at = new_app(app_env, audience=ORGANIZER).switch_page("pages/volunteers.py").run()
+    at.file_uploader(key="volunteer_import_file_0").set_value(("v.csv", "姓名,手机\n王阿姨,13800138000\n".encode(),
+                                                                "text/csv")).run()
+    assert not at.exception
+    assert [element.value for element in at.error] == ["缺少 1 列：角色"]
+    at.file_uploader(key="volunteer_import_file_0").set_value(("v.csv", "姓名,手机,角色\n,13800138000,发货\n".encode(),
+                                                                "text/csv")).run()
+    assert at.dataframe[-1].value.to_dict("records") == [{zh("column.row"): 2, zh("column.reason"): "缺少“名称”。"}]

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from db.errors import StoreError
 from db.manifest import ImportPlan, ImportResult, RejectedRow
 from ui.i18n import translate
+
+# How a list of column headings is joined in each language.
+LIST_SEPARATORS = {"zh-CN": "、", "en": ", "}
 
 
 def import_summary(result: ImportResult | ImportPlan, *, language: str, planned: bool = False) -> str:
@@ -18,4 +25,27 @@ def import_summary(result: ImportResult | ImportPlan, *, language: str, planned:
 
 
 def rejected_reason(row: RejectedRow, *, language: str) -> str:
-    return translate(language, row.key, **row.params)
+    return import_message(row.key, row.params, language=language)
+
+
+def import_error_text(error: StoreError, *, language: str) -> str:
+    """A file refused as a whole (missing columns, unreadable), with its column names as headings."""
+    return import_message(error.key, error.params, language=language)
+
+
+def import_message(key: str, params: Mapping[str, Any], *, language: str) -> str:
+    """A manifest or volunteer-list message; the stored field names (`phone`) shown as column headings (手机)."""
+    shown = dict(params)
+    if "column" in shown:
+        shown["column"] = column_heading(shown["column"], language=language)
+    if "columns" in shown:
+        shown["columns"] = column_list(shown["columns"], language=language)
+    return translate(language, key, **shown)
+
+
+def column_list(names: Iterable[str], *, language: str) -> str:
+    return LIST_SEPARATORS.get(language, ", ").join(column_heading(name, language=language) for name in names)
+
+
+def column_heading(name: str, *, language: str) -> str:
+    return translate(language, f"column.{name}")
