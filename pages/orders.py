@@ -46,11 +46,13 @@ with list_tab:
     left, right = st.columns(2)
     delivery_from = left.date_input(t("orders.filter_from"), value=None, key="orders_from")
     delivery_to = right.date_input(t("orders.filter_to"), value=None, key="orders_to")
-    statuses = left.multiselect(t("orders.filter_status"), ORDER_STATUSES,
+    # An empty filter means every value: its placeholder says so.
+    statuses = left.multiselect(t("orders.filter_status"), ORDER_STATUSES, placeholder=t("orders.filter_any"),
                                 format_func=lambda code: t(f"value.status.{code}"), key="orders_status")
-    classes = right.multiselect(t("orders.filter_storage"), STORAGE_CLASSES,
+    classes = right.multiselect(t("orders.filter_storage"), STORAGE_CLASSES, placeholder=t("orders.filter_any"),
                                 format_func=lambda code: t(f"value.kind.{code}"), key="orders_storage")
-    chosen_platforms = left.multiselect(t("orders.filter_platform"), platforms, key="orders_platform")
+    chosen_platforms = left.multiselect(t("orders.filter_platform"), platforms, placeholder=t("orders.filter_any"),
+                                        key="orders_platform")
     overdue_only = right.toggle(t("orders.filter_overdue"), key="orders_overdue")
     filters = OrderFilter(
         delivery_from=delivery_from, delivery_to=delivery_to, statuses=tuple(statuses),
@@ -142,7 +144,8 @@ with overdue_tab:
         every = st.toggle(t("orders.overdue_all"), key="overdue_all")
         overdue_ids = {f"{row.slot} · {order_label(row)}": row.id for row in overdue.itertuples()}
         labels = list(overdue_ids) if every else st.multiselect(
-            t("orders.overdue_choose"), list(overdue_ids), key="overdue_chosen")
+            t("orders.overdue_choose"), list(overdue_ids), placeholder=t("orders.overdue_choose_placeholder"),
+            key="overdue_chosen")
         chosen = [overdue_ids[label] for label in labels]
         reason = st.text_input(t("orders.return_reason"), value=t("orders.return_reason_default"),
                                key="return_reason")

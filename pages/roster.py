@@ -174,7 +174,8 @@ with templates_tab:
     )
     with st.form("template_add"):
         weekdays = st.multiselect(t("roster.weekdays"), list(range(7)), default=[0, 1, 2, 3, 4],
-                                  format_func=lambda d: t(f"value.weekday.{d}"), key="template_weekdays")
+                                  placeholder=t("widget.choose"), format_func=lambda d: t(f"value.weekday.{d}"),
+                                  key="template_weekdays")
         starts = st.time_input(t("roster.starts"), value=dt.time(7, 30), key="template_starts")
         ends = st.time_input(t("roster.ends"), value=dt.time(9, 30), key="template_ends")
         role = st.selectbox(t("column.role"), ROLES, format_func=lambda r: t(f"value.role.{r}"), key="template_role")

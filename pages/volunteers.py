@@ -51,7 +51,7 @@ with edit_tab:
             name = st.text_input(t("column.name"), value=person.name, key=f"edit_name_{person.id}")
             phone = st.text_input(t("column.phone"), value=person.phone, key=f"edit_phone_{person.id}")
             roles = st.multiselect(t("column.roles"), ROLES, default=list(person.roles), format_func=role_name,
-                                   key=f"edit_roles_{person.id}")
+                                   placeholder=t("widget.choose"), key=f"edit_roles_{person.id}")
             active = st.checkbox(t("column.active"), value=person.active, key=f"edit_active_{person.id}")
             if st.form_submit_button(t("volunteers.save"), type="primary", key="volunteer_edit_submit"):
                 run_change(partial(update_volunteer, volunteer_id=person.id, name=name, phone=phone, roles=roles,
@@ -61,7 +61,8 @@ with edit_tab:
 with add_tab, st.form("volunteer_add", clear_on_submit=True):
     name = st.text_input(t("column.name"), key="add_name")
     phone = st.text_input(t("column.phone"), key="add_phone")
-    roles = st.multiselect(t("column.roles"), ROLES, default=["handout"], format_func=role_name, key="add_roles")
+    roles = st.multiselect(t("column.roles"), ROLES, default=["handout"], format_func=role_name,
+                           placeholder=t("widget.choose"), key="add_roles")
     pin = st.text_input(t("volunteers.pin"), type="password", max_chars=6, key="add_pin")
     if st.form_submit_button(t("volunteers.add"), type="primary", key="volunteer_add_submit"):
         run_change(partial(create_volunteer, site_id=user.site_id, name=name, phone=phone, roles=roles,

@@ -40,6 +40,10 @@ def test_orders_list_filters_shows_detail_and_offers_exports(app_database: AppDa
     table = at.dataframe[0].value
     assert list(table[zh("column.pickup_code")]) == ["8-123"]
     assert list(table[zh("column.phone")]) == ["137****2222"]  # masked in the list
+    assert list(table[zh("column.slot")]) == [""]  # not yet on a shelf: blank, not "None"
+    # Empty filters read as "all" in the reader's language, not Streamlit's English "Choose options".
+    assert {at.multiselect(key=key).placeholder for key in ("orders_status", "orders_storage", "orders_platform")} \
+        == {zh("orders.filter_any")}
     assert {button.key for button in at.get("download_button")} >= {"orders_export_csv", "orders_export_xlsx"}
 
     at.multiselect(key="orders_status").set_value(["returned"]).run()

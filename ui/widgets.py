@@ -96,7 +96,12 @@ def show_table(frame: pd.DataFrame, *, codes: dict[str, str] | None = None) -> N
         return
     shown = frame.copy()
     for column, family in (codes or {}).items():
-        shown[column] = shown[column].map(lambda code, family=family: translate_codes(code, family))
+        shown[column] = shown[column].map(
+            lambda code, family=family: translate_codes(code, family) if code is not None else None)
+    # Missing text (a bag with no slot yet) shows blank, not the table's grey "None".
+    for column in shown.columns:
+        if pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
+            shown[column] = shown[column].where(shown[column].notna(), "")
     shown.columns = [t(f"column.{column}") for column in shown.columns]
     st.dataframe(shown, hide_index=True, width="stretch")
 
