@@ -115,7 +115,8 @@ def list_unit_occupancy(session: Session, *, site_id: int) -> list[UnitOccupancy
     used = (
         select(Slot.storage_unit_id, func.count(Order.id).label("used"))
         .join(Order, Order.slot_id == Slot.id)
-        .where(Slot.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
+        # Order.site_id too: the (site_id, status) index, not a scan of every site's orders.
+        .where(Slot.site_id == site_id, Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
         .group_by(Slot.storage_unit_id)
         .subquery()
     )
@@ -180,7 +181,8 @@ def deactivate_storage_unit(session: Session, *, storage_unit_id: int, actor_id:
     held = session.scalar(
         select(func.count(Order.id))
         .join(Slot, Slot.id == Order.slot_id)
-        .where(Slot.storage_unit_id == unit.id, Order.status.in_(SLOTTED_ORDER_STATUSES))
+        .where(Slot.storage_unit_id == unit.id, Order.site_id == unit.site_id,
+               Order.status.in_(SLOTTED_ORDER_STATUSES))
     )
     if held:
         raise NotAllowed("error.unit_holds_bags", code=unit.code, count=held)
