@@ -13,10 +13,23 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 from store_fixtures import World, add_order, make_world
 
+from db.coverage import staffing_frame
 from db.engine import make_engine, read_only, unit_of_work
+from db.excursions import list_excursions
 from db.migrate import upgrade_to_head
 from db.order_review import OrderFilter, count_orders, list_orders, list_platforms, list_slot_bags
 from db.orders import receive_order
+from db.reports import (
+    daily_report,
+    delivery_funnel_frame,
+    dwell_by_class_frame,
+    handover_speed_frame,
+    list_site_figures,
+    overdue_trend_frame,
+    pickups_by_day_frame,
+    pickups_by_hour_frame,
+    pickups_by_weekday_hour_frame,
+)
 from db.storage import create_storage_unit, deactivate_storage_unit, list_held_bags, list_unit_occupancy
 
 
@@ -55,6 +68,7 @@ def full_scans_of_orders(store: Engine) -> Iterator[list[str]]:
                 scans.append(f"{statement}\n  {plan}")
 
 
+WEEK = dt.timedelta(days=7)
 READS: dict[str, Callable[[Session, World, dt.datetime], object]] = {
     "list_unit_occupancy": lambda s, w, now: list_unit_occupancy(s, site_id=w.site_id),
     "list_held_bags": lambda s, w, now: list_held_bags(s, site_id=w.site_id, now=now),
@@ -64,6 +78,23 @@ READS: dict[str, Callable[[Session, World, dt.datetime], object]] = {
                                                          filters=OrderFilter(overdue_only=True)),
     "list_platforms": lambda s, w, now: list_platforms(s, site_id=w.site_id),
     "list_slot_bags": lambda s, w, now: list_slot_bags(s, site_id=w.site_id, now=now),
+    "list_site_figures": lambda s, w, now: list_site_figures(s, site_ids=[w.site_id], day=now.date(), now=now),
+    "pickups_by_day_frame": lambda s, w, now: pickups_by_day_frame(s, site_id=w.site_id, start=now.date() - WEEK,
+                                                                   end=now.date()),
+    "pickups_by_hour_frame": lambda s, w, now: pickups_by_hour_frame(s, site_id=w.site_id, day=now.date()),
+    "pickups_by_weekday_hour_frame": lambda s, w, now: pickups_by_weekday_hour_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date()),
+    "delivery_funnel_frame": lambda s, w, now: delivery_funnel_frame(s, site_id=w.site_id, delivery_date=now.date()),
+    "handover_speed_frame": lambda s, w, now: handover_speed_frame(s, site_id=w.site_id, start=now.date() - WEEK,
+                                                                   end=now.date(), now=now),
+    "dwell_by_class_frame": lambda s, w, now: dwell_by_class_frame(s, site_id=w.site_id, start=now.date() - WEEK,
+                                                                   end=now.date()),
+    "overdue_trend_frame": lambda s, w, now: overdue_trend_frame(s, site_id=w.site_id, start=now.date() - WEEK,
+                                                                 end=now.date(), now=now),
+    "daily_report": lambda s, w, now: daily_report(s, site_id=w.site_id, day=now.date(), now=now),
+    "list_excursions": lambda s, w, now: list_excursions(s, site_id=w.site_id, start=now - WEEK, end=now),
+    "staffing_frame": lambda s, w, now: staffing_frame(s, site_id=w.site_id, history_first_day=now.date() - WEEK,
+                                                       history_last_day=now.date(), week_start=now.date()),
 }
 
 
