@@ -143,6 +143,21 @@ def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt
     raise NoFreeSlot(kind=order.storage_class)
 
 
+def undo_receive(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
+    """Take back a check-in made less than two minutes ago (the wrong bag was scanned): the order is expected
+    again and its slot is free. Once the bag is shelved or handed over there is nothing to take back here."""
+    order = _get(session, order_id=order_id)
+    if order.status != "received" or order.received_at is None:
+        raise WrongState(status=order.status)
+    if now - order.received_at > UNDO_WINDOW:
+        raise WrongState("error.undo_expired")
+    _transition(
+        session, order=order, allowed_from=("received",), actor_id=volunteer_id, now=now,
+        action="order.receive_undone", values={"status": "expected", "received_at": None, "slot_id": None},
+        extra_where=(Order.received_at == order.received_at,),
+    )
+
+
 def shelve_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
     """The bag is in its slot."""
     order = _get(session, order_id=order_id)

@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from db.clock import local_today, utc_now
+from db.clock import local_today, to_local, utc_now
 from db.errors import StoreError
 from db.orders import (
+    UNDO_WINDOW,
     find_expected_order,
     list_expected_orders,
     receive_delivery,
@@ -13,6 +14,7 @@ from db.orders import (
     report_problem,
     shelve_delivery,
     shelve_order,
+    undo_receive,
 )
 from ui.guard import require_role
 from ui.i18n import t
@@ -56,17 +58,18 @@ if submitted:
         with session_scope() as session:
             bag = find_expected_order(session, site_id=user.site_id, code=code)
             if bag.slot is not None:
-                st.session_state[LAST_SLOT_KEY] = ("arrivals.already_in", bag.pickup_code, bag.slot, None)
+                st.session_state[LAST_SLOT_KEY] = ("arrivals.already_in", bag.pickup_code, bag.slot, None, None)
             else:
-                slot = receive_order(session, order_id=bag.id, volunteer_id=user.volunteer_id, now=utc_now())
-                st.session_state[LAST_SLOT_KEY] = ("arrivals.put_in", bag.pickup_code, slot, bag.id)
+                moment = utc_now()
+                slot = receive_order(session, order_id=bag.id, volunteer_id=user.volunteer_id, now=moment)
+                st.session_state[LAST_SLOT_KEY] = ("arrivals.put_in", bag.pickup_code, slot, bag.id, moment)
     except StoreError as error:
         show_error(error)
     else:
         st.rerun()
 last = st.session_state.get(LAST_SLOT_KEY)
 if last is not None:
-    message_key, last_code, last_slot, last_order_id = last
+    message_key, last_code, last_slot, last_order_id, received_at = last
     st.success(t("arrivals.bag", code=last_code))
     st.markdown(f"# {t(message_key, slot=last_slot)}")
     # Second tap, once the bag sits in its slot: the order moves on from received to shelved.
@@ -80,6 +83,20 @@ if last is not None:
         else:
             st.session_state.pop(LAST_SLOT_KEY, None)
             post_notice("arrivals.shelved_done", code=last_code, slot=last_slot)
+            st.rerun()
+    # The wrong bag scanned: take the check-in back while the rules allow it (before it is put in its slot).
+    if last_order_id is not None and utc_now() - received_at < UNDO_WINDOW and big_button(
+        t("arrivals.undo_receive", until=to_local(received_at + UNDO_WINDOW).strftime("%H:%M")),
+        key="arrivals_undo_receive",
+    ):
+        try:
+            with session_scope() as session:
+                undo_receive(session, order_id=last_order_id, volunteer_id=user.volunteer_id, now=utc_now())
+        except StoreError as error:
+            show_error(error)
+        else:
+            st.session_state.pop(LAST_SLOT_KEY, None)
+            post_notice("arrivals.receive_undone", code=last_code, slot=last_slot)
             st.rerun()
 
 # The whole delivery at once: bags whose unit is full are refused and listed, the rest go in.

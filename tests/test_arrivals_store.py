@@ -22,6 +22,8 @@ from db.orders import (
     receive_order,
     report_problem,
     shelve_delivery,
+    shelve_order,
+    undo_receive,
 )
 from tests.store_fixtures import add_order, make_world
 
@@ -163,3 +165,47 @@ def test_shelve_delivery_moves_only_that_days_checked_in_bags(engine: Engine, no
                                volunteer_id=world.volunteer_id, now=now) == 0
     assert [_slot_and_status(engine, oid)[1] for oid in (received, handed, expected, other_day)] == [
         "shelved", "picked_up", "expected", "received"]
+
+
+def test_undo_receive_makes_the_order_expected_again_and_frees_its_slot(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    wrong = add_order(engine, world, now=now, number="A1", code="101")
+    right = add_order(engine, world, now=now, number="A2", code="102")
+    with unit_of_work(engine) as session:
+        assert receive_order(session, order_id=wrong, volunteer_id=world.volunteer_id, now=now) == "S1-01"
+    with unit_of_work(engine) as session:
+        undo_receive(session, order_id=wrong, volunteer_id=world.volunteer_id, now=now + dt.timedelta(seconds=90))
+
+    assert _slot_and_status(engine, wrong) == (None, "expected")
+    with unit_of_work(engine) as session:
+        assert session.get(Order, wrong).received_at is None
+        events = order_history(session, order_id=wrong)
+        assert [e.action for e in events] == ["order.created", "order.received", "order.receive_undone"]
+        assert (events[-1].before["slot"], events[-1].after["status"]) == ("S1-01", "expected")
+        # The freed slot is the next bag's, and the undone bag can be checked in again.
+        assert receive_order(session, order_id=right, volunteer_id=world.volunteer_id, now=now) == "S1-01"
+        assert receive_order(session, order_id=wrong, volunteer_id=world.volunteer_id, now=now) == "S1-02"
+
+
+def test_undo_receive_refusals(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    late = add_order(engine, world, now=now, number="A1", code="101")
+    shelved = add_order(engine, world, now=now, number="A2", code="102")
+    never = add_order(engine, world, now=now, number="A3", code="103")
+    with unit_of_work(engine) as session:
+        for order_id in (late, shelved):
+            receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
+        shelve_order(session, order_id=shelved, volunteer_id=world.volunteer_id, now=now)
+
+    with pytest.raises(WrongState) as expired, unit_of_work(engine) as session:
+        undo_receive(session, order_id=late, volunteer_id=world.volunteer_id,
+                     now=now + dt.timedelta(minutes=2, seconds=1))
+    assert expired.value.key == "error.undo_expired"
+    for order_id, status in ((shelved, "shelved"), (never, "expected")):
+        with pytest.raises(WrongState) as refused, unit_of_work(engine) as session:
+            undo_receive(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
+        assert refused.value.params == {"status": status}
+    with pytest.raises(NotFound), unit_of_work(engine) as session:
+        undo_receive(session, order_id=999_999, volunteer_id=world.volunteer_id, now=now)
+    assert [_slot_and_status(engine, oid) for oid in (late, shelved, never)] == [
+        ("S1-01", "received"), ("S1-02", "shelved"), (None, "expected")]

@@ -180,3 +180,31 @@ def test_arrivals_report_a_damaged_bag(writable_app_env: AppData):  # noqa: F811
     _, status, _, actions, reason = order_row(writable_app_env)
     assert (status, reason, actions[-1]) == ("problem", zh("arrivals.reason_damaged"), "order.problem")
     assert zh("arrivals.problem_reported", code=CODE) in messages(at)
+
+
+def test_arrivals_undo_the_last_check_in(writable_app_env: AppData):  # noqa: F811
+    at = arrivals(writable_app_env)
+    at.text_input(key="arrivals_code").input(CODE)
+    at.button(key="arrivals_receive").click().run()
+    assert order_row(writable_app_env)[1:3] == ("received", "F1-01")
+    assert at.button(key="arrivals_undo_receive").label.startswith(zh("arrivals.undo_receive", until="")[:6])
+
+    at.button(key="arrivals_undo_receive").click().run()
+    assert not at.exception
+    _, status, slot, actions, _ = order_row(writable_app_env)
+    assert (status, slot, actions[-1]) == ("expected", None, "order.receive_undone")
+    notice = zh("arrivals.receive_undone", code=CODE, slot="F1-01")
+    assert notice in messages(at)
+    assert notice in [element.value for element in at.toast]  # also where the eye is, not only at the page top
+    assert at.metric[0].value == "1"  # expected again
+    assert not {"arrivals_undo_receive", "arrivals_shelved"} & {button.key for button in at.button}
+
+
+def test_arrivals_offers_no_undo_once_the_bag_is_shelved(writable_app_env: AppData):  # noqa: F811
+    at = arrivals(writable_app_env)
+    at.text_input(key="arrivals_code").input(CODE)
+    at.button(key="arrivals_receive").click().run()
+    at.button(key="arrivals_shelved").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1] == "shelved"
+    assert "arrivals_undo_receive" not in {button.key for button in at.button}

@@ -32,6 +32,8 @@ def run_app() -> None:
     notice = pop_notice()
     if notice:
         st.info(notice)
+        # Also where the eye is: after a tap halfway down a page the message at the top is scrolled out of view.
+        st.toast(notice, duration="long")
     _shell.running = True
     try:
         page.run()
