@@ -28,12 +28,9 @@ PENDING_KEY = "desk_pending_handover"
 LAST_HANDOVER_KEY = "desk_last_handover"
 page_header("desk")
 due_readings_notice(site_id=user.site_id)
-kpi_strip(user.site_id)
 
 with read_scope() as session:
-    counts = count_orders_by_status(session, site_id=user.site_id)
     hold_days = get_site_rules(session, site_id=user.site_id).hold_days
-st.metric(t("desk.waiting"), counts.get("received", 0) + counts.get("shelved", 0))
 
 # Search: typed, or read from the resident's QR code with the camera (it fills the box).
 camera_scan(key="desk_camera", fills="desk_query")
@@ -115,3 +112,9 @@ if query.strip():
                     else:
                         post_notice("desk.moved", code=order.pickup_code, before=order.slot, slot=slot)
                         st.rerun()
+
+# The day's figures below the search: on the landscape tablet the search box must be in sight without scrolling.
+with read_scope() as session:
+    counts = count_orders_by_status(session, site_id=user.site_id)
+st.metric(t("desk.waiting"), counts.get("received", 0) + counts.get("shelved", 0))
+kpi_strip(user.site_id)

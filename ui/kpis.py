@@ -39,9 +39,11 @@ def kpi_strip(site_id: int) -> None:
     if not figures:
         return
     site = figures[0]
+    # A row that wraps instead of fixed columns: six cards in the tablet's column squeezed every label to "待…".
     for cards in (ORDER_CARDS, COLD_CARDS):
-        for column, (name, label) in zip(st.columns(len(cards)), cards.items(), strict=True):
-            column.metric(t(label), getattr(site, name), border=True)
+        with st.container(horizontal=True):
+            for name, label in cards.items():
+                st.metric(t(label), getattr(site, name), border=True)
     st.caption(t("kpi.as_of", time=utc_now()))
 
 

@@ -25,6 +25,8 @@ TABLET_CSS = """
 .stButton button, .stFormSubmitButton button, .stDownloadButton button, .stPageLink a { min-height: 3rem; }
 .stTextInput input, .stNumberInput input { min-height: 3rem; font-size: 1.1rem; }
 .stSelectbox [data-baseweb="select"] > div, .stMultiSelect [data-baseweb="select"] > div { min-height: 3rem; }
+/* Streamlit 1.67 draws a selectbox as a react-aria combo box: its field is the group around the input. */
+.stSelectbox [role="group"], .stMultiSelect [role="group"] { min-height: 3rem; }
 .stRadio label, .stCheckbox label, .stToggle label { min-height: 3rem; align-items: center; }
 </style>
 """
