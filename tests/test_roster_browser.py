@@ -58,7 +58,7 @@ def test_volunteer_checks_in_on_the_tablet(tablet, app_database_copy: AppData, s
     page.locator(IDLE_APP).wait_for()
     page.get_by_role("button", name=zh("my_shifts.check_in", shift=label)).click()
 
-    page.get_by_text(zh("my_shifts.checked_in", shift=label)).wait_for()
+    page.get_by_text(zh("my_shifts.checked_in", shift=label)).first.wait_for()  # the notice and its toast
     page.locator(IDLE_APP).wait_for()
     assert page.get_by_role("button", name=zh("my_shifts.check_out")).count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
