@@ -68,3 +68,16 @@ def test_an_organizer_page_url_refuses_a_resident(page, app_server: str):  # noq
     page.locator(IDLE_APP).wait_for()
     assert page.get_by_role("heading", name=zh("page.audit.title")).count() == 0
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+@pytest.mark.parametrize("path", ["/status?site=TS2", "/?site=TS2", "/"])
+def test_the_residents_page_opens_from_its_own_address_and_from_the_root(page, app_server: str, path: str):  # noqa: ANN001
+    """A poster's link goes straight to the residents' page, with no "page not found" on the way."""
+    page.goto(f"{app_server}{path}")
+    page.get_by_role("heading", name=zh("page.status.title")).wait_for()
+    page.locator(IDLE_APP).wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.url.split("?")[0].endswith("/status")
+    if "site=" in path:
+        assert "site=TS2" in page.url  # the site in the link survives the landing
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -44,16 +44,24 @@ def run_app() -> None:
 def build_navigation(audience: str) -> dict[str, list[st.Page]]:
     """Every page is registered, so any page's URL runs its own guard instead of silently showing the home page;
     only the pages this audience may see are listed in the menu."""
-    sections: dict[str, list[st.Page]] = {}
+    # Streamlit serves the default page at `/` and ignores its url_path, so no real page is the default:
+    # a hidden landing page is, and every page keeps its own address (`/status?site=TS2` on a poster).
+    landing = st.Page(land_on_home, title=t("app.title"), url_path="home", default=True, visibility="hidden")
+    sections: dict[str, list[st.Page]] = {"": [landing]}
     for spec in PAGES:
         allowed = audience in spec.audiences
         page = st.Page(
             spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
-            default=spec.name == HOME[audience], visibility="visible" if allowed else "hidden",
+            visibility="visible" if allowed else "hidden",
         )
         # Hidden pages go in an untitled group: a section of only hidden pages would still show its title.
         sections.setdefault(t(spec.section_key) if allowed else "", []).append(page)
     return sections
+
+
+def land_on_home() -> None:
+    """The root address: on to this audience's home page, keeping the query (`/?site=TS2`)."""
+    st.switch_page(page_spec(HOME[current_audience()]).path, query_params=st.query_params.to_dict())
 
 
 def sidebar() -> None:
