@@ -10,7 +10,6 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from db.clock import to_local
-from db.events import describe_change
 from db.models import Event, Volunteer
 
 
@@ -50,7 +49,7 @@ def events_frame(
         [
             {"happened_at": _local(event.happened_at), "actor": name or "", "action": event.action,
              "entity": event.entity, "entity_id": event.entity_id,
-             "before": describe_change(event.before), "after": describe_change(event.after)}
+             "before": event.before, "after": event.after}
             for event, name in rows
         ],
         columns=["happened_at", "actor", "action", "entity", "entity_id", "before", "after"],

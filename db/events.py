@@ -52,13 +52,6 @@ def list_events(
     return list(session.scalars(query))
 
 
-def describe_change(values: dict[str, Any] | None) -> str:
-    """An event's before or after as one readable line: `status=received, slot=F1-01`."""
-    if not values:
-        return ""
-    return ", ".join(f"{key}={value}" for key, value in values.items() if value is not None)
-
-
 def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:
     """JSON-safe copy: dates and times as ISO strings."""
     if values is None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.clock import local_today, to_local
 from db.errors import InvalidValue, NotFound, StoreError
-from db.events import describe_change, record_event
+from db.events import record_event
 from db.models import SLOTTED_ORDER_STATUSES, Event, Item, Order, Slot, StorageUnit, Volunteer
 from db.orders import collect_by, normalize_phone, return_order
 from db.privacy import mask_name, mask_phone
@@ -150,7 +150,7 @@ def get_order_detail(session: Session, *, site_id: int, order_id: int, now: dt.d
     )
     history = pd.DataFrame(
         [{"happened_at": to_local(event.happened_at).strftime("%Y-%m-%d %H:%M"), "actor": name or "",
-          "action": event.action, "before": describe_change(event.before), "after": describe_change(event.after)}
+          "action": event.action, "before": event.before, "after": event.after}
          for event, name in events],
         columns=HISTORY_COLUMNS,
     )

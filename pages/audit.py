@@ -8,7 +8,7 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import page_header, show_table, translate_codes
+from ui.widgets import page_header, show_table, translate_codes, worded_changes
 
 user = require_role(ORGANIZER)
 page_header("audit")
@@ -37,4 +37,4 @@ end = local_day_bounds(days[-1])[1] if days else None
 with read_scope() as session:
     events = events_frame(session, site_id=user.site_id, action=action, entity=entity,
                           actor_id=None if actor is None else actor[0], start=start, end=end)
-show_table(events, codes={"action": "action", "entity": "entity"})
+show_table(worded_changes(events), codes={"action": "action", "entity": "entity"})

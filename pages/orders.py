@@ -25,7 +25,7 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope, session_scope
-from ui.widgets import big_button, page_header, show_error, show_table
+from ui.widgets import big_button, page_header, show_error, show_table, worded_changes
 
 CODES = {"status": "status", "storage_class": "kind"}
 RETURN_OUTCOME_KEY = "orders_return_outcome"
@@ -96,7 +96,7 @@ with list_tab:
             st.warning(t("orders.detail_problem", reason=detail.problem_reason))
         show_table(detail.items, codes={"storage_class": "kind"})
         st.markdown(f"**{t('orders.history_heading')}**")
-        show_table(detail.history, codes={"action": "action"})
+        show_table(worded_changes(detail.history), codes={"action": "action"})
 
         with st.form(key=f"correct_{order_id}"):
             st.markdown(f"**{t('orders.correct_heading')}**")

@@ -128,3 +128,16 @@ def test_every_recorded_action_and_entity_has_a_name_in_both_languages():
         wanted = {f"value.action.{a}" for a in actions} | {f"value.entity.{e}" for e in entities}
         missing = sorted(wanted - set(catalog))
         assert missing == [], language
+
+
+def test_every_field_an_event_records_has_a_heading_in_both_languages():
+    """The event log and an order's history word an event's before/after (手机：…), never as `phone=…`."""
+    fields: set[str] = set()
+    for path in DB_SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg in ("before", "after") and isinstance(node.value, ast.Dict):
+                fields |= {key.value for key in node.value.keys if isinstance(key, ast.Constant)}
+    assert {"status", "slot", "phone", "reading_c", "shift_id"} <= fields
+    for language in LANGUAGES:
+        missing = sorted(field for field in fields if f"column.{field}" not in load_catalog(language))
+        assert missing == [], language

@@ -15,6 +15,7 @@ from db.clock import local_today, utc_now
 from db.engine import make_engine, unit_of_work
 from db.models import Event, Order
 from db.orders import ItemSpec, create_order, receive_order
+from ui.widgets import change_text
 
 
 def add_overdue_order(data: AppData, *, number: str, code: str, days: int = 6) -> int:
@@ -72,6 +73,11 @@ def test_a_correction_is_saved_and_recorded(app_database_copy: AppData):
     assert at.success[0].value == zh("orders.corrected", fields=zh("column.phone"))
     events = stored(app_database_copy, select(Event.action, Event.after).where(Event.action == "order.corrected"))
     assert [(row.action, row.after) for row in events] == [("order.corrected", {"phone": "13500009999"})]
+    # The history words the change (手机：…), never as stored field names and codes (phone=…, status=expected).
+    at.run()
+    history = at.dataframe[-1].value
+    assert list(history[zh("column.after")]) == ["状态：待到货；平台：多多买菜；订单号：A-1", "手机：13500009999"]
+    assert list(history[zh("column.before")]) == ["", "手机：13700002222"]
 
 
 @pytest.mark.usefixtures("writable_app_env")
@@ -124,3 +130,14 @@ def test_a_slot_correction_moves_the_bag_to_a_free_slot_of_its_kind(app_database
     assert at.success[0].value == zh("orders.corrected", fields=zh("column.slot"))
     moved = stored(app_database_copy, select(Event.before, Event.after).where(Event.action == "order.moved"))
     assert [(row.before["slot"], row.after["slot"]) for row in moved] == [("S1-01", "S1-03")]
+
+
+def test_event_changes_are_worded_with_local_times():
+    worded = change_text({"outcome": "discarded", "excursion_started_at": "2026-11-25T23:30:00+00:00",
+                          "in_range": False, "roles": ["handout", "receiving"], "slot": None})
+    assert worded.split("；") == [
+        f"{zh('column.outcome')}：{zh('value.outcome.discarded')}",
+        f"{zh('column.excursion_started_at')}：2026-11-26 07:30",  # stored UTC, shown in Shanghai
+        f"{zh('column.in_range')}：否",
+        f"{zh('column.roles')}：{zh('value.role.handout')}、{zh('value.role.receiving')}",
+    ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -13,7 +15,7 @@ from db.clock import to_local, utc_now
 from db.errors import StoreError
 from db.sites import SiteInfo, list_organizer_sites
 from db.temperatures import list_due_readings
-from ui.i18n import LANGUAGE_NAMES, LANGUAGE_STATE_KEY, LANGUAGES, current_language, t
+from ui.i18n import LANGUAGE_NAMES, LANGUAGE_STATE_KEY, LANGUAGES, current_language, load_catalog, t
 from ui.pages_registry import page_spec
 from ui.scan import decode_qr
 from ui.session import act_for_site, acting_site_id, current_user
@@ -106,6 +108,53 @@ def show_table(frame: pd.DataFrame, *, codes: dict[str, str] | None = None) -> N
             shown[column] = shown[column].where(shown[column].notna(), "")
     shown.columns = [t(f"column.{column}") for column in shown.columns]
     st.dataframe(shown, hide_index=True, width="stretch")
+
+
+# Fields of an event's before/after that hold a stored code word, and the value family that names it.
+CHANGE_VALUE_FAMILIES = {
+    "status": "status", "kind": "kind", "storage_class": "kind", "role": "role", "roles": "role",
+    "outcome": "outcome", "weekday": "weekday",
+}
+
+
+def change_text(values: dict[str, Any] | None) -> str:
+    """An event's before or after in the reader's language: 状态：已上架；货位：F1-01 (not status=shelved)."""
+    if not values:
+        return ""
+    catalog = load_catalog(current_language())
+    parts = []
+    for field_name, value in values.items():
+        if value is None:
+            continue
+        family = CHANGE_VALUE_FAMILIES.get(field_name)
+        codes = value if isinstance(value, list) else [value]
+        if family and all(f"value.{family}.{code}" in catalog for code in codes):
+            shown = translate_codes([str(code) for code in codes], family)
+        elif isinstance(value, bool):
+            shown = t(f"value.yes_no.{value}")
+        elif isinstance(value, list):
+            shown = "、".join(str(item) for item in value)
+        else:
+            shown = _local_if_moment(value)
+        label = catalog.get(f"column.{field_name}", field_name)
+        parts.append(t("change.field", field=label, value=shown))
+    return t("change.separator").join(parts)
+
+
+def worded_changes(events: pd.DataFrame) -> pd.DataFrame:
+    """An event frame with its before/after columns in words (see change_text)."""
+    return events.assign(before=events["before"].map(change_text), after=events["after"].map(change_text))
+
+
+def _local_if_moment(value: Any) -> str:
+    """Times in events are stored as UTC ISO text; shown in Asia/Shanghai like every other time."""
+    if isinstance(value, str) and "T" in value:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return to_local(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).strftime("%Y-%m-%d %H:%M")
+    return str(value)
 
 
 def translate_codes(value: str | list[str], family: str) -> str:
