@@ -150,9 +150,10 @@ def list_excursion_bags(session: Session, *, reading_id: int, now: dt.datetime) 
     }
     if not candidates:
         return []
+    # The whole history, not only up to the excursion's end: a bag taken out later shows when it left.
     events = session.scalars(
         select(Event)
-        .where(Event.entity == "order", Event.entity_id.in_(candidates), Event.happened_at < end)
+        .where(Event.entity == "order", Event.entity_id.in_(candidates))
         .order_by(Event.entity_id, Event.happened_at, Event.id)
     ).all()
     history: dict[int, list[Event]] = {}

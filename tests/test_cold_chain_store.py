@@ -224,6 +224,14 @@ def test_an_excursion_lists_every_bag_that_was_in_the_unit_during_it(engine: Eng
     assert by_order[bags["moved_in_during"]].entered_at == at(DAY, 9, 10)
     assert by_order[bags["stays"]].left_at is None
 
+    # Handed over after the excursion ended: the list says when it left, not "still there" next to "picked up".
+    with unit_of_work(engine) as session:
+        hand_over(session, order_id=bags["stays"], volunteer_id=world.volunteer_id, now=at(DAY, 18, 3))
+        later = {bag.order_id: bag for bag in list_excursion_bags(session, reading_id=excursion_start,
+                                                                  now=at(DAY, 19))}
+    assert later.keys() == by_order.keys()
+    assert (later[bags["stays"]].left_at, later[bags["stays"]].status) == (at(DAY, 18, 3), "picked_up")
+
 
 def test_marking_bags_of_an_excursion_shows_in_the_order_history(engine: Engine, now: dt.datetime) -> None:
     world = make_world(engine, now=now)
