@@ -41,6 +41,8 @@ page_header("roster")
 CONTACTS_KEY = "roster_cancelled_contacts"
 STATE_COLOURS = {"short": "#d62728", "covered": "#2ca02c", "full": "#1f77b4"}
 HISTORY_DAYS = 28
+# Pixels per grid row: shorter rows make Vega-Lite drop every other row label (周二, 周四 went missing).
+ROW_HEIGHT = 30
 
 now = utc_now()
 today = local_today(now)
@@ -83,7 +85,7 @@ with coverage_tab:
                      alt.Tooltip("min_staff:Q", title=t("column.min_staff"))],
         )
         labels = base.mark_text(color="white", fontWeight="bold").encode(text="people:N")
-        st.altair_chart(heat + labels, width="stretch")
+        st.altair_chart((heat + labels).properties(height=alt.Step(ROW_HEIGHT)), width="stretch")
     st.subheader(t("roster.gaps_title"))
     show_table(gaps, codes={"role": "role"})
 
@@ -263,7 +265,7 @@ with staffing_tab:
         labels = base.mark_text(fontWeight="bold").encode(
             text="people:N", color=alt.condition("datum.short", alt.value("#d62728"), alt.value("black"))
         )
-        st.altair_chart(heat + labels, width="stretch")
+        st.altair_chart((heat + labels).properties(height=alt.Step(ROW_HEIGHT)), width="stretch")
         st.caption(t("roster.staffing_cells"))
         st.subheader(t("roster.short_bands"))
         short = shown[shown["short"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from conftest import AppData
@@ -113,6 +114,9 @@ def test_organizer_adds_weekly_shifts_and_generates_them_once(writable_app_env: 
     # The coverage grid is drawn.
     at.date_input(key="roster_week").set_value(generated[0].starts_at.date() + dt.timedelta(days=1)).run()
     assert not at.exception and at.get("vega_lite_chart")
+    # Each shift row is tall enough for its label: Vega-Lite drops labels that would overlap.
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["height"] == {"step": 30}
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
