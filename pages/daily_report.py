@@ -53,7 +53,9 @@ st.markdown(f"**{report.site}** · {report.day.isoformat()}")
 for (part, frame), (title, shown) in zip(report.parts().items(), sheets.items(), strict=True):
     st.subheader(f"{title} ({len(frame)})")
     if printable and not frame.empty:
-        st.table(shown, border="horizontal", hide_index=True)
+        # Readings as typed (5.1), not the static table's four decimals (5.1000).
+        st.table(shown.map(lambda value: f"{value:g}" if isinstance(value, float) else value),
+                 border="horizontal", hide_index=True)
     else:
         show_table(frame, codes=CODES.get(part))
 if report.signed_off_by:

@@ -73,7 +73,8 @@ with coverage_tab:
         days = [day_label(week_start + dt.timedelta(days=offset)) for offset in range(7)]
         base = alt.Chart(shown).encode(
             x=alt.X("day_label:O", title=None, sort=days, scale=alt.Scale(domain=days)),
-            y=alt.Y("band_label:O", title=None, sort=sorted(shown["band_label"].unique())),
+            y=alt.Y("band_label:O", title=None, sort=sorted(shown["band_label"].unique()),
+                    axis=alt.Axis(labelLimit=240)),  # "16:00–18:30 handout" whole, not "16:00–18:30 ha…"
         )
         colour = alt.Scale(domain=[t(f"value.coverage.{state}") for state in COVERAGE_STATES],
                            range=[STATE_COLOURS[state] for state in COVERAGE_STATES])

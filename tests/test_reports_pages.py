@@ -192,3 +192,6 @@ def test_daily_report_shows_each_part_and_offers_downloads(town_url, monkeypatch
     assert not at.exception
     assert not at.get("download_button")
     assert len(at.table) == 3  # the parts with rows: arrived, handed over, overdue
+    # Hours as the screen shows them (26.5), not the static table's four decimals (26.5000).
+    hours = at.table[1].value[translate("en", "column.dwell_hours")]
+    assert list(hours) == ["10.3", "10.6"]  # handed to the page as text: the table prints it as is
