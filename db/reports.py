@@ -244,7 +244,9 @@ def pickups_by_hour_frame(
     totals: dict[int, int] = {}
     for _day, earlier_hour, count in earlier:
         totals[earlier_hour] = totals.get(earlier_hour, 0) + count
-    hours = sorted(set(today) | set(totals))
+    seen = set(today) | set(totals)
+    # Every hour from the first to the last, quiet ones as 0: a line from 13 h straight to 17 h would hide them.
+    hours = range(min(seen), max(seen) + 1) if seen else range(0)
     return pd.DataFrame(
         [{"hour": h, "pickups": today.get(h, 0),
           "average": round(totals.get(h, 0) / len(days_seen), 2) if days_seen else 0.0} for h in hours],

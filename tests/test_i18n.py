@@ -141,3 +141,10 @@ def test_every_field_an_event_records_has_a_heading_in_both_languages():
     for language in LANGUAGES:
         missing = sorted(field for field in fields if f"column.{field}" not in load_catalog(language))
         assert missing == [], language
+
+
+def test_no_page_still_promises_what_it_will_have():
+    """Stub wording from before a page was built ("will be here") must not survive in either language."""
+    stale = {key: text for language in LANGUAGES for key, text in load_catalog(language).items()
+             if re.search(r"will be here|coming soon|将在这里|敬请期待", text)}
+    assert stale == {}

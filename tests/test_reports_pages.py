@@ -108,6 +108,8 @@ def test_reports_charts_carry_the_figures_and_translated_titles(town_url, monkey
     assert sorted((weekdays[row["weekday"]], row["hour"], row["pickups"]) for row in heat) == [
         (1, 18, 3), (2, 0, 1), (2, 20, 1)]
     assert titles(heat_spec)["y"] == translate(language, "chart.axis.weekday")
+    # The hour axis runs 0 h … 20 h without skipping the quiet hours between.
+    assert heat_spec["encoding"]["x"]["scale"]["domain"] == list(range(21))
 
     hour_spec, hour = found[5]
     assert sorted((row["series"], row["hour"], row["value"]) for row in hour) == sorted([

@@ -220,8 +220,10 @@ def test_pickups_by_hour_against_the_same_weekday(engine: Engine, town: Town):
     # Tuesday the 24th: o3 and o4 at 18 h; the Tuesday before, o10 at 18 h (o2 was a Tuesday only in UTC).
     assert records(frame) == [{"hour": 18, "pickups": 2, "average": 1.0}]
     # Wednesday the 25th: none yet; the Wednesday before, o2 at 0 h and o1 at 20 h.
-    assert records(wednesday) == [{"hour": 0, "pickups": 0, "average": 1.0}, {"hour": 20, "pickups": 0,
-                                                                              "average": 1.0}]
+    # The quiet hours between are there as 0, so the chart's line does not jump from 0 h to 20 h.
+    assert records(wednesday) == [{"hour": 0, "pickups": 0, "average": 1.0},
+                                  *({"hour": h, "pickups": 0, "average": 0.0} for h in range(1, 20)),
+                                  {"hour": 20, "pickups": 0, "average": 1.0}]
 
 
 def test_weekday_hour_heatmap(engine: Engine, town: Town):

@@ -69,8 +69,10 @@ def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
     # Monday = 0, as db.local_time counts (the roster's weekday names).
     names = [t(f"value.weekday.{number}") for number in range(7)]
     shown["weekday"] = shown["weekday"].map(lambda number: names[int(number)])
+    # Every hour from the first to the last on the axis: quiet hours show as gaps, not as 13 h next to 17 h.
+    hours = list(range(int(shown["hour"].min()), int(shown["hour"].max()) + 1)) if not shown.empty else []
     return alt.Chart(shown, height=CHART_HEIGHT).mark_rect().encode(
-        x=alt.X("hour:O", title=t("chart.axis.hour")),
+        x=alt.X("hour:O", title=t("chart.axis.hour"), scale=alt.Scale(domain=hours)),
         y=alt.Y("weekday:O", title=t("chart.axis.weekday"), sort=names),
         color=alt.Color("pickups:Q", title=t("chart.axis.pickups"), scale=alt.Scale(scheme="greens")),
         tooltip=[alt.Tooltip("weekday:O", title=t("chart.axis.weekday")),
