@@ -34,6 +34,11 @@ def local_text(moment: dt.datetime | None) -> str:
     return "" if moment is None else to_local(moment).strftime("%m-%d %H:%M")
 
 
+def degrees(value: float | None) -> str:
+    """A range limit as typed (-18, 5.5); blank for a shelf, which has none (not the table's grey "None")."""
+    return "" if value is None else f"{value:g}"
+
+
 def change(action) -> None:  # noqa: ANN001 - a callable taking the session
     """Run one store change; show its refusal, or start over so every table shows the result."""
     try:
@@ -56,8 +61,8 @@ with read_scope() as session:
 with register_tab:
     show_table(
         pd.DataFrame(
-            [{"unit": unit.code, "name": unit.name, "kind": unit.kind, "min_temp_c": unit.min_temp_c,
-              "max_temp_c": unit.max_temp_c, "slots": unit.slots, "used": unit.used, "free": unit.free,
+            [{"unit": unit.code, "name": unit.name, "kind": unit.kind, "min_temp_c": degrees(unit.min_temp_c),
+              "max_temp_c": degrees(unit.max_temp_c), "slots": unit.slots, "used": unit.used, "free": unit.free,
               "active": unit.active} for unit in units],
             columns=["unit", "name", "kind", "min_temp_c", "max_temp_c", "slots", "used", "free", "active"],
         ),

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from db.clock import local_day_bounds, local_moment, local_today, to_local, utc_now
@@ -150,6 +151,12 @@ with chart_tab:
         marked = [excursion for excursion in excursions if excursion.storage_unit_id == unit_id]
         st.altair_chart(temperature_chart(readings, excursions=marked, low=low, high=high, now=now), width="stretch")
 
+
+def with_entry_refs(log: pd.DataFrame) -> pd.DataFrame:
+    """The entry a correction replaces as its number (12), blank on the other rows (not the table's grey "None")."""
+    return log.assign(corrects_id=log["corrects_id"].map(lambda value: "" if pd.isna(value) else str(int(value))))
+
+
 with sign_off_tab:
     day = st.date_input(t("temperatures.sign_off_day"), value=local_today(), max_value=local_today(),
                         key="temperature_sign_off_day")
@@ -158,8 +165,8 @@ with sign_off_tab:
         signed = is_day_signed_off(session, site_id=user.site_id, day=day)
         missing = sum(count_missing_readings(session, site_id=user.site_id, day=day, now=utc_now()).values())
         day_log = temperature_log_frame(session, site_id=user.site_id, start=start, end=end)
-    show_table(day_log[["reading_no", "time", "unit", "reading_c", "in_range", "volunteer", "corrective_action",
-                        "late_reason", "corrects_id", "replaced"]])
+    show_table(with_entry_refs(day_log)[["reading_no", "time", "unit", "reading_c", "in_range", "volunteer",
+                                         "corrective_action", "late_reason", "corrects_id", "replaced"]])
     if missing:
         st.warning(t("temperatures.day_missing", count=missing))
     if signed:
@@ -205,7 +212,7 @@ with export_tab:
                                format_func=lambda pair: f"{pair[0]}-{pair[1]:02d}")
     with read_scope() as session:
         month_log = month_log_frame(session, site_id=user.site_id, year=year, month=month)
-    show_table(month_log)
+    show_table(with_entry_refs(month_log))
     shown = month_log.assign(in_range=month_log["in_range"].map({True: t("value.yes"), False: t("value.no")}))
     shown.columns = [t(f"column.{column}") for column in EXPORT_COLUMNS]
     name = f"temperature-log-{year}-{month:02d}"

@@ -140,7 +140,9 @@ def test_an_organizer_adds_a_5_degree_fridge_and_cannot_remove_one_holding_bags(
     assert not at.exception and not at.error
     register = at.dataframe[0].value
     added = register[register[translate("zh-CN", "column.unit")] == "F2"].iloc[0]
-    assert (added[zh("column.min_temp_c")], added[zh("column.max_temp_c")], added[zh("column.slots")]) == (0.0, 5.0, 12)
+    assert (added[zh("column.min_temp_c")], added[zh("column.max_temp_c")], added[zh("column.slots")]) == ("0", "5", 12)
+    shelf = register[register[translate("zh-CN", "column.unit")] == "S1"].iloc[0]
+    assert (shelf[zh("column.min_temp_c")], shelf[zh("column.max_temp_c")]) == ("", "")  # no range, not "None"
 
     remove = at.selectbox(key="unit_remove_id")
     remove.select_index([option.startswith("F1") for option in remove.options].index(True)).run()
@@ -185,3 +187,11 @@ def test_the_chart_shades_the_band_marks_the_excursion_and_speaks_the_language(
     assert data[band["data"]["name"]].to_dict("records") == [{"low": 0.0, "high": 8.0}]
     assert len(data[excursion["data"]["name"]]) == 1  # the open excursion, drawn until now
     assert data[dots["data"]["name"]]["verdict"].tolist() == [translate(language, "chart.out_of_range")]
+
+
+def test_the_sign_off_table_leaves_corrects_blank_on_original_entries(writable_app_env: AppData):  # noqa: F811
+    prepare_excursion(writable_app_env)
+    at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/temperatures.py").run()
+    assert not at.exception
+    logs = [element.value for element in at.dataframe if zh("column.corrects_id") in element.value.columns]
+    assert logs and all(list(log[zh("column.corrects_id")]) == [""] * len(log) for log in logs)
