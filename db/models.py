@@ -275,7 +275,8 @@ class Order(Base):
         CheckConstraint("status <> 'problem' OR problem_reason IS NOT NULL", name="problem_reason"),
         Index("ix_orders_site_pickup_code", "site_id", "pickup_code"),
         Index("ix_orders_site_phone_tail", "site_id", "phone_tail"),
-        Index("ix_orders_site_status", "site_id", "status"),
+        # Status then delivery date: the desk's status lists and the overdue count (old bags still in a slot).
+        Index("ix_orders_site_status_delivery_date", "site_id", "status", "delivery_date"),
         Index("ix_orders_site_delivery_date", "site_id", "delivery_date"),
         # Pickup volumes by day and hour (db.reports) read a range of handover times per site.
         Index("ix_orders_site_picked_up_at", "site_id", "picked_up_at"),
