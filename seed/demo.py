@@ -185,7 +185,8 @@ def _build_roster(
     past = []
     for week in range(weeks):
         monday = first_monday + dt.timedelta(days=7 * week)
-        planned_at = local_moment(monday - dt.timedelta(days=3), dt.time(20, 0))
+        # Planned the Friday before, or (next week's roster) earlier this morning: nothing is dated after `now`.
+        planned_at = min(local_moment(monday - dt.timedelta(days=3), dt.time(20, 0)), now - dt.timedelta(hours=2))
         load = dict.fromkeys(roles_by_id, 0)
         is_next_week = monday > to_local(now).date()
         generate_shifts(session, site_id=site_id, first_day=monday, last_day=monday + dt.timedelta(days=6),
@@ -209,7 +210,7 @@ def _build_roster(
                     break
                 if load[volunteer_id] >= MAX_SHIFTS_PER_WEEK or _overlaps(booked[volunteer_id], shift):
                     continue
-                signed_at = planned_at + dt.timedelta(minutes=rng.randrange(60, 48 * 60))
+                signed_at = min(planned_at + dt.timedelta(minutes=rng.randrange(60, 48 * 60)), now)
                 assignment = sign_up(session, shift_id=shift.id, volunteer_id=volunteer_id, now=signed_at)
                 booked[volunteer_id].append((shift.starts_at, shift.ends_at))
                 load[volunteer_id] += 1

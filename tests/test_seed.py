@@ -337,3 +337,16 @@ def test_scale_command_builds_sites_in_bulk_and_reports_progress(database_url: s
             assert {"expected", "shelved", "picked_up"} <= statuses
     finally:
         engine.dispose()
+
+
+def test_nothing_in_the_demo_is_dated_after_its_own_now(demo: Engine) -> None:
+    """The demo stops at 09:00 today: no event, reading, sign-up or check-in lies after that."""
+    with unit_of_work(demo) as session:
+        latest = [
+            session.scalar(select(func.max(Event.happened_at))),
+            session.scalar(select(func.max(TemperatureReading.recorded_at))),
+            session.scalar(select(func.max(Assignment.signed_up_at))),
+            session.scalar(select(func.max(Assignment.checked_in_at))),
+            session.scalar(select(func.max(Order.received_at))),
+        ]
+    assert all(moment <= DEMO_NOW for moment in latest), latest
