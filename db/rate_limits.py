@@ -12,7 +12,7 @@ import hmac
 import os
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from db.errors import TooManyAttempts
@@ -40,7 +40,14 @@ class LimitKey:
 
 
 def check_not_limited(session: Session, *, keys: list[LimitKey], now: dt.datetime) -> None:
-    """Raise TooManyAttempts when any key has MAX_FAILURES failed tries within the last WINDOW."""
+    """Raise TooManyAttempts when any key has MAX_FAILURES failed tries within the last WINDOW.
+
+    Holds each key's lock until the caller's transaction ends, so a check and the failed try it may record
+    cannot interleave with another tablet's: SQLite's BEGIN IMMEDIATE does that already, PostgreSQL takes
+    an advisory lock per key (in a fixed order, so two lookups never wait on each other in a circle)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for digest in sorted({key.digest for key in keys}):
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:digest, 0))"), {"digest": digest})
     for key in keys:
         rows = session.execute(
             select(func.count(LookupAttempt.id), func.min(LookupAttempt.attempted_at)).where(

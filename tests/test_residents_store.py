@@ -121,3 +121,22 @@ def test_the_limit_holds_across_engines_and_stores_only_hashes(database_url: str
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_many_wrong_tries_at_once_record_no_more_than_the_limit(database_url: str, now: dt.datetime) -> None:
+    """Ten phones guessing one code at the same moment: five tries count, the rest are cooled down."""
+    from store_fixtures import run_at_once
+
+    from db.migrate import upgrade_to_head
+
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    world = make_world(engine, now=now)
+    add_order(engine, world, now=now, number="N1", code="8-123")
+    outcomes = run_at_once(*(
+        lambda n=n: look(engine, world.site_id, code="8-123", tail="0000", client=f"10.0.1.{n}", now=now)
+        for n in range(10)
+    ))
+    assert sum(outcome is None for outcome in outcomes) == MAX_FAILURES, outcomes
+    assert all(outcome is None or isinstance(outcome, TooManyAttempts) for outcome in outcomes), outcomes
+    engine.dispose()
