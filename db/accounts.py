@@ -125,13 +125,7 @@ def create_organizer_account(
     check_password_rules(password)
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
         raise DuplicateValue("error.username_taken", username=username)
-    volunteer = session.get(Volunteer, volunteer_id)
-    if volunteer is None:
-        raise NotFound("error.volunteer_not_found")
-    account = session.scalar(select(Account).where(Account.volunteer_id == volunteer_id))
-    if account is None:
-        account = Account(volunteer_id=volunteer_id, updated_at=now)
-        session.add(account)
+    volunteer, account = _volunteer_and_account(session, volunteer_id=volunteer_id, now=now)
     account.username = username
     account.password_hash = hash_secret(password)
     account.updated_at = now
@@ -143,11 +137,8 @@ def create_organizer_account(
     return account
 
 
-def reset_pin(
-    session: Session, *, volunteer_id: int, new_pin: str, now: dt.datetime, actor_id: int | None = None
-) -> None:
-    """An organizer sets a new tablet PIN for a volunteer who forgot theirs; it also lifts a lock."""
-    check_pin_rules(new_pin)
+def _volunteer_and_account(session: Session, *, volunteer_id: int, now: dt.datetime) -> tuple[Volunteer, Account]:
+    """The volunteer and their account, a new empty one if they have none yet (the caller sets a secret)."""
     volunteer = session.get(Volunteer, volunteer_id)
     if volunteer is None:
         raise NotFound("error.volunteer_not_found")
@@ -155,6 +146,15 @@ def reset_pin(
     if account is None:
         account = Account(volunteer_id=volunteer_id, updated_at=now)
         session.add(account)
+    return volunteer, account
+
+
+def reset_pin(
+    session: Session, *, volunteer_id: int, new_pin: str, now: dt.datetime, actor_id: int | None = None
+) -> None:
+    """An organizer sets a new tablet PIN for a volunteer who forgot theirs; it also lifts a lock."""
+    check_pin_rules(new_pin)
+    volunteer, account = _volunteer_and_account(session, volunteer_id=volunteer_id, now=now)
     account.pin_hash = hash_secret(new_pin)
     account.failed_attempts = 0
     account.locked_until = None
@@ -164,6 +164,7 @@ def reset_pin(
         session, site_id=volunteer.site_id, actor_id=actor_id, action="account.pin_reset", entity="volunteer",
         entity_id=volunteer_id, now=now,
     )
+
 
 def list_volunteers_for_sign_in(session: Session, *, site_id: int) -> list[VolunteerChoice]:
     """Active volunteers of a site who have a PIN, by name: the tablet's sign-in list."""
