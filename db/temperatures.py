@@ -145,19 +145,6 @@ def _add_reading(
     return reading
 
 
-def list_readings(
-    session: Session, *, site_id: int, start: dt.datetime, end: dt.datetime
-) -> list[TemperatureReading]:
-    """Readings taken in [start, end), oldest first."""
-    query = (
-        select(TemperatureReading)
-        .where(TemperatureReading.site_id == site_id, TemperatureReading.taken_at >= start,
-               TemperatureReading.taken_at < end)
-        .order_by(TemperatureReading.taken_at, TemperatureReading.id)
-    )
-    return list(session.scalars(query))
-
-
 def list_effective_readings(
     session: Session, *, site_id: int, start: dt.datetime, end: dt.datetime, storage_unit_id: int | None = None
 ) -> list[TemperatureReading]:

@@ -5,39 +5,16 @@ from __future__ import annotations
 import pytest
 from browser_support import IDLE_APP
 from conftest import AppData
-from sqlalchemy import select
 from test_browser import page, sign_in_on_tablet, zh  # noqa: F401 - the browser tests' tablet page fixture, shared
-
-from db.clock import utc_now
-from db.engine import make_engine, unit_of_work
-from db.models import Order
-from db.orders import receive_order
+from test_desk_page import CODE, order_row, receive
 
 pytestmark = pytest.mark.browser
-
-CODE = "8-123"  # the test database's order, delivered today
 
 
 @pytest.fixture
 def received_order(app_database_copy: AppData) -> str:
     """The order checked in (in the server's own copy of the database); returns its slot."""
-    store = make_engine(app_database_copy.url)
-    try:
-        with unit_of_work(store) as session:
-            order_id = session.scalar(select(Order.id).where(Order.pickup_code == CODE))
-            return receive_order(session, order_id=order_id, volunteer_id=app_database_copy.volunteer.volunteer_id,
-                                 now=utc_now())
-    finally:
-        store.dispose()
-
-
-def order_status(data: AppData) -> str:
-    store = make_engine(data.url)
-    try:
-        with unit_of_work(store) as session:
-            return session.scalar(select(Order.status).where(Order.pickup_code == CODE))
-    finally:
-        store.dispose()
+    return receive(app_database_copy)
 
 
 def assert_tablet_sized(tab) -> None:  # noqa: ANN001 - a playwright Page
@@ -73,12 +50,12 @@ def test_volunteer_finds_a_bag_by_code_and_hands_it_over(
     assert_tablet_sized(page)
     page.get_by_role("button", name=zh("desk.hand_over")).click()
     page.get_by_text(zh("desk.confirm_hand_over", code=CODE, slot=received_order)).wait_for()
-    assert order_status(app_database_copy) == "received"  # nothing happens before the confirm
+    assert order_row(app_database_copy)[1] == "received"  # nothing happens before the confirm
     page.get_by_role("button", name=zh("confirm.yes")).click()
 
     page.get_by_role("button", name=zh("desk.undo")).wait_for()
     page.locator(IDLE_APP).wait_for()
-    assert order_status(app_database_copy) == "picked_up"
+    assert order_row(app_database_copy)[1] == "picked_up"
     # It has left the open list: searching again finds no bag to hand over.
     search(page, f"CB1:TS2:{CODE}")
     page.get_by_text(zh("desk.nothing_found", text=f"CB1:TS2:{CODE}")).wait_for()
