@@ -9,38 +9,38 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
+from db.devices import find_device, mark_device_seen
 from db.engine import unit_of_work
 from db.errors import (
-    AccountLocked,
     DuplicateValue,
     InvalidValue,
     NotAllowed,
     NotFound,
     SignInFailed,
     StoreError,
+    TooManyAttempts,
 )
 from db.events import record_event
+from db.login_sessions import SignedIn, end_sessions_of, roles_at
 from db.models import ROLES, Account, Volunteer, VolunteerRole
+from db.orders import normalize_phone
+from db.rate_limits import (
+    PER_ACCOUNT_ELSEWHERE,
+    PER_CLIENT,
+    PER_SECRET_AND_CLIENT,
+    LimitKey,
+    check_not_limited,
+    forget_failed_tries,
+    record_failed_try,
+)
 
 MIN_PASSWORD_LENGTH = 8
 PIN_PATTERN = re.compile(r"\d{4,6}")
-MAX_FAILED_ATTEMPTS = 5
-LOCK_MINUTES = 5
 
 _hasher = PasswordHasher()
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    """Who is using the app: the person, the site they act for, and their roles there."""
-
-    volunteer_id: int
-    name: str
-    site_id: int
-    roles: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -152,14 +152,10 @@ def _volunteer_and_account(session: Session, *, volunteer_id: int, now: dt.datet
 def reset_pin(
     session: Session, *, volunteer_id: int, new_pin: str, now: dt.datetime, actor_id: int | None = None
 ) -> None:
-    """An organizer sets a new tablet PIN for a volunteer who forgot theirs; it also lifts a lock."""
+    """An organizer sets a new tablet PIN for a volunteer who forgot theirs; their open sessions end."""
     check_pin_rules(new_pin)
     volunteer, account = _volunteer_and_account(session, volunteer_id=volunteer_id, now=now)
-    account.pin_hash = hash_secret(new_pin)
-    account.failed_attempts = 0
-    account.locked_until = None
-    account.updated_at = now
-    session.flush()
+    _store_secret(session, account=account, kind="pin", new=new_pin, now=now)
     record_event(
         session, site_id=volunteer.site_id, actor_id=actor_id, action="account.pin_reset", entity="volunteer",
         entity_id=volunteer_id, now=now,
@@ -177,99 +173,117 @@ def list_volunteers_for_sign_in(session: Session, *, site_id: int) -> list[Volun
     return [VolunteerChoice(id=row.id, name=row.name) for row in session.execute(query)]
 
 
-def sign_in_organizer(engine: Engine, *, username: str, password: str, now: dt.datetime) -> SignedIn:
-    """Check an organizer's password; failed tries are recorded even though the sign-in raises."""
-    with unit_of_work(engine) as session:
-        outcome = _sign_in_organizer(session, username=username, password=password, now=now)
-    if isinstance(outcome, StoreError):
-        raise outcome
-    return outcome
+@dataclass(frozen=True)
+class Client:
+    """Who is trying to sign in: the request's address, and the token of the device cookie if the browser has one."""
+
+    address: str
+    device_token: str | None = None
 
 
-def sign_in_volunteer(engine: Engine, *, site_id: int, volunteer_id: int, pin: str, now: dt.datetime) -> SignedIn:
-    """Check a volunteer's tablet PIN; five wrong tries lock that volunteer for five minutes."""
+def sign_in_organizer(engine: Engine, *, username: str, password: str, client: Client, now: dt.datetime) -> SignedIn:
+    """Check an organizer's password; a failed try is recorded (and throttled) even though the sign-in raises."""
+    login = username.strip().lower()
     with unit_of_work(engine) as session:
-        account = session.scalar(
-            select(Account)
-            .join(Volunteer, Volunteer.id == Account.volunteer_id)
-            .where(Account.volunteer_id == volunteer_id, Volunteer.site_id == site_id, Volunteer.active.is_(True))
-        )
-        if account is None or account.pin_hash is None:
-            outcome: SignedIn | StoreError = SignInFailed()
+        account = session.scalar(select(Account).where(Account.username == login)) if login else None
+        outcome = _sign_in(session, account=account, kind="organizer", secret=password, login=f"user:{login}",
+                           client=client, now=now)
+    return _signed_in_or_raise(outcome)
+
+
+def sign_in_volunteer(
+    engine: Engine, *, site_id: int, volunteer_id: int, pin: str, client: Client, now: dt.datetime
+) -> SignedIn:
+    """A volunteer picked from the enrolled tablet's list, with their PIN; only that site's tablets may do this."""
+    with unit_of_work(engine) as session:
+        device = find_device(session, token=client.device_token)
+        if device is None or device.kind != "tablet" or device.site_id != site_id:
+            outcome: SignedIn | StoreError = NotAllowed("error.tablet_only")
         else:
-            outcome = _check_secret(session, account=account, secret=pin, hashed=account.pin_hash, now=now,
-                                    kind="volunteer", required_role=None)
+            account = session.scalar(
+                select(Account)
+                .join(Volunteer, Volunteer.id == Account.volunteer_id)
+                .where(Account.volunteer_id == volunteer_id, Volunteer.site_id == site_id)
+            )
+            outcome = _sign_in(session, account=account, kind="volunteer", secret=pin,
+                               login=f"volunteer:{volunteer_id}", client=client, now=now)
+    return _signed_in_or_raise(outcome)
+
+
+def sign_in_volunteer_elsewhere(engine: Engine, *, login: str, pin: str, client: Client, now: dt.datetime) -> SignedIn:
+    """A volunteer away from the counter tablet: their username or mobile number, and their PIN. No list of names."""
+    typed = login.strip().lower()
+    phone = normalize_phone(typed)
+    with unit_of_work(engine) as session:
+        account = None
+        if typed:
+            account = session.scalar(
+                select(Account)
+                .join(Volunteer, Volunteer.id == Account.volunteer_id)
+                .where(or_(Account.username == typed, Volunteer.phone == phone) if len(phone) >= 8
+                       else Account.username == typed)
+                .order_by(Account.id)
+                .limit(1)
+            )
+        key = f"phone:{phone}" if len(phone) >= 8 else f"user:{typed}"
+        outcome = _sign_in(session, account=account, kind="volunteer", secret=pin, login=key, client=client,
+                           now=now)
+    return _signed_in_or_raise(outcome)
+
+
+def _signed_in_or_raise(outcome: SignedIn | StoreError) -> SignedIn:
+    # Raised after the commit, so a failed try is still counted.
     if isinstance(outcome, StoreError):
         raise outcome
     return outcome
 
 
-def _sign_in_organizer(session: Session, *, username: str, password: str, now: dt.datetime) -> SignedIn | StoreError:
-    account = session.scalar(select(Account).where(Account.username == username.strip().lower()))
-    if account is None or account.password_hash is None:
-        # Spend the same time as a real check, so unknown usernames are not told apart by timing.
-        _verify(_dummy_hash(), password)
+def _sign_in(
+    session: Session, *, account: Account | None, kind: str, secret: str, login: str, client: Client,
+    now: dt.datetime,
+) -> SignedIn | StoreError:
+    """One way for every sign-in: throttle, check the secret, count or forget the try, write the event.
+
+    An unknown login takes the same steps as a known one (the same keys, one argon2 check against a dummy hash), so
+    neither the answers nor the time they take tell which logins exist."""
+    volunteer = account.volunteer if account is not None and account.volunteer.active else None
+    device = find_device(session, token=client.device_token)
+    known = device is not None and volunteer is not None and device.knows(
+        volunteer_id=volunteer.id, site_id=volunteer.site_id)
+    who = f"device:{device.id}" if known and device is not None else f"address:{client.address}"
+    keys = [
+        LimitKey(scope="account_client", value=f"{login}\x1f{who}", throttle=PER_SECRET_AND_CLIENT),
+        LimitKey(scope="client", value=who, throttle=PER_CLIENT),
+    ]
+    if not known and kind == "volunteer":
+        # A PIN has only 10,000 values: many addresses guessing one must not add up. A password has enough values
+        # that this key would only let a guesser slow its owner down on a new browser.
+        keys.append(LimitKey(scope="account", value=login, throttle=PER_ACCOUNT_ELSEWHERE))
+    try:
+        check_not_limited(session, keys=keys, now=now)
+    except TooManyAttempts as refusal:
+        return refusal
+    hashed = None if volunteer is None or account is None else (
+        account.password_hash if kind == "organizer" else account.pin_hash)
+    right = _verify(hashed or _dummy_hash(), secret) and hashed is not None
+    roles = roles_at(session, volunteer_id=volunteer.id, site_id=volunteer.site_id) if volunteer else frozenset()
+    if right and kind == "organizer" and "organizer" not in roles:
+        right = False
+    if not right or volunteer is None or account is None:
+        record_failed_try(session, keys=keys, now=now)
         record_event(
-            session, site_id=None, actor_id=None, action="auth.sign_in_failed", entity="account",
-            entity_id=None, now=now, after={"kind": "organizer"},
+            session, site_id=volunteer.site_id if volunteer else None, actor_id=None, action="auth.sign_in_failed",
+            entity="account", entity_id=account.id if volunteer and account else None, now=now, after={"kind": kind},
         )
         return SignInFailed()
-    return _check_secret(session, account=account, secret=password, hashed=account.password_hash, now=now,
-                         kind="organizer", required_role="organizer")
-
-
-def _check_secret(
-    session: Session, *, account: Account, secret: str, hashed: str, now: dt.datetime, kind: str,
-    required_role: str | None,
-) -> SignedIn | StoreError:
-    volunteer = account.volunteer
-    refusal = _refuse_wrong_secret(session, account=account, secret=secret, hashed=hashed, now=now, kind=kind,
-                                   action="auth.sign_in_failed")
-    if refusal is not None:
-        return refusal
-    roles = roles_at(session, volunteer_id=volunteer.id, site_id=volunteer.site_id)
-    if required_role is not None and required_role not in roles:
-        return SignInFailed()
-    account.failed_attempts = 0
-    account.locked_until = None
+    forget_failed_tries(session, keys=keys[:1], now=now)
+    if known and device is not None:
+        mark_device_seen(session, device_id=device.id, now=now)
     record_event(
         session, site_id=volunteer.site_id, actor_id=volunteer.id, action="auth.signed_in", entity="account",
         entity_id=account.id, now=now, after={"kind": kind},
     )
     return SignedIn(volunteer_id=volunteer.id, name=volunteer.name, site_id=volunteer.site_id, roles=roles)
-
-
-def _refuse_wrong_secret(
-    session: Session, *, account: Account, secret: str, hashed: str, now: dt.datetime, kind: str, action: str,
-    wrong_key: str | None = None,
-) -> StoreError | None:
-    """None when the secret is right and the account not locked; else the refusal, the failure counted."""
-    if account.locked_until is not None and account.locked_until > now:
-        return AccountLocked(until=account.locked_until)
-    if _verify(hashed, secret):
-        return None
-    # Counted in one statement so two tablets guessing at once cannot both slip under the limit.
-    session.execute(
-        update(Account).where(Account.id == account.id)
-        .values(failed_attempts=Account.failed_attempts + 1)
-    )
-    session.refresh(account)
-    locked = account.failed_attempts >= MAX_FAILED_ATTEMPTS
-    if locked:
-        account.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-        account.failed_attempts = 0
-    record_event(
-        session, site_id=account.volunteer.site_id, actor_id=account.volunteer_id, action=action,
-        entity="account", entity_id=account.id, now=now, after={"kind": kind, "locked": locked},
-    )
-    return AccountLocked(until=account.locked_until) if locked else SignInFailed(wrong_key)
-
-
-def roles_at(session: Session, *, volunteer_id: int, site_id: int) -> frozenset[str]:
-    query = select(VolunteerRole.role).where(
-        VolunteerRole.volunteer_id == volunteer_id, VolunteerRole.site_id == site_id
-    )
-    return frozenset(session.scalars(query))
 
 
 @functools.cache
@@ -298,35 +312,52 @@ class AccountHolder:
 
 
 def change_own_password(
-    engine: Engine, *, volunteer_id: int, current_password: str, new_password: str, now: dt.datetime
+    engine: Engine, *, volunteer_id: int, current_password: str, new_password: str, now: dt.datetime,
+    keep_token: str | None = None,
 ) -> None:
-    """The signed-in organizer's new password; the current one must be right (wrong tries count toward the lock)."""
+    """The signed-in organizer's new password; the current one must be right (wrong tries are throttled).
+
+    Every other session of theirs ends; the one holding `keep_token` (this browser) stays."""
     check_password_rules(new_password)
     _change_own_secret(engine, volunteer_id=volunteer_id, current=current_password, new=new_password, now=now,
-                       kind="password")
+                       kind="password", keep_token=keep_token)
 
 
-def change_own_pin(engine: Engine, *, volunteer_id: int, current_pin: str, new_pin: str, now: dt.datetime) -> None:
+def change_own_pin(
+    engine: Engine, *, volunteer_id: int, current_pin: str, new_pin: str, now: dt.datetime,
+    keep_token: str | None = None,
+) -> None:
     """The signed-in volunteer's new tablet PIN (4–6 digits); the current PIN must be right."""
     check_pin_rules(new_pin)
-    _change_own_secret(engine, volunteer_id=volunteer_id, current=current_pin, new=new_pin, now=now, kind="pin")
+    _change_own_secret(engine, volunteer_id=volunteer_id, current=current_pin, new=new_pin, now=now, kind="pin",
+                       keep_token=keep_token)
 
 
 def _change_own_secret(
-    engine: Engine, *, volunteer_id: int, current: str, new: str, now: dt.datetime, kind: str
+    engine: Engine, *, volunteer_id: int, current: str, new: str, now: dt.datetime, kind: str,
+    keep_token: str | None,
 ) -> None:
+    keys = [LimitKey(scope="account_client", value=f"change:{volunteer_id}", throttle=PER_SECRET_AND_CLIENT)]
     with unit_of_work(engine) as session:
         account = session.scalar(select(Account).where(Account.volunteer_id == volunteer_id))
         hashed = None if account is None else (account.password_hash if kind == "password" else account.pin_hash)
+        outcome: StoreError | None = None
         if hashed is None:
-            outcome: StoreError | None = NotFound("error.no_password_set" if kind == "password" else "error.no_pin_set")
+            outcome = NotFound("error.no_password_set" if kind == "password" else "error.no_pin_set")
         else:
-            outcome = _refuse_wrong_secret(
-                session, account=account, secret=current, hashed=hashed, now=now, kind=kind,
-                action="account.change_failed", wrong_key="error.current_secret_wrong",
+            try:
+                check_not_limited(session, keys=keys, now=now)
+            except TooManyAttempts as refusal:
+                outcome = refusal
+        if outcome is None and not _verify(hashed, current):
+            record_failed_try(session, keys=keys, now=now)
+            record_event(
+                session, site_id=account.volunteer.site_id, actor_id=volunteer_id, action="account.change_failed",
+                entity="account", entity_id=account.id, now=now, after={"kind": kind},
             )
+            outcome = SignInFailed("error.current_secret_wrong")
         if outcome is None:
-            _store_secret(session, account=account, kind=kind, new=new, now=now)
+            _store_secret(session, account=account, kind=kind, new=new, now=now, keep_token=keep_token)
             record_event(
                 session, site_id=account.volunteer.site_id, actor_id=volunteer_id, action=f"account.{kind}_changed",
                 entity="account", entity_id=account.id, now=now,
@@ -339,7 +370,7 @@ def _change_own_secret(
 def reset_password(
     session: Session, *, volunteer_id: int, new_password: str, now: dt.datetime, actor_id: int
 ) -> None:
-    """An organizer sets another organizer's forgotten password at their site; it also lifts a lock."""
+    """An organizer sets another organizer's forgotten password at their site; their open sessions end."""
     check_password_rules(new_password)
     if volunteer_id == actor_id:
         # Your own password needs the current one: the change form, not a reset.
@@ -368,12 +399,16 @@ def list_account_holders(session: Session, *, site_id: int) -> list[AccountHolde
             for row in rows]
 
 
-def _store_secret(session: Session, *, account: Account, kind: str, new: str, now: dt.datetime) -> None:
+def _store_secret(
+    session: Session, *, account: Account, kind: str, new: str, now: dt.datetime, keep_token: str | None = None
+) -> None:
+    """A new secret ends the person's sessions everywhere (but the browser that changed it): whoever knew the old
+    one is signed out."""
     if kind == "password":
         account.password_hash = hash_secret(new)
     else:
         account.pin_hash = hash_secret(new)
-    account.failed_attempts = 0
-    account.locked_until = None
     account.updated_at = now
     session.flush()
+    end_sessions_of(session, volunteer_id=account.volunteer_id, reason="secret_changed", now=now,
+                    keep_token=keep_token)

@@ -46,10 +46,6 @@ class SignInFailed(StoreError):
     key = "error.sign_in_failed"
 
 
-class AccountLocked(StoreError):
-    key = "error.account_locked"
-
-
 class NotAllowed(StoreError):
     key = "error.not_allowed"
 
@@ -58,3 +54,9 @@ class TooManyAttempts(StoreError):
     """Too many failed lookups from one client or for one pickup code: wait until `until`."""
 
     key = "error.too_many_attempts"
+
+
+class FullPhoneNeeded(StoreError):
+    """This pickup code drew many wrong phone tails: the resident must give the whole phone number."""
+
+    key = "error.full_phone_needed"

@@ -171,8 +171,6 @@ class Account(Base):
     username: Mapped[str | None] = mapped_column(String(50), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     pin_hash: Mapped[str | None] = mapped_column(String(200))
-    failed_attempts: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     volunteer: Mapped[Volunteer] = relationship(back_populates="account")
@@ -180,7 +178,6 @@ class Account(Base):
     __table_args__ = (
         CheckConstraint("(username IS NULL) = (password_hash IS NULL)", name="username_with_password"),
         CheckConstraint("password_hash IS NOT NULL OR pin_hash IS NOT NULL", name="has_secret"),
-        CheckConstraint("failed_attempts >= 0", name="failed_attempts_positive"),
     )
 
 
@@ -478,18 +475,19 @@ class ExcursionCheck(Base):
     __table_args__ = (CheckConstraint(_in("outcome", EXCURSION_OUTCOMES), name="outcome_known"),)
 
 
-LOOKUP_SCOPES = ("client", "code")
+# What a failed try is counted against (db/rate_limits.py says why each exists).
+LOOKUP_SCOPES = ("client", "code", "code_client", "account", "account_client")
 
 
 class LookupAttempt(Base):
-    """A failed order-status lookup, kept ten minutes for the rate limit; the key is a keyed hash, never clear."""
+    """A failed sign-in or order-status lookup, kept a day for throttling; the key is a keyed hash, never clear."""
 
     __tablename__ = "lookup_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The site asked about; a client's tries count across sites, so theirs carry none.
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
-    scope: Mapped[str] = mapped_column(String(10))
+    scope: Mapped[str] = mapped_column(String(20))
     key_hash: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
@@ -497,4 +495,76 @@ class LookupAttempt(Base):
         CheckConstraint(_in("scope", LOOKUP_SCOPES), name="scope_known"),
         Index("ix_lookup_attempts_scope_key", "scope", "key_hash", "attempted_at"),
         Index("ix_lookup_attempts_attempted_at", "attempted_at"),
+    )
+
+
+class AppSecret(Base):
+    """A secret the app made for itself on first start (the lookup hash key); an environment variable overrides it."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+DEVICE_KINDS = ("tablet", "browser")
+
+
+class Device(Base):
+    """A browser the app knows by a token in its cookie: a counter tablet an organizer enrolled, or a person's own
+    browser remembered at sign-in. Tries made elsewhere never slow a known device down."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100))
+    # Whose browser it is; None for a tablet, which the whole site shares.
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    # SHA-256 of the cookie's random token: the table alone does not let anyone act as the device.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", DEVICE_KINDS), name="kind_known"),
+        CheckConstraint("(kind = 'browser') = (volunteer_id IS NOT NULL)", name="browser_has_owner"),
+    )
+
+
+LOGIN_AUDIENCES = ("volunteer", "organizer")
+SESSION_END_REASONS = ("signed_out", "idle", "secret_changed", "ended_by_organizer", "device_revoked", "role_removed")
+
+
+class LoginSession(Base):
+    """A sign-in that outlives a reload: the browser holds a random token in a cookie, the table its hash."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    audience: Mapped[str] = mapped_column(String(10))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), index=True)
+    # Sliding expiry: each sign of life moves expires_at to last_seen_at + idle_minutes.
+    idle_minutes: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (
+        CheckConstraint(_in("audience", LOGIN_AUDIENCES), name="audience_known"),
+        CheckConstraint("idle_minutes > 0", name="idle_minutes_positive"),
+        CheckConstraint(
+            "(ended_at IS NULL) = (end_reason IS NULL) AND (end_reason IS NULL OR "
+            + _in("end_reason", SESSION_END_REASONS) + ")",
+            name="ended_with_reason",
+        ),
     )

@@ -10,10 +10,19 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.errors import InvalidValue
+from db.errors import FullPhoneNeeded, InvalidValue
 from db.models import Order, Site, SiteRules, Slot
-from db.orders import collect_by, qr_payload
-from db.rate_limits import LimitKey, check_not_limited, record_failed_try
+from db.orders import collect_by, normalize_phone, qr_payload
+from db.rate_limits import (
+    FULL_PHONE_AFTER,
+    FULL_PHONE_WINDOW,
+    PER_CLIENT,
+    PER_SECRET_AND_CLIENT,
+    LimitKey,
+    check_not_limited,
+    count_failures,
+    record_failed_try,
+)
 
 # What the status page says, by order status: a resident needs no more than these five answers.
 RESIDENT_STATES = {
@@ -52,22 +61,35 @@ def normalize_phone_tail(raw: str) -> str:
 
 
 def lookup_order_status(
-    session: Session, *, site_id: int, pickup_code: str, phone_tail: str, client: str, now: dt.datetime
+    session: Session, *, site_id: int, pickup_code: str, phone_tail: str = "", phone: str = "", client: str,
+    now: dt.datetime,
 ) -> OrderStatus | None:
-    """The newest order of the site with this code and phone tail, or None.
+    """The newest order of the site with this code and phone tail (or whole phone number), or None.
 
-    A wrong code and a wrong phone tail take the same path and give the same None, so a code cannot be
-    confirmed without its phone. Each None counts against the client and the code; five within ten
-    minutes raise TooManyAttempts, for either, before the order is even looked at.
+    A wrong code and a wrong phone take the same path and give the same None, so a code cannot be confirmed
+    without its phone. Each None counts against the code from this client, the client, and the code; the first
+    two slow a guesser down (db/rate_limits.py), the last makes a much-guessed code ask for the whole phone
+    number (FullPhoneNeeded) — which its owner knows and a guesser does not, so nobody can lock the owner out.
     """
-    code, tail = normalize_pickup_code(pickup_code), normalize_phone_tail(phone_tail)
+    code = normalize_pickup_code(pickup_code)
     if not code or len(code) > 20:
         raise InvalidValue("error.pickup_code_format")
+    whole = normalize_phone(phone) if phone.strip() else ""
+    tail = whole[-4:] if whole else normalize_phone_tail(phone_tail)
+    if whole and not re.fullmatch(r"\d{7,15}", whole):
+        raise InvalidValue("error.phone_format")
     if not re.fullmatch(r"\d{4}", tail):
         raise InvalidValue("error.phone_tail_format")
-    keys = [LimitKey(scope="client", value=client), LimitKey(scope="code", value=code, site_id=site_id)]
+    code_key = LimitKey(scope="code", value=code, site_id=site_id)
+    keys = [
+        LimitKey(scope="code_client", value=f"{code}\x1f{client}", site_id=site_id, throttle=PER_SECRET_AND_CLIENT),
+        LimitKey(scope="client", value=client, throttle=PER_CLIENT),
+        code_key,
+    ]
     check_not_limited(session, keys=keys, now=now)
-    row = session.execute(
+    if not whole and count_failures(session, key=code_key, since=now - FULL_PHONE_WINDOW, now=now) >= FULL_PHONE_AFTER:
+        raise FullPhoneNeeded()
+    query = (
         select(Order, Slot.code, SiteRules.hold_days, Site.code)
         .join(Site, Site.id == Order.site_id)
         .join(SiteRules, SiteRules.site_id == Order.site_id)
@@ -75,7 +97,10 @@ def lookup_order_status(
         .where(Order.site_id == site_id, func.upper(Order.pickup_code) == code, Order.phone_tail == tail)
         .order_by(Order.delivery_date.desc(), Order.id.desc())
         .limit(1)
-    ).first()
+    )
+    if whole:
+        query = query.where(Order.phone == whole)
+    row = session.execute(query).first()
     if row is None:
         record_failed_try(session, keys=keys, now=now)
         return None

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from db.accounts import create_volunteer
+from db.accounts import Client, create_volunteer
+from db.devices import enroll_tablet
 from db.engine import unit_of_work
 from db.orders import ItemSpec, create_order
 from db.sites import create_site
@@ -68,3 +69,14 @@ def run_at_once(*calls: Callable[[], object]) -> list[object]:
     for thread in threads:
         thread.join(timeout=60)
     return outcomes
+
+
+# The pickup point's network address: the counter tablet and, in some tests, a guesser share it.
+COUNTER_ADDRESS = "198.51.100.7"
+
+
+def enrolled_tablet(engine: Engine, *, site_id: int, now: dt.datetime, name: str = "取货台平板 1") -> Client:
+    """A counter tablet an organizer enrolled, as the sign-in sees it: the address and the device cookie's token."""
+    with unit_of_work(engine) as session:
+        token = enroll_tablet(session, site_id=site_id, name=name, actor_id=None, now=now)
+    return Client(address=COUNTER_ADDRESS, device_token=token)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from db.__main__ import main
-from db.accounts import sign_in_organizer
+from db.accounts import Client, sign_in_organizer
 from db.clock import utc_now
 from db.engine import PROJECT_DIR, make_engine, unit_of_work
 from db.migrate import current_heads
@@ -45,7 +45,8 @@ def test_init_site_then_the_organizer_signs_in(database_url: str, monkeypatch: p
     assert "TS2" in capsys.readouterr().out
     engine = make_engine(database_url)
     try:
-        signed_in = sign_in_organizer(engine, username="wang", password=PASSWORD, now=utc_now())
+        signed_in = sign_in_organizer(engine, username="wang", password=PASSWORD, client=Client(address="local"),
+                                      now=utc_now())
         assert signed_in.roles == {"organizer", "receiving", "handout", "cold_check"}
         with unit_of_work(engine) as session:
             assert session.scalar(select(Site.code)) == "TS2"

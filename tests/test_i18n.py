@@ -103,7 +103,7 @@ def test_translate_fills_parameters_and_shows_stored_codes_in_the_language(langu
     text = translate(language, "error.wrong_state", status="picked_up")
     assert "picked_up" not in text and load_catalog(language)["value.status.picked_up"] in text
     moment = dt.datetime(2026, 11, 25, 2, 5, tzinfo=dt.UTC)
-    assert "2026-11-25 10:05" in translate(language, "error.account_locked", until=moment)
+    assert "2026-11-25 10:05" in translate(language, "error.too_many_attempts", until=moment)
 
 
 def test_a_missing_parameter_shows_an_ellipsis_not_braces():

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import Engine, select
+from store_fixtures import enrolled_tablet
 
 from db.accounts import create_volunteer, reset_pin, sign_in_volunteer
 from db.clock import local_moment
@@ -321,8 +322,9 @@ def test_update_volunteer_and_reset_pin(engine: Engine, now: dt.datetime):
         person = session.get(Volunteer, world.other_volunteer_id)
         assert (person.name, person.phone, sorted(role.role for role in person.roles)) == (
             "张叔叔", "13900001111", ["cold_check", "receiving"])
+    tablet = enrolled_tablet(engine, site_id=world.site_id, now=now)
     assert sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=world.other_volunteer_id, pin="1357",
-                             now=now).roles == {"receiving", "cold_check"}
+                             client=tablet, now=now).roles == {"receiving", "cold_check"}
     with pytest.raises(InvalidValue, match="pin_format"), unit_of_work(engine) as session:
         reset_pin(session, volunteer_id=world.other_volunteer_id, new_pin="12", now=now)
     with pytest.raises(InvalidValue, match="phone_format"), unit_of_work(engine) as session:
@@ -332,7 +334,8 @@ def test_update_volunteer_and_reset_pin(engine: Engine, now: dt.datetime):
         update_volunteer(session, volunteer_id=world.other_volunteer_id, name="张叔叔", phone="", roles=["handout"],
                          active=False, now=now)
     with pytest.raises(SignInFailed):
-        sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=world.other_volunteer_id, pin="1357", now=now)
+        sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=world.other_volunteer_id, pin="1357",
+                          client=tablet, now=now)
 
 
 def test_volunteer_import_reports_every_bad_row_and_imports_nothing(engine: Engine, now: dt.datetime):
@@ -364,4 +367,6 @@ def test_volunteer_import_reports_every_bad_row_and_imports_nothing(engine: Engi
     with unit_of_work(engine) as session:
         zhao = session.scalar(select(Volunteer).where(Volunteer.name == "赵大妈"))
         assert sorted(role.role for role in zhao.roles) == ["handout", "receiving"]
-    assert sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=zhao.id, pin="2468", now=now).name == "赵大妈"
+    tablet = enrolled_tablet(engine, site_id=world.site_id, now=now)
+    assert sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=zhao.id, pin="2468", client=tablet,
+                             now=now).name == "赵大妈"

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from store_fixtures import enrolled_tablet
 
-from db.accounts import create_volunteer, sign_in_organizer, sign_in_volunteer
+from db.accounts import Client, create_volunteer, sign_in_organizer, sign_in_volunteer
 from db.clock import local_moment, to_local
 from db.engine import make_engine, unit_of_work
 from db.migrate import upgrade_to_head
@@ -204,15 +205,17 @@ def test_demo_roster_this_week_and_next(demo: Engine) -> None:
 
 
 def test_demo_accounts_sign_in(demo: Engine) -> None:
-    organizer = sign_in_organizer(demo, username=ORGANIZER_USERNAME, password=ORGANIZER_PASSWORD, now=DEMO_NOW)
+    organizer = sign_in_organizer(demo, username=ORGANIZER_USERNAME, password=ORGANIZER_PASSWORD,
+                                  client=Client(address="local"), now=DEMO_NOW)
     assert "organizer" in organizer.roles
     with unit_of_work(demo) as session:
         volunteer = session.scalar(select(Volunteer).where(Volunteer.id != organizer.volunteer_id).limit(1))
+    tablet = enrolled_tablet(demo, site_id=organizer.site_id, now=DEMO_NOW)
     signed_in = sign_in_volunteer(demo, site_id=organizer.site_id, volunteer_id=volunteer.id, pin=DEMO_PIN,
-                                  now=DEMO_NOW)
+                                  client=tablet, now=DEMO_NOW)
     assert signed_in.volunteer_id == volunteer.id
     signed_in = sign_in_volunteer(demo, site_id=organizer.site_id, volunteer_id=organizer.volunteer_id, pin=DEMO_PIN,
-                                  now=DEMO_NOW)
+                                  client=tablet, now=DEMO_NOW)
     assert "organizer" in signed_in.roles
 
 

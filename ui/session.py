@@ -1,4 +1,5 @@
-"""Who is signed in, in this browser session: sign-in, sign-out, notices, and the tablet's idle sign-out."""
+"""Who is signed in, in this browser session: sign-in kept across reloads (a server-side session behind a cookie),
+the known device, sign-out, notices, and the tablet's idle sign-out."""
 
 from __future__ import annotations
 
@@ -7,12 +8,22 @@ import os
 
 import streamlit as st
 
-from db.accounts import SignedIn
+from db.accounts import Client, SignedIn
 from db.clock import utc_now
-from db.sites import get_site_rules
+from db.devices import KnownDevice, count_tablets_ever, enroll_tablet, find_device, remember_browser
+from db.engine import database_url, is_embedded_default, unit_of_work
+from db.login_sessions import (
+    TOUCH_EVERY,
+    end_login_session,
+    resume_login_session,
+    start_login_session,
+    touch_login_session,
+)
+from db.sites import get_site_rules, list_sites
+from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie, write_cookies
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER
-from ui.store import read_scope
+from ui.store import get_engine, read_scope
 
 # session_state keys; the page tests set the first two directly to act as a signed-in person.
 SIGNED_IN_KEY = "signed_in"
@@ -22,6 +33,14 @@ IDLE_MINUTES_KEY = "idle_signout_minutes"
 NOTICE_KEY = "notice"
 # The site an organizer with several sites is looking after right now (see acting_site_id).
 ACTING_SITE_KEY = "acting_site_id"
+# The sign-in's token (its hash is in login_sessions), its row id and when the row last heard from us.
+SESSION_TOKEN_KEY = "login_token"
+SESSION_ID_KEY = "login_session_id"
+SESSION_SEEN_KEY = "login_seen_at"
+# This browser's device token and what it stands for (an enrolled tablet, a remembered browser), or None.
+DEVICE_TOKEN_KEY = "device_token"
+DEVICE_KEY = "device"
+COOKIES_READ_KEY = "cookies_read"
 
 
 def current_user() -> SignedIn | None:
@@ -35,7 +54,37 @@ def current_audience() -> str:
     return st.session_state.get(AUDIENCE_KEY, PUBLIC)
 
 
+def current_device() -> KnownDevice | None:
+    return st.session_state.get(DEVICE_KEY)
+
+
+def current_client() -> Client:
+    """Who is asking, for throttling failed sign-ins: the address, and the device this browser is known as."""
+    return Client(address=client_address(), device_token=st.session_state.get(DEVICE_TOKEN_KEY))
+
+
+def session_token() -> str | None:
+    return st.session_state.get(SESSION_TOKEN_KEY)
+
+
 def start_session(user: SignedIn, *, audience: str, now: dt.datetime) -> None:
+    """Signed in: a server-side session whose token the browser keeps, so a reload stays signed in; a browser the
+    person signs in on for the first time is remembered, so guessing elsewhere never slows them down."""
+    device = current_device()
+    with unit_of_work(get_engine()) as session:
+        token = start_login_session(session, user=user, audience=audience, device_id=device.id if device else None,
+                                    now=now)
+        if device is None:
+            st.session_state[DEVICE_TOKEN_KEY] = remember_browser(session, volunteer_id=user.volunteer_id, now=now)
+    if device is None:
+        with read_scope() as session:
+            st.session_state[DEVICE_KEY] = find_device(session, token=st.session_state[DEVICE_TOKEN_KEY])
+    _keep_signed_in(user, audience=audience, now=now)
+    st.session_state[SESSION_TOKEN_KEY] = token
+    st.session_state[SESSION_SEEN_KEY] = now
+
+
+def _keep_signed_in(user: SignedIn, *, audience: str, now: dt.datetime) -> None:
     st.session_state[SIGNED_IN_KEY] = user
     st.session_state.pop(ACTING_SITE_KEY, None)
     st.session_state[AUDIENCE_KEY] = audience
@@ -43,10 +92,82 @@ def start_session(user: SignedIn, *, audience: str, now: dt.datetime) -> None:
     st.session_state.pop(IDLE_MINUTES_KEY, None)
 
 
-def end_session(*, notice_key: str = "session.signed_out", **params: object) -> None:
-    for key in (SIGNED_IN_KEY, AUDIENCE_KEY, LAST_ACTIVE_KEY, IDLE_MINUTES_KEY, ACTING_SITE_KEY):
-        st.session_state.pop(key, None)
+def end_session(*, notice_key: str = "session.signed_out", reason: str = "signed_out", **params: object) -> None:
+    token = st.session_state.get(SESSION_TOKEN_KEY)
+    if token:
+        with unit_of_work(get_engine()) as session:
+            end_login_session(session, token=token, reason=reason, now=utc_now())
+    _forget_sign_in()
     post_notice(notice_key, **params)
+
+
+def _forget_sign_in() -> None:
+    for key in (SIGNED_IN_KEY, AUDIENCE_KEY, LAST_ACTIVE_KEY, IDLE_MINUTES_KEY, ACTING_SITE_KEY, SESSION_TOKEN_KEY,
+                SESSION_ID_KEY, SESSION_SEEN_KEY):
+        st.session_state.pop(key, None)
+
+
+def restore_sign_in(now: dt.datetime | None = None) -> None:
+    """Once per browser session, from the cookies: the known device, and a sign-in that is still live. On every
+    later run: the sign-in is still live on the server (signed out elsewhere, a changed PIN, an organizer ended it),
+    and the server hears that this browser is in use, at most every TOUCH_EVERY."""
+    now = now or utc_now()
+    if not st.session_state.get(COOKIES_READ_KEY):
+        st.session_state[COOKIES_READ_KEY] = True
+        _read_cookies(now)
+    token = st.session_state.get(SESSION_TOKEN_KEY)
+    if token:
+        _check_live(token, now)
+
+
+def _read_cookies(now: dt.datetime) -> None:
+    device_token = read_cookie(DEVICE_COOKIE)
+    with read_scope() as session:
+        device = find_device(session, token=device_token)
+        resumed = resume_login_session(session, token=read_cookie(SESSION_COOKIE), now=now)
+        first_demo_browser = device is None and is_embedded_default(database_url()) and count_tablets_ever(session) == 0
+        demo_site = list_sites(session)[0] if first_demo_browser and list_sites(session) else None
+    if demo_site is not None:
+        # The demo works in one step: the first browser to open it becomes its counter tablet.
+        with unit_of_work(get_engine()) as session:
+            device_token = enroll_tablet(session, site_id=demo_site.id, name=t("device.demo_tablet_name"),
+                                         actor_id=None, now=now)
+        with read_scope() as session:
+            device = find_device(session, token=device_token)
+    st.session_state[DEVICE_TOKEN_KEY] = device_token if device is not None else None
+    st.session_state[DEVICE_KEY] = device
+    if resumed is not None and current_user() is None:
+        _keep_signed_in(resumed.user, audience=resumed.audience, now=now)
+        st.session_state[SESSION_TOKEN_KEY] = read_cookie(SESSION_COOKIE)
+        st.session_state[SESSION_ID_KEY] = resumed.id
+        st.session_state[SESSION_SEEN_KEY] = resumed.last_seen_at
+
+
+def _check_live(token: str, now: dt.datetime) -> None:
+    with read_scope() as session:
+        resumed = resume_login_session(session, token=token, now=now)
+    if resumed is None:
+        _forget_sign_in()
+        post_notice("session.ended_elsewhere")
+        return
+    st.session_state[SESSION_ID_KEY] = resumed.id
+    if now - resumed.last_seen_at >= TOUCH_EVERY:
+        with unit_of_work(get_engine()) as session:
+            touch_login_session(session, session_id=resumed.id, now=now)
+        st.session_state[SESSION_SEEN_KEY] = now
+
+
+def set_device(token: str) -> None:
+    """This browser is now known as the device behind `token` (an organizer just enrolled it as a tablet)."""
+    st.session_state[DEVICE_TOKEN_KEY] = token
+    with read_scope() as session:
+        st.session_state[DEVICE_KEY] = find_device(session, token=token)
+
+
+def sync_cookies() -> None:
+    """Once per run: the browser's cookies follow this browser session's sign-in and device."""
+    write_cookies({SESSION_COOKIE: st.session_state.get(SESSION_TOKEN_KEY),
+                   DEVICE_COOKIE: st.session_state.get(DEVICE_TOKEN_KEY)})
 
 
 def acting_site_id() -> int:
@@ -99,7 +220,7 @@ def sign_out_if_idle(now: dt.datetime | None = None) -> bool:
     """Every run counts as activity; a run after the idle limit signs the tablet's volunteer out instead."""
     now = now or utc_now()
     if is_idle(now):
-        end_session(notice_key="session.idle_signed_out", minutes=idle_minutes())
+        end_session(notice_key="session.idle_signed_out", reason="idle", minutes=idle_minutes())
         return True
     st.session_state[LAST_ACTIVE_KEY] = now
     return False

@@ -8,7 +8,16 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.pages_registry import HOME, ORGANIZER, PAGES, SIGN_IN_PAGE, page_spec
-from ui.session import current_audience, current_user, end_session, pop_notice, sign_out_if_idle, watch_idle
+from ui.session import (
+    current_audience,
+    current_user,
+    end_session,
+    pop_notice,
+    restore_sign_in,
+    sign_out_if_idle,
+    sync_cookies,
+    watch_idle,
+)
 from ui.store import get_engine
 from ui.widgets import acting_site_switch, apply_tablet_style, escape_markdown, language_switch
 
@@ -21,6 +30,7 @@ def run_app() -> None:
     """What app.py does on every run, top to bottom."""
     st.set_page_config(page_title=t("app.title"), page_icon="🧺", layout="wide")
     get_engine()  # migrates (and on the embedded demo database, seeds) before the first page needs it
+    restore_sign_in()
     signed_out_idle = sign_out_if_idle()
     # Expanded: an organizer has more pages than Streamlit lists before folding the rest under "View more".
     page = st.navigation(build_navigation(current_audience()), expanded=True)
@@ -67,6 +77,7 @@ def land_on_home() -> None:
 def sidebar() -> None:
     with st.sidebar:
         language_switch()
+        sync_cookies()
         user = current_user()
         if user is None:
             return
