@@ -9,7 +9,7 @@ from db.sites import get_site
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.session import current_audience
+from ui.session import current_audience, session_token
 from ui.store import get_engine, read_scope, session_scope
 from ui.widgets import escape_markdown, page_header, secret_form, show_error, translate_codes
 
@@ -40,14 +40,14 @@ if organizer and me is not None and me.username:
     entered = secret_form("change_password", kind="password", ask_current=True)
     if entered:
         saved(change_own_password, "account.password_changed", engine=get_engine(), volunteer_id=user.volunteer_id,
-              current_password=entered[0], new_password=entered[1], now=utc_now())
+              current_password=entered[0], new_password=entered[1], now=utc_now(), keep_token=session_token())
 
 if me is not None and me.has_pin:
     st.subheader(t("account.change_pin"))
     entered = secret_form("change_pin", kind="pin", ask_current=True)
     if entered:
         saved(change_own_pin, "account.pin_changed", engine=get_engine(), volunteer_id=user.volunteer_id,
-              current_pin=entered[0], new_pin=entered[1], now=utc_now())
+              current_pin=entered[0], new_pin=entered[1], now=utc_now(), keep_token=session_token())
 
 if organizer:
     others = [holder for holder in holders if holder.volunteer_id != user.volunteer_id]

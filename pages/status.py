@@ -3,14 +3,14 @@
 import streamlit as st
 
 from db.clock import utc_now
-from db.errors import StoreError
+from db.errors import FullPhoneNeeded, StoreError
 from db.residents import WAITING_STATES, lookup_order_status
 from db.sites import get_site_rules, list_sites
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, PUBLIC
 from ui.session import client_address
-from ui.store import read_scope, session_scope
+from ui.store import bookkeeping_scope, read_scope
 from ui.widgets import choose_site, escape_markdown, page_header, show_error, show_qr
 
 require_role(PUBLIC, ORGANIZER)
@@ -22,20 +22,33 @@ with read_scope() as session:
 from_url = st.query_params.get("site", "").strip().upper()
 site = next((site for site in sites if site.code == from_url), None) or choose_site(sites, key="status_site")
 
+# Set once a much-guessed code asked for the whole phone number: this browser then asks for it from the start.
+FULL_PHONE_KEY = "status_wants_full_phone"
+
 if site is not None:
     st.subheader(site.name)
+    wants_full_phone = st.session_state.get(FULL_PHONE_KEY, False)
     with st.form("status_lookup"):
         pickup_code = st.text_input(t("status.pickup_code"), max_chars=20, key="status_pickup_code")
-        phone_tail = st.text_input(t("status.phone_tail"), max_chars=4, key="status_phone_tail")
+        if wants_full_phone:
+            phone = st.text_input(t("status.phone"), max_chars=20, key="status_phone")
+            phone_tail = ""
+        else:
+            phone_tail = st.text_input(t("status.phone_tail"), max_chars=4, key="status_phone_tail")
+            phone = ""
         asked = st.form_submit_button(t("status.submit"), type="primary", width="stretch", key="status_submit")
 
     if asked:
         try:
-            with session_scope() as session:
+            with bookkeeping_scope() as session:
                 status = lookup_order_status(
-                    session, site_id=site.id, pickup_code=pickup_code, phone_tail=phone_tail,
+                    session, site_id=site.id, pickup_code=pickup_code, phone_tail=phone_tail, phone=phone,
                     client=client_address(), now=utc_now(),
                 )
+        except FullPhoneNeeded as error:
+            st.session_state[FULL_PHONE_KEY] = True
+            show_error(error)
+            st.button(t("status.enter_full_phone"), type="primary", key="status_full_phone_go")
         except StoreError as error:
             show_error(error)
         else:

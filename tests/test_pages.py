@@ -12,9 +12,14 @@ import pytest
 from conftest import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, APP_VOLUNTEER_PIN, AppData
 from streamlit.testing.v1 import AppTest
 
+from db.accounts import reset_pin
+from db.clock import utc_now
+from db.devices import enroll_tablet
+from db.engine import make_engine, unit_of_work
+from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE
 from ui.i18n import LANGUAGE_STATE_KEY, LANGUAGES, load_catalog, translate
 from ui.pages_registry import AUDIENCES, HOME, ORGANIZER, PAGES, PUBLIC, SIGN_IN_PAGE, VOLUNTEER, page_spec
-from ui.session import AUDIENCE_KEY, LAST_ACTIVE_KEY, SIGNED_IN_KEY
+from ui.session import AUDIENCE_KEY, LAST_ACTIVE_KEY, SESSION_TOKEN_KEY, SIGNED_IN_KEY
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -178,8 +183,27 @@ def sign_in_page(data: AppData) -> AppTest:
     return at
 
 
-def test_volunteer_signs_in_with_name_and_pin(writable_app_env: AppData):
-    at = sign_in_page(writable_app_env)
+@pytest.fixture
+def cookies(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The cookies the browser sends when it connects (AppTest has no browser): fill the dict before `run()`."""
+    sent: dict[str, str] = {}
+    monkeypatch.setattr("ui.session.read_cookie", sent.get)
+    return sent
+
+
+@pytest.fixture
+def counter_tablet(writable_app_env: AppData, cookies: dict[str, str]) -> AppData:
+    """This browser is the site's enrolled counter tablet."""
+    store = make_engine(writable_app_env.url)
+    with unit_of_work(store) as session:
+        cookies[DEVICE_COOKIE] = enroll_tablet(session, site_id=writable_app_env.site_id, name="取货台平板 1",
+                                               actor_id=None, now=utc_now())
+    store.dispose()
+    return writable_app_env
+
+
+def test_volunteer_signs_in_with_name_and_pin(counter_tablet: AppData):
+    at = sign_in_page(counter_tablet)
     names = at.selectbox(key="sign_in_volunteer").options
     at.selectbox(key="sign_in_volunteer").select_index(names.index("王阿姨"))
     at.text_input(key="sign_in_pin").input(APP_VOLUNTEER_PIN)
@@ -192,8 +216,8 @@ def test_volunteer_signs_in_with_name_and_pin(writable_app_env: AppData):
     assert translate("zh-CN", "sign_in.welcome", name="王阿姨") in [element.value for element in at.info]
 
 
-def test_wrong_pin_is_refused_and_said_so(writable_app_env: AppData):
-    at = sign_in_page(writable_app_env)
+def test_wrong_pin_is_refused_and_said_so(counter_tablet: AppData):
+    at = sign_in_page(counter_tablet)
     at.selectbox(key="sign_in_volunteer").select_index(0)
     at.text_input(key="sign_in_pin").input("0000")
     at.button(key="sign_in_volunteer_submit").click().run()
@@ -203,11 +227,58 @@ def test_wrong_pin_is_refused_and_said_so(writable_app_env: AppData):
     assert [element.value for element in at.error] == [translate("zh-CN", "error.sign_in_failed")]
 
 
-def test_pin_without_a_name_asks_for_the_name(writable_app_env: AppData):
-    at = sign_in_page(writable_app_env)
+def test_pin_without_a_name_asks_for_the_name(counter_tablet: AppData):
+    at = sign_in_page(counter_tablet)
     at.text_input(key="sign_in_pin").input(APP_VOLUNTEER_PIN)
     at.button(key="sign_in_volunteer_submit").click().run()
     assert translate("zh-CN", "sign_in.choose_name") in [element.value for element in at.warning]
+
+
+def test_a_browser_that_is_not_a_tablet_lists_no_names(writable_app_env: AppData, cookies: dict[str, str]):
+    at = sign_in_page(writable_app_env)
+    assert not at.selectbox and "王阿姨" not in " ".join(texts(at._tree))
+    at.text_input(key="sign_in_login").input("138 1234 5678")
+    at.text_input(key="sign_in_pin").input(APP_VOLUNTEER_PIN)
+    at.button(key="sign_in_volunteer_submit").click().run()
+    assert not at.exception
+    assert at.session_state[SIGNED_IN_KEY].name == "王阿姨"
+    assert at.title[0].value == translate("zh-CN", "page.desk.title")
+
+
+def test_a_reload_stays_signed_in_and_sign_out_ends_it(counter_tablet: AppData, cookies: dict[str, str]):
+    at = sign_in_page(counter_tablet)
+    at.selectbox(key="sign_in_volunteer").select_index(at.selectbox(key="sign_in_volunteer").options.index("王阿姨"))
+    at.text_input(key="sign_in_pin").input(APP_VOLUNTEER_PIN)
+    at.button(key="sign_in_volunteer_submit").click().run()
+    token = at.session_state[SESSION_TOKEN_KEY]
+    assert token and token not in str(at.query_params)
+
+    # A reload is a new browser session that sends the cookie again.
+    cookies[SESSION_COOKIE] = token
+    reloaded = AppTest.from_file(APP, default_timeout=60).switch_page("pages/arrivals.py").run()
+    assert not reloaded.exception
+    assert reloaded.session_state[SIGNED_IN_KEY].name == "王阿姨"
+    assert reloaded.title[0].value == translate("zh-CN", "page.arrivals.title")
+
+    reloaded.button(key="sign_out").click().run()
+    again = AppTest.from_file(APP, default_timeout=60).switch_page("pages/arrivals.py").run()
+    assert SIGNED_IN_KEY not in again.session_state
+    assert translate("zh-CN", "guard.sign_in_needed") in [element.value for element in again.warning]
+
+
+def test_a_pin_reset_signs_the_person_out_on_their_next_tap(counter_tablet: AppData, cookies: dict[str, str]):
+    at = sign_in_page(counter_tablet)
+    at.selectbox(key="sign_in_volunteer").select_index(at.selectbox(key="sign_in_volunteer").options.index("王阿姨"))
+    at.text_input(key="sign_in_pin").input(APP_VOLUNTEER_PIN)
+    at.button(key="sign_in_volunteer_submit").click().run()
+    store = make_engine(counter_tablet.url)
+    with unit_of_work(store) as session:
+        reset_pin(session, volunteer_id=counter_tablet.volunteer.volunteer_id, new_pin="97531",
+                  actor_id=counter_tablet.organizer.volunteer_id, now=utc_now())
+    store.dispose()
+    at.switch_page("pages/arrivals.py").run()
+    assert SIGNED_IN_KEY not in at.session_state
+    assert translate("zh-CN", "session.ended_elsewhere") in [element.value for element in at.info]
 
 
 def test_organizer_signs_in_with_password_and_sees_the_dashboard(writable_app_env: AppData):

@@ -1,4 +1,5 @@
-"""The residents' status lookup: what it tells, that a wrong code and a wrong phone look alike, and its rate limit."""
+"""The residents' status lookup: what it tells, that a wrong code and a wrong phone look alike, and how guessing is
+slowed down without ever keeping the owner out."""
 
 from __future__ import annotations
 
@@ -9,10 +10,17 @@ from sqlalchemy import Engine, select
 from store_fixtures import add_order, make_world
 
 from db.engine import make_engine, unit_of_work
-from db.errors import InvalidValue, TooManyAttempts
+from db.errors import FullPhoneNeeded, InvalidValue, TooManyAttempts
 from db.models import LookupAttempt
 from db.orders import hand_over, receive_order, report_problem, return_order
-from db.rate_limits import MAX_FAILURES, WINDOW, count_stored_tries
+from db.rate_limits import (
+    FIRST_DELAY,
+    FULL_PHONE_AFTER,
+    FULL_PHONE_WINDOW,
+    PER_CLIENT,
+    PER_SECRET_AND_CLIENT,
+    count_stored_tries,
+)
 from db.residents import lookup_order_status
 from db.sites import create_site
 
@@ -20,11 +28,11 @@ from db.sites import create_site
 TAIL = "8000"
 
 
-def look(engine: Engine, site_id: int, *, code: str, tail: str = TAIL, client: str = "203.0.113.7",
+def look(engine: Engine, site_id: int, *, code: str, tail: str = TAIL, phone: str = "", client: str = "203.0.113.7",
          now: dt.datetime) -> object:
     with unit_of_work(engine) as session:
-        return lookup_order_status(session, site_id=site_id, pickup_code=code, phone_tail=tail, client=client,
-                                   now=now)
+        return lookup_order_status(session, site_id=site_id, pickup_code=code, phone_tail=tail, phone=phone,
+                                   client=client, now=now)
 
 
 def test_each_state_tells_where_and_when_and_nothing_personal(engine: Engine, now: dt.datetime) -> None:
@@ -70,29 +78,60 @@ def test_wrong_code_and_wrong_phone_give_the_same_none(engine: Engine, now: dt.d
         look(engine, world.site_id, code="  ", now=now)
 
 
-def test_five_failures_from_one_client_cool_it_down_then_age_out(engine: Engine, now: dt.datetime) -> None:
+def test_a_client_guessing_one_code_waits_longer_after_each_failure(engine: Engine, now: dt.datetime) -> None:
     world = make_world(engine, now=now)
     add_order(engine, world, now=now, number="N1", code="8-123")
-    for number in range(MAX_FAILURES):
-        assert look(engine, world.site_id, code=f"X{number}", now=now + dt.timedelta(minutes=number)) is None
-    # Even the right pair is refused during the cool-down, so guessing cannot be confirmed.
+    for number in range(PER_SECRET_AND_CLIENT.free_tries):
+        assert look(engine, world.site_id, code="8-123", tail=f"000{number}", now=now) is None
+    # Even the right pair waits out the delay, so a guess cannot be confirmed early.
     with pytest.raises(TooManyAttempts) as refused:
-        look(engine, world.site_id, code="8-123", now=now + dt.timedelta(minutes=5))
-    assert refused.value.params["until"] == now + WINDOW
+        look(engine, world.site_id, code="8-123", phone="13800138000", now=now + FIRST_DELAY - dt.timedelta(seconds=1))
+    assert refused.value.params["until"] == now + FIRST_DELAY
+    # Once the window has passed, this client's tries count no more (the code now wants the whole number).
+    later = now + PER_SECRET_AND_CLIENT.window + dt.timedelta(seconds=1)
+    with pytest.raises(FullPhoneNeeded):
+        look(engine, world.site_id, code="8-123", now=later)
+    assert look(engine, world.site_id, code="8-123", phone="13800138000", now=later).state == "not_arrived"
+
+
+def test_a_much_guessed_code_asks_everyone_for_the_whole_phone_and_the_owner_still_gets_in(
+    engine: Engine, now: dt.datetime
+) -> None:
+    """20 wrong tails from 20 addresses: the tail no longer works for anyone, the owner's whole number does."""
+    world = make_world(engine, now=now)
+    add_order(engine, world, now=now, number="N1", code="8-123")
+    outcomes = []
+    for number in range(20):
+        try:
+            outcomes.append(look(engine, world.site_id, code="8-123", tail=f"{number:04d}", client=f"10.0.0.{number}",
+                                 now=now))
+        except FullPhoneNeeded:
+            outcomes.append("full phone")
+    assert outcomes == [None] * FULL_PHONE_AFTER + ["full phone"] * (20 - FULL_PHONE_AFTER)
+    with pytest.raises(FullPhoneNeeded):
+        look(engine, world.site_id, code="8-123", client="198.51.100.1", now=now)
+    # The owner, from their own phone, with the whole number (as typed: spaces, +86).
+    assert look(engine, world.site_id, code="8-123", phone="+86 138 0013 8000", client="198.51.100.1",
+                now=now).state == "not_arrived"
+    # A wrong whole number is just another miss.
+    assert look(engine, world.site_id, code="8-123", phone="13800138001", client="198.51.100.2", now=now) is None
+    # A day later the code asks for the tail again.
+    assert look(engine, world.site_id, code="8-123", client="198.51.100.3",
+                now=now + FULL_PHONE_WINDOW + dt.timedelta(minutes=1)).state == "not_arrived"
+    with pytest.raises(InvalidValue, match="phone_format"):
+        look(engine, world.site_id, code="8-123", phone="12-34", now=now)
+
+
+def test_one_client_trying_many_codes_is_slowed_down_alone(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    add_order(engine, world, now=now, number="N1", code="8-123")
+    for number in range(PER_CLIENT.free_tries):
+        assert look(engine, world.site_id, code=f"X{number}", now=now) is None
+    with pytest.raises(TooManyAttempts):
+        look(engine, world.site_id, code="8-123", now=now)
     # Another client is not held up by this one.
     assert look(engine, world.site_id, code="8-123", client="198.51.100.1", now=now).state == "not_arrived"
-    # Once the first failure is ten minutes old, one more try is allowed.
-    assert look(engine, world.site_id, code="8-123", now=now + WINDOW + dt.timedelta(seconds=1)) is not None
-
-
-def test_five_failures_for_one_code_hold_it_for_every_client(engine: Engine, now: dt.datetime) -> None:
-    world = make_world(engine, now=now)
-    add_order(engine, world, now=now, number="N1", code="8-123")
-    for number in range(MAX_FAILURES):
-        assert look(engine, world.site_id, code="8-123", tail=f"000{number}", client=f"10.0.0.{number}",
-                    now=now) is None
-    with pytest.raises(TooManyAttempts):
-        look(engine, world.site_id, code="8-123", client="10.0.0.99", now=now)
+    assert look(engine, world.site_id, code="8-123", now=now + FIRST_DELAY).state == "not_arrived"
 
 
 def test_the_limit_holds_across_engines_and_stores_only_hashes(database_url: str, now: dt.datetime) -> None:
@@ -103,28 +142,28 @@ def test_the_limit_holds_across_engines_and_stores_only_hashes(database_url: str
         upgrade_to_head(first)
         world = make_world(first, now=now)
         add_order(first, world, now=now, number="N1", code="8-123")
-        for number in range(MAX_FAILURES):
+        for number in range(PER_SECRET_AND_CLIENT.free_tries):
             assert look(first, world.site_id, code="8-123", tail=f"111{number}", now=now) is None
-        # A second app process (its own engine and pool) on the same database sees the cool-down.
+        # A second app process (its own engine and pool) on the same database sees the delay.
         with pytest.raises(TooManyAttempts):
             look(second, world.site_id, code="8-123", now=now)
         with unit_of_work(second) as session:
             stored = session.execute(select(LookupAttempt.scope, LookupAttempt.key_hash)).all()
-        assert {scope for scope, _ in stored} == {"client", "code"}
+        assert {scope for scope, _ in stored} == {"client", "code", "code_client"}
         assert all(len(digest) == 64 and "203.0.113.7" not in digest and "8-123" not in digest
                    for _, digest in stored)
-        # A failure after the window prunes the tries that no longer count.
-        later = now + WINDOW + dt.timedelta(minutes=1)
+        # A failure after a day prunes the tries that no longer count.
+        later = now + FULL_PHONE_WINDOW + dt.timedelta(minutes=1)
         assert look(second, world.site_id, code="nothing", now=later) is None
         with unit_of_work(second) as session:
-            assert count_stored_tries(session) == 2
+            assert count_stored_tries(session) == 3
     finally:
         first.dispose()
         second.dispose()
 
 
-def test_many_wrong_tries_at_once_record_no_more_than_the_limit(database_url: str, now: dt.datetime) -> None:
-    """Ten phones guessing one code at the same moment: five tries count, the rest are cooled down."""
+def test_many_wrong_tries_at_once_record_no_more_than_the_free_ones(database_url: str, now: dt.datetime) -> None:
+    """Ten tries at one code from one phone at the same moment: five count, the rest wait."""
     from store_fixtures import run_at_once
 
     from db.migrate import upgrade_to_head
@@ -134,9 +173,9 @@ def test_many_wrong_tries_at_once_record_no_more_than_the_limit(database_url: st
     world = make_world(engine, now=now)
     add_order(engine, world, now=now, number="N1", code="8-123")
     outcomes = run_at_once(*(
-        lambda n=n: look(engine, world.site_id, code="8-123", tail="0000", client=f"10.0.1.{n}", now=now)
-        for n in range(10)
+        lambda n=n: look(engine, world.site_id, code="8-123", tail=f"{n:04d}", now=now) for n in range(10)
     ))
-    assert sum(outcome is None for outcome in outcomes) == MAX_FAILURES, outcomes
+    free = PER_SECRET_AND_CLIENT.free_tries
+    assert sum(outcome is None for outcome in outcomes) == free, outcomes
     assert all(outcome is None or isinstance(outcome, TooManyAttempts) for outcome in outcomes), outcomes
     engine.dispose()

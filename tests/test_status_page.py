@@ -1,7 +1,9 @@
-"""The residents' status page under AppTest: the answers, identical refusals, the shared rate limit, and no leaks."""
+"""The residents' status page under AppTest: the answers, identical refusals, throttling shared by every process,
+the whole phone number for a much-guessed code, and no leaks."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from conftest import AppData
@@ -10,9 +12,10 @@ from test_pages import app_env, new_app, texts, writable_app_env  # noqa: F401 -
 
 from db.clock import utc_now
 from db.engine import make_engine, unit_of_work
+from db.errors import FullPhoneNeeded
 from db.orders import find_orders, receive_order
-from db.rate_limits import MAX_FAILURES
-from db.residents import normalize_pickup_code
+from db.rate_limits import PER_SECRET_AND_CLIENT
+from db.residents import lookup_order_status, normalize_pickup_code
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER, page_spec
 
@@ -79,16 +82,34 @@ def test_a_ready_bag_shows_its_slot(writable_app_env: AppData):  # noqa: F811
     assert len(at.success) == 1 and slot in at.success[0].value.replace("\\", "")
 
 
-def test_the_cool_down_holds_for_a_fresh_session(writable_app_env: AppData):  # noqa: F811
+def test_the_delay_holds_for_a_fresh_session(writable_app_env: AppData):  # noqa: F811
     at = status_page(writable_app_env)
-    for number in range(MAX_FAILURES):
-        ask(at, code=f"9-{number:03d}", tail=TAIL)
+    for number in range(PER_SECRET_AND_CLIENT.free_tries):
+        ask(at, code=CODE, tail=f"{number:04d}")
         assert ("warning", zh("status.not_found")) in answer(at)
     # A new browser session (new AppTest, nothing shared but the database) with the right pair is held off.
     fresh = ask(status_page(writable_app_env), code=CODE, tail=TAIL)
     assert not fresh.exception
     assert len(fresh.error) == 1 and fresh.error[0].value.startswith(zh("error.too_many_attempts").split("…")[0])
     assert not fresh.info and not fresh.get("imgs")
+
+
+def test_a_much_guessed_code_asks_for_the_whole_phone_and_the_owner_gets_in(writable_app_env: AppData):  # noqa: F811
+    store = make_engine(writable_app_env.url)
+    for number in range(20):
+        with contextlib.suppress(FullPhoneNeeded), unit_of_work(store) as session:
+            # After five misses the code wants the whole number from everyone: that is the point.
+            lookup_order_status(session, site_id=writable_app_env.site_id, pickup_code=CODE,
+                                phone_tail=f"{number:04d}", client=f"10.9.0.{number}", now=utc_now())
+    store.dispose()
+    at = ask(status_page(writable_app_env), code=CODE, tail=TAIL)
+    assert [element.value for element in at.error] == [zh("error.full_phone_needed")]
+    at.button(key="status_full_phone_go").click().run()
+    at.text_input(key="status_pickup_code").input(CODE)
+    at.text_input(key="status_phone").input("137 0000 2222")
+    at.button(key="status_submit").click().run()
+    assert not at.exception and not at.error
+    assert [element.value for element in at.info] == [zh("status.state.not_arrived")]
 
 
 def test_bad_input_is_said_plainly(app_env: AppData):  # noqa: F811

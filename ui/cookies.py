@@ -33,8 +33,9 @@ _writer = st.components.v2.component("cloudbasket_cookies", js=_WRITER_JS)
 
 def read_cookie(name: str) -> str | None:
     """The cookie as the browser sent it when this browser session connected (a reload sends it again)."""
-    # Outside a browser session (AppTest) there is no request and so no cookie.
-    return st.context.cookies.get(name) or None
+    value = st.context.cookies.get(name)
+    # Under AppTest the request is a stand-in whose values are not text: no cookie there.
+    return value if isinstance(value, str) and value else None
 
 
 def write_cookies(wanted: dict[str, str | None]) -> None:

@@ -62,6 +62,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("status", "residents", frozenset({PUBLIC, ORGANIZER}), ":material/search:"),
     PageSpec("sign_in", "account", frozenset({PUBLIC}), ":material/login:"),
     PageSpec("account", "account", STAFF, ":material/manage_accounts:"),
+    PageSpec("devices", "account", ORGANIZERS, ":material/devices:"),
 )
 
 # The page each audience lands on.

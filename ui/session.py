@@ -11,7 +11,7 @@ import streamlit as st
 from db.accounts import Client, SignedIn
 from db.clock import utc_now
 from db.devices import KnownDevice, count_tablets_ever, enroll_tablet, find_device, remember_browser
-from db.engine import database_url, is_embedded_default, unit_of_work
+from db.engine import database_url, is_embedded_default
 from db.login_sessions import (
     TOUCH_EVERY,
     end_login_session,
@@ -23,7 +23,7 @@ from db.sites import get_site_rules, list_sites
 from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie, write_cookies
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER
-from ui.store import get_engine, read_scope
+from ui.store import bookkeeping_scope, read_scope
 
 # session_state keys; the page tests set the first two directly to act as a signed-in person.
 SIGNED_IN_KEY = "signed_in"
@@ -71,7 +71,7 @@ def start_session(user: SignedIn, *, audience: str, now: dt.datetime) -> None:
     """Signed in: a server-side session whose token the browser keeps, so a reload stays signed in; a browser the
     person signs in on for the first time is remembered, so guessing elsewhere never slows them down."""
     device = current_device()
-    with unit_of_work(get_engine()) as session:
+    with bookkeeping_scope() as session:
         token = start_login_session(session, user=user, audience=audience, device_id=device.id if device else None,
                                     now=now)
         if device is None:
@@ -95,7 +95,7 @@ def _keep_signed_in(user: SignedIn, *, audience: str, now: dt.datetime) -> None:
 def end_session(*, notice_key: str = "session.signed_out", reason: str = "signed_out", **params: object) -> None:
     token = st.session_state.get(SESSION_TOKEN_KEY)
     if token:
-        with unit_of_work(get_engine()) as session:
+        with bookkeeping_scope() as session:
             end_login_session(session, token=token, reason=reason, now=utc_now())
     _forget_sign_in()
     post_notice(notice_key, **params)
@@ -129,7 +129,7 @@ def _read_cookies(now: dt.datetime) -> None:
         demo_site = list_sites(session)[0] if first_demo_browser and list_sites(session) else None
     if demo_site is not None:
         # The demo works in one step: the first browser to open it becomes its counter tablet.
-        with unit_of_work(get_engine()) as session:
+        with bookkeeping_scope() as session:
             device_token = enroll_tablet(session, site_id=demo_site.id, name=t("device.demo_tablet_name"),
                                          actor_id=None, now=now)
         with read_scope() as session:
@@ -152,7 +152,7 @@ def _check_live(token: str, now: dt.datetime) -> None:
         return
     st.session_state[SESSION_ID_KEY] = resumed.id
     if now - resumed.last_seen_at >= TOUCH_EVERY:
-        with unit_of_work(get_engine()) as session:
+        with bookkeeping_scope() as session:
             touch_login_session(session, session_id=resumed.id, now=now)
         st.session_state[SESSION_SEEN_KEY] = now
 

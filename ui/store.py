@@ -54,6 +54,14 @@ def session_scope() -> Iterator[Session]:
 
 
 @contextmanager
+def bookkeeping_scope() -> Iterator[Session]:
+    """A transaction for writes that change no figure (failed tries, sign-in sessions): cached figures stay, so
+    a stream of lookups or tablet heartbeats cannot keep every dashboard cold."""
+    with unit_of_work(get_engine()) as session:
+        yield session
+
+
+@contextmanager
 def read_scope() -> Iterator[Session]:
     """A transaction for reading only: never takes SQLite's write lock, so it never makes a tablet wait."""
     with read_only(get_engine()) as session:

@@ -1,0 +1,107 @@
+"""Tablets and sign-ins: enroll this browser as a counter tablet, remove a tablet, see who is signed in where and
+end a person's sign-ins (a lost phone, a volunteer who left)."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from db.clock import to_local, utc_now
+from db.devices import enroll_tablet, list_tablets, revoke_tablet
+from db.errors import StoreError
+from db.login_sessions import end_sessions_by_organizer, list_open_sessions
+from ui.guard import require_role
+from ui.i18n import t
+from ui.pages_registry import ORGANIZER
+from ui.session import current_device, post_notice, set_device
+from ui.store import bookkeeping_scope, read_scope
+from ui.widgets import confirmed_button, page_header, show_error, show_table
+
+user = require_role(ORGANIZER)
+page_header("devices")
+
+
+def shown_moment(moment: dt.datetime) -> str:
+    return to_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def this_browser() -> None:
+    st.subheader(t("devices.this_browser"))
+    device = current_device()
+    if device is not None and device.kind == "tablet":
+        st.success(t("devices.is_tablet", name=device.name))
+        return
+    st.caption(t("devices.enroll_hint"))
+    name = st.text_input(t("devices.name"), max_chars=100, placeholder=t("devices.name_placeholder"),
+                         key="devices_name")
+    if confirmed_button(t("devices.enroll"), key="devices_enroll", question=t("devices.enroll_question")):
+        try:
+            with bookkeeping_scope() as session:
+                token = enroll_tablet(session, site_id=user.site_id, name=name, actor_id=user.volunteer_id,
+                                      now=utc_now())
+        except StoreError as error:
+            show_error(error)
+        else:
+            set_device(token)
+            post_notice("devices.enrolled", name=" ".join(name.split()))
+            st.rerun()
+
+
+def tablets() -> None:
+    st.subheader(t("devices.tablets"))
+    with read_scope() as session:
+        rows = list_tablets(session, site_id=user.site_id)
+    show_table(pd.DataFrame(
+        [{"device": row.name, "enrolled_by": row.enrolled_by or "", "enrolled_at": shown_moment(row.enrolled_at),
+          "last_seen_at": shown_moment(row.last_seen_at)} for row in rows],
+        columns=["device", "enrolled_by", "enrolled_at", "last_seen_at"],
+    ))
+    if not rows:
+        return
+    tablet = st.selectbox(t("devices.tablet"), rows, index=None, format_func=lambda row: row.name,
+                          placeholder=t("devices.tablet_placeholder"), key="devices_tablet")
+    if tablet is not None and confirmed_button(t("devices.revoke"), key="devices_revoke",
+                                               question=t("devices.revoke_question", name=tablet.name)):
+        try:
+            with bookkeeping_scope() as session:
+                revoke_tablet(session, site_id=user.site_id, device_id=tablet.id, actor_id=user.volunteer_id,
+                              now=utc_now())
+        except StoreError as error:
+            show_error(error)
+        else:
+            post_notice("devices.revoked", name=tablet.name)
+            st.rerun()
+
+
+def open_sessions() -> None:
+    st.subheader(t("devices.sessions"))
+    with read_scope() as session:
+        rows = list_open_sessions(session, site_id=user.site_id, now=utc_now())
+    show_table(pd.DataFrame(
+        [{"person": row.name, "audience": t(f"audience.{row.audience}"),
+          "device": row.device or t("devices.own_browser"), "signed_in_at": shown_moment(row.created_at),
+          "last_seen_at": shown_moment(row.last_seen_at)}
+         for row in rows],
+        columns=["person", "audience", "device", "signed_in_at", "last_seen_at"],
+    ))
+    people = sorted({(row.volunteer_id, row.name) for row in rows}, key=lambda person: person[1])
+    if not people:
+        return
+    person = st.selectbox(t("devices.person"), people, index=None, format_func=lambda person: person[1],
+                          placeholder=t("devices.person_placeholder"), key="devices_person")
+    if person is not None and confirmed_button(t("devices.end_sessions"), key="devices_end",
+                                               question=t("devices.end_question", name=person[1])):
+        try:
+            with bookkeeping_scope() as session:
+                ended = end_sessions_by_organizer(session, site_id=user.site_id, volunteer_id=person[0],
+                                                  actor_id=user.volunteer_id, now=utc_now())
+        except StoreError as error:
+            show_error(error)
+        else:
+            post_notice("devices.sessions_ended", name=person[1], count=ended)
+            st.rerun()
+
+
+this_browser()
+tablets()
+open_sessions()
