@@ -335,3 +335,40 @@ def test_organizers_are_not_signed_out_for_idling(app_env: AppData):
     at.session_state[LAST_ACTIVE_KEY] = at.session_state[LAST_ACTIVE_KEY] - dt.timedelta(hours=2)
     at.switch_page("pages/audit.py").run()
     assert at.session_state[AUDIENCE_KEY] == ORGANIZER
+
+
+# --- tablets and sign-ins (organizers) ---
+
+
+def test_an_organizer_enrolls_this_browser_and_its_sign_in_then_lists_names(
+    writable_app_env: AppData, cookies: dict[str, str]
+):
+    at = new_app(writable_app_env, audience=ORGANIZER).switch_page(page_spec("devices").path).run()
+    assert not at.exception
+    at.text_input(key="devices_name").input("取货台平板 2")
+    at.button(key="devices_enroll").click().run()
+    at.button(key="devices_enroll_yes").click().run()
+    assert not at.exception
+    assert translate("zh-CN", "devices.enrolled", name="取货台平板 2") in [element.value for element in at.info]
+    assert "取货台平板 2" in at.dataframe[0].value.iloc[:, 0].tolist()
+
+    at.button(key="sign_out").click().run()
+    assert "王阿姨" in at.selectbox(key="sign_in_volunteer").options
+
+
+def test_an_organizer_ends_a_persons_sign_ins(writable_app_env: AppData):
+    from db.login_sessions import resume_login_session, start_login_session
+
+    store = make_engine(writable_app_env.url)
+    with unit_of_work(store) as session:
+        token = start_login_session(session, user=writable_app_env.volunteer, audience=VOLUNTEER, device_id=None,
+                                    now=utc_now())
+    at = new_app(writable_app_env, audience=ORGANIZER).switch_page(page_spec("devices").path).run()
+    assert "王阿姨" in at.selectbox(key="devices_person").options
+    at.selectbox(key="devices_person").set_value((writable_app_env.volunteer.volunteer_id, "王阿姨")).run()
+    at.button(key="devices_end").click().run()
+    at.button(key="devices_end_yes").click().run()
+    assert not at.exception
+    with unit_of_work(store) as session:
+        assert resume_login_session(session, token=token, now=utc_now()) is None
+    store.dispose()
