@@ -80,3 +80,20 @@ def _wait_healthy(server: subprocess.Popen, base_url: str, *, timeout: float, lo
             pass
         time.sleep(0.2)
     raise RuntimeError(f"streamlit did not answer within {timeout} s:\n{log_path.read_text(errors='replace')}")
+
+
+def enroll_as_tablet(context, *, base_url: str, database_url: str, site_id: int,  # noqa: ANN001 - a playwright context
+                     name: str = "取货台平板 1") -> None:
+    """Make a browser context the site's enrolled counter tablet, as an organizer does on the devices page."""
+    from db.clock import utc_now
+    from db.devices import enroll_tablet
+    from db.engine import make_engine, unit_of_work
+    from ui.cookies import DEVICE_COOKIE
+
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            token = enroll_tablet(session, site_id=site_id, name=name, actor_id=None, now=utc_now())
+    finally:
+        engine.dispose()
+    context.add_cookies([{"name": DEVICE_COOKIE, "value": token, "url": base_url}])

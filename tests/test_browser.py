@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from browser_support import IDLE_APP
-from conftest import APP_VOLUNTEER_PIN
+from browser_support import IDLE_APP, enroll_as_tablet
+from conftest import APP_VOLUNTEER_PIN, AppData
 
 from ui.i18n import translate
 from ui.pages_registry import PUBLIC, VOLUNTEER, pages_for
@@ -17,9 +17,11 @@ def zh(key: str, **params: object) -> str:
 
 
 @pytest.fixture
-def page(chromium, app_server: str):  # noqa: ANN001, ANN201 - playwright objects
-    # A 10-inch tablet in landscape.
+def page(chromium, app_server: str, app_database_copy: AppData):  # noqa: ANN001, ANN201 - playwright objects
+    # The counter's 10-inch tablet in landscape, enrolled by the organizer.
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    enroll_as_tablet(context, base_url=app_server, database_url=app_database_copy.url,
+                     site_id=app_database_copy.site_id)
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     yield tab

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-from browser_support import IDLE_APP, streamlit_server
+from browser_support import IDLE_APP, enroll_as_tablet, streamlit_server
 from conftest import APP_VOLUNTEER_PIN, NOW, AppData
 from test_browser import open_page, sign_in_on_tablet, zh
 
@@ -31,9 +31,11 @@ def hostile_server(app_database_copy: AppData, tmp_path: pathlib.Path):  # noqa:
         yield base_url, log_path
 
 
-def test_html_looking_names_are_plain_text(chromium, hostile_server):  # noqa: ANN001
+def test_html_looking_names_are_plain_text(chromium, hostile_server, app_database_copy: AppData):  # noqa: ANN001
     base_url, log_path = hostile_server
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    enroll_as_tablet(context, base_url=base_url, database_url=app_database_copy.url,
+                     site_id=app_database_copy.site_id)
     page = context.new_page()
     page.set_default_timeout(30_000)
     dialogs: list[str] = []

@@ -6,7 +6,7 @@ import datetime as dt
 import pathlib
 
 import pytest
-from browser_support import IDLE_APP, streamlit_server
+from browser_support import IDLE_APP, enroll_as_tablet, streamlit_server
 from conftest import AppData
 from sqlalchemy import select
 from test_browser import sign_in_on_tablet, zh
@@ -41,6 +41,8 @@ def shift_starting_soon(app_database_copy: AppData) -> tuple[int, str]:
 def tablet(chromium, app_database_copy: AppData, shift_starting_soon, tmp_path: pathlib.Path):  # noqa: ANN001, ANN201
     with streamlit_server(app_database_copy.url, log_path=tmp_path / "streamlit.log") as base_url:
         context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+        enroll_as_tablet(context, base_url=base_url, database_url=app_database_copy.url,
+                         site_id=app_database_copy.site_id)
         page = context.new_page()
         page.set_default_timeout(30_000)
         yield page, base_url
