@@ -58,3 +58,27 @@ class TooManyAttempts(StoreError):
     """Too many failed lookups from one client or for one pickup code: wait until `until`."""
 
     key = "error.too_many_attempts"
+
+
+class BackupUnreadable(StoreError):
+    """Not a backup this app can read: missing, truncated, corrupt, or of an unknown kind."""
+
+    key = "error.backup_unreadable"
+
+
+class BackupNotVerified(StoreError):
+    """Rows restored differ from the backup's per-table counts or checksums; the restore was undone."""
+
+    key = "error.backup_not_verified"
+
+
+class BackupFailed(StoreError):
+    """The backup could not be made or written (a full disk, pg_dump refusing); nothing was left at the path."""
+
+    key = "error.backup_failed"
+
+
+class DatabaseNotEmpty(StoreError):
+    """A restore goes into an empty database unless it is told to replace what is there."""
+
+    key = "error.database_not_empty"
