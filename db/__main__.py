@@ -1,4 +1,5 @@
-"""Command line of the store: `upgrade`, `init-site` for a real pickup point, `import-manifest`, `revision`."""
+"""Command line of the store: `upgrade`, `init-site` for a real pickup point, `import-manifest`, `revision`,
+`backup` and `restore`."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import pathlib
 import sys
 import tempfile
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from db.accounts import create_organizer_account, create_volunteer
+from db.backup import KINDS, TableCount, describe_target, make_backup, restore_backup
 from db.clock import utc_now
 from db.engine import database_url, make_engine, unit_of_work
-from db.errors import StoreError
+from db.errors import BackupUnreadable, StoreError
 from db.manifest import apply_import, plan_import, read_manifest
 from db.migrate import current_heads, upgrade_to_head, write_revision
 from db.sites import create_site, get_site_by_code
@@ -67,7 +71,35 @@ def _parser() -> argparse.ArgumentParser:
     revision.add_argument("-m", "--message", required=True)
     revision.set_defaults(run=_revision)
 
-    for command in (upgrade, init_site, import_manifest):
+    backup = commands.add_parser(
+        "backup", help="write a consistent backup of the whole store, also while the app is writing",
+        description="SQLite: a copy through SQLite's online backup API (a .db file the app can open). PostgreSQL: "
+                    "pg_dump of the server's major version in an archive with a manifest, else a portable archive. "
+                    "A .zip path: the portable archive (every table as JSON Lines, with per-table row counts and "
+                    "checksums; restores into either database). The backup holds residents' names and phone "
+                    "numbers: keep it where only the committee can read it. Exit 2: the path or database is "
+                    "unusable; 1: the backup failed (nothing is left at the path).",
+    )
+    backup.add_argument("path", type=pathlib.Path, help="the file to write; it must not exist yet")
+    backup.add_argument("--kind", choices=("auto", *KINDS), default="auto",
+                        help="auto (default): portable for a .zip path, else the database's own kind")
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty database and verify every table's rows",
+        description="Build the schema with the migrations up to the backup's revision, insert the rows, compare "
+                    "every table's row count and checksum with the backup (a mismatch undoes the restore), then "
+                    "upgrade to the newest schema. Exit 0: restored and verified; 1: refused (the database holds "
+                    "data and --force was not given, or the rows did not match the backup); 2: the backup cannot "
+                    "be read.",
+    )
+    restore.add_argument("path", type=pathlib.Path, help="a backup written by `python -m db backup` or the app")
+    restore.add_argument("--force", action="store_true",
+                         help="replace a database that holds data: the app's tables are dropped with every row in "
+                              "them, then rebuilt from the backup")
+    restore.set_defaults(run=_restore)
+
+    for command in (upgrade, init_site, import_manifest, backup, restore):
         command.add_argument("--database-url", help="default: DATABASE_URL, else the embedded SQLite file")
     return parser
 
@@ -145,6 +177,67 @@ def _revision(args: argparse.Namespace) -> int:
         finally:
             engine.dispose()
     return EXIT_OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url or database_url())
+    try:
+        summary = make_backup(engine, path=args.path, kind=args.kind)
+    except StoreError as error:
+        print(f"refused: {translate('en', error.key, **error.params)}", file=sys.stderr)
+        return EXIT_USAGE if error.key in ("error.backup_exists", "error.backup_no_folder") else EXIT_REFUSED
+    except SQLAlchemyError as error:
+        print(f"cannot read the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    if summary.note:
+        print(f"note: {summary.note}")
+    print(f"backup written: {summary.path} ({summary.kind}, {summary.size_bytes / 1e6:.1f} MB, "
+          f"{summary.seconds:.1f} s, at {summary.created_at:%Y-%m-%d %H:%M:%S} UTC)")
+    print(f"schema revision {', '.join(summary.revision) or 'none'}")
+    _print_counts(summary.tables)
+    if summary.skipped:
+        print(f"not backed up (transient): {', '.join(summary.skipped)}")
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url or database_url())
+    try:
+        if args.force:
+            occupied = describe_target(engine)
+            if occupied:
+                print(f"--force: dropping {sum(occupied.values())} rows in {', '.join(sorted(occupied))} "
+                      "and rebuilding the database from the backup", file=sys.stderr)
+        summary = restore_backup(engine, path=args.path, force=args.force)
+    except StoreError as error:
+        print(f"refused: {translate('en', error.key, **error.params)}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(error, BackupUnreadable) else EXIT_REFUSED
+    except SQLAlchemyError as error:
+        print(f"cannot use the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    print(f"restored {args.path} ({summary.kind}, schema revision {', '.join(summary.revision)}) "
+          f"in {summary.seconds:.1f} s; every table below matches the backup's count and checksum")
+    _print_counts(summary.tables)
+    if summary.skipped:
+        print(f"not restored (transient): {', '.join(summary.skipped)}")
+    if summary.replaced_rows:
+        print(f"replaced {summary.replaced_rows} rows the database held before")
+    print(f"schema now at revision {', '.join(summary.head)}")
+    return EXIT_OK
+
+
+def _print_counts(tables: tuple[TableCount, ...]) -> None:
+    width = max([len("total"), *(len(table.name) for table in tables)])
+    print(f"{'table':<{width}}  {'rows':>9}  checksum (SHA-256 sum, first 16)")
+    for table in tables:
+        print(f"{table.name:<{width}}  {table.rows:>9}  {table.checksum[:16]}")
+    print(f"{'total':<{width}}  {sum(table.rows for table in tables):>9}")
 
 
 def _read_password(*, from_stdin: bool) -> str | None:

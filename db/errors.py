@@ -60,3 +60,27 @@ class FullPhoneNeeded(StoreError):
     """This pickup code drew many wrong phone tails: the resident must give the whole phone number."""
 
     key = "error.full_phone_needed"
+
+
+class BackupUnreadable(StoreError):
+    """Not a backup this app can read: missing, truncated, corrupt, or of an unknown kind."""
+
+    key = "error.backup_unreadable"
+
+
+class BackupNotVerified(StoreError):
+    """Rows restored differ from the backup's per-table counts or checksums; the restore was undone."""
+
+    key = "error.backup_not_verified"
+
+
+class BackupFailed(StoreError):
+    """The backup could not be made or written (a full disk, pg_dump refusing); nothing was left at the path."""
+
+    key = "error.backup_failed"
+
+
+class DatabaseNotEmpty(StoreError):
+    """A restore goes into an empty database unless it is told to replace what is there."""
+
+    key = "error.database_not_empty"

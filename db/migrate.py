@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Callable
 
 from alembic import command
 from alembic.config import Config
@@ -22,6 +23,20 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade_to_head(engine: Engine) -> None:
     """Bring the schema to the newest revision; safe when several app processes start at once."""
+    upgrade_to(engine, revision="heads")
+
+
+def upgrade_to(engine: Engine, *, revision: str) -> None:
+    """Bring the schema up to `revision` (a restore stops at the backup's revision before adding its rows)."""
+    _run_locked(engine, lambda config: command.upgrade(config, revision))
+
+
+def downgrade_to_base(engine: Engine) -> None:
+    """Undo every migration, dropping the app's tables (and the triggers and functions the migrations made)."""
+    _run_locked(engine, lambda config: command.downgrade(config, "base"))
+
+
+def _run_locked(engine: Engine, step: Callable[[Config], None]) -> None:
     config = alembic_config(engine)
     if engine.dialect.name == "postgresql":
         # Replicas starting together take turns; the second one finds nothing left to do.
@@ -29,13 +44,13 @@ def upgrade_to_head(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": PG_MIGRATION_LOCK})
             try:
                 config.attributes["connection"] = connection
-                command.upgrade(config, "heads")
+                step(config)
                 connection.commit()
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_MIGRATION_LOCK})
                 connection.commit()
     else:
-        command.upgrade(config, "heads")
+        step(config)
 
 
 def current_heads(engine: Engine) -> tuple[str, ...]:

@@ -58,6 +58,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("reports", "manage", ORGANIZERS, ":material/bar_chart:"),
     PageSpec("daily_report", "manage", ORGANIZERS, ":material/summarize:"),
     PageSpec("audit", "manage", ORGANIZERS, ":material/history:"),
+    PageSpec("backup", "manage", ORGANIZERS, ":material/backup:"),
     # Residents see their order status; organizers may look at what residents see.
     PageSpec("status", "residents", frozenset({PUBLIC, ORGANIZER}), ":material/search:"),
     PageSpec("sign_in", "account", frozenset({PUBLIC}), ":material/login:"),
