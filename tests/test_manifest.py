@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
 import time
+import zipfile
 
 import pytest
 from manifest_files import (
@@ -24,7 +26,9 @@ from db.manifest import (
     DELIVERY_DAYS_AHEAD,
     DELIVERY_DAYS_BACK,
     MAX_COLUMNS,
+    MAX_FILE_BYTES,
     MAX_ROWS,
+    MAX_XLSX_PARTS,
     MAX_XLSX_UNPACKED_BYTES,
     ImportResult,
     ManifestUnreadable,
@@ -234,6 +238,29 @@ def test_a_zip_that_understates_its_size_is_refused_by_what_it_really_inflates_t
     honest = xlsx_bytes([XLSX_ROW])
     key, _, _ = refused(understate_size(honest, declared=len(read_part(honest)) - 1))
     assert key == "error.manifest_bad_xlsx"
+
+
+def many_parts(count: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number in range(count):
+            archive.writestr(f"{number:08d}", b"")
+    return buffer.getvalue()
+
+
+def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read() -> None:
+    assert refused(many_parts(MAX_XLSX_PARTS + 1))[0] == "error.manifest_bad_xlsx"
+    # One part's directory entry 350,000 times (19 MB) behind an end record claiming one part: zipfile alone
+    # would read every entry (seconds); the end record's directory size gives it away first.
+    one = many_parts(1)
+    size, offset = struct.unpack_from("<II", one, len(one) - 10)
+    entries = 350_000
+    data = (one[:offset] + one[offset : offset + size] * entries
+            + struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 1, 1, size * entries, offset, 0))
+    assert len(data) < MAX_FILE_BYTES
+    key, _, seconds = refused(data)
+    assert key == "error.manifest_bad_xlsx"
+    assert seconds < 0.5
 
 
 def test_a_workbook_just_under_the_unpacked_limit_is_read() -> None:
