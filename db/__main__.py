@@ -13,10 +13,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from db.accounts import create_organizer_account, create_volunteer
 from db.backup import KINDS, TableCount, describe_target, make_backup, restore_backup
-from db.clock import utc_now
+from db.clock import local_today, utc_now
 from db.engine import database_url, make_engine, unit_of_work
 from db.errors import BackupUnreadable, StoreError
-from db.manifest import apply_import, plan_import, read_manifest
+from db.manifest import MAX_FILE_BYTES, apply_import, plan_import, read_manifest
 from db.migrate import current_heads, upgrade_to_head, write_revision
 from db.sites import create_site, get_site_by_code
 
@@ -143,17 +143,21 @@ def _init_site(args: argparse.Namespace) -> int:
 def _import_manifest(args: argparse.Namespace) -> int:
     language = args.lang or configured_language()
     try:
-        data = args.file.read_bytes()
+        with args.file.open("rb") as handle:
+            # One byte past the limit is enough to refuse a huge file (or /dev/zero) without reading it all.
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        print(f"{args.file}: {error.strerror}", file=sys.stderr)
+        print(translate(language, "error.manifest_cannot_open", file=str(args.file),
+                        reason=error.strerror or type(error).__name__), file=sys.stderr)
         return EXIT_USAGE
     engine = make_engine(args.database_url or database_url())
     try:
         with unit_of_work(engine) as session:
             site = get_site_by_code(session, code=args.site.strip().upper())
             table = read_manifest(data, filename=args.file.name)
-            plan = plan_import(session, site_id=site.id, table=table)
-            result = apply_import(session, site_id=site.id, plan=plan, now=utc_now())
+            now = utc_now()
+            plan = plan_import(session, site_id=site.id, table=table, today=local_today(now))
+            result = apply_import(session, site_id=site.id, plan=plan, now=now)
     except StoreError as error:
         # Unreadable file or unknown site: nothing was imported.
         print(import_error_text(error, language=language), file=sys.stderr)

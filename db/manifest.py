@@ -6,13 +6,16 @@ Reading and checking (`read_manifest`, `plan_import`) change nothing, so the pag
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
 import re
+import struct
 import unicodedata
 import zipfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +26,22 @@ from db.errors import StoreError
 from db.models import OPEN_ORDER_STATUSES, Event, Item, Order
 from db.orders import MAX_QUANTITY, coldest_storage_class, normalize_phone
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 200_000
+# --- Limits: what a manifest may be. Every one is checked before the work it bounds, so a hostile file is refused
+# in well under a second instead of keeping a page (or the command) busy for minutes. A pickup point's morning list
+# is a few hundred to a few thousand rows: a 5,000-row export is 0.5 MB as CSV, 0.2 MB as XLSX, 2.7 MB of sheet XML
+# unpacked; openpyxl reads about 3 MB of sheet XML a second, so the unpacked limit also bounds the slowest accepted
+# read (about 8 s).
+MAX_FILE_BYTES = 20 * 1024 * 1024  # the file as uploaded or named on the command line, CSV or XLSX
+MAX_ROWS = 20_000  # lines below the header, blank ones included: the last row may be numbered MAX_ROWS + 1
+MAX_COLUMNS = 100  # columns read from each line; headings further right are not looked at
+MAX_XLSX_UNPACKED_BYTES = 25 * 1024 * 1024  # all parts of an XLSX together once unpacked (declared and real)
+MAX_XLSX_PARTS = 1_000  # files inside the XLSX zip; Excel writes about a dozen
+# Delivery dates accepted, counted from the importer's local today: a list imported late for bags still on the shelves
+# (holds are days, 3 by default) up to pre-sale deliveries announced two weeks ahead. Further out is a typo or a
+# wrong file (9999-12-31, 1900-01-01), and such an order would sit among the overdue ones or never show up.
+DELIVERY_DAYS_BACK = 30
+DELIVERY_DAYS_AHEAD = 14
+_INFLATE_CHUNK = 1024 * 1024
 # Longest value kept per field (the schema's column sizes).
 FIELD_LIMITS = {
     "platform": 30, "order_number": 50, "pickup_code": 20, "resident_name": 50, "phone": 40,
@@ -123,33 +140,47 @@ class ImportResult:
 
 
 def read_manifest(data: bytes, *, filename: str = "") -> ManifestTable:
-    """Decode a CSV (UTF-8 with or without BOM, or GBK/GB18030) or XLSX file into numbered rows."""
+    """Decode a CSV (UTF-8 with or without BOM, or GBK/GB18030) or XLSX file into numbered rows.
+
+    Every way a file can be unusable ends in `ManifestUnreadable`, never another exception.
+    """
     if not data.strip():
         raise ManifestUnreadable("error.manifest_empty")
     if len(data) > MAX_FILE_BYTES:
         raise ManifestUnreadable("error.manifest_too_large", megabytes=MAX_FILE_BYTES // (1024 * 1024))
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        grid, encoding = _read_xlsx(data), "xlsx"
-    else:
-        text, encoding = _decode(data)
-        grid = _read_csv(text)
-    return _table(grid, encoding=encoding)
+        return _read_xlsx(data)
+    text, encoding = _decode(data)
+    return _table(_csv_lines(text), encoding=encoding)
 
 
-def plan_import(session: Session, *, site_id: int, table: ManifestTable) -> ImportPlan:
-    """Check every row and group them into orders; orders with any bad row are rejected whole."""
+def plan_import(session: Session, *, site_id: int, table: ManifestTable, today: dt.date) -> ImportPlan:
+    """Check every row and group them into orders; orders with any bad row are rejected whole.
+
+    `today` is the importer's local day: delivery dates are accepted from DELIVERY_DAYS_BACK before it to
+    DELIVERY_DAYS_AHEAD after it. A row that would import as the same item of the same order as an earlier row is
+    reported with that row's number and left out; the order itself is imported once, from its other rows."""
     rejected: list[RejectedRow] = []
     grouped: dict[tuple[str, str], list[tuple[ManifestRow, dict[str, Any]]]] = {}
+    first_rows: dict[tuple[tuple[str, Any], ...], int] = {}
     for row in table.rows:
-        checked = _check_row(row)
+        checked = _check_row(row, today=today)
         if isinstance(checked, RejectedRow):
             rejected.append(checked)
             platform, number = _clean(row.values.get("platform", "")), _clean(row.values.get("order_number", ""))
             grouped.setdefault((platform, number), []).append((row, {"bad": True}))
             continue
+        # Compared as checked (cleaned, phone normalized, quantity a number, date parsed): rows that differ only in
+        # spacing or full-width digits would still have become a second, identical item.
+        first_row = first_rows.setdefault(tuple(sorted(checked.items())), row.number)
+        if first_row != row.number:
+            rejected.append(RejectedRow(row.number, "error.row_duplicate", {"first": first_row}))
+            continue
         grouped.setdefault((checked["platform"], checked["order_number"]), []).append((row, checked))
 
-    existing = _existing_orders(session, site_id=site_id, keys=list(grouped))
+    # Only orders without a bad row are looked up: a bad row's order number may be anything (10 MB, a NUL).
+    whole = [key for key, rows in grouped.items() if not any(values.get("bad") for _, values in rows)]
+    existing = _existing_orders(session, site_id=site_id, keys=whole)
     open_codes = _open_pickup_codes(session, site_id=site_id, codes={
         values["pickup_code"] for rows in grouped.values() for _, values in rows if "pickup_code" in values
     })
@@ -247,7 +278,7 @@ def _decode(data: bytes) -> tuple[str, str]:
     raise ManifestUnreadable("error.manifest_encoding")
 
 
-def _read_csv(text: str) -> list[list[Any]]:
+def _csv_lines(text: str) -> Iterator[list[Any]]:
     if "\x00" in text:
         raise ManifestUnreadable("error.manifest_not_a_table")
     csv.field_size_limit(MAX_FILE_BYTES)
@@ -257,24 +288,103 @@ def _read_csv(text: str) -> list[list[Any]]:
     except csv.Error:
         dialect = csv.excel
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), dialect))
+        # Lines are handed on one by one, so the row limit stops the reading, not just the import.
+        for line in csv.reader(io.StringIO(text, newline=""), dialect):
+            yield line[:MAX_COLUMNS]
     except csv.Error as error:
         raise ManifestUnreadable("error.manifest_not_a_table") from error
 
 
-def _read_xlsx(data: bytes) -> list[list[Any]]:
+def _read_xlsx(data: bytes) -> ManifestTable:
+    _check_xlsx_size(data)
     from openpyxl import load_workbook
 
     try:
         # Formulas are kept as their text (never evaluated); exports escape such cells again.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        try:
+            # Bounds passed in, not taken from the sheet's own <dimension>: a sheet claiming A1:XFD1048576 would
+            # otherwise pad every row to 16,384 cells and run on to row 1,048,576.
+            lines = workbook.worksheets[0].iter_rows(max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS, values_only=True)
+            return _table(lines, encoding="xlsx")
+        finally:
+            workbook.close()
+    except ManifestUnreadable:
+        raise
+    except Exception as error:
+        # openpyxl does not document what it raises on a broken workbook: a malformed cell reference is a
+        # ValueError, a missing part a KeyError, a bad shared-string index an IndexError, broken XML a ParseError.
+        # Whatever it is, the file cannot be read, and the importer is told so rather than shown a traceback.
         raise ManifestUnreadable("error.manifest_bad_xlsx") from error
+
+
+def _check_xlsx_size(data: bytes) -> None:
+    """Refuse a zip bomb before openpyxl parses anything: the declared sizes first (free), then the real ones, by
+    inflating every part with a budget, since a zip may declare small sizes and hold far more."""
+    _check_zip_directory(data)
     try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for _, row in zip(range(MAX_ROWS + 2), sheet.iter_rows(values_only=True), strict=False)]
-    finally:
-        workbook.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+            if len(parts) > MAX_XLSX_PARTS:
+                raise ManifestUnreadable("error.manifest_bad_xlsx")
+            if sum(part.file_size for part in parts) > MAX_XLSX_UNPACKED_BYTES:
+                raise _unpacked_too_large()
+            budget = MAX_XLSX_UNPACKED_BYTES
+            for part in parts:
+                budget -= _inflated_size(archive, part, budget=budget)
+    except ManifestUnreadable:
+        raise
+    except Exception as error:
+        # zipfile and zlib raise BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError … on a damaged zip.
+        raise ManifestUnreadable("error.manifest_bad_xlsx") from error
+
+
+def _check_zip_directory(data: bytes) -> None:
+    """Count the parts from the zip's end record before zipfile reads its whole directory: 20 MB of empty parts
+    (240,000 of them) would take zipfile seconds. zipfile reads as many bytes of directory as the record says, so
+    that size is bounded too (a kilobyte per part is generous: Excel's entries are under a hundred bytes)."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
+    if end < 0 or len(data) < end + 22:
+        return  # no end record: zipfile will say the file is damaged
+    parts, directory_bytes = struct.unpack_from("<HI", data, end + 10)
+    if parts > MAX_XLSX_PARTS or directory_bytes > MAX_XLSX_PARTS * 1024:
+        raise ManifestUnreadable("error.manifest_bad_xlsx")
+
+
+def _inflated_size(archive: zipfile.ZipFile, part: zipfile.ZipInfo, *, budget: int) -> int:
+    """The real unpacked size of one part, inflating its raw bytes ourselves: zipfile would stop at the declared
+    size. Refuses as soon as the budget is spent, and a part whose real size or checksum differs from the zip's
+    directory (a zip that lies)."""
+    if part.flag_bits & 0x1 or part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ManifestUnreadable("error.manifest_bad_xlsx")  # encrypted, or a method Excel never writes
+    raw = copy.copy(part)
+    raw.compress_type, raw.file_size, raw.CRC = zipfile.ZIP_STORED, part.compress_size, None
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS) if part.compress_type == zipfile.ZIP_DEFLATED else None
+    size = crc = 0
+    with archive.open(raw) as stream:
+        while chunk := stream.read(_INFLATE_CHUNK):
+            while chunk:
+                if inflater is None:
+                    out, chunk = chunk, b""
+                else:
+                    out = inflater.decompress(chunk, _INFLATE_CHUNK)
+                    chunk = inflater.unconsumed_tail
+                size += len(out)
+                if size > budget:
+                    raise _unpacked_too_large()
+                crc = zlib.crc32(out, crc)
+    if inflater is not None:
+        out = inflater.flush()  # the input is all consumed, so at most a few bytes are left
+        size, crc = size + len(out), zlib.crc32(out, crc)
+        if not inflater.eof or size > budget:
+            raise ManifestUnreadable("error.manifest_bad_xlsx")
+    if size != part.file_size or crc != part.CRC:
+        raise ManifestUnreadable("error.manifest_bad_xlsx")
+    return size
+
+
+def _unpacked_too_large() -> ManifestUnreadable:
+    return ManifestUnreadable("error.manifest_xlsx_too_large", megabytes=MAX_XLSX_UNPACKED_BYTES // (1024 * 1024))
 
 
 def _normalize_header(value: Any) -> str:
@@ -282,28 +392,38 @@ def _normalize_header(value: Any) -> str:
     return re.sub(r"[\s_\-*()（）:：]", "", text)
 
 
-def _table(grid: list[list[Any]], *, encoding: str) -> ManifestTable:
-    header_index = next((i for i, row in enumerate(grid) if any(_cell(v) for v in row)), None)
-    if header_index is None:
+def _table(lines: Iterable[Iterable[Any]], *, encoding: str) -> ManifestTable:
+    """Find the header (the first line with anything in it), check its columns, then number the rows below it.
+
+    Lines are consumed one at a time: a file without the needed columns is refused at its header, and one with
+    too many lines as soon as the line after the limit is reached."""
+    numbered = enumerate((list(cells) for cells in lines), start=1)
+    header: list[Any] | None = None
+    for number, cells in numbered:
+        if number > MAX_ROWS + 1:
+            raise ManifestUnreadable("error.manifest_too_many_rows", maximum=MAX_ROWS)
+        if any(_cell(v) for v in cells):
+            header = cells
+            break
+    if header is None:
         raise ManifestUnreadable("error.manifest_empty")
     lookup = {name: field_name for field_name, names in HEADER_NAMES.items() for name in names}
     columns: dict[str, int] = {}
-    for position, header in enumerate(grid[header_index]):
-        field_name = lookup.get(_normalize_header(header))
+    for position, heading in enumerate(header):
+        field_name = lookup.get(_normalize_header(heading))
         if field_name and field_name not in columns:
             columns[field_name] = position
     missing = [name for name in REQUIRED_FIELDS if name not in columns]
     if missing:
         raise ManifestUnreadable("error.manifest_missing_columns", columns=tuple(missing), count=len(missing))
     rows = []
-    for index in range(header_index + 1, len(grid)):
-        cells = grid[index]
+    for number, cells in numbered:
+        if number > MAX_ROWS + 1:
+            raise ManifestUnreadable("error.manifest_too_many_rows", maximum=MAX_ROWS)
         if not any(_cell(v) for v in cells):
             continue  # blank lines in exports carry nothing
         values = {name: _cell(cells[position]) if position < len(cells) else "" for name, position in columns.items()}
-        rows.append(ManifestRow(number=index + 1, values=values))
-    if len(rows) > MAX_ROWS:
-        raise ManifestUnreadable("error.manifest_too_many_rows", maximum=MAX_ROWS)
+        rows.append(ManifestRow(number=number, values=values))
     if not rows:
         raise ManifestUnreadable("error.manifest_no_rows")
     return ManifestTable(rows=rows, encoding=encoding)
@@ -327,7 +447,7 @@ def _clean(value: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
 
 
-def _check_row(row: ManifestRow) -> dict[str, Any] | RejectedRow:
+def _check_row(row: ManifestRow, *, today: dt.date) -> dict[str, Any] | RejectedRow:
     values = {name: _clean(value) for name, value in row.values.items()}
     values.setdefault("address", "")
     for name, limit in FIELD_LIMITS.items():
@@ -355,6 +475,11 @@ def _check_row(row: ManifestRow) -> dict[str, Any] | RejectedRow:
     delivery_date = _parse_date(values["delivery_date"])
     if delivery_date is None:
         return RejectedRow(row.number, "error.row_bad_date", {"value": values["delivery_date"]})
+    earliest, latest = today - dt.timedelta(days=DELIVERY_DAYS_BACK), today + dt.timedelta(days=DELIVERY_DAYS_AHEAD)
+    if not earliest <= delivery_date <= latest:
+        return RejectedRow(row.number, "error.row_date_outside_window", {
+            "value": delivery_date.isoformat(), "earliest": earliest.isoformat(), "latest": latest.isoformat(),
+            "back": DELIVERY_DAYS_BACK, "ahead": DELIVERY_DAYS_AHEAD})
     values["delivery_date"] = delivery_date
     return values
 

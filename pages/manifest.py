@@ -5,7 +5,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from db.clock import utc_now
+from db.clock import local_today, utc_now
 from db.manifest import ManifestUnreadable, apply_import, plan_import, read_manifest
 from ui.guard import require_role
 from ui.i18n import current_language, t
@@ -37,8 +37,10 @@ except ManifestUnreadable as error:
     st.error(import_error_text(error, language=language))
     st.stop()
 
+# The page's day, read here: the store never reads the clock. Delivery dates are checked against it.
+today = local_today()
 with read_scope() as session:
-    plan = plan_import(session, site_id=user.site_id, table=table)
+    plan = plan_import(session, site_id=user.site_id, table=table, today=today)
 st.info(import_summary(plan, language=language, planned=True))
 
 if plan.orders:
@@ -68,7 +70,7 @@ if plan.orders and big_button(t("manifest.confirm", orders=len(plan.orders)), ke
     bar = st.progress(0.0, text=t("manifest.importing"))
     with session_scope() as session:
         # Planned again inside the write: orders someone imported meanwhile count as already there.
-        fresh = plan_import(session, site_id=user.site_id, table=table)
+        fresh = plan_import(session, site_id=user.site_id, table=table, today=today)
         result = apply_import(
             session, site_id=user.site_id, plan=fresh, now=utc_now(), actor_id=user.volunteer_id,
             progress=lambda share: bar.progress(share, text=t("manifest.importing")),

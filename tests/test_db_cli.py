@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import io
 import os
+import pathlib
 import subprocess
 import sys
+import time
 
 import pytest
+from manifest_files import malformed_reference_xlsx, zip_bomb_xlsx
 from sqlalchemy import inspect, select
 
 from db.__main__ import main
 from db.accounts import Client, sign_in_organizer
-from db.clock import utc_now
+from db.clock import local_today, utc_now
 from db.engine import PROJECT_DIR, make_engine, unit_of_work
+from db.manifest import MAX_FILE_BYTES, MAX_XLSX_UNPACKED_BYTES
 from db.migrate import current_heads
 from db.models import Order, Site, Volunteer
+from ui.i18n import translate
 
 PASSWORD = "a-long-secret"
 
@@ -97,8 +102,10 @@ def test_module_runs_from_a_shell_and_usage_errors_exit_2(tmp_path) -> None:  # 
 
 
 MANIFEST_HEADER = "平台,订单号,提货码,收货人,手机号,商品,数量,储存,到货日期"
-MANIFEST_ROWS = ["多多买菜,DD1,1001,李四,13800138000,大米,1,常温,2026-11-25",
-                 "多多买菜,DD2,1002,王五,13900139000,牛奶,2,冷藏,2026-11-25"]
+# The command checks delivery dates against the real local day, so the rows are dated from it.
+TODAY = local_today().isoformat()
+MANIFEST_ROWS = [f"多多买菜,DD1,1001,李四,13800138000,大米,1,常温,{TODAY}",
+                 f"多多买菜,DD2,1002,王五,13900139000,牛奶,2,冷藏,{TODAY}"]
 
 
 def import_manifest(database_url: str, tmp_path, *rows: str, lang: str = "en") -> int:  # noqa: ANN001
@@ -117,15 +124,15 @@ def test_import_manifest_exit_codes(database_url: str, monkeypatch: pytest.Monke
     assert import_manifest(database_url, tmp_path, *MANIFEST_ROWS) == 0
     assert "nothing changed" in capsys.readouterr().out
     # One good new order and one bad row: 1, and the bad row is named with its number and reason.
-    bad = "多多买菜,DD4,1004,赵六,13700137000,鸡蛋,0,常温,2026-11-25"
-    assert import_manifest(database_url, tmp_path, "多多买菜,DD3,1003,钱七,13600136000,面条,1,常温,2026-11-25", bad,
+    bad = f"多多买菜,DD4,1004,赵六,13700137000,鸡蛋,0,常温,{TODAY}"
+    assert import_manifest(database_url, tmp_path, f"多多买菜,DD3,1003,钱七,13600136000,面条,1,常温,{TODAY}", bad,
                            lang="zh-CN") == 1
     out = capsys.readouterr().out
     assert "已导入 1 个订单" in out and "第 3 行：数量 0 应在 1 到 999 之间。" in out
     # A missing value is named by its heading in the reader's language.
-    assert import_manifest(database_url, tmp_path, "多多买菜,DD5,1005,孙八,,面条,1,常温,2026-11-25", lang="zh-CN") == 2
+    assert import_manifest(database_url, tmp_path, f"多多买菜,DD5,1005,孙八,,面条,1,常温,{TODAY}", lang="zh-CN") == 2
     assert "第 2 行：缺少“手机”。" in capsys.readouterr().out
-    assert import_manifest(database_url, tmp_path, "多多买菜,DD5,1005,孙八,,面条,1,常温,2026-11-25") == 2
+    assert import_manifest(database_url, tmp_path, f"多多买菜,DD5,1005,孙八,,面条,1,常温,{TODAY}") == 2
     assert "“Phone” is missing." in capsys.readouterr().out
     # Every row rejected: 2.
     assert import_manifest(database_url, tmp_path, bad) == 2
@@ -158,3 +165,72 @@ def test_import_manifest_unreadable_file_or_unknown_site_exits_2(
                  database_url]) == 2
     assert main(["import-manifest", str(tmp_path / "no-such.csv"), "--site", "TS2", "--database-url",
                  database_url]) == 2
+
+
+def run_module(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    """`python -m db …` from a shell: what an organizer sees, traceback or not."""
+    return subprocess.run([sys.executable, "-m", "db", *args, "--database-url", database_url], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_import_manifest_hostile_workbooks_exit_2_with_a_message_and_no_traceback(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path, lang: str  # noqa: ANN001
+) -> None:
+    assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
+    row = ["多多买菜", "DD1", "1001", "李四", "13800138000", "大米", 1, "常温", TODAY, ""]
+    files = {
+        "malformed.xlsx": (malformed_reference_xlsx([row]), translate(lang, "error.manifest_bad_xlsx")),
+        "bomb.xlsx": (zip_bomb_xlsx(MAX_XLSX_UNPACKED_BYTES, rows=[row]),
+                      translate(lang, "error.manifest_xlsx_too_large", megabytes=MAX_XLSX_UNPACKED_BYTES // 2**20)),
+    }
+    for name, (data, message) in files.items():
+        (tmp_path / name).write_bytes(data)
+        started = time.perf_counter()
+        done = run_module("import-manifest", str(tmp_path / name), "--site", "TS2", "--lang", lang,
+                          database_url=database_url)
+        seconds = time.perf_counter() - started
+        assert (done.returncode, done.stdout, done.stderr.strip()) == (2, "", message), name
+        assert "Traceback" not in done.stderr
+        assert seconds < 30, (name, seconds)  # the interpreter's start dominates; the refusal itself is milliseconds
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            assert list(session.scalars(select(Order.id))) == []
+    finally:
+        engine.dispose()
+
+
+def test_import_manifest_unopenable_or_huge_file_is_refused_in_the_chosen_language(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys: pytest.CaptureFixture[str]  # noqa: ANN001
+) -> None:
+    assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
+    capsys.readouterr()
+
+    def run(path: pathlib.Path, lang: str) -> int:
+        return main(["import-manifest", str(path), "--site", "TS2", "--database-url", database_url, "--lang", lang])
+
+    assert run(tmp_path / "no-such.csv", "zh-CN") == 2
+    assert capsys.readouterr().err.startswith(f"无法打开 {tmp_path / 'no-such.csv'}：")
+    assert run(tmp_path, "en") == 2  # a folder
+    assert capsys.readouterr().err.startswith(f"Cannot open {tmp_path}: ")
+    # A sparse 1 GB file: refused after reading one byte past the limit, not the whole gigabyte.
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as handle:
+        handle.truncate(2**30)
+    assert run(huge, "en") == 2
+    assert capsys.readouterr().err.strip() == translate("en", "error.manifest_too_large",
+                                                        megabytes=MAX_FILE_BYTES // 2**20)
+
+
+def test_import_manifest_dates_and_duplicates_are_named_per_row(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys: pytest.CaptureFixture[str]  # noqa: ANN001
+) -> None:
+    assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
+    capsys.readouterr()
+    assert import_manifest(database_url, tmp_path, MANIFEST_ROWS[0], MANIFEST_ROWS[0],
+                           "多多买菜,DD9,1009,孙八,13500135000,面条,1,常温,9999-12-31") == 1
+    out = capsys.readouterr().out
+    assert "Imported 1 orders (1 items)" in out
+    assert "row 3: Same as row 2: a repeated row is not imported a second time." in out
+    assert "row 4: The delivery date 9999-12-31 is outside " in out
