@@ -129,7 +129,9 @@ def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt
     Tablets checking in at once each get a different slot (`db.storage.claim_free_slot` locks it); a bag is
     refused only when no slot of its kind is left."""
     order = _get(session, order_id=order_id)
-    if order.status != "expected":
+    # Read afresh (the page may have loaded the order earlier in this session): a bag already checked in
+    # takes no slot lock and is refused for its state, even when its kind is full.
+    if session.scalar(select(Order.status).where(Order.id == order_id)) != "expected":
         _raise_refusal(session, order=order)
     # A savepoint: if another tablet checked this bag in meanwhile, the slot's lock goes with it.
     with session.begin_nested():

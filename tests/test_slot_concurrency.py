@@ -14,18 +14,25 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
+import pytest
+from conftest import create_postgres_database, drop_postgres_database
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from db.accounts import create_volunteer
 from db.engine import make_engine, unit_of_work
+from db.errors import NoFreeSlot, WrongState
 from db.migrate import upgrade_to_head
 from db.models import SLOTTED_ORDER_STATUSES, UNIT_KIND_FOR_CLASS, Event, Order, Slot, StorageUnit
-from db.orders import ItemSpec, create_order
+from db.orders import ItemSpec, create_order, receive_order
 from db.sites import create_site
 from db.storage import create_storage_unit, deactivate_storage_unit
 from tests.slot_workers import NOW, Bag, check_in_worker, mixed_worker
+from tests.store_fixtures import add_order, make_world
 
 WORKERS = 8
 BAGS_PER_WORKER = 100
@@ -197,3 +204,54 @@ def test_concurrent_mixed_work_never_refuses_a_check_in(database_url: str) -> No
             assert _event_count(engine, action) == total[key], action
     finally:
         engine.dispose()
+
+
+def test_a_bag_already_checked_in_is_refused_for_its_state_even_when_its_kind_is_full(engine: Engine) -> None:
+    world = make_world(engine, now=NOW, shelf_slots=1)
+    first = add_order(engine, world, now=NOW, number="A1", code="101")
+    second = add_order(engine, world, now=NOW, number="A2", code="102")
+    with unit_of_work(engine) as session:
+        assert receive_order(session, order_id=first, volunteer_id=world.volunteer_id, now=NOW) == "S1-01"
+    with pytest.raises(WrongState), unit_of_work(engine) as session:
+        receive_order(session, order_id=first, volunteer_id=world.volunteer_id, now=NOW)
+    with pytest.raises(NoFreeSlot), unit_of_work(engine) as session:
+        receive_order(session, order_id=second, volunteer_id=world.volunteer_id, now=NOW)
+
+
+@pytest.fixture
+def postgres_engine(postgres_server: str) -> Iterator[Engine]:
+    """A migrated, empty store on PostgreSQL only: two open transactions at once, which SQLite serializes."""
+    url, admin = create_postgres_database(postgres_server)
+    store = make_engine(url)
+    upgrade_to_head(store)
+    try:
+        yield store
+    finally:
+        store.dispose()
+        drop_postgres_database(admin, url)
+
+
+def test_a_check_in_passes_over_the_slot_another_tablet_is_taking(postgres_engine: Engine) -> None:
+    # Tablet A has checked a bag into S1-01 and not committed yet. Tablet B's check-in must not wait for A
+    # (or fail when A commits): it takes S1-02 straight away.
+    engine = postgres_engine
+    world = make_world(engine, now=NOW, shelf_slots=3)
+    first = add_order(engine, world, now=NOW, number="A1", code="101")
+    second = add_order(engine, world, now=NOW, number="A2", code="102")
+
+    def check_in_on_tablet_b() -> str:
+        with unit_of_work(engine) as session:
+            return receive_order(session, order_id=second, volunteer_id=world.other_volunteer_id, now=NOW)
+
+    tablet_a = Session(engine)
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        with tablet_a.begin():
+            assert receive_order(tablet_a, order_id=first, volunteer_id=world.volunteer_id, now=NOW) == "S1-01"
+            tablet_b = pool.submit(check_in_on_tablet_b)
+            done, _ = wait([tablet_b], timeout=10)
+    finally:
+        tablet_a.close()
+        pool.shutdown()
+    assert done, "tablet B waited for tablet A's transaction"
+    assert tablet_b.result() == "S1-02"
