@@ -32,7 +32,7 @@ from db.models import (
     Volunteer,
 )
 from db.privacy import mask_name, mask_phone
-from db.storage import find_free_slot
+from db.storage import claim_free_slot, free_slots_query, lock_slot, slot_is_occupied
 
 UNDO_WINDOW = dt.timedelta(minutes=2)
 # The QR code on a resident's status page: a version tag, the site code and the pickup code.
@@ -124,23 +124,24 @@ def create_order(
 
 
 def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> str:
-    """Check a bag in and give it a free slot of the right kind; returns the slot code."""
+    """Check a bag in and give it a free slot of the right kind; returns the slot code.
+
+    Tablets checking in at once each get a different slot (`db.storage.claim_free_slot` locks it); a bag is
+    refused only when no slot of its kind is left."""
     order = _get(session, order_id=order_id)
-    for _attempt in range(3):
-        slot = find_free_slot(session, site_id=order.site_id, storage_class=order.storage_class)
-        try:
-            # A savepoint: if another tablet took this slot a moment ago, try the next free one.
-            with session.begin_nested():
-                _transition(
-                    session, order=order, allowed_from=("expected",), actor_id=volunteer_id, now=now,
-                    action="order.received", values={"status": "received", "received_at": now, "slot_id": slot.id},
-                    after_extra={"slot": slot.code},
-                )
-            return slot.code
-        except IntegrityError:
-            session.expire(order)
-            continue
-    raise NoFreeSlot(kind=order.storage_class)
+    # Read afresh (the page may have loaded the order earlier in this session): a bag already checked in
+    # takes no slot lock and is refused for its state, even when its kind is full.
+    if session.scalar(select(Order.status).where(Order.id == order_id)) != "expected":
+        _raise_refusal(session, order=order)
+    # A savepoint: if another tablet checked this bag in meanwhile, the slot's lock goes with it.
+    with session.begin_nested():
+        slot = claim_free_slot(session, site_id=order.site_id, storage_class=order.storage_class)
+        _transition(
+            session, order=order, allowed_from=("expected",), actor_id=volunteer_id, now=now,
+            action="order.received", values={"status": "received", "received_at": now, "slot_id": slot.id},
+            after_extra={"slot": slot.code},
+        )
+    return slot.code
 
 
 def undo_receive(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
@@ -185,6 +186,11 @@ def undo_hand_over(session: Session, *, order_id: int, volunteer_id: int, now: d
     if now - order.picked_up_at > UNDO_WINDOW:
         raise WrongState("error.undo_expired")
     previous = "shelved" if order.shelved_at is not None else "received"
+    if order.slot_id is not None:
+        # The bag goes back into its slot: lock it, then look (see db.storage.claim_free_slot).
+        lock_slot(session, slot_id=order.slot_id)
+        if slot_is_occupied(session, slot_id=order.slot_id):
+            raise WrongState("error.slot_taken")
     try:
         with session.begin_nested():
             _transition(
@@ -194,7 +200,7 @@ def undo_hand_over(session: Session, *, order_id: int, volunteer_id: int, now: d
                 extra_where=(Order.picked_up_at == order.picked_up_at,),
             )
     except IntegrityError:
-        # Its slot was given to another bag meanwhile.
+        # The one-bag-per-slot index, should a writer ever take a slot without its lock.
         raise WrongState("error.slot_taken") from None
 
 
@@ -505,13 +511,13 @@ def move_order(session: Session, *, order_id: int, slot_code: str, volunteer_id:
         raise InvalidValue("error.slot_wrong_kind", slot=code, kind=wanted)
     if slot.id == order.slot_id:
         raise InvalidValue("error.slot_unchanged", slot=code)
-    occupied = session.scalar(
-        select(Order.id).where(Order.slot_id == slot.id, Order.status.in_(SLOTTED_ORDER_STATUSES))
-    )
-    if occupied is not None:
+    # Lock the target, then look: a check-in or move that took it has committed by now, a later one waits
+    # for us or passes it over (see db.storage.claim_free_slot).
+    lock_slot(session, slot_id=slot.id)
+    if slot_is_occupied(session, slot_id=slot.id):
         raise DuplicateValue("error.slot_occupied", slot=code)
     try:
-        # A savepoint: the unique index on occupied slots is the final word if another tablet filled it meanwhile.
+        # A savepoint: the one-bag-per-slot index stays the final word, should a writer ever skip the lock.
         with session.begin_nested():
             _transition(
                 session, order=order, allowed_from=SLOTTED_ORDER_STATUSES, actor_id=volunteer_id, now=now,
@@ -524,18 +530,8 @@ def move_order(session: Session, *, order_id: int, slot_code: str, volunteer_id:
 
 def list_free_slot_codes(session: Session, *, site_id: int, storage_class: str, limit: int = 200) -> list[str]:
     """Where a bag of this storage class could move: free slots of active units of its kind, in order."""
-    occupied = select(Order.slot_id).where(
-        Order.site_id == site_id, Order.slot_id.is_not(None), Order.status.in_(SLOTTED_ORDER_STATUSES)
-    )
-    query = (
-        select(Slot.code)
-        .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
-        .where(Slot.site_id == site_id, StorageUnit.kind == UNIT_KIND_FOR_CLASS[storage_class],
-               StorageUnit.active.is_(True), Slot.id.not_in(occupied))
-        .order_by(StorageUnit.code, Slot.position)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    free = free_slots_query(site_id=site_id, storage_class=storage_class).with_only_columns(Slot.code)
+    return list(session.scalars(free.limit(limit)))
 
 
 def _expected_row(order: Order, *, slot_code: str | None, item_count: int) -> ExpectedOrder:

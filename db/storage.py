@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.errors import DuplicateValue, InvalidValue, NoFreeSlot, NotAllowed, NotFound
@@ -86,28 +86,90 @@ def create_storage_unit(
     return unit
 
 
-def find_free_slot(session: Session, *, site_id: int, storage_class: str) -> Slot:
-    """The first free slot, by unit code and position, in an active unit that holds `storage_class`."""
-    kind = UNIT_KIND_FOR_CLASS[storage_class]
+def free_slots_query(*, site_id: int, storage_class: str) -> Select[tuple[Slot]]:
+    """Free slots of the active units that hold `storage_class`, in hand-out order (unit code, position)."""
     occupied = select(Order.slot_id).where(
         Order.site_id == site_id, Order.slot_id.is_not(None), Order.status.in_(SLOTTED_ORDER_STATUSES)
     )
-    query = (
+    return (
         select(Slot)
         .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
         .where(
             Slot.site_id == site_id,
-            StorageUnit.kind == kind,
+            StorageUnit.kind == UNIT_KIND_FOR_CLASS[storage_class],
             StorageUnit.active.is_(True),
             Slot.id.not_in(occupied),
         )
         .order_by(StorageUnit.code, Slot.position)
-        .limit(1)
     )
-    slot = session.scalar(query)
+
+
+def find_free_slot(session: Session, *, site_id: int, storage_class: str) -> Slot:
+    """The first free slot, by unit code and position, in an active unit that holds `storage_class`.
+
+    A plain read: to put a bag in the slot use `claim_free_slot`, which locks it."""
+    slot = session.scalar(free_slots_query(site_id=site_id, storage_class=storage_class).limit(1))
     if slot is None:
-        raise NoFreeSlot(kind=kind)
+        raise NoFreeSlot(kind=UNIT_KIND_FOR_CLASS[storage_class])
     return slot
+
+
+# How a slot is taken when several tablets check bags in at once.
+#
+# The rule: whoever puts a bag into a slot (check-in, move, undoing a handover) holds the slot row's lock
+# (FOR NO KEY UPDATE) from before it looks at the slot until its transaction ends, and only then checks, in a
+# statement of its own, that no bag occupies the slot. Freeing a slot needs no lock.
+#
+# Why the check comes after the lock, in a separate statement: on PostgreSQL (READ COMMITTED) a statement sees
+# the data committed when it began. `SELECT … WHERE NOT EXISTS (bag in slot) … FOR UPDATE SKIP LOCKED` can
+# pick a slot whose taker committed while the statement ran: the lock is free again by then, and since the
+# taker changed an order, not the slot row, PostgreSQL does not re-check the NOT EXISTS. The bag would then
+# hit the one-bag-per-slot index. A fresh statement after the lock sees every earlier taker (they committed
+# or rolled back before we got the lock) and no later one can start (it waits for, or skips, our lock).
+# Updating the slot row on every take and free so that PostgreSQL re-checks would also work, but adds a write
+# to every transition and relies on re-check rules for joined rows that are easy to get wrong.
+#
+# SKIP LOCKED: tablets checking in at once pass over each other's slots instead of all queueing for, or
+# failing on, the same first free one. A slot found taken after the lock is let go (its savepoint is rolled
+# back, which releases the row lock) and passed over; the loop ends when no candidate is left, so there is
+# no small fixed number of retries: a bag is refused only when every slot of its kind is taken or being
+# taken by another transaction. One gap stays: a slot held by a transaction that later rolls back counts as
+# taken for that moment. Taking a slot only ever rolls back on an error, so this is left as is.
+#
+# SQLite ignores the locking clauses; its writers take turns anyway (BEGIN IMMEDIATE in db/engine.py), so
+# the first candidate is always free there. REPEATABLE READ would defeat the check after the lock (one
+# snapshot for the whole transaction); the store runs at the default READ COMMITTED.
+
+
+def claim_free_slot(session: Session, *, site_id: int, storage_class: str) -> Slot:
+    """The first free slot of the right kind that no other transaction is taking, locked until this
+    transaction ends so nobody else can put a bag in it; `NoFreeSlot` when there is none."""
+    free = free_slots_query(site_id=site_id, storage_class=storage_class)
+    passed_over: list[int] = []
+    while True:
+        savepoint = session.begin_nested()
+        candidates = free.where(Slot.id.not_in(passed_over)) if passed_over else free
+        slot = session.scalar(candidates.limit(1).with_for_update(of=Slot, skip_locked=True, key_share=True))
+        if slot is None:
+            savepoint.rollback()
+            raise NoFreeSlot(kind=UNIT_KIND_FOR_CLASS[storage_class])
+        if not slot_is_occupied(session, slot_id=slot.id):
+            savepoint.commit()  # the lock stays with the enclosing transaction
+            return slot
+        # Filled by a transaction that committed while our SELECT ran: let go of the lock and look further.
+        savepoint.rollback()
+        passed_over.append(slot.id)
+
+
+def lock_slot(session: Session, *, slot_id: int) -> None:
+    """Wait for and take the lock on one slot (see above) before putting a bag into it; then check it is free."""
+    session.execute(select(Slot.id).where(Slot.id == slot_id).with_for_update(key_share=True))
+
+
+def slot_is_occupied(session: Session, *, slot_id: int) -> bool:
+    """Whether a received or shelved bag is in the slot, as of now (run it after `lock_slot`)."""
+    held = select(Order.id).where(Order.slot_id == slot_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
+    return session.scalar(held.limit(1)) is not None
 
 
 def list_unit_occupancy(session: Session, *, site_id: int) -> list[UnitOccupancy]:
