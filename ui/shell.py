@@ -10,7 +10,7 @@ from ui.i18n import t
 from ui.pages_registry import HOME, ORGANIZER, PAGES, SIGN_IN_PAGE, page_spec
 from ui.session import current_audience, current_user, end_session, pop_notice, sign_out_if_idle, watch_idle
 from ui.store import get_engine
-from ui.widgets import acting_site_switch, apply_tablet_style, escape_markdown, language_switch
+from ui.widgets import acting_site_switch, apply_tablet_style, language_switch
 
 # Per script thread (one run of one browser session at a time), not session_state: a stopped run must not
 # leave it set.
@@ -70,7 +70,7 @@ def sidebar() -> None:
         user = current_user()
         if user is None:
             return
-        st.caption(t("sidebar.signed_in_as", name=escape_markdown(user.name),
+        st.caption(t("sidebar.signed_in_as", name=user.name,
                      audience=t(f"audience.{current_audience()}")))
         if current_audience() == ORGANIZER:
             acting_site_switch()
