@@ -160,14 +160,15 @@ def _import_manifest(args: argparse.Namespace) -> int:
             result = apply_import(session, site_id=site.id, plan=plan, now=now)
     except StoreError as error:
         # Unreadable file or unknown site: nothing was imported.
-        print(import_error_text(error, language=language), file=sys.stderr)
+        # A terminal shows text as it is: the plain words, without the Markdown escapes the page needs.
+        print(import_error_text(error, language=language).plain, file=sys.stderr)
         return EXIT_USAGE
     finally:
         engine.dispose()
-    print(import_summary(result, language=language))
+    print(import_summary(result, language=language).plain)
     for row in result.rejected:
         print(translate(language, "manifest.rejected_line", row=row.number,
-                        reason=rejected_reason(row, language=language)))
+                        reason=rejected_reason(row, language=language)).plain)
     return result.exit_code
 
 

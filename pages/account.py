@@ -11,7 +11,7 @@ from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience, session_token
 from ui.store import get_engine, read_scope, session_scope
-from ui.widgets import escape_markdown, page_header, secret_form, show_error, translate_codes
+from ui.widgets import page_header, secret_form, show_error, translate_codes
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("account")
@@ -19,7 +19,7 @@ page_header("account")
 with read_scope() as session:
     site = get_site(session, site_id=user.site_id)
     holders = list_account_holders(session, site_id=user.site_id)
-st.markdown(t("account.who", name=escape_markdown(user.name), site=escape_markdown(site.name)))
+st.markdown(t("account.who", name=user.name, site=site.name))
 st.markdown(t("account.roles", roles=translate_codes(sorted(user.roles), "role") or t("account.no_roles")))
 me = next((holder for holder in holders if holder.volunteer_id == user.volunteer_id), None)
 organizer = current_audience() == ORGANIZER

@@ -136,8 +136,10 @@ bag = st.selectbox(
     format_func=lambda order: " · ".join(
         (order.pickup_code, order.resident_name, translate_codes(order.status, "status"))),
 )
+# Labels fixed now: a format_func calling t() later (AppTest does) would not know this session's language.
+reason_labels = {reason: t(key) for reason, key in PROBLEM_REASONS.items()}
 reason_choice = st.radio(t("arrivals.problem_reason"), list(PROBLEM_REASONS), key="arrivals_problem_reason",
-                         format_func=lambda reason: t(PROBLEM_REASONS[reason]))
+                         format_func=reason_labels.__getitem__)
 reason = t(PROBLEM_REASONS[reason_choice])
 if reason_choice == "other":
     reason = st.text_input(t("arrivals.problem_reason_text"), key="arrivals_problem_text")

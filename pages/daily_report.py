@@ -12,7 +12,7 @@ from ui.kpis import this_minute
 from ui.pages_registry import ORGANIZER
 from ui.session import acting_site_id
 from ui.store import cached_read
-from ui.widgets import page_header, show_table
+from ui.widgets import page_header, show_print_table, show_table
 
 require_role(ORGANIZER)
 
@@ -49,13 +49,11 @@ language = current_language()
 sheets = {t(PART_TITLES[part]): translated_frame(frame, language=language, codes=CODES.get(part))
           for part, frame in report.parts().items()}
 
-st.markdown(f"**{report.site}** · {report.day.isoformat()}")
+st.markdown(t("daily.site_day", site=report.site, day=report.day))
 for (part, frame), (title, shown) in zip(report.parts().items(), sheets.items(), strict=True):
     st.subheader(f"{title} ({len(frame)})")
     if printable and not frame.empty:
-        # Readings as typed (5.1), not the static table's four decimals (5.1000).
-        st.table(shown.map(lambda value: f"{value:g}" if isinstance(value, float) else value),
-                 border="horizontal", hide_index=True)
+        show_print_table(shown)
     else:
         show_table(frame, codes=CODES.get(part))
 if report.signed_off_by:

@@ -61,7 +61,7 @@ if plan.orders:
 if plan.rejected:
     st.subheader(t("manifest.rejected_heading"))
     show_table(pd.DataFrame(
-        [{"row": row.number, "reason": rejected_reason(row, language=language)} for row in plan.rejected],
+        [{"row": row.number, "reason": rejected_reason(row, language=language).plain} for row in plan.rejected],
         columns=["row", "reason"],
     ))
 

@@ -9,7 +9,7 @@ from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import page_header
+from ui.widgets import page_header, show_print_table
 
 CODES = {"kind": "kind"}
 
@@ -33,4 +33,4 @@ if bags.empty:
     st.caption(t("table.empty"))
 else:
     # A static table, not the interactive grid: it prints page after page as it is.
-    st.table(translated_frame(bags, language=current_language(), codes=CODES), hide_index=True)
+    show_print_table(translated_frame(bags, language=current_language(), codes=CODES))

@@ -26,7 +26,7 @@ site = next((site for site in sites if site.code == from_url), None) or choose_s
 FULL_PHONE_KEY = "status_wants_full_phone"
 
 if site is not None:
-    st.subheader(site.name)
+    st.subheader(escape_markdown(site.name))
     wants_full_phone = st.session_state.get(FULL_PHONE_KEY, False)
     with st.form("status_lookup"):
         pickup_code = st.text_input(t("status.pickup_code"), max_chars=20, key="status_pickup_code")
@@ -58,7 +58,7 @@ if site is not None:
             elif status.state == "not_arrived":
                 st.info(t("status.state.not_arrived"))
             elif status.state == "ready":
-                st.success(t("status.state.ready", slot=escape_markdown(status.slot or ""), since=status.since))
+                st.success(t("status.state.ready", slot=status.slot or "", since=status.since))
             elif status.state == "picked_up":
                 st.success(t("status.state.picked_up", at=status.since))
             elif status.state == "returned":
@@ -67,7 +67,7 @@ if site is not None:
                 st.warning(t("status.state.ask_desk"))
             if status is not None and status.state in WAITING_STATES:
                 st.markdown(t("status.collect_by", date=f"{status.collect_by:%Y-%m-%d}"))
-                show_qr(status.qr_payload, caption=t("status.qr_caption", code=escape_markdown(status.pickup_code)))
+                show_qr(status.qr_payload, caption=t("status.qr_caption", code=status.pickup_code))
 
     with read_scope() as session:
         rules = get_site_rules(session, site_id=site.id)

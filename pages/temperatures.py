@@ -143,7 +143,7 @@ with chart_tab:
         log = temperature_log_frame(session, site_id=user.site_id, start=start, end=now + dt.timedelta(minutes=1))
         excursions = list_excursions(session, site_id=user.site_id, start=start, end=now)
     for unit_id, (code, name, _kind, low, high) in units.items():
-        st.markdown(f"**{code} · {name}**")
+        st.markdown(t("temperatures.unit_heading", code=code, name=name))
         readings = log[(log["unit"] == code) & ~log["replaced"]]
         if readings.empty:
             st.caption(t("table.empty"))
@@ -185,8 +185,9 @@ with sign_off_tab:
     if correctable.empty:
         st.caption(t("table.empty"))
     else:
-        options = {row.reading_no: t("temperatures.correct_option", time=row.time, unit=row.unit, reading=row.reading_c)
-                   for row in correctable.itertuples()}
+        # Option text is shown as typed (not Markdown): the plain words.
+        options = {row.reading_no: t("temperatures.correct_option", time=row.time, unit=row.unit,
+                                     reading=row.reading_c).plain for row in correctable.itertuples()}
         target = st.selectbox(t("temperatures.correct_which"), list(options), format_func=options.__getitem__,
                               key="temperature_correct_id")
         new_value = st.text_input(t("temperatures.correct_value"), key="temperature_correct_value")

@@ -100,7 +100,8 @@ with import_tab:
             st.info(t("volunteers.import_preview", ready=len(plan.volunteers), rejected=len(plan.rejected)))
             if plan.rejected:
                 show_table(pd.DataFrame(
-                    [{"row": row.row, "reason": import_message(row.key, row.params, language=current_language())}
+                    [{"row": row.row,
+                      "reason": import_message(row.key, row.params, language=current_language()).plain}
                      for row in plan.rejected],
                     columns=["row", "reason"],
                 ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from browser_support import IDLE_APP, enroll_as_tablet
 from conftest import APP_VOLUNTEER_PIN, AppData
+from markdown_payloads import unescaped
 
 from ui.i18n import translate
 from ui.pages_registry import PUBLIC, VOLUNTEER, pages_for
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.browser
 
 
 def zh(key: str, **params: object) -> str:
-    return translate("zh-CN", key, **params)
+    """A message as the browser shows it: its parameters' Markdown escapes rendered away (word joiners stay)."""
+    return unescaped(translate("zh-CN", key, **params))
 
 
 @pytest.fixture

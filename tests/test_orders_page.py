@@ -107,8 +107,9 @@ def test_slot_list_prints_by_slot_and_by_building(app_database_copy: AppData):
     add_overdue_order(app_database_copy, number="M1", code="5-001")
     at = organizer_on(app_database_copy, "slot_list")
     table = at.table[0].value
-    assert list(table[zh("column.slot")]) == ["S1-01"]
-    assert list(table[zh("column.resident_name")]) == ["赵*"]
+    # st.table reads its cells as Markdown: they hold the values escaped (a person reads S1-01, 赵*).
+    assert list(table[zh("column.slot")]) == ["S1\\-01"]
+    assert list(table[zh("column.resident_name")]) == ["赵\\*"]
     assert {button.key for button in at.get("download_button")} == {"slot_list_export_csv", "slot_list_export_xlsx"}
     at.radio(key="slot_list_by").set_value("building").run()
     assert not at.exception

@@ -12,11 +12,13 @@ from ui.i18n import current_language, t, translate
 
 
 def translated_frame(frame: pd.DataFrame, *, language: str, codes: dict[str, str] | None = None) -> pd.DataFrame:
-    """A copy with headers (`column.<name>`) and stored code words in `language`."""
+    """A copy with headers (`column.<name>`) and stored code words in `language`, as plain text for files (a
+    page printing it through st.table escapes it there: ui.widgets.show_print_table)."""
     shown = frame.copy()
     for column, family in (codes or {}).items():
-        shown[column] = shown[column].map(lambda code, family=family: translate(language, f"value.{family}.{code}"))
-    shown.columns = [translate(language, f"column.{column}") for column in shown.columns]
+        shown[column] = shown[column].map(
+            lambda code, family=family: translate(language, f"value.{family}.{code}").plain)
+    shown.columns = [translate(language, f"column.{column}").plain for column in shown.columns]
     return shown
 
 

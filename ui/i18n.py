@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import pathlib
+import re
 import string
 from typing import Any
 
@@ -38,17 +39,62 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def translate(language: str, key: str, **params: Any) -> str:
-    """The message for `key` in `language`; an unknown key comes back as itself so tests can spot it."""
+class MarkdownText(str):
+    """Text that may go to a Markdown surface as it is: the translator's output (its parameters escaped) and
+    text escape_markdown made. `plain` holds the same words unescaped, for surfaces that show text literally
+    (dataframe cells, selectbox options, files, the terminal)."""
+
+    plain: str
+
+    def __new__(cls, markdown: str, plain: str | None = None) -> MarkdownText:
+        text = super().__new__(cls, markdown)
+        text.plain = str(markdown) if plain is None else plain
+        return text
+
+
+# Streamlit renders Markdown as CommonMark + GFM plus its own directives. Every ASCII punctuation mark may be
+# backslash-escaped in CommonMark, so all of them are: that stops emphasis, links, images, raw HTML, code, tables,
+# headings, LaTeX ($) and `:red[…]` directives. Some rules run on the parsed text, after escapes are gone
+# (GFM autolinks, emoji and `:material/…:` shortcodes, `->` arrows): a WORD JOINER (U+2060, invisible, no line
+# break) splits those, and only those, so a copied code or name stays the same elsewhere.
+WORD_JOINER = "\u2060"
+_ASCII_PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
+_TEXT_RULES = re.compile(
+    r"(?i:www)(?=\.)"  # www.evil.example (GFM autolink literal)
+    r"|:(?=//|[\w+-]+[:/\[])"  # https://…, :smile:, :material/icon:, :streamlit:, :red[…]
+    r"|[^\s@](?=@)"  # name@evil.example (GFM e-mail autolink)
+    r"|(?<!\S)(?:<(?=->)|[-<>~](?=[->=](?:\s|$)))",  # ->, <-, <->, --, >=, <=, ~= (typographic arrows)
+)
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+def escape_markdown(value: Any) -> MarkdownText:
+    """Text from people or files, for a Markdown surface: shown as typed, never as markup, link or icon.
+    Already-safe text (a MarkdownText, such as a nested t() result) is returned as it is."""
+    if isinstance(value, MarkdownText):
+        return value
+    plain = str(value)
+    # Markdown blocks (headings, lists, setext underlines, tables) start at a line start: one line only.
+    text = _LINE_BREAKS.sub(" ", plain)
+    text = _TEXT_RULES.sub(lambda match: match.group(0) + WORD_JOINER, text)
+    return MarkdownText(_ASCII_PUNCTUATION.sub(r"\\\1", text), plain)
+
+
+def translate(language: str, key: str, **params: Any) -> MarkdownText:
+    """The message for `key` in `language`; an unknown key comes back as itself so tests can spot it.
+
+    Parameters from people or files are escaped for Markdown (the result goes to st.markdown, alerts, labels
+    and captions as it is); `.plain` on the result is the same message with the values as typed."""
     catalog = load_catalog(language)
     text = catalog.get(key)
     if text is None:
-        return key
-    shown = _Filled({name: _shown_value(language, name, value) for name, value in params.items()})
+        return MarkdownText(key)
+    shown = {name: escape_markdown(_shown_value(language, name, value)) for name, value in params.items()}
     try:
-        return text.format_map(shown)
+        return MarkdownText(text.format_map(_Filled(shown)),
+                            text.format_map(_Filled({name: value.plain for name, value in shown.items()})))
     except (IndexError, ValueError):
-        return text
+        return MarkdownText(text)
 
 
 class _Filled(dict):
@@ -59,10 +105,15 @@ class _Filled(dict):
 
 
 def _shown_value(language: str, name: str, value: Any) -> Any:
+    """A parameter as text; what the app itself words (times, numbers, code words) needs no escaping."""
+    if isinstance(value, MarkdownText):
+        return value
     if isinstance(value, dt.datetime):
-        return to_local(value).strftime("%Y-%m-%d %H:%M")
-    if name in CODED_PARAMS and isinstance(value, str):
-        return load_catalog(language).get(f"value.{name}.{value}", value)
+        return MarkdownText(to_local(value).strftime("%Y-%m-%d %H:%M"))
+    if isinstance(value, int | float | dt.date):
+        return MarkdownText(str(value))
+    if name in CODED_PARAMS and isinstance(value, str) and f"value.{name}.{value}" in load_catalog(language):
+        return MarkdownText(load_catalog(language)[f"value.{name}.{value}"])
     return value
 
 
@@ -77,6 +128,6 @@ def current_language() -> str:
     return chosen if chosen in LANGUAGES else configured_language()
 
 
-def t(key: str, **params: Any) -> str:
-    """Translate `key` into the session's language."""
+def t(key: str, **params: Any) -> MarkdownText:
+    """Translate `key` into the session's language (see translate; `.plain` for a literal surface)."""
     return translate(current_language(), key, **params)

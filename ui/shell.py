@@ -19,7 +19,7 @@ from ui.session import (
     watch_idle,
 )
 from ui.store import get_engine
-from ui.widgets import acting_site_switch, apply_tablet_style, escape_markdown, language_switch
+from ui.widgets import acting_site_switch, apply_tablet_style, language_switch
 
 # Per script thread (one run of one browser session at a time), not session_state: a stopped run must not
 # leave it set.
@@ -81,7 +81,7 @@ def sidebar() -> None:
         user = current_user()
         if user is None:
             return
-        st.caption(t("sidebar.signed_in_as", name=escape_markdown(user.name),
+        st.caption(t("sidebar.signed_in_as", name=user.name,
                      audience=t(f"audience.{current_audience()}")))
         if current_audience() == ORGANIZER:
             acting_site_switch()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +14,16 @@ from db.clock import to_local, utc_now
 from db.errors import StoreError
 from db.sites import SiteInfo, list_organizer_sites
 from db.temperatures import list_due_readings
-from ui.i18n import LANGUAGE_NAMES, LANGUAGE_STATE_KEY, LANGUAGES, current_language, load_catalog, t
+from ui.i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGE_STATE_KEY,
+    LANGUAGES,
+    MarkdownText,
+    current_language,
+    escape_markdown,
+    load_catalog,
+    t,
+)
 from ui.pages_registry import page_spec
 from ui.scan import decode_qr
 from ui.session import act_for_site, acting_site_id, current_user
@@ -94,20 +102,45 @@ def show_error(error: StoreError) -> None:
 
 
 def show_table(frame: pd.DataFrame, *, codes: dict[str, str] | None = None) -> None:
-    """A read-only table with translated headers (`column.<name>`); `codes` maps a column to its value family."""
+    """A read-only table with translated headers (`column.<name>`); `codes` maps a column to its value family.
+
+    The interactive grid shows cells as text, not Markdown: a cell holding a translated message takes its
+    `.plain` words (pandas keeps text cells as plain str, so a MarkdownText would arrive escaped)."""
     if frame.empty:
         st.caption(t("table.empty"))
         return
+    st.dataframe(_worded(frame, codes=codes), hide_index=True, width="stretch")
+
+
+def show_print_table(frame: pd.DataFrame) -> None:
+    """A static table for paper (already translated, as ui.downloads.translated_frame makes it). st.table reads
+    every cell and header as Markdown, so each one is escaped here: names and codes print as typed."""
+    shown = frame.map(_printed)
+    shown.columns = [escape_markdown(column) for column in shown.columns]
+    st.table(shown, border="horizontal", hide_index=True)
+
+
+def _printed(value: Any) -> Any:
+    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"  # a reading as typed (5.1), not the static table's 5.1000
+    if isinstance(value, bool | int):
+        return value
+    return escape_markdown(value)
+
+
+def _worded(frame: pd.DataFrame, *, codes: dict[str, str] | None) -> pd.DataFrame:
     shown = frame.copy()
     for column, family in (codes or {}).items():
         shown[column] = shown[column].map(
             lambda code, family=family: translate_codes(code, family) if code is not None else None)
-    # Missing text (a bag with no slot yet) shows blank, not the table's grey "None".
     for column in shown.columns:
         if pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
+            # Missing text (a bag with no slot yet) shows blank, not the table's grey "None".
             shown[column] = shown[column].where(shown[column].notna(), "")
-    shown.columns = [t(f"column.{column}") for column in shown.columns]
-    st.dataframe(shown, hide_index=True, width="stretch")
+    shown.columns = [t(f"column.{column}").plain for column in shown.columns]
+    return shown
 
 
 # Fields of an event's before/after that hold a stored code word, and the value family that names it.
@@ -118,7 +151,8 @@ CHANGE_VALUE_FAMILIES = {
 
 
 def change_text(values: dict[str, Any] | None) -> str:
-    """An event's before or after in the reader's language: 状态：已上架；货位：F1-01 (not status=shelved)."""
+    """An event's before or after in the reader's language: 状态：已上架；货位：F1-01 (not status=shelved).
+    Plain text, for the event tables' cells (never Markdown)."""
     if not values:
         return ""
     catalog = load_catalog(current_language())
@@ -137,8 +171,8 @@ def change_text(values: dict[str, Any] | None) -> str:
         else:
             shown = _local_if_moment(value)
         label = catalog.get(f"column.{field_name}", field_name)
-        parts.append(t("change.field", field=label, value=shown))
-    return t("change.separator").join(parts)
+        parts.append(t("change.field", field=label, value=shown).plain)
+    return t("change.separator").plain.join(parts)
 
 
 def worded_changes(events: pd.DataFrame) -> pd.DataFrame:
@@ -157,10 +191,11 @@ def _local_if_moment(value: Any) -> str:
     return str(value)
 
 
-def translate_codes(value: str | list[str], family: str) -> str:
-    """Stored code words (`picked_up`, `fridge`) in the reader's language; lists joined."""
+def translate_codes(value: str | list[str], family: str) -> MarkdownText:
+    """Stored code words (`picked_up`, `fridge`) in the reader's language; lists joined. Catalog words only, so
+    the result is safe for Markdown as it is."""
     codes = value if isinstance(value, list) else [value]
-    return "、".join(t(f"value.{family}.{code}") for code in codes)
+    return MarkdownText("、".join(t(f"value.{family}.{code}") for code in codes))
 
 
 def choose_site(sites: list[SiteInfo], *, key: str) -> SiteInfo | None:
@@ -209,15 +244,6 @@ def language_switch() -> None:
         t("sidebar.language"), LANGUAGES, format_func=LANGUAGE_NAMES.__getitem__, horizontal=True,
         key="language_choice", on_change=_keep_choice,
     )
-
-
-# Markdown's punctuation (CommonMark backslash escapes): names and codes from people are shown as typed.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&:])")
-
-
-def escape_markdown(text: str) -> str:
-    """User-supplied text for a markdown element (caption, markdown, message): shown literally, never as markup."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def show_qr(payload: str, *, caption: str) -> None:
