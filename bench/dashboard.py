@@ -56,13 +56,15 @@ def prepare(url: str) -> tuple[SignedIn, list[int], int]:
     upgrade_to_head(engine)
     with unit_of_work(engine) as session:
         site_ids = list(session.scalars(select(Site.id).order_by(Site.id)))
-        volunteer = session.scalars(select(Volunteer).where(Volunteer.site_id == site_ids[0]).order_by(Volunteer.id)
-                                    ).first()
+        volunteer = session.scalars(
+            select(Volunteer).where(Volunteer.site_id == site_ids[0]).order_by(Volunteer.id)
+        ).first()
         for site_id in site_ids:
             grant_role(session, volunteer_id=volunteer.id, site_id=site_id, role="organizer", now=utc_now())
         orders = session.scalar(select(func.count(Order.id))) or 0
-        user = SignedIn(volunteer_id=volunteer.id, name=volunteer.name, site_id=site_ids[0],
-                        roles=frozenset({"organizer"}))
+        user = SignedIn(
+            volunteer_id=volunteer.id, name=volunteer.name, site_id=site_ids[0], roles=frozenset({"organizer"})
+        )
     engine.dispose()
     return user, site_ids, orders
 
@@ -77,8 +79,9 @@ def store_timings(url: str, site_ids: list[int], *, runs: int) -> dict[str, floa
         "list_site_figures (all sites)": lambda s: list_site_figures(s, site_ids=site_ids, day=today, now=now),
         "pickups_by_day_frame": lambda s: pickups_by_day_frame(s, site_id=site_id, start=start, end=today),
         "pickups_by_hour_frame": lambda s: pickups_by_hour_frame(s, site_id=site_id, day=today - dt.timedelta(1)),
-        "pickups_by_weekday_hour_frame": lambda s: pickups_by_weekday_hour_frame(s, site_id=site_id, start=start,
-                                                                                 end=today),
+        "pickups_by_weekday_hour_frame": lambda s: pickups_by_weekday_hour_frame(
+            s, site_id=site_id, start=start, end=today
+        ),
         "delivery_funnel_frame": lambda s: delivery_funnel_frame(s, site_id=site_id, delivery_date=today),
         "handover_speed_frame": lambda s: handover_speed_frame(s, site_id=site_id, start=start, end=today, now=now),
         "dwell_by_class_frame": lambda s: dwell_by_class_frame(s, site_id=site_id, start=start, end=today),
@@ -87,9 +90,11 @@ def store_timings(url: str, site_ids: list[int], *, runs: int) -> dict[str, floa
     }
     timings = {}
     for name, call in calls.items():
+
         def one(call=call) -> None:  # noqa: ANN001
             with read_only(engine) as session:
                 call(session)
+
         one()  # warm the statement cache and the page cache once
         timings[name] = median_ms(one, runs=runs)
     engine.dispose()
@@ -107,6 +112,7 @@ def page_timings(url: str, user: SignedIn, *, runs: int) -> dict[str, float]:
     os.environ["DATABASE_URL"] = url
     timings = {}
     for page in ("pages/dashboard.py", "pages/reports.py"):
+
         def render(page=page) -> None:  # noqa: ANN001
             changed()  # every figure read afresh: the cold case
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -114,6 +120,7 @@ def page_timings(url: str, user: SignedIn, *, runs: int) -> dict[str, float]:
             at.session_state[AUDIENCE_KEY] = "organizer"
             at.switch_page(page).run()
             assert not at.exception, [element.value for element in at.exception]
+
         render()
         timings[f"AppTest {page}"] = median_ms(render, runs=runs)
     return timings
@@ -124,6 +131,7 @@ def floor_ms(*, runs: int) -> float:
 
     def empty() -> None:
         AppTest.from_string("import streamlit as st\nst.write('x')").run()
+
     empty()
     return median_ms(empty, runs=runs)
 
@@ -138,15 +146,19 @@ def main() -> None:
     results = {}
     for label, url in (("small", args.small), ("large", args.large)):
         user, site_ids, orders = prepare(url)
-        results[label] = (orders, {**store_timings(url, site_ids, runs=args.runs),
-                                   **page_timings(url, user, runs=args.runs)})
+        results[label] = (
+            orders,
+            {**store_timings(url, site_ids, runs=args.runs), **page_timings(url, user, runs=args.runs)},
+        )
     print(f"empty-page floor (AppTest, median of {args.runs}): {floor:.1f} ms")
     (small_orders, small), (large_orders, large) = results["small"], results["large"]
     print(f"{'figure':40} {'small ms':>9} {'×floor':>7} {'large ms':>9} {'×floor':>7} {'large/small':>11}")
     print(f"{'(orders in the database)':40} {small_orders:>9,} {'':>7} {large_orders:>9,}")
     for name in small:
-        print(f"{name:40} {small[name]:>9.1f} {small[name] / floor:>7.2f} {large[name]:>9.1f} "
-              f"{large[name] / floor:>7.2f} {large[name] / small[name]:>11.2f}")
+        print(
+            f"{name:40} {small[name]:>9.1f} {small[name] / floor:>7.2f} {large[name]:>9.1f} "
+            f"{large[name] / floor:>7.2f} {large[name] / small[name]:>11.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -61,13 +61,21 @@ def one_run(data: bytes, directory: pathlib.Path) -> dict[str, float]:
         written = time.perf_counter()
         assert (result.items, len(result.rejected)) == (len(table.rows), 0), result.rejected[:3]
         with unit_of_work(engine) as session:
-            again = apply_import(session, site_id=site_id,
-                                 plan=plan_import(session, site_id=site_id, table=read_manifest(data),
-                                                  today=local_today(NOW)), now=NOW)
+            again = apply_import(
+                session,
+                site_id=site_id,
+                plan=plan_import(session, site_id=site_id, table=read_manifest(data), today=local_today(NOW)),
+                now=NOW,
+            )
         repeated = time.perf_counter()
         assert (again.orders, again.already_imported) == (0, result.orders), again.orders
-        return {"read": read - started, "plan": planned - read, "write+commit": written - planned,
-                "total": written - started, "same file again": repeated - written}
+        return {
+            "read": read - started,
+            "plan": planned - read,
+            "write+commit": written - planned,
+            "total": written - started,
+            "same file again": repeated - written,
+        }
     finally:
         engine.dispose()
 
@@ -85,8 +93,7 @@ def main(argv: list[str] | None = None) -> None:
             figures = one_run(data, pathlib.Path(scratch))
         runs.append(figures)
         print(f"run {number}: " + "  ".join(f"{name} {seconds:.3f}s" for name, seconds in figures.items()))
-    print("median: " + "  ".join(
-        f"{name} {statistics.median(run[name] for run in runs):.3f}s" for name in runs[0]))
+    print("median: " + "  ".join(f"{name} {statistics.median(run[name] for run in runs):.3f}s" for name in runs[0]))
 
 
 if __name__ == "__main__":

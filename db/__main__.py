@@ -41,9 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(run=_upgrade)
 
     init_site = commands.add_parser(
-        "init-site", help="create a pickup point and its first organizer (how a real site starts)",
+        "init-site",
+        help="create a pickup point and its first organizer (how a real site starts)",
         description="Create a pickup point, its first organizer (who also holds every volunteer role) and the "
-                    "organizer's sign-in. The password is asked twice, or read from the first line of stdin.",
+        "organizer's sign-in. The password is asked twice, or read from the first line of stdin.",
     )
     init_site.add_argument("--code", required=True, help="short site code, e.g. TS2")
     init_site.add_argument("--name", required=True, help="the site's name, e.g. 天山二村买菜点")
@@ -55,10 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     init_site.set_defaults(run=_init_site)
 
     import_manifest = commands.add_parser(
-        "import-manifest", help="import a platform's delivery manifest (CSV or XLSX) into a site",
+        "import-manifest",
+        help="import a platform's delivery manifest (CSV or XLSX) into a site",
         description="Check every row and import the valid orders whole. Exit 0: every row valid; 1: some rows "
-                    "rejected, the valid ones imported; 2: nothing could be imported (unreadable file, unknown site, "
-                    "or every row rejected).",
+        "rejected, the valid ones imported; 2: nothing could be imported (unreadable file, unknown site, "
+        "or every row rejected).",
     )
     import_manifest.add_argument("file", type=pathlib.Path, help="the manifest, .csv or .xlsx")
     import_manifest.add_argument("--site", required=True, help="the site code, e.g. TS2")
@@ -66,37 +68,47 @@ def _parser() -> argparse.ArgumentParser:
     import_manifest.set_defaults(run=_import_manifest)
 
     revision = commands.add_parser(
-        "revision", help="write a new migration from the difference between the models and the newest schema",
+        "revision",
+        help="write a new migration from the difference between the models and the newest schema",
     )
     revision.add_argument("-m", "--message", required=True)
     revision.set_defaults(run=_revision)
 
     backup = commands.add_parser(
-        "backup", help="write a consistent backup of the whole store, also while the app is writing",
+        "backup",
+        help="write a consistent backup of the whole store, also while the app is writing",
         description="SQLite: a copy through SQLite's online backup API (a .db file the app can open). PostgreSQL: "
-                    "pg_dump of the server's major version in an archive with a manifest, else a portable archive. "
-                    "A .zip path: the portable archive (every table as JSON Lines, with per-table row counts and "
-                    "checksums; restores into either database). The backup holds residents' names and phone "
-                    "numbers: keep it where only the committee can read it. Exit 2: the path or database is "
-                    "unusable; 1: the backup failed (nothing is left at the path).",
+        "pg_dump of the server's major version in an archive with a manifest, else a portable archive. "
+        "A .zip path: the portable archive (every table as JSON Lines, with per-table row counts and "
+        "checksums; restores into either database). The backup holds residents' names and phone "
+        "numbers: keep it where only the committee can read it. Exit 2: the path or database is "
+        "unusable; 1: the backup failed (nothing is left at the path).",
     )
     backup.add_argument("path", type=pathlib.Path, help="the file to write; it must not exist yet")
-    backup.add_argument("--kind", choices=("auto", *KINDS), default="auto",
-                        help="auto (default): portable for a .zip path, else the database's own kind")
+    backup.add_argument(
+        "--kind",
+        choices=("auto", *KINDS),
+        default="auto",
+        help="auto (default): portable for a .zip path, else the database's own kind",
+    )
     backup.set_defaults(run=_backup)
 
     restore = commands.add_parser(
-        "restore", help="restore a backup into an empty database and verify every table's rows",
+        "restore",
+        help="restore a backup into an empty database and verify every table's rows",
         description="Build the schema with the migrations up to the backup's revision, insert the rows, compare "
-                    "every table's row count and checksum with the backup (a mismatch undoes the restore), then "
-                    "upgrade to the newest schema. Exit 0: restored and verified; 1: refused (the database holds "
-                    "data and --force was not given, or the rows did not match the backup); 2: the backup cannot "
-                    "be read.",
+        "every table's row count and checksum with the backup (a mismatch undoes the restore), then "
+        "upgrade to the newest schema. Exit 0: restored and verified; 1: refused (the database holds "
+        "data and --force was not given, or the rows did not match the backup); 2: the backup cannot "
+        "be read.",
     )
     restore.add_argument("path", type=pathlib.Path, help="a backup written by `python -m db backup` or the app")
-    restore.add_argument("--force", action="store_true",
-                         help="replace a database that holds data: the app's tables are dropped with every row in "
-                              "them, then rebuilt from the backup")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that holds data: the app's tables are dropped with every row in "
+        "them, then rebuilt from the backup",
+    )
     restore.set_defaults(run=_restore)
 
     for command in (upgrade, init_site, import_manifest, backup, restore):
@@ -125,11 +137,21 @@ def _init_site(args: argparse.Namespace) -> int:
         with unit_of_work(engine) as session:
             site = create_site(session, code=args.code, name=args.name, address=args.address, now=now)
             organizer = create_volunteer(
-                session, site_id=site.id, name=args.organizer_name, phone=args.phone,
-                roles=("organizer", "receiving", "handout", "cold_check"), now=now,
+                session,
+                site_id=site.id,
+                name=args.organizer_name,
+                phone=args.phone,
+                roles=("organizer", "receiving", "handout", "cold_check"),
+                now=now,
             )
-            create_organizer_account(session, volunteer_id=organizer.id, username=args.username, password=password,
-                                     now=now, actor_id=organizer.id)
+            create_organizer_account(
+                session,
+                volunteer_id=organizer.id,
+                username=args.username,
+                password=password,
+                now=now,
+                actor_id=organizer.id,
+            )
             code, name, username = site.code, site.name, args.username.strip().lower()
     except StoreError as error:
         print(f"refused: {_describe(error)}", file=sys.stderr)
@@ -147,8 +169,15 @@ def _import_manifest(args: argparse.Namespace) -> int:
             # One byte past the limit is enough to refuse a huge file (or /dev/zero) without reading it all.
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        print(translate(language, "error.manifest_cannot_open", file=str(args.file),
-                        reason=error.strerror or type(error).__name__), file=sys.stderr)
+        print(
+            translate(
+                language,
+                "error.manifest_cannot_open",
+                file=str(args.file),
+                reason=error.strerror or type(error).__name__,
+            ),
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     engine = make_engine(args.database_url or database_url())
     try:
@@ -167,8 +196,11 @@ def _import_manifest(args: argparse.Namespace) -> int:
         engine.dispose()
     print(import_summary(result, language=language).plain)
     for row in result.rejected:
-        print(translate(language, "manifest.rejected_line", row=row.number,
-                        reason=rejected_reason(row, language=language)).plain)
+        print(
+            translate(
+                language, "manifest.rejected_line", row=row.number, reason=rejected_reason(row, language=language)
+            ).plain
+        )
     return result.exit_code
 
 
@@ -192,15 +224,16 @@ def _backup(args: argparse.Namespace) -> int:
         print(f"refused: {translate('en', error.key, **error.params)}", file=sys.stderr)
         return EXIT_USAGE if error.key in ("error.backup_exists", "error.backup_no_folder") else EXIT_REFUSED
     except SQLAlchemyError as error:
-        print(f"cannot read the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}",
-              file=sys.stderr)
+        print(f"cannot read the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         engine.dispose()
     if summary.note:
         print(f"note: {summary.note}")
-    print(f"backup written: {summary.path} ({summary.kind}, {summary.size_bytes / 1e6:.1f} MB, "
-          f"{summary.seconds:.1f} s, at {summary.created_at:%Y-%m-%d %H:%M:%S} UTC)")
+    print(
+        f"backup written: {summary.path} ({summary.kind}, {summary.size_bytes / 1e6:.1f} MB, "
+        f"{summary.seconds:.1f} s, at {summary.created_at:%Y-%m-%d %H:%M:%S} UTC)"
+    )
     print(f"schema revision {', '.join(summary.revision) or 'none'}")
     _print_counts(summary.tables)
     if summary.skipped:
@@ -214,20 +247,24 @@ def _restore(args: argparse.Namespace) -> int:
         if args.force:
             occupied = describe_target(engine)
             if occupied:
-                print(f"--force: dropping {sum(occupied.values())} rows in {', '.join(sorted(occupied))} "
-                      "and rebuilding the database from the backup", file=sys.stderr)
+                print(
+                    f"--force: dropping {sum(occupied.values())} rows in {', '.join(sorted(occupied))} "
+                    "and rebuilding the database from the backup",
+                    file=sys.stderr,
+                )
         summary = restore_backup(engine, path=args.path, force=args.force)
     except StoreError as error:
         print(f"refused: {translate('en', error.key, **error.params)}", file=sys.stderr)
         return EXIT_USAGE if isinstance(error, BackupUnreadable) else EXIT_REFUSED
     except SQLAlchemyError as error:
-        print(f"cannot use the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}",
-              file=sys.stderr)
+        print(f"cannot use the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         engine.dispose()
-    print(f"restored {args.path} ({summary.kind}, schema revision {', '.join(summary.revision)}) "
-          f"in {summary.seconds:.1f} s; every table below matches the backup's count and checksum")
+    print(
+        f"restored {args.path} ({summary.kind}, schema revision {', '.join(summary.revision)}) "
+        f"in {summary.seconds:.1f} s; every table below matches the backup's count and checksum"
+    )
     _print_counts(summary.tables)
     if summary.skipped:
         print(f"not restored (transient): {', '.join(summary.skipped)}")

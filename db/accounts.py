@@ -94,8 +94,14 @@ def create_volunteer(
     if pin_hash is not None:
         session.add(Account(volunteer_id=volunteer.id, pin_hash=pin_hash, updated_at=now))
     record_event(
-        session, site_id=site_id, actor_id=actor_id, action="volunteer.created", entity="volunteer",
-        entity_id=volunteer.id, now=now, after={"name": name, "roles": sorted(set(roles))},
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="volunteer.created",
+        entity="volunteer",
+        entity_id=volunteer.id,
+        now=now,
+        after={"name": name, "roles": sorted(set(roles))},
     )
     return volunteer
 
@@ -109,13 +115,24 @@ def grant_role(
     if exists is None:
         session.add(VolunteerRole(volunteer_id=volunteer_id, site_id=site_id, role=role))
         record_event(
-            session, site_id=site_id, actor_id=actor_id, action="volunteer.role_granted", entity="volunteer",
-            entity_id=volunteer_id, now=now, after={"role": role},
+            session,
+            site_id=site_id,
+            actor_id=actor_id,
+            action="volunteer.role_granted",
+            entity="volunteer",
+            entity_id=volunteer_id,
+            now=now,
+            after={"role": role},
         )
 
 
 def create_organizer_account(
-    session: Session, *, volunteer_id: int, username: str, password: str, now: dt.datetime,
+    session: Session,
+    *,
+    volunteer_id: int,
+    username: str,
+    password: str,
+    now: dt.datetime,
     actor_id: int | None = None,
 ) -> Account:
     """Give a volunteer a username and password for the organizer's laptop."""
@@ -131,8 +148,14 @@ def create_organizer_account(
     account.updated_at = now
     session.flush()
     record_event(
-        session, site_id=volunteer.site_id, actor_id=actor_id, action="account.password_set", entity="volunteer",
-        entity_id=volunteer_id, now=now, after={"username": username},
+        session,
+        site_id=volunteer.site_id,
+        actor_id=actor_id,
+        action="account.password_set",
+        entity="volunteer",
+        entity_id=volunteer_id,
+        now=now,
+        after={"username": username},
     )
     return account
 
@@ -157,8 +180,13 @@ def reset_pin(
     volunteer, account = _volunteer_and_account(session, volunteer_id=volunteer_id, now=now)
     _store_secret(session, account=account, kind="pin", new=new_pin, now=now)
     record_event(
-        session, site_id=volunteer.site_id, actor_id=actor_id, action="account.pin_reset", entity="volunteer",
-        entity_id=volunteer_id, now=now,
+        session,
+        site_id=volunteer.site_id,
+        actor_id=actor_id,
+        action="account.pin_reset",
+        entity="volunteer",
+        entity_id=volunteer_id,
+        now=now,
     )
 
 
@@ -186,8 +214,9 @@ def sign_in_organizer(engine: Engine, *, username: str, password: str, client: C
     login = username.strip().lower()
     with unit_of_work(engine) as session:
         account = session.scalar(select(Account).where(Account.username == login)) if login else None
-        outcome = _sign_in(session, account=account, kind="organizer", secret=password, login=f"user:{login}",
-                           client=client, now=now)
+        outcome = _sign_in(
+            session, account=account, kind="organizer", secret=password, login=f"user:{login}", client=client, now=now
+        )
     return _signed_in_or_raise(outcome)
 
 
@@ -205,8 +234,15 @@ def sign_in_volunteer(
                 .join(Volunteer, Volunteer.id == Account.volunteer_id)
                 .where(Account.volunteer_id == volunteer_id, Volunteer.site_id == site_id)
             )
-            outcome = _sign_in(session, account=account, kind="volunteer", secret=pin,
-                               login=f"volunteer:{volunteer_id}", client=client, now=now)
+            outcome = _sign_in(
+                session,
+                account=account,
+                kind="volunteer",
+                secret=pin,
+                login=f"volunteer:{volunteer_id}",
+                client=client,
+                now=now,
+            )
     return _signed_in_or_raise(outcome)
 
 
@@ -220,14 +256,16 @@ def sign_in_volunteer_elsewhere(engine: Engine, *, login: str, pin: str, client:
             account = session.scalar(
                 select(Account)
                 .join(Volunteer, Volunteer.id == Account.volunteer_id)
-                .where(or_(Account.username == typed, Volunteer.phone == phone) if len(phone) >= 8
-                       else Account.username == typed)
+                .where(
+                    or_(Account.username == typed, Volunteer.phone == phone)
+                    if len(phone) >= 8
+                    else Account.username == typed
+                )
                 .order_by(Account.id)
                 .limit(1)
             )
         key = f"phone:{phone}" if len(phone) >= 8 else f"user:{typed}"
-        outcome = _sign_in(session, account=account, kind="volunteer", secret=pin, login=key, client=client,
-                           now=now)
+        outcome = _sign_in(session, account=account, kind="volunteer", secret=pin, login=key, client=client, now=now)
     return _signed_in_or_raise(outcome)
 
 
@@ -239,7 +277,13 @@ def _signed_in_or_raise(outcome: SignedIn | StoreError) -> SignedIn:
 
 
 def _sign_in(
-    session: Session, *, account: Account | None, kind: str, secret: str, login: str, client: Client,
+    session: Session,
+    *,
+    account: Account | None,
+    kind: str,
+    secret: str,
+    login: str,
+    client: Client,
     now: dt.datetime,
 ) -> SignedIn | StoreError:
     """One way for every sign-in: throttle, check the secret, count or forget the try, write the event.
@@ -248,8 +292,11 @@ def _sign_in(
     neither the answers nor the time they take tell which logins exist."""
     volunteer = account.volunteer if account is not None and account.volunteer.active else None
     device = find_device(session, token=client.device_token)
-    known = device is not None and volunteer is not None and device.knows(
-        volunteer_id=volunteer.id, site_id=volunteer.site_id)
+    known = (
+        device is not None
+        and volunteer is not None
+        and device.knows(volunteer_id=volunteer.id, site_id=volunteer.site_id)
+    )
     who = f"device:{device.id}" if known and device is not None else f"address:{client.address}"
     keys = [
         LimitKey(scope="account_client", value=f"{login}\x1f{who}", throttle=PER_SECRET_AND_CLIENT),
@@ -263,8 +310,11 @@ def _sign_in(
         check_not_limited(session, keys=keys, now=now)
     except TooManyAttempts as refusal:
         return refusal
-    hashed = None if volunteer is None or account is None else (
-        account.password_hash if kind == "organizer" else account.pin_hash)
+    hashed = (
+        None
+        if volunteer is None or account is None
+        else (account.password_hash if kind == "organizer" else account.pin_hash)
+    )
     right = _verify(hashed or _dummy_hash(), secret) and hashed is not None
     roles = roles_at(session, volunteer_id=volunteer.id, site_id=volunteer.site_id) if volunteer else frozenset()
     if right and kind == "organizer" and "organizer" not in roles:
@@ -272,16 +322,28 @@ def _sign_in(
     if not right or volunteer is None or account is None:
         record_failed_try(session, keys=keys, now=now)
         record_event(
-            session, site_id=volunteer.site_id if volunteer else None, actor_id=None, action="auth.sign_in_failed",
-            entity="account", entity_id=account.id if volunteer and account else None, now=now, after={"kind": kind},
+            session,
+            site_id=volunteer.site_id if volunteer else None,
+            actor_id=None,
+            action="auth.sign_in_failed",
+            entity="account",
+            entity_id=account.id if volunteer and account else None,
+            now=now,
+            after={"kind": kind},
         )
         return SignInFailed()
     forget_failed_tries(session, keys=keys[:1], now=now)
     if known and device is not None:
         mark_device_seen(session, device_id=device.id, now=now)
     record_event(
-        session, site_id=volunteer.site_id, actor_id=volunteer.id, action="auth.signed_in", entity="account",
-        entity_id=account.id, now=now, after={"kind": kind},
+        session,
+        site_id=volunteer.site_id,
+        actor_id=volunteer.id,
+        action="auth.signed_in",
+        entity="account",
+        entity_id=account.id,
+        now=now,
+        after={"kind": kind},
     )
     return SignedIn(volunteer_id=volunteer.id, name=volunteer.name, site_id=volunteer.site_id, roles=roles)
 
@@ -312,29 +374,53 @@ class AccountHolder:
 
 
 def change_own_password(
-    engine: Engine, *, volunteer_id: int, current_password: str, new_password: str, now: dt.datetime,
+    engine: Engine,
+    *,
+    volunteer_id: int,
+    current_password: str,
+    new_password: str,
+    now: dt.datetime,
     keep_token: str | None = None,
 ) -> None:
     """The signed-in organizer's new password; the current one must be right (wrong tries are throttled).
 
     Every other session of theirs ends; the one holding `keep_token` (this browser) stays."""
     check_password_rules(new_password)
-    _change_own_secret(engine, volunteer_id=volunteer_id, current=current_password, new=new_password, now=now,
-                       kind="password", keep_token=keep_token)
+    _change_own_secret(
+        engine,
+        volunteer_id=volunteer_id,
+        current=current_password,
+        new=new_password,
+        now=now,
+        kind="password",
+        keep_token=keep_token,
+    )
 
 
 def change_own_pin(
-    engine: Engine, *, volunteer_id: int, current_pin: str, new_pin: str, now: dt.datetime,
+    engine: Engine,
+    *,
+    volunteer_id: int,
+    current_pin: str,
+    new_pin: str,
+    now: dt.datetime,
     keep_token: str | None = None,
 ) -> None:
     """The signed-in volunteer's new tablet PIN (4–6 digits); the current PIN must be right."""
     check_pin_rules(new_pin)
-    _change_own_secret(engine, volunteer_id=volunteer_id, current=current_pin, new=new_pin, now=now, kind="pin",
-                       keep_token=keep_token)
+    _change_own_secret(
+        engine, volunteer_id=volunteer_id, current=current_pin, new=new_pin, now=now, kind="pin", keep_token=keep_token
+    )
 
 
 def _change_own_secret(
-    engine: Engine, *, volunteer_id: int, current: str, new: str, now: dt.datetime, kind: str,
+    engine: Engine,
+    *,
+    volunteer_id: int,
+    current: str,
+    new: str,
+    now: dt.datetime,
+    kind: str,
     keep_token: str | None,
 ) -> None:
     keys = [LimitKey(scope="account_client", value=f"change:{volunteer_id}", throttle=PER_SECRET_AND_CLIENT)]
@@ -352,24 +438,33 @@ def _change_own_secret(
         if outcome is None and not _verify(hashed, current):
             record_failed_try(session, keys=keys, now=now)
             record_event(
-                session, site_id=account.volunteer.site_id, actor_id=volunteer_id, action="account.change_failed",
-                entity="account", entity_id=account.id, now=now, after={"kind": kind},
+                session,
+                site_id=account.volunteer.site_id,
+                actor_id=volunteer_id,
+                action="account.change_failed",
+                entity="account",
+                entity_id=account.id,
+                now=now,
+                after={"kind": kind},
             )
             outcome = SignInFailed("error.current_secret_wrong")
         if outcome is None:
             _store_secret(session, account=account, kind=kind, new=new, now=now, keep_token=keep_token)
             record_event(
-                session, site_id=account.volunteer.site_id, actor_id=volunteer_id, action=f"account.{kind}_changed",
-                entity="account", entity_id=account.id, now=now,
+                session,
+                site_id=account.volunteer.site_id,
+                actor_id=volunteer_id,
+                action=f"account.{kind}_changed",
+                entity="account",
+                entity_id=account.id,
+                now=now,
             )
     # Raised after the commit, so a wrong current secret is still counted.
     if outcome is not None:
         raise outcome
 
 
-def reset_password(
-    session: Session, *, volunteer_id: int, new_password: str, now: dt.datetime, actor_id: int
-) -> None:
+def reset_password(session: Session, *, volunteer_id: int, new_password: str, now: dt.datetime, actor_id: int) -> None:
     """An organizer sets another organizer's forgotten password at their site; their open sessions end."""
     check_password_rules(new_password)
     if volunteer_id == actor_id:
@@ -382,8 +477,13 @@ def reset_password(
         raise NotAllowed()
     _store_secret(session, account=account, kind="password", new=new_password, now=now)
     record_event(
-        session, site_id=account.volunteer.site_id, actor_id=actor_id, action="account.password_reset",
-        entity="account", entity_id=account.id, now=now,
+        session,
+        site_id=account.volunteer.site_id,
+        actor_id=actor_id,
+        action="account.password_reset",
+        entity="account",
+        entity_id=account.id,
+        now=now,
     )
 
 
@@ -395,8 +495,10 @@ def list_account_holders(session: Session, *, site_id: int) -> list[AccountHolde
         .where(Volunteer.site_id == site_id, Volunteer.active.is_(True))
         .order_by(Volunteer.name, Volunteer.id)
     )
-    return [AccountHolder(volunteer_id=row.id, name=row.name, username=row.username, has_pin=bool(row.has_pin))
-            for row in rows]
+    return [
+        AccountHolder(volunteer_id=row.id, name=row.name, username=row.username, has_pin=bool(row.has_pin))
+        for row in rows
+    ]
 
 
 def _store_secret(
@@ -410,5 +512,4 @@ def _store_secret(
         account.pin_hash = hash_secret(new)
     account.updated_at = now
     session.flush()
-    end_sessions_of(session, volunteer_id=account.volunteer_id, reason="secret_changed", now=now,
-                    keep_token=keep_token)
+    end_sessions_of(session, volunteer_id=account.volunteer_id, reason="secret_changed", now=now, keep_token=keep_token)

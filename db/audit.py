@@ -19,8 +19,15 @@ def _local(moment: dt.datetime | None) -> dt.datetime | None:
 
 
 def events_frame(
-    session: Session, *, site_id: int, action: str | None = None, entity: str | None = None,
-    actor_id: int | None = None, start: dt.datetime | None = None, end: dt.datetime | None = None, limit: int = 200,
+    session: Session,
+    *,
+    site_id: int,
+    action: str | None = None,
+    entity: str | None = None,
+    actor_id: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 200,
 ) -> pd.DataFrame:
     """The site's newest events first, filtered in SQL: when, who, what, on which entity, before and after.
 
@@ -47,9 +54,15 @@ def events_frame(
     rows = session.execute(query).all()
     return pd.DataFrame(
         [
-            {"happened_at": _local(event.happened_at), "actor": name or "", "action": event.action,
-             "entity": event.entity, "entity_id": event.entity_id,
-             "before": event.before, "after": event.after}
+            {
+                "happened_at": _local(event.happened_at),
+                "actor": name or "",
+                "action": event.action,
+                "entity": event.entity,
+                "entity_id": event.entity_id,
+                "before": event.before,
+                "after": event.after,
+            }
             for event, name in rows
         ],
         columns=["happened_at", "actor", "action", "entity", "entity_id", "before", "after"],
@@ -75,4 +88,3 @@ def list_event_filters(session: Session, *, site_id: int) -> EventFilters:
         .order_by(Volunteer.name, Volunteer.id)
     )
     return EventFilters(actions=list(actions), entities=list(entities), actors=[(row.id, row.name) for row in actors])
-

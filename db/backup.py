@@ -97,10 +97,18 @@ class RestoreSummary:
 
 
 def _type_tag(column_type: types.TypeEngine) -> str:
-    for kind, tag in ((types.Boolean, "bool"), (types.JSON, "json"), (types.DateTime, "datetime"),
-                      (types.Date, "date"), (types.Time, "time"), (types.Float, "float"),
-                      (types.Numeric, "decimal"), (types.Integer, "int"), (types.LargeBinary, "bytes"),
-                      (types.String, "str")):
+    for kind, tag in (
+        (types.Boolean, "bool"),
+        (types.JSON, "json"),
+        (types.DateTime, "datetime"),
+        (types.Date, "date"),
+        (types.Time, "time"),
+        (types.Float, "float"),
+        (types.Numeric, "decimal"),
+        (types.Integer, "int"),
+        (types.LargeBinary, "bytes"),
+        (types.String, "str"),
+    ):
         if isinstance(column_type, kind):
             return tag
     return "plain"
@@ -125,8 +133,11 @@ def _encode(tag: str, value: Any) -> Any:
 
 
 _DECODERS: dict[str, Callable[[Any], Any]] = {
-    "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat, "time": dt.time.fromisoformat,
-    "decimal": decimal.Decimal, "bytes": base64.b64decode,
+    "datetime": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+    "time": dt.time.fromisoformat,
+    "decimal": decimal.Decimal,
+    "bytes": base64.b64decode,
 }
 
 
@@ -208,8 +219,9 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 # --- backup ---
 
 
-def make_backup(engine: Engine, *, path: pathlib.Path, kind: str = "auto", now: dt.datetime | None = None
-                ) -> BackupSummary:
+def make_backup(
+    engine: Engine, *, path: pathlib.Path, kind: str = "auto", now: dt.datetime | None = None
+) -> BackupSummary:
     """Write a backup of the whole store to `path` (which must not exist yet) and return what it holds.
 
     `kind`: `sqlite` (a copy through SQLite's online backup API, usable as the app's file), `pg_dump` (PostgreSQL's
@@ -237,9 +249,17 @@ def make_backup(engine: Engine, *, path: pathlib.Path, kind: str = "auto", now: 
         raise BackupFailed("error.backup_failed", detail=f"{error.strerror or error}") from error
     finally:
         partial.unlink(missing_ok=True)
-    return BackupSummary(kind=kind, path=path, created_at=created_at, revision=revision, tables=tuple(tables),
-                         skipped=tuple(skipped), size_bytes=path.stat().st_size,
-                         seconds=time.perf_counter() - started, note=note)
+    return BackupSummary(
+        kind=kind,
+        path=path,
+        created_at=created_at,
+        revision=revision,
+        tables=tuple(tables),
+        skipped=tuple(skipped),
+        size_bytes=path.stat().st_size,
+        seconds=time.perf_counter() - started,
+        note=note,
+    )
 
 
 def _choose_kind(engine: Engine, *, path: pathlib.Path, kind: str) -> tuple[str, str | None]:
@@ -260,8 +280,9 @@ def _choose_kind(engine: Engine, *, path: pathlib.Path, kind: str) -> tuple[str,
     return kind, None
 
 
-def _write_sqlite(engine: Engine, partial: pathlib.Path, created_at: dt.datetime
-                  ) -> tuple[tuple[str, ...], list[TableCount], list[str]]:
+def _write_sqlite(
+    engine: Engine, partial: pathlib.Path, created_at: dt.datetime
+) -> tuple[tuple[str, ...], list[TableCount], list[str]]:
     source_path = engine.url.database
     if not source_path or source_path == ":memory:":
         raise BackupFailed("error.backup_failed", detail="an in-memory database has no file to copy")
@@ -289,11 +310,14 @@ def _write_sqlite(engine: Engine, partial: pathlib.Path, created_at: dt.datetime
         return _revision(connection), [_count(connection, table, _columns(table)) for table in tables], []
 
 
-def _write_portable(engine: Engine, partial: pathlib.Path, created_at: dt.datetime
-                    ) -> tuple[tuple[str, ...], list[TableCount], list[str]]:
+def _write_portable(
+    engine: Engine, partial: pathlib.Path, created_at: dt.datetime
+) -> tuple[tuple[str, ...], list[TableCount], list[str]]:
     entries, counts = [], []
-    with _snapshot(engine) as connection, zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED,
-                                                           compresslevel=6) as archive:
+    with (
+        _snapshot(engine) as connection,
+        zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive,
+    ):
         tables = _tables(connection)
         revision = _revision(connection)
         for table in tables:
@@ -319,15 +343,24 @@ def _write_portable(engine: Engine, partial: pathlib.Path, created_at: dt.dateti
     return revision, counts, skipped
 
 
-def _write_pg_dump(engine: Engine, partial: pathlib.Path, created_at: dt.datetime
-                   ) -> tuple[tuple[str, ...], list[TableCount], list[str]]:
+def _write_pg_dump(
+    engine: Engine, partial: pathlib.Path, created_at: dt.datetime
+) -> tuple[tuple[str, ...], list[TableCount], list[str]]:
     with _snapshot(engine) as connection, tempfile.TemporaryDirectory() as scratch:
         # pg_dump reads the very snapshot this transaction sees, so the manifest's counts describe the dump.
         snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         dump = pathlib.Path(scratch) / PG_DUMP_NAME
-        _run_pg_tool(["pg_dump", "--format=custom", f"--snapshot={snapshot}", f"--file={dump}",
-                      *(f"--exclude-table-data={name}" for name in sorted(TRANSIENT_TABLES))], url=engine.url,
-                     failure_key="error.backup_failed")
+        _run_pg_tool(
+            [
+                "pg_dump",
+                "--format=custom",
+                f"--snapshot={snapshot}",
+                f"--file={dump}",
+                *(f"--exclude-table-data={name}" for name in sorted(TRANSIENT_TABLES)),
+            ],
+            url=engine.url,
+            failure_key="error.backup_failed",
+        )
         tables = _tables(connection)
         revision = _revision(connection)
         counts, entries = [], []
@@ -340,27 +373,49 @@ def _write_pg_dump(engine: Engine, partial: pathlib.Path, created_at: dt.datetim
         skipped = sorted(TRANSIENT_TABLES & {table.name for table in tables})
         with zipfile.ZipFile(partial, "w") as archive:
             archive.write(dump, PG_DUMP_NAME, compress_type=zipfile.ZIP_STORED)  # already compressed
-            archive.writestr(MANIFEST_NAME, _manifest("pg_dump", engine, created_at, revision, entries, skipped),
-                             compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr(
+                MANIFEST_NAME,
+                _manifest("pg_dump", engine, created_at, revision, entries, skipped),
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
     return revision, counts, skipped
 
 
 def _manifest_entry(count: TableCount, *, columns: list[tuple[str, str]], file: str | None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": count.name, "rows": count.rows, "checksum": count.checksum,
-                             "columns": [[name, tag] for name, tag in columns]}
+    entry: dict[str, Any] = {
+        "name": count.name,
+        "rows": count.rows,
+        "checksum": count.checksum,
+        "columns": [[name, tag] for name, tag in columns],
+    }
     if file is not None:
         entry["file"] = file
     return entry
 
 
-def _manifest(kind: str, engine: Engine, created_at: dt.datetime, revision: tuple[str, ...],
-              entries: list[dict[str, Any]], skipped: list[str]) -> str:
-    return json.dumps({
-        "format": ARCHIVE_FORMAT, "version": ARCHIVE_VERSION, "kind": kind,
-        "created_at": created_at.astimezone(dt.UTC).isoformat(), "source": engine.dialect.name,
-        "schema_revision": list(revision), "checksum": CHECKSUM_RULE, "skipped_transient": skipped,
-        "tables": entries,
-    }, ensure_ascii=False, indent=1)
+def _manifest(
+    kind: str,
+    engine: Engine,
+    created_at: dt.datetime,
+    revision: tuple[str, ...],
+    entries: list[dict[str, Any]],
+    skipped: list[str],
+) -> str:
+    return json.dumps(
+        {
+            "format": ARCHIVE_FORMAT,
+            "version": ARCHIVE_VERSION,
+            "kind": kind,
+            "created_at": created_at.astimezone(dt.UTC).isoformat(),
+            "source": engine.dialect.name,
+            "schema_revision": list(revision),
+            "checksum": CHECKSUM_RULE,
+            "skipped_transient": skipped,
+            "tables": entries,
+        },
+        ensure_ascii=False,
+        indent=1,
+    )
 
 
 # --- PostgreSQL's own tools ---
@@ -389,8 +444,9 @@ def _run_pg_tool(arguments: list[str], *, url: URL, failure_key: str) -> None:
     if url.password:
         environment["PGPASSWORD"] = str(url.password)
     dbname = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
-    done = subprocess.run([executable, *arguments[1:], f"--dbname={dbname}"], env=environment,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [executable, *arguments[1:], f"--dbname={dbname}"], env=environment, capture_output=True, text=True
+    )
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
         last = lines[-1] if lines else f"exit {done.returncode}"
@@ -434,9 +490,15 @@ def restore_backup(engine: Engine, *, path: pathlib.Path, force: bool = False) -
             if not revision:
                 raise BackupUnreadable(path=str(path), detail="not a Cloud Basket database (no schema revision)")
             tables = [table for table in _tables(connection) if table.name not in TRANSIENT_TABLES]
-            plan = [_Incoming(table.name, _columns(table), None,
-                              lambda table=table: _encoded_lines(connection, table, _columns(table)))
-                    for table in tables]
+            plan = [
+                _Incoming(
+                    table.name,
+                    _columns(table),
+                    None,
+                    lambda table=table: _encoded_lines(connection, table, _columns(table)),
+                )
+                for table in tables
+            ]
             skipped = sorted(TRANSIENT_TABLES & set(inspect(connection).get_table_names()))
             done = _restore_rows(engine, path=path, revision=revision, plan=plan, force=force)
         kind = "sqlite"
@@ -448,10 +510,15 @@ def restore_backup(engine: Engine, *, path: pathlib.Path, force: bool = False) -
             if kind == "pg_dump":
                 done = _restore_pg_dump(engine, path=path, archive=archive, manifest=manifest, force=force)
             else:
-                plan = [_Incoming(entry["name"], [tuple(column) for column in entry["columns"]],
-                                  TableCount(entry["name"], entry["rows"], entry["checksum"]),
-                                  lambda entry=entry: _archive_lines(archive, path, entry["file"]))
-                        for entry in manifest["tables"]]
+                plan = [
+                    _Incoming(
+                        entry["name"],
+                        [tuple(column) for column in entry["columns"]],
+                        TableCount(entry["name"], entry["rows"], entry["checksum"]),
+                        lambda entry=entry: _archive_lines(archive, path, entry["file"]),
+                    )
+                    for entry in manifest["tables"]
+                ]
                 done = _restore_rows(engine, path=path, revision=revision, plan=plan, force=force)
     else:
         raise BackupUnreadable(path=str(path), detail="neither a SQLite file nor a backup archive")
@@ -459,8 +526,15 @@ def restore_backup(engine: Engine, *, path: pathlib.Path, force: bool = False) -
     upgrade_to_head(engine)
     with engine.connect() as connection:
         head = _revision(connection)
-    return RestoreSummary(kind=kind, revision=revision, head=head, tables=tuple(verified), skipped=tuple(skipped),
-                          replaced_rows=replaced, seconds=time.perf_counter() - started)
+    return RestoreSummary(
+        kind=kind,
+        revision=revision,
+        head=head,
+        tables=tuple(verified),
+        skipped=tuple(skipped),
+        replaced_rows=replaced,
+        seconds=time.perf_counter() - started,
+    )
 
 
 @dataclass(frozen=True)
@@ -473,8 +547,9 @@ class _Incoming:
     lines: Callable[[], Iterator[bytes]]
 
 
-def _restore_rows(engine: Engine, *, path: pathlib.Path, revision: tuple[str, ...], plan: list[_Incoming],
-                  force: bool) -> tuple[list[TableCount], int]:
+def _restore_rows(
+    engine: Engine, *, path: pathlib.Path, revision: tuple[str, ...], plan: list[_Incoming], force: bool
+) -> tuple[list[TableCount], int]:
     replaced = _clear_target(engine, force=force)
     _migrate_to(engine, revision=revision)
     failed = []
@@ -512,8 +587,9 @@ def _insert(connection: Connection, table: Table, incoming: _Incoming, read: _Ta
         for line in incoming.lines():
             read.add(line)
             values = json.loads(line)
-            batch.append({name: _decode(tag, value) for (name, tag), value in zip(incoming.columns, values,
-                                                                                 strict=True)})
+            batch.append(
+                {name: _decode(tag, value) for (name, tag), value in zip(incoming.columns, values, strict=True)}
+            )
             if len(batch) >= BATCH_ROWS:
                 connection.execute(table.insert(), batch)
                 batch.clear()
@@ -531,12 +607,18 @@ def _reset_sequences(connection: Connection, tables: list[Table]) -> None:
     quote = connection.dialect.identifier_preparer.quote
     for table in tables:
         for column in table.primary_key.columns:
-            sequence = connection.scalar(text("SELECT pg_get_serial_sequence(:table, :column)"),
-                                         {"table": quote(table.name), "column": column.name})
+            sequence = connection.scalar(
+                text("SELECT pg_get_serial_sequence(:table, :column)"),
+                {"table": quote(table.name), "column": column.name},
+            )
             if sequence is not None:
                 connection.execute(
-                    text(f"SELECT setval(:sequence, COALESCE(MAX({quote(column.name)}), 0) + 1, false)"
-                         f" FROM {quote(table.name)}"), {"sequence": sequence})
+                    text(
+                        f"SELECT setval(:sequence, COALESCE(MAX({quote(column.name)}), 0) + 1, false)"
+                        f" FROM {quote(table.name)}"
+                    ),
+                    {"sequence": sequence},
+                )
 
 
 def _clear_target(engine: Engine, *, force: bool) -> int:
@@ -563,8 +645,9 @@ def _migrate_to(engine: Engine, *, revision: tuple[str, ...]) -> None:
         raise BackupUnreadable("error.backup_unknown_revision", revision=", ".join(revision)) from error
 
 
-def _restore_pg_dump(engine: Engine, *, path: pathlib.Path, archive: zipfile.ZipFile, manifest: dict[str, Any],
-                     force: bool) -> tuple[list[TableCount], int]:
+def _restore_pg_dump(
+    engine: Engine, *, path: pathlib.Path, archive: zipfile.ZipFile, manifest: dict[str, Any], force: bool
+) -> tuple[list[TableCount], int]:
     if engine.dialect.name != "postgresql":
         raise BackupUnreadable("error.backup_needs_postgres", path=str(path))
     with tempfile.TemporaryDirectory() as scratch:
@@ -573,14 +656,20 @@ def _restore_pg_dump(engine: Engine, *, path: pathlib.Path, archive: zipfile.Zip
         except _ARCHIVE_DAMAGE as error:
             raise BackupUnreadable(path=str(path), detail=str(error)) from error
         replaced = _clear_target(engine, force=force)
-        _run_pg_tool(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-                      dump], url=engine.url, failure_key="error.restore_failed")
+        _run_pg_tool(
+            ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", dump],
+            url=engine.url,
+            failure_key="error.restore_failed",
+        )
     expected = [TableCount(entry["name"], entry["rows"], entry["checksum"]) for entry in manifest["tables"]]
     with _snapshot(engine) as connection:
         tables = {table.name: table for table in _tables(connection)}
-        failed = [entry["name"] for entry, count in zip(manifest["tables"], expected, strict=True)
-                  if entry["name"] not in tables
-                  or _count(connection, tables[entry["name"]], [tuple(c) for c in entry["columns"]]) != count]
+        failed = [
+            entry["name"]
+            for entry, count in zip(manifest["tables"], expected, strict=True)
+            if entry["name"] not in tables
+            or _count(connection, tables[entry["name"]], [tuple(c) for c in entry["columns"]]) != count
+        ]
     if failed:
         # pg_restore has committed: take the unverified rows out again rather than leave them.
         downgrade_to_base(engine)
@@ -639,8 +728,12 @@ def _manifest_problem(manifest: Any, *, names: set[str]) -> str | None:
     if manifest["kind"] == "pg_dump" and PG_DUMP_NAME not in names:
         return f"{PG_DUMP_NAME} is missing"
     for entry in manifest.get("tables") or []:
-        if not (isinstance(entry, dict) and isinstance(entry.get("rows"), int) and entry.get("checksum")
-                and entry.get("columns")):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("rows"), int)
+            and entry.get("checksum")
+            and entry.get("columns")
+        ):
             return "a table in the manifest has no count, checksum or columns"
         if manifest["kind"] == "portable" and entry.get("file") not in names:
             return f"{entry.get('name')}: its rows are missing from the archive"
@@ -662,8 +755,17 @@ def _archive_lines(archive: zipfile.ZipFile, path: pathlib.Path, member: str) ->
 # --- the organizer page's record of who took the residents' data home ---
 
 
-def record_backup_download(session: Session, *, site_id: int, actor_id: int, summary: BackupSummary,
-                           now: dt.datetime) -> None:
+def record_backup_download(
+    session: Session, *, site_id: int, actor_id: int, summary: BackupSummary, now: dt.datetime
+) -> None:
     """An event: a backup holds every resident's name and phone number, so who made one is on the record."""
-    record_event(session, site_id=site_id, actor_id=actor_id, action="backup.made", entity="database",
-                 entity_id=None, now=now, after={"count": summary.total_rows, "kind": summary.kind})
+    record_event(
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="backup.made",
+        entity="database",
+        entity_id=None,
+        now=now,
+        after={"count": summary.total_rows, "kind": summary.kind},
+    )

@@ -32,11 +32,16 @@ def coverage_frame(session: Session, *, site_id: int, week_start: dt.date) -> pd
     shifts = list_shift_infos(session, site_id=site_id, start=start, end=start + dt.timedelta(days=7))
     return pd.DataFrame(
         [
-            {"shift_id": shift.id, "day": to_local(shift.starts_at).date(),
-             "band": f"{to_local(shift.starts_at):%H:%M}–{to_local(shift.ends_at):%H:%M}", "role": shift.role,
-             "staffed": shift.staffed, "min_staff": shift.min_staff, "max_staff": shift.max_staff,
-             "coverage": coverage_state(staffed=shift.staffed, min_staff=shift.min_staff,
-                                        max_staff=shift.max_staff)}
+            {
+                "shift_id": shift.id,
+                "day": to_local(shift.starts_at).date(),
+                "band": f"{to_local(shift.starts_at):%H:%M}–{to_local(shift.ends_at):%H:%M}",
+                "role": shift.role,
+                "staffed": shift.staffed,
+                "min_staff": shift.min_staff,
+                "max_staff": shift.max_staff,
+                "coverage": coverage_state(staffed=shift.staffed, min_staff=shift.min_staff, max_staff=shift.max_staff),
+            }
             for shift in shifts
         ],
         columns=["shift_id", "day", "band", "role", "staffed", "min_staff", "max_staff", "coverage"],
@@ -45,14 +50,21 @@ def coverage_frame(session: Session, *, site_id: int, week_start: dt.date) -> pd
 
 def gaps_frame(session: Session, *, site_id: int, now: dt.datetime, days: int = 7) -> pd.DataFrame:
     """Shifts not yet over in the next `days` days with fewer people than their minimum: who is missing where."""
-    shifts = list_shift_infos(session, site_id=site_id, start=now - dt.timedelta(days=1),
-                              end=now + dt.timedelta(days=days))
+    shifts = list_shift_infos(
+        session, site_id=site_id, start=now - dt.timedelta(days=1), end=now + dt.timedelta(days=days)
+    )
     return pd.DataFrame(
         [
-            {"starts_at": to_local(shift.starts_at).replace(tzinfo=None),
-             "ends_at": to_local(shift.ends_at).replace(tzinfo=None), "role": shift.role, "staffed": shift.staffed,
-             "min_staff": shift.min_staff, "missing": shift.min_staff - shift.staffed}
-            for shift in shifts if shift.ends_at > now and shift.staffed < shift.min_staff
+            {
+                "starts_at": to_local(shift.starts_at).replace(tzinfo=None),
+                "ends_at": to_local(shift.ends_at).replace(tzinfo=None),
+                "role": shift.role,
+                "staffed": shift.staffed,
+                "min_staff": shift.min_staff,
+                "missing": shift.min_staff - shift.staffed,
+            }
+            for shift in shifts
+            if shift.ends_at > now and shift.staffed < shift.min_staff
         ],
         columns=["starts_at", "ends_at", "role", "staffed", "min_staff", "missing"],
     )
@@ -78,8 +90,9 @@ def staffing_frame(
     history_end = local_moment(history_last_day + dt.timedelta(days=1), dt.time(0, 0))
     pickups: dict[tuple[int, int], int] = {}
     for (moment,) in session.execute(
-        select(Order.picked_up_at).where(Order.site_id == site_id, Order.picked_up_at >= history_start,
-                                         Order.picked_up_at < history_end)
+        select(Order.picked_up_at).where(
+            Order.site_id == site_id, Order.picked_up_at >= history_start, Order.picked_up_at < history_end
+        )
     ):
         local = to_local(moment)
         pickups[(local.weekday(), local.hour)] = pickups.get((local.weekday(), local.hour), 0) + 1
@@ -94,9 +107,14 @@ def staffing_frame(
     for starts_at, ends_at in session.execute(
         select(Shift.starts_at, Shift.ends_at)
         .join(Assignment, Assignment.shift_id == Shift.id)
-        .where(Shift.site_id == site_id, Shift.role == DEMAND_ROLE, Shift.cancelled_at.is_(None),
-               Shift.starts_at >= week_begins, Shift.starts_at < week_begins + dt.timedelta(days=7),
-               Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))
+        .where(
+            Shift.site_id == site_id,
+            Shift.role == DEMAND_ROLE,
+            Shift.cancelled_at.is_(None),
+            Shift.starts_at >= week_begins,
+            Shift.starts_at < week_begins + dt.timedelta(days=7),
+            Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
+        )
     ):
         for band in _hour_bands(starts_at, ends_at):
             on_duty[band] = on_duty.get(band, 0) + 1
@@ -107,8 +125,16 @@ def staffing_frame(
         average = pickups.get((weekday, hour), 0) / days if days else 0.0
         suggested = suggest_headcount(pickups_per_hour=average, pickups_per_volunteer_hour=per_volunteer)
         duty = on_duty.get((weekday, hour), 0)
-        rows.append({"weekday": weekday, "hour": hour, "avg_pickups": round(average, 2), "suggested": suggested,
-                     "on_duty": duty, "short": duty < suggested})
+        rows.append(
+            {
+                "weekday": weekday,
+                "hour": hour,
+                "avg_pickups": round(average, 2),
+                "suggested": suggested,
+                "on_duty": duty,
+                "short": duty < suggested,
+            }
+        )
     return pd.DataFrame(rows, columns=["weekday", "hour", "avg_pickups", "suggested", "on_duty", "short"])
 
 

@@ -54,9 +54,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def enroll_tablet(
-    session: Session, *, site_id: int, name: str, actor_id: int | None, now: dt.datetime
-) -> str:
+def enroll_tablet(session: Session, *, site_id: int, name: str, actor_id: int | None, now: dt.datetime) -> str:
     """Make this browser a counter tablet of the site; returns the token its cookie keeps (no actor: the demo)."""
     name = " ".join(name.split())
     if not name:
@@ -64,12 +62,27 @@ def enroll_tablet(
     if len(name) > MAX_DEVICE_NAME:
         raise InvalidValue("error.device_name_too_long", maximum=MAX_DEVICE_NAME)
     token = new_token()
-    device = Device(site_id=site_id, kind="tablet", name=name, token_hash=token_hash(token), created_by=actor_id,
-                    created_at=now, last_seen_at=now)
+    device = Device(
+        site_id=site_id,
+        kind="tablet",
+        name=name,
+        token_hash=token_hash(token),
+        created_by=actor_id,
+        created_at=now,
+        last_seen_at=now,
+    )
     session.add(device)
     session.flush()
-    record_event(session, site_id=site_id, actor_id=actor_id, action="device.enrolled", entity="device",
-                 entity_id=device.id, now=now, after={"name": name})
+    record_event(
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="device.enrolled",
+        entity="device",
+        entity_id=device.id,
+        now=now,
+        after={"name": name},
+    )
     return token
 
 
@@ -79,12 +92,26 @@ def remember_browser(session: Session, *, volunteer_id: int, now: dt.datetime) -
     if volunteer is None:
         raise NotFound("error.volunteer_not_found")
     token = new_token()
-    device = Device(site_id=volunteer.site_id, kind="browser", name="", volunteer_id=volunteer_id,
-                    token_hash=token_hash(token), created_at=now, last_seen_at=now)
+    device = Device(
+        site_id=volunteer.site_id,
+        kind="browser",
+        name="",
+        volunteer_id=volunteer_id,
+        token_hash=token_hash(token),
+        created_at=now,
+        last_seen_at=now,
+    )
     session.add(device)
     session.flush()
-    record_event(session, site_id=volunteer.site_id, actor_id=volunteer_id, action="device.remembered",
-                 entity="device", entity_id=device.id, now=now)
+    record_event(
+        session,
+        site_id=volunteer.site_id,
+        actor_id=volunteer_id,
+        action="device.remembered",
+        entity="device",
+        entity_id=device.id,
+        now=now,
+    )
     return token
 
 
@@ -95,8 +122,9 @@ def find_device(session: Session, *, token: str | None) -> KnownDevice | None:
     device = session.scalar(select(Device).where(Device.token_hash == token_hash(token), Device.revoked_at.is_(None)))
     if device is None:
         return None
-    return KnownDevice(id=device.id, site_id=device.site_id, kind=device.kind, name=device.name,
-                       volunteer_id=device.volunteer_id)
+    return KnownDevice(
+        id=device.id, site_id=device.site_id, kind=device.kind, name=device.name, volunteer_id=device.volunteer_id
+    )
 
 
 def mark_device_seen(session: Session, *, device_id: int, now: dt.datetime) -> None:
@@ -111,24 +139,41 @@ def list_tablets(session: Session, *, site_id: int) -> list[TabletRow]:
         .where(Device.site_id == site_id, Device.kind == "tablet", Device.revoked_at.is_(None))
         .order_by(Device.created_at.desc(), Device.id.desc())
     )
-    return [TabletRow(id=row.id, name=row.name, enrolled_by=row.enrolled_by, enrolled_at=row.created_at,
-                      last_seen_at=row.last_seen_at) for row in rows]
+    return [
+        TabletRow(
+            id=row.id,
+            name=row.name,
+            enrolled_by=row.enrolled_by,
+            enrolled_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+        )
+        for row in rows
+    ]
 
 
 def revoke_tablet(session: Session, *, site_id: int, device_id: int, actor_id: int, now: dt.datetime) -> None:
     """The tablet is no longer known (lost, replaced): its cookie stops working and its sign-ins end."""
     revoked = session.execute(
-        update(Device).where(Device.id == device_id, Device.site_id == site_id, Device.kind == "tablet",
-                             Device.revoked_at.is_(None)).values(revoked_at=now)
+        update(Device)
+        .where(Device.id == device_id, Device.site_id == site_id, Device.kind == "tablet", Device.revoked_at.is_(None))
+        .values(revoked_at=now)
     ).rowcount
     if revoked != 1:
         raise NotFound("error.device_not_found")
     session.execute(
-        update(LoginSession).where(LoginSession.device_id == device_id, LoginSession.ended_at.is_(None))
+        update(LoginSession)
+        .where(LoginSession.device_id == device_id, LoginSession.ended_at.is_(None))
         .values(ended_at=now, end_reason="device_revoked")
     )
-    record_event(session, site_id=site_id, actor_id=actor_id, action="device.revoked", entity="device",
-                 entity_id=device_id, now=now)
+    record_event(
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="device.revoked",
+        entity="device",
+        entity_id=device_id,
+        now=now,
+    )
 
 
 def count_tablets_ever(session: Session) -> int:

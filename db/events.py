@@ -38,7 +38,11 @@ def record_event(
 
 
 def list_events(
-    session: Session, *, entity: str | None = None, entity_id: int | None = None, site_id: int | None = None,
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    site_id: int | None = None,
     limit: int = 200,
 ) -> list[Event]:
     """Newest first, filtered by entity and/or site."""

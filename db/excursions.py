@@ -65,8 +65,11 @@ def list_excursions(session: Session, *, site_id: int, start: dt.datetime, end: 
         # Start from the last in-range reading before the window, so an excursion open since earlier is seen whole.
         anchor = session.scalar(
             select(TemperatureReading.taken_at)
-            .where(TemperatureReading.storage_unit_id == unit.id, TemperatureReading.in_range.is_(True),
-                   TemperatureReading.taken_at < start)
+            .where(
+                TemperatureReading.storage_unit_id == unit.id,
+                TemperatureReading.in_range.is_(True),
+                TemperatureReading.taken_at < start,
+            )
             .order_by(TemperatureReading.taken_at.desc())
             .limit(1)
         )
@@ -83,8 +86,9 @@ def get_excursion(session: Session, *, reading_id: int) -> Excursion:
     if reading is None:
         raise NotFound("error.excursion_not_found")
     unit = session.get(StorageUnit, reading.storage_unit_id)
-    readings = _effective(session, storage_unit_id=unit.id, start=_BEGINNING,
-                          end=dt.datetime(9999, 1, 1, tzinfo=dt.UTC))
+    readings = _effective(
+        session, storage_unit_id=unit.id, start=_BEGINNING, end=dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+    )
     for excursion in _excursions_of(unit, readings):
         if excursion.reading_id == reading_id:
             return excursion
@@ -94,12 +98,17 @@ def get_excursion(session: Session, *, reading_id: int) -> Excursion:
 def _effective(
     session: Session, *, storage_unit_id: int, start: dt.datetime, end: dt.datetime
 ) -> list[TemperatureReading]:
-    readings = list(session.scalars(
-        select(TemperatureReading)
-        .where(TemperatureReading.storage_unit_id == storage_unit_id, TemperatureReading.taken_at >= start,
-               TemperatureReading.taken_at < end)
-        .order_by(TemperatureReading.taken_at, TemperatureReading.id)
-    ))
+    readings = list(
+        session.scalars(
+            select(TemperatureReading)
+            .where(
+                TemperatureReading.storage_unit_id == storage_unit_id,
+                TemperatureReading.taken_at >= start,
+                TemperatureReading.taken_at < end,
+            )
+            .order_by(TemperatureReading.taken_at, TemperatureReading.id)
+        )
+    )
     replaced = {reading.corrects_id for reading in readings if reading.corrects_id is not None}
     return [reading for reading in readings if reading.id not in replaced]
 
@@ -113,11 +122,19 @@ def _excursions_of(unit: StorageUnit, readings: list[TemperatureReading]) -> lis
         def outside(reading: TemperatureReading) -> float:
             return max(unit.min_temp_c - reading.reading_c, reading.reading_c - unit.max_temp_c)
 
-        excursions.append(Excursion(
-            reading_id=run[0].id, storage_unit_id=unit.id, unit_code=unit.code, unit_name=unit.name,
-            started_at=run[0].taken_at, ended_at=ended_at, worst_c=max(run, key=outside).reading_c,
-            readings=len(run), corrective_actions=tuple(r.corrective_action for r in run if r.corrective_action),
-        ))
+        excursions.append(
+            Excursion(
+                reading_id=run[0].id,
+                storage_unit_id=unit.id,
+                unit_code=unit.code,
+                unit_name=unit.name,
+                started_at=run[0].taken_at,
+                ended_at=ended_at,
+                worst_c=max(run, key=outside).reading_c,
+                readings=len(run),
+                corrective_actions=tuple(r.corrective_action for r in run if r.corrective_action),
+            )
+        )
 
     for reading in readings:
         if not reading.in_range:
@@ -141,9 +158,12 @@ def list_excursion_bags(session: Session, *, reading_id: int, now: dt.datetime) 
         Event.site_id == site_id, Event.entity == "order", Event.happened_at >= excursion.started_at
     )
     candidates = {
-        order.id: order for order in session.scalars(
+        order.id: order
+        for order in session.scalars(
             select(Order).where(
-                Order.site_id == site_id, Order.received_at.is_not(None), Order.received_at < end,
+                Order.site_id == site_id,
+                Order.received_at.is_not(None),
+                Order.received_at < end,
                 or_(Order.status.in_(SLOTTED_ORDER_STATUSES), Order.id.in_(touched)),
             )
         )
@@ -167,11 +187,19 @@ def list_excursion_bags(session: Session, *, reading_id: int, now: dt.datetime) 
             if slot in unit_slots and overlaps:
                 outcome, checked_by, checked_at = checks.get(order_id, (None, None, None))
                 order = candidates[order_id]
-                bags.append(ExcursionBag(
-                    order_id=order_id, pickup_code=order.pickup_code, slot=slot, entered_at=entered_at,
-                    left_at=left_at, status=order.status, outcome=outcome, checked_by=checked_by,
-                    checked_at=checked_at,
-                ))
+                bags.append(
+                    ExcursionBag(
+                        order_id=order_id,
+                        pickup_code=order.pickup_code,
+                        slot=slot,
+                        entered_at=entered_at,
+                        left_at=left_at,
+                        status=order.status,
+                        outcome=outcome,
+                        checked_by=checked_by,
+                        checked_at=checked_at,
+                    )
+                )
                 break
     return sorted(bags, key=lambda bag: (bag.slot, bag.entered_at))
 
@@ -234,15 +262,30 @@ def record_excursion_check(
         report_problem(session, order_id=order_id, volunteer_id=volunteer_id, reason=reason, now=now)
     check = ExcursionCheck(
         site_id=session.scalar(select(StorageUnit.site_id).where(StorageUnit.id == excursion.storage_unit_id)),
-        storage_unit_id=excursion.storage_unit_id, reading_id=reading_id, order_id=order_id, outcome=outcome,
-        volunteer_id=volunteer_id, checked_at=now, note=reason,
+        storage_unit_id=excursion.storage_unit_id,
+        reading_id=reading_id,
+        order_id=order_id,
+        outcome=outcome,
+        volunteer_id=volunteer_id,
+        checked_at=now,
+        note=reason,
     )
     session.add(check)
     session.flush()
     record_event(
-        session, site_id=check.site_id, actor_id=volunteer_id, action="order.excursion_checked", entity="order",
-        entity_id=order_id, now=now,
-        after={"outcome": outcome, "unit": excursion.unit_code, "excursion_started_at": excursion.started_at,
-               "worst_c": excursion.worst_c, "reason": reason},
+        session,
+        site_id=check.site_id,
+        actor_id=volunteer_id,
+        action="order.excursion_checked",
+        entity="order",
+        entity_id=order_id,
+        now=now,
+        after={
+            "outcome": outcome,
+            "unit": excursion.unit_code,
+            "excursion_started_at": excursion.started_at,
+            "worst_c": excursion.worst_c,
+            "reason": reason,
+        },
     )
     return check

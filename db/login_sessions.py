@@ -72,11 +72,19 @@ def start_login_session(
     else:
         idle = ORGANIZER_IDLE_MINUTES
     token = new_token()
-    session.add(LoginSession(
-        token_hash=token_hash(token), volunteer_id=user.volunteer_id, site_id=user.site_id, audience=audience,
-        device_id=device_id, idle_minutes=idle, created_at=now, last_seen_at=now,
-        expires_at=now + dt.timedelta(minutes=idle),
-    ))
+    session.add(
+        LoginSession(
+            token_hash=token_hash(token),
+            volunteer_id=user.volunteer_id,
+            site_id=user.site_id,
+            audience=audience,
+            device_id=device_id,
+            idle_minutes=idle,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + dt.timedelta(minutes=idle),
+        )
+    )
     session.flush()
     return token
 
@@ -88,8 +96,9 @@ def resume_login_session(session: Session, *, token: str | None, now: dt.datetim
     row = session.execute(
         select(LoginSession, Volunteer.name, Volunteer.active)
         .join(Volunteer, Volunteer.id == LoginSession.volunteer_id)
-        .where(LoginSession.token_hash == token_hash(token), LoginSession.ended_at.is_(None),
-               LoginSession.expires_at > now)
+        .where(
+            LoginSession.token_hash == token_hash(token), LoginSession.ended_at.is_(None), LoginSession.expires_at > now
+        )
     ).first()
     if row is None or not row.active:
         return None
@@ -98,8 +107,9 @@ def resume_login_session(session: Session, *, token: str | None, now: dt.datetim
     if login.audience == "organizer" and "organizer" not in roles:
         return None
     user = SignedIn(volunteer_id=login.volunteer_id, name=row.name, site_id=login.site_id, roles=roles)
-    return ResumedSession(id=login.id, user=user, audience=login.audience, device_id=login.device_id,
-                          last_seen_at=login.last_seen_at)
+    return ResumedSession(
+        id=login.id, user=user, audience=login.audience, device_id=login.device_id, last_seen_at=login.last_seen_at
+    )
 
 
 def touch_login_session(session: Session, *, session_id: int, now: dt.datetime) -> bool:
@@ -116,7 +126,8 @@ def touch_login_session(session: Session, *, session_id: int, now: dt.datetime) 
 def end_login_session(session: Session, *, token: str, reason: str, now: dt.datetime) -> None:
     """Sign-out (or idle) of the browser holding `token`; nothing to do when it has already ended."""
     session.execute(
-        update(LoginSession).where(LoginSession.token_hash == token_hash(token), LoginSession.ended_at.is_(None))
+        update(LoginSession)
+        .where(LoginSession.token_hash == token_hash(token), LoginSession.ended_at.is_(None))
         .values(ended_at=now, end_reason=reason)
     )
 
@@ -139,8 +150,16 @@ def end_sessions_by_organizer(
     if volunteer is None or volunteer.site_id != site_id:
         raise NotFound("error.volunteer_not_found")
     ended = end_sessions_of(session, volunteer_id=volunteer_id, reason="ended_by_organizer", now=now)
-    record_event(session, site_id=site_id, actor_id=actor_id, action="account.sessions_ended", entity="volunteer",
-                 entity_id=volunteer_id, now=now, after={"sessions": ended})
+    record_event(
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="account.sessions_ended",
+        entity="volunteer",
+        entity_id=volunteer_id,
+        now=now,
+        after={"sessions": ended},
+    )
     return ended
 
 
@@ -154,8 +173,15 @@ def list_open_sessions(session: Session, *, site_id: int, now: dt.datetime) -> l
         .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())
     )
     return [
-        OpenSession(id=row.LoginSession.id, volunteer_id=row.LoginSession.volunteer_id, name=row.name,
-                    audience=row.LoginSession.audience, device=row.device, created_at=row.LoginSession.created_at,
-                    last_seen_at=row.LoginSession.last_seen_at, expires_at=row.LoginSession.expires_at)
+        OpenSession(
+            id=row.LoginSession.id,
+            volunteer_id=row.LoginSession.volunteer_id,
+            name=row.name,
+            audience=row.LoginSession.audience,
+            device=row.device,
+            created_at=row.LoginSession.created_at,
+            last_seen_at=row.LoginSession.last_seen_at,
+            expires_at=row.LoginSession.expires_at,
+        )
         for row in rows
     ]

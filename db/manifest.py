@@ -44,12 +44,27 @@ DELIVERY_DAYS_AHEAD = 14
 _INFLATE_CHUNK = 1024 * 1024
 # Longest value kept per field (the schema's column sizes).
 FIELD_LIMITS = {
-    "platform": 30, "order_number": 50, "pickup_code": 20, "resident_name": 50, "phone": 40,
-    "product": 200, "address": 100, "quantity": 20, "storage_class": 20, "delivery_date": 40,
+    "platform": 30,
+    "order_number": 50,
+    "pickup_code": 20,
+    "resident_name": 50,
+    "phone": 40,
+    "product": 200,
+    "address": 100,
+    "quantity": 20,
+    "storage_class": 20,
+    "delivery_date": 40,
 }
 REQUIRED_FIELDS = (
-    "platform", "order_number", "pickup_code", "resident_name", "phone", "product", "quantity",
-    "storage_class", "delivery_date",
+    "platform",
+    "order_number",
+    "pickup_code",
+    "resident_name",
+    "phone",
+    "product",
+    "quantity",
+    "storage_class",
+    "delivery_date",
 )
 # Header spellings seen in platform exports, after normalizing (NFKC, lower case, no spaces).
 HEADER_NAMES = {
@@ -65,8 +80,12 @@ HEADER_NAMES = {
     "address": ("address", "地址", "楼号房号", "收货地址"),
 }
 STORAGE_CLASS_NAMES = {
-    "常温": "ambient", "ambient": "ambient", "冷藏": "chilled", "chilled": "chilled",
-    "冷冻": "frozen", "frozen": "frozen",
+    "常温": "ambient",
+    "ambient": "ambient",
+    "冷藏": "chilled",
+    "chilled": "chilled",
+    "冷冻": "frozen",
+    "frozen": "frozen",
 }
 _DATE_PATTERN = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+[\d:]+)?")
 
@@ -181,9 +200,11 @@ def plan_import(session: Session, *, site_id: int, table: ManifestTable, today: 
     # Only orders without a bad row are looked up: a bad row's order number may be anything (10 MB, a NUL).
     whole = [key for key, rows in grouped.items() if not any(values.get("bad") for _, values in rows)]
     existing = _existing_orders(session, site_id=site_id, keys=whole)
-    open_codes = _open_pickup_codes(session, site_id=site_id, codes={
-        values["pickup_code"] for rows in grouped.values() for _, values in rows if "pickup_code" in values
-    })
+    open_codes = _open_pickup_codes(
+        session,
+        site_id=site_id,
+        codes={values["pickup_code"] for rows in grouped.values() for _, values in rows if "pickup_code" in values},
+    )
     orders: list[PlannedOrder] = []
     already = 0
     codes_in_file: set[str] = set()
@@ -191,8 +212,7 @@ def plan_import(session: Session, *, site_id: int, table: ManifestTable, today: 
         good = [(row, values) for row, values in rows if not values.get("bad")]
         if len(good) < len(rows):
             rejected.extend(
-                RejectedRow(row.number, "error.row_order_has_bad_rows", {"order_number": number})
-                for row, _ in good
+                RejectedRow(row.number, "error.row_order_has_bad_rows", {"order_number": number}) for row, _ in good
             )
             continue
         if (platform, number) in existing:
@@ -200,7 +220,8 @@ def plan_import(session: Session, *, site_id: int, table: ManifestTable, today: 
             continue
         first = good[0][1]
         conflicting = [
-            row for row, values in good[1:]
+            row
+            for row, values in good[1:]
             if any(values[key] != first[key] for key in ("pickup_code", "resident_name", "phone", "delivery_date"))
         ]
         if conflicting:
@@ -215,12 +236,19 @@ def plan_import(session: Session, *, site_id: int, table: ManifestTable, today: 
             )
             continue
         codes_in_file.add(code)
-        orders.append(PlannedOrder(
-            platform=platform, order_number=number, pickup_code=code, resident_name=first["resident_name"],
-            phone=first["phone"], address=first["address"], delivery_date=first["delivery_date"],
-            items=[(values["product"], values["quantity"], values["storage_class"]) for _, values in good],
-            rows=[row.number for row, _ in good],
-        ))
+        orders.append(
+            PlannedOrder(
+                platform=platform,
+                order_number=number,
+                pickup_code=code,
+                resident_name=first["resident_name"],
+                phone=first["phone"],
+                address=first["address"],
+                delivery_date=first["delivery_date"],
+                items=[(values["product"], values["quantity"], values["storage_class"]) for _, values in good],
+                rows=[row.number for row, _ in good],
+            )
+        )
     rejected.sort(key=lambda r: r.number)
     return ImportPlan(orders=orders, already_imported=already, rejected=rejected)
 
@@ -241,26 +269,52 @@ def apply_import(
         batch = plan.orders[start : start + batch_size]
         order_rows = [
             {
-                "site_id": site_id, "platform": o.platform, "order_number": o.order_number,
-                "pickup_code": o.pickup_code, "resident_name": o.resident_name, "phone": o.phone,
-                "phone_tail": o.phone[-4:], "address": o.address, "delivery_date": o.delivery_date,
-                "storage_class": o.storage_class, "status": "expected", "created_at": now,
+                "site_id": site_id,
+                "platform": o.platform,
+                "order_number": o.order_number,
+                "pickup_code": o.pickup_code,
+                "resident_name": o.resident_name,
+                "phone": o.phone,
+                "phone_tail": o.phone[-4:],
+                "address": o.address,
+                "delivery_date": o.delivery_date,
+                "storage_class": o.storage_class,
+                "status": "expected",
+                "created_at": now,
             }
             for o in batch
         ]
         ids = session.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows).all()
-        session.execute(insert(Item), [
-            {"site_id": site_id, "order_id": order_id, "product": product, "quantity": quantity,
-             "storage_class": storage_class}
-            for order_id, order in zip(ids, batch, strict=True)
-            for product, quantity, storage_class in order.items
-        ])
-        session.execute(insert(Event), [
-            {"site_id": site_id, "actor_id": actor_id, "action": "order.imported", "entity": "order",
-             "entity_id": order_id, "happened_at": now, "before": None,
-             "after": {"status": "expected", "platform": order.platform, "order_number": order.order_number}}
-            for order_id, order in zip(ids, batch, strict=True)
-        ])
+        session.execute(
+            insert(Item),
+            [
+                {
+                    "site_id": site_id,
+                    "order_id": order_id,
+                    "product": product,
+                    "quantity": quantity,
+                    "storage_class": storage_class,
+                }
+                for order_id, order in zip(ids, batch, strict=True)
+                for product, quantity, storage_class in order.items
+            ],
+        )
+        session.execute(
+            insert(Event),
+            [
+                {
+                    "site_id": site_id,
+                    "actor_id": actor_id,
+                    "action": "order.imported",
+                    "entity": "order",
+                    "entity_id": order_id,
+                    "happened_at": now,
+                    "before": None,
+                    "after": {"status": "expected", "platform": order.platform, "order_number": order.order_number},
+                }
+                for order_id, order in zip(ids, batch, strict=True)
+            ],
+        )
         if progress is not None:
             progress(min(1.0, (start + len(batch)) / total))
     return ImportResult(
@@ -477,9 +531,17 @@ def _check_row(row: ManifestRow, *, today: dt.date) -> dict[str, Any] | Rejected
         return RejectedRow(row.number, "error.row_bad_date", {"value": values["delivery_date"]})
     earliest, latest = today - dt.timedelta(days=DELIVERY_DAYS_BACK), today + dt.timedelta(days=DELIVERY_DAYS_AHEAD)
     if not earliest <= delivery_date <= latest:
-        return RejectedRow(row.number, "error.row_date_outside_window", {
-            "value": delivery_date.isoformat(), "earliest": earliest.isoformat(), "latest": latest.isoformat(),
-            "back": DELIVERY_DAYS_BACK, "ahead": DELIVERY_DAYS_AHEAD})
+        return RejectedRow(
+            row.number,
+            "error.row_date_outside_window",
+            {
+                "value": delivery_date.isoformat(),
+                "earliest": earliest.isoformat(),
+                "latest": latest.isoformat(),
+                "back": DELIVERY_DAYS_BACK,
+                "ahead": DELIVERY_DAYS_AHEAD,
+            },
+        )
     values["delivery_date"] = delivery_date
     return values
 
@@ -510,7 +572,8 @@ def _open_pickup_codes(session: Session, *, site_id: int, codes: set[str]) -> se
     ordered = sorted(codes)
     for start in range(0, len(ordered), 500):
         query = select(Order.pickup_code).where(
-            Order.site_id == site_id, Order.status.in_(OPEN_ORDER_STATUSES),
+            Order.site_id == site_id,
+            Order.status.in_(OPEN_ORDER_STATUSES),
             Order.pickup_code.in_(ordered[start : start + 500]),
         )
         found.update(session.scalars(query))

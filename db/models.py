@@ -135,9 +135,7 @@ class Volunteer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    roles: Mapped[list[VolunteerRole]] = relationship(
-        back_populates="volunteer", cascade="all, delete-orphan"
-    )
+    roles: Mapped[list[VolunteerRole]] = relationship(back_populates="volunteer", cascade="all, delete-orphan")
     account: Mapped[Account | None] = relationship(back_populates="volunteer")
 
     __table_args__ = (CheckConstraint("length(name) > 0", name="name_not_empty"),)
@@ -148,9 +146,7 @@ class VolunteerRole(Base):
 
     __tablename__ = "volunteer_roles"
 
-    volunteer_id: Mapped[int] = mapped_column(
-        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True
-    )
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
@@ -165,9 +161,7 @@ class Account(Base):
     __tablename__ = "accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    volunteer_id: Mapped[int] = mapped_column(
-        ForeignKey("volunteers.id", ondelete="CASCADE"), unique=True
-    )
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), unique=True)
     username: Mapped[str | None] = mapped_column(String(50), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     pin_hash: Mapped[str | None] = mapped_column(String(200))
@@ -258,9 +252,7 @@ class Order(Base):
     picked_up_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
     returned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
-    items: Mapped[list[Item]] = relationship(
-        back_populates="order", cascade="all, delete-orphan", order_by="Item.id"
-    )
+    items: Mapped[list[Item]] = relationship(back_populates="order", cascade="all, delete-orphan", order_by="Item.id")
     slot: Mapped[Slot | None] = relationship()
 
     __table_args__ = (
@@ -564,7 +556,8 @@ class LoginSession(Base):
         CheckConstraint("idle_minutes > 0", name="idle_minutes_positive"),
         CheckConstraint(
             "(ended_at IS NULL) = (end_reason IS NULL) AND (end_reason IS NULL OR "
-            + _in("end_reason", SESSION_END_REASONS) + ")",
+            + _in("end_reason", SESSION_END_REASONS)
+            + ")",
             name="ended_with_reason",
         ),
     )

@@ -24,12 +24,33 @@ PAGE_SIZE = 100
 EXPORT_LIMIT = 50_000
 MAX_NAME_LENGTH = 50
 ORDER_COLUMNS = [
-    "id", "delivery_date", "platform", "order_number", "pickup_code", "resident_name", "phone", "address",
-    "storage_class", "status", "slot", "items", "collect_by", "days_overdue",
+    "id",
+    "delivery_date",
+    "platform",
+    "order_number",
+    "pickup_code",
+    "resident_name",
+    "phone",
+    "address",
+    "storage_class",
+    "status",
+    "slot",
+    "items",
+    "collect_by",
+    "days_overdue",
 ]
 SLOT_LIST_COLUMNS = [
-    "slot", "unit", "kind", "building", "address", "pickup_code", "resident_name", "phone", "delivery_date",
-    "collect_by", "days_overdue",
+    "slot",
+    "unit",
+    "kind",
+    "building",
+    "address",
+    "pickup_code",
+    "resident_name",
+    "phone",
+    "delivery_date",
+    "collect_by",
+    "days_overdue",
 ]
 HISTORY_COLUMNS = ["happened_at", "actor", "action", "before", "after"]
 # "12号302室", "12号楼3单元", "12幢…": the building is the number before 号/幢/栋.
@@ -93,8 +114,9 @@ def building_of(address: str) -> str:
 
 
 def list_platforms(session: Session, *, site_id: int) -> list[str]:
-    return list(session.scalars(select(Order.platform).where(Order.site_id == site_id).distinct().order_by(
-        Order.platform)))
+    return list(
+        session.scalars(select(Order.platform).where(Order.site_id == site_id).distinct().order_by(Order.platform))
+    )
 
 
 def count_orders(session: Session, *, site_id: int, filters: OrderFilter, now: dt.datetime) -> int:
@@ -103,30 +125,53 @@ def count_orders(session: Session, *, site_id: int, filters: OrderFilter, now: d
 
 
 def list_orders(
-    session: Session, *, site_id: int, filters: OrderFilter, now: dt.datetime, limit: int = PAGE_SIZE,
+    session: Session,
+    *,
+    site_id: int,
+    filters: OrderFilter,
+    now: dt.datetime,
+    limit: int = PAGE_SIZE,
     offset: int = 0,
 ) -> pd.DataFrame:
     """One page of the site's orders, newest delivery first, filtered in SQL; phones and names masked."""
     hold_days = get_site_rules(session, site_id=site_id).hold_days
     today = local_today(now)
     item_count = select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
-    query = _filtered(
-        select(Order, Slot.code, item_count).outerjoin(Slot, Slot.id == Order.slot_id),
-        session=session, site_id=site_id, filters=filters, now=now,
-    ).order_by(Order.delivery_date.desc(), Order.id.desc()).limit(limit).offset(offset)
+    query = (
+        _filtered(
+            select(Order, Slot.code, item_count).outerjoin(Slot, Slot.id == Order.slot_id),
+            session=session,
+            site_id=site_id,
+            filters=filters,
+            now=now,
+        )
+        .order_by(Order.delivery_date.desc(), Order.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     rows = []
     for order, slot_code, items in session.execute(query):
         slotted = order.status in SLOTTED_ORDER_STATUSES
-        rows.append({
-            "id": order.id, "delivery_date": order.delivery_date, "platform": order.platform,
-            "order_number": order.order_number, "pickup_code": order.pickup_code,
-            "resident_name": mask_name(order.resident_name), "phone": mask_phone(order.phone),
-            "address": order.address, "storage_class": order.storage_class, "status": order.status,
-            "slot": slot_code if slotted else None, "items": items,
-            "collect_by": collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
-            "days_overdue": days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=today)
-            if slotted else 0,
-        })
+        rows.append(
+            {
+                "id": order.id,
+                "delivery_date": order.delivery_date,
+                "platform": order.platform,
+                "order_number": order.order_number,
+                "pickup_code": order.pickup_code,
+                "resident_name": mask_name(order.resident_name),
+                "phone": mask_phone(order.phone),
+                "address": order.address,
+                "storage_class": order.storage_class,
+                "status": order.status,
+                "slot": slot_code if slotted else None,
+                "items": items,
+                "collect_by": collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
+                "days_overdue": days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=today)
+                if slotted
+                else 0,
+            }
+        )
     return pd.DataFrame(rows, columns=ORDER_COLUMNS)
 
 
@@ -149,26 +194,49 @@ def get_order_detail(session: Session, *, site_id: int, order_id: int, now: dt.d
         .order_by(Event.id)
     )
     history = pd.DataFrame(
-        [{"happened_at": to_local(event.happened_at).strftime("%Y-%m-%d %H:%M"), "actor": name or "",
-          "action": event.action, "before": event.before, "after": event.after}
-         for event, name in events],
+        [
+            {
+                "happened_at": to_local(event.happened_at).strftime("%Y-%m-%d %H:%M"),
+                "actor": name or "",
+                "action": event.action,
+                "before": event.before,
+                "after": event.after,
+            }
+            for event, name in events
+        ],
         columns=HISTORY_COLUMNS,
     )
     return OrderDetail(
-        id=order.id, platform=order.platform, order_number=order.order_number, pickup_code=order.pickup_code,
-        resident_name=order.resident_name, phone=order.phone, address=order.address,
-        delivery_date=order.delivery_date, storage_class=order.storage_class, status=order.status,
-        slot=slot_code if slotted else None, problem_reason=order.problem_reason,
+        id=order.id,
+        platform=order.platform,
+        order_number=order.order_number,
+        pickup_code=order.pickup_code,
+        resident_name=order.resident_name,
+        phone=order.phone,
+        address=order.address,
+        delivery_date=order.delivery_date,
+        storage_class=order.storage_class,
+        status=order.status,
+        slot=slot_code if slotted else None,
+        problem_reason=order.problem_reason,
         collect_by=collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
         days_overdue=days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=local_today(now))
-        if slotted else 0,
-        items=items, history=history,
+        if slotted
+        else 0,
+        items=items,
+        history=history,
     )
 
 
 def correct_order(
-    session: Session, *, site_id: int, order_id: int, actor_id: int, now: dt.datetime,
-    resident_name: str | None = None, phone: str | None = None,
+    session: Session,
+    *,
+    site_id: int,
+    order_id: int,
+    actor_id: int,
+    now: dt.datetime,
+    resident_name: str | None = None,
+    phone: str | None = None,
 ) -> list[str]:
     """Fix the resident's name and/or phone, checked as the manifest import checks them; returns the changed
     fields (none: nothing written). One `order.corrected` event holds the old and new values."""
@@ -198,22 +266,37 @@ def correct_order(
         order.phone, order.phone_tail = changes["phone"], changes["phone"][-4:]
     session.flush()
     record_event(
-        session, site_id=site_id, actor_id=actor_id, action="order.corrected", entity="order", entity_id=order.id,
-        now=now, before=before, after=dict(changes),
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="order.corrected",
+        entity="order",
+        entity_id=order.id,
+        now=now,
+        before=before,
+        after=dict(changes),
     )
     return sorted(changes)
 
 
 def return_orders(
-    session: Session, *, site_id: int, order_ids: list[int], reason: str, volunteer_id: int, now: dt.datetime,
+    session: Session,
+    *,
+    site_id: int,
+    order_ids: list[int],
+    reason: str,
+    volunteer_id: int,
+    now: dt.datetime,
 ) -> ReturnOutcome:
     """Send several bags back to the platform in one transaction; a bag that cannot go (already handed over,
     another site's) is refused on its own and the others still go. Their slots become free."""
     if not reason.strip():
         raise InvalidValue("error.reason_required")
-    codes = dict(session.execute(
-        select(Order.id, Order.pickup_code).where(Order.id.in_(order_ids), Order.site_id == site_id)
-    ).all())
+    codes = dict(
+        session.execute(
+            select(Order.id, Order.pickup_code).where(Order.id.in_(order_ids), Order.site_id == site_id)
+        ).all()
+    )
     returned: list[str] = []
     refused: list[tuple[str, StoreError]] = []
     for order_id in order_ids:
@@ -245,12 +328,19 @@ def list_slot_bags(session: Session, *, site_id: int, now: dt.datetime, by: str 
         .order_by(StorageUnit.code, Slot.position)
     )
     rows = [
-        {"slot": slot_code, "unit": unit_code, "kind": kind, "building": building_of(order.address),
-         "address": order.address, "pickup_code": order.pickup_code,
-         "resident_name": mask_name(order.resident_name), "phone": mask_phone(order.phone),
-         "delivery_date": order.delivery_date,
-         "collect_by": collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
-         "days_overdue": days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=today)}
+        {
+            "slot": slot_code,
+            "unit": unit_code,
+            "kind": kind,
+            "building": building_of(order.address),
+            "address": order.address,
+            "pickup_code": order.pickup_code,
+            "resident_name": mask_name(order.resident_name),
+            "phone": mask_phone(order.phone),
+            "delivery_date": order.delivery_date,
+            "collect_by": collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
+            "days_overdue": days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=today),
+        }
         for order, slot_code, unit_code, kind in session.execute(query)
     ]
     frame = pd.DataFrame(rows, columns=SLOT_LIST_COLUMNS)
@@ -281,4 +371,3 @@ def _filtered(query: Select, *, session: Session, site_id: int, filters: OrderFi
             Order.delivery_date < overdue_before(today=local_today(now), hold_days=hold_days),
         )
     return query
-

@@ -92,23 +92,30 @@ def create_order(
         if not 1 <= item.quantity <= MAX_QUANTITY:
             raise InvalidValue("error.quantity_range", maximum=MAX_QUANTITY)
     if session.scalar(
-        select(Order.id).where(
-            Order.site_id == site_id, Order.platform == platform, Order.order_number == order_number
-        )
+        select(Order.id).where(Order.site_id == site_id, Order.platform == platform, Order.order_number == order_number)
     ):
         raise DuplicateValue("error.order_exists", order_number=order_number)
     if session.scalar(
         select(Order.id).where(
-            Order.site_id == site_id, Order.pickup_code == pickup_code,
+            Order.site_id == site_id,
+            Order.pickup_code == pickup_code,
             Order.status.in_(OPEN_ORDER_STATUSES),
         )
     ):
         raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
     order = Order(
-        site_id=site_id, platform=platform, order_number=order_number, pickup_code=pickup_code,
-        resident_name=resident_name.strip(), phone=phone, phone_tail=phone[-4:], address=address.strip(),
-        delivery_date=delivery_date, storage_class=coldest_storage_class([i.storage_class for i in items]),
-        status="expected", created_at=now,
+        site_id=site_id,
+        platform=platform,
+        order_number=order_number,
+        pickup_code=pickup_code,
+        resident_name=resident_name.strip(),
+        phone=phone,
+        phone_tail=phone[-4:],
+        address=address.strip(),
+        delivery_date=delivery_date,
+        storage_class=coldest_storage_class([i.storage_class for i in items]),
+        status="expected",
+        created_at=now,
     )
     order.items = [
         Item(site_id=site_id, product=i.product.strip(), quantity=i.quantity, storage_class=i.storage_class)
@@ -117,8 +124,14 @@ def create_order(
     session.add(order)
     session.flush()
     record_event(
-        session, site_id=site_id, actor_id=actor_id, action="order.created", entity="order", entity_id=order.id,
-        now=now, after={"status": "expected", "platform": platform, "order_number": order_number},
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="order.created",
+        entity="order",
+        entity_id=order.id,
+        now=now,
+        after={"status": "expected", "platform": platform, "order_number": order_number},
     )
     return order
 
@@ -137,8 +150,13 @@ def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt
     with session.begin_nested():
         slot = claim_free_slot(session, site_id=order.site_id, storage_class=order.storage_class)
         _transition(
-            session, order=order, allowed_from=("expected",), actor_id=volunteer_id, now=now,
-            action="order.received", values={"status": "received", "received_at": now, "slot_id": slot.id},
+            session,
+            order=order,
+            allowed_from=("expected",),
+            actor_id=volunteer_id,
+            now=now,
+            action="order.received",
+            values={"status": "received", "received_at": now, "slot_id": slot.id},
             after_extra={"slot": slot.code},
         )
     return slot.code
@@ -153,8 +171,13 @@ def undo_receive(session: Session, *, order_id: int, volunteer_id: int, now: dt.
     if now - order.received_at > UNDO_WINDOW:
         raise WrongState("error.undo_expired")
     _transition(
-        session, order=order, allowed_from=("received",), actor_id=volunteer_id, now=now,
-        action="order.receive_undone", values={"status": "expected", "received_at": None, "slot_id": None},
+        session,
+        order=order,
+        allowed_from=("received",),
+        actor_id=volunteer_id,
+        now=now,
+        action="order.receive_undone",
+        values={"status": "expected", "received_at": None, "slot_id": None},
         extra_where=(Order.received_at == order.received_at,),
     )
 
@@ -163,8 +186,13 @@ def shelve_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.
     """The bag is in its slot."""
     order = _get(session, order_id=order_id)
     _transition(
-        session, order=order, allowed_from=("received",), actor_id=volunteer_id, now=now,
-        action="order.shelved", values={"status": "shelved", "shelved_at": now},
+        session,
+        order=order,
+        allowed_from=("received",),
+        actor_id=volunteer_id,
+        now=now,
+        action="order.shelved",
+        values={"status": "shelved", "shelved_at": now},
     )
 
 
@@ -172,7 +200,11 @@ def hand_over(session: Session, *, order_id: int, volunteer_id: int, now: dt.dat
     """Give the bag to the resident. The loser of a race learns when and by whom it was handed over."""
     order = _get(session, order_id=order_id)
     _transition(
-        session, order=order, allowed_from=("received", "shelved"), actor_id=volunteer_id, now=now,
+        session,
+        order=order,
+        allowed_from=("received", "shelved"),
+        actor_id=volunteer_id,
+        now=now,
         action="order.picked_up",
         values={"status": "picked_up", "picked_up_at": now, "picked_up_by": volunteer_id},
     )
@@ -194,7 +226,11 @@ def undo_hand_over(session: Session, *, order_id: int, volunteer_id: int, now: d
     try:
         with session.begin_nested():
             _transition(
-                session, order=order, allowed_from=("picked_up",), actor_id=volunteer_id, now=now,
+                session,
+                order=order,
+                allowed_from=("picked_up",),
+                actor_id=volunteer_id,
+                now=now,
                 action="order.hand_over_undone",
                 values={"status": previous, "picked_up_at": None, "picked_up_by": None},
                 extra_where=(Order.picked_up_at == order.picked_up_at,),
@@ -210,8 +246,13 @@ def return_order(session: Session, *, order_id: int, volunteer_id: int, reason: 
         raise InvalidValue("error.reason_required")
     order = _get(session, order_id=order_id)
     _transition(
-        session, order=order, allowed_from=("received", "shelved"), actor_id=volunteer_id, now=now,
-        action="order.returned", values={"status": "returned", "returned_at": now},
+        session,
+        order=order,
+        allowed_from=("received", "shelved"),
+        actor_id=volunteer_id,
+        now=now,
+        action="order.returned",
+        values={"status": "returned", "returned_at": now},
         after_extra={"reason": reason.strip()},
     )
 
@@ -222,8 +263,13 @@ def report_problem(session: Session, *, order_id: int, volunteer_id: int, reason
         raise InvalidValue("error.reason_required")
     order = _get(session, order_id=order_id)
     _transition(
-        session, order=order, allowed_from=("expected", "received", "shelved"), actor_id=volunteer_id, now=now,
-        action="order.problem", values={"status": "problem", "problem_reason": reason.strip()},
+        session,
+        order=order,
+        allowed_from=("expected", "received", "shelved"),
+        actor_id=volunteer_id,
+        now=now,
+        action="order.problem",
+        values={"status": "problem", "problem_reason": reason.strip()},
         after_extra={"reason": reason.strip()},
     )
 
@@ -269,7 +315,13 @@ def qr_payload(*, site_code: str, pickup_code: str) -> str:
 
 
 def find_orders(
-    session: Session, *, site_id: int, text: str, now: dt.datetime, hold_days: int, limit: int = 20,
+    session: Session,
+    *,
+    site_id: int,
+    text: str,
+    now: dt.datetime,
+    hold_days: int,
+    limit: int = 20,
     open_only: bool = True,
 ) -> list[FoundOrder]:
     """Search by pickup code, the last 4 digits of a phone, a name (or part of it), or a scanned QR payload."""
@@ -299,15 +351,23 @@ def find_orders(
     found = []
     for order, slot_code, items in session.execute(query):
         held_since = order.received_at
-        found.append(FoundOrder(
-            id=order.id, pickup_code=order.pickup_code, platform=order.platform, status=order.status,
-            slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
-            storage_class=order.storage_class, resident_name=mask_name(order.resident_name),
-            phone=mask_phone(order.phone), item_count=items, delivery_date=order.delivery_date,
-            days_held=None if held_since is None else (today - to_local(held_since).date()).days,
-            overdue=order.status in SLOTTED_ORDER_STATUSES
-            and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
-        ))
+        found.append(
+            FoundOrder(
+                id=order.id,
+                pickup_code=order.pickup_code,
+                platform=order.platform,
+                status=order.status,
+                slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
+                storage_class=order.storage_class,
+                resident_name=mask_name(order.resident_name),
+                phone=mask_phone(order.phone),
+                item_count=items,
+                delivery_date=order.delivery_date,
+                days_held=None if held_since is None else (today - to_local(held_since).date()).days,
+                overdue=order.status in SLOTTED_ORDER_STATUSES
+                and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
+            )
+        )
     return found
 
 
@@ -352,8 +412,15 @@ def _transition(
         after["slot"] = _slot_code(session, slot_id=values["slot_id"])
     after.update(after_extra or {})
     record_event(
-        session, site_id=order.site_id, actor_id=actor_id, action=action, entity="order", entity_id=order.id,
-        now=now, before={"status": before_status, "slot": before_slot}, after=after,
+        session,
+        site_id=order.site_id,
+        actor_id=actor_id,
+        action=action,
+        entity="order",
+        entity_id=order.id,
+        now=now,
+        before={"status": before_status, "slot": before_slot},
+        after=after,
     )
 
 
@@ -420,8 +487,10 @@ def list_expected_orders(session: Session, *, site_id: int, delivery_date: dt.da
         .where(Order.site_id == site_id, Order.delivery_date == delivery_date)
         .order_by(Order.pickup_code, Order.id)
     )
-    return [_expected_row(order, slot_code=slot_code, item_count=items)
-            for order, slot_code, items in session.execute(query)]
+    return [
+        _expected_row(order, slot_code=slot_code, item_count=items)
+        for order, slot_code, items in session.execute(query)
+    ]
 
 
 def find_expected_order(session: Session, *, site_id: int, code: str) -> ExpectedOrder:
@@ -435,8 +504,11 @@ def find_expected_order(session: Session, *, site_id: int, code: str) -> Expecte
     row = session.execute(
         select(Order, Slot.code, item_count)
         .outerjoin(Slot, Slot.id == Order.slot_id)
-        .where(Order.site_id == site_id, func.upper(Order.pickup_code) == text.upper(),
-               Order.status.in_(OPEN_ORDER_STATUSES))
+        .where(
+            Order.site_id == site_id,
+            func.upper(Order.pickup_code) == text.upper(),
+            Order.status.in_(OPEN_ORDER_STATUSES),
+        )
     ).first()
     if row is None:
         raise NotFound("error.pickup_code_not_found", code=text)
@@ -448,9 +520,9 @@ def receive_delivery(
 ) -> ReceivedDelivery:
     """Check in every expected bag of a delivery; a bag without a free slot of its kind is refused, the rest go in."""
     pending = session.scalars(
-        select(Order.id).where(
-            Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "expected"
-        ).order_by(Order.pickup_code, Order.id)
+        select(Order.id)
+        .where(Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "expected")
+        .order_by(Order.pickup_code, Order.id)
     ).all()
     received: dict[str, str] = {}
     refused: list[DeliveryRefusal] = []
@@ -463,8 +535,7 @@ def receive_delivery(
             refused.append(DeliveryRefusal(order.pickup_code, NoFreeSlot.key, {"kind": kind}))
             continue
         try:
-            received[order.pickup_code] = receive_order(session, order_id=order_id, volunteer_id=volunteer_id,
-                                                        now=now)
+            received[order.pickup_code] = receive_order(session, order_id=order_id, volunteer_id=volunteer_id, now=now)
         except NoFreeSlot as error:
             full_kinds.add(kind)
             refused.append(DeliveryRefusal(order.pickup_code, error.key, error.params))
@@ -478,9 +549,9 @@ def shelve_delivery(
 ) -> int:
     """Confirm that every checked-in bag of a delivery is in its slot; returns how many were shelved."""
     received = session.scalars(
-        select(Order.id).where(
-            Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "received"
-        ).order_by(Order.pickup_code, Order.id)
+        select(Order.id)
+        .where(Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "received")
+        .order_by(Order.pickup_code, Order.id)
     ).all()
     shelved = 0
     for order_id in received:
@@ -520,8 +591,14 @@ def move_order(session: Session, *, order_id: int, slot_code: str, volunteer_id:
         # A savepoint: the one-bag-per-slot index stays the final word, should a writer ever skip the lock.
         with session.begin_nested():
             _transition(
-                session, order=order, allowed_from=SLOTTED_ORDER_STATUSES, actor_id=volunteer_id, now=now,
-                action="order.moved", values={"slot_id": slot.id}, extra_where=(Order.slot_id == order.slot_id,),
+                session,
+                order=order,
+                allowed_from=SLOTTED_ORDER_STATUSES,
+                actor_id=volunteer_id,
+                now=now,
+                action="order.moved",
+                values={"slot_id": slot.id},
+                extra_where=(Order.slot_id == order.slot_id,),
             )
     except IntegrityError:
         raise DuplicateValue("error.slot_occupied", slot=code) from None
@@ -536,7 +613,13 @@ def list_free_slot_codes(session: Session, *, site_id: int, storage_class: str, 
 
 def _expected_row(order: Order, *, slot_code: str | None, item_count: int) -> ExpectedOrder:
     return ExpectedOrder(
-        id=order.id, pickup_code=order.pickup_code, platform=order.platform, order_number=order.order_number,
-        resident_name=mask_name(order.resident_name), storage_class=order.storage_class, item_count=item_count,
-        status=order.status, slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
+        id=order.id,
+        pickup_code=order.pickup_code,
+        platform=order.platform,
+        order_number=order.order_number,
+        resident_name=mask_name(order.resident_name),
+        storage_class=order.storage_class,
+        item_count=item_count,
+        status=order.status,
+        slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
     )

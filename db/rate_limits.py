@@ -100,7 +100,9 @@ def _failures_since(
 ) -> tuple[int, dt.datetime | None]:
     count, last = session.execute(
         select(func.count(LookupAttempt.id), func.max(LookupAttempt.attempted_at)).where(
-            LookupAttempt.scope == key.scope, LookupAttempt.key_hash == digest, LookupAttempt.attempted_at > since,
+            LookupAttempt.scope == key.scope,
+            LookupAttempt.key_hash == digest,
+            LookupAttempt.attempted_at > since,
         )
     ).one()
     return count, last

@@ -43,8 +43,17 @@ SPEED_WINDOWS_HOURS = (24, 48)
 SAME_WEEKDAY_WEEKS = 8
 # The longest overdue trend, in days.
 MAX_TREND_DAYS = 400
-DISTRICT_SORTS = ("code", "expected", "handed_over", "on_shelves", "overdue", "overdue_rate", "problems",
-                  "cold_excursion", "cold_missing")
+DISTRICT_SORTS = (
+    "code",
+    "expected",
+    "handed_over",
+    "on_shelves",
+    "overdue",
+    "overdue_rate",
+    "problems",
+    "cold_excursion",
+    "cold_missing",
+)
 
 
 # --- overdue: one rule, in Python and in SQL ---
@@ -120,61 +129,100 @@ def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, no
                 counts[site_id][name] = int(number or 0)
 
     # The day's delivery: index (site_id, delivery_date).
-    add(session.execute(
-        select(Order.site_id,
-               func.sum(case((Order.status == "expected", 1), else_=0)),
-               func.sum(case((Order.received_at.is_not(None), 1), else_=0)))
-        .where(Order.site_id.in_(list(sites)), Order.delivery_date == day)
-        .group_by(Order.site_id)
-    ), "expected", "received")
+    add(
+        session.execute(
+            select(
+                Order.site_id,
+                func.sum(case((Order.status == "expected", 1), else_=0)),
+                func.sum(case((Order.received_at.is_not(None), 1), else_=0)),
+            )
+            .where(Order.site_id.in_(list(sites)), Order.delivery_date == day)
+            .group_by(Order.site_id)
+        ),
+        "expected",
+        "received",
+    )
     # The stock: index (site_id, status); each site's own hold days decide what is overdue.
-    cutoffs = {site_id: overdue_cutoff(day=day, hold_days=hold)
-               for site_id, hold in _hold_days(session, site_ids=list(sites)).items()}
+    cutoffs = {
+        site_id: overdue_cutoff(day=day, hold_days=hold)
+        for site_id, hold in _hold_days(session, site_ids=list(sites)).items()
+    }
     cutoff = case(cutoffs, value=Order.site_id, else_=day) if cutoffs else day
-    add(session.execute(
-        select(Order.site_id, func.count(), func.sum(case((Order.delivery_date < cutoff, 1), else_=0)))
-        .where(Order.site_id.in_(list(sites)), Order.status.in_(SLOTTED_ORDER_STATUSES))
-        .group_by(Order.site_id)
-    ), "on_shelves", "overdue")
+    add(
+        session.execute(
+            select(Order.site_id, func.count(), func.sum(case((Order.delivery_date < cutoff, 1), else_=0)))
+            .where(Order.site_id.in_(list(sites)), Order.status.in_(SLOTTED_ORDER_STATUSES))
+            .group_by(Order.site_id)
+        ),
+        "on_shelves",
+        "overdue",
+    )
     start, end = local_day_bounds(day)
-    add(session.execute(
-        select(Order.site_id, func.count())
-        .where(Order.site_id.in_(list(sites)), Order.picked_up_at >= start, Order.picked_up_at < end)
-        .group_by(Order.site_id)
-    ), "handed_over")
-    add(session.execute(
-        select(Event.site_id, func.count())
-        .where(Event.site_id.in_(list(sites)), Event.happened_at >= start, Event.happened_at < end,
-               Event.action == "order.problem")
-        .group_by(Event.site_id)
-    ), "problems")
-    add(session.execute(
-        select(Assignment.site_id, func.count(func.distinct(Assignment.volunteer_id)))
-        .join(Shift, Shift.id == Assignment.shift_id)
-        .where(Assignment.site_id.in_(list(sites)), Assignment.status == "checked_in", Shift.cancelled_at.is_(None),
-               Shift.starts_at <= now, Shift.starts_at > now - LONGEST_SHIFT, Shift.ends_at > now)
-        .group_by(Assignment.site_id)
-    ), "on_duty")
+    add(
+        session.execute(
+            select(Order.site_id, func.count())
+            .where(Order.site_id.in_(list(sites)), Order.picked_up_at >= start, Order.picked_up_at < end)
+            .group_by(Order.site_id)
+        ),
+        "handed_over",
+    )
+    add(
+        session.execute(
+            select(Event.site_id, func.count())
+            .where(
+                Event.site_id.in_(list(sites)),
+                Event.happened_at >= start,
+                Event.happened_at < end,
+                Event.action == "order.problem",
+            )
+            .group_by(Event.site_id)
+        ),
+        "problems",
+    )
+    add(
+        session.execute(
+            select(Assignment.site_id, func.count(func.distinct(Assignment.volunteer_id)))
+            .join(Shift, Shift.id == Assignment.shift_id)
+            .where(
+                Assignment.site_id.in_(list(sites)),
+                Assignment.status == "checked_in",
+                Shift.cancelled_at.is_(None),
+                Shift.starts_at <= now,
+                Shift.starts_at > now - LONGEST_SHIFT,
+                Shift.ends_at > now,
+            )
+            .group_by(Assignment.site_id)
+        ),
+        "on_duty",
+    )
     for site_id in sites:
         counts[site_id].update(count_cold_units(session, site_id=site_id, now=now))
     return [
         SiteFigures(site_id=site_id, code=sites[site_id].code, name=sites[site_id].name, **counts[site_id])
-        for site_id in site_ids if site_id in sites
+        for site_id in site_ids
+        if site_id in sites
     ]
 
 
 def count_cold_units(session: Session, *, site_id: int, now: dt.datetime) -> dict[str, int]:
     """Active cold units in range, in an excursion, or with a reading missing (the cold-chain rules of
     db.temperatures decide what is due)."""
-    units = session.scalar(
-        select(func.count()).select_from(StorageUnit)
-        .where(StorageUnit.site_id == site_id, StorageUnit.kind != "shelf", StorageUnit.active.is_(True))
-    ) or 0
+    units = (
+        session.scalar(
+            select(func.count())
+            .select_from(StorageUnit)
+            .where(StorageUnit.site_id == site_id, StorageUnit.kind != "shelf", StorageUnit.active.is_(True))
+        )
+        or 0
+    )
     due = list_due_readings(session, site_id=site_id, now=now)
     excursion = {item.storage_unit_id for item in due if item.kind == "follow_up"}
     missing = {item.storage_unit_id for item in due if item.kind == "scheduled" and item.overdue} - excursion
-    return {"cold_in_range": units - len(excursion) - len(missing), "cold_excursion": len(excursion),
-            "cold_missing": len(missing)}
+    return {
+        "cold_in_range": units - len(excursion) - len(missing),
+        "cold_excursion": len(excursion),
+        "cold_missing": len(missing),
+    }
 
 
 def total_figures(figures: list[SiteFigures]) -> SiteFigures:
@@ -183,8 +231,21 @@ def total_figures(figures: list[SiteFigures]) -> SiteFigures:
     return replace(total, **{name: sum(getattr(site, name) for site in figures) for name in COUNTED})
 
 
-DISTRICT_COLUMNS = ["code", "name", "expected", "received", "handed_over", "on_shelves", "overdue", "overdue_rate",
-                    "problems", "cold_in_range", "cold_excursion", "cold_missing", "on_duty"]
+DISTRICT_COLUMNS = [
+    "code",
+    "name",
+    "expected",
+    "received",
+    "handed_over",
+    "on_shelves",
+    "overdue",
+    "overdue_rate",
+    "problems",
+    "cold_in_range",
+    "cold_excursion",
+    "cold_missing",
+    "on_duty",
+]
 
 
 def district_frame(figures: list[SiteFigures], *, sort_by: str = "code", descending: bool = False) -> pd.DataFrame:
@@ -194,8 +255,13 @@ def district_frame(figures: list[SiteFigures], *, sort_by: str = "code", descend
     ordered = sorted(figures, key=lambda site: getattr(site, sort_by), reverse=descending)
     rows = [*ordered, total_figures(figures)] if figures else []
     return pd.DataFrame(
-        [{name: (round(site.overdue_rate, 3) if name == "overdue_rate" else getattr(site, name))
-          for name in DISTRICT_COLUMNS} for site in rows],
+        [
+            {
+                name: (round(site.overdue_rate, 3) if name == "overdue_rate" else getattr(site, name))
+                for name in DISTRICT_COLUMNS
+            }
+            for site in rows
+        ],
         columns=DISTRICT_COLUMNS,
     )
 
@@ -228,16 +294,22 @@ def pickups_by_hour_frame(
     (averaged over those weekdays that had any pickups)."""
     low, high = local_day_bounds(day)
     hour = local_hour(Order.picked_up_at).label("hour")
-    today = dict(session.execute(
-        select(hour, func.count())
-        .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
-        .group_by(hour)
-    ).all())
+    today = dict(
+        session.execute(
+            select(hour, func.count())
+            .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
+            .group_by(hour)
+        ).all()
+    )
     earlier_day = local_day(Order.picked_up_at).label("day")
     earlier = session.execute(
         select(earlier_day, hour, func.count())
-        .where(Order.site_id == site_id, Order.picked_up_at >= local_day_bounds(day - dt.timedelta(weeks=weeks))[0],
-               Order.picked_up_at < low, local_weekday(Order.picked_up_at) == day.weekday())
+        .where(
+            Order.site_id == site_id,
+            Order.picked_up_at >= local_day_bounds(day - dt.timedelta(weeks=weeks))[0],
+            Order.picked_up_at < low,
+            local_weekday(Order.picked_up_at) == day.weekday(),
+        )
         .group_by(earlier_day, hour)
     ).all()
     days_seen = {row[0] for row in earlier}
@@ -248,8 +320,14 @@ def pickups_by_hour_frame(
     # Every hour from the first to the last, quiet ones as 0: a line from 13 h straight to 17 h would hide them.
     hours = range(min(seen), max(seen) + 1) if seen else range(0)
     return pd.DataFrame(
-        [{"hour": h, "pickups": today.get(h, 0),
-          "average": round(totals.get(h, 0) / len(days_seen), 2) if days_seen else 0.0} for h in hours],
+        [
+            {
+                "hour": h,
+                "pickups": today.get(h, 0),
+                "average": round(totals.get(h, 0) / len(days_seen), 2) if days_seen else 0.0,
+            }
+            for h in hours
+        ],
         columns=["hour", "pickups", "average"],
     )
 
@@ -275,18 +353,21 @@ def delivery_funnel_frame(session: Session, *, site_id: int, delivery_date: dt.d
     """How far the bags of one delivery got: expected → received → shelved → handed over (each stage counts
     the bags that reached it or a later one; a bag handed over straight from check-in has passed the shelf)."""
     row = session.execute(
-        select(func.count(),
-               func.sum(case((Order.received_at.is_not(None), 1), else_=0)),
-               func.sum(case((or_(Order.shelved_at.is_not(None), Order.picked_up_at.is_not(None)), 1), else_=0)),
-               func.sum(case((Order.picked_up_at.is_not(None), 1), else_=0)))
-        .where(Order.site_id == site_id, Order.delivery_date == delivery_date)
+        select(
+            func.count(),
+            func.sum(case((Order.received_at.is_not(None), 1), else_=0)),
+            func.sum(case((or_(Order.shelved_at.is_not(None), Order.picked_up_at.is_not(None)), 1), else_=0)),
+            func.sum(case((Order.picked_up_at.is_not(None), 1), else_=0)),
+        ).where(Order.site_id == site_id, Order.delivery_date == delivery_date)
     ).one()
     if not row[0]:
         return pd.DataFrame(columns=["stage", "orders", "share"])
     counts = [int(value or 0) for value in row]
     return pd.DataFrame(
-        [{"stage": stage, "orders": count, "share": round(count / counts[0], 3)}
-         for stage, count in zip(FUNNEL_STAGES, counts, strict=True)],
+        [
+            {"stage": stage, "orders": count, "share": round(count / counts[0], 3)}
+            for stage, count in zip(FUNNEL_STAGES, counts, strict=True)
+        ],
         columns=["stage", "orders", "share"],
     )
 
@@ -300,12 +381,18 @@ def handover_speed_frame(
     counted = []
     for hours in SPEED_WINDOWS_HOURS:
         closed = Order.received_at <= now - dt.timedelta(hours=hours)
-        counted += [func.sum(case((closed, 1), else_=0)),
-                    func.sum(case((and_(closed, Order.picked_up_at.is_not(None), waited <= hours), 1), else_=0))]
+        counted += [
+            func.sum(case((closed, 1), else_=0)),
+            func.sum(case((and_(closed, Order.picked_up_at.is_not(None), waited <= hours), 1), else_=0)),
+        ]
     rows = session.execute(
         select(Order.delivery_date, func.count(), *counted)
-        .where(Order.site_id == site_id, Order.delivery_date >= start, Order.delivery_date <= end,
-               Order.received_at.is_not(None))
+        .where(
+            Order.site_id == site_id,
+            Order.delivery_date >= start,
+            Order.delivery_date <= end,
+            Order.received_at.is_not(None),
+        )
         .group_by(Order.delivery_date)
         .order_by(Order.delivery_date)
     ).all()
@@ -314,8 +401,15 @@ def handover_speed_frame(
         return round((part or 0) / whole, 3) if whole else None
 
     return pd.DataFrame(
-        [{"delivery_date": day, "received": received, "within_24h": share(in24, closed24),
-          "within_48h": share(in48, closed48)} for day, received, closed24, in24, closed48, in48 in rows],
+        [
+            {
+                "delivery_date": day,
+                "received": received,
+                "within_24h": share(in24, closed24),
+                "within_48h": share(in48, closed48),
+            }
+            for day, received, closed24, in24, closed48, in48 in rows
+        ],
         columns=["delivery_date", "received", "within_24h", "within_48h"],
     )
 
@@ -326,14 +420,25 @@ def dwell_by_class_frame(session: Session, *, site_id: int, start: dt.date, end:
     dwell = hours_between(Order.received_at, Order.picked_up_at)
     rows = session.execute(
         select(Order.storage_class, func.count(), func.avg(dwell), func.max(dwell))
-        .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high,
-               Order.received_at.is_not(None))
+        .where(
+            Order.site_id == site_id,
+            Order.picked_up_at >= low,
+            Order.picked_up_at < high,
+            Order.received_at.is_not(None),
+        )
         .group_by(Order.storage_class)
         .order_by(Order.storage_class)
     ).all()
     return pd.DataFrame(
-        [{"storage_class": storage_class, "pickups": count, "average_hours": round(float(average), 1),
-          "longest_hours": round(float(longest), 1)} for storage_class, count, average, longest in rows],
+        [
+            {
+                "storage_class": storage_class,
+                "pickups": count,
+                "average_hours": round(float(average), 1),
+                "longest_hours": round(float(longest), 1),
+            }
+            for storage_class, count, average, longest in rows
+        ],
         columns=["storage_class", "pickups", "average_hours", "longest_hours"],
     )
 
@@ -346,11 +451,17 @@ def _held_groups(
     since `oldest`, and bags still in a slot that were delivered before it."""
     left_at = func.coalesce(Order.picked_up_at, Order.returned_at)
     received_day, left_day = local_day(Order.received_at), local_day(left_at)
-    window = (Order.site_id == site_id, Order.status != "problem", Order.received_at < high,
-              or_(left_at.is_(None), left_at >= low))
+    window = (
+        Order.site_id == site_id,
+        Order.status != "problem",
+        Order.received_at < high,
+        or_(left_at.is_(None), left_at >= low),
+    )
     groups: dict[tuple[dt.date, dt.date, dt.date | None], int] = {}
-    for bounded in (Order.delivery_date >= oldest,
-                    and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES))):
+    for bounded in (
+        Order.delivery_date >= oldest,
+        and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES)),
+    ):
         rows = session.execute(
             select(received_day, Order.delivery_date, left_day, func.count())
             .where(*window, bounded)
@@ -372,8 +483,13 @@ def overdue_trend_frame(
     if not days:
         return pd.DataFrame(columns=["day", "held", "overdue"])
     hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
-    groups = _held_groups(session, site_id=site_id, low=local_day_bounds(days[0])[1],
-                          high=min(local_day_bounds(days[-1])[1], now), oldest=days[0] - LONGEST_HOLD)
+    groups = _held_groups(
+        session,
+        site_id=site_id,
+        low=local_day_bounds(days[0])[1],
+        high=min(local_day_bounds(days[-1])[1], now),
+        oldest=days[0] - LONGEST_HOLD,
+    )
     if not groups:
         return pd.DataFrame(columns=["day", "held", "overdue"])
     held = dict.fromkeys(days, 0)
@@ -385,8 +501,9 @@ def overdue_trend_frame(
                 held[day] += count
                 if delivered < overdue_cutoff(day=day, hold_days=hold):
                     overdue[day] += count
-    return pd.DataFrame([{"day": day, "held": held[day], "overdue": overdue[day]} for day in days],
-                        columns=["day", "held", "overdue"])
+    return pd.DataFrame(
+        [{"day": day, "held": held[day], "overdue": overdue[day]} for day in days], columns=["day", "held", "overdue"]
+    )
 
 
 # --- the daily report ---
@@ -423,16 +540,33 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
     low, high = local_day_bounds(day)
     slot = aliased(Slot)
     arrived = session.execute(
-        select(Order.pickup_code, Order.platform, Order.order_number, Order.storage_class, Order.received_at,
-               slot.code, Order.status)
+        select(
+            Order.pickup_code,
+            Order.platform,
+            Order.order_number,
+            Order.storage_class,
+            Order.received_at,
+            slot.code,
+            Order.status,
+        )
         .outerjoin(slot, slot.id == Order.slot_id)
-        .where(Order.site_id == site_id, Order.delivery_date.between(day - LONGEST_HOLD, day),
-               Order.received_at >= low, Order.received_at < high)
+        .where(
+            Order.site_id == site_id,
+            Order.delivery_date.between(day - LONGEST_HOLD, day),
+            Order.received_at >= low,
+            Order.received_at < high,
+        )
         .order_by(Order.received_at, Order.id)
     ).all()
     handed = session.execute(
-        select(Order.pickup_code, Order.platform, Order.delivery_date, Order.picked_up_at, Volunteer.name,
-               hours_between(Order.received_at, Order.picked_up_at))
+        select(
+            Order.pickup_code,
+            Order.platform,
+            Order.delivery_date,
+            Order.picked_up_at,
+            Volunteer.name,
+            hours_between(Order.received_at, Order.picked_up_at),
+        )
         .outerjoin(Volunteer, Volunteer.id == Order.picked_up_by)
         .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
         .order_by(Order.picked_up_at, Order.id)
@@ -441,42 +575,78 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
     hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
     oldest = day - LONGEST_HOLD
     overdue = sorted(
-        (row for bounded in (Order.delivery_date >= oldest,
-                             and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES)))
-         for row in session.execute(
-            select(Order.pickup_code, Order.platform, Order.delivery_date, Order.resident_name, Order.phone,
-                   slot.code)
-            .outerjoin(slot, slot.id == Order.slot_id)
-            .where(Order.site_id == site_id, Order.delivery_date < overdue_cutoff(day=day, hold_days=hold),
-                   _held_at(moment), bounded)
-        )),
+        (
+            row
+            for bounded in (
+                Order.delivery_date >= oldest,
+                and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES)),
+            )
+            for row in session.execute(
+                select(
+                    Order.pickup_code, Order.platform, Order.delivery_date, Order.resident_name, Order.phone, slot.code
+                )
+                .outerjoin(slot, slot.id == Order.slot_id)
+                .where(
+                    Order.site_id == site_id,
+                    Order.delivery_date < overdue_cutoff(day=day, hold_days=hold),
+                    _held_at(moment),
+                    bounded,
+                )
+            )
+        ),
         key=lambda row: (row.delivery_date, row.pickup_code),
     )
     problems = session.execute(
         select(Event.happened_at, Order.pickup_code, Order.platform, Order.problem_reason, Volunteer.name)
         .join(Order, Order.id == Event.entity_id)
         .outerjoin(Volunteer, Volunteer.id == Event.actor_id)
-        .where(Event.site_id == site_id, Event.happened_at >= low, Event.happened_at < high,
-               Event.action == "order.problem", Event.entity == "order")
+        .where(
+            Event.site_id == site_id,
+            Event.happened_at >= low,
+            Event.happened_at < high,
+            Event.action == "order.problem",
+            Event.entity == "order",
+        )
         .order_by(Event.happened_at, Event.id)
     ).all()
     readings = session.execute(
-        select(TemperatureReading.taken_at, StorageUnit.code, TemperatureReading.reading_c,
-               TemperatureReading.in_range, TemperatureReading.corrective_action, Volunteer.name,
-               TemperatureReading.corrects_id)
+        select(
+            TemperatureReading.taken_at,
+            StorageUnit.code,
+            TemperatureReading.reading_c,
+            TemperatureReading.in_range,
+            TemperatureReading.corrective_action,
+            Volunteer.name,
+            TemperatureReading.corrects_id,
+        )
         .join(StorageUnit, StorageUnit.id == TemperatureReading.storage_unit_id)
         .join(Volunteer, Volunteer.id == TemperatureReading.volunteer_id)
-        .where(TemperatureReading.site_id == site_id, TemperatureReading.taken_at >= low,
-               TemperatureReading.taken_at < high)
+        .where(
+            TemperatureReading.site_id == site_id,
+            TemperatureReading.taken_at >= low,
+            TemperatureReading.taken_at < high,
+        )
         .order_by(TemperatureReading.taken_at, StorageUnit.code, TemperatureReading.id)
     ).all()
     duty = session.execute(
-        select(Shift.starts_at, Shift.ends_at, Shift.role, Volunteer.name, Assignment.status,
-               Assignment.checked_in_at, Assignment.checked_out_at)
+        select(
+            Shift.starts_at,
+            Shift.ends_at,
+            Shift.role,
+            Volunteer.name,
+            Assignment.status,
+            Assignment.checked_in_at,
+            Assignment.checked_out_at,
+        )
         .join(Assignment, Assignment.shift_id == Shift.id)
         .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-        .where(Shift.site_id == site_id, Shift.starts_at >= low, Shift.starts_at < high,
-               Shift.cancelled_at.is_(None), Assignment.status != "cancelled")
+        .where(
+            Shift.site_id == site_id,
+            Shift.starts_at >= low,
+            Shift.starts_at < high,
+            Shift.cancelled_at.is_(None),
+            Assignment.status != "cancelled",
+        )
         .order_by(Shift.starts_at, Shift.role, Volunteer.name)
     ).all()
     sign_off = session.execute(
@@ -488,28 +658,52 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         site=f"{site.name} ({site.code})",
         day=day,
         arrived=pd.DataFrame(
-            [(code, platform, number, storage_class, _clock(at), slot_code or "", status)
-             for code, platform, number, storage_class, at, slot_code, status in arrived],
-            columns=["pickup_code", "platform", "order_number", "storage_class", "received_at", "slot", "status"]),
+            [
+                (code, platform, number, storage_class, _clock(at), slot_code or "", status)
+                for code, platform, number, storage_class, at, slot_code, status in arrived
+            ],
+            columns=["pickup_code", "platform", "order_number", "storage_class", "received_at", "slot", "status"],
+        ),
         handed_over=pd.DataFrame(
-            [(code, platform, delivered, _clock(at), name or "", None if hours is None else round(float(hours), 1))
-             for code, platform, delivered, at, name, hours in handed],
-            columns=["pickup_code", "platform", "delivery_date", "picked_up_at", "volunteer", "dwell_hours"]),
+            [
+                (code, platform, delivered, _clock(at), name or "", None if hours is None else round(float(hours), 1))
+                for code, platform, delivered, at, name, hours in handed
+            ],
+            columns=["pickup_code", "platform", "delivery_date", "picked_up_at", "volunteer", "dwell_hours"],
+        ),
         overdue=pd.DataFrame(
-            [(code, platform, delivered, collect_by(delivery_date=delivered, hold_days=hold), resident, phone,
-              slot_code or "") for code, platform, delivered, resident, phone, slot_code in overdue],
-            columns=["pickup_code", "platform", "delivery_date", "collect_by", "resident_name", "phone", "slot"]),
+            [
+                (
+                    code,
+                    platform,
+                    delivered,
+                    collect_by(delivery_date=delivered, hold_days=hold),
+                    resident,
+                    phone,
+                    slot_code or "",
+                )
+                for code, platform, delivered, resident, phone, slot_code in overdue
+            ],
+            columns=["pickup_code", "platform", "delivery_date", "collect_by", "resident_name", "phone", "slot"],
+        ),
         problems=pd.DataFrame(
             [(_clock(at), code, platform, reason or "", name or "") for at, code, platform, reason, name in problems],
-            columns=["reported_at", "pickup_code", "platform", "reason", "volunteer"]),
+            columns=["reported_at", "pickup_code", "platform", "reason", "volunteer"],
+        ),
         temperatures=pd.DataFrame(
-            [(_clock(at), unit, reading, in_range, action or "", name, corrects is not None)
-             for at, unit, reading, in_range, action, name, corrects in readings],
-            columns=["taken_at", "unit", "reading_c", "in_range", "corrective_action", "volunteer", "correction"]),
+            [
+                (_clock(at), unit, reading, in_range, action or "", name, corrects is not None)
+                for at, unit, reading, in_range, action, name, corrects in readings
+            ],
+            columns=["taken_at", "unit", "reading_c", "in_range", "corrective_action", "volunteer", "correction"],
+        ),
         on_duty=pd.DataFrame(
-            [(_clock(starts), _clock(ends), role, name, status, _clock(checked_in), _clock(checked_out))
-             for starts, ends, role, name, status, checked_in, checked_out in duty],
-            columns=["starts_at", "ends_at", "role", "volunteer", "status", "checked_in_at", "checked_out_at"]),
+            [
+                (_clock(starts), _clock(ends), role, name, status, _clock(checked_in), _clock(checked_out))
+                for starts, ends, role, name, status, checked_in, checked_out in duty
+            ],
+            columns=["starts_at", "ends_at", "role", "volunteer", "status", "checked_in_at", "checked_out_at"],
+        ),
         signed_off_by=sign_off[0] if sign_off else None,
         signed_off_at=sign_off[1] if sign_off else None,
     )

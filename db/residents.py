@@ -61,7 +61,13 @@ def normalize_phone_tail(raw: str) -> str:
 
 
 def lookup_order_status(
-    session: Session, *, site_id: int, pickup_code: str, phone_tail: str = "", phone: str = "", client: str,
+    session: Session,
+    *,
+    site_id: int,
+    pickup_code: str,
+    phone_tail: str = "",
+    phone: str = "",
+    client: str,
     now: dt.datetime,
 ) -> OrderStatus | None:
     """The newest order of the site with this code and phone tail (or whole phone number), or None.

@@ -95,14 +95,25 @@ def create_shift(
     if not 1 <= min_staff <= max_staff:
         raise InvalidValue("error.staff_range")
     shift = Shift(
-        site_id=site_id, template_id=template_id, role=role, starts_at=starts_at, ends_at=ends_at,
-        min_staff=min_staff, max_staff=max_staff,
+        site_id=site_id,
+        template_id=template_id,
+        role=role,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        min_staff=min_staff,
+        max_staff=max_staff,
     )
     session.add(shift)
     session.flush()
     record_event(
-        session, site_id=site_id, actor_id=actor_id, action="shift.created", entity="shift", entity_id=shift.id,
-        now=now, after={"role": role, "starts_at": starts_at, "ends_at": ends_at},
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="shift.created",
+        entity="shift",
+        entity_id=shift.id,
+        now=now,
+        after={"role": role, "starts_at": starts_at, "ends_at": ends_at},
     )
     return shift
 
@@ -157,9 +168,14 @@ def sign_up(
     assignment.signed_up_at = now
     session.flush()
     record_event(
-        session, site_id=shift.site_id, actor_id=actor_id or volunteer_id, action="assignment.signed_up",
-        entity="assignment", entity_id=assignment.id, now=now, after={"shift_id": shift_id,
-                                                                       "volunteer_id": volunteer_id},
+        session,
+        site_id=shift.site_id,
+        actor_id=actor_id or volunteer_id,
+        action="assignment.signed_up",
+        entity="assignment",
+        entity_id=assignment.id,
+        now=now,
+        after={"shift_id": shift_id, "volunteer_id": volunteer_id},
     )
     return assignment
 
@@ -177,15 +193,24 @@ def check_in(session: Session, *, assignment_id: int, now: dt.datetime) -> None:
     if now > shift.ends_at:
         raise NotAllowed("error.check_in_too_late", ended=shift.ends_at)
     _move_assignment(
-        session, assignment_id=assignment_id, from_status="signed_up", now=now, by_volunteer=True,
-        values={"status": "checked_in", "checked_in_at": now}, action="assignment.checked_in",
+        session,
+        assignment_id=assignment_id,
+        from_status="signed_up",
+        now=now,
+        by_volunteer=True,
+        values={"status": "checked_in", "checked_in_at": now},
+        action="assignment.checked_in",
     )
 
 
 def check_out(session: Session, *, assignment_id: int, now: dt.datetime, automatic: bool = False) -> None:
     """End a volunteer's time on a shift; `automatic` when the app closes a forgotten check-out."""
     _move_assignment(
-        session, assignment_id=assignment_id, from_status="checked_in", now=now, by_volunteer=not automatic,
+        session,
+        assignment_id=assignment_id,
+        from_status="checked_in",
+        now=now,
+        by_volunteer=not automatic,
         values={"status": "checked_out", "checked_out_at": now, "auto_checked_out": automatic},
         action="assignment.checked_out",
     )
@@ -193,13 +218,24 @@ def check_out(session: Session, *, assignment_id: int, now: dt.datetime, automat
 
 def mark_no_show(session: Session, *, assignment_id: int, now: dt.datetime) -> None:
     _move_assignment(
-        session, assignment_id=assignment_id, from_status="signed_up", now=now, by_volunteer=False,
-        values={"status": "no_show"}, action="assignment.no_show",
+        session,
+        assignment_id=assignment_id,
+        from_status="signed_up",
+        now=now,
+        by_volunteer=False,
+        values={"status": "no_show"},
+        action="assignment.no_show",
     )
 
 
 def _move_assignment(
-    session: Session, *, assignment_id: int, from_status: str, values: dict, action: str, now: dt.datetime,
+    session: Session,
+    *,
+    assignment_id: int,
+    from_status: str,
+    values: dict,
+    action: str,
+    now: dt.datetime,
     by_volunteer: bool,
 ) -> None:
     assignment = session.get(Assignment, assignment_id)
@@ -215,9 +251,15 @@ def _move_assignment(
         raise WrongState(status=assignment.status)
     session.expire(assignment)
     record_event(
-        session, site_id=assignment.site_id, actor_id=assignment.volunteer_id if by_volunteer else None,
-        action=action, entity="assignment", entity_id=assignment_id, now=now,
-        before={"status": from_status}, after={key: value for key, value in values.items() if key == "status"},
+        session,
+        site_id=assignment.site_id,
+        actor_id=assignment.volunteer_id if by_volunteer else None,
+        action=action,
+        entity="assignment",
+        entity_id=assignment_id,
+        now=now,
+        before={"status": from_status},
+        after={key: value for key, value in values.items() if key == "status"},
     )
 
 
@@ -231,7 +273,11 @@ def list_shifts(session: Session, *, site_id: int, start: dt.datetime, end: dt.d
 
 
 def cancel_sign_up(
-    session: Session, *, assignment_id: int, now: dt.datetime, actor_id: int | None = None,
+    session: Session,
+    *,
+    assignment_id: int,
+    now: dt.datetime,
+    actor_id: int | None = None,
     ignore_cutoff: bool = False,
 ) -> None:
     """Take a volunteer off a shift; they may do it themselves until the site's cutoff before the start.
@@ -256,9 +302,15 @@ def cancel_sign_up(
         raise WrongState(status=assignment.status)
     session.expire(assignment)
     record_event(
-        session, site_id=shift.site_id, actor_id=actor_id or assignment.volunteer_id,
-        action="assignment.cancelled", entity="assignment", entity_id=assignment_id, now=now,
-        before={"status": "signed_up"}, after={"status": "cancelled"},
+        session,
+        site_id=shift.site_id,
+        actor_id=actor_id or assignment.volunteer_id,
+        action="assignment.cancelled",
+        entity="assignment",
+        entity_id=assignment_id,
+        now=now,
+        before={"status": "signed_up"},
+        after={"status": "cancelled"},
     )
 
 
@@ -272,7 +324,9 @@ def cancel_shift(
     if shift.starts_at <= now:
         raise NotAllowed("error.shift_started")
     result = session.execute(
-        update(Shift).where(Shift.id == shift_id, Shift.cancelled_at.is_(None)).values(cancelled_at=now)
+        update(Shift)
+        .where(Shift.id == shift_id, Shift.cancelled_at.is_(None))
+        .values(cancelled_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -280,19 +334,36 @@ def cancel_shift(
     session.expire(shift)
     to_tell = [person for person in list_shift_people(session, shift_id=shift_id) if person.status == "signed_up"]
     session.execute(
-        update(Assignment).where(Assignment.shift_id == shift_id, Assignment.status == "signed_up")
-        .values(status="cancelled").execution_options(synchronize_session=False)
+        update(Assignment)
+        .where(Assignment.shift_id == shift_id, Assignment.status == "signed_up")
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
     )
     record_event(
-        session, site_id=shift.site_id, actor_id=actor_id, action="shift.cancelled", entity="shift",
-        entity_id=shift_id, now=now, after={"told": [person.volunteer_id for person in to_tell]},
+        session,
+        site_id=shift.site_id,
+        actor_id=actor_id,
+        action="shift.cancelled",
+        entity="shift",
+        entity_id=shift_id,
+        now=now,
+        after={"told": [person.volunteer_id for person in to_tell]},
     )
     return to_tell
 
 
 def create_shift_template(
-    session: Session, *, site_id: int, weekday: int, starts: dt.time, ends: dt.time, role: str, min_staff: int,
-    max_staff: int, now: dt.datetime, actor_id: int | None = None,
+    session: Session,
+    *,
+    site_id: int,
+    weekday: int,
+    starts: dt.time,
+    ends: dt.time,
+    role: str,
+    min_staff: int,
+    max_staff: int,
+    now: dt.datetime,
+    actor_id: int | None = None,
 ) -> TemplateInfo:
     """A weekly recurring shift (weekday 0 = Monday) at the site's wall-clock times."""
     if role not in ROLES:
@@ -303,15 +374,34 @@ def create_shift_template(
         raise InvalidValue("error.shift_time_order")
     if not 1 <= min_staff <= max_staff:
         raise InvalidValue("error.staff_range")
-    template = ShiftTemplate(site_id=site_id, weekday=weekday, starts=starts, ends=ends, role=role,
-                             min_staff=min_staff, max_staff=max_staff, active=True)
+    template = ShiftTemplate(
+        site_id=site_id,
+        weekday=weekday,
+        starts=starts,
+        ends=ends,
+        role=role,
+        min_staff=min_staff,
+        max_staff=max_staff,
+        active=True,
+    )
     session.add(template)
     session.flush()
     record_event(
-        session, site_id=site_id, actor_id=actor_id, action="shift_template.created", entity="shift_template",
-        entity_id=template.id, now=now,
-        after={"weekday": weekday, "starts": starts, "ends": ends, "role": role, "min_staff": min_staff,
-               "max_staff": max_staff},
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="shift_template.created",
+        entity="shift_template",
+        entity_id=template.id,
+        now=now,
+        after={
+            "weekday": weekday,
+            "starts": starts,
+            "ends": ends,
+            "role": role,
+            "min_staff": min_staff,
+            "max_staff": max_staff,
+        },
     )
     return _template_info(template)
 
@@ -326,21 +416,34 @@ def set_template_active(
     before = template.active
     template.active = active
     record_event(
-        session, site_id=template.site_id, actor_id=actor_id, action="shift_template.active_set",
-        entity="shift_template", entity_id=template_id, now=now, before={"active": before}, after={"active": active},
+        session,
+        site_id=template.site_id,
+        actor_id=actor_id,
+        action="shift_template.active_set",
+        entity="shift_template",
+        entity_id=template_id,
+        now=now,
+        before={"active": before},
+        after={"active": active},
     )
 
 
 def list_shift_templates(session: Session, *, site_id: int) -> list[TemplateInfo]:
     query = (
-        select(ShiftTemplate).where(ShiftTemplate.site_id == site_id)
+        select(ShiftTemplate)
+        .where(ShiftTemplate.site_id == site_id)
         .order_by(ShiftTemplate.weekday, ShiftTemplate.starts, ShiftTemplate.role, ShiftTemplate.id)
     )
     return [_template_info(template) for template in session.scalars(query)]
 
 
 def generate_shifts(
-    session: Session, *, site_id: int, first_day: dt.date, last_day: dt.date, now: dt.datetime,
+    session: Session,
+    *,
+    site_id: int,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime,
     actor_id: int | None = None,
 ) -> int:
     """Dated shifts from the active weekly templates for local days first_day..last_day; returns how many are new.
@@ -353,16 +456,26 @@ def generate_shifts(
         raise InvalidValue("error.date_range_too_long", days=MAX_GENERATE_DAYS)
     # Locking the site's templates makes two organizers generating at once take turns (PostgreSQL; SQLite's
     # BEGIN IMMEDIATE already does), so neither trips over the other's rows.
-    templates = list(session.scalars(
-        select(ShiftTemplate).where(ShiftTemplate.site_id == site_id, ShiftTemplate.active.is_(True))
-        .order_by(ShiftTemplate.id).with_for_update()
-    ))
+    templates = list(
+        session.scalars(
+            select(ShiftTemplate)
+            .where(ShiftTemplate.site_id == site_id, ShiftTemplate.active.is_(True))
+            .order_by(ShiftTemplate.id)
+            .with_for_update()
+        )
+    )
     start, end = local_moment(first_day, dt.time(0, 0)), local_moment(last_day + dt.timedelta(days=1), dt.time(0, 0))
-    existing = {tuple(row) for row in session.execute(
-        select(Shift.template_id, Shift.starts_at)
-        .where(Shift.site_id == site_id, Shift.template_id.is_not(None), Shift.starts_at >= start,
-               Shift.starts_at < end)
-    )}
+    existing = {
+        tuple(row)
+        for row in session.execute(
+            select(Shift.template_id, Shift.starts_at).where(
+                Shift.site_id == site_id,
+                Shift.template_id.is_not(None),
+                Shift.starts_at >= start,
+                Shift.starts_at < end,
+            )
+        )
+    }
     created = 0
     day = first_day
     while day <= last_day:
@@ -372,17 +485,29 @@ def generate_shifts(
             starts_at = local_moment(day, template.starts)
             if (template.id, starts_at) in existing:
                 continue
-            session.add(Shift(
-                site_id=site_id, template_id=template.id, role=template.role, starts_at=starts_at,
-                ends_at=local_moment(day, template.ends), min_staff=template.min_staff,
-                max_staff=template.max_staff,
-            ))
+            session.add(
+                Shift(
+                    site_id=site_id,
+                    template_id=template.id,
+                    role=template.role,
+                    starts_at=starts_at,
+                    ends_at=local_moment(day, template.ends),
+                    min_staff=template.min_staff,
+                    max_staff=template.max_staff,
+                )
+            )
             created += 1
         day += dt.timedelta(days=1)
     session.flush()
     record_event(
-        session, site_id=site_id, actor_id=actor_id, action="shift.generated", entity="shift", entity_id=None,
-        now=now, after={"first_day": first_day, "last_day": last_day, "created": created},
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="shift.generated",
+        entity="shift",
+        entity_id=None,
+        now=now,
+        after={"first_day": first_day, "last_day": last_day, "created": created},
     )
     return created
 
@@ -392,15 +517,25 @@ def close_forgotten_check_outs(session: Session, *, site_id: int, now: dt.dateti
     rows = session.execute(
         select(Assignment.id, Shift.ends_at)
         .join(Shift, Shift.id == Assignment.shift_id)
-        .where(Assignment.site_id == site_id, Assignment.status == "checked_in",
-               Shift.ends_at <= now - FORGOTTEN_CHECK_OUT_AFTER)
+        .where(
+            Assignment.site_id == site_id,
+            Assignment.status == "checked_in",
+            Shift.ends_at <= now - FORGOTTEN_CHECK_OUT_AFTER,
+        )
     ).all()
     closed = 0
     for assignment_id, ends_at in rows:
         closed += _settle(
-            session, site_id=site_id, assignment_id=assignment_id, from_status="checked_in", now=now,
-            values={"status": "checked_out", "checked_out_at": ends_at + FORGOTTEN_CHECK_OUT_AFTER,
-                    "auto_checked_out": True},
+            session,
+            site_id=site_id,
+            assignment_id=assignment_id,
+            from_status="checked_in",
+            now=now,
+            values={
+                "status": "checked_out",
+                "checked_out_at": ends_at + FORGOTTEN_CHECK_OUT_AFTER,
+                "auto_checked_out": True,
+            },
             action="assignment.auto_checked_out",
         )
     return closed
@@ -411,30 +546,56 @@ def mark_no_shows(session: Session, *, site_id: int, now: dt.datetime) -> int:
     rows = session.scalars(
         select(Assignment.id)
         .join(Shift, Shift.id == Assignment.shift_id)
-        .where(Assignment.site_id == site_id, Assignment.status == "signed_up", Shift.cancelled_at.is_(None),
-               Shift.ends_at <= now)
+        .where(
+            Assignment.site_id == site_id,
+            Assignment.status == "signed_up",
+            Shift.cancelled_at.is_(None),
+            Shift.ends_at <= now,
+        )
     ).all()
     return sum(
-        _settle(session, site_id=site_id, assignment_id=assignment_id, from_status="signed_up", now=now,
-                values={"status": "no_show"}, action="assignment.no_show")
+        _settle(
+            session,
+            site_id=site_id,
+            assignment_id=assignment_id,
+            from_status="signed_up",
+            now=now,
+            values={"status": "no_show"},
+            action="assignment.no_show",
+        )
         for assignment_id in rows
     )
 
 
 def _settle(
-    session: Session, *, site_id: int, assignment_id: int, from_status: str, values: dict, action: str,
+    session: Session,
+    *,
+    site_id: int,
+    assignment_id: int,
+    from_status: str,
+    values: dict,
+    action: str,
     now: dt.datetime,
 ) -> int:
     # Two pages may settle the same rows at once; the one that finds the row already moved just skips it.
     result = session.execute(
-        update(Assignment).where(Assignment.id == assignment_id, Assignment.status == from_status)
-        .values(**values).execution_options(synchronize_session=False)
+        update(Assignment)
+        .where(Assignment.id == assignment_id, Assignment.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return 0
     record_event(
-        session, site_id=site_id, actor_id=None, action=action, entity="assignment", entity_id=assignment_id,
-        now=now, before={"status": from_status}, after={"status": values["status"]},
+        session,
+        site_id=site_id,
+        actor_id=None,
+        action=action,
+        entity="assignment",
+        entity_id=assignment_id,
+        now=now,
+        before={"status": from_status},
+        after={"status": values["status"]},
     )
     return 1
 
@@ -458,9 +619,17 @@ def list_shift_infos(
     if not include_cancelled:
         query = query.where(Shift.cancelled_at.is_(None))
     return [
-        ShiftInfo(id=shift.id, role=shift.role, starts_at=shift.starts_at, ends_at=shift.ends_at,
-                  min_staff=shift.min_staff, max_staff=shift.max_staff, staffed=count,
-                  from_template=shift.template_id is not None, cancelled=shift.cancelled_at is not None)
+        ShiftInfo(
+            id=shift.id,
+            role=shift.role,
+            starts_at=shift.starts_at,
+            ends_at=shift.ends_at,
+            min_staff=shift.min_staff,
+            max_staff=shift.max_staff,
+            staffed=count,
+            from_template=shift.template_id is not None,
+            cancelled=shift.cancelled_at is not None,
+        )
         for shift, count in session.execute(query)
     ]
 
@@ -474,9 +643,16 @@ def list_shift_people(session: Session, *, shift_id: int) -> list[ShiftPerson]:
         .order_by(Volunteer.name, Volunteer.id)
     )
     return [
-        ShiftPerson(assignment_id=assignment.id, volunteer_id=assignment.volunteer_id, name=name, phone=phone,
-                    status=assignment.status, checked_in_at=assignment.checked_in_at,
-                    checked_out_at=assignment.checked_out_at, auto_checked_out=assignment.auto_checked_out)
+        ShiftPerson(
+            assignment_id=assignment.id,
+            volunteer_id=assignment.volunteer_id,
+            name=name,
+            phone=phone,
+            status=assignment.status,
+            checked_in_at=assignment.checked_in_at,
+            checked_out_at=assignment.checked_out_at,
+            auto_checked_out=assignment.auto_checked_out,
+        )
         for assignment, name, phone in session.execute(query)
     ]
 
@@ -488,13 +664,25 @@ def list_my_assignments(
     query = (
         select(Assignment, Shift)
         .join(Shift, Shift.id == Assignment.shift_id)
-        .where(Assignment.volunteer_id == volunteer_id, Assignment.status != "cancelled",
-               Shift.cancelled_at.is_(None), Shift.ends_at > start, Shift.starts_at < end)
+        .where(
+            Assignment.volunteer_id == volunteer_id,
+            Assignment.status != "cancelled",
+            Shift.cancelled_at.is_(None),
+            Shift.ends_at > start,
+            Shift.starts_at < end,
+        )
         .order_by(Shift.starts_at)
     )
     return [
-        MyAssignment(assignment_id=assignment.id, shift_id=shift.id, role=shift.role, starts_at=shift.starts_at,
-                     ends_at=shift.ends_at, status=assignment.status, auto_checked_out=assignment.auto_checked_out)
+        MyAssignment(
+            assignment_id=assignment.id,
+            shift_id=shift.id,
+            role=shift.role,
+            starts_at=shift.starts_at,
+            ends_at=shift.ends_at,
+            status=assignment.status,
+            auto_checked_out=assignment.auto_checked_out,
+        )
         for assignment, shift in session.execute(query)
     ]
 
@@ -503,23 +691,38 @@ def list_open_shifts(
     session: Session, *, site_id: int, volunteer_id: int, now: dt.datetime, end: dt.datetime
 ) -> list[ShiftInfo]:
     """Shifts not yet over, before `end`, in a role the volunteer holds, with a place left, not already theirs."""
-    roles = set(session.scalars(
-        select(VolunteerRole.role).where(VolunteerRole.volunteer_id == volunteer_id, VolunteerRole.site_id == site_id)
-    ))
-    mine = set(session.scalars(
-        select(Assignment.shift_id).where(Assignment.volunteer_id == volunteer_id,
-                                          Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))
-    ))
+    roles = set(
+        session.scalars(
+            select(VolunteerRole.role).where(
+                VolunteerRole.volunteer_id == volunteer_id, VolunteerRole.site_id == site_id
+            )
+        )
+    )
+    mine = set(
+        session.scalars(
+            select(Assignment.shift_id).where(
+                Assignment.volunteer_id == volunteer_id, Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
+            )
+        )
+    )
     return [
-        shift for shift in list_shift_infos(session, site_id=site_id, start=now - dt.timedelta(days=1), end=end)
+        shift
+        for shift in list_shift_infos(session, site_id=site_id, start=now - dt.timedelta(days=1), end=end)
         if shift.ends_at > now and shift.role in roles and shift.staffed < shift.max_staff and shift.id not in mine
     ]
 
 
 def _template_info(template: ShiftTemplate) -> TemplateInfo:
-    return TemplateInfo(id=template.id, weekday=template.weekday, starts=template.starts, ends=template.ends,
-                        role=template.role, min_staff=template.min_staff, max_staff=template.max_staff,
-                        active=template.active)
+    return TemplateInfo(
+        id=template.id,
+        weekday=template.weekday,
+        starts=template.starts,
+        ends=template.ends,
+        role=template.role,
+        min_staff=template.min_staff,
+        max_staff=template.max_staff,
+        active=template.active,
+    )
 
 
 def settle_assignments(session: Session, *, site_id: int, now: dt.datetime) -> None:

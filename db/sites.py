@@ -35,8 +35,14 @@ def create_site(
     session.add(site)
     session.flush()
     record_event(
-        session, site_id=site.id, actor_id=actor_id, action="site.created", entity="site",
-        entity_id=site.id, now=now, after={"code": code, "name": site.name},
+        session,
+        site_id=site.id,
+        actor_id=actor_id,
+        action="site.created",
+        entity="site",
+        entity_id=site.id,
+        now=now,
+        after={"code": code, "name": site.name},
     )
     return site
 

@@ -68,8 +68,13 @@ def create_storage_unit(
         if min_temp_c >= max_temp_c:
             raise InvalidValue("error.temperature_range_order")
     unit = StorageUnit(
-        site_id=site_id, code=code, name=name.strip() or code, kind=kind,
-        min_temp_c=min_temp_c, max_temp_c=max_temp_c, active=True,
+        site_id=site_id,
+        code=code,
+        name=name.strip() or code,
+        kind=kind,
+        min_temp_c=min_temp_c,
+        max_temp_c=max_temp_c,
+        active=True,
     )
     width = max(2, len(str(slot_count)))
     unit.slots = [
@@ -79,8 +84,13 @@ def create_storage_unit(
     session.add(unit)
     session.flush()
     record_event(
-        session, site_id=site_id, actor_id=actor_id, action="storage_unit.created", entity="storage_unit",
-        entity_id=unit.id, now=now,
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="storage_unit.created",
+        entity="storage_unit",
+        entity_id=unit.id,
+        now=now,
         after={"code": code, "kind": kind, "slots": slot_count, "min_temp_c": min_temp_c, "max_temp_c": max_temp_c},
     )
     return unit
@@ -197,8 +207,15 @@ def list_unit_occupancy(session: Session, *, site_id: int) -> list[UnitOccupancy
     )
     return [
         UnitOccupancy(
-            id=unit.id, code=unit.code, name=unit.name, kind=unit.kind, min_temp_c=unit.min_temp_c,
-            max_temp_c=unit.max_temp_c, slots=slots, used=used_count, active=unit.active,
+            id=unit.id,
+            code=unit.code,
+            name=unit.name,
+            kind=unit.kind,
+            min_temp_c=unit.min_temp_c,
+            max_temp_c=unit.max_temp_c,
+            slots=slots,
+            used=used_count,
+            active=unit.active,
         )
         for unit, slots, used_count in session.execute(query)
     ]
@@ -214,7 +231,12 @@ def list_cold_units(session: Session, *, site_id: int) -> list[StorageUnit]:
 
 
 def update_unit_range(
-    session: Session, *, storage_unit_id: int, min_temp_c: float, max_temp_c: float, actor_id: int,
+    session: Session,
+    *,
+    storage_unit_id: int,
+    min_temp_c: float,
+    max_temp_c: float,
+    actor_id: int,
     now: dt.datetime,
 ) -> None:
     """A cold unit's allowed range (e.g. 0–5 °C for FDA-style cold holding); earlier readings keep their verdict."""
@@ -228,8 +250,14 @@ def update_unit_range(
     before = {"min_temp_c": unit.min_temp_c, "max_temp_c": unit.max_temp_c}
     unit.min_temp_c, unit.max_temp_c = float(min_temp_c), float(max_temp_c)
     record_event(
-        session, site_id=unit.site_id, actor_id=actor_id, action="storage_unit.range_changed",
-        entity="storage_unit", entity_id=unit.id, now=now, before=before,
+        session,
+        site_id=unit.site_id,
+        actor_id=actor_id,
+        action="storage_unit.range_changed",
+        entity="storage_unit",
+        entity_id=unit.id,
+        now=now,
+        before=before,
         after={"min_temp_c": unit.min_temp_c, "max_temp_c": unit.max_temp_c},
     )
 
@@ -243,15 +271,21 @@ def deactivate_storage_unit(session: Session, *, storage_unit_id: int, actor_id:
     held = session.scalar(
         select(func.count(Order.id))
         .join(Slot, Slot.id == Order.slot_id)
-        .where(Slot.storage_unit_id == unit.id, Order.site_id == unit.site_id,
-               Order.status.in_(SLOTTED_ORDER_STATUSES))
+        .where(Slot.storage_unit_id == unit.id, Order.site_id == unit.site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
     )
     if held:
         raise NotAllowed("error.unit_holds_bags", code=unit.code, count=held)
     unit.active = False
     record_event(
-        session, site_id=unit.site_id, actor_id=actor_id, action="storage_unit.removed", entity="storage_unit",
-        entity_id=unit.id, now=now, before={"active": True}, after={"active": False},
+        session,
+        site_id=unit.site_id,
+        actor_id=actor_id,
+        action="storage_unit.removed",
+        entity="storage_unit",
+        entity_id=unit.id,
+        now=now,
+        before={"active": True},
+        after={"active": False},
     )
 
 
@@ -292,11 +326,19 @@ def list_held_bags(session: Session, *, site_id: int, now: dt.datetime) -> list[
         held_since = order.received_at or order.created_at
         hours = (now - held_since).total_seconds() / 3600
         limit = limits.get(order.storage_class)
-        bags.append(HeldBag(
-            order_id=order.id, pickup_code=order.pickup_code, unit=unit_code, slot=slot_code, kind=kind,
-            storage_class=order.storage_class, held_since=held_since, hours_held=round(hours, 1),
-            over_limit=limit is not None and hours > limit,
-        ))
+        bags.append(
+            HeldBag(
+                order_id=order.id,
+                pickup_code=order.pickup_code,
+                unit=unit_code,
+                slot=slot_code,
+                kind=kind,
+                storage_class=order.storage_class,
+                held_since=held_since,
+                hours_held=round(hours, 1),
+                over_limit=limit is not None and hours > limit,
+            )
+        )
     return bags
 
 

@@ -60,8 +60,15 @@ def record_temperature(
     if is_day_signed_off(session, site_id=unit.site_id, day=day):
         raise NotAllowed("error.day_signed_off", day=day.isoformat())
     return _add_reading(
-        session, unit=unit, reading_c=reading_c, taken_at=taken_at, volunteer_id=volunteer_id, now=now,
-        corrective_action=corrective_action, late_reason=late_reason, action="temperature.recorded",
+        session,
+        unit=unit,
+        reading_c=reading_c,
+        taken_at=taken_at,
+        volunteer_id=volunteer_id,
+        now=now,
+        corrective_action=corrective_action,
+        late_reason=late_reason,
+        action="temperature.recorded",
     )
 
 
@@ -87,8 +94,15 @@ def correct_temperature(
     unit = _cold_unit(session, storage_unit_id=original.storage_unit_id)
     _check_reading_value(reading_c)
     return _add_reading(
-        session, unit=unit, reading_c=reading_c, taken_at=original.taken_at, volunteer_id=volunteer_id, now=now,
-        corrective_action=corrective_action, late_reason=reason, corrects_id=original.id,
+        session,
+        unit=unit,
+        reading_c=reading_c,
+        taken_at=original.taken_at,
+        volunteer_id=volunteer_id,
+        now=now,
+        corrective_action=corrective_action,
+        late_reason=reason,
+        corrects_id=original.id,
         action="temperature.corrected",
     )
 
@@ -120,8 +134,16 @@ def _cold_unit(session: Session, *, storage_unit_id: int) -> StorageUnit:
 
 
 def _add_reading(
-    session: Session, *, unit: StorageUnit, reading_c: float, taken_at: dt.datetime, volunteer_id: int,
-    now: dt.datetime, corrective_action: str | None, late_reason: str | None, action: str,
+    session: Session,
+    *,
+    unit: StorageUnit,
+    reading_c: float,
+    taken_at: dt.datetime,
+    volunteer_id: int,
+    now: dt.datetime,
+    corrective_action: str | None,
+    late_reason: str | None,
+    action: str,
     corrects_id: int | None = None,
 ) -> TemperatureReading:
     reading_c = round(reading_c, 1)
@@ -130,17 +152,34 @@ def _add_reading(
     if not in_range and corrective_action is None:
         raise InvalidValue("error.corrective_action_required")
     reading = TemperatureReading(
-        site_id=unit.site_id, storage_unit_id=unit.id, reading_c=reading_c, taken_at=taken_at,
-        recorded_at=now, volunteer_id=volunteer_id, in_range=in_range, corrective_action=corrective_action,
-        late_reason=late_reason, corrects_id=corrects_id,
+        site_id=unit.site_id,
+        storage_unit_id=unit.id,
+        reading_c=reading_c,
+        taken_at=taken_at,
+        recorded_at=now,
+        volunteer_id=volunteer_id,
+        in_range=in_range,
+        corrective_action=corrective_action,
+        late_reason=late_reason,
+        corrects_id=corrects_id,
     )
     session.add(reading)
     session.flush()
     record_event(
-        session, site_id=unit.site_id, actor_id=volunteer_id, action=action,
-        entity="temperature_reading", entity_id=reading.id, now=now,
-        after={"unit": unit.code, "reading_c": reading.reading_c, "in_range": in_range,
-               "corrective_action": corrective_action, "corrects_id": corrects_id},
+        session,
+        site_id=unit.site_id,
+        actor_id=volunteer_id,
+        action=action,
+        entity="temperature_reading",
+        entity_id=reading.id,
+        now=now,
+        after={
+            "unit": unit.code,
+            "reading_c": reading.reading_c,
+            "in_range": in_range,
+            "corrective_action": corrective_action,
+            "corrects_id": corrects_id,
+        },
     )
     return reading
 
@@ -151,8 +190,11 @@ def list_effective_readings(
     """Readings taken in [start, end) that no correction replaced, oldest first."""
     query = (
         select(TemperatureReading)
-        .where(TemperatureReading.site_id == site_id, TemperatureReading.taken_at >= start,
-               TemperatureReading.taken_at < end)
+        .where(
+            TemperatureReading.site_id == site_id,
+            TemperatureReading.taken_at >= start,
+            TemperatureReading.taken_at < end,
+        )
         .order_by(TemperatureReading.taken_at, TemperatureReading.id)
     )
     if storage_unit_id is not None:
@@ -179,8 +221,14 @@ def sign_off_day(session: Session, *, site_id: int, day: dt.date, volunteer_id: 
     session.add(TemperatureSignOff(site_id=site_id, day=day, volunteer_id=volunteer_id, signed_at=now))
     session.flush()
     record_event(
-        session, site_id=site_id, actor_id=volunteer_id, action="temperature.day_signed_off",
-        entity="temperature_sign_off", entity_id=None, now=now, after={"day": day},
+        session,
+        site_id=site_id,
+        actor_id=volunteer_id,
+        action="temperature.day_signed_off",
+        entity="temperature_sign_off",
+        entity_id=None,
+        now=now,
+        after={"day": day},
     )
 
 
@@ -211,8 +259,9 @@ def reading_schedule(*, day: dt.date, opens_at: dt.time, closes_at: dt.time, per
 def count_missing_readings(session: Session, *, site_id: int, day: dt.date, now: dt.datetime) -> dict[int, int]:
     """Per active cold unit: readings due on the local `day` by `now` that were not taken (0 when complete)."""
     rules = get_site_rules(session, site_id=site_id)
-    schedule = reading_schedule(day=day, opens_at=rules.opens_at, closes_at=rules.closes_at,
-                                per_day=rules.readings_per_day)
+    schedule = reading_schedule(
+        day=day, opens_at=rules.opens_at, closes_at=rules.closes_at, per_day=rules.readings_per_day
+    )
     due = sum(1 for moment in schedule if moment <= now)
     start, end = local_day_bounds(day)
     taken: dict[int, int] = {}
@@ -234,18 +283,36 @@ def list_due_readings(session: Session, *, site_id: int, now: dt.datetime) -> li
         ).first()
         if latest is not None and not latest.in_range:
             due_at = latest.taken_at + FOLLOW_UP_WITHIN
-            due.append(DueReading(storage_unit_id=unit.id, unit_code=unit.code, unit_name=unit.name,
-                                  kind="follow_up", due_at=due_at, overdue=now > due_at))
+            due.append(
+                DueReading(
+                    storage_unit_id=unit.id,
+                    unit_code=unit.code,
+                    unit_name=unit.name,
+                    kind="follow_up",
+                    due_at=due_at,
+                    overdue=now > due_at,
+                )
+            )
     today = local_today(now)
     rules = get_site_rules(session, site_id=site_id)
-    schedule = reading_schedule(day=today, opens_at=rules.opens_at, closes_at=rules.closes_at,
-                                per_day=rules.readings_per_day)
+    schedule = reading_schedule(
+        day=today, opens_at=rules.opens_at, closes_at=rules.closes_at, per_day=rules.readings_per_day
+    )
     missing = count_missing_readings(session, site_id=site_id, day=today, now=now)
     for unit in units:
         if missing.get(unit.id, 0):
             passed = [moment for moment in schedule if moment <= now]
-            due.append(DueReading(storage_unit_id=unit.id, unit_code=unit.code, unit_name=unit.name,
-                                  kind="scheduled", due_at=passed[-1], overdue=True, missing=missing[unit.id]))
+            due.append(
+                DueReading(
+                    storage_unit_id=unit.id,
+                    unit_code=unit.code,
+                    unit_name=unit.name,
+                    kind="scheduled",
+                    due_at=passed[-1],
+                    overdue=True,
+                    missing=missing[unit.id],
+                )
+            )
     return sorted(due, key=lambda item: (item.due_at, item.unit_code))
 
 
@@ -260,11 +327,38 @@ def _active_cold_units(session: Session, *, site_id: int) -> list[StorageUnit]:
 
 # --- the log as a table: the page, the chart and the inspector's export ---
 
-LOG_COLUMNS = ["reading_no", "taken_at", "date", "time", "unit", "reading_c", "min_temp_c", "max_temp_c", "in_range",
-               "volunteer", "initials", "corrective_action", "late_reason", "corrects_id", "replaced", "sign_off"]
+LOG_COLUMNS = [
+    "reading_no",
+    "taken_at",
+    "date",
+    "time",
+    "unit",
+    "reading_c",
+    "min_temp_c",
+    "max_temp_c",
+    "in_range",
+    "volunteer",
+    "initials",
+    "corrective_action",
+    "late_reason",
+    "corrects_id",
+    "replaced",
+    "sign_off",
+]
 # The inspector's columns, then what ties a correction to the entry it replaces (both stay in the log).
-EXPORT_COLUMNS = ["date", "time", "unit", "reading_c", "in_range", "initials", "corrective_action", "sign_off",
-                  "reading_no", "corrects_id", "late_reason"]
+EXPORT_COLUMNS = [
+    "date",
+    "time",
+    "unit",
+    "reading_c",
+    "in_range",
+    "initials",
+    "corrective_action",
+    "sign_off",
+    "reading_no",
+    "corrects_id",
+    "late_reason",
+]
 
 
 def initials(name: str) -> str:
@@ -282,8 +376,11 @@ def temperature_log_frame(session: Session, *, site_id: int, start: dt.datetime,
         select(TemperatureReading, StorageUnit.code, StorageUnit.min_temp_c, StorageUnit.max_temp_c, Volunteer.name)
         .join(StorageUnit, StorageUnit.id == TemperatureReading.storage_unit_id)
         .join(Volunteer, Volunteer.id == TemperatureReading.volunteer_id)
-        .where(TemperatureReading.site_id == site_id, TemperatureReading.taken_at >= start,
-               TemperatureReading.taken_at < end)
+        .where(
+            TemperatureReading.site_id == site_id,
+            TemperatureReading.taken_at >= start,
+            TemperatureReading.taken_at < end,
+        )
         .order_by(TemperatureReading.taken_at, StorageUnit.code, TemperatureReading.id)
     ).all()
     replaced = {reading.corrects_id for reading, *_ in rows if reading.corrects_id is not None}
@@ -298,14 +395,26 @@ def temperature_log_frame(session: Session, *, site_id: int, start: dt.datetime,
     records = []
     for reading, code, low, high, name in rows:
         local = to_local(reading.taken_at)
-        records.append({
-            "reading_no": reading.id, "taken_at": local.replace(tzinfo=None), "date": local.date().isoformat(),
-            "time": local.strftime("%H:%M"), "unit": code, "reading_c": reading.reading_c, "min_temp_c": low,
-            "max_temp_c": high, "in_range": reading.in_range, "volunteer": name, "initials": initials(name),
-            "corrective_action": reading.corrective_action or "", "late_reason": reading.late_reason or "",
-            "corrects_id": reading.corrects_id, "replaced": reading.id in replaced,
-            "sign_off": sign_offs.get(local.date(), ""),
-        })
+        records.append(
+            {
+                "reading_no": reading.id,
+                "taken_at": local.replace(tzinfo=None),
+                "date": local.date().isoformat(),
+                "time": local.strftime("%H:%M"),
+                "unit": code,
+                "reading_c": reading.reading_c,
+                "min_temp_c": low,
+                "max_temp_c": high,
+                "in_range": reading.in_range,
+                "volunteer": name,
+                "initials": initials(name),
+                "corrective_action": reading.corrective_action or "",
+                "late_reason": reading.late_reason or "",
+                "corrects_id": reading.corrects_id,
+                "replaced": reading.id in replaced,
+                "sign_off": sign_offs.get(local.date(), ""),
+            }
+        )
     # Whole numbers with gaps, not floats: "12", not "12.0", in the table and the files.
     return pd.DataFrame(records, columns=LOG_COLUMNS).astype({"corrects_id": "Int64"})
 

@@ -31,8 +31,15 @@ IMPORT_HEADERS = {
     "pin": ("pin", "pin码", "密码"),
 }
 ROLE_NAMES = {
-    "receiving": "receiving", "收货": "receiving", "handout": "handout", "发货": "handout", "发放": "handout",
-    "cold_check": "cold_check", "coldcheck": "cold_check", "测温": "cold_check", "organizer": "organizer",
+    "receiving": "receiving",
+    "收货": "receiving",
+    "handout": "handout",
+    "发货": "handout",
+    "发放": "handout",
+    "cold_check": "cold_check",
+    "coldcheck": "cold_check",
+    "测温": "cold_check",
+    "organizer": "organizer",
     "组织者": "organizer",
 }
 _ROLE_SEPARATORS = re.compile(r"[、,，;；/|\s]+")
@@ -93,16 +100,28 @@ def list_site_volunteers(session: Session, *, site_id: int) -> list[VolunteerDet
     ):
         roles.setdefault(volunteer_id, []).append(role)
     return [
-        VolunteerDetail(id=volunteer.id, name=volunteer.name, phone=volunteer.phone,
-                        roles=tuple(role for role in ROLES if role in roles.get(volunteer.id, [])),
-                        active=volunteer.active, has_pin=bool(has_pin))
+        VolunteerDetail(
+            id=volunteer.id,
+            name=volunteer.name,
+            phone=volunteer.phone,
+            roles=tuple(role for role in ROLES if role in roles.get(volunteer.id, [])),
+            active=volunteer.active,
+            has_pin=bool(has_pin),
+        )
         for volunteer, has_pin in rows
     ]
 
 
 def update_volunteer(
-    session: Session, *, volunteer_id: int, name: str, phone: str, roles: list[str] | tuple[str, ...], active: bool,
-    now: dt.datetime, actor_id: int | None = None,
+    session: Session,
+    *,
+    volunteer_id: int,
+    name: str,
+    phone: str,
+    roles: list[str] | tuple[str, ...],
+    active: bool,
+    now: dt.datetime,
+    actor_id: int | None = None,
 ) -> None:
     """Change a volunteer's name, phone, roles at their site, and whether they are active."""
     volunteer = session.get(Volunteer, volunteer_id)
@@ -120,18 +139,30 @@ def update_volunteer(
     # An organizer cannot lock themselves out of the organizer pages by mistake.
     if volunteer_id == actor_id and ("organizer" not in roles or not active):
         raise NotAllowed("error.cannot_demote_self")
-    before_roles = sorted(session.scalars(select(VolunteerRole.role).where(
-        VolunteerRole.volunteer_id == volunteer_id, VolunteerRole.site_id == volunteer.site_id)))
+    before_roles = sorted(
+        session.scalars(
+            select(VolunteerRole.role).where(
+                VolunteerRole.volunteer_id == volunteer_id, VolunteerRole.site_id == volunteer.site_id
+            )
+        )
+    )
     before = {"name": volunteer.name, "phone": volunteer.phone, "active": volunteer.active, "roles": before_roles}
     volunteer.name, volunteer.phone, volunteer.active = name, phone, active
     kept = [role for role in volunteer.roles if role.site_id != volunteer.site_id or role.role in roles]
     held = {role.role for role in kept if role.site_id == volunteer.site_id}
-    volunteer.roles = kept + [VolunteerRole(site_id=volunteer.site_id, role=role)
-                              for role in dict.fromkeys(roles) if role not in held]
+    volunteer.roles = kept + [
+        VolunteerRole(site_id=volunteer.site_id, role=role) for role in dict.fromkeys(roles) if role not in held
+    ]
     session.flush()
     record_event(
-        session, site_id=volunteer.site_id, actor_id=actor_id, action="volunteer.updated", entity="volunteer",
-        entity_id=volunteer_id, now=now, before=before,
+        session,
+        site_id=volunteer.site_id,
+        actor_id=actor_id,
+        action="volunteer.updated",
+        entity="volunteer",
+        entity_id=volunteer_id,
+        now=now,
+        before=before,
         after={"name": name, "phone": phone, "active": active, "roles": sorted(set(roles))},
     )
 
@@ -142,9 +173,9 @@ def plan_volunteer_import(session: Session, *, site_id: int, data: bytes) -> Vol
     Changes nothing, so the page can show each rejected row with its reason before anything is written."""
     grid = _read_grid(data)
     columns = _columns(grid[0])
-    existing_phones = set(session.scalars(
-        select(Volunteer.phone).where(Volunteer.site_id == site_id, Volunteer.phone != "")
-    ))
+    existing_phones = set(
+        session.scalars(select(Volunteer.phone).where(Volunteer.site_id == site_id, Volunteer.phone != ""))
+    )
     planned: list[PlannedVolunteer] = []
     rejected: list[RejectedVolunteerRow] = []
     phones_in_file: set[str] = set()
@@ -175,8 +206,14 @@ def import_volunteers(
         raise InvalidValue("error.volunteer_import_has_errors", count=len(plan.rejected))
     for person in plan.volunteers:
         create_volunteer(
-            session, site_id=site_id, name=person.name, phone=person.phone, roles=person.roles,
-            pin_hash=hash_secret(person.pin) if person.pin else None, now=now, actor_id=actor_id,
+            session,
+            site_id=site_id,
+            name=person.name,
+            phone=person.phone,
+            roles=person.roles,
+            pin_hash=hash_secret(person.pin) if person.pin else None,
+            now=now,
+            actor_id=actor_id,
         )
     return len(plan.volunteers)
 
@@ -214,8 +251,7 @@ def _columns(header: list[str]) -> dict[str, int]:
             columns[name] = index
     missing = [name for name in ("name", "roles") if name not in columns]
     if missing:
-        raise VolunteerImportUnreadable("error.manifest_missing_columns", columns=tuple(missing),
-                                        count=len(missing))
+        raise VolunteerImportUnreadable("error.manifest_missing_columns", columns=tuple(missing), count=len(missing))
     return columns
 
 

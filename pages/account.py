@@ -39,23 +39,45 @@ if organizer and me is not None and me.username:
     st.subheader(t("account.change_password"))
     entered = secret_form("change_password", kind="password", ask_current=True)
     if entered:
-        saved(change_own_password, "account.password_changed", engine=get_engine(), volunteer_id=user.volunteer_id,
-              current_password=entered[0], new_password=entered[1], now=utc_now(), keep_token=session_token())
+        saved(
+            change_own_password,
+            "account.password_changed",
+            engine=get_engine(),
+            volunteer_id=user.volunteer_id,
+            current_password=entered[0],
+            new_password=entered[1],
+            now=utc_now(),
+            keep_token=session_token(),
+        )
 
 if me is not None and me.has_pin:
     st.subheader(t("account.change_pin"))
     entered = secret_form("change_pin", kind="pin", ask_current=True)
     if entered:
-        saved(change_own_pin, "account.pin_changed", engine=get_engine(), volunteer_id=user.volunteer_id,
-              current_pin=entered[0], new_pin=entered[1], now=utc_now(), keep_token=session_token())
+        saved(
+            change_own_pin,
+            "account.pin_changed",
+            engine=get_engine(),
+            volunteer_id=user.volunteer_id,
+            current_pin=entered[0],
+            new_pin=entered[1],
+            now=utc_now(),
+            keep_token=session_token(),
+        )
 
 if organizer:
     others = [holder for holder in holders if holder.volunteer_id != user.volunteer_id]
 
     def reset(kind: str, people: list, *, heading: str, done: str) -> None:
         st.subheader(t(heading))
-        person = st.selectbox(t("account.person"), people, index=None, format_func=lambda holder: holder.name,
-                              placeholder=t("account.person_placeholder"), key=f"reset_{kind}_person")
+        person = st.selectbox(
+            t("account.person"),
+            people,
+            index=None,
+            format_func=lambda holder: holder.name,
+            placeholder=t("account.person_placeholder"),
+            key=f"reset_{kind}_person",
+        )
         entered = secret_form(f"reset_{kind}", kind=kind, ask_current=False)
         if entered and person is None:
             st.warning(t("account.person_placeholder"))
@@ -64,13 +86,18 @@ if organizer:
             secret = {"new_pin": entered[1]} if kind == "pin" else {"new_password": entered[1]}
             try:
                 with session_scope() as session:
-                    store_call(session, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(),
-                               **secret)
+                    store_call(
+                        session, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(), **secret
+                    )
             except StoreError as error:
                 show_error(error)
             else:
                 st.success(t(done))
 
     reset("pin", others, heading="account.reset_pin", done="account.pin_reset")
-    reset("password", [holder for holder in others if holder.username], heading="account.reset_password",
-          done="account.password_reset")
+    reset(
+        "password",
+        [holder for holder in others if holder.username],
+        heading="account.reset_password",
+        done="account.password_reset",
+    )

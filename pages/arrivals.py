@@ -36,8 +36,11 @@ user = require_role(VOLUNTEER, ORGANIZER)
 LAST_SLOT_KEY = "arrivals_last_slot"
 DELIVERY_RESULT_KEY = "arrivals_delivery_result"
 # The reasons a volunteer picks from; "other" lets them type one.
-PROBLEM_REASONS = {"missing": "arrivals.reason_missing", "damaged": "arrivals.reason_damaged",
-                   "other": "arrivals.reason_other"}
+PROBLEM_REASONS = {
+    "missing": "arrivals.reason_missing",
+    "damaged": "arrivals.reason_damaged",
+    "other": "arrivals.reason_other",
+}
 page_header("arrivals")
 
 today = local_today()
@@ -51,8 +54,7 @@ st.subheader(t("arrivals.by_code"))
 camera_scan(key="arrivals_camera", fills="arrivals_code")
 with st.form("arrivals_code_form", clear_on_submit=True, border=False):
     code = st.text_input(t("arrivals.code"), key="arrivals_code", placeholder=t("arrivals.code_placeholder"))
-    submitted = st.form_submit_button(t("arrivals.receive"), key="arrivals_receive", type="primary",
-                                      width="stretch")
+    submitted = st.form_submit_button(t("arrivals.receive"), key="arrivals_receive", type="primary", width="stretch")
 if submitted:
     try:
         with session_scope() as session:
@@ -73,8 +75,9 @@ if last is not None:
     st.success(t("arrivals.bag", code=last_code))
     st.markdown(f"# {t(message_key, slot=last_slot)}")
     # Second tap, once the bag sits in its slot: the order moves on from received to shelved.
-    if last_order_id is not None and big_button(t("arrivals.shelved", slot=last_slot), key="arrivals_shelved",
-                                                primary=True):
+    if last_order_id is not None and big_button(
+        t("arrivals.shelved", slot=last_slot), key="arrivals_shelved", primary=True
+    ):
         try:
             with session_scope() as session:
                 shelve_order(session, order_id=last_order_id, volunteer_id=user.volunteer_id, now=utc_now())
@@ -85,9 +88,13 @@ if last is not None:
             post_notice("arrivals.shelved_done", code=last_code, slot=last_slot)
             st.rerun()
     # The wrong bag scanned: take the check-in back while the rules allow it (before it is put in its slot).
-    if last_order_id is not None and utc_now() - received_at < UNDO_WINDOW and big_button(
-        t("arrivals.undo_receive", until=to_local(received_at + UNDO_WINDOW).strftime("%H:%M")),
-        key="arrivals_undo_receive",
+    if (
+        last_order_id is not None
+        and utc_now() - received_at < UNDO_WINDOW
+        and big_button(
+            t("arrivals.undo_receive", until=to_local(received_at + UNDO_WINDOW).strftime("%H:%M")),
+            key="arrivals_undo_receive",
+        )
     ):
         try:
             with session_scope() as session:
@@ -101,11 +108,15 @@ if last is not None:
 
 # The whole delivery at once: bags whose unit is full are refused and listed, the rest go in.
 st.subheader(t("arrivals.whole_delivery"))
-if expected and confirmed_button(t("arrivals.receive_all", count=len(expected)), key="arrivals_receive_all",
-                                 question=t("arrivals.confirm_receive_all", count=len(expected))):
+if expected and confirmed_button(
+    t("arrivals.receive_all", count=len(expected)),
+    key="arrivals_receive_all",
+    question=t("arrivals.confirm_receive_all", count=len(expected)),
+):
     with session_scope() as session:
-        outcome = receive_delivery(session, site_id=user.site_id, delivery_date=today,
-                                   volunteer_id=user.volunteer_id, now=utc_now())
+        outcome = receive_delivery(
+            session, site_id=user.site_id, delivery_date=today, volunteer_id=user.volunteer_id, now=utc_now()
+        )
     st.session_state[DELIVERY_RESULT_KEY] = outcome
     st.rerun()
 outcome = st.session_state.get(DELIVERY_RESULT_KEY)
@@ -117,12 +128,14 @@ elif not expected:
     st.caption(t("arrivals.nothing_expected"))
 waiting_to_shelve = [order for order in orders if order.status == "received"]
 if waiting_to_shelve and confirmed_button(
-    t("arrivals.shelve_all", count=len(waiting_to_shelve)), key="arrivals_shelve_all",
+    t("arrivals.shelve_all", count=len(waiting_to_shelve)),
+    key="arrivals_shelve_all",
     question=t("arrivals.confirm_shelve_all", count=len(waiting_to_shelve)),
 ):
     with session_scope() as session:
-        shelved = shelve_delivery(session, site_id=user.site_id, delivery_date=today,
-                                  volunteer_id=user.volunteer_id, now=utc_now())
+        shelved = shelve_delivery(
+            session, site_id=user.site_id, delivery_date=today, volunteer_id=user.volunteer_id, now=utc_now()
+        )
     st.session_state.pop(DELIVERY_RESULT_KEY, None)
     post_notice("arrivals.shelved_count", count=shelved)
     st.rerun()
@@ -131,20 +144,29 @@ if waiting_to_shelve and confirmed_button(
 st.subheader(t("arrivals.problem"))
 candidates = [order for order in orders if order.status in ("expected", "received", "shelved")]
 bag = st.selectbox(
-    t("arrivals.problem_order"), candidates, index=None, key="arrivals_problem_order",
+    t("arrivals.problem_order"),
+    candidates,
+    index=None,
+    key="arrivals_problem_order",
     placeholder=t("arrivals.problem_order_placeholder"),
     format_func=lambda order: " · ".join(
-        (order.pickup_code, order.resident_name, translate_codes(order.status, "status"))),
+        (order.pickup_code, order.resident_name, translate_codes(order.status, "status"))
+    ),
 )
 # Labels fixed now: a format_func calling t() later (AppTest does) would not know this session's language.
 reason_labels = {reason: t(key) for reason, key in PROBLEM_REASONS.items()}
-reason_choice = st.radio(t("arrivals.problem_reason"), list(PROBLEM_REASONS), key="arrivals_problem_reason",
-                         format_func=reason_labels.__getitem__)
+reason_choice = st.radio(
+    t("arrivals.problem_reason"),
+    list(PROBLEM_REASONS),
+    key="arrivals_problem_reason",
+    format_func=reason_labels.__getitem__,
+)
 reason = t(PROBLEM_REASONS[reason_choice])
 if reason_choice == "other":
     reason = st.text_input(t("arrivals.problem_reason_text"), key="arrivals_problem_text")
-if bag is not None and confirmed_button(t("arrivals.report_problem"), key="arrivals_report",
-                                        question=t("arrivals.confirm_problem", code=bag.pickup_code)):
+if bag is not None and confirmed_button(
+    t("arrivals.report_problem"), key="arrivals_report", question=t("arrivals.confirm_problem", code=bag.pickup_code)
+):
     try:
         with session_scope() as session:
             report_problem(session, order_id=bag.id, volunteer_id=user.volunteer_id, reason=reason, now=utc_now())
@@ -158,9 +180,17 @@ if bag is not None and confirmed_button(t("arrivals.report_problem"), key="arriv
 st.subheader(t("arrivals.today_list"))
 show_table(
     pd.DataFrame(
-        [{"pickup_code": order.pickup_code, "resident_name": order.resident_name,
-          "storage_class": order.storage_class, "item_count": order.item_count, "status": order.status,
-          "slot": order.slot or ""} for order in orders],
+        [
+            {
+                "pickup_code": order.pickup_code,
+                "resident_name": order.resident_name,
+                "storage_class": order.storage_class,
+                "item_count": order.item_count,
+                "status": order.status,
+                "slot": order.slot or "",
+            }
+            for order in orders
+        ],
         columns=["pickup_code", "resident_name", "storage_class", "item_count", "status", "slot"],
     ),
     codes={"storage_class": "kind", "status": "status"},

@@ -24,17 +24,36 @@ def everything(value: object, family: str | None = None) -> str:
 
 
 left, middle, right = st.columns(3)
-action = left.selectbox(t("audit.action"), [None, *filters.actions], key="audit_action",
-                        format_func=lambda value: everything(value, "action"))
-entity = middle.selectbox(t("audit.entity"), [None, *filters.entities], key="audit_entity",
-                          format_func=lambda value: everything(value, "entity"))
-actor = right.selectbox(t("audit.actor"), [None, *filters.actors], key="audit_actor",
-                        format_func=lambda choice: everything(None if choice is None else choice[1]))
+action = left.selectbox(
+    t("audit.action"),
+    [None, *filters.actions],
+    key="audit_action",
+    format_func=lambda value: everything(value, "action"),
+)
+entity = middle.selectbox(
+    t("audit.entity"),
+    [None, *filters.entities],
+    key="audit_entity",
+    format_func=lambda value: everything(value, "entity"),
+)
+actor = right.selectbox(
+    t("audit.actor"),
+    [None, *filters.actors],
+    key="audit_actor",
+    format_func=lambda choice: everything(None if choice is None else choice[1]),
+)
 days = st.date_input(t("audit.days"), value=(), key="audit_days")
 
 start = local_day_bounds(days[0])[0] if days else None
 end = local_day_bounds(days[-1])[1] if days else None
 with read_scope() as session:
-    events = events_frame(session, site_id=user.site_id, action=action, entity=entity,
-                          actor_id=None if actor is None else actor[0], start=start, end=end)
+    events = events_frame(
+        session,
+        site_id=user.site_id,
+        action=action,
+        entity=entity,
+        actor_id=None if actor is None else actor[0],
+        start=start,
+        end=end,
+    )
 show_table(worded_changes(events), codes={"action": "action", "entity": "entity"})

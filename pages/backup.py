@@ -41,18 +41,29 @@ if st.button(t("backup.make"), key="backup_make", type="primary"):
             st.stop()
         data = summary.path.read_bytes()
     with session_scope() as session:
-        record_backup_download(session, site_id=user.site_id, actor_id=user.volunteer_id, summary=summary,
-                               now=utc_now())
+        record_backup_download(
+            session, site_id=user.site_id, actor_id=user.volunteer_id, summary=summary, now=utc_now()
+        )
     st.session_state[MADE_KEY] = (summary, data)
 
 made = st.session_state.get(MADE_KEY)
 if made is not None:
     summary, data = made
     moment = to_local(summary.created_at)
-    st.success(t("backup.made", time=f"{moment:%Y-%m-%d %H:%M}", rows=summary.total_rows,
-                 size=f"{len(data) / 1e6:.1f} MB"))
-    st.download_button(t("backup.download"), data, file_name=f"cloudbasket-{moment:%Y-%m-%d-%H%M}.zip",
-                       mime="application/zip", key="backup_download", icon=":material/download:")
+    st.success(
+        t("backup.made", time=f"{moment:%Y-%m-%d %H:%M}", rows=summary.total_rows, size=f"{len(data) / 1e6:.1f} MB")
+    )
+    st.download_button(
+        t("backup.download"),
+        data,
+        file_name=f"cloudbasket-{moment:%Y-%m-%d-%H%M}.zip",
+        mime="application/zip",
+        key="backup_download",
+        icon=":material/download:",
+    )
     st.subheader(t("backup.counts"))
-    show_table(pd.DataFrame([{"table": table.name, "count": table.rows, "checksum": table.checksum[:16]}
-                             for table in summary.tables]))
+    show_table(
+        pd.DataFrame(
+            [{"table": table.name, "count": table.rows, "checksum": table.checksum[:16]} for table in summary.tables]
+        )
+    )

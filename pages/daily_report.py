@@ -22,9 +22,14 @@ CODES = {
     "temperatures": {"in_range": "yes_no", "correction": "yes_no"},
     "on_duty": {"role": "role", "status": "status"},
 }
-PART_TITLES = {"arrived": "daily.part.arrived", "handed_over": "daily.part.handed_over",
-               "overdue": "daily.part.overdue", "problems": "daily.part.problems",
-               "temperatures": "daily.part.temperatures", "on_duty": "daily.part.on_duty"}
+PART_TITLES = {
+    "arrived": "daily.part.arrived",
+    "handed_over": "daily.part.handed_over",
+    "overdue": "daily.part.overdue",
+    "problems": "daily.part.problems",
+    "temperatures": "daily.part.temperatures",
+    "on_duty": "daily.part.on_duty",
+}
 # The print view: no sidebar or menu on screen; on paper not the controls either.
 PRINT_CSS = """
 <style>
@@ -46,8 +51,10 @@ with st.container(key="daily_controls"):
 
 report = cached_read(daily_report, site_id=site_id, day=day, now=this_minute())
 language = current_language()
-sheets = {t(PART_TITLES[part]): translated_frame(frame, language=language, codes=CODES.get(part))
-          for part, frame in report.parts().items()}
+sheets = {
+    t(PART_TITLES[part]): translated_frame(frame, language=language, codes=CODES.get(part))
+    for part, frame in report.parts().items()
+}
 
 st.markdown(t("daily.site_day", site=report.site, day=report.day))
 for (part, frame), (title, shown) in zip(report.parts().items(), sheets.items(), strict=True):
@@ -64,10 +71,24 @@ else:
 if not printable:
     st.subheader(t("daily.downloads"))
     stem = f"daily-{report.day.isoformat()}"
-    st.download_button(t("export.xlsx"), lambda: frames_to_xlsx_bytes(sheets), file_name=f"{stem}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="daily_xlsx",
-                       on_click="ignore", width="stretch", icon=":material/download:")
+    st.download_button(
+        t("export.xlsx"),
+        lambda: frames_to_xlsx_bytes(sheets),
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="daily_xlsx",
+        on_click="ignore",
+        width="stretch",
+        icon=":material/download:",
+    )
     part = st.selectbox(t("daily.csv_part"), list(sheets), key="daily_csv_part")
-    st.download_button(t("export.csv"), lambda: frame_to_csv_bytes(sheets[part]), file_name=f"{stem}-{part}.csv",
-                       mime="text/csv", key="daily_csv", on_click="ignore", width="stretch",
-                       icon=":material/download:")
+    st.download_button(
+        t("export.csv"),
+        lambda: frame_to_csv_bytes(sheets[part]),
+        file_name=f"{stem}-{part}.csv",
+        mime="text/csv",
+        key="daily_csv",
+        on_click="ignore",
+        width="stretch",
+        icon=":material/download:",
+    )

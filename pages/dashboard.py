@@ -24,8 +24,13 @@ district_view(user.volunteer_id)
 
 today = local_today()
 first_day = today - dt.timedelta(days=DAYS_SHOWN - 1)
-show_chart(pickups_by_day_chart, cached_read(pickups_by_day_frame, site_id=site_id, start=first_day, end=today),
-           title=t("chart.pickups_by_day"))
-show_chart(overdue_trend_chart,
-           cached_read(overdue_trend_frame, site_id=site_id, start=first_day, end=today, now=this_minute()),
-           title=t("chart.overdue_trend"))
+show_chart(
+    pickups_by_day_chart,
+    cached_read(pickups_by_day_frame, site_id=site_id, start=first_day, end=today),
+    title=t("chart.pickups_by_day"),
+)
+show_chart(
+    overdue_trend_chart,
+    cached_read(overdue_trend_frame, site_id=site_id, start=first_day, end=today, now=this_minute()),
+    title=t("chart.overdue_trend"),
+)

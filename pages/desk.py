@@ -39,8 +39,14 @@ query = st.text_input(t("desk.search"), key="desk_query", placeholder=t("desk.se
 # The bag just handed over, with its undo while the rules allow it.
 last = st.session_state.get(LAST_HANDOVER_KEY)
 if last is not None and utc_now() - last["at"] < UNDO_WINDOW:
-    st.success(t("desk.handed_over", code=last["code"], slot=last["slot"] or "—",
-                 until=to_local(last["at"] + UNDO_WINDOW).strftime("%H:%M")))
+    st.success(
+        t(
+            "desk.handed_over",
+            code=last["code"],
+            slot=last["slot"] or "—",
+            until=to_local(last["at"] + UNDO_WINDOW).strftime("%H:%M"),
+        )
+    )
     if big_button(t("desk.undo"), key="desk_undo"):
         try:
             with session_scope() as session:
@@ -82,11 +88,16 @@ if query.strip():
     for order in found:
         with st.container(border=True):
             st.markdown(f"### {t('desk.slot', slot=order.slot or '—')}")
-            st.markdown(t("desk.result_code", code=order.pickup_code, platform=order.platform,
-                          storage_class=translate_codes(order.storage_class, "kind"),
-                          status=translate_codes(order.status, "status")))
-            st.markdown(t("desk.result_resident", name=order.resident_name, phone=order.phone,
-                          items=order.item_count))
+            st.markdown(
+                t(
+                    "desk.result_code",
+                    code=order.pickup_code,
+                    platform=order.platform,
+                    storage_class=translate_codes(order.storage_class, "kind"),
+                    status=translate_codes(order.status, "status"),
+                )
+            )
+            st.markdown(t("desk.result_resident", name=order.resident_name, phone=order.phone, items=order.item_count))
             if order.days_held is not None:
                 st.caption(t("desk.days_held", days=order.days_held))
             if order.overdue:
@@ -100,13 +111,23 @@ if query.strip():
             if st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
                 with read_scope() as session:
                     free = list_free_slot_codes(session, site_id=user.site_id, storage_class=order.storage_class)
-                target = st.selectbox(t("desk.move_to"), free, index=None, key=f"desk_move_to_{order.id}",
-                                      placeholder=t("desk.move_placeholder"))
+                target = st.selectbox(
+                    t("desk.move_to"),
+                    free,
+                    index=None,
+                    key=f"desk_move_to_{order.id}",
+                    placeholder=t("desk.move_placeholder"),
+                )
                 if big_button(t("desk.move_submit"), key=f"desk_move_submit_{order.id}", disabled=target is None):
                     try:
                         with session_scope() as session:
-                            slot = move_order(session, order_id=order.id, slot_code=target,
-                                              volunteer_id=user.volunteer_id, now=utc_now())
+                            slot = move_order(
+                                session,
+                                order_id=order.id,
+                                slot_code=target,
+                                volunteer_id=user.volunteer_id,
+                                now=utc_now(),
+                            )
                     except StoreError as error:
                         show_error(error)
                     else:

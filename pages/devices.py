@@ -32,13 +32,15 @@ def this_browser() -> None:
         st.success(t("devices.is_tablet", name=device.name))
         return
     st.caption(t("devices.enroll_hint"))
-    name = st.text_input(t("devices.name"), max_chars=100, placeholder=t("devices.name_placeholder"),
-                         key="devices_name")
+    name = st.text_input(
+        t("devices.name"), max_chars=100, placeholder=t("devices.name_placeholder"), key="devices_name"
+    )
     if confirmed_button(t("devices.enroll"), key="devices_enroll", question=t("devices.enroll_question")):
         try:
             with bookkeeping_scope() as session:
-                token = enroll_tablet(session, site_id=user.site_id, name=name, actor_id=user.volunteer_id,
-                                      now=utc_now())
+                token = enroll_tablet(
+                    session, site_id=user.site_id, name=name, actor_id=user.volunteer_id, now=utc_now()
+                )
         except StoreError as error:
             show_error(error)
         else:
@@ -51,21 +53,38 @@ def tablets() -> None:
     st.subheader(t("devices.tablets"))
     with read_scope() as session:
         rows = list_tablets(session, site_id=user.site_id)
-    show_table(pd.DataFrame(
-        [{"device": row.name, "enrolled_by": row.enrolled_by or "", "enrolled_at": shown_moment(row.enrolled_at),
-          "last_seen_at": shown_moment(row.last_seen_at)} for row in rows],
-        columns=["device", "enrolled_by", "enrolled_at", "last_seen_at"],
-    ))
+    show_table(
+        pd.DataFrame(
+            [
+                {
+                    "device": row.name,
+                    "enrolled_by": row.enrolled_by or "",
+                    "enrolled_at": shown_moment(row.enrolled_at),
+                    "last_seen_at": shown_moment(row.last_seen_at),
+                }
+                for row in rows
+            ],
+            columns=["device", "enrolled_by", "enrolled_at", "last_seen_at"],
+        )
+    )
     if not rows:
         return
-    tablet = st.selectbox(t("devices.tablet"), rows, index=None, format_func=lambda row: row.name,
-                          placeholder=t("devices.tablet_placeholder"), key="devices_tablet")
-    if tablet is not None and confirmed_button(t("devices.revoke"), key="devices_revoke",
-                                               question=t("devices.revoke_question", name=tablet.name)):
+    tablet = st.selectbox(
+        t("devices.tablet"),
+        rows,
+        index=None,
+        format_func=lambda row: row.name,
+        placeholder=t("devices.tablet_placeholder"),
+        key="devices_tablet",
+    )
+    if tablet is not None and confirmed_button(
+        t("devices.revoke"), key="devices_revoke", question=t("devices.revoke_question", name=tablet.name)
+    ):
         try:
             with bookkeeping_scope() as session:
-                revoke_tablet(session, site_id=user.site_id, device_id=tablet.id, actor_id=user.volunteer_id,
-                              now=utc_now())
+                revoke_tablet(
+                    session, site_id=user.site_id, device_id=tablet.id, actor_id=user.volunteer_id, now=utc_now()
+                )
         except StoreError as error:
             show_error(error)
         else:
@@ -77,24 +96,40 @@ def open_sessions() -> None:
     st.subheader(t("devices.sessions"))
     with read_scope() as session:
         rows = list_open_sessions(session, site_id=user.site_id, now=utc_now())
-    show_table(pd.DataFrame(
-        [{"person": row.name, "audience": t(f"audience.{row.audience}"),
-          "device": row.device or t("devices.own_browser"), "signed_in_at": shown_moment(row.created_at),
-          "last_seen_at": shown_moment(row.last_seen_at)}
-         for row in rows],
-        columns=["person", "audience", "device", "signed_in_at", "last_seen_at"],
-    ))
+    show_table(
+        pd.DataFrame(
+            [
+                {
+                    "person": row.name,
+                    "audience": t(f"audience.{row.audience}"),
+                    "device": row.device or t("devices.own_browser"),
+                    "signed_in_at": shown_moment(row.created_at),
+                    "last_seen_at": shown_moment(row.last_seen_at),
+                }
+                for row in rows
+            ],
+            columns=["person", "audience", "device", "signed_in_at", "last_seen_at"],
+        )
+    )
     people = sorted({(row.volunteer_id, row.name) for row in rows}, key=lambda person: person[1])
     if not people:
         return
-    person = st.selectbox(t("devices.person"), people, index=None, format_func=lambda person: person[1],
-                          placeholder=t("devices.person_placeholder"), key="devices_person")
-    if person is not None and confirmed_button(t("devices.end_sessions"), key="devices_end",
-                                               question=t("devices.end_question", name=person[1])):
+    person = st.selectbox(
+        t("devices.person"),
+        people,
+        index=None,
+        format_func=lambda person: person[1],
+        placeholder=t("devices.person_placeholder"),
+        key="devices_person",
+    )
+    if person is not None and confirmed_button(
+        t("devices.end_sessions"), key="devices_end", question=t("devices.end_question", name=person[1])
+    ):
         try:
             with bookkeeping_scope() as session:
-                ended = end_sessions_by_organizer(session, site_id=user.site_id, volunteer_id=person[0],
-                                                  actor_id=user.volunteer_id, now=utc_now())
+                ended = end_sessions_by_organizer(
+                    session, site_id=user.site_id, volunteer_id=person[0], actor_id=user.volunteer_id, now=utc_now()
+                )
         except StoreError as error:
             show_error(error)
         else:

@@ -47,12 +47,31 @@ if plan.orders:
     st.subheader(t("manifest.orders_heading"))
     show_table(
         pd.DataFrame(
-            [{"platform": o.platform, "order_number": o.order_number, "pickup_code": o.pickup_code,
-              "resident_name": o.resident_name, "phone": o.phone, "address": o.address,
-              "delivery_date": o.delivery_date, "storage_class": o.storage_class, "items": len(o.items)}
-             for o in plan.orders[:PREVIEW_ROWS]],
-            columns=["platform", "order_number", "pickup_code", "resident_name", "phone", "address",
-                     "delivery_date", "storage_class", "items"],
+            [
+                {
+                    "platform": o.platform,
+                    "order_number": o.order_number,
+                    "pickup_code": o.pickup_code,
+                    "resident_name": o.resident_name,
+                    "phone": o.phone,
+                    "address": o.address,
+                    "delivery_date": o.delivery_date,
+                    "storage_class": o.storage_class,
+                    "items": len(o.items),
+                }
+                for o in plan.orders[:PREVIEW_ROWS]
+            ],
+            columns=[
+                "platform",
+                "order_number",
+                "pickup_code",
+                "resident_name",
+                "phone",
+                "address",
+                "delivery_date",
+                "storage_class",
+                "items",
+            ],
         ),
         codes={"storage_class": "kind"},
     )
@@ -60,10 +79,12 @@ if plan.orders:
         st.caption(t("manifest.preview_more", shown=PREVIEW_ROWS, total=len(plan.orders)))
 if plan.rejected:
     st.subheader(t("manifest.rejected_heading"))
-    show_table(pd.DataFrame(
-        [{"row": row.number, "reason": rejected_reason(row, language=language).plain} for row in plan.rejected],
-        columns=["row", "reason"],
-    ))
+    show_table(
+        pd.DataFrame(
+            [{"row": row.number, "reason": rejected_reason(row, language=language).plain} for row in plan.rejected],
+            columns=["row", "reason"],
+        )
+    )
 
 # Without orders to import there is no button: a second click after an import finds nothing to press.
 if plan.orders and big_button(t("manifest.confirm", orders=len(plan.orders)), key="manifest_confirm", primary=True):
@@ -72,7 +93,11 @@ if plan.orders and big_button(t("manifest.confirm", orders=len(plan.orders)), ke
         # Planned again inside the write: orders someone imported meanwhile count as already there.
         fresh = plan_import(session, site_id=user.site_id, table=table, today=today)
         result = apply_import(
-            session, site_id=user.site_id, plan=fresh, now=utc_now(), actor_id=user.volunteer_id,
+            session,
+            site_id=user.site_id,
+            plan=fresh,
+            now=utc_now(),
+            actor_id=user.volunteer_id,
             progress=lambda share: bar.progress(share, text=t("manifest.importing")),
         )
     st.session_state[LAST_IMPORT_KEY] = (digest, import_summary(result, language=language))

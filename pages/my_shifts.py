@@ -33,28 +33,40 @@ now = utc_now()
 with session_scope() as session:
     settle_assignments(session, site_id=user.site_id, now=now)
 with read_scope() as session:
-    mine = list_my_assignments(session, volunteer_id=user.volunteer_id, start=now,
-                               end=now + dt.timedelta(days=DAYS_AHEAD))
-    open_shifts = list_open_shifts(session, site_id=user.site_id, volunteer_id=user.volunteer_id, now=now,
-                                   end=now + dt.timedelta(days=DAYS_AHEAD))
+    mine = list_my_assignments(
+        session, volunteer_id=user.volunteer_id, start=now, end=now + dt.timedelta(days=DAYS_AHEAD)
+    )
+    open_shifts = list_open_shifts(
+        session, site_id=user.site_id, volunteer_id=user.volunteer_id, now=now, end=now + dt.timedelta(days=DAYS_AHEAD)
+    )
 
 # Now: the shift whose check-in window is open, or the one the volunteer is on.
 st.subheader(t("my_shifts.now"))
-on_duty = [mine_now for mine_now in mine if mine_now.status == "checked_in" or (
-    mine_now.status == "signed_up" and mine_now.starts_at - CHECK_IN_EARLY <= now <= mine_now.ends_at)]
+on_duty = [
+    mine_now
+    for mine_now in mine
+    if mine_now.status == "checked_in"
+    or (mine_now.status == "signed_up" and mine_now.starts_at - CHECK_IN_EARLY <= now <= mine_now.ends_at)
+]
 if not on_duty:
     st.caption(t("my_shifts.nothing_now"))
 for assignment in on_duty:
     label = shift_label(starts_at=assignment.starts_at, ends_at=assignment.ends_at, role=assignment.role)
     if assignment.status == "signed_up":
         if big_button(t("my_shifts.check_in", shift=label), key=f"check_in_{assignment.assignment_id}", primary=True):
-            run_change(partial(check_in, assignment_id=assignment.assignment_id, now=utc_now()),
-                       "my_shifts.checked_in", shift=label)
+            run_change(
+                partial(check_in, assignment_id=assignment.assignment_id, now=utc_now()),
+                "my_shifts.checked_in",
+                shift=label,
+            )
     else:
         st.success(t("my_shifts.on_duty", shift=label))
         if big_button(t("my_shifts.check_out"), key=f"check_out_{assignment.assignment_id}", primary=True):
-            run_change(partial(check_out, assignment_id=assignment.assignment_id, now=utc_now()),
-                       "my_shifts.checked_out", shift=label)
+            run_change(
+                partial(check_out, assignment_id=assignment.assignment_id, now=utc_now()),
+                "my_shifts.checked_out",
+                shift=label,
+            )
 
 # Coming up: signing out asks once more, and is refused after the site's cutoff.
 st.subheader(t("my_shifts.upcoming"))
@@ -71,8 +83,11 @@ for assignment in upcoming:
         continue
     st.warning(t("my_shifts.sign_out_question", shift=label))
     if big_button(t("my_shifts.sign_out_yes"), key=f"sign_out_yes_{assignment.assignment_id}", primary=True):
-        run_change(partial(cancel_sign_up, assignment_id=assignment.assignment_id, now=utc_now()),
-                   "my_shifts.signed_out", shift=label)
+        run_change(
+            partial(cancel_sign_up, assignment_id=assignment.assignment_id, now=utc_now()),
+            "my_shifts.signed_out",
+            shift=label,
+        )
     if big_button(t("my_shifts.sign_out_no"), key=f"sign_out_no_{assignment.assignment_id}"):
         st.session_state.pop(CONFIRM_KEY, None)
         st.rerun()
@@ -86,5 +101,8 @@ for shift in open_shifts:
     staffing = staffing_label(staffed=shift.staffed, min_staff=shift.min_staff, max_staff=shift.max_staff)
     st.markdown(f"**{label}** · {staffing}")
     if big_button(t("my_shifts.sign_up"), key=f"sign_up_{shift.id}"):
-        run_change(partial(sign_up, shift_id=shift.id, volunteer_id=user.volunteer_id, now=utc_now()),
-                   "my_shifts.signed_up", shift=label)
+        run_change(
+            partial(sign_up, shift_id=shift.id, volunteer_id=user.volunteer_id, now=utc_now()),
+            "my_shifts.signed_up",
+            shift=label,
+        )

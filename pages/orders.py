@@ -47,16 +47,31 @@ with list_tab:
     delivery_from = left.date_input(t("orders.filter_from"), value=None, key="orders_from")
     delivery_to = right.date_input(t("orders.filter_to"), value=None, key="orders_to")
     # An empty filter means every value: its placeholder says so.
-    statuses = left.multiselect(t("orders.filter_status"), ORDER_STATUSES, placeholder=t("orders.filter_any"),
-                                format_func=lambda code: t(f"value.status.{code}"), key="orders_status")
-    classes = right.multiselect(t("orders.filter_storage"), STORAGE_CLASSES, placeholder=t("orders.filter_any"),
-                                format_func=lambda code: t(f"value.kind.{code}"), key="orders_storage")
-    chosen_platforms = left.multiselect(t("orders.filter_platform"), platforms, placeholder=t("orders.filter_any"),
-                                        key="orders_platform")
+    statuses = left.multiselect(
+        t("orders.filter_status"),
+        ORDER_STATUSES,
+        placeholder=t("orders.filter_any"),
+        format_func=lambda code: t(f"value.status.{code}"),
+        key="orders_status",
+    )
+    classes = right.multiselect(
+        t("orders.filter_storage"),
+        STORAGE_CLASSES,
+        placeholder=t("orders.filter_any"),
+        format_func=lambda code: t(f"value.kind.{code}"),
+        key="orders_storage",
+    )
+    chosen_platforms = left.multiselect(
+        t("orders.filter_platform"), platforms, placeholder=t("orders.filter_any"), key="orders_platform"
+    )
     overdue_only = right.toggle(t("orders.filter_overdue"), key="orders_overdue")
     filters = OrderFilter(
-        delivery_from=delivery_from, delivery_to=delivery_to, statuses=tuple(statuses),
-        platforms=tuple(chosen_platforms), storage_classes=tuple(classes), overdue_only=overdue_only,
+        delivery_from=delivery_from,
+        delivery_to=delivery_to,
+        statuses=tuple(statuses),
+        platforms=tuple(chosen_platforms),
+        storage_classes=tuple(classes),
+        overdue_only=overdue_only,
     )
 
     with read_scope() as session:
@@ -78,20 +93,39 @@ with list_tab:
 
     # Labels as the options (unique: platform + order number): a page reads them back to ids.
     ids_by_label = {order_label(row): row.id for row in shown.itertuples()}
-    chosen_label = st.selectbox(t("orders.detail_choose"), list(ids_by_label), index=None,
-                                placeholder=t("orders.detail_placeholder"), key="orders_detail")
+    chosen_label = st.selectbox(
+        t("orders.detail_choose"),
+        list(ids_by_label),
+        index=None,
+        placeholder=t("orders.detail_placeholder"),
+        key="orders_detail",
+    )
     if chosen_label is not None:
         order_id = ids_by_label[chosen_label]
         with read_scope() as session:
             detail = get_order_detail(session, site_id=user.site_id, order_id=order_id, now=now)
             free_slots = list_free_slot_codes(session, site_id=user.site_id, storage_class=detail.storage_class)
         st.subheader(t("orders.detail_heading", platform=detail.platform, order_number=detail.order_number))
-        st.markdown(t("orders.detail_summary", pickup_code=detail.pickup_code, status=detail.status,
-                      slot=detail.slot or "—", storage_class=t(f"value.kind.{detail.storage_class}")))
-        st.markdown(t("orders.detail_resident", name=detail.resident_name, phone=detail.phone,
-                      address=detail.address or "—"))
-        st.markdown(t("orders.detail_dates", delivery_date=detail.delivery_date.isoformat(),
-                      collect_by=detail.collect_by.isoformat(), days=detail.days_overdue))
+        st.markdown(
+            t(
+                "orders.detail_summary",
+                pickup_code=detail.pickup_code,
+                status=detail.status,
+                slot=detail.slot or "—",
+                storage_class=t(f"value.kind.{detail.storage_class}"),
+            )
+        )
+        st.markdown(
+            t("orders.detail_resident", name=detail.resident_name, phone=detail.phone, address=detail.address or "—")
+        )
+        st.markdown(
+            t(
+                "orders.detail_dates",
+                delivery_date=detail.delivery_date.isoformat(),
+                collect_by=detail.collect_by.isoformat(),
+                days=detail.days_overdue,
+            )
+        )
         if detail.problem_reason:
             st.warning(t("orders.detail_problem", reason=detail.problem_reason))
         show_table(detail.items, codes={"storage_class": "kind"})
@@ -104,17 +138,26 @@ with list_tab:
             phone = st.text_input(t("orders.correct_phone"), value=detail.phone, key=f"correct_phone_{order_id}")
             slot = None
             if detail.slot is not None:
-                slot = st.selectbox(t("orders.correct_slot"), [detail.slot, *free_slots],
-                                    key=f"correct_slot_{order_id}")
+                slot = st.selectbox(
+                    t("orders.correct_slot"), [detail.slot, *free_slots], key=f"correct_slot_{order_id}"
+                )
             saved = st.form_submit_button(t("orders.correct_save"), width="stretch", key=f"correct_save_{order_id}")
         if saved:
             try:
                 with session_scope() as session:
-                    changed = correct_order(session, site_id=user.site_id, order_id=order_id,
-                                            actor_id=user.volunteer_id, now=utc_now(), resident_name=name, phone=phone)
+                    changed = correct_order(
+                        session,
+                        site_id=user.site_id,
+                        order_id=order_id,
+                        actor_id=user.volunteer_id,
+                        now=utc_now(),
+                        resident_name=name,
+                        phone=phone,
+                    )
                     if slot is not None and slot != detail.slot:
-                        move_order(session, order_id=order_id, slot_code=slot, volunteer_id=user.volunteer_id,
-                                   now=utc_now())
+                        move_order(
+                            session, order_id=order_id, slot_code=slot, volunteer_id=user.volunteer_id, now=utc_now()
+                        )
                         changed.append("slot")
             except StoreError as error:
                 show_error(error)
@@ -132,23 +175,43 @@ with overdue_tab:
         for code, error in outcome.refused:
             st.error(t("orders.return_refused", code=code, reason=t(error.key, **error.params)))
     with read_scope() as session:
-        overdue = list_orders(session, site_id=user.site_id, filters=OrderFilter(overdue_only=True), now=now,
-                              limit=EXPORT_LIMIT)
+        overdue = list_orders(
+            session, site_id=user.site_id, filters=OrderFilter(overdue_only=True), now=now, limit=EXPORT_LIMIT
+        )
     st.metric(t("orders.overdue_count"), len(overdue))
     if overdue.empty:
         st.info(t("orders.overdue_none"))
     else:
         overdue = overdue.sort_values(["days_overdue", "slot"], ascending=[False, True])
-        show_table(overdue[["slot", "pickup_code", "resident_name", "phone", "storage_class", "delivery_date",
-                            "collect_by", "days_overdue"]], codes={"storage_class": "kind"})
+        show_table(
+            overdue[
+                [
+                    "slot",
+                    "pickup_code",
+                    "resident_name",
+                    "phone",
+                    "storage_class",
+                    "delivery_date",
+                    "collect_by",
+                    "days_overdue",
+                ]
+            ],
+            codes={"storage_class": "kind"},
+        )
         every = st.toggle(t("orders.overdue_all"), key="overdue_all")
         overdue_ids = {f"{row.slot} · {order_label(row)}": row.id for row in overdue.itertuples()}
-        labels = list(overdue_ids) if every else st.multiselect(
-            t("orders.overdue_choose"), list(overdue_ids), placeholder=t("orders.overdue_choose_placeholder"),
-            key="overdue_chosen")
+        labels = (
+            list(overdue_ids)
+            if every
+            else st.multiselect(
+                t("orders.overdue_choose"),
+                list(overdue_ids),
+                placeholder=t("orders.overdue_choose_placeholder"),
+                key="overdue_chosen",
+            )
+        )
         chosen = [overdue_ids[label] for label in labels]
-        reason = st.text_input(t("orders.return_reason"), value=t("orders.return_reason_default"),
-                               key="return_reason")
+        reason = st.text_input(t("orders.return_reason"), value=t("orders.return_reason_default"), key="return_reason")
         if big_button(t("orders.return_button", count=len(chosen)), key="return_button", disabled=not chosen):
             st.session_state["return_pending"] = chosen
         pending = st.session_state.get("return_pending")
@@ -165,8 +228,14 @@ with overdue_tab:
             if confirmed:
                 try:
                     with session_scope() as session:
-                        done = return_orders(session, site_id=user.site_id, order_ids=pending, reason=reason,
-                                             volunteer_id=user.volunteer_id, now=utc_now())
+                        done = return_orders(
+                            session,
+                            site_id=user.site_id,
+                            order_ids=pending,
+                            reason=reason,
+                            volunteer_id=user.volunteer_id,
+                            now=utc_now(),
+                        )
                 except StoreError as error:
                     show_error(error)
                 else:

@@ -40,28 +40,46 @@ page_header("reports")
 site_id = acting_site_id()
 today = local_today()
 
-picked = st.date_input(t("reports.range"), value=(today - dt.timedelta(days=DEFAULT_DAYS - 1), today),
-                       max_value=today, key="reports_range")
+picked = st.date_input(
+    t("reports.range"), value=(today - dt.timedelta(days=DEFAULT_DAYS - 1), today), max_value=today, key="reports_range"
+)
 start, end = (picked[0], picked[-1]) if picked else (today, today)
 if end - start > LONGEST_RANGE:
     st.warning(t("reports.range_too_long", days=LONGEST_RANGE.days))
     start = end - LONGEST_RANGE
 
-show_chart(pickups_by_day_chart, cached_read(pickups_by_day_frame, site_id=site_id, start=start, end=end),
-           title=t("chart.pickups_by_day"))
-show_chart(weekday_hour_heatmap, cached_read(pickups_by_weekday_hour_frame, site_id=site_id, start=start, end=end),
-           title=t("chart.weekday_hour"))
-show_chart(handover_speed_chart,
-           cached_read(handover_speed_frame, site_id=site_id, start=start, end=end, now=this_minute()),
-           title=t("chart.handover_speed"))
-show_chart(dwell_chart, cached_read(dwell_by_class_frame, site_id=site_id, start=start, end=end),
-           title=t("chart.dwell"))
-show_chart(overdue_trend_chart,
-           cached_read(overdue_trend_frame, site_id=site_id, start=start, end=end, now=this_minute()),
-           title=t("chart.overdue_trend"))
+show_chart(
+    pickups_by_day_chart,
+    cached_read(pickups_by_day_frame, site_id=site_id, start=start, end=end),
+    title=t("chart.pickups_by_day"),
+)
+show_chart(
+    weekday_hour_heatmap,
+    cached_read(pickups_by_weekday_hour_frame, site_id=site_id, start=start, end=end),
+    title=t("chart.weekday_hour"),
+)
+show_chart(
+    handover_speed_chart,
+    cached_read(handover_speed_frame, site_id=site_id, start=start, end=end, now=this_minute()),
+    title=t("chart.handover_speed"),
+)
+show_chart(
+    dwell_chart, cached_read(dwell_by_class_frame, site_id=site_id, start=start, end=end), title=t("chart.dwell")
+)
+show_chart(
+    overdue_trend_chart,
+    cached_read(overdue_trend_frame, site_id=site_id, start=start, end=end, now=this_minute()),
+    title=t("chart.overdue_trend"),
+)
 
 day = st.date_input(t("reports.day"), value=end, max_value=today, key="reports_day") or end
-show_chart(pickups_by_hour_chart, cached_read(pickups_by_hour_frame, site_id=site_id, day=day),
-           title=t("chart.pickups_by_hour"))
-show_chart(delivery_funnel_chart, cached_read(delivery_funnel_frame, site_id=site_id, delivery_date=day),
-           title=t("chart.funnel"))
+show_chart(
+    pickups_by_hour_chart,
+    cached_read(pickups_by_hour_frame, site_id=site_id, day=day),
+    title=t("chart.pickups_by_hour"),
+)
+show_chart(
+    delivery_funnel_chart,
+    cached_read(delivery_funnel_frame, site_id=site_id, delivery_date=day),
+    title=t("chart.funnel"),
+)

@@ -52,8 +52,13 @@ with session_scope() as session:
 chosen_day = st.date_input(t("roster.week_of"), value=today, key="roster_week")
 week_start = chosen_day - dt.timedelta(days=chosen_day.weekday())
 coverage_tab, shifts_tab, templates_tab, hours_tab, staffing_tab = st.tabs(
-    [t("roster.tab_coverage"), t("roster.tab_shifts"), t("roster.tab_templates"), t("roster.tab_hours"),
-     t("roster.tab_staffing")]
+    [
+        t("roster.tab_coverage"),
+        t("roster.tab_shifts"),
+        t("roster.tab_templates"),
+        t("roster.tab_hours"),
+        t("roster.tab_staffing"),
+    ]
 )
 
 with coverage_tab:
@@ -73,17 +78,22 @@ with coverage_tab:
         days = [day_label(week_start + dt.timedelta(days=offset)) for offset in range(7)]
         base = alt.Chart(shown).encode(
             x=alt.X("day_label:O", title=None, sort=days, scale=alt.Scale(domain=days)),
-            y=alt.Y("band_label:O", title=None, sort=sorted(shown["band_label"].unique()),
-                    axis=alt.Axis(labelLimit=240)),  # "16:00–18:30 handout" whole, not "16:00–18:30 ha…"
+            y=alt.Y(
+                "band_label:O", title=None, sort=sorted(shown["band_label"].unique()), axis=alt.Axis(labelLimit=240)
+            ),  # "16:00–18:30 handout" whole, not "16:00–18:30 ha…"
         )
-        colour = alt.Scale(domain=[t(f"value.coverage.{state}") for state in COVERAGE_STATES],
-                           range=[STATE_COLOURS[state] for state in COVERAGE_STATES])
+        colour = alt.Scale(
+            domain=[t(f"value.coverage.{state}") for state in COVERAGE_STATES],
+            range=[STATE_COLOURS[state] for state in COVERAGE_STATES],
+        )
         heat = base.mark_rect().encode(
             color=alt.Color("state:N", scale=colour, title=t("roster.coverage_legend")),
-            tooltip=[alt.Tooltip("day_label:O", title=t("column.day")),
-                     alt.Tooltip("band_label:O", title=t("column.band")),
-                     alt.Tooltip("people:N", title=t("column.staffed")),
-                     alt.Tooltip("min_staff:Q", title=t("column.min_staff"))],
+            tooltip=[
+                alt.Tooltip("day_label:O", title=t("column.day")),
+                alt.Tooltip("band_label:O", title=t("column.band")),
+                alt.Tooltip("people:N", title=t("column.staffed")),
+                alt.Tooltip("min_staff:Q", title=t("column.min_staff")),
+            ],
         )
         labels = base.mark_text(color="white", fontWeight="bold").encode(text="people:N")
         st.altair_chart((heat + labels).properties(height=alt.Step(ROW_HEIGHT)), width="stretch")
@@ -98,12 +108,18 @@ with shifts_tab:
         show_table(pd.DataFrame(contacts, columns=["name", "phone"]))
     week_start_at = local_moment(week_start, dt.time(0, 0))
     with read_scope() as session:
-        shifts = list_shift_infos(session, site_id=user.site_id, start=week_start_at,
-                                  end=week_start_at + dt.timedelta(days=7))
+        shifts = list_shift_infos(
+            session, site_id=user.site_id, start=week_start_at, end=week_start_at + dt.timedelta(days=7)
+        )
     shift = st.selectbox(
-        t("roster.choose_shift"), shifts, index=None, placeholder=t("roster.choose_shift_placeholder"),
-        format_func=lambda s: f"{shift_label(starts_at=s.starts_at, ends_at=s.ends_at, role=s.role)} · "
-                              f"{staffing_label(staffed=s.staffed, min_staff=s.min_staff, max_staff=s.max_staff)}",
+        t("roster.choose_shift"),
+        shifts,
+        index=None,
+        placeholder=t("roster.choose_shift_placeholder"),
+        format_func=lambda s: (
+            f"{shift_label(starts_at=s.starts_at, ends_at=s.ends_at, role=s.role)} · "
+            f"{staffing_label(staffed=s.staffed, min_staff=s.min_staff, max_staff=s.max_staff)}"
+        ),
         key="roster_shift",
     )
     if shift is not None:
@@ -112,29 +128,56 @@ with shifts_tab:
             candidates = list_volunteers_for_role(session, site_id=user.site_id, role=shift.role)
         show_table(
             pd.DataFrame(
-                [{"name": p.name, "phone": p.phone, "status": p.status,
-                  "checked_in_at": p.checked_in_at and to_local(p.checked_in_at).replace(tzinfo=None),
-                  "checked_out_at": p.checked_out_at and to_local(p.checked_out_at).replace(tzinfo=None),
-                  "auto_checked_out": p.auto_checked_out} for p in people],
+                [
+                    {
+                        "name": p.name,
+                        "phone": p.phone,
+                        "status": p.status,
+                        "checked_in_at": p.checked_in_at and to_local(p.checked_in_at).replace(tzinfo=None),
+                        "checked_out_at": p.checked_out_at and to_local(p.checked_out_at).replace(tzinfo=None),
+                        "auto_checked_out": p.auto_checked_out,
+                    }
+                    for p in people
+                ],
                 columns=["name", "phone", "status", "checked_in_at", "checked_out_at", "auto_checked_out"],
             ),
             codes={"status": "status"},
         )
         with st.form("roster_assign"):
-            chosen = st.selectbox(t("roster.assign_who"), candidates, index=None, format_func=lambda c: c[1],
-                                  placeholder=t("roster.assign_placeholder"), key="roster_assign_who")
+            chosen = st.selectbox(
+                t("roster.assign_who"),
+                candidates,
+                index=None,
+                format_func=lambda c: c[1],
+                placeholder=t("roster.assign_placeholder"),
+                key="roster_assign_who",
+            )
             if st.form_submit_button(t("roster.assign"), key="roster_assign_submit") and chosen is not None:
-                run_change(partial(sign_up, shift_id=shift.id, volunteer_id=chosen[0], now=utc_now(),
-                                   actor_id=user.volunteer_id), "roster.assigned", name=chosen[1])
+                run_change(
+                    partial(
+                        sign_up, shift_id=shift.id, volunteer_id=chosen[0], now=utc_now(), actor_id=user.volunteer_id
+                    ),
+                    "roster.assigned",
+                    name=chosen[1],
+                )
         signed_up = [p for p in people if p.status == "signed_up"]
         if signed_up:
             with st.form("roster_remove"):
-                leaving = st.selectbox(t("roster.remove_who"), signed_up, format_func=lambda p: p.name,
-                                       key="roster_remove_who")
+                leaving = st.selectbox(
+                    t("roster.remove_who"), signed_up, format_func=lambda p: p.name, key="roster_remove_who"
+                )
                 if st.form_submit_button(t("roster.remove"), key="roster_remove_submit"):
-                    run_change(partial(cancel_sign_up, assignment_id=leaving.assignment_id, now=utc_now(),
-                                       actor_id=user.volunteer_id, ignore_cutoff=True),
-                               "roster.removed", name=leaving.name)
+                    run_change(
+                        partial(
+                            cancel_sign_up,
+                            assignment_id=leaving.assignment_id,
+                            now=utc_now(),
+                            actor_id=user.volunteer_id,
+                            ignore_cutoff=True,
+                        ),
+                        "roster.removed",
+                        name=leaving.name,
+                    )
         with st.form("roster_cancel_shift"):
             sure = st.checkbox(t("roster.cancel_shift_sure"), key="roster_cancel_sure")
             if st.form_submit_button(t("roster.cancel_shift"), key="roster_cancel_submit"):
@@ -160,25 +203,50 @@ with shifts_tab:
         low = st.number_input(t("column.min_staff"), min_value=1, max_value=20, value=1, key="one_off_min")
         high = st.number_input(t("column.max_staff"), min_value=1, max_value=20, value=2, key="one_off_max")
         if st.form_submit_button(t("roster.add_one_off"), key="one_off_submit"):
-            run_change(partial(create_shift, site_id=user.site_id, role=role, starts_at=local_moment(day, starts),
-                               ends_at=local_moment(day, ends), min_staff=int(low), max_staff=int(high),
-                               now=utc_now(), actor_id=user.volunteer_id), "roster.one_off_added")
+            run_change(
+                partial(
+                    create_shift,
+                    site_id=user.site_id,
+                    role=role,
+                    starts_at=local_moment(day, starts),
+                    ends_at=local_moment(day, ends),
+                    min_staff=int(low),
+                    max_staff=int(high),
+                    now=utc_now(),
+                    actor_id=user.volunteer_id,
+                ),
+                "roster.one_off_added",
+            )
 
 with templates_tab:
     with read_scope() as session:
         templates = list_shift_templates(session, site_id=user.site_id)
     show_table(
         pd.DataFrame(
-            [{"weekday": t(f"value.weekday.{x.weekday}"), "band": f"{x.starts:%H:%M}–{x.ends:%H:%M}", "role": x.role,
-              "min_staff": x.min_staff, "max_staff": x.max_staff, "active": x.active} for x in templates],
+            [
+                {
+                    "weekday": t(f"value.weekday.{x.weekday}"),
+                    "band": f"{x.starts:%H:%M}–{x.ends:%H:%M}",
+                    "role": x.role,
+                    "min_staff": x.min_staff,
+                    "max_staff": x.max_staff,
+                    "active": x.active,
+                }
+                for x in templates
+            ],
             columns=["weekday", "band", "role", "min_staff", "max_staff", "active"],
         ),
         codes={"role": "role"},
     )
     with st.form("template_add"):
-        weekdays = st.multiselect(t("roster.weekdays"), list(range(7)), default=[0, 1, 2, 3, 4],
-                                  placeholder=t("widget.choose"), format_func=lambda d: t(f"value.weekday.{d}"),
-                                  key="template_weekdays")
+        weekdays = st.multiselect(
+            t("roster.weekdays"),
+            list(range(7)),
+            default=[0, 1, 2, 3, 4],
+            placeholder=t("widget.choose"),
+            format_func=lambda d: t(f"value.weekday.{d}"),
+            key="template_weekdays",
+        )
         starts = st.time_input(t("roster.starts"), value=dt.time(7, 30), key="template_starts")
         ends = st.time_input(t("roster.ends"), value=dt.time(9, 30), key="template_ends")
         role = st.selectbox(t("column.role"), ROLES, format_func=lambda r: t(f"value.role.{r}"), key="template_role")
@@ -188,22 +256,43 @@ with templates_tab:
 
             def add_templates(session, days=tuple(weekdays)):  # noqa: ANN001, ANN202 - one transaction for all days
                 for weekday in days:
-                    create_shift_template(session, site_id=user.site_id, weekday=weekday, starts=starts, ends=ends,
-                                          role=role, min_staff=int(low), max_staff=int(high), now=utc_now(),
-                                          actor_id=user.volunteer_id)
+                    create_shift_template(
+                        session,
+                        site_id=user.site_id,
+                        weekday=weekday,
+                        starts=starts,
+                        ends=ends,
+                        role=role,
+                        min_staff=int(low),
+                        max_staff=int(high),
+                        now=utc_now(),
+                        actor_id=user.volunteer_id,
+                    )
 
             run_change(add_templates, "roster.templates_added", count=len(weekdays))
     if templates:
         with st.form("template_toggle"):
             template = st.selectbox(
-                t("roster.template"), templates, key="template_toggle_which",
-                format_func=lambda x: f"{t(f'value.weekday.{x.weekday}')} {x.starts:%H:%M}–{x.ends:%H:%M} "
-                                      f"{t(f'value.role.{x.role}')} · "
-                                      f"{t('roster.active') if x.active else t('roster.paused')}",
+                t("roster.template"),
+                templates,
+                key="template_toggle_which",
+                format_func=lambda x: (
+                    f"{t(f'value.weekday.{x.weekday}')} {x.starts:%H:%M}–{x.ends:%H:%M} "
+                    f"{t(f'value.role.{x.role}')} · "
+                    f"{t('roster.active') if x.active else t('roster.paused')}"
+                ),
             )
             if st.form_submit_button(t("roster.pause_or_resume"), key="template_toggle_submit"):
-                run_change(partial(set_template_active, template_id=template.id, active=not template.active,
-                                   now=utc_now(), actor_id=user.volunteer_id), "roster.template_changed")
+                run_change(
+                    partial(
+                        set_template_active,
+                        template_id=template.id,
+                        active=not template.active,
+                        now=utc_now(),
+                        actor_id=user.volunteer_id,
+                    ),
+                    "roster.template_changed",
+                )
     st.subheader(t("roster.generate_title"))
     with st.form("generate"):
         first_day = st.date_input(t("roster.first_day"), value=week_start + dt.timedelta(days=7), key="generate_first")
@@ -211,8 +300,14 @@ with templates_tab:
         if st.form_submit_button(t("roster.generate"), type="primary", key="generate_submit"):
             try:
                 with session_scope() as session:
-                    created = generate_shifts(session, site_id=user.site_id, first_day=first_day, last_day=last_day,
-                                              now=utc_now(), actor_id=user.volunteer_id)
+                    created = generate_shifts(
+                        session,
+                        site_id=user.site_id,
+                        first_day=first_day,
+                        last_day=last_day,
+                        now=utc_now(),
+                        actor_id=user.volunteer_id,
+                    )
             except StoreError as error:
                 show_error(error)
             else:
@@ -220,19 +315,27 @@ with templates_tab:
                 st.rerun()
 
 with hours_tab:
-    months = [dt.date(today.year - (today.month - 1 - back < 0), (today.month - 1 - back) % 12 + 1, 1)
-              for back in range(12)]
+    months = [
+        dt.date(today.year - (today.month - 1 - back < 0), (today.month - 1 - back) % 12 + 1, 1) for back in range(12)
+    ]
     month = st.selectbox(t("roster.month"), months, format_func=lambda m: f"{m:%Y-%m}", key="hours_month")
     with read_scope() as session:
         hours = hours_frame(session, site_id=user.site_id, month=month)
     show_table(hours)
     if not hours.empty:
         export = hours.rename(columns={column: t(f"column.{column}") for column in hours.columns})
-        st.download_button(t("roster.download_csv"), frame_to_csv_bytes(export), file_name=f"hours-{month:%Y-%m}.csv",
-                           mime="text/csv", key="hours_csv")
         st.download_button(
-            t("roster.download_xlsx"), frame_to_xlsx_bytes(export, sheet_name=f"{month:%Y-%m}"),
-            file_name=f"hours-{month:%Y-%m}.xlsx", key="hours_xlsx",
+            t("roster.download_csv"),
+            frame_to_csv_bytes(export),
+            file_name=f"hours-{month:%Y-%m}.csv",
+            mime="text/csv",
+            key="hours_csv",
+        )
+        st.download_button(
+            t("roster.download_xlsx"),
+            frame_to_xlsx_bytes(export, sheet_name=f"{month:%Y-%m}"),
+            file_name=f"hours-{month:%Y-%m}.xlsx",
+            key="hours_xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
 
@@ -240,10 +343,21 @@ with staffing_tab:
     history_last = today - dt.timedelta(days=1)
     history_first = today - dt.timedelta(days=HISTORY_DAYS)
     with read_scope() as session:
-        demand = staffing_frame(session, site_id=user.site_id, history_first_day=history_first,
-                                history_last_day=history_last, week_start=week_start)
-    st.caption(t("roster.staffing_explained", first=f"{history_first:%m-%d}", last=f"{history_last:%m-%d}",
-                 week=day_label(week_start)))
+        demand = staffing_frame(
+            session,
+            site_id=user.site_id,
+            history_first_day=history_first,
+            history_last_day=history_last,
+            week_start=week_start,
+        )
+    st.caption(
+        t(
+            "roster.staffing_explained",
+            first=f"{history_first:%m-%d}",
+            last=f"{history_last:%m-%d}",
+            week=day_label(week_start),
+        )
+    )
     if demand.empty:
         st.caption(t("table.empty"))
     else:
@@ -259,9 +373,11 @@ with staffing_tab:
         )
         heat = base.mark_rect().encode(
             color=alt.Color("avg_pickups:Q", title=t("column.avg_pickups"), scale=alt.Scale(scheme="oranges")),
-            tooltip=[alt.Tooltip("avg_pickups:Q", title=t("column.avg_pickups")),
-                     alt.Tooltip("suggested:Q", title=t("column.suggested")),
-                     alt.Tooltip("on_duty:Q", title=t("column.on_duty"))],
+            tooltip=[
+                alt.Tooltip("avg_pickups:Q", title=t("column.avg_pickups")),
+                alt.Tooltip("suggested:Q", title=t("column.suggested")),
+                alt.Tooltip("on_duty:Q", title=t("column.on_duty")),
+            ],
         )
         labels = base.mark_text(fontWeight="bold").encode(
             text="people:N", color=alt.condition("datum.short", alt.value("#d62728"), alt.value("black"))
@@ -270,8 +386,15 @@ with staffing_tab:
         st.caption(t("roster.staffing_cells"))
         st.subheader(t("roster.short_bands"))
         short = shown[shown["short"]]
-        show_table(pd.DataFrame({"weekday": short["weekday_name"],
-                                 "band": short["hour"].map(lambda h: f"{h:02d}:00–{h + 1:02d}:00"),
-                                 "avg_pickups": short["avg_pickups"], "suggested": short["suggested"],
-                                 "on_duty": short["on_duty"]},
-                                columns=["weekday", "band", "avg_pickups", "suggested", "on_duty"]))
+        show_table(
+            pd.DataFrame(
+                {
+                    "weekday": short["weekday_name"],
+                    "band": short["hour"].map(lambda h: f"{h:02d}:00–{h + 1:02d}:00"),
+                    "avg_pickups": short["avg_pickups"],
+                    "suggested": short["suggested"],
+                    "on_duty": short["on_duty"],
+                },
+                columns=["weekday", "band", "avg_pickups", "suggested", "on_duty"],
+            )
+        )

@@ -39,18 +39,29 @@ def tablet_form(device: KnownDevice) -> None:
     st.caption(t("sign_in.tablet_of", tablet=device.name, site=site.name))
     with st.form("volunteer_sign_in"):
         volunteer = st.selectbox(
-            t("sign_in.name"), volunteers, index=None, format_func=lambda choice: choice.name,
-            placeholder=t("sign_in.name_placeholder"), key="sign_in_volunteer",
+            t("sign_in.name"),
+            volunteers,
+            index=None,
+            format_func=lambda choice: choice.name,
+            placeholder=t("sign_in.name_placeholder"),
+            key="sign_in_volunteer",
         )
         pin = st.text_input(t("sign_in.pin"), type="password", max_chars=6, key="sign_in_pin")
-        submitted = st.form_submit_button(t("sign_in.submit"), type="primary", width="stretch",
-                                          key="sign_in_volunteer_submit")
+        submitted = st.form_submit_button(
+            t("sign_in.submit"), type="primary", width="stretch", key="sign_in_volunteer_submit"
+        )
     if submitted and volunteer is None:
         st.warning(t("sign_in.choose_name"))
     elif submitted:
         try:
-            user = sign_in_volunteer(get_engine(), site_id=device.site_id, volunteer_id=volunteer.id,
-                                     pin=pin.strip(), client=current_client(), now=utc_now())
+            user = sign_in_volunteer(
+                get_engine(),
+                site_id=device.site_id,
+                volunteer_id=volunteer.id,
+                pin=pin.strip(),
+                client=current_client(),
+                now=utc_now(),
+            )
         except StoreError as error:
             show_error(error)
             st.caption(t("sign_in.pin_help"))
@@ -64,12 +75,14 @@ def elsewhere_form() -> None:
     with st.form("volunteer_sign_in_elsewhere"):
         login = st.text_input(t("sign_in.login"), max_chars=50, key="sign_in_login")
         pin = st.text_input(t("sign_in.pin"), type="password", max_chars=6, key="sign_in_pin")
-        submitted = st.form_submit_button(t("sign_in.submit"), type="primary", width="stretch",
-                                          key="sign_in_volunteer_submit")
+        submitted = st.form_submit_button(
+            t("sign_in.submit"), type="primary", width="stretch", key="sign_in_volunteer_submit"
+        )
     if submitted:
         try:
-            user = sign_in_volunteer_elsewhere(get_engine(), login=login, pin=pin.strip(), client=current_client(),
-                                               now=utc_now())
+            user = sign_in_volunteer_elsewhere(
+                get_engine(), login=login, pin=pin.strip(), client=current_client(), now=utc_now()
+            )
         except StoreError as error:
             show_error(error)
             st.caption(t("sign_in.pin_help"))
@@ -81,12 +94,14 @@ def organizer_form() -> None:
     with st.form("organizer_sign_in"):
         username = st.text_input(t("sign_in.username"), key="sign_in_username")
         password = st.text_input(t("sign_in.password"), type="password", key="sign_in_password")
-        submitted = st.form_submit_button(t("sign_in.submit"), type="primary", width="stretch",
-                                          key="sign_in_organizer_submit")
+        submitted = st.form_submit_button(
+            t("sign_in.submit"), type="primary", width="stretch", key="sign_in_organizer_submit"
+        )
     if submitted:
         try:
-            user = sign_in_organizer(get_engine(), username=username, password=password, client=current_client(),
-                                     now=utc_now())
+            user = sign_in_organizer(
+                get_engine(), username=username, password=password, client=current_client(), now=utc_now()
+            )
         except StoreError as error:
             show_error(error)
         else:

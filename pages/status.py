@@ -42,8 +42,13 @@ if site is not None:
         try:
             with bookkeeping_scope() as session:
                 status = lookup_order_status(
-                    session, site_id=site.id, pickup_code=pickup_code, phone_tail=phone_tail, phone=phone,
-                    client=client_address(), now=utc_now(),
+                    session,
+                    site_id=site.id,
+                    pickup_code=pickup_code,
+                    phone_tail=phone_tail,
+                    phone=phone,
+                    client=client_address(),
+                    now=utc_now(),
                 )
         except FullPhoneNeeded as error:
             st.session_state[FULL_PHONE_KEY] = True

@@ -40,8 +40,10 @@ page_header("temperatures")
 due_readings_notice(site_id=user.site_id)
 
 with read_scope() as session:
-    units = {unit.id: (unit.code, unit.name, unit.kind, unit.min_temp_c, unit.max_temp_c)
-             for unit in list_cold_units(session, site_id=user.site_id)}
+    units = {
+        unit.id: (unit.code, unit.name, unit.kind, unit.min_temp_c, unit.max_temp_c)
+        for unit in list_cold_units(session, site_id=user.site_id)
+    }
 if not units:
     st.info(t("temperatures.no_units"))
     st.stop()
@@ -72,8 +74,13 @@ def save_reading() -> None:
             taken_at = local_moment(state["temperature_date"], state["temperature_time"])
         with session_scope() as session:
             reading = record_temperature(
-                session, storage_unit_id=state[UNIT_KEY], reading_c=reading_c, volunteer_id=user.volunteer_id,
-                now=utc_now(), taken_at=taken_at, corrective_action=state.get("temperature_action"),
+                session,
+                storage_unit_id=state[UNIT_KEY],
+                reading_c=reading_c,
+                volunteer_id=user.volunteer_id,
+                now=utc_now(),
+                taken_at=taken_at,
+                corrective_action=state.get("temperature_action"),
                 late_reason=state.get("temperature_late_reason") if state.get("temperature_earlier") else None,
             )
             result = (reading.reading_c, reading.in_range, reading.taken_at)
@@ -90,22 +97,31 @@ def save_reading() -> None:
 if chosen in units:
     code, name, kind, low, high = units[chosen]
     st.subheader(t("temperatures.reading_for", code=code, name=name, low=low, high=high))
-    typed = st.text_input(t("temperatures.reading"), key="temperature_reading",
-                          placeholder=t("temperatures.reading_placeholder"))
+    typed = st.text_input(
+        t("temperatures.reading"), key="temperature_reading", placeholder=t("temperatures.reading_placeholder")
+    )
     try:
-        out_of_range = bool(typed.strip()) and not is_in_range(reading_c=parse_reading(typed), min_temp_c=low,
-                                                               max_temp_c=high)
+        out_of_range = bool(typed.strip()) and not is_in_range(
+            reading_c=parse_reading(typed), min_temp_c=low, max_temp_c=high
+        )
     except StoreError:
         out_of_range = False  # said on saving, when the volunteer has finished typing
     if out_of_range:
         st.warning(t("temperatures.out_of_range", low=low, high=high))
-        st.text_area(t("temperatures.corrective_action"), key="temperature_action",
-                     placeholder=t("temperatures.corrective_action_placeholder"))
+        st.text_area(
+            t("temperatures.corrective_action"),
+            key="temperature_action",
+            placeholder=t("temperatures.corrective_action_placeholder"),
+        )
     if st.checkbox(t("temperatures.taken_earlier"), key="temperature_earlier"):
         now_local = to_local(utc_now())
         st.date_input(t("temperatures.taken_date"), value=now_local.date(), key="temperature_date")
-        st.time_input(t("temperatures.taken_time"), value=now_local.time().replace(second=0, microsecond=0),
-                      step=60, key="temperature_time")
+        st.time_input(
+            t("temperatures.taken_time"),
+            value=now_local.time().replace(second=0, microsecond=0),
+            step=60,
+            key="temperature_time",
+        )
         st.text_input(t("temperatures.late_reason"), key="temperature_late_reason")
     st.caption(t("temperatures.signed_as", name=user.name))
     big_button(t("temperatures.save"), key="temperature_save", primary=True, on_click=save_reading)
@@ -122,8 +138,9 @@ elif result is not None:
 # 3. Today's log.
 st.subheader(t("temperatures.today"))
 with read_scope() as session:
-    today = temperature_log_frame(session, site_id=user.site_id, start=local_day_bounds(local_today())[0],
-                                  end=utc_now() + dt.timedelta(minutes=1))
+    today = temperature_log_frame(
+        session, site_id=user.site_id, start=local_day_bounds(local_today())[0], end=utc_now() + dt.timedelta(minutes=1)
+    )
 show_table(today[["time", "unit", "reading_c", "in_range", "volunteer", "corrective_action", "late_reason"]])
 
 if current_audience() != ORGANIZER:
@@ -135,8 +152,16 @@ chart_tab, sign_off_tab, export_tab = st.tabs(
 )
 
 with chart_tab:
-    days = st.segmented_control(t("temperatures.chart_days"), [1, 7, 30], default=7, key="temperature_chart_days",
-                                format_func=lambda count: t("temperatures.days", count=count)) or 7
+    days = (
+        st.segmented_control(
+            t("temperatures.chart_days"),
+            [1, 7, 30],
+            default=7,
+            key="temperature_chart_days",
+            format_func=lambda count: t("temperatures.days", count=count),
+        )
+        or 7
+    )
     now = utc_now()
     start = local_day_bounds(local_today() - dt.timedelta(days=days - 1))[0]
     with read_scope() as session:
@@ -158,15 +183,30 @@ def with_entry_refs(log: pd.DataFrame) -> pd.DataFrame:
 
 
 with sign_off_tab:
-    day = st.date_input(t("temperatures.sign_off_day"), value=local_today(), max_value=local_today(),
-                        key="temperature_sign_off_day")
+    day = st.date_input(
+        t("temperatures.sign_off_day"), value=local_today(), max_value=local_today(), key="temperature_sign_off_day"
+    )
     start, end = local_day_bounds(day)
     with read_scope() as session:
         signed = is_day_signed_off(session, site_id=user.site_id, day=day)
         missing = sum(count_missing_readings(session, site_id=user.site_id, day=day, now=utc_now()).values())
         day_log = temperature_log_frame(session, site_id=user.site_id, start=start, end=end)
-    show_table(with_entry_refs(day_log)[["reading_no", "time", "unit", "reading_c", "in_range", "volunteer",
-                                         "corrective_action", "late_reason", "corrects_id", "replaced"]])
+    show_table(
+        with_entry_refs(day_log)[
+            [
+                "reading_no",
+                "time",
+                "unit",
+                "reading_c",
+                "in_range",
+                "volunteer",
+                "corrective_action",
+                "late_reason",
+                "corrects_id",
+                "replaced",
+            ]
+        ]
+    )
     if missing:
         st.warning(t("temperatures.day_missing", count=missing))
     if signed:
@@ -186,10 +226,16 @@ with sign_off_tab:
         st.caption(t("table.empty"))
     else:
         # Option text is shown as typed (not Markdown): the plain words.
-        options = {row.reading_no: t("temperatures.correct_option", time=row.time, unit=row.unit,
-                                     reading=row.reading_c).plain for row in correctable.itertuples()}
-        target = st.selectbox(t("temperatures.correct_which"), list(options), format_func=options.__getitem__,
-                              key="temperature_correct_id")
+        options = {
+            row.reading_no: t("temperatures.correct_option", time=row.time, unit=row.unit, reading=row.reading_c).plain
+            for row in correctable.itertuples()
+        }
+        target = st.selectbox(
+            t("temperatures.correct_which"),
+            list(options),
+            format_func=options.__getitem__,
+            key="temperature_correct_id",
+        )
         new_value = st.text_input(t("temperatures.correct_value"), key="temperature_correct_value")
         reason = st.text_input(t("temperatures.correct_reason"), key="temperature_correct_reason")
         action = st.text_input(t("temperatures.corrective_action"), key="temperature_correct_action")
@@ -197,9 +243,15 @@ with sign_off_tab:
             try:
                 value = parse_reading(new_value)
                 with session_scope() as session:
-                    correct_temperature(session, reading_id=int(target), reading_c=value,
-                                        volunteer_id=user.volunteer_id, reason=reason, now=utc_now(),
-                                        corrective_action=action)
+                    correct_temperature(
+                        session,
+                        reading_id=int(target),
+                        reading_c=value,
+                        volunteer_id=user.volunteer_id,
+                        reason=reason,
+                        now=utc_now(),
+                        corrective_action=action,
+                    )
             except StoreError as error:
                 show_error(error)
             else:
@@ -207,18 +259,35 @@ with sign_off_tab:
 
 with export_tab:
     this_month = local_today().replace(day=1)
-    months = [(this_month.year - (this_month.month - 1 - back < 0), (this_month.month - 1 - back) % 12 + 1)
-              for back in range(12)]
-    year, month = st.selectbox(t("temperatures.export_month"), months, key="temperature_export_month",
-                               format_func=lambda pair: f"{pair[0]}-{pair[1]:02d}")
+    months = [
+        (this_month.year - (this_month.month - 1 - back < 0), (this_month.month - 1 - back) % 12 + 1)
+        for back in range(12)
+    ]
+    year, month = st.selectbox(
+        t("temperatures.export_month"),
+        months,
+        key="temperature_export_month",
+        format_func=lambda pair: f"{pair[0]}-{pair[1]:02d}",
+    )
     with read_scope() as session:
         month_log = month_log_frame(session, site_id=user.site_id, year=year, month=month)
     show_table(with_entry_refs(month_log))
     shown = month_log.assign(in_range=month_log["in_range"].map({True: t("value.yes"), False: t("value.no")}))
     shown.columns = [t(f"column.{column}") for column in EXPORT_COLUMNS]
     name = f"temperature-log-{year}-{month:02d}"
-    st.download_button(t("temperatures.export_csv"), frame_to_csv_bytes(shown), file_name=f"{name}.csv",
-                       mime="text/csv", key="temperature_export_csv", width="stretch")
-    st.download_button(t("temperatures.export_xlsx"), frame_to_xlsx_bytes(shown, sheet_name=name),
-                       file_name=f"{name}.xlsx", key="temperature_export_xlsx", width="stretch",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.download_button(
+        t("temperatures.export_csv"),
+        frame_to_csv_bytes(shown),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key="temperature_export_csv",
+        width="stretch",
+    )
+    st.download_button(
+        t("temperatures.export_xlsx"),
+        frame_to_xlsx_bytes(shown, sheet_name=name),
+        file_name=f"{name}.xlsx",
+        key="temperature_export_xlsx",
+        width="stretch",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

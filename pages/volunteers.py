@@ -32,8 +32,10 @@ with read_scope() as session:
 # Organizers see phone numbers whole (DESIGN.md): no masking on this page.
 show_table(
     pd.DataFrame(
-        [{"name": p.name, "phone": p.phone, "roles": list(p.roles), "active": p.active, "has_pin": p.has_pin}
-         for p in people],
+        [
+            {"name": p.name, "phone": p.phone, "roles": list(p.roles), "active": p.active, "has_pin": p.has_pin}
+            for p in people
+        ],
         columns=["name", "phone", "roles", "active", "has_pin"],
     ),
     codes={"roles": "role"},
@@ -44,35 +46,80 @@ edit_tab, add_tab, pin_tab, import_tab = st.tabs(
 )
 
 with edit_tab:
-    person = st.selectbox(t("volunteers.choose"), people, index=None, format_func=lambda p: p.name,
-                          placeholder=t("volunteers.choose_placeholder"), key="volunteer_edit_who")
+    person = st.selectbox(
+        t("volunteers.choose"),
+        people,
+        index=None,
+        format_func=lambda p: p.name,
+        placeholder=t("volunteers.choose_placeholder"),
+        key="volunteer_edit_who",
+    )
     if person is not None:
         with st.form(f"volunteer_edit_{person.id}"):
             name = st.text_input(t("column.name"), value=person.name, key=f"edit_name_{person.id}")
             phone = st.text_input(t("column.phone"), value=person.phone, key=f"edit_phone_{person.id}")
-            roles = st.multiselect(t("column.roles"), ROLES, default=list(person.roles), format_func=role_name,
-                                   placeholder=t("widget.choose"), key=f"edit_roles_{person.id}")
+            roles = st.multiselect(
+                t("column.roles"),
+                ROLES,
+                default=list(person.roles),
+                format_func=role_name,
+                placeholder=t("widget.choose"),
+                key=f"edit_roles_{person.id}",
+            )
             active = st.checkbox(t("column.active"), value=person.active, key=f"edit_active_{person.id}")
             if st.form_submit_button(t("volunteers.save"), type="primary", key="volunteer_edit_submit"):
-                run_change(partial(update_volunteer, volunteer_id=person.id, name=name, phone=phone, roles=roles,
-                                   active=active, now=utc_now(), actor_id=user.volunteer_id),
-                           "volunteers.saved", name=name.strip())
+                run_change(
+                    partial(
+                        update_volunteer,
+                        volunteer_id=person.id,
+                        name=name,
+                        phone=phone,
+                        roles=roles,
+                        active=active,
+                        now=utc_now(),
+                        actor_id=user.volunteer_id,
+                    ),
+                    "volunteers.saved",
+                    name=name.strip(),
+                )
 
 with add_tab, st.form("volunteer_add", clear_on_submit=True):
     name = st.text_input(t("column.name"), key="add_name")
     phone = st.text_input(t("column.phone"), key="add_phone")
-    roles = st.multiselect(t("column.roles"), ROLES, default=["handout"], format_func=role_name,
-                           placeholder=t("widget.choose"), key="add_roles")
+    roles = st.multiselect(
+        t("column.roles"),
+        ROLES,
+        default=["handout"],
+        format_func=role_name,
+        placeholder=t("widget.choose"),
+        key="add_roles",
+    )
     pin = st.text_input(t("volunteers.pin"), type="password", max_chars=6, key="add_pin")
     if st.form_submit_button(t("volunteers.add"), type="primary", key="volunteer_add_submit"):
-        run_change(partial(create_volunteer, site_id=user.site_id, name=name, phone=phone, roles=roles,
-                           pin=pin.strip() or None, now=utc_now(), actor_id=user.volunteer_id),
-                   "volunteers.added", name=name.strip())
+        run_change(
+            partial(
+                create_volunteer,
+                site_id=user.site_id,
+                name=name,
+                phone=phone,
+                roles=roles,
+                pin=pin.strip() or None,
+                now=utc_now(),
+                actor_id=user.volunteer_id,
+            ),
+            "volunteers.added",
+            name=name.strip(),
+        )
 
 with pin_tab, st.form("volunteer_pin"):
-    person = st.selectbox(t("volunteers.choose"), [p for p in people if p.active], index=None,
-                          format_func=lambda p: p.name, placeholder=t("volunteers.choose_placeholder"),
-                          key="pin_who")
+    person = st.selectbox(
+        t("volunteers.choose"),
+        [p for p in people if p.active],
+        index=None,
+        format_func=lambda p: p.name,
+        placeholder=t("volunteers.choose_placeholder"),
+        key="pin_who",
+    )
     new_pin = st.text_input(t("volunteers.new_pin"), type="password", max_chars=6, key="pin_new")
     again = st.text_input(t("volunteers.new_pin_again"), type="password", max_chars=6, key="pin_again")
     if st.form_submit_button(t("volunteers.reset_pin"), type="primary", key="pin_submit"):
@@ -81,8 +128,17 @@ with pin_tab, st.form("volunteer_pin"):
         elif new_pin != again:
             st.warning(t("volunteers.pins_differ"))
         else:
-            run_change(partial(reset_pin, volunteer_id=person.id, new_pin=new_pin.strip(), now=utc_now(),
-                               actor_id=user.volunteer_id), "volunteers.pin_was_reset", name=person.name)
+            run_change(
+                partial(
+                    reset_pin,
+                    volunteer_id=person.id,
+                    new_pin=new_pin.strip(),
+                    now=utc_now(),
+                    actor_id=user.volunteer_id,
+                ),
+                "volunteers.pin_was_reset",
+                name=person.name,
+            )
 
 with import_tab:
     st.markdown(t("volunteers.import_help"))
@@ -99,19 +155,27 @@ with import_tab:
         else:
             st.info(t("volunteers.import_preview", ready=len(plan.volunteers), rejected=len(plan.rejected)))
             if plan.rejected:
-                show_table(pd.DataFrame(
-                    [{"row": row.row,
-                      "reason": import_message(row.key, row.params, language=current_language()).plain}
-                     for row in plan.rejected],
-                    columns=["row", "reason"],
-                ))
+                show_table(
+                    pd.DataFrame(
+                        [
+                            {
+                                "row": row.row,
+                                "reason": import_message(row.key, row.params, language=current_language()).plain,
+                            }
+                            for row in plan.rejected
+                        ],
+                        columns=["row", "reason"],
+                    )
+                )
                 st.warning(t("volunteers.import_fix_first"))
-            elif st.button(t("volunteers.import_now", count=len(plan.volunteers)), type="primary",
-                           key="volunteer_import_submit"):
+            elif st.button(
+                t("volunteers.import_now", count=len(plan.volunteers)), type="primary", key="volunteer_import_submit"
+            ):
                 try:
                     with session_scope() as session:
-                        count = import_volunteers(session, site_id=user.site_id, data=data, now=utc_now(),
-                                                  actor_id=user.volunteer_id)
+                        count = import_volunteers(
+                            session, site_id=user.site_id, data=data, now=utc_now(), actor_id=user.volunteer_id
+                        )
                 except StoreError as error:
                     show_error(error)
                 else:

@@ -59,24 +59,32 @@ def _demo(engine, args: argparse.Namespace) -> int:  # noqa: ANN001
     with unit_of_work(engine) as session:
         sites = count_sites(session)
     if sites:
-        print(f"refused: the database already holds {sites} site(s); the demo only fills an empty one",
-              file=sys.stderr)
+        print(f"refused: the database already holds {sites} site(s); the demo only fills an empty one", file=sys.stderr)
         return 1
     started = time.perf_counter()
     site = seed_demo(engine, today=args.today or local_today(), seed=args.seed)
-    print(f"demo site {site.code} {site.name} filled in {time.perf_counter() - started:.1f} s; "
-          f"organizer {ORGANIZER_USERNAME} / {ORGANIZER_PASSWORD}, volunteer PIN {DEMO_PIN} (demo only)")
+    print(
+        f"demo site {site.code} {site.name} filled in {time.perf_counter() - started:.1f} s; "
+        f"organizer {ORGANIZER_USERNAME} / {ORGANIZER_PASSWORD}, volunteer PIN {DEMO_PIN} (demo only)"
+    )
     return 0
 
 
 def _scale(engine, args: argparse.Namespace) -> int:  # noqa: ANN001
     result = build_scale(
-        engine, sites=args.sites, days=args.days, orders_per_day=args.orders_per_day,
-        today=args.today or local_today(), seed=args.seed, batch_size=args.batch_size,
+        engine,
+        sites=args.sites,
+        days=args.days,
+        orders_per_day=args.orders_per_day,
+        today=args.today or local_today(),
+        seed=args.seed,
+        batch_size=args.batch_size,
         report=lambda line: print(line, file=sys.stderr, flush=True),
     )
-    print(f"{result.orders:,} orders and {result.items:,} items at {result.sites} site(s) in {result.seconds:.1f} s "
-          f"({result.orders_per_second:,.0f} orders/s)")
+    print(
+        f"{result.orders:,} orders and {result.items:,} items at {result.sites} site(s) in {result.seconds:.1f} s "
+        f"({result.orders_per_second:,.0f} orders/s)"
+    )
     return 0
 
 

@@ -14,9 +14,26 @@ from db.models import Item, Order, Slot, UtcDateTime
 from seed.plan import OrderPlan
 
 ORDER_COLUMNS = (
-    "id", "site_id", "platform", "order_number", "pickup_code", "resident_name", "phone", "phone_tail", "address",
-    "delivery_date", "storage_class", "status", "slot_id", "problem_reason", "created_at", "received_at",
-    "shelved_at", "picked_up_at", "picked_up_by", "returned_at",
+    "id",
+    "site_id",
+    "platform",
+    "order_number",
+    "pickup_code",
+    "resident_name",
+    "phone",
+    "phone_tail",
+    "address",
+    "delivery_date",
+    "storage_class",
+    "status",
+    "slot_id",
+    "problem_reason",
+    "created_at",
+    "received_at",
+    "shelved_at",
+    "picked_up_at",
+    "picked_up_by",
+    "returned_at",
 )
 ITEM_COLUMNS = ("id", "site_id", "order_id", "product", "quantity", "storage_class")
 BATCH_SIZE = 50_000
@@ -56,15 +73,30 @@ def write_plans_in_bulk(
             order_rows, item_rows = [], []
             for plan in batch:
                 order_id += 1
-                order_rows.append((
-                    order_id, site_id, plan.platform, plan.order_number, plan.pickup_code, plan.resident_name,
-                    plan.phone, plan.phone[-4:], plan.address, date_value(plan.delivery_date), plan.storage_class,
-                    plan.status, slot_ids[plan.slot_code] if plan.slot_code else None, plan.problem_reason,
-                    moment(plan.created_at), moment(plan.received_at), moment(plan.shelved_at),
-                    moment(plan.picked_up_at),
-                    volunteer_ids[plan.picked_up_by] if plan.picked_up_by is not None else None,
-                    moment(plan.returned_at),
-                ))
+                order_rows.append(
+                    (
+                        order_id,
+                        site_id,
+                        plan.platform,
+                        plan.order_number,
+                        plan.pickup_code,
+                        plan.resident_name,
+                        plan.phone,
+                        plan.phone[-4:],
+                        plan.address,
+                        date_value(plan.delivery_date),
+                        plan.storage_class,
+                        plan.status,
+                        slot_ids[plan.slot_code] if plan.slot_code else None,
+                        plan.problem_reason,
+                        moment(plan.created_at),
+                        moment(plan.received_at),
+                        moment(plan.shelved_at),
+                        moment(plan.picked_up_at),
+                        volunteer_ids[plan.picked_up_by] if plan.picked_up_by is not None else None,
+                        moment(plan.returned_at),
+                    )
+                )
                 for item in plan.items:
                     item_id += 1
                     item_rows.append((item_id, site_id, order_id, item.product, item.quantity, item.storage_class))

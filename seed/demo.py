@@ -38,8 +38,11 @@ UNITS = (
 )
 # Roles of the 22 demo volunteers: receivers in the morning, handout in the evening, a few cold checkers.
 VOLUNTEER_ROLES = (
-    [("receiving", "cold_check")] * 4 + [("receiving",)] * 4 + [("handout", "receiving")] * 2
-    + [("handout", "cold_check")] * 3 + [("handout",)] * 9
+    [("receiving", "cold_check")] * 4
+    + [("receiving",)] * 4
+    + [("handout", "receiving")] * 2
+    + [("handout", "cold_check")] * 3
+    + [("handout",)] * 9
 )
 # (starts, ends, role, min staff, max staff) for every day of the roster.
 SHIFT_PATTERN = (
@@ -88,19 +91,46 @@ def fill_demo(session: Session, *, today: dt.date, seed: int = 0) -> SiteInfo:
     site = create_site(session, code=SITE_CODE, name=SITE_NAME, address=SITE_ADDRESS, now=opened)
     pin_hash = hash_secret(DEMO_PIN)
     organizer = create_volunteer(
-        session, site_id=site.id, name=faker.unique.name(), phone=faker.phone_number(),
-        roles=("organizer", "receiving", "handout", "cold_check"), pin_hash=pin_hash, now=opened,
+        session,
+        site_id=site.id,
+        name=faker.unique.name(),
+        phone=faker.phone_number(),
+        roles=("organizer", "receiving", "handout", "cold_check"),
+        pin_hash=pin_hash,
+        now=opened,
     )
-    create_organizer_account(session, volunteer_id=organizer.id, username=ORGANIZER_USERNAME,
-                             password=ORGANIZER_PASSWORD, now=opened, actor_id=organizer.id)
+    create_organizer_account(
+        session,
+        volunteer_id=organizer.id,
+        username=ORGANIZER_USERNAME,
+        password=ORGANIZER_PASSWORD,
+        now=opened,
+        actor_id=organizer.id,
+    )
     volunteers = [
-        create_volunteer(session, site_id=site.id, name=faker.unique.name(), phone=faker.phone_number(),
-                         roles=roles, pin_hash=pin_hash, now=opened, actor_id=organizer.id)
+        create_volunteer(
+            session,
+            site_id=site.id,
+            name=faker.unique.name(),
+            phone=faker.phone_number(),
+            roles=roles,
+            pin_hash=pin_hash,
+            now=opened,
+            actor_id=organizer.id,
+        )
         for roles in VOLUNTEER_ROLES
     ]
     units = [
-        create_storage_unit(session, site_id=site.id, code=code, name=name, kind=kind, slot_count=slots,
-                            now=opened, actor_id=organizer.id)
+        create_storage_unit(
+            session,
+            site_id=site.id,
+            code=code,
+            name=name,
+            kind=kind,
+            slot_count=slots,
+            now=opened,
+            actor_id=organizer.id,
+        )
         for code, name, kind, slots in UNITS
     ]
 
@@ -112,19 +142,37 @@ def fill_demo(session: Session, *, today: dt.date, seed: int = 0) -> SiteInfo:
         # Weekends are busier; every day varies a little.
         return round(ORDERS_PER_DAY * (1.2 if day.weekday() >= 5 else 1.0) * volume_rng.uniform(0.85, 1.15))
 
-    plans = list(plan_orders(
-        rng, residents=residents, layout=slot_layout(session, site_id=site.id), first_day=first_day,
-        last_day=today, daily_volume=daily_volume, now=now, hold_days=hold_days, volunteer_count=len(volunteers),
-    ))
+    plans = list(
+        plan_orders(
+            rng,
+            residents=residents,
+            layout=slot_layout(session, site_id=site.id),
+            first_day=first_day,
+            last_day=today,
+            daily_volume=daily_volume,
+            now=now,
+            hold_days=hold_days,
+            volunteer_count=len(volunteers),
+        )
+    )
     apply_plan_through_store(session, plans=plans, site_id=site.id, volunteer_ids=[v.id for v in volunteers])
 
     cold_checkers = [v.id for v, roles in zip(volunteers, VOLUNTEER_ROLES, strict=True) if "cold_check" in roles]
     cold_units = [unit for unit in units if unit.kind != "shelf"]
-    _record_temperatures(session, rng, units=cold_units, volunteer_ids=cold_checkers, first_day=first_day,
-                         today=today, now=now)
+    _record_temperatures(
+        session, rng, units=cold_units, volunteer_ids=cold_checkers, first_day=first_day, today=today, now=now
+    )
     roles_by_id = {v.id: set(roles) for v, roles in zip(volunteers, VOLUNTEER_ROLES, strict=True)}
-    _build_roster(session, rng, site_id=site.id, organizer_id=organizer.id, roles_by_id=roles_by_id,
-                  first_monday=monday - dt.timedelta(days=7), weeks=3, now=now)
+    _build_roster(
+        session,
+        rng,
+        site_id=site.id,
+        organizer_id=organizer.id,
+        roles_by_id=roles_by_id,
+        first_monday=monday - dt.timedelta(days=7),
+        weeks=3,
+        now=now,
+    )
     return get_site(session, site_id=site.id)
 
 
@@ -138,8 +186,14 @@ def make_residents(faker: Faker, rng: random.Random, *, count: int) -> list[Resi
 
 
 def _record_temperatures(
-    session: Session, rng: random.Random, *, units: list[StorageUnit], volunteer_ids: list[int],
-    first_day: dt.date, today: dt.date, now: dt.datetime,
+    session: Session,
+    rng: random.Random,
+    *,
+    units: list[StorageUnit],
+    volunteer_ids: list[int],
+    first_day: dt.date,
+    today: dt.date,
+    now: dt.datetime,
 ) -> None:
     """Opening and closing readings of every cold unit, entered as they were taken; one fridge excursion."""
     excursion_day = today - dt.timedelta(days=4)
@@ -153,14 +207,22 @@ def _record_temperatures(
                 if taken > now:
                     continue
                 if unit.kind == "fridge" and opening and day == excursion_day:
-                    record_temperature(session, storage_unit_id=unit.id, reading_c=EXCURSION_C,
-                                       volunteer_id=volunteer_id, now=taken, corrective_action=EXCURSION_ACTION)
+                    record_temperature(
+                        session,
+                        storage_unit_id=unit.id,
+                        reading_c=EXCURSION_C,
+                        volunteer_id=volunteer_id,
+                        now=taken,
+                        corrective_action=EXCURSION_ACTION,
+                    )
                     follow_up = taken + dt.timedelta(minutes=30)
-                    record_temperature(session, storage_unit_id=unit.id, reading_c=4.6, volunteer_id=volunteer_id,
-                                       now=follow_up)
+                    record_temperature(
+                        session, storage_unit_id=unit.id, reading_c=4.6, volunteer_id=volunteer_id, now=follow_up
+                    )
                     continue
-                record_temperature(session, storage_unit_id=unit.id, reading_c=reading, volunteer_id=volunteer_id,
-                                   now=taken)
+                record_temperature(
+                    session, storage_unit_id=unit.id, reading_c=reading, volunteer_id=volunteer_id, now=taken
+                )
         day += dt.timedelta(days=1)
 
 
@@ -171,16 +233,33 @@ def _normal_reading(rng: random.Random, *, unit: StorageUnit) -> float:
 
 
 def _build_roster(
-    session: Session, rng: random.Random, *, site_id: int, organizer_id: int, roles_by_id: dict[int, set[str]],
-    first_monday: dt.date, weeks: int, now: dt.datetime,
+    session: Session,
+    rng: random.Random,
+    *,
+    site_id: int,
+    organizer_id: int,
+    roles_by_id: dict[int, set[str]],
+    first_monday: dt.date,
+    weeks: int,
+    now: dt.datetime,
 ) -> None:
     """Last week, this week and next: weekly templates generated into shifts, sign-ups without overlaps,
     check-ins for what is past, one no-show."""
     templates_at = local_moment(first_monday - dt.timedelta(days=4), dt.time(20, 0))
     for weekday in range(7):
         for starts, ends, role, min_staff, max_staff in SHIFT_PATTERN:
-            create_shift_template(session, site_id=site_id, weekday=weekday, starts=starts, ends=ends, role=role,
-                                  min_staff=min_staff, max_staff=max_staff, now=templates_at, actor_id=organizer_id)
+            create_shift_template(
+                session,
+                site_id=site_id,
+                weekday=weekday,
+                starts=starts,
+                ends=ends,
+                role=role,
+                min_staff=min_staff,
+                max_staff=max_staff,
+                now=templates_at,
+                actor_id=organizer_id,
+            )
     booked: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {v: [] for v in roles_by_id}
     past = []
     for week in range(weeks):
@@ -189,12 +268,22 @@ def _build_roster(
         planned_at = min(local_moment(monday - dt.timedelta(days=3), dt.time(20, 0)), now - dt.timedelta(hours=2))
         load = dict.fromkeys(roles_by_id, 0)
         is_next_week = monday > to_local(now).date()
-        generate_shifts(session, site_id=site_id, first_day=monday, last_day=monday + dt.timedelta(days=6),
-                        now=planned_at, actor_id=organizer_id)
+        generate_shifts(
+            session,
+            site_id=site_id,
+            first_day=monday,
+            last_day=monday + dt.timedelta(days=6),
+            now=planned_at,
+            actor_id=organizer_id,
+        )
         week_start = local_moment(monday, dt.time(0, 0))
         week_shifts = session.scalars(
-            select(Shift).where(Shift.site_id == site_id, Shift.starts_at >= week_start,
-                                Shift.starts_at < week_start + dt.timedelta(days=7))
+            select(Shift)
+            .where(
+                Shift.site_id == site_id,
+                Shift.starts_at >= week_start,
+                Shift.starts_at < week_start + dt.timedelta(days=7),
+            )
             .order_by(Shift.starts_at, Shift.id)
         ).all()
         for shift in week_shifts:

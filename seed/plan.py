@@ -37,17 +37,52 @@ BASKETS = 2000
 ARRIVALS = {"多多买菜": (dt.time(7, 30), 60), "美团优选": (dt.time(8, 30), 70)}
 PRODUCTS = {
     "ambient": (
-        "东北大米 5kg", "鸡蛋 30枚", "挂面 1kg", "金龙鱼调和油 5L", "海天生抽 500ml", "绵白糖 400g",
-        "土豆 1kg", "洋葱 500g", "西红柿 500g", "黄瓜 500g", "大白菜 1颗", "青菜 500g", "苹果 1.5kg",
-        "香蕉 1kg", "橙子 2kg", "卷纸 10卷", "洗洁精 1.1kg", "全麦面包", "八宝粥 6罐", "紫菜 50g",
+        "东北大米 5kg",
+        "鸡蛋 30枚",
+        "挂面 1kg",
+        "金龙鱼调和油 5L",
+        "海天生抽 500ml",
+        "绵白糖 400g",
+        "土豆 1kg",
+        "洋葱 500g",
+        "西红柿 500g",
+        "黄瓜 500g",
+        "大白菜 1颗",
+        "青菜 500g",
+        "苹果 1.5kg",
+        "香蕉 1kg",
+        "橙子 2kg",
+        "卷纸 10卷",
+        "洗洁精 1.1kg",
+        "全麦面包",
+        "八宝粥 6罐",
+        "紫菜 50g",
     ),
     "chilled": (
-        "光明鲜牛奶 950ml", "内酯豆腐", "老豆腐 500g", "原味酸奶 4杯", "冷鲜猪肉糜 300g", "鸡胸肉 500g",
-        "豆浆 1L", "鲜切面 500g", "半成品糖醋小排", "鲜肉馄饨 20只", "上海青 冷藏装", "盒装草莓 300g",
+        "光明鲜牛奶 950ml",
+        "内酯豆腐",
+        "老豆腐 500g",
+        "原味酸奶 4杯",
+        "冷鲜猪肉糜 300g",
+        "鸡胸肉 500g",
+        "豆浆 1L",
+        "鲜切面 500g",
+        "半成品糖醋小排",
+        "鲜肉馄饨 20只",
+        "上海青 冷藏装",
+        "盒装草莓 300g",
     ),
     "frozen": (
-        "速冻水饺 猪肉白菜", "速冻汤圆 黑芝麻", "冷冻虾仁 250g", "冷冻鸡翅中 500g", "速冻生煎包",
-        "冷冻带鱼段 400g", "雪糕 6支装", "冷冻玉米 2根", "速冻小笼包", "冷冻牛排 2片",
+        "速冻水饺 猪肉白菜",
+        "速冻汤圆 黑芝麻",
+        "冷冻虾仁 250g",
+        "冷冻鸡翅中 500g",
+        "速冻生煎包",
+        "冷冻带鱼段 400g",
+        "雪糕 6支装",
+        "冷冻玉米 2根",
+        "速冻小笼包",
+        "冷冻牛排 2片",
     ),
 }
 CLASS_WEIGHTS = {"ambient": 62, "chilled": 28, "frozen": 10}
@@ -163,8 +198,17 @@ def plan_orders(
         plans = []
         for number in range(daily_volume(day)):
             plan = _draw_order(
-                rng, sim=sim, seq=seq, number=number, day=day, residents=residents, baskets=baskets, now=now,
-                hold_days=hold_days, volunteer_count=volunteer_count, order_prefix=order_prefix,
+                rng,
+                sim=sim,
+                seq=seq,
+                number=number,
+                day=day,
+                residents=residents,
+                baskets=baskets,
+                now=now,
+                hold_days=hold_days,
+                volunteer_count=volunteer_count,
+                order_prefix=order_prefix,
             )
             plans.append(plan)
             seq += 1
@@ -203,8 +247,18 @@ def _moment(day: dt.date, time: dt.time) -> dt.datetime:
 
 
 def _draw_order(
-    rng: random.Random, *, sim: _Simulation, seq: int, number: int, day: dt.date, residents: list[Resident],
-    baskets: list[tuple[ItemSpec, ...]], now: dt.datetime, hold_days: int, volunteer_count: int, order_prefix: str,
+    rng: random.Random,
+    *,
+    sim: _Simulation,
+    seq: int,
+    number: int,
+    day: dt.date,
+    residents: list[Resident],
+    baskets: list[tuple[ItemSpec, ...]],
+    now: dt.datetime,
+    hold_days: int,
+    volunteer_count: int,
+    order_prefix: str,
 ) -> OrderPlan:
     platform = PLATFORMS[0] if rng.random() < PLATFORM_SHARE else PLATFORMS[1]
     resident = rng.choice(residents)
@@ -212,10 +266,16 @@ def _draw_order(
     code = _draw_pickup_code(rng, platform=platform, taken=sim.open_codes)
     sim.open_codes.add(code)
     plan = OrderPlan(
-        seq=seq, platform=platform, order_number=_order_number(rng, platform=platform, day=day, number=number,
-                                                               prefix=order_prefix),
-        pickup_code=code, resident_name=resident.name, phone=resident.phone, address=resident.address,
-        delivery_date=day, items=items, storage_class=coldest_storage_class([i.storage_class for i in items]),
+        seq=seq,
+        platform=platform,
+        order_number=_order_number(rng, platform=platform, day=day, number=number, prefix=order_prefix),
+        pickup_code=code,
+        resident_name=resident.name,
+        phone=resident.phone,
+        address=resident.address,
+        delivery_date=day,
+        items=items,
+        storage_class=coldest_storage_class([i.storage_class for i in items]),
         created_at=_moment(day, MANIFEST_TIME) + dt.timedelta(seconds=rng.randrange(3600)),
     )
     start, minutes = ARRIVALS[platform]
@@ -343,21 +403,29 @@ def apply_plan_through_store(
     for moment, rank, seq, plan in plan_operations(plans):
         if rank == RANK_CREATE:
             order = create_order(
-                session, site_id=site_id, platform=plan.platform, order_number=plan.order_number,
-                pickup_code=plan.pickup_code, resident_name=plan.resident_name, phone=plan.phone,
-                delivery_date=plan.delivery_date, items=list(plan.items), now=moment, address=plan.address,
+                session,
+                site_id=site_id,
+                platform=plan.platform,
+                order_number=plan.order_number,
+                pickup_code=plan.pickup_code,
+                resident_name=plan.resident_name,
+                phone=plan.phone,
+                delivery_date=plan.delivery_date,
+                items=list(plan.items),
+                now=moment,
+                address=plan.address,
             )
             order_ids[seq] = order.id
         elif rank == RANK_RECEIVE:
-            slot = receive_order(session, order_id=order_ids[seq], volunteer_id=volunteer_ids[plan.received_by],
-                                 now=moment)
+            slot = receive_order(
+                session, order_id=order_ids[seq], volunteer_id=volunteer_ids[plan.received_by], now=moment
+            )
             if slot != plan.slot_code:
                 raise RuntimeError(f"plan expected slot {plan.slot_code}, the store gave {slot}")
         elif rank == RANK_SHELVE:
             shelve_order(session, order_id=order_ids[seq], volunteer_id=volunteer_ids[plan.received_by], now=moment)
         else:
-            _close(session, plan=plan, order_id=order_ids[seq], volunteer_id=volunteer_ids[plan.closed_by],
-                   now=moment)
+            _close(session, plan=plan, order_id=order_ids[seq], volunteer_id=volunteer_ids[plan.closed_by], now=moment)
     return order_ids
 
 
@@ -367,5 +435,4 @@ def _close(session: Session, *, plan: OrderPlan, order_id: int, volunteer_id: in
     elif plan.status == "returned":
         return_order(session, order_id=order_id, volunteer_id=volunteer_id, reason=RETURN_REASON, now=now)
     else:
-        report_problem(session, order_id=order_id, volunteer_id=volunteer_id, reason=plan.problem_reason or "",
-                       now=now)
+        report_problem(session, order_id=order_id, volunteer_id=volunteer_id, reason=plan.problem_reason or "", now=now)

@@ -28,8 +28,11 @@ VOLUNTEERS_PER_SITE = 8
 # Share of bags per storage class (the coldest item decides) and how many days' bags a unit must hold at peak.
 CLASS_SHARES = {"ambient": 0.38, "chilled": 0.42, "frozen": 0.22}
 PEAK_DAYS_OF_BAGS = 2.2
-UNIT_PREFIX = {"ambient": ("S", "shelf", "常温货架"), "chilled": ("F", "fridge", "冷藏柜"),
-               "frozen": ("Z", "freezer", "冷冻柜")}
+UNIT_PREFIX = {
+    "ambient": ("S", "shelf", "常温货架"),
+    "chilled": ("F", "fridge", "冷藏柜"),
+    "frozen": ("Z", "freezer", "冷冻柜"),
+}
 
 
 @dataclass(frozen=True)
@@ -73,17 +76,27 @@ def build_scale(
         faker.seed_instance(rng.randrange(2**32))
         with unit_of_work(engine) as session:
             site_id, volunteer_ids = _set_up_site(
-                session, code=code, faker=faker, orders_per_day=orders_per_day, pin_hash=pin_hash,
+                session,
+                code=code,
+                faker=faker,
+                orders_per_day=orders_per_day,
+                pin_hash=pin_hash,
                 opened=local_moment(today - dt.timedelta(days=days + 7), dt.time(10, 0)),
             )
             layout = slot_layout(session, site_id=site_id)
             slot_ids = slot_ids_by_code(session, site_id=site_id)
             hold_days = get_site_rules(session, site_id=site_id).hold_days
         plans = plan_orders(
-            rng, residents=make_residents(faker, rng, count=min(3000, max(100, orders_per_day * 2))),
-            layout=layout, first_day=today - dt.timedelta(days=days - 1), last_day=today,
-            daily_volume=lambda _day: orders_per_day, now=now, hold_days=hold_days,
-            volunteer_count=len(volunteer_ids), order_prefix=f"{code}-",
+            rng,
+            residents=make_residents(faker, rng, count=min(3000, max(100, orders_per_day * 2))),
+            layout=layout,
+            first_day=today - dt.timedelta(days=days - 1),
+            last_day=today,
+            daily_volume=lambda _day: orders_per_day,
+            now=now,
+            hold_days=hold_days,
+            volunteer_count=len(volunteer_ids),
+            order_prefix=f"{code}-",
         )
         done_before = orders
 
@@ -92,15 +105,22 @@ def build_scale(
                 return
             done = done_before + site_orders
             elapsed = time.perf_counter() - started
-            report(f"{code}: {done:,}/{total:,} orders ({100 * done / total:.0f}%), {elapsed:.1f} s, "
-                   f"{done / elapsed:,.0f} orders/s")
+            report(
+                f"{code}: {done:,}/{total:,} orders ({100 * done / total:.0f}%), {elapsed:.1f} s, "
+                f"{done / elapsed:,.0f} orders/s"
+            )
 
         with engine.connect() as connection:
             sqlite_bulk_pragmas(connection)
             try:
                 site_orders, site_items = write_plans_in_bulk(
-                    connection, plans=plans, site_id=site_id, slot_ids=slot_ids, volunteer_ids=volunteer_ids,
-                    batch_size=batch_size, progress=progress,
+                    connection,
+                    plans=plans,
+                    site_id=site_id,
+                    slot_ids=slot_ids,
+                    volunteer_ids=volunteer_ids,
+                    batch_size=batch_size,
+                    progress=progress,
                 )
             finally:
                 sqlite_bulk_pragmas(connection, bulk=False)
@@ -133,12 +153,24 @@ def _set_up_site(
         units = math.ceil(slots_needed / MAX_SLOTS_PER_UNIT)
         for number in range(1, units + 1):
             create_storage_unit(
-                session, site_id=site.id, code=f"{prefix}{number}", name=f"{label} {number}号", kind=kind,
-                slot_count=math.ceil(slots_needed / units), now=opened,
+                session,
+                site_id=site.id,
+                code=f"{prefix}{number}",
+                name=f"{label} {number}号",
+                kind=kind,
+                slot_count=math.ceil(slots_needed / units),
+                now=opened,
             )
     volunteers = [
-        create_volunteer(session, site_id=site.id, name=faker.unique.name(), phone=faker.phone_number(),
-                         roles=("receiving", "handout", "cold_check"), pin_hash=pin_hash, now=opened)
+        create_volunteer(
+            session,
+            site_id=site.id,
+            name=faker.unique.name(),
+            phone=faker.phone_number(),
+            roles=("receiving", "handout", "cold_check"),
+            pin_hash=pin_hash,
+            now=opened,
+        )
         for _ in range(VOLUNTEERS_PER_SITE)
     ]
     return site.id, [volunteer.id for volunteer in volunteers]

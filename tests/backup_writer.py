@@ -26,9 +26,15 @@ def main(url: str, site_id: int, volunteer_id: int, log_path: str, stop_path: st
             order_number = f"W-{number:05d}"
             with unit_of_work(engine) as session:
                 order = create_order(
-                    session, site_id=site_id, platform="多多买菜", order_number=order_number,
-                    pickup_code=f"9-{number:05d}", resident_name="李阿婆😀", phone="13800000000",
-                    delivery_date=local_today(), items=[ItemSpec(product="青菜", quantity=2, storage_class="ambient")],
+                    session,
+                    site_id=site_id,
+                    platform="多多买菜",
+                    order_number=order_number,
+                    pickup_code=f"9-{number:05d}",
+                    resident_name="李阿婆😀",
+                    phone="13800000000",
+                    delivery_date=local_today(),
+                    items=[ItemSpec(product="青菜", quantity=2, storage_class="ambient")],
                     now=utc_now(),
                 )
                 order_id = order.id

@@ -16,8 +16,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps trying hosts it cannot reach (TESTING.md).
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 # The app has finished a run when this matches (wait for real content first, then for this).
 IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -41,13 +47,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(database_url: str, *, log_path: pathlib.Path, env: dict[str, str] | None = None,
-                     timeout: float = 60) -> Iterator[str]:
+def streamlit_server(
+    database_url: str, *, log_path: pathlib.Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> Iterator[str]:
     """`streamlit run app.py` against `database_url`; yields the base URL once /_stcore/health says ok."""
     port = free_port()
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
     ]
     # The developer's APP_LANG must not leak in: tests expect the default language unless they pass one.
     environment = {key: value for key, value in os.environ.items() if key != "APP_LANG"}
@@ -82,8 +102,14 @@ def _wait_healthy(server: subprocess.Popen, base_url: str, *, timeout: float, lo
     raise RuntimeError(f"streamlit did not answer within {timeout} s:\n{log_path.read_text(errors='replace')}")
 
 
-def enroll_as_tablet(context, *, base_url: str, database_url: str, site_id: int,  # noqa: ANN001 - a playwright context
-                     name: str = "取货台平板 1") -> None:
+def enroll_as_tablet(
+    context,
+    *,
+    base_url: str,
+    database_url: str,
+    site_id: int,  # noqa: ANN001 - a playwright context
+    name: str = "取货台平板 1",
+) -> None:
     """Make a browser context the site's enrolled counter tablet, as an organizer does on the devices page."""
     from db.clock import utc_now
     from db.devices import enroll_tablet

@@ -126,27 +126,53 @@ def build_app_database(path: pathlib.Path) -> AppData:
         for code, kind, slots in (("F1", "fridge", 6), ("Z1", "freezer", 4), ("S1", "shelf", 10)):
             create_storage_unit(session, site_id=site.id, code=code, name=code, kind=kind, slot_count=slots, now=NOW)
         volunteer = create_volunteer(
-            session, site_id=site.id, name="王阿姨", phone="13812345678", roles=("handout", "receiving"),
-            pin=APP_VOLUNTEER_PIN, now=NOW,
+            session,
+            site_id=site.id,
+            name="王阿姨",
+            phone="13812345678",
+            roles=("handout", "receiving"),
+            pin=APP_VOLUNTEER_PIN,
+            now=NOW,
         )
         organizer = create_volunteer(
-            session, site_id=site.id, name="李主任", phone="13900001111", roles=("organizer", "handout"),
-            pin=APP_VOLUNTEER_PIN, now=NOW,
+            session,
+            site_id=site.id,
+            name="李主任",
+            phone="13900001111",
+            roles=("organizer", "handout"),
+            pin=APP_VOLUNTEER_PIN,
+            now=NOW,
         )
         create_organizer_account(
-            session, volunteer_id=organizer.id, username=APP_ORGANIZER_USERNAME, password=APP_ORGANIZER_PASSWORD,
+            session,
+            volunteer_id=organizer.id,
+            username=APP_ORGANIZER_USERNAME,
+            password=APP_ORGANIZER_PASSWORD,
             now=NOW,
         )
         create_order(
-            session, site_id=site.id, platform="多多买菜", order_number="A-1", pickup_code="8-123",
-            resident_name="张先生", phone="13700002222", delivery_date=local_today(),
-            items=[ItemSpec(product="鸡蛋", quantity=1, storage_class="chilled")], now=NOW,
+            session,
+            site_id=site.id,
+            platform="多多买菜",
+            order_number="A-1",
+            pickup_code="8-123",
+            resident_name="张先生",
+            phone="13700002222",
+            delivery_date=local_today(),
+            items=[ItemSpec(product="鸡蛋", quantity=1, storage_class="chilled")],
+            now=NOW,
         )
         # Dated from the real clock, so the pages' "next two weeks" tables have a row to show.
         tomorrow = utc_now() + dt.timedelta(days=1)
         shift = create_shift(
-            session, site_id=site.id, role="handout", starts_at=tomorrow, ends_at=tomorrow + dt.timedelta(hours=3),
-            min_staff=1, max_staff=2, now=NOW,
+            session,
+            site_id=site.id,
+            role="handout",
+            starts_at=tomorrow,
+            ends_at=tomorrow + dt.timedelta(hours=3),
+            min_staff=1,
+            max_staff=2,
+            now=NOW,
         )
         sign_up(session, shift_id=shift.id, volunteer_id=volunteer.id, now=NOW)
         ids = (site.id, volunteer.id, organizer.id)
@@ -155,10 +181,12 @@ def build_app_database(path: pathlib.Path) -> AppData:
     return AppData(
         url=url,
         site_id=site_id,
-        volunteer=SignedIn(volunteer_id=volunteer_id, name="王阿姨", site_id=site_id,
-                           roles=frozenset({"handout", "receiving"})),
-        organizer=SignedIn(volunteer_id=organizer_id, name="李主任", site_id=site_id,
-                           roles=frozenset({"organizer", "handout"})),
+        volunteer=SignedIn(
+            volunteer_id=volunteer_id, name="王阿姨", site_id=site_id, roles=frozenset({"handout", "receiving"})
+        ),
+        organizer=SignedIn(
+            volunteer_id=organizer_id, name="李主任", site_id=site_id, roles=frozenset({"organizer", "handout"})
+        ),
     )
 
 

@@ -27,10 +27,25 @@ WORD_JOINER = "\u2060"
 # One piece of syntax each; every stored value below is made of these. Raw, any of them in a Markdown body
 # would render as markup (or, for the last few, as a link, emoji, icon or arrow even behind backslashes).
 ATOMS = (
-    "**粗B**", "_斜E_", "~~删S~~", "`码K`", "<b>H</b>", f"<img src=https://{EVIL_HOST}/h.png>",
-    f"[链L](https://{EVIL_HOST}/l)", f"![](http://{EVIL_HOST}/i.png)", f"![R](https://{EVIL_HOST}/r.png)",
-    ":red[红R]", ":blue-background[蓝B]", ":orange[橙O]", "$x^2$", f"www.{EVIL_HOST}", f"https://{EVIL_HOST}/u",
-    f"me@{EVIL_HOST}", ":smile:", ":material/bug_report:", "甲 -> 乙",
+    "**粗B**",
+    "_斜E_",
+    "~~删S~~",
+    "`码K`",
+    "<b>H</b>",
+    f"<img src=https://{EVIL_HOST}/h.png>",
+    f"[链L](https://{EVIL_HOST}/l)",
+    f"![](http://{EVIL_HOST}/i.png)",
+    f"![R](https://{EVIL_HOST}/r.png)",
+    ":red[红R]",
+    ":blue-background[蓝B]",
+    ":orange[橙O]",
+    "$x^2$",
+    f"www.{EVIL_HOST}",
+    f"https://{EVIL_HOST}/u",
+    f"me@{EVIL_HOST}",
+    ":smile:",
+    ":material/bug_report:",
+    "甲 -> 乙",
 )
 # Rules Streamlit's renderer applies to the parsed text, after backslash escapes are gone: these must be broken
 # (a word joiner) in what reaches the browser, not only escaped.
@@ -52,8 +67,19 @@ PRODUCT = f"https://{EVIL_HOST}/u :blue-background[蓝B] ~~删S~~ `码K` _斜E_"
 VOLUNTEER_NAME = f":orange[橙O] **粗B** www.{EVIL_HOST}"
 REASON = f"![R](https://{EVIL_HOST}/r.png) [链L](https://{EVIL_HOST}/l)\n:smile: 甲 -> 乙"
 UNIT_NAME = f"<b>H</b> https://{EVIL_HOST}/u"
-STORED_VALUES = (CODE_READY, CODE_PROBLEM, CODE_EXPECTED, NAME, PLATFORM, ORDER_NUMBER, ADDRESS, PRODUCT,
-                 VOLUNTEER_NAME, REASON, UNIT_NAME)
+STORED_VALUES = (
+    CODE_READY,
+    CODE_PROBLEM,
+    CODE_EXPECTED,
+    NAME,
+    PLATFORM,
+    ORDER_NUMBER,
+    ADDRESS,
+    PRODUCT,
+    VOLUNTEER_NAME,
+    REASON,
+    UNIT_NAME,
+)
 assert all(any(atom in value for value in STORED_VALUES) for atom in ATOMS)
 
 
@@ -69,8 +95,20 @@ def manifest_csv() -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(["平台", "订单号", "提货码", "收货人", "手机号", "商品", "数量", "储存", "到货日期", "地址"])
     for number, code in enumerate((CODE_READY, CODE_PROBLEM, CODE_EXPECTED), start=1):
-        writer.writerow([PLATFORM, f"{ORDER_NUMBER} {number}", code, NAME, PHONE, PRODUCT, 1, "常温",
-                         local_today().isoformat(), ADDRESS])
+        writer.writerow(
+            [
+                PLATFORM,
+                f"{ORDER_NUMBER} {number}",
+                code,
+                NAME,
+                PHONE,
+                PRODUCT,
+                1,
+                "常温",
+                local_today().isoformat(),
+                ADDRESS,
+            ]
+        )
     return buffer.getvalue().encode("utf-8")
 
 
@@ -82,11 +120,26 @@ def build_payload_database(path: pathlib.Path) -> PayloadData:
     now = utc_now()
     try:
         with unit_of_work(store) as session:
-            update_volunteer(session, volunteer_id=app.volunteer.volunteer_id, name=VOLUNTEER_NAME, phone="",
-                             roles=sorted(app.volunteer.roles), active=True, now=now,
-                             actor_id=app.organizer.volunteer_id)
-            create_storage_unit(session, site_id=app.site_id, code="X9", name=UNIT_NAME, kind="fridge",
-                                slot_count=2, now=now, actor_id=app.organizer.volunteer_id)
+            update_volunteer(
+                session,
+                volunteer_id=app.volunteer.volunteer_id,
+                name=VOLUNTEER_NAME,
+                phone="",
+                roles=sorted(app.volunteer.roles),
+                active=True,
+                now=now,
+                actor_id=app.organizer.volunteer_id,
+            )
+            create_storage_unit(
+                session,
+                site_id=app.site_id,
+                code="X9",
+                name=UNIT_NAME,
+                kind="fridge",
+                slot_count=2,
+                now=now,
+                actor_id=app.organizer.volunteer_id,
+            )
             plan = plan_import(session, site_id=app.site_id, table=read_manifest(manifest_csv(), filename="m.csv"))
             assert not plan.rejected, plan.rejected
             apply_import(session, site_id=app.site_id, plan=plan, now=now, actor_id=app.organizer.volunteer_id)
@@ -99,9 +152,12 @@ def build_payload_database(path: pathlib.Path) -> PayloadData:
             report_problem(session, order_id=ids[CODE_PROBLEM], volunteer_id=volunteer_id, reason=REASON, now=now)
     finally:
         store.dispose()
-    return PayloadData(app=app, volunteer=SignedIn(
-        volunteer_id=app.volunteer.volunteer_id, name=VOLUNTEER_NAME, site_id=app.site_id,
-        roles=app.volunteer.roles))
+    return PayloadData(
+        app=app,
+        volunteer=SignedIn(
+            volunteer_id=app.volunteer.volunteer_id, name=VOLUNTEER_NAME, site_id=app.site_id, roles=app.volunteer.roles
+        ),
+    )
 
 
 def unescaped(markdown: str) -> str:

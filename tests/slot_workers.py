@@ -49,8 +49,9 @@ def check_in_worker(url: str, site_id: int, volunteer_id: int, bags: list[Bag], 
                 free_after_refusal.append(_free_once_settled(engine, site_id=site_id, storage_class=storage_class))
             except Exception as error:  # noqa: BLE001 - the test reports any other failure by name
                 counts[f"error:{type(error).__name__}"] += 1
-        results.put({"counts": dict(counts), "free_after_refusal": free_after_refusal,
-                     "seconds": time.perf_counter() - began})
+        results.put(
+            {"counts": dict(counts), "free_after_refusal": free_after_refusal, "seconds": time.perf_counter() - began}
+        )
     except BaseException as error:  # noqa: BLE001 - never leave the parent waiting for a result
         results.put({"counts": {f"crash:{type(error).__name__}": 1}, "free_after_refusal": [], "seconds": 0.0})
     finally:

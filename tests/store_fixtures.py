@@ -27,26 +27,39 @@ class World:
 def make_world(engine: Engine, *, now: dt.datetime, fridge_slots: int = 2, shelf_slots: int = 3) -> World:
     with unit_of_work(engine) as session:
         site = create_site(session, code="TS2", name="天山二村", now=now)
-        volunteer = create_volunteer(session, site_id=site.id, name="王阿姨", roles=["handout", "receiving"],
-                                     now=now)
+        volunteer = create_volunteer(session, site_id=site.id, name="王阿姨", roles=["handout", "receiving"], now=now)
         other = create_volunteer(session, site_id=site.id, name="张叔叔", roles=["handout"], now=now)
-        create_storage_unit(session, site_id=site.id, code="F1", name="冷藏柜", kind="fridge",
-                            slot_count=fridge_slots, now=now)
+        create_storage_unit(
+            session, site_id=site.id, code="F1", name="冷藏柜", kind="fridge", slot_count=fridge_slots, now=now
+        )
         create_storage_unit(session, site_id=site.id, code="Z1", name="冷冻柜", kind="freezer", slot_count=1, now=now)
-        create_storage_unit(session, site_id=site.id, code="S1", name="货架", kind="shelf", slot_count=shelf_slots,
-                            now=now)
+        create_storage_unit(
+            session, site_id=site.id, code="S1", name="货架", kind="shelf", slot_count=shelf_slots, now=now
+        )
         return World(site_id=site.id, volunteer_id=volunteer.id, other_volunteer_id=other.id)
 
 
 def add_order(
-    engine: Engine, world: World, *, now: dt.datetime, number: str, code: str,
+    engine: Engine,
+    world: World,
+    *,
+    now: dt.datetime,
+    number: str,
+    code: str,
     classes: tuple[str, ...] = ("ambient",),
 ) -> int:
     with unit_of_work(engine) as session:
         order = create_order(
-            session, site_id=world.site_id, platform="多多买菜", order_number=number, pickup_code=code,
-            resident_name="李四", phone="+86 138-0013-8000", delivery_date=now.date(),
-            items=[ItemSpec(f"商品{i}", 1, storage_class) for i, storage_class in enumerate(classes)], now=now,
+            session,
+            site_id=world.site_id,
+            platform="多多买菜",
+            order_number=number,
+            pickup_code=code,
+            resident_name="李四",
+            phone="+86 138-0013-8000",
+            delivery_date=now.date(),
+            items=[ItemSpec(f"商品{i}", 1, storage_class) for i, storage_class in enumerate(classes)],
+            now=now,
         )
         return order.id
 

@@ -37,12 +37,18 @@ def test_an_organizer_changes_their_password_and_resets_a_volunteers_pin(writabl
     assert zh("account.pin_reset") in [element.value for element in at.success]
 
     store = make_engine(writable_app_env.url)
-    assert sign_in_organizer(store, username="organizer", password="new-password", client=Client(address="local"),
-                             now=utc_now())
+    assert sign_in_organizer(
+        store, username="organizer", password="new-password", client=Client(address="local"), now=utc_now()
+    )
     tablet = enrolled_tablet(store, site_id=writable_app_env.site_id, now=utc_now())
-    assert sign_in_volunteer(store, site_id=writable_app_env.site_id,
-                             volunteer_id=writable_app_env.volunteer.volunteer_id, pin="97531", client=tablet,
-                             now=utc_now())
+    assert sign_in_volunteer(
+        store,
+        site_id=writable_app_env.site_id,
+        volunteer_id=writable_app_env.volunteer.volunteer_id,
+        pin="97531",
+        client=tablet,
+        now=utc_now(),
+    )
     store.dispose()
 
     # The event log shows the change, and its filter narrows to it.

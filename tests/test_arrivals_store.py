@@ -44,12 +44,14 @@ def test_receive_delivery_fills_free_slots_and_refuses_a_full_unit(engine: Engin
     tomorrow = add_order(engine, world, now=now + dt.timedelta(days=1), number="A5", code="105")
 
     with unit_of_work(engine) as session:
-        outcome = receive_delivery(session, site_id=world.site_id, delivery_date=now.date(),
-                                   volunteer_id=world.volunteer_id, now=now)
+        outcome = receive_delivery(
+            session, site_id=world.site_id, delivery_date=now.date(), volunteer_id=world.volunteer_id, now=now
+        )
 
     assert outcome.received == {"101": "Z1-01", "103": "F1-01", "104": "S1-01"}
     assert [(r.pickup_code, r.key, r.params) for r in outcome.refused] == [
-        ("102", "error.no_free_slot", {"kind": "freezer"})]
+        ("102", "error.no_free_slot", {"kind": "freezer"})
+    ]
     assert _slot_and_status(engine, frozen_a) == ("Z1-01", "received")
     assert _slot_and_status(engine, frozen_b) == (None, "expected")
     assert _slot_and_status(engine, chilled) == ("F1-01", "received")
@@ -60,8 +62,9 @@ def test_receive_delivery_fills_free_slots_and_refuses_a_full_unit(engine: Engin
 
     # Running it again takes in nothing new and refuses only the bag that still has no room.
     with unit_of_work(engine) as session:
-        again = receive_delivery(session, site_id=world.site_id, delivery_date=now.date(),
-                                 volunteer_id=world.volunteer_id, now=now)
+        again = receive_delivery(
+            session, site_id=world.site_id, delivery_date=now.date(), volunteer_id=world.volunteer_id, now=now
+        )
     assert again.received == {} and [r.pickup_code for r in again.refused] == ["102"]
 
 
@@ -75,11 +78,14 @@ def test_list_expected_orders_shows_one_delivery_day_with_masked_names(engine: E
         rows = list_expected_orders(session, site_id=world.site_id, delivery_date=now.date())
 
     assert [(r.pickup_code, r.status, r.slot, r.item_count, r.storage_class) for r in rows] == [
-        ("201", "expected", None, 1, "ambient"), ("202", "received", "F1-01", 2, "chilled")]
+        ("201", "expected", None, 1, "ambient"),
+        ("202", "received", "F1-01", 2, "chilled"),
+    ]
     assert {r.resident_name for r in rows} == {"李*"}
     with unit_of_work(engine) as session:
-        assert list_expected_orders(session, site_id=world.site_id,
-                                    delivery_date=now.date() - dt.timedelta(days=1)) == []
+        assert (
+            list_expected_orders(session, site_id=world.site_id, delivery_date=now.date() - dt.timedelta(days=1)) == []
+        )
 
 
 def test_find_expected_order_by_code_or_qr_payload(engine: Engine, now: dt.datetime) -> None:
@@ -87,8 +93,12 @@ def test_find_expected_order_by_code_or_qr_payload(engine: Engine, now: dt.datet
     order_id = add_order(engine, world, now=now, number="A1", code="8-3-1207")
     with unit_of_work(engine) as session:
         assert find_expected_order(session, site_id=world.site_id, code=" 8-3-1207 ").id == order_id
-        assert find_expected_order(session, site_id=world.site_id,
-                                   code=qr_payload(site_code="TS2", pickup_code="8-3-1207")).id == order_id
+        assert (
+            find_expected_order(
+                session, site_id=world.site_id, code=qr_payload(site_code="TS2", pickup_code="8-3-1207")
+            ).id
+            == order_id
+        )
         with pytest.raises(NotFound) as missing:
             find_expected_order(session, site_id=world.site_id, code="9-9-9999")
         assert missing.value.key == "error.pickup_code_not_found"
@@ -107,8 +117,10 @@ def test_move_order_to_a_free_slot_of_its_kind_records_before_and_after(engine: 
     with unit_of_work(engine) as session:
         receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
         assert list_free_slot_codes(session, site_id=world.site_id, storage_class="chilled") == ["F1-02", "F1-03"]
-        assert move_order(session, order_id=order_id, slot_code="f1-03", volunteer_id=world.other_volunteer_id,
-                          now=now) == "F1-03"
+        assert (
+            move_order(session, order_id=order_id, slot_code="f1-03", volunteer_id=world.other_volunteer_id, now=now)
+            == "F1-03"
+        )
     assert _slot_and_status(engine, order_id) == ("F1-03", "received")
     with unit_of_work(engine) as session:
         moved = order_history(session, order_id=order_id)[-1]
@@ -159,12 +171,24 @@ def test_shelve_delivery_moves_only_that_days_checked_in_bags(engine: Engine, no
         for order_id in (received, handed, other_day):
             receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
         hand_over(session, order_id=handed, volunteer_id=world.volunteer_id, now=now)
-        assert shelve_delivery(session, site_id=world.site_id, delivery_date=now.date(),
-                               volunteer_id=world.volunteer_id, now=now) == 1
-        assert shelve_delivery(session, site_id=world.site_id, delivery_date=now.date(),
-                               volunteer_id=world.volunteer_id, now=now) == 0
+        assert (
+            shelve_delivery(
+                session, site_id=world.site_id, delivery_date=now.date(), volunteer_id=world.volunteer_id, now=now
+            )
+            == 1
+        )
+        assert (
+            shelve_delivery(
+                session, site_id=world.site_id, delivery_date=now.date(), volunteer_id=world.volunteer_id, now=now
+            )
+            == 0
+        )
     assert [_slot_and_status(engine, oid)[1] for oid in (received, handed, expected, other_day)] == [
-        "shelved", "picked_up", "expected", "received"]
+        "shelved",
+        "picked_up",
+        "expected",
+        "received",
+    ]
 
 
 def test_undo_receive_makes_the_order_expected_again_and_frees_its_slot(engine: Engine, now: dt.datetime) -> None:
@@ -198,8 +222,9 @@ def test_undo_receive_refusals(engine: Engine, now: dt.datetime) -> None:
         shelve_order(session, order_id=shelved, volunteer_id=world.volunteer_id, now=now)
 
     with pytest.raises(WrongState) as expired, unit_of_work(engine) as session:
-        undo_receive(session, order_id=late, volunteer_id=world.volunteer_id,
-                     now=now + dt.timedelta(minutes=2, seconds=1))
+        undo_receive(
+            session, order_id=late, volunteer_id=world.volunteer_id, now=now + dt.timedelta(minutes=2, seconds=1)
+        )
     assert expired.value.key == "error.undo_expired"
     for order_id, status in ((shelved, "shelved"), (never, "expected")):
         with pytest.raises(WrongState) as refused, unit_of_work(engine) as session:
@@ -208,4 +233,7 @@ def test_undo_receive_refusals(engine: Engine, now: dt.datetime) -> None:
     with pytest.raises(NotFound), unit_of_work(engine) as session:
         undo_receive(session, order_id=999_999, volunteer_id=world.volunteer_id, now=now)
     assert [_slot_and_status(engine, oid) for oid in (late, shelved, never)] == [
-        ("S1-01", "received"), ("S1-02", "shelved"), (None, "expected")]
+        ("S1-01", "received"),
+        ("S1-02", "shelved"),
+        (None, "expected"),
+    ]

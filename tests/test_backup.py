@@ -86,7 +86,10 @@ class Writer:
         self.log.touch()
         self.process = subprocess.Popen(
             [sys.executable, str(WRITER), url, str(site_id), str(volunteer_id), str(self.log), str(self.stop_file)],
-            cwd=PROJECT_DIR, stderr=subprocess.PIPE, text=True)
+            cwd=PROJECT_DIR,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def committed(self) -> set[str]:
         return {line for line in self.log.read_text(encoding="utf-8").splitlines() if line}
@@ -169,8 +172,16 @@ def test_backup_while_another_process_writes_restores_every_committed_order(
                 backup_file.dispose()
         # After a restore the app goes on writing: identity sequences continue after the restored ids.
         with unit_of_work(target) as session:
-            session.add(Event(site_id=None, actor_id=None, action="backup.made", entity="database", entity_id=None,
-                              happened_at=dt.datetime.now(dt.UTC)))
+            session.add(
+                Event(
+                    site_id=None,
+                    actor_id=None,
+                    action="backup.made",
+                    entity="database",
+                    entity_id=None,
+                    happened_at=dt.datetime.now(dt.UTC),
+                )
+            )
     finally:
         target.dispose()
         source.dispose()
@@ -187,10 +198,15 @@ def rich_store(url: str) -> Engine:
     with unit_of_work(engine) as session:
         freezer = session.execute(text("SELECT id FROM storage_units WHERE kind = 'freezer'")).scalar_one()
         volunteer = session.execute(text("SELECT id FROM volunteers ORDER BY id")).scalars().first()
-        record_temperature(session, storage_unit_id=freezer, reading_c=-18.25,
-                           volunteer_id=volunteer, corrective_action="关门 🚪，10 分钟后复测",
-                           taken_at=dt.datetime(2026, 11, 25, 1, 2, 3, 456789, tzinfo=dt.UTC),
-                           now=dt.datetime(2026, 11, 25, 1, 2, 4, 999, tzinfo=dt.UTC))
+        record_temperature(
+            session,
+            storage_unit_id=freezer,
+            reading_c=-18.25,
+            volunteer_id=volunteer,
+            corrective_action="关门 🚪，10 分钟后复测",
+            taken_at=dt.datetime(2026, 11, 25, 1, 2, 3, 456789, tzinfo=dt.UTC),
+            now=dt.datetime(2026, 11, 25, 1, 2, 4, 999, tzinfo=dt.UTC),
+        )
     return engine
 
 
@@ -227,8 +243,9 @@ def small_backup(engine: Engine, tmp_path: pathlib.Path, *, name: str = "small.z
     return make_backup(engine, path=tmp_path / name).path
 
 
-def test_a_target_holding_data_is_refused_unless_forced(engine: Engine, target_url: str,
-                                                        tmp_path: pathlib.Path) -> None:
+def test_a_target_holding_data_is_refused_unless_forced(
+    engine: Engine, target_url: str, tmp_path: pathlib.Path
+) -> None:
     path = small_backup(engine, tmp_path)
     target = make_engine(target_url)
     try:
@@ -249,8 +266,9 @@ def test_a_target_holding_data_is_refused_unless_forced(engine: Engine, target_u
 
 
 @pytest.mark.parametrize("damage", ["truncated", "flipped", "not_a_backup", "manifest_lies"])
-def test_a_damaged_archive_is_refused_and_nothing_is_kept(engine: Engine, target_url: str, tmp_path: pathlib.Path,
-                                                          damage: str) -> None:
+def test_a_damaged_archive_is_refused_and_nothing_is_kept(
+    engine: Engine, target_url: str, tmp_path: pathlib.Path, damage: str
+) -> None:
     path = small_backup(engine, tmp_path)
     data = path.read_bytes()
     broken = tmp_path / "broken.zip"
@@ -261,7 +279,7 @@ def test_a_damaged_archive_is_refused_and_nothing_is_kept(engine: Engine, target
         with zipfile.ZipFile(path) as archive:
             info = archive.getinfo("tables/events.jsonl")
         at = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
-        broken.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
+        broken.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :])
     elif damage == "not_a_backup":
         broken.write_bytes(b"order,phone\n1,13800000000\n")
     else:
@@ -279,8 +297,11 @@ def test_a_damaged_archive_is_refused_and_nothing_is_kept(engine: Engine, target
             restore_backup(target, path=broken)
         assert refusal.value.key in ("error.backup_unreadable", "error.backup_not_verified")
         with unit_of_work(target) as session:
-            tables = session.execute(text("SELECT count(*) FROM sites")).scalar_one() if damage in (
-                "flipped", "manifest_lies") else 0
+            tables = (
+                session.execute(text("SELECT count(*) FROM sites")).scalar_one()
+                if damage in ("flipped", "manifest_lies")
+                else 0
+            )
         assert tables == 0
     finally:
         target.dispose()
@@ -289,8 +310,9 @@ def test_a_damaged_archive_is_refused_and_nothing_is_kept(engine: Engine, target
 # --- the command line ---
 
 
-def test_cli_backup_and_restore(engine: Engine, database_url: str, target_url: str, tmp_path: pathlib.Path,
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_backup_and_restore(
+    engine: Engine, database_url: str, target_url: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     make_world(engine, now=dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC))
     path = tmp_path / "cli.zip"
     assert main(["backup", str(path), "--database-url", database_url]) == 0
@@ -320,14 +342,17 @@ def test_cli_runs_from_a_shell_and_bad_paths_exit_2_without_a_traceback(tmp_path
     (tmp_path / "garbage.db").write_bytes(b"SQLite format 3\x00" + b"\x00" * 50)
 
     def run(*arguments: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "db", *arguments], cwd=PROJECT_DIR, capture_output=True,
-                              text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "db", *arguments], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60
+        )
 
     done = run("backup", str(tmp_path / "daily.db"), "--database-url", url)
     assert done.returncode == 0, done.stderr
-    for arguments in (("backup", str(tmp_path / "no" / "folder.db"), "--database-url", url),
-                      ("restore", str(tmp_path / "garbage.db"), "--database-url", f"sqlite:///{tmp_path / 'r.db'}"),
-                      ("restore", str(tmp_path), "--database-url", f"sqlite:///{tmp_path / 'r.db'}")):
+    for arguments in (
+        ("backup", str(tmp_path / "no" / "folder.db"), "--database-url", url),
+        ("restore", str(tmp_path / "garbage.db"), "--database-url", f"sqlite:///{tmp_path / 'r.db'}"),
+        ("restore", str(tmp_path), "--database-url", f"sqlite:///{tmp_path / 'r.db'}"),
+    ):
         done = run(*arguments)
         assert done.returncode == 2, (arguments, done.stderr)
         assert "Traceback" not in done.stderr and done.stderr.startswith("refused:"), done.stderr

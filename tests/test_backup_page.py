@@ -32,7 +32,8 @@ def test_an_organizer_makes_a_backup_and_sees_every_tables_count(writable_app_en
     with unit_of_work(make_engine(writable_app_env.url)) as session:
         made = session.scalars(select(Event).where(Event.action == "backup.made")).all()
     assert [(event.actor_id, event.after["count"]) for event in made] == [
-        (writable_app_env.organizer.volunteer_id, int(counts["Count"].sum()))]
+        (writable_app_env.organizer.volunteer_id, int(counts["Count"].sum()))
+    ]
 
 
 def test_the_archive_in_the_session_restores(writable_app_env: AppData):  # noqa: F811
@@ -41,4 +42,5 @@ def test_the_archive_in_the_session_restores(writable_app_env: AppData):  # noqa
     summary, data = at.session_state["backup_made"]
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("manifest.json"))
     assert [(entry["name"], entry["rows"]) for entry in manifest["tables"]] == [
-        (table.name, table.rows) for table in summary.tables]
+        (table.name, table.rows) for table in summary.tables
+    ]

@@ -22,8 +22,9 @@ def zh(key: str, **params: object) -> str:
 def page(chromium, app_server: str, app_database_copy: AppData):  # noqa: ANN001, ANN201 - playwright objects
     # The counter's 10-inch tablet in landscape, enrolled by the organizer.
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
-    enroll_as_tablet(context, base_url=app_server, database_url=app_database_copy.url,
-                     site_id=app_database_copy.site_id)
+    enroll_as_tablet(
+        context, base_url=app_server, database_url=app_database_copy.url, site_id=app_database_copy.site_id
+    )
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     yield tab

@@ -23,8 +23,15 @@ def hostile_server(app_database_copy: AppData, tmp_path: pathlib.Path):  # noqa:
     store = make_engine(app_database_copy.url)
     with unit_of_work(store) as session:
         for name in (SCRIPT_NAME, IMG_NAME):
-            create_volunteer(session, site_id=app_database_copy.site_id, name=name, phone="13611112222",
-                             roles=("handout",), pin=APP_VOLUNTEER_PIN, now=NOW)
+            create_volunteer(
+                session,
+                site_id=app_database_copy.site_id,
+                name=name,
+                phone="13611112222",
+                roles=("handout",),
+                pin=APP_VOLUNTEER_PIN,
+                now=NOW,
+            )
     store.dispose()
     log_path = tmp_path / "streamlit.log"
     with streamlit_server(app_database_copy.url, log_path=log_path) as base_url:
@@ -34,8 +41,7 @@ def hostile_server(app_database_copy: AppData, tmp_path: pathlib.Path):  # noqa:
 def test_html_looking_names_are_plain_text(chromium, hostile_server, app_database_copy: AppData):  # noqa: ANN001
     base_url, log_path = hostile_server
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
-    enroll_as_tablet(context, base_url=base_url, database_url=app_database_copy.url,
-                     site_id=app_database_copy.site_id)
+    enroll_as_tablet(context, base_url=base_url, database_url=app_database_copy.url, site_id=app_database_copy.site_id)
     page = context.new_page()
     page.set_default_timeout(30_000)
     dialogs: list[str] = []

@@ -53,8 +53,11 @@ def save(at: AppTest, typed: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("typed", "message"),
-    [("abc", zh("error.reading_not_a_number")), ("", zh("error.reading_required")),
-     ("999", zh("error.reading_range", low=-40.0, high=40.0))],
+    [
+        ("abc", zh("error.reading_not_a_number")),
+        ("", zh("error.reading_required")),
+        ("999", zh("error.reading_range", low=-40.0, high=40.0)),
+    ],
 )
 def test_the_reading_form_refuses_text_empty_and_999(writable_app_env: AppData, typed: str, message: str):  # noqa: F811
     at = temperature_form(writable_app_env)
@@ -118,12 +121,21 @@ def prepare_excursion(data: AppData) -> tuple[int, int]:
     try:
         with unit_of_work(engine) as session:
             order_id = session.scalar(select(Order.id).where(Order.pickup_code == "8-123"))
-            receive_order(session, order_id=order_id, volunteer_id=data.volunteer.volunteer_id,
-                          now=utc_now() - dt.timedelta(hours=1))
+            receive_order(
+                session,
+                order_id=order_id,
+                volunteer_id=data.volunteer.volunteer_id,
+                now=utc_now() - dt.timedelta(hours=1),
+            )
             fridge = next(unit for unit in list_cold_units(session, site_id=data.site_id) if unit.code == "F1")
-            reading = record_temperature(session, storage_unit_id=fridge.id, reading_c=13.0,
-                                         volunteer_id=data.volunteer.volunteer_id, now=utc_now(),
-                                         corrective_action="压缩机停了，已报修")
+            reading = record_temperature(
+                session,
+                storage_unit_id=fridge.id,
+                reading_c=13.0,
+                volunteer_id=data.volunteer.volunteer_id,
+                now=utc_now(),
+                corrective_action="压缩机停了，已报修",
+            )
             return reading.id, order_id
     finally:
         engine.dispose()
@@ -170,7 +182,8 @@ def test_an_organizer_marks_a_bag_of_an_excursion_discarded(writable_app_env: Ap
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_chart_shades_the_band_marks_the_excursion_and_speaks_the_language(
-    writable_app_env: AppData, language: str  # noqa: F811
+    writable_app_env: AppData,  # noqa: F811
+    language: str,
 ):
     prepare_excursion(writable_app_env)
     at = new_app(writable_app_env, audience=ORGANIZER, language=language).switch_page("pages/temperatures.py").run()
@@ -183,8 +196,9 @@ def test_the_chart_shades_the_band_marks_the_excursion_and_speaks_the_language(
     assert line["encoding"]["x"]["axis"]["title"] == translate(language, "chart.time")
     assert line["encoding"]["y"]["title"] == translate(language, "chart.temperature")
     assert line["encoding"]["x"]["scale"]["type"] == "utc"
-    data = {dataset.name: pyarrow.ipc.open_stream(dataset.data.data).read_pandas()
-            for dataset in charts[0].proto.datasets}
+    data = {
+        dataset.name: pyarrow.ipc.open_stream(dataset.data.data).read_pandas() for dataset in charts[0].proto.datasets
+    }
     assert data[band["data"]["name"]].to_dict("records") == [{"low": 0.0, "high": 8.0}]
     assert len(data[excursion["data"]["name"]]) == 1  # the open excursion, drawn until now
     assert data[dots["data"]["name"]]["verdict"].tolist() == [translate(language, "chart.out_of_range")]

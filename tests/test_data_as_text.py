@@ -38,8 +38,23 @@ from ui.session import AUDIENCE_KEY, SIGNED_IN_KEY
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Fields that Streamlit shows as typed, never as Markdown: option lists of the select widgets, what is in an input
 # box, and names that are not text at all (ids, icons, URLs).
-PLAIN_FIELDS = {"default", "value", "raw_value", "raw_values", "placeholder", "id", "form_id", "query_param_key",
-                "icon", "url", "page", "page_script_hash", "mimetype", "file_name", "format"}
+PLAIN_FIELDS = {
+    "default",
+    "value",
+    "raw_value",
+    "raw_values",
+    "placeholder",
+    "id",
+    "form_id",
+    "query_param_key",
+    "icon",
+    "url",
+    "page",
+    "page_script_hash",
+    "mimetype",
+    "file_name",
+    "format",
+}
 PLAIN_OPTION_WIDGETS = {"Selectbox", "MultiSelect"}
 # Arrow data travels as bytes and is read back as frames below (st.table's cells are Markdown, st.dataframe's not).
 ARROW_PROTOS = {"Arrow", "ArrowTable", "Table"}

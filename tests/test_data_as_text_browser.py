@@ -27,8 +27,9 @@ pytestmark = pytest.mark.browser
 
 # The inner text of each piece of markup the payloads would make, if rendered.
 MARKUP_TEXTS = ["粗B", "斜E", "删S", "码K", "H", "链L", "红R", "蓝B", "橙O"]
-MARKUP = ("strong, em, del, code, b, i, a, span.stMarkdownColoredText, span.stMarkdownColoredBackground,"
-          " span.stMarkdownBadge")
+MARKUP = (
+    "strong, em, del, code, b, i, a, span.stMarkdownColoredText, span.stMarkdownColoredBackground, span.stMarkdownBadge"
+)
 
 
 @pytest.fixture

@@ -41,7 +41,10 @@ def search(tab, text: str) -> None:  # noqa: ANN001 - a playwright Page
 
 
 def test_volunteer_finds_a_bag_by_code_and_hands_it_over(
-    page, app_server: str, received_order: str, app_database_copy: AppData,  # noqa: ANN001, F811
+    page,  # noqa: F811
+    app_server: str,
+    received_order: str,
+    app_database_copy: AppData,
 ):
     sign_in_on_tablet(page, app_server)
 

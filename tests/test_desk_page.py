@@ -30,8 +30,7 @@ def order_row(data: AppData) -> tuple[int, str, str | None, list[str], str | Non
             actions = session.scalars(
                 select(Event.action).where(Event.entity == "order", Event.entity_id == order.id).order_by(Event.id)
             ).all()
-            return order.id, order.status, order.slot.code if order.slot else None, list(actions), \
-                order.problem_reason
+            return order.id, order.status, order.slot.code if order.slot else None, list(actions), order.problem_reason
     finally:
         store.dispose()
 
@@ -42,8 +41,7 @@ def receive(data: AppData) -> str:
     try:
         with unit_of_work(store) as session:
             order_id = session.scalar(select(Order.id).where(Order.pickup_code == CODE))
-            return receive_order(session, order_id=order_id, volunteer_id=data.volunteer.volunteer_id,
-                                 now=utc_now())
+            return receive_order(session, order_id=order_id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
     finally:
         store.dispose()
 

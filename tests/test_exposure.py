@@ -16,8 +16,12 @@ from db.models import Event
 from seed.demo import DEMO_PIN, ORGANIZER_PASSWORD, seed_demo
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py")),
-           *sorted((ROOT / "db").glob("*.py"))]
+SOURCES = [
+    ROOT / "app.py",
+    *sorted((ROOT / "pages").glob("*.py")),
+    *sorted((ROOT / "ui").glob("*.py")),
+    *sorted((ROOT / "db").glob("*.py")),
+]
 MOBILE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 SECRET_WORDS = re.compile(r"phone|pin|password|secret", re.IGNORECASE)
 
@@ -59,6 +63,10 @@ def test_nothing_logs_or_prints_a_phone_pin_or_password():
                 continue
             if isinstance(node.func, ast.Attribute) and getattr(node.func.value, "id", "") == "st":
                 continue  # st.info / st.warning / st.error show on the page; the page tests check those
-            named = [sub.id if isinstance(sub, ast.Name) else sub.attr for arg in [*node.args, *node.keywords]
-                     for sub in ast.walk(arg) if isinstance(sub, ast.Name | ast.Attribute)]
+            named = [
+                sub.id if isinstance(sub, ast.Name) else sub.attr
+                for arg in [*node.args, *node.keywords]
+                for sub in ast.walk(arg)
+                if isinstance(sub, ast.Name | ast.Attribute)
+            ]
             assert not [word for word in named if SECRET_WORDS.search(word)], f"{path.name}:{node.lineno}"

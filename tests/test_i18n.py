@@ -30,8 +30,11 @@ def key_literals(path: pathlib.Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
-            if (re.fullmatch(r"[a-z_]+(\.[a-z_\-]+)+", text) and text.split(".")[0] in namespaces
-                    and not text.endswith((".py", ".json"))):
+            if (
+                re.fullmatch(r"[a-z_]+(\.[a-z_\-]+)+", text)
+                and text.split(".")[0] in namespaces
+                and not text.endswith((".py", ".json"))
+            ):
                 found.add(text)
     return found
 
@@ -45,8 +48,11 @@ def test_both_languages_have_the_same_keys_and_no_empty_message():
 
 def test_placeholders_match_between_languages():
     zh, en = load_catalog("zh-CN"), load_catalog("en")
-    assert {key: (placeholders(zh[key]), placeholders(en[key])) for key in zh
-            if placeholders(zh[key]) != placeholders(en[key])} == {}
+    assert {
+        key: (placeholders(zh[key]), placeholders(en[key]))
+        for key in zh
+        if placeholders(zh[key]) != placeholders(en[key])
+    } == {}
 
 
 @pytest.mark.parametrize("path", UI_SOURCES, ids=lambda path: str(path.relative_to(ROOT)))
@@ -71,8 +77,9 @@ def test_every_error_key_the_store_raises_exists():
     raised = set()
     for path in DB_SOURCES:
         raised |= set(re.findall(r"\"(error\.[a-z_.]+)\"", path.read_text(encoding="utf-8")))
-    defaults = {cls.key for cls in vars(db.errors).values()
-                if isinstance(cls, type) and issubclass(cls, db.errors.StoreError)}
+    defaults = {
+        cls.key for cls in vars(db.errors).values() if isinstance(cls, type) and issubclass(cls, db.errors.StoreError)
+    }
     catalog = load_catalog("en")
     assert sorted((raised | defaults) - set(catalog)) == []
 
@@ -145,6 +152,10 @@ def test_every_field_an_event_records_has_a_heading_in_both_languages():
 
 def test_no_page_still_promises_what_it_will_have():
     """Stub wording from before a page was built ("will be here") must not survive in either language."""
-    stale = {key: text for language in LANGUAGES for key, text in load_catalog(language).items()
-             if re.search(r"will be here|coming soon|将在这里|敬请期待", text)}
+    stale = {
+        key: text
+        for language in LANGUAGES
+        for key, text in load_catalog(language).items()
+        if re.search(r"will be here|coming soon|将在这里|敬请期待", text)
+    }
     assert stale == {}

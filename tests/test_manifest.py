@@ -80,7 +80,11 @@ def test_utf8_import_groups_rows_into_orders(engine: Engine, site_id: int, now: 
     with unit_of_work(engine) as session:
         order = session.scalar(select(Order).where(Order.order_number == "DD001"))
         assert (order.storage_class, order.status, order.phone_tail, order.address) == (
-            "chilled", "expected", "8000", "12号302室")
+            "chilled",
+            "expected",
+            "8000",
+            "12号302室",
+        )
         assert session.scalar(select(func.count(Event.id)).where(Event.action == "order.imported")) == 2
 
 
@@ -106,7 +110,11 @@ def test_english_headers_other_order_extra_columns_and_messy_values(
     with unit_of_work(engine) as session:
         order = session.scalar(select(Order))
         assert (order.pickup_code, order.phone, order.resident_name, order.storage_class) == (
-            "A123", "13900139000", "赵六", "frozen")
+            "A123",
+            "13900139000",
+            "赵六",
+            "frozen",
+        )
         assert sorted(item.quantity for item in order.items) == [1, 2]
 
 
@@ -114,8 +122,20 @@ def test_xlsx_with_dates_numbers_and_formula_text(engine: Engine, site_id: int, 
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(HEADER.split(","))
-    sheet.append(["多多买菜", "DD7", 7001, "=HYPERLINK(\"http://x\")", 13800138000, "@SUM(A1)", 3.0, "常温",
-                  dt.datetime(2026, 11, 25), "5号"])
+    sheet.append(
+        [
+            "多多买菜",
+            "DD7",
+            7001,
+            '=HYPERLINK("http://x")',
+            13800138000,
+            "@SUM(A1)",
+            3.0,
+            "常温",
+            dt.datetime(2026, 11, 25),
+            "5号",
+        ]
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     result = run_import(engine, site_id, buffer.getvalue(), now, filename="m.xlsx")
@@ -124,7 +144,11 @@ def test_xlsx_with_dates_numbers_and_formula_text(engine: Engine, site_id: int, 
         order = session.scalar(select(Order))
         # Formula text is kept as text: never evaluated here, escaped again by exports.
         assert (order.pickup_code, order.resident_name, order.items[0].product, order.items[0].quantity) == (
-            "7001", '=HYPERLINK("http://x")', "@SUM(A1)", 3)
+            "7001",
+            '=HYPERLINK("http://x")',
+            "@SUM(A1)",
+            3,
+        )
 
 
 def test_same_file_twice_changes_nothing(engine: Engine, site_id: int, now: dt.datetime) -> None:
@@ -161,9 +185,18 @@ def test_bad_row_rejects_its_whole_order_only(
 
 def test_pickup_code_clash_with_an_open_order(engine: Engine, site_id: int, now: dt.datetime) -> None:
     with unit_of_work(engine) as session:
-        create_order(session, site_id=site_id, platform="美团优选", order_number="OLD", pickup_code="1001",
-                     resident_name="旧", phone="13700137000", delivery_date=now.date(),
-                     items=[ItemSpec("盐", 1, "ambient")], now=now)
+        create_order(
+            session,
+            site_id=site_id,
+            platform="美团优选",
+            order_number="OLD",
+            pickup_code="1001",
+            resident_name="旧",
+            phone="13700137000",
+            delivery_date=now.date(),
+            items=[ItemSpec("盐", 1, "ambient")],
+            now=now,
+        )
     result = run_import(engine, site_id, csv_bytes(*GOOD_ROWS), now)
     assert result.orders == 1
     assert reasons(result) == [(2, "error.row_pickup_code_in_use"), (3, "error.row_pickup_code_in_use")]
@@ -182,8 +215,10 @@ def test_a_ten_megabyte_cell_rejects_that_row(engine: Engine, site_id: int, now:
         (b"", "error.manifest_empty"),
         (b"\n\n  \n", "error.manifest_empty"),
         (HEADER.encode() + b"\n", "error.manifest_no_rows"),
-        ("平台,订单号,提货码,收货人,商品,数量,储存,到货日期\n多多买菜,1,1,a,b,1,常温,2026-11-25\n".encode(),
-         "error.manifest_missing_columns"),
+        (
+            "平台,订单号,提货码,收货人,商品,数量,储存,到货日期\n多多买菜,1,1,a,b,1,常温,2026-11-25\n".encode(),
+            "error.manifest_missing_columns",
+        ),
         (bytes(range(256)) * 16, "error.manifest_encoding"),
         (b"PK\x03\x04not really a zip", "error.manifest_bad_xlsx"),
     ],
@@ -255,8 +290,11 @@ def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read() -> No
     one = many_parts(1)
     size, offset = struct.unpack_from("<II", one, len(one) - 10)
     entries = 350_000
-    data = (one[:offset] + one[offset : offset + size] * entries
-            + struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 1, 1, size * entries, offset, 0))
+    data = (
+        one[:offset]
+        + one[offset : offset + size] * entries
+        + struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, 1, 1, size * entries, offset, 0)
+    )
     assert len(data) < MAX_FILE_BYTES
     key, _, seconds = refused(data)
     assert key == "error.manifest_bad_xlsx"
@@ -273,9 +311,14 @@ def test_a_sheet_claiming_a_huge_dimension_is_read_quickly() -> None:
     # those 20,000 rows to 16,384 cells and look at every one (a minute or more); the column limit keeps it short.
     data = xlsx_bytes([XLSX_ROW])
     last = MAX_ROWS + 1
-    sheet = read_part(data).replace(b'ref="A1:J2"', b'ref="A1:XFD1048576"').replace(
-        b"</sheetData>", f'<row r="{last}"><c r="B{last}" t="inlineStr"><is><t>DD8</t></is></c></row></sheetData>'
-        .encode())
+    sheet = (
+        read_part(data)
+        .replace(b'ref="A1:J2"', b'ref="A1:XFD1048576"')
+        .replace(
+            b"</sheetData>",
+            f'<row r="{last}"><c r="B{last}" t="inlineStr"><is><t>DD8</t></is></c></row></sheetData>'.encode(),
+        )
+    )
     started = time.perf_counter()
     table = read_manifest(replace_part(data, sheet), filename="m.xlsx")
     assert [(row.number, row.values["order_number"]) for row in table.rows] == [(2, "DD7"), (last, "DD8")]
@@ -307,13 +350,20 @@ def test_a_line_with_a_million_columns_is_cut_at_the_column_limit() -> None:
     # A required heading right of the limit is not looked at: the file is missing that column.
     far = csv_bytes(GOOD_ROWS[2], header=HEADER.replace(",到货日期,", ",日期X,") + "," * MAX_COLUMNS + "到货日期")
     assert refused(far, filename="m.csv")[:2] == (
-        "error.manifest_missing_columns", {"columns": ("delivery_date",), "count": 1})
+        "error.manifest_missing_columns",
+        {"columns": ("delivery_date",), "count": 1},
+    )
 
 
 @pytest.mark.parametrize(
     ("offset", "accepted"),
-    [(-DELIVERY_DAYS_BACK - 1, False), (-DELIVERY_DAYS_BACK, True), (0, True), (DELIVERY_DAYS_AHEAD, True),
-     (DELIVERY_DAYS_AHEAD + 1, False)],
+    [
+        (-DELIVERY_DAYS_BACK - 1, False),
+        (-DELIVERY_DAYS_BACK, True),
+        (0, True),
+        (DELIVERY_DAYS_AHEAD, True),
+        (DELIVERY_DAYS_AHEAD + 1, False),
+    ],
 )
 def test_delivery_dates_inside_the_window_around_today(
     engine: Engine, site_id: int, now: dt.datetime, offset: int, accepted: bool
@@ -324,18 +374,31 @@ def test_delivery_dates_inside_the_window_around_today(
     assert result.orders == (1 if accepted else 0)
     if not accepted:
         assert [(row.number, row.key, row.params) for row in result.rejected] == [
-            (2, "error.row_date_outside_window", {
-                "value": day.isoformat(), "earliest": (today - dt.timedelta(days=DELIVERY_DAYS_BACK)).isoformat(),
-                "latest": (today + dt.timedelta(days=DELIVERY_DAYS_AHEAD)).isoformat(),
-                "back": DELIVERY_DAYS_BACK, "ahead": DELIVERY_DAYS_AHEAD})]
+            (
+                2,
+                "error.row_date_outside_window",
+                {
+                    "value": day.isoformat(),
+                    "earliest": (today - dt.timedelta(days=DELIVERY_DAYS_BACK)).isoformat(),
+                    "latest": (today + dt.timedelta(days=DELIVERY_DAYS_AHEAD)).isoformat(),
+                    "back": DELIVERY_DAYS_BACK,
+                    "ahead": DELIVERY_DAYS_AHEAD,
+                },
+            )
+        ]
 
 
 def test_the_attackers_dates_are_rejected_per_row_with_a_reason(engine: Engine, site_id: int, now: dt.datetime) -> None:
-    result = run_import(engine, site_id, csv_bytes(
-        GOOD_ROWS[2],
-        "多多买菜,DD1,1001,李四,13800138000,大米,1,常温,9999-12-31,",
-        "多多买菜,DD2,1002,王五,13900139000,大米,1,常温,1900-01-01,",
-    ), now)
+    result = run_import(
+        engine,
+        site_id,
+        csv_bytes(
+            GOOD_ROWS[2],
+            "多多买菜,DD1,1001,李四,13800138000,大米,1,常温,9999-12-31,",
+            "多多买菜,DD2,1002,王五,13900139000,大米,1,常温,1900-01-01,",
+        ),
+        now,
+    )
     assert (result.orders, result.exit_code) == (1, 1)
     assert reasons(result) == [(3, "error.row_date_outside_window"), (4, "error.row_date_outside_window")]
 
@@ -348,16 +411,25 @@ def test_the_window_follows_the_today_passed_in(engine: Engine, site_id: int, no
 
 
 def test_an_exact_duplicate_row_is_reported_not_a_second_item(engine: Engine, site_id: int, now: dt.datetime) -> None:
-    result = run_import(engine, site_id, csv_bytes(
-        GOOD_ROWS[0], GOOD_ROWS[1], GOOD_ROWS[2],
-        GOOD_ROWS[0],
-        # Only spacing and full-width digits differ: it would still be the same item.
-        "多多买菜, DD001 ,１００１,李四,138 0013 8000,牛奶,２,冷藏,2026/11/25,12号302室",
-        # A different quantity is another line of the order, not a duplicate.
-        "多多买菜,DD001,1001,李四,13800138000,大米,3,常温,2026-11-25,12号302室",
-    ), now)
+    result = run_import(
+        engine,
+        site_id,
+        csv_bytes(
+            GOOD_ROWS[0],
+            GOOD_ROWS[1],
+            GOOD_ROWS[2],
+            GOOD_ROWS[0],
+            # Only spacing and full-width digits differ: it would still be the same item.
+            "多多买菜, DD001 ,１００１,李四,138 0013 8000,牛奶,２,冷藏,2026/11/25,12号302室",
+            # A different quantity is another line of the order, not a duplicate.
+            "多多买菜,DD001,1001,李四,13800138000,大米,3,常温,2026-11-25,12号302室",
+        ),
+        now,
+    )
     assert [(row.number, row.key, row.params) for row in result.rejected] == [
-        (5, "error.row_duplicate", {"first": 2}), (6, "error.row_duplicate", {"first": 3})]
+        (5, "error.row_duplicate", {"first": 2}),
+        (6, "error.row_duplicate", {"first": 3}),
+    ]
     assert (result.orders, result.items, result.exit_code) == (2, 4, 1)
     with unit_of_work(engine) as session:
         order = session.scalar(select(Order).where(Order.order_number == "DD001"))

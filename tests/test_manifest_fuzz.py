@@ -48,7 +48,10 @@ COMMAND_EXAMPLES = 15
 # One attempt may take this long at most: a slower one would be a way to keep the page busy.
 DEADLINE = dt.timedelta(seconds=5)
 FUZZ = settings(
-    max_examples=STORE_EXAMPLES, deadline=DEADLINE, database=None, print_blob=True,
+    max_examples=STORE_EXAMPLES,
+    deadline=DEADLINE,
+    database=None,
+    print_blob=True,
     # Building workbooks and importing into PostgreSQL is slower than Hypothesis's default expectation.
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -79,10 +82,36 @@ def xlsx_from(grid: Sequence[Sequence[Any]]) -> bytes:
 # --- what a file may hold ---
 
 headings = st.sampled_from(sorted({name for names in HEADER_NAMES.values() for name in names} | set(HEADER)))
-likely = st.sampled_from([
-    "", " ", "0", "-1", "1000", "2.5", "1e9", "常温", "冷藏", "冷冻", "warm", "9999-12-31", "1900-01-01", "2026-02-30",
-    "2026年11月25日", "13800138000", "12", "=SUM(A1)", "DD001", "1001", "多多买菜", "１２３", "\n", '"', ",", ";",
-])
+likely = st.sampled_from(
+    [
+        "",
+        " ",
+        "0",
+        "-1",
+        "1000",
+        "2.5",
+        "1e9",
+        "常温",
+        "冷藏",
+        "冷冻",
+        "warm",
+        "9999-12-31",
+        "1900-01-01",
+        "2026-02-30",
+        "2026年11月25日",
+        "13800138000",
+        "12",
+        "=SUM(A1)",
+        "DD001",
+        "1001",
+        "多多买菜",
+        "１２３",
+        "\n",
+        '"',
+        ",",
+        ";",
+    ]
+)
 # XML cannot carry control characters, so workbooks get text without them; CSV gets anything encodable.
 csv_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 xlsx_text = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=30)
@@ -90,8 +119,13 @@ xlsx_text = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=30)
 
 def cells(text: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
     return st.one_of(
-        st.none(), likely, headings, text, st.integers(-(10**12), 10**12),
-        st.floats(allow_nan=False, allow_infinity=False), st.dates(min_value=dt.date(1900, 3, 1)),
+        st.none(),
+        likely,
+        headings,
+        text,
+        st.integers(-(10**12), 10**12),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.dates(min_value=dt.date(1900, 3, 1)),
     )
 
 
@@ -183,16 +217,20 @@ class Census:
 def census(engine: Engine, site_id: int) -> Census:
     with unit_of_work(engine) as session:
         per_order = {
-            (platform, number): count for platform, number, count in session.execute(
+            (platform, number): count
+            for platform, number, count in session.execute(
                 select(Order.platform, Order.order_number, func.count(Item.id))
-                .outerjoin(Item, Item.order_id == Order.id).where(Order.site_id == site_id)
-                .group_by(Order.id, Order.platform, Order.order_number))
+                .outerjoin(Item, Item.order_id == Order.id)
+                .where(Order.site_id == site_id)
+                .group_by(Order.id, Order.platform, Order.order_number)
+            )
         }
         return Census(
             orders=len(per_order),
             items=sum(per_order.values()),
-            imported_events=session.scalar(select(func.count(Event.id)).where(
-                Event.site_id == site_id, Event.action == "order.imported")),
+            imported_events=session.scalar(
+                select(func.count(Event.id)).where(Event.site_id == site_id, Event.action == "order.imported")
+            ),
             orders_without_items=sum(1 for count in per_order.values() if count == 0),
             items_per_order=per_order,
         )
@@ -236,8 +274,14 @@ def assert_summary_counts(result: ImportResult, *, added_orders: int, added_item
     for language in LANGUAGES:
         summary = import_summary(result, language=language)
         if summary != translate(language, "manifest.nothing_changed", already=result.already_imported):
-            assert summary == translate(language, "manifest.summary", orders=added_orders, items=added_items,
-                                        already=result.already_imported, rejected=len(result.rejected))
+            assert summary == translate(
+                language,
+                "manifest.summary",
+                orders=added_orders,
+                items=added_items,
+                already=result.already_imported,
+                rejected=len(result.rejected),
+            )
 
 
 def new_site(engine: Engine, code: str = "TS2") -> int:
@@ -257,8 +301,7 @@ def test_reading_and_importing_any_file_never_crashes_nor_half_imports(engine: E
         again = attempt(engine, site_id, upload, today=today)
         if first is not None and again is not None:
             # The same file again adds nothing: every order it imported is already there.
-            assert (again.orders, again.items, again.already_imported) == (
-                0, 0, first.orders + first.already_imported)
+            assert (again.orders, again.items, again.already_imported) == (0, 0, first.orders + first.already_imported)
 
     one()
 
@@ -275,8 +318,11 @@ def test_the_command_never_shows_a_traceback(engine: Engine, database_url: str) 
         with tempfile.TemporaryDirectory() as scratch:
             path = pathlib.Path(scratch) / upload.filename
             path.write_bytes(upload.data)
-            code, out, err = run_command(lambda: main([
-                "import-manifest", str(path), "--site", "TS2", "--database-url", database_url, "--lang", language]))
+            code, out, err = run_command(
+                lambda: main(
+                    ["import-manifest", str(path), "--site", "TS2", "--database-url", database_url, "--lang", language]
+                )
+            )
         after = census(engine, site_id)
         assert code in (0, 1, 2)
         assert after.orders_without_items == 0
@@ -286,10 +332,15 @@ def test_the_command_never_shows_a_traceback(engine: Engine, database_url: str) 
             assert (code, after) == (2, before) and err.strip()
             return
         # The summary's counts are what the store gained; every other line names one rejected row.
-        added = {"orders": after.orders - before.orders, "items": after.items - before.items,
-                 "rejected": len(lines) - 1}
-        assert any(re.fullmatch(message_pattern(language, key, added), lines[0])
-                   for key in ("manifest.summary", "manifest.nothing_changed")), lines[0]
+        added = {
+            "orders": after.orders - before.orders,
+            "items": after.items - before.items,
+            "rejected": len(lines) - 1,
+        }
+        assert any(
+            re.fullmatch(message_pattern(language, key, added), lines[0])
+            for key in ("manifest.summary", "manifest.nothing_changed")
+        ), lines[0]
 
     one()
 
@@ -297,8 +348,10 @@ def test_the_command_never_shows_a_traceback(engine: Engine, database_url: str) 
 def message_pattern(language: str, key: str, known: dict[str, int]) -> str:
     """A catalog message as a regular expression: the known placeholders filled, any other one a number."""
     parts = re.split(r"\{(\w+)\}", load_catalog(language)[key])
-    return "".join(re.escape(part) if index % 2 == 0 else str(known[part]) if part in known else r"\d+"
-                   for index, part in enumerate(parts))
+    return "".join(
+        re.escape(part) if index % 2 == 0 else str(known[part]) if part in known else r"\d+"
+        for index, part in enumerate(parts)
+    )
 
 
 def run_command(call: Callable[[], int]) -> tuple[int, str, str]:

@@ -64,7 +64,8 @@ def test_import_preview_then_confirm_then_the_same_file_changes_nothing(app_data
     # Reasons name a column by its heading (手机), never by its code word (`phone`).
     assert rejected.to_dict("records") == [
         {zh("column.row"): 4, zh("column.reason"): zh("error.row_quantity_range", value=0, maximum=999)},
-        {zh("column.row"): 5, zh("column.reason"): "缺少“手机”。"}]
+        {zh("column.row"): 5, zh("column.reason"): "缺少“手机”。"},
+    ]
     # Nothing is written before the confirm.
     assert stored(app_database_copy, select(Order.id).where(Order.order_number == "DD1")) == []
 
@@ -81,9 +82,16 @@ def test_import_preview_then_confirm_then_the_same_file_changes_nothing(app_data
 
     # A new session with the same file: told nothing changes, and nothing to confirm.
     again = organizer_on(app_database_copy, "manifest")
-    again.file_uploader(key="manifest_file").set_value(("到货.csv", manifest(
-        f"多多买菜,DD1,1001,李四,13800138000,大米,1,常温,{TODAY},12号302室",
-        f"多多买菜,DD1,1001,李四,13800138000,牛奶,2,冷藏,{TODAY},12号302室"), "text/csv")).run()
+    again.file_uploader(key="manifest_file").set_value(
+        (
+            "到货.csv",
+            manifest(
+                f"多多买菜,DD1,1001,李四,13800138000,大米,1,常温,{TODAY},12号302室",
+                f"多多买菜,DD1,1001,李四,13800138000,牛奶,2,冷藏,{TODAY},12号302室",
+            ),
+            "text/csv",
+        )
+    ).run()
     assert again.info[0].value == zh("manifest.nothing_changed", already=1)
     assert not [button for button in again.button if button.key == "manifest_confirm"]
 
@@ -93,8 +101,7 @@ def test_an_unreadable_file_says_why_and_imports_nothing(app_database_copy: AppD
     at = organizer_on(app_database_copy, "manifest")
     at.file_uploader(key="manifest_file").set_value(("x.csv", "平台,订单号\n多多买菜,DD9\n".encode(), "text/csv")).run()
     assert not at.exception
-    assert [element.value for element in at.error] == [
-        "缺少 7 列：提货码、收货人、手机、商品、数量、储存、到货日期"]
+    assert [element.value for element in at.error] == ["缺少 7 列：提货码、收货人、手机、商品、数量、储存、到货日期"]
     assert not at.dataframe and not [button for button in at.button if button.key == "manifest_confirm"]
     at.file_uploader(key="manifest_file").set_value(("x.xlsx", b"PK\x03\x04 not really a workbook", "x")).run()
     assert [element.value for element in at.error] == [zh("error.manifest_bad_xlsx")]
@@ -112,8 +119,11 @@ def test_hostile_workbooks_are_refused_with_a_clear_message(app_database_copy: A
     row = ["多多买菜", "DD1", "1001", "李四", "13800138000", "大米", 1, "常温", TODAY, ""]
     at = organizer_in(app_database_copy, language)
     for name, data, message in [
-        ("bomb.xlsx", zip_bomb_xlsx(MAX_XLSX_UNPACKED_BYTES, rows=[row]),
-         translate(language, "error.manifest_xlsx_too_large", megabytes=MAX_XLSX_UNPACKED_BYTES // 2**20)),
+        (
+            "bomb.xlsx",
+            zip_bomb_xlsx(MAX_XLSX_UNPACKED_BYTES, rows=[row]),
+            translate(language, "error.manifest_xlsx_too_large", megabytes=MAX_XLSX_UNPACKED_BYTES // 2**20),
+        ),
         ("malformed.xlsx", malformed_reference_xlsx([row]), translate(language, "error.manifest_bad_xlsx")),
     ]:
         at.file_uploader(key="manifest_file").set_value((name, data, "application/octet-stream")).run()
@@ -131,18 +141,26 @@ def test_dates_outside_the_window_and_duplicate_rows_are_named_in_the_preview(
     today = local_today()
     far = today + dt.timedelta(days=DELIVERY_DAYS_AHEAD + 1)
     at = organizer_in(app_database_copy, language)
-    at.file_uploader(key="manifest_file").set_value(("到货.csv", manifest(
-        f"多多买菜,DD1,1001,李四,13800138000,大米,1,常温,{TODAY},12号302室",
-        f"多多买菜,DD1,1001,李四,13800138000,大米,1,常温,{TODAY},12号302室",
-        "多多买菜,DD2,1002,王五,13900139000,鸡蛋,1,常温,1900-01-01,3号101室",
-        f"多多买菜,DD3,1003,赵六,13700137000,鸡蛋,1,常温,{far},3号102室",
-    ), "text/csv")).run()
+    at.file_uploader(key="manifest_file").set_value(
+        (
+            "到货.csv",
+            manifest(
+                f"多多买菜,DD1,1001,李四,13800138000,大米,1,常温,{TODAY},12号302室",
+                f"多多买菜,DD1,1001,李四,13800138000,大米,1,常温,{TODAY},12号302室",
+                "多多买菜,DD2,1002,王五,13900139000,鸡蛋,1,常温,1900-01-01,3号101室",
+                f"多多买菜,DD3,1003,赵六,13700137000,鸡蛋,1,常温,{far},3号102室",
+            ),
+            "text/csv",
+        )
+    ).run()
     assert not at.exception
-    assert at.info[0].value == translate(language, "manifest.preview_summary", orders=1, items=1, already=0,
-                                         rejected=3)
-    window = {"earliest": (today - dt.timedelta(days=DELIVERY_DAYS_BACK)).isoformat(),
-              "latest": (today + dt.timedelta(days=DELIVERY_DAYS_AHEAD)).isoformat(),
-              "back": DELIVERY_DAYS_BACK, "ahead": DELIVERY_DAYS_AHEAD}
+    assert at.info[0].value == translate(language, "manifest.preview_summary", orders=1, items=1, already=0, rejected=3)
+    window = {
+        "earliest": (today - dt.timedelta(days=DELIVERY_DAYS_BACK)).isoformat(),
+        "latest": (today + dt.timedelta(days=DELIVERY_DAYS_AHEAD)).isoformat(),
+        "back": DELIVERY_DAYS_BACK,
+        "ahead": DELIVERY_DAYS_AHEAD,
+    }
     row, reason = translate(language, "column.row"), translate(language, "column.reason")
     assert at.dataframe[1].value.to_dict("records") == [
         {row: 3, reason: translate(language, "error.row_duplicate", first=2)},

@@ -33,14 +33,32 @@ from db.storage import find_free_slot
 from tests.store_fixtures import World, make_world
 
 
-def add(engine: Engine, world: World, *, now: dt.datetime, number: str, delivered: dt.date,
-        classes: tuple[str, ...] = ("ambient",), platform: str = "多多买菜", address: str = "",
-        name: str = "李四", receive: bool = False) -> int:
+def add(
+    engine: Engine,
+    world: World,
+    *,
+    now: dt.datetime,
+    number: str,
+    delivered: dt.date,
+    classes: tuple[str, ...] = ("ambient",),
+    platform: str = "多多买菜",
+    address: str = "",
+    name: str = "李四",
+    receive: bool = False,
+) -> int:
     with unit_of_work(engine) as session:
         order = create_order(
-            session, site_id=world.site_id, platform=platform, order_number=number, pickup_code=number,
-            resident_name=name, phone="13800138000", delivery_date=delivered, address=address,
-            items=[ItemSpec(f"商品{i}", 1, c) for i, c in enumerate(classes)], now=now,
+            session,
+            site_id=world.site_id,
+            platform=platform,
+            order_number=number,
+            pickup_code=number,
+            resident_name=name,
+            phone="13800138000",
+            delivery_date=delivered,
+            address=address,
+            items=[ItemSpec(f"商品{i}", 1, c) for i, c in enumerate(classes)],
+            now=now,
         )
         if receive:
             receive_order(session, order_id=order.id, volunteer_id=world.volunteer_id, now=now)
@@ -60,9 +78,16 @@ def test_overdue_is_derived_from_hold_days() -> None:
     assert days_overdue(delivery_date=dt.date(2026, 11, 20), hold_days=1, today=today) == 5
 
 
-@pytest.mark.parametrize(("address", "building"), [
-    ("12号302室", "12号"), ("天山路 ３号楼 101", "3号"), ("5幢2单元", "5号"), ("", ""), ("302室", ""),
-])
+@pytest.mark.parametrize(
+    ("address", "building"),
+    [
+        ("12号302室", "12号"),
+        ("天山路 ３号楼 101", "3号"),
+        ("5幢2单元", "5号"),
+        ("", ""),
+        ("302室", ""),
+    ],
+)
 def test_building_of_an_address(address: str, building: str) -> None:
     assert building_of(address) == building
 
@@ -98,7 +123,12 @@ def test_filters_run_in_sql_with_paging(engine: Engine, now: dt.datetime) -> Non
     # Delivered 5 days ago, hold 3 days: collect by 3 days ago, so 3 days overdue; names and phones masked.
     row = overdue.iloc[0]
     assert (row["id"], row["days_overdue"], row["slot"], row["resident_name"], row["phone"]) == (
-        old, 3, "S1-01", "李*", "138****8000")
+        old,
+        3,
+        "S1-01",
+        "李*",
+        "138****8000",
+    )
 
 
 def test_a_handed_over_bag_is_never_overdue(engine: Engine, now: dt.datetime) -> None:
@@ -113,12 +143,25 @@ def test_a_handed_over_bag_is_never_overdue(engine: Engine, now: dt.datetime) ->
 
 def test_detail_has_the_whole_phone_and_every_event(engine: Engine, now: dt.datetime) -> None:
     world = make_world(engine, now=now)
-    order_id = add(engine, world, now=now, number="A1", delivered=days_ago(now, 4), address="12号302室",
-                   classes=("ambient", "chilled"), receive=True)
+    order_id = add(
+        engine,
+        world,
+        now=now,
+        number="A1",
+        delivered=days_ago(now, 4),
+        address="12号302室",
+        classes=("ambient", "chilled"),
+        receive=True,
+    )
     with unit_of_work(engine) as session:
         detail = get_order_detail(session, site_id=world.site_id, order_id=order_id, now=now)
     assert (detail.phone, detail.resident_name, detail.slot, detail.storage_class, detail.days_overdue) == (
-        "13800138000", "李四", "F1-01", "chilled", 2)
+        "13800138000",
+        "李四",
+        "F1-01",
+        "chilled",
+        2,
+    )
     assert list(detail.items["product"]) == ["商品0", "商品1"]
     assert list(detail.history["action"]) == ["order.created", "order.received"]
     assert list(detail.history["actor"]) == ["", "王阿姨"]
@@ -138,27 +181,54 @@ def test_corrections_are_checked_like_the_import_and_recorded(engine: Engine, no
     world = make_world(engine, now=now)
     order_id = add(engine, world, now=now, number="A1", delivered=days_ago(now, 0))
     with unit_of_work(engine) as session:
-        changed = correct_order(session, site_id=world.site_id, order_id=order_id, actor_id=world.volunteer_id,
-                                now=now, resident_name="  李 小四 ", phone="+86 139-0013-9000")
+        changed = correct_order(
+            session,
+            site_id=world.site_id,
+            order_id=order_id,
+            actor_id=world.volunteer_id,
+            now=now,
+            resident_name="  李 小四 ",
+            phone="+86 139-0013-9000",
+        )
         assert changed == ["phone", "resident_name"]
         # The same values again change nothing and write no event.
-        assert correct_order(session, site_id=world.site_id, order_id=order_id, actor_id=world.volunteer_id,
-                             now=now, resident_name="李 小四", phone="13900139000") == []
+        assert (
+            correct_order(
+                session,
+                site_id=world.site_id,
+                order_id=order_id,
+                actor_id=world.volunteer_id,
+                now=now,
+                resident_name="李 小四",
+                phone="13900139000",
+            )
+            == []
+        )
     with unit_of_work(engine) as session:
         order = session.get(Order, order_id)
         assert (order.resident_name, order.phone, order.phone_tail) == ("李 小四", "13900139000", "9000")
         detail = get_order_detail(session, site_id=world.site_id, order_id=order_id, now=now)
     assert list(detail.history["action"]) == ["order.created", "order.corrected"]
     assert detail.history.iloc[1]["before"] == {"resident_name": "李四", "phone": "13800138000"}
-    for bad, key in ((dict(phone="12-34"), "error.phone_format"), (dict(resident_name="  "), "error.name_required"),
-                     (dict(resident_name="名" * 51), "error.name_too_long")):
+    for bad, key in (
+        (dict(phone="12-34"), "error.phone_format"),
+        (dict(resident_name="  "), "error.name_required"),
+        (dict(resident_name="名" * 51), "error.name_too_long"),
+    ):
         with pytest.raises(InvalidValue) as refused, unit_of_work(engine) as session:
-            correct_order(session, site_id=world.site_id, order_id=order_id, actor_id=world.volunteer_id, now=now,
-                          **bad)
+            correct_order(
+                session, site_id=world.site_id, order_id=order_id, actor_id=world.volunteer_id, now=now, **bad
+            )
         assert refused.value.key == key
     with pytest.raises(NotFound), unit_of_work(engine) as session:
-        correct_order(session, site_id=world.site_id + 1, order_id=order_id, actor_id=world.volunteer_id, now=now,
-                      phone="13900139000")
+        correct_order(
+            session,
+            site_id=world.site_id + 1,
+            order_id=order_id,
+            actor_id=world.volunteer_id,
+            now=now,
+            phone="13900139000",
+        )
 
 
 def test_bulk_return_frees_slots_and_refuses_each_bag_on_its_own(engine: Engine, now: dt.datetime) -> None:
@@ -170,11 +240,18 @@ def test_bulk_return_frees_slots_and_refuses_each_bag_on_its_own(engine: Engine,
     with unit_of_work(engine) as session:
         hand_over(session, order_id=gone, volunteer_id=world.volunteer_id, now=now)
     with pytest.raises(InvalidValue), unit_of_work(engine) as session:
-        return_orders(session, site_id=world.site_id, order_ids=[first], reason=" ", volunteer_id=world.volunteer_id,
-                      now=now)
+        return_orders(
+            session, site_id=world.site_id, order_ids=[first], reason=" ", volunteer_id=world.volunteer_id, now=now
+        )
     with unit_of_work(engine) as session:
-        outcome = return_orders(session, site_id=world.site_id, order_ids=[first, gone, second, expected, 999_999],
-                                reason="超过保管期", volunteer_id=world.volunteer_id, now=now)
+        outcome = return_orders(
+            session,
+            site_id=world.site_id,
+            order_ids=[first, gone, second, expected, 999_999],
+            reason="超过保管期",
+            volunteer_id=world.volunteer_id,
+            now=now,
+        )
     assert outcome.returned == ["A1", "A2"]
     assert [(code, type(error), error.key) for code, error in outcome.refused] == [
         ("A3", AlreadyHandedOver, "error.already_handed_over"),
@@ -183,7 +260,11 @@ def test_bulk_return_frees_slots_and_refuses_each_bag_on_its_own(engine: Engine,
     ]
     with unit_of_work(engine) as session:
         assert [session.get(Order, i).status for i in (first, second, gone, expected)] == [
-            "returned", "returned", "picked_up", "expected"]
+            "returned",
+            "returned",
+            "picked_up",
+            "expected",
+        ]
         # Both shelf slots are free again.
         assert find_free_slot(session, site_id=world.site_id, storage_class="ambient").code == "S1-01"
         history = get_order_detail(session, site_id=world.site_id, order_id=first, now=now).history
@@ -193,8 +274,16 @@ def test_bulk_return_frees_slots_and_refuses_each_bag_on_its_own(engine: Engine,
 
 def test_slot_list_by_slot_and_by_building(engine: Engine, now: dt.datetime) -> None:
     world = make_world(engine, now=now, shelf_slots=4)
-    add(engine, world, now=now, number="A1", delivered=days_ago(now, 0), address="12号302室", name="王秀英",
-        receive=True)
+    add(
+        engine,
+        world,
+        now=now,
+        number="A1",
+        delivered=days_ago(now, 0),
+        address="12号302室",
+        name="王秀英",
+        receive=True,
+    )
     add(engine, world, now=now, number="A2", delivered=days_ago(now, 0), address="3号101室", receive=True)
     add(engine, world, now=now, number="A3", delivered=days_ago(now, 0), address="", receive=True)
     add(engine, world, now=now, number="A4", delivered=days_ago(now, 0), address="3号502室", receive=True)
@@ -219,8 +308,7 @@ def test_escape_formula_defuses_each_prefix(value: str) -> None:
 
 def test_exported_orders_have_formula_cells_escaped(engine: Engine, now: dt.datetime) -> None:
     world = make_world(engine, now=now)
-    add(engine, world, now=now, number="A1", delivered=days_ago(now, 0), address='=HYPERLINK("http://x")',
-        name="@李四")
+    add(engine, world, now=now, number="A1", delivered=days_ago(now, 0), address='=HYPERLINK("http://x")', name="@李四")
     with unit_of_work(engine) as session:
         frame = list_orders(session, site_id=world.site_id, filters=OrderFilter(), now=now)
     text = frame_to_csv_bytes(frame).decode("utf-8-sig")

@@ -24,9 +24,16 @@ def server_with_a_formula_order(app_database_copy: AppData, request: pytest.Fixt
     store = make_engine(app_database_copy.url)
     with unit_of_work(store) as session:
         create_order(
-            session, site_id=app_database_copy.site_id, platform="美团优选", order_number="M-9", pickup_code="9-999",
-            resident_name="赵六", phone="13600136000", address='=HYPERLINK("http://x","12号")',
-            delivery_date=local_today(), items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")],
+            session,
+            site_id=app_database_copy.site_id,
+            platform="美团优选",
+            order_number="M-9",
+            pickup_code="9-999",
+            resident_name="赵六",
+            phone="13600136000",
+            address='=HYPERLINK("http://x","12号")',
+            delivery_date=local_today(),
+            items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")],
             now=utc_now(),
         )
     store.dispose()
@@ -34,7 +41,8 @@ def server_with_a_formula_order(app_database_copy: AppData, request: pytest.Fixt
 
 
 def test_organizer_downloads_the_orders_csv_with_formulas_escaped(
-    chromium, server_with_a_formula_order: str  # noqa: ANN001 - a playwright Browser
+    chromium,
+    server_with_a_formula_order: str,  # noqa: ANN001 - a playwright Browser
 ) -> None:
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
@@ -60,4 +68,4 @@ def test_organizer_downloads_the_orders_csv_with_formulas_escaped(
     header, *rows = text.splitlines()
     assert header.split(",")[:3] == [zh("column.id"), zh("column.delivery_date"), zh("column.platform")]
     assert len(rows) == 2 and "9-999" in text and "8-123" in text
-    assert "'=HYPERLINK" in text and ',=HYPERLINK' not in text and ',"=HYPERLINK' not in text
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and ',"=HYPERLINK' not in text

@@ -24,10 +24,17 @@ def add_overdue_order(data: AppData, *, number: str, code: str, days: int = 6) -
     try:
         with unit_of_work(store) as session:
             order = create_order(
-                session, site_id=data.site_id, platform="美团优选", order_number=number, pickup_code=code,
-                resident_name="赵六", phone="13600136000", address="12号302室",
+                session,
+                site_id=data.site_id,
+                platform="美团优选",
+                order_number=number,
+                pickup_code=code,
+                resident_name="赵六",
+                phone="13600136000",
+                address="12号302室",
                 delivery_date=local_today() - dt.timedelta(days=days),
-                items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")], now=utc_now(),
+                items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")],
+                now=utc_now(),
             )
             receive_order(session, order_id=order.id, volunteer_id=data.organizer.volunteer_id, now=utc_now())
             return order.id
@@ -43,8 +50,9 @@ def test_orders_list_filters_shows_detail_and_offers_exports(app_database: AppDa
     assert list(table[zh("column.phone")]) == ["137****2222"]  # masked in the list
     assert list(table[zh("column.slot")]) == [""]  # not yet on a shelf: blank, not "None"
     # Empty filters read as "all" in the reader's language, not Streamlit's English "Choose options".
-    assert {at.multiselect(key=key).placeholder for key in ("orders_status", "orders_storage", "orders_platform")} \
-        == {zh("orders.filter_any")}
+    assert {at.multiselect(key=key).placeholder for key in ("orders_status", "orders_storage", "orders_platform")} == {
+        zh("orders.filter_any")
+    }
     assert {button.key for button in at.get("download_button")} >= {"orders_export_csv", "orders_export_xlsx"}
 
     at.multiselect(key="orders_status").set_value(["returned"]).run()
@@ -134,8 +142,15 @@ def test_a_slot_correction_moves_the_bag_to_a_free_slot_of_its_kind(app_database
 
 
 def test_event_changes_are_worded_with_local_times():
-    worded = change_text({"outcome": "discarded", "excursion_started_at": "2026-11-25T23:30:00+00:00",
-                          "in_range": False, "roles": ["handout", "receiving"], "slot": None})
+    worded = change_text(
+        {
+            "outcome": "discarded",
+            "excursion_started_at": "2026-11-25T23:30:00+00:00",
+            "in_range": False,
+            "roles": ["handout", "receiving"],
+            "slot": None,
+        }
+    )
     assert worded.split("；") == [
         f"{zh('column.outcome')}：{zh('value.outcome.discarded')}",
         f"{zh('column.excursion_started_at')}：2026-11-26 07:30",  # stored UTC, shown in Shanghai

@@ -35,8 +35,12 @@ def _status(engine: Engine, order_id: int) -> str:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("+86 138-0013-8000", "13800138000"), ("１３８００１３８０００", "13800138000"),
-     ("0086 13800138000", "13800138000"), ("021-62345678", "02162345678")],
+    [
+        ("+86 138-0013-8000", "13800138000"),
+        ("１３８００１３８０００", "13800138000"),
+        ("0086 13800138000", "13800138000"),
+        ("021-62345678", "02162345678"),
+    ],
 )
 def test_normalize_phone(raw: str, expected: str) -> None:
     assert normalize_phone(raw) == expected
@@ -53,7 +57,11 @@ def test_full_lifecycle_writes_events(engine: Engine, now: dt.datetime) -> None:
     with unit_of_work(engine) as session:
         order = session.get(Order, order_id)
         assert (order.status, order.picked_up_by, order.phone, order.phone_tail) == (
-            "picked_up", world.volunteer_id, "13800138000", "8000")
+            "picked_up",
+            world.volunteer_id,
+            "13800138000",
+            "8000",
+        )
         actions = [event.action for event in order_history(session, order_id=order_id)]
     assert actions == ["order.created", "order.received", "order.shelved", "order.picked_up"]
 
@@ -104,11 +112,11 @@ def test_undo_within_two_minutes_restores_the_slot(engine: Engine, now: dt.datet
             receive_order(session, order_id=oid, volunteer_id=world.volunteer_id, now=now)
             shelve_order(session, order_id=oid, volunteer_id=world.volunteer_id, now=now)
             hand_over(session, order_id=oid, volunteer_id=world.volunteer_id, now=now)
-        undo_hand_over(session, order_id=order_id, volunteer_id=world.volunteer_id,
-                       now=now + dt.timedelta(seconds=110))
+        undo_hand_over(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now + dt.timedelta(seconds=110))
     with pytest.raises(WrongState) as expired, unit_of_work(engine) as session:
-        undo_hand_over(session, order_id=late_id, volunteer_id=world.volunteer_id,
-                       now=now + dt.timedelta(minutes=2, seconds=1))
+        undo_hand_over(
+            session, order_id=late_id, volunteer_id=world.volunteer_id, now=now + dt.timedelta(minutes=2, seconds=1)
+        )
     assert expired.value.key == "error.undo_expired"
     with unit_of_work(engine) as session:
         order = session.get(Order, order_id)
@@ -135,9 +143,17 @@ def test_create_order_refuses_duplicates_and_bad_values(engine: Engine, now: dt.
     add_order(engine, world, now=now, number="A1", code="1001")
 
     def create(**changes: object) -> None:
-        values = dict(site_id=world.site_id, platform="多多买菜", order_number="A9", pickup_code="9999",
-                      resident_name="李四", phone="13800138000", delivery_date=now.date(),
-                      items=[ItemSpec("大米", 1, "ambient")], now=now)
+        values = dict(
+            site_id=world.site_id,
+            platform="多多买菜",
+            order_number="A9",
+            pickup_code="9999",
+            resident_name="李四",
+            phone="13800138000",
+            delivery_date=now.date(),
+            items=[ItemSpec("大米", 1, "ambient")],
+            now=now,
+        )
         values.update(changes)
         with unit_of_work(engine) as session:
             create_order(session, **values)
@@ -190,8 +206,7 @@ def test_find_by_code_phone_tail_name_and_qr(engine: Engine, now: dt.datetime) -
         receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now - dt.timedelta(days=4))
 
         def codes(text: str) -> list[str]:
-            return [f.pickup_code for f in find_orders(session, site_id=world.site_id, text=text, now=now,
-                                                        hold_days=3)]
+            return [f.pickup_code for f in find_orders(session, site_id=world.site_id, text=text, now=now, hold_days=3)]
 
         assert codes("a-1001") == ["A-1001"]
         assert codes(" ８０００ ") == ["2002", "A-1001"]  # full-width phone tail
@@ -200,7 +215,13 @@ def test_find_by_code_phone_tail_name_and_qr(engine: Engine, now: dt.datetime) -
         assert codes("9999") == codes("") == codes("%") == []
         found = find_orders(session, site_id=world.site_id, text="A-1001", now=now, hold_days=3)[0]
     assert (found.slot, found.resident_name, found.phone, found.item_count, found.days_held, found.overdue) == (
-        "F1-01", "李*", "138****8000", 1, 4, False)
+        "F1-01",
+        "李*",
+        "138****8000",
+        1,
+        4,
+        False,
+    )
 
 
 def test_overdue_counts_the_delivery_day_as_day_one(engine: Engine, now: dt.datetime) -> None:

@@ -71,8 +71,12 @@ def raw_keys(at: AppTest) -> list[str]:
     namespaces = "|".join(sorted({key.split(".", 1)[0] for key in load_catalog("en")}))
     pattern = re.compile(rf"\b(?:{namespaces})\.[a-z_]+(?:\.[a-z_]+)*\b")
     catalog = load_catalog("en")
-    return [match for text in texts(at._tree) for match in pattern.findall(text) if match in catalog or
-            match.startswith(("page.", "error.", "column.", "value."))]
+    return [
+        match
+        for text in texts(at._tree)
+        for match in pattern.findall(text)
+        if match in catalog or match.startswith(("page.", "error.", "column.", "value."))
+    ]
 
 
 def refusal_text(spec, audience: str, language: str) -> str:  # noqa: ANN001
@@ -196,8 +200,9 @@ def counter_tablet(writable_app_env: AppData, cookies: dict[str, str]) -> AppDat
     """This browser is the site's enrolled counter tablet."""
     store = make_engine(writable_app_env.url)
     with unit_of_work(store) as session:
-        cookies[DEVICE_COOKIE] = enroll_tablet(session, site_id=writable_app_env.site_id, name="取货台平板 1",
-                                               actor_id=None, now=utc_now())
+        cookies[DEVICE_COOKIE] = enroll_tablet(
+            session, site_id=writable_app_env.site_id, name="取货台平板 1", actor_id=None, now=utc_now()
+        )
     store.dispose()
     return writable_app_env
 
@@ -273,8 +278,13 @@ def test_a_pin_reset_signs_the_person_out_on_their_next_tap(counter_tablet: AppD
     at.button(key="sign_in_volunteer_submit").click().run()
     store = make_engine(counter_tablet.url)
     with unit_of_work(store) as session:
-        reset_pin(session, volunteer_id=counter_tablet.volunteer.volunteer_id, new_pin="97531",
-                  actor_id=counter_tablet.organizer.volunteer_id, now=utc_now())
+        reset_pin(
+            session,
+            volunteer_id=counter_tablet.volunteer.volunteer_id,
+            new_pin="97531",
+            actor_id=counter_tablet.organizer.volunteer_id,
+            now=utc_now(),
+        )
     store.dispose()
     at.switch_page("pages/arrivals.py").run()
     assert SIGNED_IN_KEY not in at.session_state
@@ -361,8 +371,9 @@ def test_an_organizer_ends_a_persons_sign_ins(writable_app_env: AppData):
 
     store = make_engine(writable_app_env.url)
     with unit_of_work(store) as session:
-        token = start_login_session(session, user=writable_app_env.volunteer, audience=VOLUNTEER, device_id=None,
-                                    now=utc_now())
+        token = start_login_session(
+            session, user=writable_app_env.volunteer, audience=VOLUNTEER, device_id=None, now=utc_now()
+        )
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page(page_spec("devices").path).run()
     assert "王阿姨" in at.selectbox(key="devices_person").options
     at.selectbox(key="devices_person").set_value((writable_app_env.volunteer.volunteer_id, "王阿姨")).run()

@@ -74,27 +74,34 @@ READS: dict[str, Callable[[Session, World, dt.datetime], object]] = {
     "list_held_bags": lambda s, w, now: list_held_bags(s, site_id=w.site_id, now=now),
     "count_orders": lambda s, w, now: count_orders(s, site_id=w.site_id, filters=OrderFilter(), now=now),
     "list_orders": lambda s, w, now: list_orders(s, site_id=w.site_id, filters=OrderFilter(), now=now),
-    "list_orders overdue": lambda s, w, now: list_orders(s, site_id=w.site_id, now=now,
-                                                         filters=OrderFilter(overdue_only=True)),
+    "list_orders overdue": lambda s, w, now: list_orders(
+        s, site_id=w.site_id, now=now, filters=OrderFilter(overdue_only=True)
+    ),
     "list_platforms": lambda s, w, now: list_platforms(s, site_id=w.site_id),
     "list_slot_bags": lambda s, w, now: list_slot_bags(s, site_id=w.site_id, now=now),
     "list_site_figures": lambda s, w, now: list_site_figures(s, site_ids=[w.site_id], day=now.date(), now=now),
-    "pickups_by_day_frame": lambda s, w, now: pickups_by_day_frame(s, site_id=w.site_id, start=now.date() - WEEK,
-                                                                   end=now.date()),
+    "pickups_by_day_frame": lambda s, w, now: pickups_by_day_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date()
+    ),
     "pickups_by_hour_frame": lambda s, w, now: pickups_by_hour_frame(s, site_id=w.site_id, day=now.date()),
     "pickups_by_weekday_hour_frame": lambda s, w, now: pickups_by_weekday_hour_frame(
-        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date()),
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date()
+    ),
     "delivery_funnel_frame": lambda s, w, now: delivery_funnel_frame(s, site_id=w.site_id, delivery_date=now.date()),
-    "handover_speed_frame": lambda s, w, now: handover_speed_frame(s, site_id=w.site_id, start=now.date() - WEEK,
-                                                                   end=now.date(), now=now),
-    "dwell_by_class_frame": lambda s, w, now: dwell_by_class_frame(s, site_id=w.site_id, start=now.date() - WEEK,
-                                                                   end=now.date()),
-    "overdue_trend_frame": lambda s, w, now: overdue_trend_frame(s, site_id=w.site_id, start=now.date() - WEEK,
-                                                                 end=now.date(), now=now),
+    "handover_speed_frame": lambda s, w, now: handover_speed_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date(), now=now
+    ),
+    "dwell_by_class_frame": lambda s, w, now: dwell_by_class_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date()
+    ),
+    "overdue_trend_frame": lambda s, w, now: overdue_trend_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date(), now=now
+    ),
     "daily_report": lambda s, w, now: daily_report(s, site_id=w.site_id, day=now.date(), now=now),
     "list_excursions": lambda s, w, now: list_excursions(s, site_id=w.site_id, start=now - WEEK, end=now),
-    "staffing_frame": lambda s, w, now: staffing_frame(s, site_id=w.site_id, history_first_day=now.date() - WEEK,
-                                                       history_last_day=now.date(), week_start=now.date()),
+    "staffing_frame": lambda s, w, now: staffing_frame(
+        s, site_id=w.site_id, history_first_day=now.date() - WEEK, history_last_day=now.date(), week_start=now.date()
+    ),
 }
 
 
@@ -109,8 +116,9 @@ def test_organizer_reads_use_an_index_on_orders(sqlite_world: tuple[Engine, Worl
 def test_removing_a_unit_checks_its_bags_through_an_index(sqlite_world: tuple[Engine, World], now: dt.datetime):
     store, world = sqlite_world
     with unit_of_work(store) as session:
-        unit = create_storage_unit(session, site_id=world.site_id, code="S9", name="空货架", kind="shelf",
-                                   slot_count=1, now=now)
+        unit = create_storage_unit(
+            session, site_id=world.site_id, code="S9", name="空货架", kind="shelf", slot_count=1, now=now
+        )
     with full_scans_of_orders(store) as scans, unit_of_work(store) as session:
         deactivate_storage_unit(session, storage_unit_id=unit.id, actor_id=world.volunteer_id, now=now)
     assert scans == []

@@ -50,8 +50,9 @@ def empty_url(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, SignedIn]:
     return f"sqlite:///{path}", user
 
 
-def organizer_app(url: str, user: SignedIn, monkeypatch: pytest.MonkeyPatch, *, language: str = "zh-CN",
-                  audience: str = ORGANIZER) -> AppTest:
+def organizer_app(
+    url: str, user: SignedIn, monkeypatch: pytest.MonkeyPatch, *, language: str = "zh-CN", audience: str = ORGANIZER
+) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state[LANGUAGE_STATE_KEY] = language
@@ -61,8 +62,7 @@ def organizer_app(url: str, user: SignedIn, monkeypatch: pytest.MonkeyPatch, *, 
 
 
 def town_organizer(town: Town) -> SignedIn:
-    return SignedIn(volunteer_id=town.organizer_id, name="李主任", site_id=town.site_id,
-                    roles=frozenset({"organizer"}))
+    return SignedIn(volunteer_id=town.organizer_id, name="李主任", site_id=town.site_id, roles=frozenset({"organizer"}))
 
 
 def charts(at: AppTest) -> list[tuple[dict, list[dict]]]:
@@ -78,8 +78,12 @@ def charts(at: AppTest) -> list[tuple[dict, list[dict]]]:
 def titles(spec: dict) -> dict[str, str]:
     """Channel → axis/legend title, through a layered chart too."""
     layers = spec.get("layer", [spec])
-    return {channel: encoding.get("title") for layer in layers
-            for channel, encoding in layer.get("encoding", {}).items() if isinstance(encoding, dict)}
+    return {
+        channel: encoding.get("title")
+        for layer in layers
+        for channel, encoding in layer.get("encoding", {}).items()
+        if isinstance(encoding, dict)
+    }
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
@@ -96,31 +100,45 @@ def test_reports_charts_carry_the_figures_and_translated_titles(town_url, monkey
     assert len(found) == 7
     by_day_spec, by_day = found[0]
     assert sorted((row["day"], row["platform"], row["pickups"]) for row in by_day) == [
-        ("2026-11-17", P1, 1), ("2026-11-18", P1, 1), ("2026-11-18", P2, 1), ("2026-11-24", P1, 2)]
+        ("2026-11-17", P1, 1),
+        ("2026-11-18", P1, 1),
+        ("2026-11-18", P2, 1),
+        ("2026-11-24", P1, 2),
+    ]
     assert titles(by_day_spec) == {
-        "x": translate(language, "chart.axis.day"), "y": translate(language, "chart.axis.pickups"),
-        "color": translate(language, "chart.axis.platform")}
+        "x": translate(language, "chart.axis.day"),
+        "y": translate(language, "chart.axis.pickups"),
+        "color": translate(language, "chart.axis.platform"),
+    }
     assert [tip["title"] for tip in by_day_spec["encoding"]["tooltip"]] == [
-        translate(language, key) for key in ("chart.axis.day", "chart.axis.platform", "chart.axis.pickups")]
+        translate(language, key) for key in ("chart.axis.day", "chart.axis.platform", "chart.axis.pickups")
+    ]
 
     heat_spec, heat = found[1]
     weekdays = {translate(language, "value.weekday.1"): 1, translate(language, "value.weekday.2"): 2}
     assert sorted((weekdays[row["weekday"]], row["hour"], row["pickups"]) for row in heat) == [
-        (1, 18, 3), (2, 0, 1), (2, 20, 1)]
+        (1, 18, 3),
+        (2, 0, 1),
+        (2, 20, 1),
+    ]
     assert titles(heat_spec)["y"] == translate(language, "chart.axis.weekday")
     # The hour axis runs 0 h … 20 h without skipping the quiet hours between.
     assert heat_spec["encoding"]["x"]["scale"]["domain"] == list(range(21))
 
     hour_spec, hour = found[5]
-    assert sorted((row["series"], row["hour"], row["value"]) for row in hour) == sorted([
-        (translate(language, "chart.series.chosen_day"), 18, 2.0),
-        (translate(language, "chart.series.weekday_average"), 18, 1.0)])
+    assert sorted((row["series"], row["hour"], row["value"]) for row in hour) == sorted(
+        [
+            (translate(language, "chart.series.chosen_day"), 18, 2.0),
+            (translate(language, "chart.series.weekday_average"), 18, 1.0),
+        ]
+    )
     assert titles(hour_spec)["x"] == translate(language, "chart.axis.hour")
 
     funnel_spec, funnel = found[6]
     assert [(row["stage"], row["orders"]) for row in funnel] == [
         (translate(language, f"chart.stage.{stage}"), count)
-        for stage, count in (("expected", 4), ("received", 3), ("shelved", 3), ("picked_up", 2))]
+        for stage, count in (("expected", 4), ("received", 3), ("shelved", 3), ("picked_up", 2))
+    ]
 
 
 def test_every_chart_says_no_data_yet_on_an_empty_store(empty_url, monkeypatch):

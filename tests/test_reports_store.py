@@ -75,29 +75,51 @@ def build_town(engine: Engine) -> Town:
     with unit_of_work(engine) as session:
         site = create_site(session, code="TS2", name="天山二村", now=start)
         other = create_site(session, code="TS3", name="天山三村", now=start)
-        volunteer = create_volunteer(session, site_id=site.id, name="王阿姨",
-                                     roles=["handout", "receiving", "cold_check"], now=start)
+        volunteer = create_volunteer(
+            session, site_id=site.id, name="王阿姨", roles=["handout", "receiving", "cold_check"], now=start
+        )
         early = create_volunteer(session, site_id=site.id, name="张叔叔", roles=["handout"], now=start)
         organizer = create_volunteer(session, site_id=site.id, name="李主任", roles=["organizer"], now=start)
         grant_role(session, volunteer_id=organizer.id, site_id=other.id, role="organizer", now=start)
-        other_volunteer = create_volunteer(session, site_id=other.id, name="赵师傅", roles=["handout", "receiving"],
-                                           now=start)
+        other_volunteer = create_volunteer(
+            session, site_id=other.id, name="赵师傅", roles=["handout", "receiving"], now=start
+        )
         units = {}
-        for site_id, code, kind, slots in ((site.id, "F1", "fridge", 5), (site.id, "F2", "fridge", 2),
-                                           (site.id, "Z1", "freezer", 2), (site.id, "S1", "shelf", 10),
-                                           (other.id, "S1", "shelf", 4)):
-            units[site_id, code] = create_storage_unit(session, site_id=site_id, code=code, name=code, kind=kind,
-                                                       slot_count=slots, now=start).id
+        for site_id, code, kind, slots in (
+            (site.id, "F1", "fridge", 5),
+            (site.id, "F2", "fridge", 2),
+            (site.id, "Z1", "freezer", 2),
+            (site.id, "S1", "shelf", 10),
+            (other.id, "S1", "shelf", 4),
+        ):
+            units[site_id, code] = create_storage_unit(
+                session, site_id=site_id, code=code, name=code, kind=kind, slot_count=slots, now=start
+            ).id
         ids = {}
         for name, day, platform, storage_class, *_ in ORDERS:
             ids[name] = create_order(
-                session, site_id=site.id, platform=platform, order_number=name, pickup_code=f"8-{name}",
-                resident_name="李四", phone="13800138000", delivery_date=D(2026, 11, day),
-                items=[ItemSpec("商品", 1, storage_class)], now=start,
+                session,
+                site_id=site.id,
+                platform=platform,
+                order_number=name,
+                pickup_code=f"8-{name}",
+                resident_name="李四",
+                phone="13800138000",
+                delivery_date=D(2026, 11, day),
+                items=[ItemSpec("商品", 1, storage_class)],
+                now=start,
             ).id
         late = create_order(
-            session, site_id=other.id, platform=P1, order_number="x1", pickup_code="9-1", resident_name="周五",
-            phone="13900139000", delivery_date=D(2026, 11, 20), items=[ItemSpec("大米", 1, "ambient")], now=start,
+            session,
+            site_id=other.id,
+            platform=P1,
+            order_number="x1",
+            pickup_code="9-1",
+            resident_name="周五",
+            phone="13900139000",
+            delivery_date=D(2026, 11, 20),
+            items=[ItemSpec("大米", 1, "ambient")],
+            now=start,
         ).id
         receive_order(session, order_id=late, volunteer_id=other_volunteer.id, now=at(20, 8))
     # Every step at its own moment, in time order, so slots free up as they would.
@@ -112,15 +134,38 @@ def build_town(engine: Engine) -> Town:
         with unit_of_work(engine) as session:
             step(session, volunteer_id=volunteer.id, now=moment, **arguments)
     with unit_of_work(engine) as session:
-        record_temperature(session, storage_unit_id=units[site.id, "F1"], reading_c=4.0, volunteer_id=volunteer.id,
-                           now=at(25, 8))
-        record_temperature(session, storage_unit_id=units[site.id, "Z1"], reading_c=-10.0,
-                           volunteer_id=volunteer.id, now=at(25, 8, 5), corrective_action="门没关好，已关上")
+        record_temperature(
+            session, storage_unit_id=units[site.id, "F1"], reading_c=4.0, volunteer_id=volunteer.id, now=at(25, 8)
+        )
+        record_temperature(
+            session,
+            storage_unit_id=units[site.id, "Z1"],
+            reading_c=-10.0,
+            volunteer_id=volunteer.id,
+            now=at(25, 8, 5),
+            corrective_action="门没关好，已关上",
+        )
         # F2 has no reading at all: the 08:00 one is missing.
-        morning = create_shift(session, site_id=site.id, role="handout", starts_at=at(25, 7), ends_at=at(25, 9),
-                               min_staff=1, max_staff=2, now=at(24, 12))
-        now_shift = create_shift(session, site_id=site.id, role="handout", starts_at=at(25, 9), ends_at=at(25, 12),
-                                 min_staff=1, max_staff=2, now=at(24, 12))
+        morning = create_shift(
+            session,
+            site_id=site.id,
+            role="handout",
+            starts_at=at(25, 7),
+            ends_at=at(25, 9),
+            min_staff=1,
+            max_staff=2,
+            now=at(24, 12),
+        )
+        now_shift = create_shift(
+            session,
+            site_id=site.id,
+            role="handout",
+            starts_at=at(25, 9),
+            ends_at=at(25, 12),
+            min_staff=1,
+            max_staff=2,
+            now=at(24, 12),
+        )
         ended = sign_up(session, shift_id=morning.id, volunteer_id=early.id, now=at(24, 12))
         current = sign_up(session, shift_id=now_shift.id, volunteer_id=volunteer.id, now=at(24, 12))
         sign_up(session, shift_id=now_shift.id, volunteer_id=early.id, now=at(24, 12))  # signed up, not here
@@ -145,9 +190,12 @@ def records(frame: pd.DataFrame) -> list[dict]:
 def test_local_day_hour_and_weekday_are_shanghai_time(engine: Engine, town: Town):
     with read_only(engine) as session:
         row = session.execute(
-            select(local_day(Order.picked_up_at), local_hour(Order.picked_up_at), local_weekday(Order.picked_up_at),
-                   hours_between(Order.received_at, Order.picked_up_at))
-            .where(Order.order_number == "o2")
+            select(
+                local_day(Order.picked_up_at),
+                local_hour(Order.picked_up_at),
+                local_weekday(Order.picked_up_at),
+                hours_between(Order.received_at, Order.picked_up_at),
+            ).where(Order.order_number == "o2")
         ).one()
     # Picked up 2026-11-18 00:30 in Shanghai, which is Tuesday 16:30 UTC.
     assert (row[0], row[1], row[2]) == (D(2026, 11, 18), 0, 2)
@@ -169,10 +217,22 @@ def test_kpis_for_yesterday_and_today(engine: Engine, town: Town):
         today = count_site_figures(session, site_id=town.site_id, day=D(2026, 11, 25), now=NOW)
     # The 24th: o6 still expected; o3, o4, o5 arrived; o5 and o7 on the shelves; o3, o4 handed over that day;
     # o7 (delivered the 21st, collect by the 23rd) overdue.
-    assert (yesterday.expected, yesterday.received, yesterday.on_shelves, yesterday.handed_over,
-            yesterday.overdue, yesterday.problems) == (1, 3, 2, 2, 1, 0)
-    assert (today.expected, today.received, today.on_shelves, today.handed_over, today.overdue,
-            today.problems) == (1, 1, 2, 0, 1, 1)
+    assert (
+        yesterday.expected,
+        yesterday.received,
+        yesterday.on_shelves,
+        yesterday.handed_over,
+        yesterday.overdue,
+        yesterday.problems,
+    ) == (1, 3, 2, 2, 1, 0)
+    assert (today.expected, today.received, today.on_shelves, today.handed_over, today.overdue, today.problems) == (
+        1,
+        1,
+        2,
+        0,
+        1,
+        1,
+    )
     # F1 read in range, Z1 out of range (follow-up due), F2 never read though the 08:00 reading was due.
     assert (today.cold_in_range, today.cold_excursion, today.cold_missing) == (1, 1, 1)
     # 王阿姨 checked in on the 09:00–12:00 shift; 张叔叔's 07:00–09:00 shift is over.
@@ -182,13 +242,22 @@ def test_kpis_for_yesterday_and_today(engine: Engine, town: Town):
 
 def test_district_rows_and_total_are_the_sum_of_the_sites(engine: Engine, town: Town):
     with read_only(engine) as session:
-        figures = list_site_figures(session, site_ids=[town.site_id, town.other_site_id], day=D(2026, 11, 25),
-                                    now=NOW)
+        figures = list_site_figures(session, site_ids=[town.site_id, town.other_site_id], day=D(2026, 11, 25), now=NOW)
     main, other = figures
     assert (other.code, other.on_shelves, other.overdue, other.expected) == ("TS3", 1, 1, 0)
     total = total_figures(figures)
-    for name in ("expected", "received", "on_shelves", "handed_over", "overdue", "problems", "cold_in_range",
-                 "cold_excursion", "cold_missing", "on_duty"):
+    for name in (
+        "expected",
+        "received",
+        "on_shelves",
+        "handed_over",
+        "overdue",
+        "problems",
+        "cold_in_range",
+        "cold_excursion",
+        "cold_missing",
+        "on_duty",
+    ):
         assert getattr(total, name) == getattr(main, name) + getattr(other, name), name
     assert total.overdue_rate == pytest.approx(2 / 3)
 
@@ -221,17 +290,21 @@ def test_pickups_by_hour_against_the_same_weekday(engine: Engine, town: Town):
     assert records(frame) == [{"hour": 18, "pickups": 2, "average": 1.0}]
     # Wednesday the 25th: none yet; the Wednesday before, o2 at 0 h and o1 at 20 h.
     # The quiet hours between are there as 0, so the chart's line does not jump from 0 h to 20 h.
-    assert records(wednesday) == [{"hour": 0, "pickups": 0, "average": 1.0},
-                                  *({"hour": h, "pickups": 0, "average": 0.0} for h in range(1, 20)),
-                                  {"hour": 20, "pickups": 0, "average": 1.0}]
+    assert records(wednesday) == [
+        {"hour": 0, "pickups": 0, "average": 1.0},
+        *({"hour": h, "pickups": 0, "average": 0.0} for h in range(1, 20)),
+        {"hour": 20, "pickups": 0, "average": 1.0},
+    ]
 
 
 def test_weekday_hour_heatmap(engine: Engine, town: Town):
     with read_only(engine) as session:
-        frame = pickups_by_weekday_hour_frame(session, site_id=town.site_id, start=D(2026, 11, 17),
-                                              end=D(2026, 11, 25))
-    assert records(frame) == [{"weekday": 1, "hour": 18, "pickups": 3}, {"weekday": 2, "hour": 0, "pickups": 1},
-                              {"weekday": 2, "hour": 20, "pickups": 1}]
+        frame = pickups_by_weekday_hour_frame(session, site_id=town.site_id, start=D(2026, 11, 17), end=D(2026, 11, 25))
+    assert records(frame) == [
+        {"weekday": 1, "hour": 18, "pickups": 3},
+        {"weekday": 2, "hour": 0, "pickups": 1},
+        {"weekday": 2, "hour": 20, "pickups": 1},
+    ]
 
 
 def test_delivery_funnel(engine: Engine, town: Town):
@@ -240,20 +313,24 @@ def test_delivery_funnel(engine: Engine, town: Town):
         nothing = delivery_funnel_frame(session, site_id=town.site_id, delivery_date=D(2026, 11, 1))
     # o3..o6 expected; o6 never came; o4 went from check-in straight to the resident.
     assert records(frame) == [
-        {"stage": "expected", "orders": 4, "share": 1.0}, {"stage": "received", "orders": 3, "share": 0.75},
-        {"stage": "shelved", "orders": 3, "share": 0.75}, {"stage": "picked_up", "orders": 2, "share": 0.5},
+        {"stage": "expected", "orders": 4, "share": 1.0},
+        {"stage": "received", "orders": 3, "share": 0.75},
+        {"stage": "shelved", "orders": 3, "share": 0.75},
+        {"stage": "picked_up", "orders": 2, "share": 0.5},
     ]
     assert nothing.empty
 
 
 def test_handover_speed_counts_only_closed_windows(engine: Engine, town: Town):
     with read_only(engine) as session:
-        frame = handover_speed_frame(session, site_id=town.site_id, start=D(2026, 11, 17), end=D(2026, 11, 24),
-                                     now=NOW)
+        frame = handover_speed_frame(session, site_id=town.site_id, start=D(2026, 11, 17), end=D(2026, 11, 24), now=NOW)
     rows = {row["delivery_date"]: row for row in records(frame)}
     assert sorted(rows) == [D(2026, 11, 17), D(2026, 11, 21), D(2026, 11, 24)]
-    assert (rows[D(2026, 11, 17)]["received"], rows[D(2026, 11, 17)]["within_24h"],
-            rows[D(2026, 11, 17)]["within_48h"]) == (3, 0.667, 1.0)
+    assert (
+        rows[D(2026, 11, 17)]["received"],
+        rows[D(2026, 11, 17)]["within_24h"],
+        rows[D(2026, 11, 17)]["within_48h"],
+    ) == (3, 0.667, 1.0)
     assert (rows[D(2026, 11, 21)]["within_24h"], rows[D(2026, 11, 21)]["within_48h"]) == (0.0, 0.0)
     # Checked in 26 h before now: the 24 h window is closed (o3, o4 of three), the 48 h one not yet.
     assert rows[D(2026, 11, 24)]["within_24h"] == 0.667
@@ -271,12 +348,13 @@ def test_dwell_by_storage_class(engine: Engine, town: Town):
 
 def test_overdue_trend(engine: Engine, town: Town):
     with read_only(engine) as session:
-        frame = overdue_trend_frame(session, site_id=town.site_id, start=D(2026, 11, 22), end=D(2026, 11, 26),
-                                    now=NOW)
+        frame = overdue_trend_frame(session, site_id=town.site_id, start=D(2026, 11, 22), end=D(2026, 11, 26), now=NOW)
     # The 26th has not begun; on the 25th the problem bag o8 no longer counts as held.
     assert records(frame) == [
-        {"day": D(2026, 11, 22), "held": 1, "overdue": 0}, {"day": D(2026, 11, 23), "held": 1, "overdue": 0},
-        {"day": D(2026, 11, 24), "held": 2, "overdue": 1}, {"day": D(2026, 11, 25), "held": 2, "overdue": 1},
+        {"day": D(2026, 11, 22), "held": 1, "overdue": 0},
+        {"day": D(2026, 11, 23), "held": 1, "overdue": 0},
+        {"day": D(2026, 11, 24), "held": 2, "overdue": 1},
+        {"day": D(2026, 11, 25), "held": 2, "overdue": 1},
     ]
 
 
@@ -294,11 +372,13 @@ def test_daily_report(engine: Engine, town: Town):
         {"pickup_code": "8-o4", "picked_up_at": "18:40", "volunteer": "王阿姨", "dwell_hours": 10.6},
     ]
     assert records(yesterday.overdue[["pickup_code", "delivery_date", "collect_by"]]) == [
-        {"pickup_code": "8-o7", "delivery_date": D(2026, 11, 21), "collect_by": D(2026, 11, 23)}]
+        {"pickup_code": "8-o7", "delivery_date": D(2026, 11, 21), "collect_by": D(2026, 11, 23)}
+    ]
     assert yesterday.problems.empty and yesterday.temperatures.empty and yesterday.on_duty.empty
 
     assert records(today.problems[["reported_at", "pickup_code", "reason"]]) == [
-        {"reported_at": "09:00", "pickup_code": "8-o8", "reason": "袋子破损"}]
+        {"reported_at": "09:00", "pickup_code": "8-o8", "reason": "袋子破损"}
+    ]
     assert records(today.temperatures[["taken_at", "unit", "reading_c", "in_range", "volunteer"]]) == [
         {"taken_at": "08:00", "unit": "F1", "reading_c": 4.0, "in_range": True, "volunteer": "王阿姨"},
         {"taken_at": "08:05", "unit": "Z1", "reading_c": -10.0, "in_range": False, "volunteer": "王阿姨"},
@@ -320,8 +400,12 @@ def test_every_figure_of_an_empty_site_is_empty_or_zero(engine: Engine):
     day = D(2026, 11, 25)
     with read_only(engine) as session:
         figures = count_site_figures(session, site_id=site_id, day=day, now=NOW)
-        assert total_figures([figures]) == figures.__class__(site_id=0, code="", name="", **{
-            name: 0 for name in DISTRICT_COLUMNS if name not in ("code", "name", "overdue_rate")})
+        assert total_figures([figures]) == figures.__class__(
+            site_id=0,
+            code="",
+            name="",
+            **{name: 0 for name in DISTRICT_COLUMNS if name not in ("code", "name", "overdue_rate")},
+        )
         for frame in (
             pickups_by_day_frame(session, site_id=site_id, start=day, end=day),
             pickups_by_hour_frame(session, site_id=site_id, day=day),

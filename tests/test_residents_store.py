@@ -28,17 +28,28 @@ from db.sites import create_site
 TAIL = "8000"
 
 
-def look(engine: Engine, site_id: int, *, code: str, tail: str = TAIL, phone: str = "", client: str = "203.0.113.7",
-         now: dt.datetime) -> object:
+def look(
+    engine: Engine,
+    site_id: int,
+    *,
+    code: str,
+    tail: str = TAIL,
+    phone: str = "",
+    client: str = "203.0.113.7",
+    now: dt.datetime,
+) -> object:
     with unit_of_work(engine) as session:
-        return lookup_order_status(session, site_id=site_id, pickup_code=code, phone_tail=tail, phone=phone,
-                                   client=client, now=now)
+        return lookup_order_status(
+            session, site_id=site_id, pickup_code=code, phone_tail=tail, phone=phone, client=client, now=now
+        )
 
 
 def test_each_state_tells_where_and_when_and_nothing_personal(engine: Engine, now: dt.datetime) -> None:
     world = make_world(engine, now=now, fridge_slots=4)
-    ids = {code: add_order(engine, world, now=now, number=f"N{code}", code=code, classes=("chilled",))
-           for code in ("A1", "A2", "A3", "A4")}
+    ids = {
+        code: add_order(engine, world, now=now, number=f"N{code}", code=code, classes=("chilled",))
+        for code in ("A1", "A2", "A3", "A4")
+    }
     answer = look(engine, world.site_id, code="A1", now=now)
     assert answer.state == "not_arrived" and answer.slot is None and answer.since is None
     # Delivered today (the Shanghai day of `now`); the default hold is 3 days, arrival day counting as one.
@@ -48,8 +59,10 @@ def test_each_state_tells_where_and_when_and_nothing_personal(engine: Engine, no
 
     later = now + dt.timedelta(minutes=12)
     with unit_of_work(engine) as session:
-        slots = {code: receive_order(session, order_id=ids[code], volunteer_id=world.volunteer_id, now=later)
-                 for code in ("A2", "A3", "A4")}
+        slots = {
+            code: receive_order(session, order_id=ids[code], volunteer_id=world.volunteer_id, now=later)
+            for code in ("A2", "A3", "A4")
+        }
         hand_over(session, order_id=ids["A3"], volunteer_id=world.volunteer_id, now=later + dt.timedelta(hours=8))
         return_order(session, order_id=ids["A4"], volunteer_id=world.volunteer_id, reason="过期", now=later)
         report_problem(session, order_id=ids["A1"], volunteer_id=world.volunteer_id, reason="破损", now=later)
@@ -58,7 +71,11 @@ def test_each_state_tells_where_and_when_and_nothing_personal(engine: Engine, no
     assert (ready.state, ready.slot, ready.since) == ("ready", slots["A2"], later)
     handed = look(engine, world.site_id, code="A3", now=later)
     assert (handed.state, handed.since, handed.qr_payload, handed.collect_by) == (
-        "picked_up", later + dt.timedelta(hours=8), None, None)
+        "picked_up",
+        later + dt.timedelta(hours=8),
+        None,
+        None,
+    )
     assert look(engine, world.site_id, code="A4", now=later).state == "returned"
     assert look(engine, world.site_id, code="A1", now=later).state == "ask_desk"
 
@@ -103,21 +120,32 @@ def test_a_much_guessed_code_asks_everyone_for_the_whole_phone_and_the_owner_sti
     outcomes = []
     for number in range(20):
         try:
-            outcomes.append(look(engine, world.site_id, code="8-123", tail=f"{number:04d}", client=f"10.0.0.{number}",
-                                 now=now))
+            outcomes.append(
+                look(engine, world.site_id, code="8-123", tail=f"{number:04d}", client=f"10.0.0.{number}", now=now)
+            )
         except FullPhoneNeeded:
             outcomes.append("full phone")
     assert outcomes == [None] * FULL_PHONE_AFTER + ["full phone"] * (20 - FULL_PHONE_AFTER)
     with pytest.raises(FullPhoneNeeded):
         look(engine, world.site_id, code="8-123", client="198.51.100.1", now=now)
     # The owner, from their own phone, with the whole number (as typed: spaces, +86).
-    assert look(engine, world.site_id, code="8-123", phone="+86 138 0013 8000", client="198.51.100.1",
-                now=now).state == "not_arrived"
+    assert (
+        look(engine, world.site_id, code="8-123", phone="+86 138 0013 8000", client="198.51.100.1", now=now).state
+        == "not_arrived"
+    )
     # A wrong whole number is just another miss.
     assert look(engine, world.site_id, code="8-123", phone="13800138001", client="198.51.100.2", now=now) is None
     # A day later the code asks for the tail again.
-    assert look(engine, world.site_id, code="8-123", client="198.51.100.3",
-                now=now + FULL_PHONE_WINDOW + dt.timedelta(minutes=1)).state == "not_arrived"
+    assert (
+        look(
+            engine,
+            world.site_id,
+            code="8-123",
+            client="198.51.100.3",
+            now=now + FULL_PHONE_WINDOW + dt.timedelta(minutes=1),
+        ).state
+        == "not_arrived"
+    )
     with pytest.raises(InvalidValue, match="phone_format"):
         look(engine, world.site_id, code="8-123", phone="12-34", now=now)
 
@@ -150,8 +178,7 @@ def test_the_limit_holds_across_engines_and_stores_only_hashes(database_url: str
         with unit_of_work(second) as session:
             stored = session.execute(select(LookupAttempt.scope, LookupAttempt.key_hash)).all()
         assert {scope for scope, _ in stored} == {"client", "code", "code_client"}
-        assert all(len(digest) == 64 and "203.0.113.7" not in digest and "8-123" not in digest
-                   for _, digest in stored)
+        assert all(len(digest) == 64 and "203.0.113.7" not in digest and "8-123" not in digest for _, digest in stored)
         # A failure after a day prunes the tries that no longer count.
         later = now + FULL_PHONE_WINDOW + dt.timedelta(minutes=1)
         assert look(second, world.site_id, code="nothing", now=later) is None
@@ -172,9 +199,9 @@ def test_many_wrong_tries_at_once_record_no_more_than_the_free_ones(database_url
     upgrade_to_head(engine)
     world = make_world(engine, now=now)
     add_order(engine, world, now=now, number="N1", code="8-123")
-    outcomes = run_at_once(*(
-        lambda n=n: look(engine, world.site_id, code="8-123", tail=f"{n:04d}", now=now) for n in range(10)
-    ))
+    outcomes = run_at_once(
+        *(lambda n=n: look(engine, world.site_id, code="8-123", tail=f"{n:04d}", now=now) for n in range(10))
+    )
     free = PER_SECRET_AND_CLIENT.free_tries
     assert sum(outcome is None for outcome in outcomes) == free, outcomes
     assert all(outcome is None or isinstance(outcome, TooManyAttempts) for outcome in outcomes), outcomes

@@ -20,18 +20,28 @@ from ui.roster_view import shift_label
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.fixture
 def shift_starting_soon(app_database_copy: AppData) -> tuple[int, str]:
     """王阿姨 is signed up for a handout shift starting in 15 minutes: its check-in window is open."""
     store = make_engine(app_database_copy.url)
     starts = utc_now() + dt.timedelta(minutes=15)
     with unit_of_work(store) as session:
-        shift = create_shift(session, site_id=app_database_copy.site_id, role="handout", starts_at=starts,
-                             ends_at=starts + dt.timedelta(hours=2), min_staff=1, max_staff=2,
-                             now=utc_now() - dt.timedelta(days=1))
-        assignment = sign_up(session, shift_id=shift.id, volunteer_id=app_database_copy.volunteer.volunteer_id,
-                             now=utc_now() - dt.timedelta(days=1))
+        shift = create_shift(
+            session,
+            site_id=app_database_copy.site_id,
+            role="handout",
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(hours=2),
+            min_staff=1,
+            max_staff=2,
+            now=utc_now() - dt.timedelta(days=1),
+        )
+        assignment = sign_up(
+            session,
+            shift_id=shift.id,
+            volunteer_id=app_database_copy.volunteer.volunteer_id,
+            now=utc_now() - dt.timedelta(days=1),
+        )
         found = assignment.id, shift_label(starts_at=shift.starts_at, ends_at=shift.ends_at, role="handout")
     store.dispose()
     return found
@@ -41,8 +51,9 @@ def shift_starting_soon(app_database_copy: AppData) -> tuple[int, str]:
 def tablet(chromium, app_database_copy: AppData, shift_starting_soon, tmp_path: pathlib.Path):  # noqa: ANN001, ANN201
     with streamlit_server(app_database_copy.url, log_path=tmp_path / "streamlit.log") as base_url:
         context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
-        enroll_as_tablet(context, base_url=base_url, database_url=app_database_copy.url,
-                         site_id=app_database_copy.site_id)
+        enroll_as_tablet(
+            context, base_url=base_url, database_url=app_database_copy.url, site_id=app_database_copy.site_id
+        )
         page = context.new_page()
         page.set_default_timeout(30_000)
         yield page, base_url

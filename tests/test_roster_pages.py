@@ -29,11 +29,26 @@ def add_shift(data: AppData, *, starts_in: dt.timedelta, sign_up_volunteer: bool
     store = make_engine(data.url)
     starts = utc_now() + starts_in
     with unit_of_work(store) as session:
-        shift = create_shift(session, site_id=data.site_id, role="handout", starts_at=starts,
-                             ends_at=starts + dt.timedelta(hours=2), min_staff=1, max_staff=3,
-                             now=utc_now() - dt.timedelta(days=2))
-        assignment = (sign_up(session, shift_id=shift.id, volunteer_id=data.volunteer.volunteer_id,
-                              now=utc_now() - dt.timedelta(days=2)).id if sign_up_volunteer else None)
+        shift = create_shift(
+            session,
+            site_id=data.site_id,
+            role="handout",
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(hours=2),
+            min_staff=1,
+            max_staff=3,
+            now=utc_now() - dt.timedelta(days=2),
+        )
+        assignment = (
+            sign_up(
+                session,
+                shift_id=shift.id,
+                volunteer_id=data.volunteer.volunteer_id,
+                now=utc_now() - dt.timedelta(days=2),
+            ).id
+            if sign_up_volunteer
+            else None
+        )
         ids = shift.id, assignment, shift_label(starts_at=shift.starts_at, ends_at=shift.ends_at, role="handout")
     store.dispose()
     return ids
@@ -138,10 +153,12 @@ def test_organizer_resets_a_pin(writable_app_env: AppData):  # noqa: F811
 
 def test_volunteer_import_names_columns_by_their_headings(app_env: AppData):  # noqa: F811
     at = new_app(app_env, audience=ORGANIZER).switch_page("pages/volunteers.py").run()
-    at.file_uploader(key="volunteer_import_file_0").set_value(("v.csv", "姓名,手机\n王阿姨,13800138000\n".encode(),
-                                                                "text/csv")).run()
+    at.file_uploader(key="volunteer_import_file_0").set_value(
+        ("v.csv", "姓名,手机\n王阿姨,13800138000\n".encode(), "text/csv")
+    ).run()
     assert not at.exception
     assert [element.value for element in at.error] == ["缺少 1 列：角色"]
-    at.file_uploader(key="volunteer_import_file_0").set_value(("v.csv", "姓名,手机,角色\n,13800138000,发货\n".encode(),
-                                                                "text/csv")).run()
+    at.file_uploader(key="volunteer_import_file_0").set_value(
+        ("v.csv", "姓名,手机,角色\n,13800138000,发货\n".encode(), "text/csv")
+    ).run()
     assert at.dataframe[-1].value.to_dict("records") == [{zh("column.row"): 2, zh("column.reason"): "缺少“名称”。"}]

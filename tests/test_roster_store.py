@@ -38,12 +38,27 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return local_moment(day, dt.time(hour, minute))
 
 
-def shift_on(engine: Engine, world: World, *, starts_at: dt.datetime, hours: float = 2, role: str = "handout",
-             max_staff: int = 2, min_staff: int = 1) -> int:
+def shift_on(
+    engine: Engine,
+    world: World,
+    *,
+    starts_at: dt.datetime,
+    hours: float = 2,
+    role: str = "handout",
+    max_staff: int = 2,
+    min_staff: int = 1,
+) -> int:
     with unit_of_work(engine) as session:
-        return create_shift(session, site_id=world.site_id, role=role, starts_at=starts_at,
-                            ends_at=starts_at + dt.timedelta(hours=hours), min_staff=min_staff, max_staff=max_staff,
-                            now=starts_at - dt.timedelta(days=7)).id
+        return create_shift(
+            session,
+            site_id=world.site_id,
+            role=role,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=hours),
+            min_staff=min_staff,
+            max_staff=max_staff,
+            now=starts_at - dt.timedelta(days=7),
+        ).id
 
 
 def assign(engine: Engine, *, shift_id: int, volunteer_id: int, now: dt.datetime) -> int:
@@ -63,17 +78,34 @@ def test_generating_twice_creates_no_duplicates(engine: Engine, now: dt.datetime
     world = make_world(engine, now=now)
     with unit_of_work(engine) as session:
         for weekday in range(5):
-            for starts, ends, role, low, high in ((dt.time(7, 30), dt.time(9, 30), "receiving", 1, 2),
-                                                  (dt.time(16, 0), dt.time(18, 30), "handout", 1, 2),
-                                                  (dt.time(18, 30), dt.time(21, 0), "handout", 2, 3)):
-                create_shift_template(session, site_id=world.site_id, weekday=weekday, starts=starts, ends=ends,
-                                      role=role, min_staff=low, max_staff=high, now=now)
+            for starts, ends, role, low, high in (
+                (dt.time(7, 30), dt.time(9, 30), "receiving", 1, 2),
+                (dt.time(16, 0), dt.time(18, 30), "handout", 1, 2),
+                (dt.time(18, 30), dt.time(21, 0), "handout", 2, 3),
+            ):
+                create_shift_template(
+                    session,
+                    site_id=world.site_id,
+                    weekday=weekday,
+                    starts=starts,
+                    ends=ends,
+                    role=role,
+                    min_staff=low,
+                    max_staff=high,
+                    now=now,
+                )
     with unit_of_work(engine) as session:
-        first = generate_shifts(session, site_id=world.site_id, first_day=MONDAY,
-                                last_day=MONDAY + dt.timedelta(days=13), now=now)
+        first = generate_shifts(
+            session, site_id=world.site_id, first_day=MONDAY, last_day=MONDAY + dt.timedelta(days=13), now=now
+        )
     with unit_of_work(engine) as session:
-        again = generate_shifts(session, site_id=world.site_id, first_day=MONDAY - dt.timedelta(days=2),
-                                last_day=MONDAY + dt.timedelta(days=13), now=now)
+        again = generate_shifts(
+            session,
+            site_id=world.site_id,
+            first_day=MONDAY - dt.timedelta(days=2),
+            last_day=MONDAY + dt.timedelta(days=13),
+            now=now,
+        )
         shifts = session.scalars(select(Shift).order_by(Shift.starts_at)).all()
     assert (first, again, len(shifts)) == (30, 0, 30)
     # Local wall-clock: Monday 07:30 in Shanghai is Sunday 23:30 UTC.
@@ -90,13 +122,21 @@ def test_template_and_range_refusals(engine: Engine, now: dt.datetime):
         ({"role": "cook"}, "role_unknown"),
     ]
     for changes, key in cases:
-        values = {"weekday": 0, "starts": dt.time(9, 0), "ends": dt.time(10, 0), "role": "handout", "min_staff": 1,
-                  "max_staff": 2, **changes}
+        values = {
+            "weekday": 0,
+            "starts": dt.time(9, 0),
+            "ends": dt.time(10, 0),
+            "role": "handout",
+            "min_staff": 1,
+            "max_staff": 2,
+            **changes,
+        }
         with pytest.raises(InvalidValue, match=key), unit_of_work(engine) as session:
             create_shift_template(session, site_id=world.site_id, now=now, **values)
     with pytest.raises(InvalidValue, match="date_range_order"), unit_of_work(engine) as session:
-        generate_shifts(session, site_id=world.site_id, first_day=MONDAY, last_day=MONDAY - dt.timedelta(days=1),
-                        now=now)
+        generate_shifts(
+            session, site_id=world.site_id, first_day=MONDAY, last_day=MONDAY - dt.timedelta(days=1), now=now
+        )
 
 
 # --- sign-up, sign-out, cancelling ---
@@ -121,8 +161,13 @@ def test_refusals_with_their_reasons(engine: Engine, now: dt.datetime):
             sign_up(session, shift_id=shift_id, volunteer_id=volunteer_id, now=now)
         assert refused.value.key == key
     with unit_of_work(engine) as session:
-        open_for_other = list_open_shifts(session, site_id=world.site_id, volunteer_id=world.other_volunteer_id,
-                                          now=now, end=now + dt.timedelta(days=14))
+        open_for_other = list_open_shifts(
+            session,
+            site_id=world.site_id,
+            volunteer_id=world.other_volunteer_id,
+            now=now,
+            end=now + dt.timedelta(days=14),
+        )
     assert [shift.id for shift in open_for_other] == [overlapping]
 
 
@@ -173,21 +218,23 @@ def test_cancelling_a_shift_lists_who_to_tell(engine: Engine, now: dt.datetime):
 def test_check_in_window(engine: Engine, now: dt.datetime, minutes_from_start: int, allowed: bool):
     world = make_world(engine, now=now)
     starts = at(MONDAY, 16)
-    assignment_id = assign(engine, shift_id=shift_on(engine, world, starts_at=starts, hours=2),
-                           volunteer_id=world.volunteer_id, now=now)
+    assignment_id = assign(
+        engine, shift_id=shift_on(engine, world, starts_at=starts, hours=2), volunteer_id=world.volunteer_id, now=now
+    )
     moment = starts + dt.timedelta(minutes=minutes_from_start)
     if allowed:
         with unit_of_work(engine) as session:
             check_in(session, assignment_id=assignment_id, now=moment)
         assert status_of(engine, assignment_id).checked_in_at == moment
     else:
-        with pytest.raises(NotAllowed, match="too_early" if minutes_from_start < 0 else "too_late"), \
-                unit_of_work(engine) as session:
+        with (
+            pytest.raises(NotAllowed, match="too_early" if minutes_from_start < 0 else "too_late"),
+            unit_of_work(engine) as session,
+        ):
             check_in(session, assignment_id=assignment_id, now=moment)
 
 
-def test_forgotten_check_out_is_closed_an_hour_after_the_end_and_no_shows_marked(engine: Engine,
-                                                                                    now: dt.datetime):
+def test_forgotten_check_out_is_closed_an_hour_after_the_end_and_no_shows_marked(engine: Engine, now: dt.datetime):
     world = make_world(engine, now=now)
     starts = at(MONDAY, 16)
     shift_id = shift_on(engine, world, starts_at=starts, hours=2)
@@ -209,7 +256,10 @@ def test_forgotten_check_out_is_closed_an_hour_after_the_end_and_no_shows_marked
         assert mark_no_shows(session, site_id=world.site_id, now=ends + dt.timedelta(hours=2)) == 0
     closed = status_of(engine, came)
     assert (closed.status, closed.auto_checked_out, closed.checked_out_at) == (
-        "checked_out", True, ends + dt.timedelta(hours=1))
+        "checked_out",
+        True,
+        ends + dt.timedelta(hours=1),
+    )
     assert status_of(engine, absent).status == "no_show"
 
 
@@ -218,10 +268,18 @@ def test_forgotten_check_out_is_closed_an_hour_after_the_end_and_no_shows_marked
 
 def test_counted_time_is_clipped_to_the_shift():
     starts, ends = dt.datetime(2026, 11, 30, 8, tzinfo=dt.UTC), dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC)
-    early_late = counted_time(checked_in_at=starts - dt.timedelta(minutes=20),
-                              checked_out_at=ends + dt.timedelta(minutes=40), starts_at=starts, ends_at=ends)
-    left_early = counted_time(checked_in_at=starts + dt.timedelta(minutes=10),
-                              checked_out_at=ends - dt.timedelta(minutes=30), starts_at=starts, ends_at=ends)
+    early_late = counted_time(
+        checked_in_at=starts - dt.timedelta(minutes=20),
+        checked_out_at=ends + dt.timedelta(minutes=40),
+        starts_at=starts,
+        ends_at=ends,
+    )
+    left_early = counted_time(
+        checked_in_at=starts + dt.timedelta(minutes=10),
+        checked_out_at=ends - dt.timedelta(minutes=30),
+        starts_at=starts,
+        ends_at=ends,
+    )
     assert (early_late, left_early) == (dt.timedelta(hours=2), dt.timedelta(minutes=80))
 
 
@@ -266,13 +324,17 @@ def test_coverage_states_and_gaps(engine: Engine, now: dt.datetime):
         grid = coverage_frame(session, site_id=world.site_id, week_start=MONDAY)
         gaps = gaps_frame(session, site_id=world.site_id, now=now, days=7)
     assert grid[["band", "coverage"]].values.tolist() == [
-        ["07:30–09:30", "short"], ["16:00–18:00", "covered"], ["18:30–20:30", "full"]]
+        ["07:30–09:30", "short"],
+        ["16:00–18:00", "covered"],
+        ["18:30–20:30", "full"],
+    ]
     assert gaps[["missing"]].values.tolist() == [[1]]
 
 
 def test_suggested_headcount_arithmetic():
-    assert [suggest_headcount(pickups_per_hour=value, pickups_per_volunteer_hour=30)
-            for value in (0, 0.5, 30, 30.01, 61)] == [0, 1, 1, 2, 3]
+    assert [
+        suggest_headcount(pickups_per_hour=value, pickups_per_volunteer_hour=30) for value in (0, 0.5, 30, 30.01, 61)
+    ] == [0, 1, 1, 2, 3]
 
 
 def test_staffing_against_a_hand_computed_history(engine: Engine, now: dt.datetime):
@@ -280,27 +342,52 @@ def test_staffing_against_a_hand_computed_history(engine: Engine, now: dt.dateti
     Monday 18:xx: 10 and 0 → 5/h → 1. Monday 07:xx: 0 pickups. On the roster for Monday 30 Nov: one handout
     volunteer 16:00–18:30 → on duty at 16, 17 and 18; 17:00 is short (1 < 2), 18:00 is not (1 = 1)."""
     world = make_world(engine, now=now)
-    pickups = [(dt.date(2026, 11, 16), 17, 50), (dt.date(2026, 11, 23), 17, 40), (dt.date(2026, 11, 16), 18, 10),
-               # Sunday 23:30 local is still Sunday, though Sunday 15:30 UTC: the bucket is local.
-               (dt.date(2026, 11, 22), 23, 3)]
+    pickups = [
+        (dt.date(2026, 11, 16), 17, 50),
+        (dt.date(2026, 11, 23), 17, 40),
+        (dt.date(2026, 11, 16), 18, 10),
+        # Sunday 23:30 local is still Sunday, though Sunday 15:30 UTC: the bucket is local.
+        (dt.date(2026, 11, 22), 23, 3),
+    ]
     with unit_of_work(engine) as session:
         number = 0
         for day, hour, count in pickups:
             for minute in range(count):
                 number += 1
-                session.add(Order(
-                    site_id=world.site_id, platform="多多买菜", order_number=f"H{number}", pickup_code=f"P{number}",
-                    resident_name="李四", phone="13800138000", phone_tail="8000", delivery_date=day,
-                    storage_class="ambient", status="picked_up", created_at=now,
-                    picked_up_at=at(day, hour) + dt.timedelta(seconds=minute * 59),
-                ))
-    assign(engine, shift_id=shift_on(engine, world, starts_at=at(MONDAY, 16), hours=2.5),
-           volunteer_id=world.volunteer_id, now=now)
+                session.add(
+                    Order(
+                        site_id=world.site_id,
+                        platform="多多买菜",
+                        order_number=f"H{number}",
+                        pickup_code=f"P{number}",
+                        resident_name="李四",
+                        phone="13800138000",
+                        phone_tail="8000",
+                        delivery_date=day,
+                        storage_class="ambient",
+                        status="picked_up",
+                        created_at=now,
+                        picked_up_at=at(day, hour) + dt.timedelta(seconds=minute * 59),
+                    )
+                )
+    assign(
+        engine,
+        shift_id=shift_on(engine, world, starts_at=at(MONDAY, 16), hours=2.5),
+        volunteer_id=world.volunteer_id,
+        now=now,
+    )
     with unit_of_work(engine) as session:
-        frame = staffing_frame(session, site_id=world.site_id, history_first_day=dt.date(2026, 11, 16),
-                               history_last_day=dt.date(2026, 11, 29), week_start=MONDAY)
-    rows = {(row["weekday"], row["hour"]): (row["avg_pickups"], row["suggested"], row["on_duty"], row["short"])
-            for row in frame.to_dict("records")}
+        frame = staffing_frame(
+            session,
+            site_id=world.site_id,
+            history_first_day=dt.date(2026, 11, 16),
+            history_last_day=dt.date(2026, 11, 29),
+            week_start=MONDAY,
+        )
+    rows = {
+        (row["weekday"], row["hour"]): (row["avg_pickups"], row["suggested"], row["on_duty"], row["short"])
+        for row in frame.to_dict("records")
+    }
     assert rows == {
         (0, 16): (0.0, 0, 1, False),
         (0, 17): (45.0, 2, 1, True),
@@ -315,47 +402,80 @@ def test_staffing_against_a_hand_computed_history(engine: Engine, now: dt.dateti
 def test_update_volunteer_and_reset_pin(engine: Engine, now: dt.datetime):
     world = make_world(engine, now=now)
     with unit_of_work(engine) as session:
-        update_volunteer(session, volunteer_id=world.other_volunteer_id, name=" 张叔叔 ", phone="+86 139-0000-1111",
-                         roles=["receiving", "cold_check"], active=True, now=now)
+        update_volunteer(
+            session,
+            volunteer_id=world.other_volunteer_id,
+            name=" 张叔叔 ",
+            phone="+86 139-0000-1111",
+            roles=["receiving", "cold_check"],
+            active=True,
+            now=now,
+        )
         reset_pin(session, volunteer_id=world.other_volunteer_id, new_pin="1357", now=now)
     with unit_of_work(engine) as session:
         person = session.get(Volunteer, world.other_volunteer_id)
         assert (person.name, person.phone, sorted(role.role for role in person.roles)) == (
-            "张叔叔", "13900001111", ["cold_check", "receiving"])
+            "张叔叔",
+            "13900001111",
+            ["cold_check", "receiving"],
+        )
     tablet = enrolled_tablet(engine, site_id=world.site_id, now=now)
-    assert sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=world.other_volunteer_id, pin="1357",
-                             client=tablet, now=now).roles == {"receiving", "cold_check"}
+    assert sign_in_volunteer(
+        engine, site_id=world.site_id, volunteer_id=world.other_volunteer_id, pin="1357", client=tablet, now=now
+    ).roles == {"receiving", "cold_check"}
     with pytest.raises(InvalidValue, match="pin_format"), unit_of_work(engine) as session:
         reset_pin(session, volunteer_id=world.other_volunteer_id, new_pin="12", now=now)
     with pytest.raises(InvalidValue, match="phone_format"), unit_of_work(engine) as session:
-        update_volunteer(session, volunteer_id=world.other_volunteer_id, name="张", phone="123", roles=["handout"],
-                         active=True, now=now)
+        update_volunteer(
+            session,
+            volunteer_id=world.other_volunteer_id,
+            name="张",
+            phone="123",
+            roles=["handout"],
+            active=True,
+            now=now,
+        )
     with unit_of_work(engine) as session:
-        update_volunteer(session, volunteer_id=world.other_volunteer_id, name="张叔叔", phone="", roles=["handout"],
-                         active=False, now=now)
+        update_volunteer(
+            session,
+            volunteer_id=world.other_volunteer_id,
+            name="张叔叔",
+            phone="",
+            roles=["handout"],
+            active=False,
+            now=now,
+        )
     with pytest.raises(SignInFailed):
-        sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=world.other_volunteer_id, pin="1357",
-                          client=tablet, now=now)
+        sign_in_volunteer(
+            engine, site_id=world.site_id, volunteer_id=world.other_volunteer_id, pin="1357", client=tablet, now=now
+        )
 
 
 def test_volunteer_import_reports_every_bad_row_and_imports_nothing(engine: Engine, now: dt.datetime):
     world = make_world(engine, now=now)
     with unit_of_work(engine) as session:
         create_volunteer(session, site_id=world.site_id, name="老会员", phone="13700000000", now=now)
-    text = ("姓名,手机号,岗位,PIN\n"
-            "赵大妈,13811112222,收货、发货,2468\n"
-            ",13811113333,发货,\n"
-            "钱师傅,12345,发货,\n"
-            "孙阿姨,13811114444,做饭,\n"
-            "李老师,13811115555,测温,12\n"
-            "周先生,13700000000,发货,\n"
-            "吴女士,138 1111 2222,发货,\n")
+    text = (
+        "姓名,手机号,岗位,PIN\n"
+        "赵大妈,13811112222,收货、发货,2468\n"
+        ",13811113333,发货,\n"
+        "钱师傅,12345,发货,\n"
+        "孙阿姨,13811114444,做饭,\n"
+        "李老师,13811115555,测温,12\n"
+        "周先生,13700000000,发货,\n"
+        "吴女士,138 1111 2222,发货,\n"
+    )
     data = text.encode("gb18030")
     with unit_of_work(engine) as session:
         plan = plan_volunteer_import(session, site_id=world.site_id, data=data)
     assert [(row.row, row.key) for row in plan.rejected] == [
-        (3, "error.row_missing_value"), (4, "error.row_bad_phone"), (5, "error.row_bad_role"),
-        (6, "error.row_bad_pin"), (7, "error.row_volunteer_exists"), (8, "error.row_volunteer_exists")]
+        (3, "error.row_missing_value"),
+        (4, "error.row_bad_phone"),
+        (5, "error.row_bad_role"),
+        (6, "error.row_bad_pin"),
+        (7, "error.row_volunteer_exists"),
+        (8, "error.row_volunteer_exists"),
+    ]
     with pytest.raises(InvalidValue, match="volunteer_import_has_errors"), unit_of_work(engine) as session:
         import_volunteers(session, site_id=world.site_id, data=data, now=now)
     with unit_of_work(engine) as session:
@@ -368,5 +488,7 @@ def test_volunteer_import_reports_every_bad_row_and_imports_nothing(engine: Engi
         zhao = session.scalar(select(Volunteer).where(Volunteer.name == "赵大妈"))
         assert sorted(role.role for role in zhao.roles) == ["handout", "receiving"]
     tablet = enrolled_tablet(engine, site_id=world.site_id, now=now)
-    assert sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=zhao.id, pin="2468", client=tablet,
-                             now=now).name == "赵大妈"
+    assert (
+        sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=zhao.id, pin="2468", client=tablet, now=now).name
+        == "赵大妈"
+    )

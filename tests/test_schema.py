@@ -40,8 +40,9 @@ def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path) -> None:  
 
 def test_events_are_append_only(engine: Engine, now: dt.datetime) -> None:
     with unit_of_work(engine) as session:
-        event = record_event(session, site_id=None, actor_id=None, action="test", entity="test", entity_id=None,
-                             now=now)
+        event = record_event(
+            session, site_id=None, actor_id=None, action="test", entity="test", entity_id=None, now=now
+        )
         session.flush()
         event_id = event.id
     for statement in ("UPDATE events SET action = 'changed' WHERE id = :id", "DELETE FROM events WHERE id = :id"):
@@ -51,8 +52,16 @@ def test_events_are_append_only(engine: Engine, now: dt.datetime) -> None:
 
 def _order(session, site_id: int, *, number: str, code: str, now: dt.datetime) -> Order:  # noqa: ANN001
     return create_order(
-        session, site_id=site_id, platform="多多买菜", order_number=number, pickup_code=code, resident_name="李四",
-        phone="13800138000", delivery_date=now.date(), items=[ItemSpec("大米", 1, "ambient")], now=now,
+        session,
+        site_id=site_id,
+        platform="多多买菜",
+        order_number=number,
+        pickup_code=code,
+        resident_name="李四",
+        phone="13800138000",
+        delivery_date=now.date(),
+        items=[ItemSpec("大米", 1, "ambient")],
+        now=now,
     )
 
 
@@ -96,8 +105,13 @@ def test_check_constraints_refuse_bad_rows(engine: Engine, now: dt.datetime) -> 
 
 def test_desk_search_indexes_exist(engine: Engine) -> None:
     indexed = [tuple(index["column_names"]) for index in inspect(engine).get_indexes("orders")]
-    for columns in [("site_id", "pickup_code"), ("site_id", "phone_tail"), ("site_id", "status"),
-                    ("site_id", "delivery_date"), ("site_id", "status", "delivery_date")]:
+    for columns in [
+        ("site_id", "pickup_code"),
+        ("site_id", "phone_tail"),
+        ("site_id", "status"),
+        ("site_id", "delivery_date"),
+        ("site_id", "status", "delivery_date"),
+    ]:
         # An index whose leading columns are these serves the search.
         assert any(index[: len(columns)] == columns for index in indexed), columns
 

@@ -42,8 +42,17 @@ TODAY = dt.date(2026, 11, 25)
 DEMO_NOW = local_moment(TODAY, dt.time(9, 0))
 # Tables whose every column the demo must reproduce; accounts and events are compared apart.
 DUMPED_TABLES = (
-    "sites", "site_rules", "volunteers", "volunteer_roles", "storage_units", "slots", "orders", "items",
-    "temperature_readings", "shifts", "assignments",
+    "sites",
+    "site_rules",
+    "volunteers",
+    "volunteer_roles",
+    "storage_units",
+    "slots",
+    "orders",
+    "items",
+    "temperature_readings",
+    "shifts",
+    "assignments",
 )
 
 
@@ -79,15 +88,25 @@ def dump(engine: Engine) -> dict[str, list[tuple]]:
     with engine.connect() as connection:
         for table in DUMPED_TABLES:
             tables[table] = [tuple(row) for row in connection.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2"))]
-        tables["accounts"] = [tuple(row) for row in connection.execute(text(
-            "SELECT id, volunteer_id, username, password_hash IS NOT NULL, pin_hash IS NOT NULL FROM accounts"
-            " ORDER BY id"
-        ))]
+        tables["accounts"] = [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT id, volunteer_id, username, password_hash IS NOT NULL, pin_hash IS NOT NULL FROM accounts"
+                    " ORDER BY id"
+                )
+            )
+        ]
         # Sign-in tests add auth events to the shared demo; everything else must match.
-        tables["events"] = [tuple(row) for row in connection.execute(text(
-            "SELECT id, site_id, happened_at, actor_id, action, entity, entity_id FROM events"
-            " WHERE action NOT LIKE 'auth.%' ORDER BY id"
-        ))]
+        tables["events"] = [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT id, site_id, happened_at, actor_id, action, entity, entity_id FROM events"
+                    " WHERE action NOT LIKE 'auth.%' ORDER BY id"
+                )
+            )
+        ]
     return tables
 
 
@@ -141,8 +160,11 @@ def test_demo_orders_have_a_realistic_shape(demo: Engine) -> None:
     # Only today's delivery still waits to be checked in, and part of it already has been.
     assert {order.delivery_date for order in orders if order.status == "expected"} == {TODAY}
     assert any(order.delivery_date == TODAY and order.status == "shelved" for order in orders)
-    overdue = [o for o in orders if o.status in ("received", "shelved")
-               and o.delivery_date + dt.timedelta(days=hold_days - 1) < TODAY]
+    overdue = [
+        o
+        for o in orders
+        if o.status in ("received", "shelved") and o.delivery_date + dt.timedelta(days=hold_days - 1) < TODAY
+    ]
     assert 1 <= len(overdue) <= 15
     assert 1 <= statuses["returned"] <= 20 and 1 <= statuses["problem"] <= 15
     assert set(items_per_order.values()) <= {1, 2, 3, 4, 5} and len(items_per_order) == len(orders)
@@ -151,8 +173,9 @@ def test_demo_orders_have_a_realistic_shape(demo: Engine) -> None:
     pickup_hours = Counter(to_local(o.picked_up_at).hour for o in orders if o.picked_up_at)
     evening = sum(count for hour, count in pickup_hours.items() if 17 <= hour <= 20)
     assert evening > 0.7 * sum(pickup_hours.values()) and set(pickup_hours) <= set(range(11, 21))
-    same_or_next_day = sum(1 for o in orders if o.picked_up_at
-                           and (to_local(o.picked_up_at).date() - o.delivery_date).days <= 1)
+    same_or_next_day = sum(
+        1 for o in orders if o.picked_up_at and (to_local(o.picked_up_at).date() - o.delivery_date).days <= 1
+    )
     assert same_or_next_day > 0.85 * statuses["picked_up"]
     open_codes = [o.pickup_code for o in orders if o.status in ("expected", "received", "shelved", "problem")]
     assert len(open_codes) == len(set(open_codes))
@@ -169,8 +192,12 @@ def test_demo_temperatures_twice_a_day_with_one_excursion(demo: Engine) -> None:
     excursion = excursions[0]
     assert units[excursion.storage_unit_id] == "fridge" and excursion.reading_c == 11.5
     assert excursion.corrective_action == EXCURSION_ACTION
-    follow_up = [r for r in readings if r.storage_unit_id == excursion.storage_unit_id
-                 and r.taken_at == excursion.taken_at + dt.timedelta(minutes=30)]
+    follow_up = [
+        r
+        for r in readings
+        if r.storage_unit_id == excursion.storage_unit_id
+        and r.taken_at == excursion.taken_at + dt.timedelta(minutes=30)
+    ]
     assert len(follow_up) == 1 and follow_up[0].in_range
     per_unit_day = Counter((r.storage_unit_id, to_local(r.taken_at).date()) for r in readings if r is not follow_up[0])
     past_days = {day for _unit, day in per_unit_day if day < TODAY}
@@ -205,25 +232,27 @@ def test_demo_roster_this_week_and_next(demo: Engine) -> None:
 
 
 def test_demo_accounts_sign_in(demo: Engine) -> None:
-    organizer = sign_in_organizer(demo, username=ORGANIZER_USERNAME, password=ORGANIZER_PASSWORD,
-                                  client=Client(address="local"), now=DEMO_NOW)
+    organizer = sign_in_organizer(
+        demo, username=ORGANIZER_USERNAME, password=ORGANIZER_PASSWORD, client=Client(address="local"), now=DEMO_NOW
+    )
     assert "organizer" in organizer.roles
     with unit_of_work(demo) as session:
         volunteer = session.scalar(select(Volunteer).where(Volunteer.id != organizer.volunteer_id).limit(1))
     tablet = enrolled_tablet(demo, site_id=organizer.site_id, now=DEMO_NOW)
-    signed_in = sign_in_volunteer(demo, site_id=organizer.site_id, volunteer_id=volunteer.id, pin=DEMO_PIN,
-                                  client=tablet, now=DEMO_NOW)
+    signed_in = sign_in_volunteer(
+        demo, site_id=organizer.site_id, volunteer_id=volunteer.id, pin=DEMO_PIN, client=tablet, now=DEMO_NOW
+    )
     assert signed_in.volunteer_id == volunteer.id
-    signed_in = sign_in_volunteer(demo, site_id=organizer.site_id, volunteer_id=organizer.volunteer_id, pin=DEMO_PIN,
-                                  client=tablet, now=DEMO_NOW)
+    signed_in = sign_in_volunteer(
+        demo, site_id=organizer.site_id, volunteer_id=organizer.volunteer_id, pin=DEMO_PIN, client=tablet, now=DEMO_NOW
+    )
     assert "organizer" in signed_in.roles
 
 
 def test_demo_fills_an_empty_database_once_even_when_two_start_together(engine: Engine, database_url: str) -> None:
     engines = [make_engine(database_url) for _ in range(2)]
     results: list[bool] = []
-    threads = [threading.Thread(target=lambda e=e: results.append(seed_demo_if_empty(e, today=TODAY)))
-               for e in engines]
+    threads = [threading.Thread(target=lambda e=e: results.append(seed_demo_if_empty(e, today=TODAY))) for e in engines]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -241,41 +270,74 @@ def _small_site(engine: Engine) -> tuple[int, list[int]]:
     with unit_of_work(engine) as session:
         site = create_site(session, code="EQ1", name="对照点", now=DEMO_NOW - dt.timedelta(days=30))
         for code, kind, slots in (("F1", "fridge", 6), ("Z1", "freezer", 3), ("S1", "shelf", 5), ("S2", "shelf", 3)):
-            create_storage_unit(session, site_id=site.id, code=code, name=code, kind=kind, slot_count=slots,
-                                now=DEMO_NOW - dt.timedelta(days=30))
+            create_storage_unit(
+                session,
+                site_id=site.id,
+                code=code,
+                name=code,
+                kind=kind,
+                slot_count=slots,
+                now=DEMO_NOW - dt.timedelta(days=30),
+            )
         volunteers = [
-            create_volunteer(session, site_id=site.id, name=name, roles=("receiving", "handout"),
-                             now=DEMO_NOW - dt.timedelta(days=30)).id
+            create_volunteer(
+                session,
+                site_id=site.id,
+                name=name,
+                roles=("receiving", "handout"),
+                now=DEMO_NOW - dt.timedelta(days=30),
+            ).id
             for name in ("张桂英", "李建国", "王秀兰")
         ]
         return site.id, volunteers
 
 
 def _small_plan(engine: Engine, site_id: int) -> list:
-    residents = [Resident(name=f"居民{n}", phone=f"1391234{n:04d}", address=f"{n % 9 + 1}号{n % 6 + 1}01室")
-                 for n in range(40)]
+    residents = [
+        Resident(name=f"居民{n}", phone=f"1391234{n:04d}", address=f"{n % 9 + 1}号{n % 6 + 1}01室") for n in range(40)
+    ]
     with unit_of_work(engine) as session:
         layout = slot_layout(session, site_id=site_id)
-    return list(plan_orders(
-        random.Random(11), residents=residents, layout=layout, first_day=TODAY - dt.timedelta(days=11),
-        last_day=TODAY, daily_volume=lambda day: 9 + day.day % 4, now=DEMO_NOW, hold_days=3, volunteer_count=3,
-    ))
+    return list(
+        plan_orders(
+            random.Random(11),
+            residents=residents,
+            layout=layout,
+            first_day=TODAY - dt.timedelta(days=11),
+            last_day=TODAY,
+            daily_volume=lambda day: 9 + day.day % 4,
+            now=DEMO_NOW,
+            hold_days=3,
+            volunteer_count=3,
+        )
+    )
 
 
 def _order_rows(engine: Engine) -> tuple[list[tuple], list[tuple]]:
     """Orders and items as stored, with surrogate ids replaced by what they name (slot code, volunteer name)."""
     with engine.connect() as connection:
-        orders = [tuple(row) for row in connection.execute(text(
-            "SELECT o.platform, o.order_number, o.pickup_code, o.resident_name, o.phone, o.phone_tail, o.address,"
-            " o.delivery_date, o.storage_class, o.status, s.code, o.problem_reason, o.created_at, o.received_at,"
-            " o.shelved_at, o.picked_up_at, v.name, o.returned_at"
-            " FROM orders o LEFT JOIN slots s ON s.id = o.slot_id LEFT JOIN volunteers v ON v.id = o.picked_up_by"
-            " ORDER BY o.platform, o.order_number"
-        ))]
-        items = [tuple(row) for row in connection.execute(text(
-            "SELECT o.platform, o.order_number, i.product, i.quantity, i.storage_class"
-            " FROM items i JOIN orders o ON o.id = i.order_id ORDER BY o.platform, o.order_number, i.id"
-        ))]
+        orders = [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT o.platform, o.order_number, o.pickup_code, o.resident_name, o.phone, o.phone_tail,"
+                    " o.address, o.delivery_date, o.storage_class, o.status, s.code, o.problem_reason, o.created_at,"
+                    " o.received_at, o.shelved_at, o.picked_up_at, v.name, o.returned_at"
+                    " FROM orders o LEFT JOIN slots s ON s.id = o.slot_id"
+                    " LEFT JOIN volunteers v ON v.id = o.picked_up_by"
+                    " ORDER BY o.platform, o.order_number"
+                )
+            )
+        ]
+        items = [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT o.platform, o.order_number, i.product, i.quantity, i.storage_class"
+                    " FROM items i JOIN orders o ON o.id = i.order_id ORDER BY o.platform, o.order_number, i.id"
+                )
+            )
+        ]
     return orders, items
 
 
@@ -301,16 +363,29 @@ def test_bulk_rows_equal_the_store_rows(engine: Engine, database_url: str, tmp_p
         with unit_of_work(bulk) as session:
             slot_ids = slot_ids_by_code(session, site_id=bulk_site)
         with bulk.connect() as connection:
-            written = write_plans_in_bulk(connection, plans=plans, site_id=bulk_site, slot_ids=slot_ids,
-                                          volunteer_ids=bulk_volunteers, batch_size=17)
+            written = write_plans_in_bulk(
+                connection,
+                plans=plans,
+                site_id=bulk_site,
+                slot_ids=slot_ids,
+                volunteer_ids=bulk_volunteers,
+                batch_size=17,
+            )
         assert written == (len(plans), sum(len(plan.items) for plan in plans))
         assert _order_rows(engine) == _order_rows(bulk)
         with unit_of_work(bulk) as session:
             # The bulk path writes no events, and the store's next order still gets a fresh id.
             assert session.scalar(select(func.count()).select_from(Event).where(Event.entity == "order")) == 0
             order = create_order(
-                session, site_id=bulk_site, platform="多多买菜", order_number="after-bulk", pickup_code="999999",
-                resident_name="居民", phone="13912340000", delivery_date=TODAY, now=DEMO_NOW,
+                session,
+                site_id=bulk_site,
+                platform="多多买菜",
+                order_number="after-bulk",
+                pickup_code="999999",
+                resident_name="居民",
+                phone="13912340000",
+                delivery_date=TODAY,
+                now=DEMO_NOW,
                 items=[ItemSpec(product="鸡蛋 30枚", quantity=1, storage_class="ambient")],
             )
             assert order.id == len(plans) + 1
@@ -321,8 +396,21 @@ def test_bulk_rows_equal_the_store_rows(engine: Engine, database_url: str, tmp_p
 
 
 def test_scale_command_builds_sites_in_bulk_and_reports_progress(database_url: str, capsys) -> None:  # noqa: ANN001
-    arguments = ["scale", "--sites", "2", "--days", "6", "--orders-per-day", "40", "--today", TODAY.isoformat(),
-                 "--database-url", database_url, "--batch-size", "100"]
+    arguments = [
+        "scale",
+        "--sites",
+        "2",
+        "--days",
+        "6",
+        "--orders-per-day",
+        "40",
+        "--today",
+        TODAY.isoformat(),
+        "--database-url",
+        database_url,
+        "--batch-size",
+        "100",
+    ]
     assert seed_main(arguments) == 0
     captured = capsys.readouterr()
     assert "480 orders" in captured.out

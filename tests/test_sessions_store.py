@@ -31,12 +31,17 @@ from db.sites import create_site
 def person(engine: Engine, volunteer_id: int) -> SignedIn:
     with unit_of_work(engine) as session:
         volunteer = session.get(Volunteer, volunteer_id)
-        return SignedIn(volunteer_id=volunteer.id, name=volunteer.name, site_id=volunteer.site_id,
-                        roles=frozenset(role.role for role in volunteer.roles))
+        return SignedIn(
+            volunteer_id=volunteer.id,
+            name=volunteer.name,
+            site_id=volunteer.site_id,
+            roles=frozenset(role.role for role in volunteer.roles),
+        )
 
 
-def start(engine: Engine, user: SignedIn, *, audience: str = "volunteer", device_id: int | None = None,
-          now: dt.datetime) -> str:
+def start(
+    engine: Engine, user: SignedIn, *, audience: str = "volunteer", device_id: int | None = None, now: dt.datetime
+) -> str:
     with unit_of_work(engine) as session:
         return start_login_session(session, user=user, audience=audience, device_id=device_id, now=now)
 
@@ -106,8 +111,9 @@ def test_sign_out_a_changed_pin_and_a_reset_end_sessions(engine: Engine, now: dt
         end_login_session(session, token=elsewhere, reason="signed_out", now=now)
     assert resume(engine, elsewhere, now) is None
     # Changing one's own PIN keeps the browser that did it and signs out everywhere else.
-    change_own_pin(engine, volunteer_id=world.volunteer_id, current_pin="2468", new_pin="1357", now=now,
-                   keep_token=here)
+    change_own_pin(
+        engine, volunteer_id=world.volunteer_id, current_pin="2468", new_pin="1357", now=now, keep_token=here
+    )
     assert resume(engine, here, now) is not None and resume(engine, there, now) is None
     with unit_of_work(engine) as session:
         reset_pin(session, volunteer_id=world.volunteer_id, new_pin="9753", now=now, actor_id=world.other_volunteer_id)
@@ -123,15 +129,17 @@ def test_an_organizer_ends_every_sign_in_of_a_person_of_their_site(engine: Engin
     other = start(engine, person(engine, world.other_volunteer_id), now=now)
     with unit_of_work(engine) as session:
         listed = {row.name for row in list_open_sessions(session, site_id=world.site_id, now=now)}
-        ended = end_sessions_by_organizer(session, site_id=world.site_id, volunteer_id=world.volunteer_id,
-                                          actor_id=world.other_volunteer_id, now=now)
+        ended = end_sessions_by_organizer(
+            session, site_id=world.site_id, volunteer_id=world.volunteer_id, actor_id=world.other_volunteer_id, now=now
+        )
     assert listed == {"王阿姨", "张叔叔"} and ended == 2
     assert [resume(engine, token, now) for token in tokens] == [None, None] and resume(engine, other, now)
     with unit_of_work(engine) as session:
         elsewhere = create_site(session, code="XH1", name="徐汇一号", now=now).id
     with pytest.raises(NotFound), unit_of_work(engine) as session:
-        end_sessions_by_organizer(session, site_id=elsewhere, volunteer_id=world.other_volunteer_id,
-                                  actor_id=world.volunteer_id, now=now)
+        end_sessions_by_organizer(
+            session, site_id=elsewhere, volunteer_id=world.other_volunteer_id, actor_id=world.volunteer_id, now=now
+        )
 
 
 def test_removing_a_tablet_ends_its_sign_ins_and_its_cookie_stops_working(engine: Engine, now: dt.datetime) -> None:
@@ -142,8 +150,9 @@ def test_removing_a_tablet_ends_its_sign_ins_and_its_cookie_stops_working(engine
     with unit_of_work(engine) as session:
         device = find_device(session, token=tablet.device_token)
         assert [row.name for row in list_tablets(session, site_id=world.site_id)] == ["取货台平板 1"]
-    user = sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=world.volunteer_id, pin="2468",
-                             client=tablet, now=now)
+    user = sign_in_volunteer(
+        engine, site_id=world.site_id, volunteer_id=world.volunteer_id, pin="2468", client=tablet, now=now
+    )
     token = start(engine, user, device_id=device.id, now=now)
     with unit_of_work(engine) as session:
         revoke_tablet(session, site_id=world.site_id, device_id=device.id, actor_id=world.other_volunteer_id, now=now)
@@ -170,14 +179,18 @@ def test_a_remembered_browser_is_not_slowed_by_pin_guessing_from_elsewhere(engin
     # Guessers from many addresses: the PIN's "from elsewhere" key slows every unknown browser down …
     for number in range(PER_ACCOUNT_ELSEWHERE.free_tries + 3):
         with pytest.raises((SignInFailed, TooManyAttempts)):
-            sign_in_volunteer_elsewhere(engine, login="13800138000", pin="0000",
-                                        client=Client(address=f"10.1.0.{number}"), now=now)
+            sign_in_volunteer_elsewhere(
+                engine, login="13800138000", pin="0000", client=Client(address=f"10.1.0.{number}"), now=now
+            )
     with pytest.raises(TooManyAttempts):
-        sign_in_volunteer_elsewhere(engine, login="13800138000", pin="2468", client=Client(address="10.2.0.1"),
-                                    now=now)
+        sign_in_volunteer_elsewhere(engine, login="13800138000", pin="2468", client=Client(address="10.2.0.1"), now=now)
     # … but not the person's own browser.
-    assert sign_in_volunteer_elsewhere(engine, login="13800138000", pin="2468",
-                                       client=Client(address="10.1.0.1", device_token=own), now=now).name == "王阿姨"
+    assert (
+        sign_in_volunteer_elsewhere(
+            engine, login="13800138000", pin="2468", client=Client(address="10.1.0.1", device_token=own), now=now
+        ).name
+        == "王阿姨"
+    )
 
 
 def test_the_lookup_key_is_made_once_per_database_and_the_environment_overrides_it(

@@ -19,14 +19,16 @@ NAMES = ("王阿姨", "李主任")
 @pytest.fixture
 def server(app_database_copy: AppData, tmp_path: pathlib.Path):  # noqa: ANN201
     # Behind a proxy each browser has its own address: X-Forwarded-For tells them apart (README).
-    with streamlit_server(app_database_copy.url, log_path=tmp_path / "streamlit.log",
-                          env={"TRUST_FORWARDED_FOR": "1"}) as base_url:
+    with streamlit_server(
+        app_database_copy.url, log_path=tmp_path / "streamlit.log", env={"TRUST_FORWARDED_FOR": "1"}
+    ) as base_url:
         yield base_url
 
 
 def new_browser(chromium, address: str, *, width: int = 1024, height: int = 768):  # noqa: ANN001, ANN201
-    context = chromium.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
-                                   extra_http_headers={"X-Forwarded-For": address})
+    context = chromium.new_context(
+        viewport={"width": width, "height": height}, locale="zh-CN", extra_http_headers={"X-Forwarded-For": address}
+    )
     return context
 
 
@@ -36,8 +38,11 @@ def new_tab(context):  # noqa: ANN001, ANN201
     return tab
 
 
-def test_a_volunteer_on_the_tablet_reloads_and_is_still_signed_in(chromium, server: str,  # noqa: ANN001
-                                                                   app_database_copy: AppData):
+def test_a_volunteer_on_the_tablet_reloads_and_is_still_signed_in(
+    chromium,
+    server: str,  # noqa: ANN001
+    app_database_copy: AppData,
+):
     context = new_browser(chromium, "198.51.100.7")
     enroll_as_tablet(context, base_url=server, database_url=app_database_copy.url, site_id=app_database_copy.site_id)
     page = new_tab(context)
@@ -70,13 +75,17 @@ def test_an_anonymous_browser_sees_no_names(chromium, server: str):  # noqa: ANN
         context.close()
 
 
-def test_twenty_wrong_pins_from_another_browser_do_not_stop_the_tablet(chromium, server: str,  # noqa: ANN001
-                                                                       app_database_copy: AppData):
+def test_twenty_wrong_pins_from_another_browser_do_not_stop_the_tablet(
+    chromium,
+    server: str,  # noqa: ANN001
+    app_database_copy: AppData,
+):
     guesser_context = new_browser(chromium, "192.0.2.66")
     guesser = new_tab(guesser_context)
     tablet_context = new_browser(chromium, "198.51.100.7")
-    enroll_as_tablet(tablet_context, base_url=server, database_url=app_database_copy.url,
-                     site_id=app_database_copy.site_id)
+    enroll_as_tablet(
+        tablet_context, base_url=server, database_url=app_database_copy.url, site_id=app_database_copy.site_id
+    )
     tablet = new_tab(tablet_context)
     try:
         open_page(guesser, f"{server}/sign_in", zh("page.sign_in.title"))

@@ -48,20 +48,32 @@ def _build_site(url: str, *, slots_per_kind: int) -> tuple[int, int, list[Bag]]:
     with unit_of_work(engine) as session:
         site = create_site(session, code="TS2", name="天山二村", now=NOW)
         volunteer = create_volunteer(session, site_id=site.id, name="王阿姨", roles=["handout", "receiving"], now=NOW)
-        retired = create_storage_unit(session, site_id=site.id, code="A0", name="旧货架", kind="shelf",
-                                      slot_count=50, now=NOW)
+        retired = create_storage_unit(
+            session, site_id=site.id, code="A0", name="旧货架", kind="shelf", slot_count=50, now=NOW
+        )
         deactivate_storage_unit(session, storage_unit_id=retired.id, actor_id=volunteer.id, now=NOW)
         half = slots_per_kind // 2
-        for code, kind, count in (("F1", "fridge", slots_per_kind), ("S1", "shelf", half),
-                                  ("S2", "shelf", slots_per_kind - half), ("Z1", "freezer", slots_per_kind)):
+        for code, kind, count in (
+            ("F1", "fridge", slots_per_kind),
+            ("S1", "shelf", half),
+            ("S2", "shelf", slots_per_kind - half),
+            ("Z1", "freezer", slots_per_kind),
+        ):
             create_storage_unit(session, site_id=site.id, code=code, name=code, kind=kind, slot_count=count, now=NOW)
         bags: list[Bag] = []
         for number in range(WORKERS * BAGS_PER_WORKER):
             storage_class = CLASSES[number % len(CLASSES)]
             order = create_order(
-                session, site_id=site.id, platform="多多买菜", order_number=f"N{number}", pickup_code=f"8-{number}",
-                resident_name="李四", phone="13800138000", delivery_date=NOW.date(),
-                items=[ItemSpec("商品", 1, storage_class)], now=NOW,
+                session,
+                site_id=site.id,
+                platform="多多买菜",
+                order_number=f"N{number}",
+                pickup_code=f"8-{number}",
+                resident_name="李四",
+                phone="13800138000",
+                delivery_date=NOW.date(),
+                items=[ItemSpec("商品", 1, storage_class)],
+                now=NOW,
             )
             bags.append((order.id, storage_class))
         ids = site.id, volunteer.id
@@ -100,22 +112,27 @@ def _total(reports: list[dict]) -> Counter[str]:
 
 def _report(label: str, url: str, total: Counter[str], reports: list[dict], wall: float) -> None:
     slowest = max(report["seconds"] for report in reports)
-    print(f"\n{label} on {url.split(':', 1)[0]}: {dict(sorted(total.items()))}; "
-          f"slowest worker {slowest:.1f} s, wall {wall:.1f} s")
+    print(
+        f"\n{label} on {url.split(':', 1)[0]}: {dict(sorted(total.items()))}; "
+        f"slowest worker {slowest:.1f} s, wall {wall:.1f} s"
+    )
 
 
 def _check_slots(engine: Engine, *, site_id: int) -> dict[str, list[str]]:
     """Every bag in a slot is in its own slot, of an active unit of its kind; returns used slot codes per kind."""
     with unit_of_work(engine) as session:
         shared = session.execute(
-            select(Order.slot_id, func.count()).where(Order.status.in_(SLOTTED_ORDER_STATUSES))
-            .group_by(Order.slot_id).having(func.count() > 1)
+            select(Order.slot_id, func.count())
+            .where(Order.status.in_(SLOTTED_ORDER_STATUSES))
+            .group_by(Order.slot_id)
+            .having(func.count() > 1)
         ).all()
         assert shared == []
         used: dict[str, list[str]] = {kind: [] for kind in UNIT_KIND_FOR_CLASS.values()}
         rows = session.execute(
             select(Order.storage_class, StorageUnit.kind, StorageUnit.active, Slot.code)
-            .join(Slot, Slot.id == Order.slot_id).join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
+            .join(Slot, Slot.id == Order.slot_id)
+            .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
             .where(Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
             .order_by(StorageUnit.code, Slot.position)
         )
@@ -127,11 +144,14 @@ def _check_slots(engine: Engine, *, site_id: int) -> dict[str, list[str]]:
 
 def _slot_codes_in_order(engine: Engine, *, site_id: int, kind: str) -> list[str]:
     with unit_of_work(engine) as session:
-        return list(session.scalars(
-            select(Slot.code).join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
-            .where(Slot.site_id == site_id, StorageUnit.kind == kind, StorageUnit.active.is_(True))
-            .order_by(StorageUnit.code, Slot.position)
-        ))
+        return list(
+            session.scalars(
+                select(Slot.code)
+                .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
+                .where(Slot.site_id == site_id, StorageUnit.kind == kind, StorageUnit.active.is_(True))
+                .order_by(StorageUnit.code, Slot.position)
+            )
+        )
 
 
 def _event_count(engine: Engine, action: str) -> int:
@@ -181,8 +201,15 @@ def test_concurrent_mixed_work_never_refuses_a_check_in(database_url: str) -> No
     _report("mixed work", database_url, total, reports, wall)
 
     # Anything else than these outcomes (a refused check-in, a crash, an unexpected error) fails the test.
-    allowed = {"receive:ok", "undo_receive:ok", "hand_over:ok", "undo_hand_over:ok", "undo_hand_over:error.slot_taken",
-               "move:ok", "move:error.slot_occupied"}
+    allowed = {
+        "receive:ok",
+        "undo_receive:ok",
+        "hand_over:ok",
+        "undo_hand_over:ok",
+        "undo_hand_over:error.slot_taken",
+        "move:ok",
+        "move:error.slot_occupied",
+    }
     assert set(total) <= allowed, dict(total)
     undone = total["undo_receive:ok"]
     assert undone == sum(1 for share in range(WORKERS) for index in range(len(bags[share::WORKERS])) if index % 5 == 0)
@@ -192,15 +219,23 @@ def test_concurrent_mixed_work_never_refuses_a_check_in(database_url: str) -> No
     try:
         _check_slots(engine, site_id=site_id)
         with unit_of_work(engine) as session:
-            statuses = Counter(dict(session.execute(
-                select(Order.status, func.count()).where(Order.site_id == site_id).group_by(Order.status)
-            ).all()))
+            statuses = Counter(
+                dict(
+                    session.execute(
+                        select(Order.status, func.count()).where(Order.site_id == site_id).group_by(Order.status)
+                    ).all()
+                )
+            )
         picked_up = total["hand_over:ok"] - total["undo_hand_over:ok"]
         assert statuses == Counter(received=len(bags) - picked_up, picked_up=picked_up)
         # Every state change wrote its event.
-        for action, key in (("order.received", "receive:ok"), ("order.receive_undone", "undo_receive:ok"),
-                            ("order.picked_up", "hand_over:ok"), ("order.hand_over_undone", "undo_hand_over:ok"),
-                            ("order.moved", "move:ok")):
+        for action, key in (
+            ("order.received", "receive:ok"),
+            ("order.receive_undone", "undo_receive:ok"),
+            ("order.picked_up", "hand_over:ok"),
+            ("order.hand_over_undone", "undo_hand_over:ok"),
+            ("order.moved", "move:ok"),
+        ):
             assert _event_count(engine, action) == total[key], action
     finally:
         engine.dispose()

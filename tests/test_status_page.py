@@ -75,8 +75,9 @@ def test_a_ready_bag_shows_its_slot(writable_app_env: AppData):  # noqa: F811
     store = make_engine(writable_app_env.url)
     with unit_of_work(store) as session:
         order_id = find_orders(session, site_id=writable_app_env.site_id, text=CODE, now=utc_now(), hold_days=3)[0].id
-        slot = receive_order(session, order_id=order_id, volunteer_id=writable_app_env.volunteer.volunteer_id,
-                             now=utc_now())
+        slot = receive_order(
+            session, order_id=order_id, volunteer_id=writable_app_env.volunteer.volunteer_id, now=utc_now()
+        )
     store.dispose()
     at = ask(status_page(writable_app_env), code=normalize_pickup_code(CODE).lower(), tail=TAIL)
     assert len(at.success) == 1 and slot in at.success[0].value.replace("\\", "")
@@ -99,8 +100,14 @@ def test_a_much_guessed_code_asks_for_the_whole_phone_and_the_owner_gets_in(writ
     for number in range(20):
         with contextlib.suppress(FullPhoneNeeded), unit_of_work(store) as session:
             # After five misses the code wants the whole number from everyone: that is the point.
-            lookup_order_status(session, site_id=writable_app_env.site_id, pickup_code=CODE,
-                                phone_tail=f"{number:04d}", client=f"10.9.0.{number}", now=utc_now())
+            lookup_order_status(
+                session,
+                site_id=writable_app_env.site_id,
+                pickup_code=CODE,
+                phone_tail=f"{number:04d}",
+                client=f"10.9.0.{number}",
+                now=utc_now(),
+            )
     store.dispose()
     at = ask(status_page(writable_app_env), code=CODE, tail=TAIL)
     assert [element.value for element in at.error] == [zh("error.full_phone_needed")]

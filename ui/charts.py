@@ -11,8 +11,12 @@ import streamlit as st
 from ui.i18n import t
 
 CHART_HEIGHT = 280
-STAGES = {"expected": "chart.stage.expected", "received": "chart.stage.received", "shelved": "chart.stage.shelved",
-          "picked_up": "chart.stage.picked_up"}
+STAGES = {
+    "expected": "chart.stage.expected",
+    "received": "chart.stage.received",
+    "shelved": "chart.stage.shelved",
+    "picked_up": "chart.stage.picked_up",
+}
 
 
 def show_chart(build: Callable[[pd.DataFrame], alt.Chart], frame: pd.DataFrame, *, title: str) -> None:
@@ -37,13 +41,19 @@ def _day_axis(column: str) -> alt.X:
 
 def pickups_by_day_chart(frame: pd.DataFrame) -> alt.Chart:
     shown = _days_as_text(frame, "day")
-    return alt.Chart(shown, height=CHART_HEIGHT).mark_bar().encode(
-        x=_day_axis("day"),
-        y=alt.Y("sum(pickups):Q", title=t("chart.axis.pickups")),
-        color=alt.Color("platform:N", title=t("chart.axis.platform")),
-        tooltip=[alt.Tooltip("day:O", title=t("chart.axis.day")),
-                 alt.Tooltip("platform:N", title=t("chart.axis.platform")),
-                 alt.Tooltip("pickups:Q", title=t("chart.axis.pickups"))],
+    return (
+        alt.Chart(shown, height=CHART_HEIGHT)
+        .mark_bar()
+        .encode(
+            x=_day_axis("day"),
+            y=alt.Y("sum(pickups):Q", title=t("chart.axis.pickups")),
+            color=alt.Color("platform:N", title=t("chart.axis.platform")),
+            tooltip=[
+                alt.Tooltip("day:O", title=t("chart.axis.day")),
+                alt.Tooltip("platform:N", title=t("chart.axis.platform")),
+                alt.Tooltip("pickups:Q", title=t("chart.axis.pickups")),
+            ],
+        )
     )
 
 
@@ -55,12 +65,18 @@ def pickups_by_hour_chart(frame: pd.DataFrame) -> alt.LayerChart:
     x = alt.X("hour:O", title=t("chart.axis.hour"))
     y = alt.Y("value:Q", title=t("chart.axis.pickups"))
     color = alt.Color("series:N", title="", scale=alt.Scale(domain=[chosen, usual]))
-    tooltip = [alt.Tooltip("hour:O", title=t("chart.axis.hour")), alt.Tooltip("series:N", title=""),
-               alt.Tooltip("value:Q", title=t("chart.axis.pickups"))]
+    tooltip = [
+        alt.Tooltip("hour:O", title=t("chart.axis.hour")),
+        alt.Tooltip("series:N", title=""),
+        alt.Tooltip("value:Q", title=t("chart.axis.pickups")),
+    ]
     base = alt.Chart(long, height=CHART_HEIGHT)
     bars = base.transform_filter(alt.datum.series == chosen).mark_bar().encode(x=x, y=y, color=color, tooltip=tooltip)
-    line = base.transform_filter(alt.datum.series == usual).mark_line(point=True).encode(
-        x=x, y=y, color=color, tooltip=tooltip)
+    line = (
+        base.transform_filter(alt.datum.series == usual)
+        .mark_line(point=True)
+        .encode(x=x, y=y, color=color, tooltip=tooltip)
+    )
     return alt.layer(bars, line)
 
 
@@ -71,13 +87,19 @@ def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
     shown["weekday"] = shown["weekday"].map(lambda number: names[int(number)])
     # Every hour from the first to the last on the axis: quiet hours show as gaps, not as 13 h next to 17 h.
     hours = list(range(int(shown["hour"].min()), int(shown["hour"].max()) + 1)) if not shown.empty else []
-    return alt.Chart(shown, height=CHART_HEIGHT).mark_rect().encode(
-        x=alt.X("hour:O", title=t("chart.axis.hour"), scale=alt.Scale(domain=hours)),
-        y=alt.Y("weekday:O", title=t("chart.axis.weekday"), sort=names),
-        color=alt.Color("pickups:Q", title=t("chart.axis.pickups"), scale=alt.Scale(scheme="greens")),
-        tooltip=[alt.Tooltip("weekday:O", title=t("chart.axis.weekday")),
-                 alt.Tooltip("hour:O", title=t("chart.axis.hour")),
-                 alt.Tooltip("pickups:Q", title=t("chart.axis.pickups"))],
+    return (
+        alt.Chart(shown, height=CHART_HEIGHT)
+        .mark_rect()
+        .encode(
+            x=alt.X("hour:O", title=t("chart.axis.hour"), scale=alt.Scale(domain=hours)),
+            y=alt.Y("weekday:O", title=t("chart.axis.weekday"), sort=names),
+            color=alt.Color("pickups:Q", title=t("chart.axis.pickups"), scale=alt.Scale(scheme="greens")),
+            tooltip=[
+                alt.Tooltip("weekday:O", title=t("chart.axis.weekday")),
+                alt.Tooltip("hour:O", title=t("chart.axis.hour")),
+                alt.Tooltip("pickups:Q", title=t("chart.axis.pickups")),
+            ],
+        )
     )
 
 
@@ -85,54 +107,80 @@ def delivery_funnel_chart(frame: pd.DataFrame) -> alt.Chart:
     shown = frame.copy()
     shown["stage"] = shown["stage"].map(lambda stage: t(STAGES[stage]))
     order = list(shown["stage"])
-    return alt.Chart(shown, height=CHART_HEIGHT).mark_bar().encode(
-        y=alt.Y("stage:N", title=t("chart.axis.stage"), sort=order),
-        x=alt.X("orders:Q", title=t("chart.axis.orders")),
-        color=alt.Color("stage:N", sort=order, legend=None),
-        tooltip=[alt.Tooltip("stage:N", title=t("chart.axis.stage")),
-                 alt.Tooltip("orders:Q", title=t("chart.axis.orders")),
-                 alt.Tooltip("share:Q", title=t("chart.axis.share"), format=".0%")],
+    return (
+        alt.Chart(shown, height=CHART_HEIGHT)
+        .mark_bar()
+        .encode(
+            y=alt.Y("stage:N", title=t("chart.axis.stage"), sort=order),
+            x=alt.X("orders:Q", title=t("chart.axis.orders")),
+            color=alt.Color("stage:N", sort=order, legend=None),
+            tooltip=[
+                alt.Tooltip("stage:N", title=t("chart.axis.stage")),
+                alt.Tooltip("orders:Q", title=t("chart.axis.orders")),
+                alt.Tooltip("share:Q", title=t("chart.axis.share"), format=".0%"),
+            ],
+        )
     )
 
 
 def handover_speed_chart(frame: pd.DataFrame) -> alt.Chart:
     shown = _days_as_text(frame, "delivery_date")
     labels = {"within_24h": t("chart.series.within_24h"), "within_48h": t("chart.series.within_48h")}
-    long = shown.melt(id_vars=["delivery_date", "received"], value_vars=list(labels), var_name="window",
-                      value_name="share")
+    long = shown.melt(
+        id_vars=["delivery_date", "received"], value_vars=list(labels), var_name="window", value_name="share"
+    )
     long["window"] = long["window"].map(labels)
-    return alt.Chart(long, height=CHART_HEIGHT).mark_line(point=True).encode(
-        x=alt.X("delivery_date:O", title=t("chart.axis.delivery_date"),
-                axis=alt.Axis(labelAngle=-45, labelOverlap=True)),
-        y=alt.Y("share:Q", title=t("chart.axis.share"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("window:N", title="", sort=list(labels.values())),
-        tooltip=[alt.Tooltip("delivery_date:O", title=t("chart.axis.delivery_date")),
-                 alt.Tooltip("window:N", title=""),
-                 alt.Tooltip("share:Q", title=t("chart.axis.share"), format=".0%"),
-                 alt.Tooltip("received:Q", title=t("chart.axis.received"))],
+    return (
+        alt.Chart(long, height=CHART_HEIGHT)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                "delivery_date:O", title=t("chart.axis.delivery_date"), axis=alt.Axis(labelAngle=-45, labelOverlap=True)
+            ),
+            y=alt.Y("share:Q", title=t("chart.axis.share"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("window:N", title="", sort=list(labels.values())),
+            tooltip=[
+                alt.Tooltip("delivery_date:O", title=t("chart.axis.delivery_date")),
+                alt.Tooltip("window:N", title=""),
+                alt.Tooltip("share:Q", title=t("chart.axis.share"), format=".0%"),
+                alt.Tooltip("received:Q", title=t("chart.axis.received")),
+            ],
+        )
     )
 
 
 def dwell_chart(frame: pd.DataFrame) -> alt.Chart:
     shown = frame.copy()
     shown["storage_class"] = shown["storage_class"].map(lambda code: t(f"value.kind.{code}"))
-    return alt.Chart(shown, height=CHART_HEIGHT).mark_bar().encode(
-        x=alt.X("storage_class:N", title=t("chart.axis.storage_class")),
-        y=alt.Y("average_hours:Q", title=t("chart.axis.average_hours")),
-        color=alt.Color("storage_class:N", legend=None),
-        tooltip=[alt.Tooltip("storage_class:N", title=t("chart.axis.storage_class")),
-                 alt.Tooltip("average_hours:Q", title=t("chart.axis.average_hours")),
-                 alt.Tooltip("longest_hours:Q", title=t("chart.axis.longest_hours")),
-                 alt.Tooltip("pickups:Q", title=t("chart.axis.pickups"))],
+    return (
+        alt.Chart(shown, height=CHART_HEIGHT)
+        .mark_bar()
+        .encode(
+            x=alt.X("storage_class:N", title=t("chart.axis.storage_class")),
+            y=alt.Y("average_hours:Q", title=t("chart.axis.average_hours")),
+            color=alt.Color("storage_class:N", legend=None),
+            tooltip=[
+                alt.Tooltip("storage_class:N", title=t("chart.axis.storage_class")),
+                alt.Tooltip("average_hours:Q", title=t("chart.axis.average_hours")),
+                alt.Tooltip("longest_hours:Q", title=t("chart.axis.longest_hours")),
+                alt.Tooltip("pickups:Q", title=t("chart.axis.pickups")),
+            ],
+        )
     )
 
 
 def overdue_trend_chart(frame: pd.DataFrame) -> alt.Chart:
     shown = _days_as_text(frame, "day")
-    return alt.Chart(shown, height=CHART_HEIGHT).mark_area(line=True, point=True, opacity=0.4, color="#c62828").encode(
-        x=_day_axis("day"),
-        y=alt.Y("overdue:Q", title=t("chart.axis.overdue")),
-        tooltip=[alt.Tooltip("day:O", title=t("chart.axis.day")),
-                 alt.Tooltip("overdue:Q", title=t("chart.axis.overdue")),
-                 alt.Tooltip("held:Q", title=t("chart.axis.held"))],
+    return (
+        alt.Chart(shown, height=CHART_HEIGHT)
+        .mark_area(line=True, point=True, opacity=0.4, color="#c62828")
+        .encode(
+            x=_day_axis("day"),
+            y=alt.Y("overdue:Q", title=t("chart.axis.overdue")),
+            tooltip=[
+                alt.Tooltip("day:O", title=t("chart.axis.day")),
+                alt.Tooltip("overdue:Q", title=t("chart.axis.overdue")),
+                alt.Tooltip("held:Q", title=t("chart.axis.held")),
+            ],
+        )
     )

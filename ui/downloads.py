@@ -17,13 +17,18 @@ def translated_frame(frame: pd.DataFrame, *, language: str, codes: dict[str, str
     shown = frame.copy()
     for column, family in (codes or {}).items():
         shown[column] = shown[column].map(
-            lambda code, family=family: translate(language, f"value.{family}.{code}").plain)
+            lambda code, family=family: translate(language, f"value.{family}.{code}").plain
+        )
     shown.columns = [translate(language, f"column.{column}").plain for column in shown.columns]
     return shown
 
 
 def download_buttons(
-    load: Callable[[], pd.DataFrame], *, key: str, file_stem: str, codes: dict[str, str] | None = None,
+    load: Callable[[], pd.DataFrame],
+    *,
+    key: str,
+    file_stem: str,
+    codes: dict[str, str] | None = None,
 ) -> None:
     """CSV and Excel buttons side by side. `load` runs only when one is clicked (on Streamlit's download thread,
     so it must not use st.*): a long list is not built on every rerun."""
@@ -36,10 +41,23 @@ def download_buttons(
         return frame_to_xlsx_bytes(translated_frame(load(), language=language, codes=codes), sheet_name=file_stem)
 
     left, right = st.columns(2)
-    left.download_button(t("export.csv"), as_csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv",
-                         on_click="ignore", width="stretch", icon=":material/download:")
+    left.download_button(
+        t("export.csv"),
+        as_csv,
+        file_name=f"{file_stem}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        width="stretch",
+        icon=":material/download:",
+    )
     right.download_button(
-        t("export.xlsx"), as_xlsx, file_name=f"{file_stem}.xlsx", key=f"{key}_xlsx", on_click="ignore",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch",
+        t("export.xlsx"),
+        as_xlsx,
+        file_name=f"{file_stem}.xlsx",
+        key=f"{key}_xlsx",
+        on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        width="stretch",
         icon=":material/download:",
     )

@@ -91,8 +91,10 @@ def translate(language: str, key: str, **params: Any) -> MarkdownText:
         return MarkdownText(key)
     shown = {name: escape_markdown(_shown_value(language, name, value)) for name, value in params.items()}
     try:
-        return MarkdownText(text.format_map(_Filled(shown)),
-                            text.format_map(_Filled({name: value.plain for name, value in shown.items()})))
+        return MarkdownText(
+            text.format_map(_Filled(shown)),
+            text.format_map(_Filled({name: value.plain for name, value in shown.items()})),
+        )
     except (IndexError, ValueError):
         return MarkdownText(text)
 

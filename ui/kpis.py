@@ -15,10 +15,20 @@ from ui.widgets import big_button, organizer_sites, show_table
 
 KPI_REFRESH = dt.timedelta(seconds=60)
 # The cards in reading order, two rows: field of SiteFigures → its label.
-ORDER_CARDS = {"expected": "kpi.expected", "received": "kpi.received", "on_shelves": "kpi.on_shelves",
-               "handed_over": "kpi.handed_over", "overdue": "kpi.overdue", "problems": "kpi.problems"}
-COLD_CARDS = {"cold_in_range": "kpi.cold_in_range", "cold_excursion": "kpi.cold_excursion",
-              "cold_missing": "kpi.cold_missing", "on_duty": "kpi.on_duty"}
+ORDER_CARDS = {
+    "expected": "kpi.expected",
+    "received": "kpi.received",
+    "on_shelves": "kpi.on_shelves",
+    "handed_over": "kpi.handed_over",
+    "overdue": "kpi.overdue",
+    "problems": "kpi.problems",
+}
+COLD_CARDS = {
+    "cold_in_range": "kpi.cold_in_range",
+    "cold_excursion": "kpi.cold_excursion",
+    "cold_missing": "kpi.cold_missing",
+    "on_duty": "kpi.on_duty",
+}
 
 
 def this_minute() -> dt.datetime:
@@ -28,8 +38,7 @@ def this_minute() -> dt.datetime:
 
 def site_figures(site_ids: list[int], *, day: dt.date | None = None) -> list[SiteFigures]:
     now = this_minute()
-    return cached_read(list_site_figures, site_ids=tuple(site_ids), day=day or local_today(now),
-                       now=now)
+    return cached_read(list_site_figures, site_ids=tuple(site_ids), day=day or local_today(now), now=now)
 
 
 @st.fragment(run_every=KPI_REFRESH)
@@ -62,10 +71,13 @@ def district_view(volunteer_id: int) -> None:
     frame["overdue_rate"] = frame["overdue_rate"].map(lambda rate: f"{rate:.0%}")
     show_table(frame)
     by_id = {site.id: site for site in sites}
-    chosen = st.selectbox(t("district.open_site"), list(by_id), index=list(by_id).index(acting_site_id())
-                          if acting_site_id() in by_id else 0,
-                          format_func=lambda site_id: f"{by_id[site_id].name} ({by_id[site_id].code})",
-                          key="district_site")
+    chosen = st.selectbox(
+        t("district.open_site"),
+        list(by_id),
+        index=list(by_id).index(acting_site_id()) if acting_site_id() in by_id else 0,
+        format_func=lambda site_id: f"{by_id[site_id].name} ({by_id[site_id].code})",
+        key="district_site",
+    )
     if big_button(t("district.open"), key="district_open", primary=True):
         act_for_site(chosen)
         st.rerun()

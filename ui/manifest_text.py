@@ -20,8 +20,9 @@ def import_summary(result: ImportResult | ImportPlan, *, language: str, planned:
     if not orders and not result.rejected and result.already_imported:
         return translate(language, "manifest.nothing_changed", already=result.already_imported)
     key = "manifest.preview_summary" if planned else "manifest.summary"
-    return translate(language, key, orders=orders, items=items, already=result.already_imported,
-                     rejected=len(result.rejected))
+    return translate(
+        language, key, orders=orders, items=items, already=result.already_imported, rejected=len(result.rejected)
+    )
 
 
 def rejected_reason(row: RejectedRow, *, language: str) -> str:

@@ -72,8 +72,9 @@ def start_session(user: SignedIn, *, audience: str, now: dt.datetime) -> None:
     person signs in on for the first time is remembered, so guessing elsewhere never slows them down."""
     device = current_device()
     with bookkeeping_scope() as session:
-        token = start_login_session(session, user=user, audience=audience, device_id=device.id if device else None,
-                                    now=now)
+        token = start_login_session(
+            session, user=user, audience=audience, device_id=device.id if device else None, now=now
+        )
         if device is None:
             st.session_state[DEVICE_TOKEN_KEY] = remember_browser(session, volunteer_id=user.volunteer_id, now=now)
     if device is None:
@@ -102,8 +103,16 @@ def end_session(*, notice_key: str = "session.signed_out", reason: str = "signed
 
 
 def _forget_sign_in() -> None:
-    for key in (SIGNED_IN_KEY, AUDIENCE_KEY, LAST_ACTIVE_KEY, IDLE_MINUTES_KEY, ACTING_SITE_KEY, SESSION_TOKEN_KEY,
-                SESSION_ID_KEY, SESSION_SEEN_KEY):
+    for key in (
+        SIGNED_IN_KEY,
+        AUDIENCE_KEY,
+        LAST_ACTIVE_KEY,
+        IDLE_MINUTES_KEY,
+        ACTING_SITE_KEY,
+        SESSION_TOKEN_KEY,
+        SESSION_ID_KEY,
+        SESSION_SEEN_KEY,
+    ):
         st.session_state.pop(key, None)
 
 
@@ -130,8 +139,9 @@ def _read_cookies(now: dt.datetime) -> None:
     if demo_site is not None:
         # The demo works in one step: the first browser to open it becomes its counter tablet.
         with bookkeeping_scope() as session:
-            device_token = enroll_tablet(session, site_id=demo_site.id, name=t("device.demo_tablet_name"),
-                                         actor_id=None, now=now)
+            device_token = enroll_tablet(
+                session, site_id=demo_site.id, name=t("device.demo_tablet_name"), actor_id=None, now=now
+            )
         with read_scope() as session:
             device = find_device(session, token=device_token)
     st.session_state[DEVICE_TOKEN_KEY] = device_token if device is not None else None
@@ -166,8 +176,9 @@ def set_device(token: str) -> None:
 
 def sync_cookies() -> None:
     """Once per run: the browser's cookies follow this browser session's sign-in and device."""
-    write_cookies({SESSION_COOKIE: st.session_state.get(SESSION_TOKEN_KEY),
-                   DEVICE_COOKIE: st.session_state.get(DEVICE_TOKEN_KEY)})
+    write_cookies(
+        {SESSION_COOKIE: st.session_state.get(SESSION_TOKEN_KEY), DEVICE_COOKIE: st.session_state.get(DEVICE_TOKEN_KEY)}
+    )
 
 
 def acting_site_id() -> int:

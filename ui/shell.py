@@ -61,7 +61,10 @@ def build_navigation(audience: str) -> dict[str, list[st.Page]]:
     for spec in PAGES:
         allowed = audience in spec.audiences
         page = st.Page(
-            spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+            spec.path,
+            title=t(spec.title_key),
+            icon=spec.icon,
+            url_path=spec.url_path,
             visibility="visible" if allowed else "hidden",
         )
         # Hidden pages go in an untitled group: a section of only hidden pages would still show its title.
@@ -81,8 +84,7 @@ def sidebar() -> None:
         user = current_user()
         if user is None:
             return
-        st.caption(t("sidebar.signed_in_as", name=user.name,
-                     audience=t(f"audience.{current_audience()}")))
+        st.caption(t("sidebar.signed_in_as", name=user.name, audience=t(f"audience.{current_audience()}")))
         if current_audience() == ORGANIZER:
             acting_site_switch()
         if st.button(t("sidebar.sign_out"), key="sign_out", icon=":material/logout:", width="stretch"):

@@ -59,8 +59,14 @@ def big_button(
 ) -> bool:
     """A full-width button, easy to hit on the counter's tablet; `on_click` runs before the next run (it may reset
     other widgets, which the page itself cannot do once they are drawn)."""
-    return st.button(label, key=key, type="primary" if primary else "secondary", width="stretch", disabled=disabled,
-                     on_click=on_click)
+    return st.button(
+        label,
+        key=key,
+        type="primary" if primary else "secondary",
+        width="stretch",
+        disabled=disabled,
+        on_click=on_click,
+    )
 
 
 def confirmed_button(label: str, *, key: str, question: str, primary: bool = False) -> bool:
@@ -134,7 +140,8 @@ def _worded(frame: pd.DataFrame, *, codes: dict[str, str] | None) -> pd.DataFram
     shown = frame.copy()
     for column, family in (codes or {}).items():
         shown[column] = shown[column].map(
-            lambda code, family=family: translate_codes(code, family) if code is not None else None)
+            lambda code, family=family: translate_codes(code, family) if code is not None else None
+        )
     for column in shown.columns:
         if pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
             # Missing text (a bag with no slot yet) shows blank, not the table's grey "None".
@@ -145,8 +152,13 @@ def _worded(frame: pd.DataFrame, *, codes: dict[str, str] | None) -> pd.DataFram
 
 # Fields of an event's before/after that hold a stored code word, and the value family that names it.
 CHANGE_VALUE_FAMILIES = {
-    "status": "status", "kind": "kind", "storage_class": "kind", "role": "role", "roles": "role",
-    "outcome": "outcome", "weekday": "weekday",
+    "status": "status",
+    "kind": "kind",
+    "storage_class": "kind",
+    "role": "role",
+    "roles": "role",
+    "outcome": "outcome",
+    "weekday": "weekday",
 }
 
 
@@ -228,8 +240,13 @@ def acting_site_switch() -> None:
 
     # Seeded each run from our own key: the district view may have opened another site meanwhile.
     st.session_state["acting_site_choice"] = acting_site_id()
-    st.selectbox(t("site.acting"), list(by_id), format_func=lambda site_id: f"{by_id[site_id].name} "
-                 f"({by_id[site_id].code})", key="acting_site_choice", on_change=_keep_choice)
+    st.selectbox(
+        t("site.acting"),
+        list(by_id),
+        format_func=lambda site_id: f"{by_id[site_id].name} ({by_id[site_id].code})",
+        key="acting_site_choice",
+        on_change=_keep_choice,
+    )
 
 
 def language_switch() -> None:
@@ -241,8 +258,12 @@ def language_switch() -> None:
     # Seeded from our own key each run: a widget's value is dropped on a page switch, the session's language is not.
     st.session_state["language_choice"] = current_language()
     st.radio(
-        t("sidebar.language"), LANGUAGES, format_func=LANGUAGE_NAMES.__getitem__, horizontal=True,
-        key="language_choice", on_change=_keep_choice,
+        t("sidebar.language"),
+        LANGUAGES,
+        format_func=LANGUAGE_NAMES.__getitem__,
+        horizontal=True,
+        key="language_choice",
+        on_change=_keep_choice,
     )
 
 
@@ -263,7 +284,10 @@ def qr_png(payload: str) -> bytes:
 _SECRET_LABELS = {
     "pin": ("account.current_pin", "account.new_pin", "account.new_pin_again", "account.save_pin"),
     "password": (
-        "account.current_password", "account.new_password", "account.new_password_again", "account.save_password",
+        "account.current_password",
+        "account.new_password",
+        "account.new_password_again",
+        "account.save_password",
     ),
 }
 
@@ -276,8 +300,11 @@ def secret_form(key: str, *, kind: str, ask_current: bool) -> tuple[str, str] | 
     current_label, new_label, again_label, save_label = _SECRET_LABELS[kind]
     max_chars = 6 if kind == "pin" else 128
     with st.form(key, clear_on_submit=True):
-        current = st.text_input(t(current_label), type="password", max_chars=max_chars,
-                                key=f"{key}_current") if ask_current else ""
+        current = (
+            st.text_input(t(current_label), type="password", max_chars=max_chars, key=f"{key}_current")
+            if ask_current
+            else ""
+        )
         new = st.text_input(t(new_label), type="password", max_chars=max_chars, key=f"{key}_new")
         again = st.text_input(t(again_label), type="password", max_chars=max_chars, key=f"{key}_again")
         submitted = st.form_submit_button(t(save_label), type="primary", width="stretch", key=f"{key}_submit")
@@ -296,8 +323,9 @@ def due_readings_notice(*, site_id: int) -> None:
         due = list_due_readings(session, site_id=site_id, now=utc_now())
     for item in due:
         if item.kind == "follow_up":
-            text = t("due.follow_up", unit=item.unit_code, name=item.unit_name,
-                     time=to_local(item.due_at).strftime("%H:%M"))
+            text = t(
+                "due.follow_up", unit=item.unit_code, name=item.unit_name, time=to_local(item.due_at).strftime("%H:%M")
+            )
             show = st.error if item.overdue else st.warning
         else:
             text = t("due.missing", unit=item.unit_code, name=item.unit_name, count=item.missing)
