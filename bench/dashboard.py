@@ -19,12 +19,12 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from db.accounts import SignedIn, grant_role
-from db.clock import local_today, utc_now
-from db.engine import make_engine, read_only, unit_of_work
-from db.migrate import upgrade_to_head
-from db.models import Order, Site, Volunteer
-from db.reports import (
+from db.core.clock import local_today, utc_now
+from db.core.engine import make_engine, read_only, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.core.models import Order, Site, Volunteer
+from db.people.accounts import SignedIn, grant_role
+from db.reports.figures import (
     daily_report,
     delivery_funnel_frame,
     dwell_by_class_frame,

@@ -15,11 +15,11 @@ import statistics
 import tempfile
 import time
 
-from db.clock import local_today
-from db.engine import make_engine, unit_of_work
-from db.manifest import apply_import, plan_import, read_manifest
-from db.migrate import upgrade_to_head
-from db.sites import create_site
+from db.core.clock import local_today
+from db.core.engine import make_engine, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.orders.manifest import apply_import, plan_import, read_manifest
+from db.people.sites import create_site
 
 HEADER = "平台,订单号,提货码,收货人,手机号,商品,数量,储存,到货日期,地址"
 PRODUCTS = [("大米 5kg", "常温"), ("鲜牛奶", "冷藏"), ("速冻水饺", "冷冻"), ("鸡蛋 10枚", "常温"), ("酸奶", "冷藏")]

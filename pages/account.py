@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from db.accounts import change_own_password, change_own_pin, list_account_holders, reset_password, reset_pin
-from db.clock import utc_now
-from db.errors import StoreError
-from db.sites import get_site
+from db.core.clock import utc_now
+from db.core.errors import StoreError
+from db.people.accounts import change_own_password, change_own_pin, list_account_holders, reset_password, reset_pin
+from db.people.sites import get_site
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER

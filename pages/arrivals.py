@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from db.clock import local_today, to_local, utc_now
-from db.errors import StoreError
-from db.orders import (
+from db.core.clock import local_today, to_local, utc_now
+from db.core.errors import StoreError
+from db.orders.lifecycle import (
     UNDO_WINDOW,
     find_expected_order,
     list_expected_orders,

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from db.audit import events_frame, list_event_filters
-from db.clock import local_day_bounds
+from db.core.clock import local_day_bounds
+from db.reports.audit import events_frame, list_event_filters
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER

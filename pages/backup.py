@@ -6,10 +6,10 @@ import tempfile
 import pandas as pd
 import streamlit as st
 
-from db.backup import make_backup, record_backup_download
-from db.clock import to_local, utc_now
-from db.errors import StoreError
-from db.sites import count_sites, list_organizer_sites
+from db.core.backup import make_backup, record_backup_download
+from db.core.clock import to_local, utc_now
+from db.core.errors import StoreError
+from db.people.sites import count_sites, list_organizer_sites
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER

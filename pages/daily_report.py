@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from db.clock import local_today
-from db.exports import frame_to_csv_bytes, frames_to_xlsx_bytes
-from db.reports import daily_report
+from db.core.clock import local_today
+from db.reports.figures import daily_report
 from ui.downloads import translated_frame
+from ui.exports import frame_to_csv_bytes, frames_to_xlsx_bytes
 from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.kpis import this_minute

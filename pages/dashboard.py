@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from db.clock import local_today
-from db.reports import overdue_trend_frame, pickups_by_day_frame
+from db.core.clock import local_today
+from db.reports.figures import overdue_trend_frame, pickups_by_day_frame
 from ui.charts import overdue_trend_chart, pickups_by_day_chart, show_chart
 from ui.guard import require_role
 from ui.i18n import t

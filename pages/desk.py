@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from db.clock import to_local, utc_now
-from db.errors import StoreError
-from db.orders import (
+from db.core.clock import to_local, utc_now
+from db.core.errors import StoreError
+from db.orders.lifecycle import (
     UNDO_WINDOW,
     count_orders_by_status,
     find_orders,
@@ -13,7 +13,7 @@ from db.orders import (
     move_order,
     undo_hand_over,
 )
-from db.sites import get_site_rules
+from db.people.sites import get_site_rules
 from ui.guard import require_role
 from ui.i18n import t
 from ui.kpis import kpi_strip

@@ -6,10 +6,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from db.clock import to_local, utc_now
-from db.devices import enroll_tablet, list_tablets, revoke_tablet
-from db.errors import StoreError
-from db.login_sessions import end_sessions_by_organizer, list_open_sessions
+from db.core.clock import to_local, utc_now
+from db.core.errors import StoreError
+from db.people.devices import enroll_tablet, list_tablets, revoke_tablet
+from db.people.login_sessions import end_sessions_by_organizer, list_open_sessions
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER

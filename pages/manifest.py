@@ -5,8 +5,8 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from db.clock import local_today, utc_now
-from db.manifest import ManifestUnreadable, apply_import, plan_import, read_manifest
+from db.core.clock import local_today, utc_now
+from db.orders.manifest import ManifestUnreadable, apply_import, plan_import, read_manifest
 from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.manifest_text import import_error_text, import_summary, rejected_reason

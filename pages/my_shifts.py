@@ -5,8 +5,8 @@ from functools import partial
 
 import streamlit as st
 
-from db.clock import utc_now
-from db.roster import (
+from db.core.clock import utc_now
+from db.roster.shifts import (
     CHECK_IN_EARLY,
     cancel_sign_up,
     check_in,

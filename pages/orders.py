@@ -5,10 +5,11 @@ import math
 
 import streamlit as st
 
-from db.clock import utc_now
-from db.errors import StoreError
-from db.models import ORDER_STATUSES, STORAGE_CLASSES
-from db.order_review import (
+from db.core.clock import utc_now
+from db.core.errors import StoreError
+from db.core.models import ORDER_STATUSES, STORAGE_CLASSES
+from db.orders.lifecycle import list_free_slot_codes, move_order
+from db.orders.review import (
     EXPORT_LIMIT,
     PAGE_SIZE,
     OrderFilter,
@@ -19,7 +20,6 @@ from db.order_review import (
     list_platforms,
     return_orders,
 )
-from db.orders import list_free_slot_codes, move_order
 from ui.downloads import download_buttons
 from ui.guard import require_role
 from ui.i18n import t

@@ -4,8 +4,8 @@ import datetime as dt
 
 import streamlit as st
 
-from db.clock import local_today
-from db.reports import (
+from db.core.clock import local_today
+from db.reports.figures import (
     delivery_funnel_frame,
     dwell_by_class_frame,
     handover_speed_frame,

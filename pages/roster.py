@@ -7,13 +7,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from db.clock import local_moment, local_today, to_local, utc_now
-from db.coverage import COVERAGE_STATES, coverage_frame, gaps_frame, staffing_frame
-from db.errors import StoreError
-from db.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
-from db.hours import hours_frame
-from db.models import ROLES
-from db.roster import (
+from db.core.clock import local_moment, local_today, to_local, utc_now
+from db.core.errors import StoreError
+from db.core.models import ROLES
+from db.roster.coverage import COVERAGE_STATES, coverage_frame, gaps_frame, staffing_frame
+from db.roster.hours import hours_frame
+from db.roster.shifts import (
     cancel_shift,
     cancel_sign_up,
     create_shift,
@@ -27,6 +26,7 @@ from db.roster import (
     settle_assignments,
     sign_up,
 )
+from ui.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER

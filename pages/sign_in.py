@@ -3,17 +3,17 @@ types their username or mobile number and PIN (no list of names); an organizer u
 
 import streamlit as st
 
-from db.accounts import (
+from db.core.clock import utc_now
+from db.core.errors import StoreError
+from db.people.accounts import (
     SignedIn,
     list_volunteers_for_sign_in,
     sign_in_organizer,
     sign_in_volunteer,
     sign_in_volunteer_elsewhere,
 )
-from db.clock import utc_now
-from db.devices import KnownDevice
-from db.errors import StoreError
-from db.sites import get_site
+from db.people.devices import KnownDevice
+from db.people.sites import get_site
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import HOME, ORGANIZER, PUBLIC, VOLUNTEER, page_spec

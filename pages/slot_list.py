@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from db.clock import local_today, utc_now
-from db.order_review import list_slot_bags
+from db.core.clock import local_today, utc_now
+from db.orders.review import list_slot_bags
 from ui.downloads import download_buttons, translated_frame
 from ui.guard import require_role
 from ui.i18n import current_language, t

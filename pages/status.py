@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from db.clock import utc_now
-from db.errors import FullPhoneNeeded, StoreError
-from db.residents import WAITING_STATES, lookup_order_status
-from db.sites import get_site_rules, list_sites
+from db.core.clock import utc_now
+from db.core.errors import FullPhoneNeeded, StoreError
+from db.orders.residents import WAITING_STATES, lookup_order_status
+from db.people.sites import get_site_rules, list_sites
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, PUBLIC

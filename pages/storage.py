@@ -5,18 +5,18 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from db.clock import local_day_bounds, local_today, to_local, utc_now
-from db.errors import StoreError
-from db.excursions import list_excursion_bags, list_excursions, record_excursion_check
-from db.models import EXCURSION_OUTCOMES, UNIT_KINDS
-from db.storage import (
+from db.cold_chain.excursions import list_excursion_bags, list_excursions, record_excursion_check
+from db.cold_chain.temperatures import parse_reading
+from db.cold_chain.units import (
     create_storage_unit,
     deactivate_storage_unit,
     list_held_bags,
     list_unit_occupancy,
     update_unit_range,
 )
-from db.temperatures import parse_reading
+from db.core.clock import local_day_bounds, local_today, to_local, utc_now
+from db.core.errors import StoreError
+from db.core.models import EXCURSION_OUTCOMES, UNIT_KINDS
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER

@@ -5,12 +5,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from db.clock import local_day_bounds, local_moment, local_today, to_local, utc_now
-from db.errors import StoreError
-from db.excursions import list_excursions
-from db.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
-from db.storage import list_cold_units
-from db.temperatures import (
+from db.cold_chain.excursions import list_excursions
+from db.cold_chain.temperatures import (
     EXPORT_COLUMNS,
     FOLLOW_UP_WITHIN,
     correct_temperature,
@@ -23,6 +19,10 @@ from db.temperatures import (
     sign_off_day,
     temperature_log_frame,
 )
+from db.cold_chain.units import list_cold_units
+from db.core.clock import local_day_bounds, local_moment, local_today, to_local, utc_now
+from db.core.errors import StoreError
+from ui.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER

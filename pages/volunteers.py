@@ -5,11 +5,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from db.accounts import create_volunteer, reset_pin
-from db.clock import utc_now
-from db.errors import StoreError
-from db.models import ROLES
-from db.volunteers import import_volunteers, list_site_volunteers, plan_volunteer_import, update_volunteer
+from db.core.clock import utc_now
+from db.core.errors import StoreError
+from db.core.models import ROLES
+from db.people.accounts import create_volunteer, reset_pin
+from db.people.volunteers import import_volunteers, list_site_volunteers, plan_volunteer_import, update_volunteer
 from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.manifest_text import import_error_text, import_message

@@ -7,10 +7,10 @@ import datetime as dt
 import sys
 import time
 
-from db.clock import local_today
-from db.engine import database_url, make_engine, unit_of_work
-from db.migrate import upgrade_to_head
-from db.sites import count_sites
+from db.core.clock import local_today
+from db.core.engine import database_url, make_engine, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.people.sites import count_sites
 from seed.demo import DEMO_PIN, ORGANIZER_PASSWORD, ORGANIZER_USERNAME, seed_demo
 from seed.scale import build_scale
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session
 
-from db.models import Item, Order, Slot, UtcDateTime
+from db.core.models import Item, Order, Slot, UtcDateTime
 from seed.plan import OrderPlan
 
 ORDER_COLUMNS = (

@@ -9,14 +9,14 @@ from faker import Faker
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from db.accounts import create_organizer_account, create_volunteer, hash_secret
-from db.clock import local_moment, to_local
-from db.engine import unit_of_work
-from db.models import Shift, StorageUnit
-from db.roster import check_in, check_out, create_shift_template, generate_shifts, mark_no_show, sign_up
-from db.sites import SiteInfo, count_sites, create_site, get_site, get_site_rules
-from db.storage import create_storage_unit
-from db.temperatures import record_temperature
+from db.cold_chain.temperatures import record_temperature
+from db.cold_chain.units import create_storage_unit
+from db.core.clock import local_moment, to_local
+from db.core.engine import unit_of_work
+from db.core.models import Shift, StorageUnit
+from db.people.accounts import create_organizer_account, create_volunteer, hash_secret
+from db.people.sites import SiteInfo, count_sites, create_site, get_site, get_site_rules
+from db.roster.shifts import check_in, check_out, create_shift_template, generate_shifts, mark_no_show, sign_up
 from seed.plan import Resident, apply_plan_through_store, plan_orders, slot_layout
 
 SITE_CODE = "TS2"

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.clock import local_moment
-from db.models import UNIT_KIND_FOR_CLASS, Slot, StorageUnit
-from db.orders import (
+from db.core.clock import local_moment
+from db.core.models import UNIT_KIND_FOR_CLASS, Slot, StorageUnit
+from db.orders.lifecycle import (
     ItemSpec,
     coldest_storage_class,
     create_order,
@@ -156,7 +156,7 @@ class _Simulation:
 
 
 def slot_layout(session: Session, *, site_id: int) -> dict[str, list[str]]:
-    """Slot codes per storage class in the order `db.storage.find_free_slot` hands them out."""
+    """Slot codes per storage class in the order `db.cold_chain.units.find_free_slot` hands them out."""
     layout: dict[str, list[str]] = {}
     for storage_class, kind in UNIT_KIND_FOR_CLASS.items():
         query = (

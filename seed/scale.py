@@ -13,13 +13,13 @@ from faker import Faker
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.accounts import create_volunteer, hash_secret
-from db.clock import local_moment
-from db.engine import unit_of_work
-from db.migrate import upgrade_to_head
-from db.models import Site
-from db.sites import create_site, get_site_rules
-from db.storage import MAX_SLOTS_PER_UNIT, create_storage_unit
+from db.cold_chain.units import MAX_SLOTS_PER_UNIT, create_storage_unit
+from db.core.clock import local_moment
+from db.core.engine import unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.core.models import Site
+from db.people.accounts import create_volunteer, hash_secret
+from db.people.sites import create_site, get_site_rules
 from seed.bulk import BATCH_SIZE, slot_ids_by_code, sqlite_bulk_pragmas, write_plans_in_bulk
 from seed.demo import DEMO_PIN, DEMO_TIME, make_residents
 from seed.plan import plan_orders, slot_layout

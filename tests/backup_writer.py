@@ -9,9 +9,9 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from db.clock import local_today, utc_now  # noqa: E402
-from db.engine import make_engine, unit_of_work  # noqa: E402
-from db.orders import ItemSpec, create_order, hand_over, receive_order  # noqa: E402
+from db.core.clock import local_today, utc_now  # noqa: E402
+from db.core.engine import make_engine, unit_of_work  # noqa: E402
+from db.orders.lifecycle import ItemSpec, create_order, hand_over, receive_order  # noqa: E402
 
 # A guard against a test that dies without writing the stop file.
 MAX_SECONDS = 90

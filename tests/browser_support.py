@@ -111,9 +111,9 @@ def enroll_as_tablet(
     name: str = "取货台平板 1",
 ) -> None:
     """Make a browser context the site's enrolled counter tablet, as an organizer does on the devices page."""
-    from db.clock import utc_now
-    from db.devices import enroll_tablet
-    from db.engine import make_engine, unit_of_work
+    from db.core.clock import utc_now
+    from db.core.engine import make_engine, unit_of_work
+    from db.people.devices import enroll_tablet
     from ui.cookies import DEVICE_COOKIE
 
     engine = make_engine(database_url)

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from db.accounts import SignedIn, create_organizer_account, create_volunteer
-from db.clock import local_today, utc_now
-from db.engine import make_engine, normalize_url, unit_of_work
-from db.migrate import upgrade_to_head
-from db.orders import ItemSpec, create_order
-from db.roster import create_shift, sign_up
-from db.sites import create_site
-from db.storage import create_storage_unit
+from db.cold_chain.units import create_storage_unit
+from db.core.clock import local_today, utc_now
+from db.core.engine import make_engine, normalize_url, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.orders.lifecycle import ItemSpec, create_order
+from db.people.accounts import SignedIn, create_organizer_account, create_volunteer
+from db.people.sites import create_site
+from db.roster.shifts import create_shift, sign_up
 
 # AppTest runs scripts without a browser session; this logger only says so, on every run.
 logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True

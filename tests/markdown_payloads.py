@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from conftest import AppData, build_app_database
 from sqlalchemy import select
 
-from db.accounts import SignedIn
-from db.clock import local_today, utc_now
-from db.engine import make_engine, unit_of_work
-from db.manifest import apply_import, plan_import, read_manifest
-from db.models import Order
-from db.orders import receive_order, report_problem, shelve_order
-from db.storage import create_storage_unit
-from db.volunteers import update_volunteer
+from db.cold_chain.units import create_storage_unit
+from db.core.clock import local_today, utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Order
+from db.orders.lifecycle import receive_order, report_problem, shelve_order
+from db.orders.manifest import apply_import, plan_import, read_manifest
+from db.people.accounts import SignedIn
+from db.people.volunteers import update_volunteer
 
 EVIL_HOST = "evil.example"
 WORD_JOINER = "\u2060"

@@ -12,10 +12,11 @@ import time
 from collections import Counter
 from typing import Any
 
-from db.engine import make_engine, read_only, unit_of_work
-from db.errors import DuplicateValue, NoFreeSlot, WrongState
-from db.models import Slot
-from db.orders import (
+from db.cold_chain.units import free_slots_query
+from db.core.engine import make_engine, read_only, unit_of_work
+from db.core.errors import DuplicateValue, NoFreeSlot, WrongState
+from db.core.models import Slot
+from db.orders.lifecycle import (
     hand_over,
     list_free_slot_codes,
     move_order,
@@ -23,7 +24,6 @@ from db.orders import (
     undo_hand_over,
     undo_receive,
 )
-from db.storage import free_slots_query
 
 # The same fixed moment as the store tests: every undo falls inside its two-minute window.
 NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)

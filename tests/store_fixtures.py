@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from db.accounts import Client, create_volunteer
-from db.devices import enroll_tablet
-from db.engine import unit_of_work
-from db.orders import ItemSpec, create_order
-from db.sites import create_site
-from db.storage import create_storage_unit
+from db.cold_chain.units import create_storage_unit
+from db.core.engine import unit_of_work
+from db.orders.lifecycle import ItemSpec, create_order
+from db.people.accounts import Client, create_volunteer
+from db.people.devices import enroll_tablet
+from db.people.sites import create_site
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from conftest import APP_ORGANIZER_PASSWORD, APP_VOLUNTEER_PIN, AppData
 from store_fixtures import enrolled_tablet
 from test_pages import new_app, writable_app_env  # noqa: F401 - fixtures are used by name
 
-from db.accounts import Client, sign_in_organizer, sign_in_volunteer
-from db.clock import utc_now
-from db.engine import make_engine
+from db.core.clock import utc_now
+from db.core.engine import make_engine
+from db.people.accounts import Client, sign_in_organizer, sign_in_volunteer
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER, page_spec
 

@@ -9,7 +9,10 @@ import pytest
 from sqlalchemy import Engine, select
 from store_fixtures import enrolled_tablet
 
-from db.accounts import (
+from db.core.engine import unit_of_work
+from db.core.errors import DuplicateValue, InvalidValue, NotAllowed, NotFound, SignInFailed, TooManyAttempts
+from db.core.models import Account, Event
+from db.people.accounts import (
     Client,
     change_own_password,
     change_own_pin,
@@ -23,12 +26,9 @@ from db.accounts import (
     sign_in_volunteer,
     sign_in_volunteer_elsewhere,
 )
-from db.audit import events_frame, list_event_filters
-from db.engine import unit_of_work
-from db.errors import DuplicateValue, InvalidValue, NotAllowed, NotFound, SignInFailed, TooManyAttempts
-from db.models import Account, Event
-from db.rate_limits import FIRST_DELAY, PER_SECRET_AND_CLIENT, delay_after
-from db.sites import create_site
+from db.people.sites import create_site
+from db.people.throttling import FIRST_DELAY, PER_SECRET_AND_CLIENT, delay_after
+from db.reports.audit import events_frame, list_event_filters
 
 LAPTOP = Client(address="203.0.113.5")
 GUESSER = Client(address="192.0.2.66")

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine
 
-from db.engine import unit_of_work
-from db.errors import DuplicateValue, InvalidValue, NotFound, WrongState
-from db.models import Order
-from db.orders import (
+from db.core.engine import unit_of_work
+from db.core.errors import DuplicateValue, InvalidValue, NotFound, WrongState
+from db.core.models import Order
+from db.orders.lifecycle import (
     find_expected_order,
     hand_over,
     list_expected_orders,

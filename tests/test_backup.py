@@ -16,13 +16,13 @@ from conftest import create_postgres_database, drop_postgres_database
 from sqlalchemy import Engine, MetaData, select, text
 from store_fixtures import make_world
 
-from db.__main__ import main
-from db.backup import TRANSIENT_TABLES, make_backup, restore_backup
-from db.engine import PROJECT_DIR, make_engine, unit_of_work
-from db.errors import DatabaseNotEmpty, StoreError
-from db.migrate import upgrade_to_head
-from db.models import Event, Order
-from db.temperatures import record_temperature
+from cli.main import main
+from db.cold_chain.temperatures import record_temperature
+from db.core.backup import TRANSIENT_TABLES, make_backup, restore_backup
+from db.core.engine import PROJECT_DIR, make_engine, unit_of_work
+from db.core.errors import DatabaseNotEmpty, StoreError
+from db.core.migrate import upgrade_to_head
+from db.core.models import Event, Order
 from seed.demo import seed_demo
 
 WRITER = pathlib.Path(__file__).resolve().parent / "backup_writer.py"

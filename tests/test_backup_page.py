@@ -10,8 +10,8 @@ from conftest import AppData
 from sqlalchemy import select
 from test_pages import new_app, writable_app_env  # noqa: F401 - fixtures are used by name
 
-from db.engine import make_engine, unit_of_work
-from db.models import Event
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Event
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, page_spec
 

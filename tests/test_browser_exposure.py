@@ -9,8 +9,8 @@ from browser_support import IDLE_APP, enroll_as_tablet, streamlit_server
 from conftest import APP_VOLUNTEER_PIN, NOW, AppData
 from test_browser import open_page, sign_in_on_tablet, zh
 
-from db.accounts import create_volunteer
-from db.engine import make_engine, unit_of_work
+from db.core.engine import make_engine, unit_of_work
+from db.people.accounts import create_volunteer
 
 pytestmark = pytest.mark.browser
 

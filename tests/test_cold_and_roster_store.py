@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, select
 
-from db.engine import unit_of_work
-from db.errors import InvalidValue, NotAllowed, NotFound
-from db.models import StorageUnit
-from db.roster import check_in, check_out, create_shift, sign_up
-from db.storage import create_storage_unit, list_unit_occupancy
-from db.temperatures import record_temperature
+from db.cold_chain.temperatures import record_temperature
+from db.cold_chain.units import create_storage_unit, list_unit_occupancy
+from db.core.engine import unit_of_work
+from db.core.errors import InvalidValue, NotAllowed, NotFound
+from db.core.models import StorageUnit
+from db.roster.shifts import check_in, check_out, create_shift, sign_up
 from tests.store_fixtures import make_world, run_at_once
 
 

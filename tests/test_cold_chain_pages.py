@@ -13,12 +13,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 from test_pages import new_app, writable_app_env  # noqa: F401 - a fixture, reused
 
-from db.clock import local_today, to_local, utc_now
-from db.engine import make_engine, unit_of_work
-from db.models import Order, TemperatureReading
-from db.orders import order_history, receive_order
-from db.storage import list_cold_units
-from db.temperatures import record_temperature
+from db.cold_chain.temperatures import record_temperature
+from db.cold_chain.units import list_cold_units
+from db.core.clock import local_today, to_local, utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Order, TemperatureReading
+from db.orders.lifecycle import order_history, receive_order
 from ui.i18n import LANGUAGES, translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 

@@ -10,23 +10,9 @@ import openpyxl
 import pytest
 from sqlalchemy import Engine, select, update
 
-import db.orders
-from db.clock import local_moment
-from db.engine import unit_of_work
-from db.errors import DuplicateValue, InvalidValue, NotAllowed
-from db.events import record_event
-from db.excursions import list_excursion_bags, list_excursions, record_excursion_check
-from db.exports import escape_formula, frame_to_csv_bytes, frame_to_xlsx_bytes
-from db.models import Order, Slot, StorageUnit, TemperatureReading
-from db.orders import hand_over, order_history, receive_order
-from db.storage import (
-    create_storage_unit,
-    deactivate_storage_unit,
-    list_dwell_attention,
-    list_held_bags,
-    update_unit_range,
-)
-from db.temperatures import (
+import db.orders.lifecycle
+from db.cold_chain.excursions import list_excursion_bags, list_excursions, record_excursion_check
+from db.cold_chain.temperatures import (
     correct_temperature,
     count_missing_readings,
     list_due_readings,
@@ -36,7 +22,21 @@ from db.temperatures import (
     record_temperature,
     sign_off_day,
 )
+from db.cold_chain.units import (
+    create_storage_unit,
+    deactivate_storage_unit,
+    list_dwell_attention,
+    list_held_bags,
+    update_unit_range,
+)
+from db.core.clock import local_moment
+from db.core.engine import unit_of_work
+from db.core.errors import DuplicateValue, InvalidValue, NotAllowed
+from db.core.events import record_event
+from db.core.models import Order, Slot, StorageUnit, TemperatureReading
+from db.orders.lifecycle import hand_over, order_history, receive_order
 from tests.store_fixtures import add_order, make_world
+from ui.exports import escape_formula, frame_to_csv_bytes, frame_to_xlsx_bytes
 
 DAY = dt.date(2026, 11, 24)
 
@@ -195,9 +195,9 @@ def test_excursion_windows_several_in_a_day_and_one_still_open(engine: Engine, n
 
 
 def move(engine: Engine, *, order_id: int, slot_code: str, volunteer_id: int, moment: dt.datetime) -> None:
-    """A slot move as db.orders.move_order records it (before/after slot); used directly while that lands."""
+    """A slot move as db.orders.lifecycle.move_order records it (before/after slot); used directly while that lands."""
     with unit_of_work(engine) as session:
-        mover = getattr(db.orders, "move_order", None)
+        mover = getattr(db.orders.lifecycle, "move_order", None)
         if mover is not None:
             mover(session, order_id=order_id, slot_code=slot_code, volunteer_id=volunteer_id, now=moment)
             return

@@ -13,13 +13,13 @@ import pytest
 from manifest_files import malformed_reference_xlsx, zip_bomb_xlsx
 from sqlalchemy import inspect, select
 
-from db.__main__ import main
-from db.accounts import Client, sign_in_organizer
-from db.clock import local_today, utc_now
-from db.engine import PROJECT_DIR, make_engine, unit_of_work
-from db.manifest import MAX_FILE_BYTES, MAX_XLSX_UNPACKED_BYTES
-from db.migrate import current_heads
-from db.models import Order, Site, Volunteer
+from cli.main import main
+from db.core.clock import local_today, utc_now
+from db.core.engine import PROJECT_DIR, make_engine, unit_of_work
+from db.core.migrate import current_heads
+from db.core.models import Order, Site, Volunteer
+from db.orders.manifest import MAX_FILE_BYTES, MAX_XLSX_UNPACKED_BYTES
+from db.people.accounts import Client, sign_in_organizer
 from ui.i18n import translate
 
 PASSWORD = "a-long-secret"

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 from test_pages import new_app, writable_app_env  # noqa: F401 - the page tests' fixture, shared
 
-from db.clock import utc_now
-from db.engine import make_engine, unit_of_work
-from db.models import Event, Order
-from db.orders import receive_order
+from db.core.clock import utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Event, Order
+from db.orders.lifecycle import receive_order
 from ui.i18n import translate
 from ui.pages_registry import VOLUNTEER
 

@@ -10,9 +10,9 @@ import re
 
 from sqlalchemy import select
 
-from db.engine import make_engine, unit_of_work
-from db.migrate import upgrade_to_head
-from db.models import Event
+from db.core.engine import make_engine, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.core.models import Event
 from seed.demo import DEMO_PIN, ORGANIZER_PASSWORD, seed_demo
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -20,7 +20,7 @@ SOURCES = [
     ROOT / "app.py",
     *sorted((ROOT / "pages").glob("*.py")),
     *sorted((ROOT / "ui").glob("*.py")),
-    *sorted((ROOT / "db").glob("*.py")),
+    *sorted((ROOT / "db").rglob("*.py")),
 ]
 MOBILE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 SECRET_WORDS = re.compile(r"phone|pin|password|secret", re.IGNORECASE)

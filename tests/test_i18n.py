@@ -9,14 +9,14 @@ import re
 
 import pytest
 
-import db.errors
-from db.models import ASSIGNMENT_STATUSES, ORDER_STATUSES, ROLES, STORAGE_CLASSES, UNIT_KINDS
+import db.core.errors
+from db.core.models import ASSIGNMENT_STATUSES, ORDER_STATUSES, ROLES, STORAGE_CLASSES, UNIT_KINDS
 from ui.i18n import LANGUAGES, load_catalog, placeholders, translate
 from ui.pages_registry import AUDIENCES, PAGES
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 UI_SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
-DB_SOURCES = sorted((ROOT / "db").glob("*.py"))
+DB_SOURCES = sorted((ROOT / "db").rglob("*.py"))
 
 
 def catalog_namespaces() -> set[str]:
@@ -78,7 +78,9 @@ def test_every_error_key_the_store_raises_exists():
     for path in DB_SOURCES:
         raised |= set(re.findall(r"\"(error\.[a-z_.]+)\"", path.read_text(encoding="utf-8")))
     defaults = {
-        cls.key for cls in vars(db.errors).values() if isinstance(cls, type) and issubclass(cls, db.errors.StoreError)
+        cls.key
+        for cls in vars(db.core.errors).values()
+        if isinstance(cls, type) and issubclass(cls, db.core.errors.StoreError)
     }
     catalog = load_catalog("en")
     assert sorted((raised | defaults) - set(catalog)) == []
@@ -99,7 +101,7 @@ def test_every_table_column_of_the_store_frames_has_a_header():
     (the page matrix in test_pages.py also reads every rendered table header for raw keys)."""
     catalog = load_catalog("en")
     names: set[str] = set()
-    for path in [ROOT / "db" / "audit.py", *(ROOT / "pages").glob("*.py")]:
+    for path in [ROOT / "db" / "reports" / "audit.py", *(ROOT / "pages").glob("*.py")]:
         for group in re.findall(r"columns=\[([^\]]*)\]", path.read_text(encoding="utf-8")):
             names |= set(re.findall(r"\"([a-z_]+)\"", group))
     assert names and sorted(f"column.{name}" for name in names if f"column.{name}" not in catalog) == []
@@ -123,7 +125,7 @@ def test_an_unknown_key_comes_back_as_itself():
 
 def test_every_recorded_action_and_entity_has_a_name_in_both_languages():
     """The event log and an order's history show actions and entities in words, never as stored codes."""
-    source = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "db").glob("*.py"))
+    source = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "db").rglob("*.py"))
     actions = set(re.findall(r"action=\"([a-z_]+\.[a-z_]+)\"", source))
     actions |= set(re.findall(r"\"action\": \"([a-z_]+\.[a-z_]+)\"", source))
     # Built from the kind of secret: account.password_changed / account.pin_changed.

@@ -20,9 +20,11 @@ from manifest_files import (
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
-from db.clock import local_today
-from db.engine import unit_of_work
-from db.manifest import (
+from db.core.clock import local_today
+from db.core.engine import unit_of_work
+from db.core.models import Event, Item, Order
+from db.orders.lifecycle import ItemSpec, create_order
+from db.orders.manifest import (
     DELIVERY_DAYS_AHEAD,
     DELIVERY_DAYS_BACK,
     MAX_COLUMNS,
@@ -36,9 +38,7 @@ from db.manifest import (
     plan_import,
     read_manifest,
 )
-from db.models import Event, Item, Order
-from db.orders import ItemSpec, create_order
-from db.sites import create_site
+from db.people.sites import create_site
 
 HEADER = "平台,订单号,提货码,收货人,手机号,商品,数量,储存,到货日期,地址"
 GOOD_ROWS = [

@@ -33,12 +33,12 @@ from hypothesis import strategies as st
 from manifest_files import HEADER, replace_part, xlsx_bytes
 from sqlalchemy import Engine, func, select
 
-from db.__main__ import main
-from db.clock import local_today
-from db.engine import unit_of_work
-from db.manifest import HEADER_NAMES, ImportResult, ManifestUnreadable, apply_import, plan_import, read_manifest
-from db.models import Event, Item, Order
-from db.sites import create_site
+from cli.main import main
+from db.core.clock import local_today
+from db.core.engine import unit_of_work
+from db.core.models import Event, Item, Order
+from db.orders.manifest import HEADER_NAMES, ImportResult, ManifestUnreadable, apply_import, plan_import, read_manifest
+from db.people.sites import create_site
 from ui.i18n import LANGUAGES, load_catalog, translate
 from ui.manifest_text import import_message, import_summary
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 from test_pages import new_app, writable_app_env  # noqa: F401 - the page tests' fixture, shared
 
-from db.clock import local_today
-from db.engine import make_engine, unit_of_work
-from db.manifest import DELIVERY_DAYS_AHEAD, DELIVERY_DAYS_BACK, MAX_XLSX_UNPACKED_BYTES
-from db.models import Event, Order
+from db.core.clock import local_today
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Event, Order
+from db.orders.manifest import DELIVERY_DAYS_AHEAD, DELIVERY_DAYS_BACK, MAX_XLSX_UNPACKED_BYTES
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER
 

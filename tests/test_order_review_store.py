@@ -9,12 +9,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from db.clock import local_today
-from db.engine import unit_of_work
-from db.errors import AlreadyHandedOver, InvalidValue, NotFound, WrongState
-from db.exports import escape_formula, frame_to_csv_bytes, frame_to_xlsx_bytes
-from db.models import Order
-from db.order_review import (
+from db.cold_chain.units import find_free_slot
+from db.core.clock import local_today
+from db.core.engine import unit_of_work
+from db.core.errors import AlreadyHandedOver, InvalidValue, NotFound, WrongState
+from db.core.models import Order
+from db.orders.lifecycle import ItemSpec, create_order, hand_over, receive_order
+from db.orders.review import (
     OrderFilter,
     building_of,
     correct_order,
@@ -27,10 +28,9 @@ from db.order_review import (
     overdue_before,
     return_orders,
 )
-from db.orders import ItemSpec, create_order, hand_over, receive_order
-from db.sites import create_site
-from db.storage import find_free_slot
+from db.people.sites import create_site
 from tests.store_fixtures import World, make_world
+from ui.exports import escape_formula, frame_to_csv_bytes, frame_to_xlsx_bytes
 
 
 def add(

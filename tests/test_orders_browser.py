@@ -6,9 +6,9 @@ import pytest
 from browser_support import IDLE_APP
 from conftest import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData
 
-from db.clock import local_today, utc_now
-from db.engine import make_engine, unit_of_work
-from db.orders import ItemSpec, create_order
+from db.core.clock import local_today, utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.orders.lifecycle import ItemSpec, create_order
 from ui.i18n import translate
 
 pytestmark = pytest.mark.browser

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from test_manifest_page import organizer_on, stored, zh
 from test_pages import app_env, writable_app_env  # noqa: F401 - the page tests' fixtures, shared
 
-from db.clock import local_today, utc_now
-from db.engine import make_engine, unit_of_work
-from db.models import Event, Order
-from db.orders import ItemSpec, create_order, receive_order
+from db.core.clock import local_today, utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Event, Order
+from db.orders.lifecycle import ItemSpec, create_order, receive_order
 from ui.widgets import change_text
 
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine
 
-from db.engine import make_engine, unit_of_work
-from db.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, WrongState
-from db.models import Order
-from db.orders import (
+from db.core.engine import make_engine, unit_of_work
+from db.core.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, WrongState
+from db.core.models import Order
+from db.orders.lifecycle import (
     ItemSpec,
     collect_by,
     count_orders_by_status,
@@ -174,7 +174,7 @@ def test_create_order_refuses_duplicates_and_bad_values(engine: Engine, now: dt.
 
 def test_two_tablets_hand_over_one_bag_exactly_one_wins(database_url: str, now: dt.datetime) -> None:
     """Two threads, two connections, the same bag: the store lets exactly one handover through."""
-    from db.migrate import upgrade_to_head
+    from db.core.migrate import upgrade_to_head
 
     engine = make_engine(database_url)
     upgrade_to_head(engine)

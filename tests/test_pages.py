@@ -12,10 +12,10 @@ import pytest
 from conftest import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, APP_VOLUNTEER_PIN, AppData
 from streamlit.testing.v1 import AppTest
 
-from db.accounts import reset_pin
-from db.clock import utc_now
-from db.devices import enroll_tablet
-from db.engine import make_engine, unit_of_work
+from db.core.clock import utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.people.accounts import reset_pin
+from db.people.devices import enroll_tablet
 from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE
 from ui.i18n import LANGUAGE_STATE_KEY, LANGUAGES, load_catalog, translate
 from ui.pages_registry import AUDIENCES, HOME, ORGANIZER, PAGES, PUBLIC, SIGN_IN_PAGE, VOLUNTEER, page_spec
@@ -367,7 +367,7 @@ def test_an_organizer_enrolls_this_browser_and_its_sign_in_then_lists_names(
 
 
 def test_an_organizer_ends_a_persons_sign_ins(writable_app_env: AppData):
-    from db.login_sessions import resume_login_session, start_login_session
+    from db.people.login_sessions import resume_login_session, start_login_session
 
     store = make_engine(writable_app_env.url)
     with unit_of_work(store) as session:

@@ -13,13 +13,13 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 from store_fixtures import World, add_order, make_world
 
-from db.coverage import staffing_frame
-from db.engine import make_engine, read_only, unit_of_work
-from db.excursions import list_excursions
-from db.migrate import upgrade_to_head
-from db.order_review import OrderFilter, count_orders, list_orders, list_platforms, list_slot_bags
-from db.orders import receive_order
-from db.reports import (
+from db.cold_chain.excursions import list_excursions
+from db.cold_chain.units import create_storage_unit, deactivate_storage_unit, list_held_bags, list_unit_occupancy
+from db.core.engine import make_engine, read_only, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.orders.lifecycle import receive_order
+from db.orders.review import OrderFilter, count_orders, list_orders, list_platforms, list_slot_bags
+from db.reports.figures import (
     daily_report,
     delivery_funnel_frame,
     dwell_by_class_frame,
@@ -30,7 +30,7 @@ from db.reports import (
     pickups_by_hour_frame,
     pickups_by_weekday_hour_frame,
 )
-from db.storage import create_storage_unit, deactivate_storage_unit, list_held_bags, list_unit_occupancy
+from db.roster.coverage import staffing_frame
 
 
 @pytest.fixture

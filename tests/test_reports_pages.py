@@ -12,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 from test_pages import APP
 from test_reports_store import NOW, P1, P2, Town, build_town
 
-from db.accounts import SignedIn, create_volunteer
-from db.engine import make_engine, unit_of_work
-from db.migrate import upgrade_to_head
-from db.sites import create_site
+from db.core.engine import make_engine, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.people.accounts import SignedIn, create_volunteer
+from db.people.sites import create_site
 from ui.i18n import LANGUAGE_STATE_KEY, translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import ACTING_SITE_KEY, AUDIENCE_KEY, SIGNED_IN_KEY

@@ -1,4 +1,5 @@
-"""db.reports against a small pickup point whose every figure is counted by hand below (SQLite and PostgreSQL)."""
+"""db.reports.figures against a small pickup point whose every figure is counted by hand below (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,24 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from db.accounts import create_volunteer, grant_role
-from db.clock import local_moment
-from db.engine import read_only, unit_of_work
-from db.local_time import hours_between, local_day, local_hour, local_weekday
-from db.models import Order
-from db.orders import ItemSpec, collect_by, create_order, hand_over, receive_order, report_problem, shelve_order
-from db.reports import (
+from db.cold_chain.temperatures import record_temperature
+from db.cold_chain.units import create_storage_unit
+from db.core.clock import local_moment
+from db.core.engine import read_only, unit_of_work
+from db.core.local_time import hours_between, local_day, local_hour, local_weekday
+from db.core.models import Order
+from db.orders.lifecycle import (
+    ItemSpec,
+    collect_by,
+    create_order,
+    hand_over,
+    receive_order,
+    report_problem,
+    shelve_order,
+)
+from db.people.accounts import create_volunteer, grant_role
+from db.people.sites import create_site
+from db.reports.figures import (
     DISTRICT_COLUMNS,
     count_site_figures,
     daily_report,
@@ -31,10 +43,7 @@ from db.reports import (
     pickups_by_weekday_hour_frame,
     total_figures,
 )
-from db.roster import check_in, create_shift, sign_up
-from db.sites import create_site
-from db.storage import create_storage_unit
-from db.temperatures import record_temperature
+from db.roster.shifts import check_in, create_shift, sign_up
 
 D = dt.date  # delivery dates and report days are the site's local dates
 P1, P2 = "多多买菜", "美团优选"

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import Engine, select
 from store_fixtures import add_order, make_world
 
-from db.engine import make_engine, unit_of_work
-from db.errors import FullPhoneNeeded, InvalidValue, TooManyAttempts
-from db.models import LookupAttempt
-from db.orders import hand_over, receive_order, report_problem, return_order
-from db.rate_limits import (
+from db.core.engine import make_engine, unit_of_work
+from db.core.errors import FullPhoneNeeded, InvalidValue, TooManyAttempts
+from db.core.models import LookupAttempt
+from db.orders.lifecycle import hand_over, receive_order, report_problem, return_order
+from db.orders.residents import lookup_order_status
+from db.people.sites import create_site
+from db.people.throttling import (
     FIRST_DELAY,
     FULL_PHONE_AFTER,
     FULL_PHONE_WINDOW,
@@ -21,8 +23,6 @@ from db.rate_limits import (
     PER_SECRET_AND_CLIENT,
     count_stored_tries,
 )
-from db.residents import lookup_order_status
-from db.sites import create_site
 
 # add_order's phone is +86 138-0013-8000.
 TAIL = "8000"
@@ -163,7 +163,7 @@ def test_one_client_trying_many_codes_is_slowed_down_alone(engine: Engine, now: 
 
 
 def test_the_limit_holds_across_engines_and_stores_only_hashes(database_url: str, now: dt.datetime) -> None:
-    from db.migrate import upgrade_to_head
+    from db.core.migrate import upgrade_to_head
 
     first, second = make_engine(database_url), make_engine(database_url)
     try:
@@ -193,7 +193,7 @@ def test_many_wrong_tries_at_once_record_no_more_than_the_free_ones(database_url
     """Ten tries at one code from one phone at the same moment: five count, the rest wait."""
     from store_fixtures import run_at_once
 
-    from db.migrate import upgrade_to_head
+    from db.core.migrate import upgrade_to_head
 
     engine = make_engine(database_url)
     upgrade_to_head(engine)

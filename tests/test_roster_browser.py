@@ -11,10 +11,10 @@ from conftest import AppData
 from sqlalchemy import select
 from test_browser import sign_in_on_tablet, zh
 
-from db.clock import utc_now
-from db.engine import make_engine, unit_of_work
-from db.models import Assignment
-from db.roster import create_shift, sign_up
+from db.core.clock import utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Assignment
+from db.roster.shifts import create_shift, sign_up
 from ui.roster_view import shift_label
 
 pytestmark = pytest.mark.browser

@@ -10,10 +10,10 @@ from conftest import AppData
 from sqlalchemy import select
 from test_pages import app_env, new_app, writable_app_env  # noqa: F401 - fixtures reused, not copied
 
-from db.clock import utc_now
-from db.engine import make_engine, unit_of_work
-from db.models import Assignment, Shift, ShiftTemplate
-from db.roster import create_shift, sign_up
+from db.core.clock import utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Assignment, Shift, ShiftTemplate
+from db.roster.shifts import create_shift, sign_up
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.roster_view import shift_label

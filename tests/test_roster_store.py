@@ -8,14 +8,15 @@ import pytest
 from sqlalchemy import Engine, select
 from store_fixtures import enrolled_tablet
 
-from db.accounts import create_volunteer, reset_pin, sign_in_volunteer
-from db.clock import local_moment
-from db.coverage import coverage_frame, gaps_frame, staffing_frame, suggest_headcount
-from db.engine import unit_of_work
-from db.errors import InvalidValue, NotAllowed, NotFound, SignInFailed
-from db.hours import counted_time, hours_frame
-from db.models import Assignment, Order, Shift, Volunteer
-from db.roster import (
+from db.core.clock import local_moment
+from db.core.engine import unit_of_work
+from db.core.errors import InvalidValue, NotAllowed, NotFound, SignInFailed
+from db.core.models import Assignment, Order, Shift, Volunteer
+from db.people.accounts import create_volunteer, reset_pin, sign_in_volunteer
+from db.people.volunteers import import_volunteers, plan_volunteer_import, update_volunteer
+from db.roster.coverage import coverage_frame, gaps_frame, staffing_frame, suggest_headcount
+from db.roster.hours import counted_time, hours_frame
+from db.roster.shifts import (
     cancel_shift,
     cancel_sign_up,
     check_in,
@@ -28,7 +29,6 @@ from db.roster import (
     mark_no_shows,
     sign_up,
 )
-from db.volunteers import import_volunteers, plan_volunteer_import, update_volunteer
 from tests.store_fixtures import World, make_world
 
 MONDAY = dt.date(2026, 11, 30)  # the Monday after NOW (Wednesday 2026-11-25)

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from db.orders import parse_qr_payload, qr_payload
+from db.orders.lifecycle import parse_qr_payload, qr_payload
 from ui.scan import decode_qr
 
 segno = pytest.importorskip("segno", reason="segno makes the test QR codes (requirements-dev.txt)")

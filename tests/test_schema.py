@@ -10,12 +10,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from db.engine import make_engine, read_only, unit_of_work
-from db.events import record_event
-from db.migrate import current_heads, upgrade_to_head
-from db.models import Base, Order
-from db.orders import ItemSpec, create_order
-from db.sites import create_site
+from db.core.engine import make_engine, read_only, unit_of_work
+from db.core.events import record_event
+from db.core.migrate import current_heads, upgrade_to_head
+from db.core.models import Base, Order
+from db.orders.lifecycle import ItemSpec, create_order
+from db.people.sites import create_site
 
 
 def test_migrations_produce_the_models_schema(engine: Engine) -> None:
@@ -131,6 +131,6 @@ def test_migration_history_has_one_head() -> None:
     """Parallel branches of the schema must be joined by a merge revision before they land together."""
     from alembic.script import ScriptDirectory
 
-    from db.migrate import alembic_config
+    from db.core.migrate import alembic_config
 
     assert len(ScriptDirectory.from_config(alembic_config(make_engine("sqlite://"))).get_heads()) == 1

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from store_fixtures import enrolled_tablet
 
-from db.accounts import Client, create_volunteer, sign_in_organizer, sign_in_volunteer
-from db.clock import local_moment, to_local
-from db.engine import make_engine, unit_of_work
-from db.migrate import upgrade_to_head
-from db.models import (
+from db.cold_chain.units import create_storage_unit
+from db.core.clock import local_moment, to_local
+from db.core.engine import make_engine, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.core.models import (
     Assignment,
     Event,
     Item,
@@ -28,9 +28,9 @@ from db.models import (
     Volunteer,
     VolunteerRole,
 )
-from db.orders import ItemSpec, create_order
-from db.sites import count_sites, create_site, get_site_rules
-from db.storage import create_storage_unit
+from db.orders.lifecycle import ItemSpec, create_order
+from db.people.accounts import Client, create_volunteer, sign_in_organizer, sign_in_volunteer
+from db.people.sites import count_sites, create_site, get_site_rules
 from seed.__main__ import main as seed_main
 from seed.bulk import slot_ids_by_code, write_plans_in_bulk
 from seed.demo import DEMO_PIN, EXCURSION_ACTION, ORGANIZER_PASSWORD, ORGANIZER_USERNAME, seed_demo, seed_demo_if_empty

@@ -8,11 +8,20 @@ import pytest
 from sqlalchemy import Engine, select
 from store_fixtures import enrolled_tablet, make_world
 
-from db.accounts import Client, change_own_pin, grant_role, reset_pin, sign_in_volunteer, sign_in_volunteer_elsewhere
-from db.devices import find_device, list_tablets, remember_browser, revoke_tablet
-from db.engine import unit_of_work
-from db.errors import InvalidValue, NotFound, SignInFailed, TooManyAttempts
-from db.login_sessions import (
+from db.core.engine import unit_of_work
+from db.core.errors import InvalidValue, NotFound, SignInFailed, TooManyAttempts
+from db.core.models import AppSecret, Device, LoginSession, Volunteer, VolunteerRole
+from db.core.secrets import LOOKUP_HASH_KEY, app_secret, forget_cached_secrets
+from db.people.accounts import (
+    Client,
+    change_own_pin,
+    grant_role,
+    reset_pin,
+    sign_in_volunteer,
+    sign_in_volunteer_elsewhere,
+)
+from db.people.devices import find_device, list_tablets, remember_browser, revoke_tablet
+from db.people.login_sessions import (
     ORGANIZER_IDLE_MINUTES,
     SignedIn,
     end_login_session,
@@ -22,10 +31,8 @@ from db.login_sessions import (
     start_login_session,
     touch_login_session,
 )
-from db.models import AppSecret, Device, LoginSession, Volunteer, VolunteerRole
-from db.rate_limits import PER_ACCOUNT_ELSEWHERE
-from db.secrets import LOOKUP_HASH_KEY, app_secret, forget_cached_secrets
-from db.sites import create_site
+from db.people.sites import create_site
+from db.people.throttling import PER_ACCOUNT_ELSEWHERE
 
 
 def person(engine: Engine, volunteer_id: int) -> SignedIn:
@@ -163,7 +170,7 @@ def test_removing_a_tablet_ends_its_sign_ins_and_its_cookie_stops_working(engine
     with pytest.raises(NotFound), unit_of_work(engine) as session:
         revoke_tablet(session, site_id=world.site_id, device_id=device.id, actor_id=world.other_volunteer_id, now=now)
     with pytest.raises(InvalidValue, match="device_name_required"), unit_of_work(engine) as session:
-        from db.devices import enroll_tablet
+        from db.people.devices import enroll_tablet
 
         enroll_tablet(session, site_id=world.site_id, name="  ", actor_id=None, now=now)
 

@@ -4,9 +4,10 @@
 workers live in tests/slot_workers.py; they start together on a barrier and report counts on a queue.
 
 On PostgreSQL these failed with the old check-in (first free slot, three retries): about 180 of 800 bags
-refused with hundreds of slots free. Dropping the occupancy check after the slot lock (db.storage.claim_free_slot)
-lets one or two check-ins per run hit the one-bag-per-slot index instead. Each test takes 10–25 s on a quiet
-two-core machine, setup included; the runs print their counts and timings (`pytest -s`).
+refused with hundreds of slots free. Dropping the occupancy check after the slot lock
+(db.cold_chain.units.claim_free_slot) lets one or two check-ins per run hit the one-bag-per-slot index
+instead. Each test takes 10–25 s on a quiet two-core machine, setup included; the runs print their counts and
+timings (`pytest -s`).
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ from conftest import create_postgres_database, drop_postgres_database
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from db.accounts import create_volunteer
-from db.engine import make_engine, unit_of_work
-from db.errors import NoFreeSlot, WrongState
-from db.migrate import upgrade_to_head
-from db.models import SLOTTED_ORDER_STATUSES, UNIT_KIND_FOR_CLASS, Event, Order, Slot, StorageUnit
-from db.orders import ItemSpec, create_order, receive_order
-from db.sites import create_site
-from db.storage import create_storage_unit, deactivate_storage_unit
+from db.cold_chain.units import create_storage_unit, deactivate_storage_unit
+from db.core.engine import make_engine, unit_of_work
+from db.core.errors import NoFreeSlot, WrongState
+from db.core.migrate import upgrade_to_head
+from db.core.models import SLOTTED_ORDER_STATUSES, UNIT_KIND_FOR_CLASS, Event, Order, Slot, StorageUnit
+from db.orders.lifecycle import ItemSpec, create_order, receive_order
+from db.people.accounts import create_volunteer
+from db.people.sites import create_site
 from tests.slot_workers import NOW, Bag, check_in_worker, mixed_worker
 from tests.store_fixtures import add_order, make_world
 

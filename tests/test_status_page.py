@@ -10,12 +10,12 @@ from conftest import AppData
 from streamlit.testing.v1 import AppTest
 from test_pages import app_env, new_app, texts, writable_app_env  # noqa: F401 - fixtures are used by name
 
-from db.clock import utc_now
-from db.engine import make_engine, unit_of_work
-from db.errors import FullPhoneNeeded
-from db.orders import find_orders, receive_order
-from db.rate_limits import PER_SECRET_AND_CLIENT
-from db.residents import lookup_order_status, normalize_pickup_code
+from db.core.clock import utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.core.errors import FullPhoneNeeded
+from db.orders.lifecycle import find_orders, receive_order
+from db.orders.residents import lookup_order_status, normalize_pickup_code
+from db.people.throttling import PER_SECRET_AND_CLIENT
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER, page_spec
 
@@ -146,7 +146,7 @@ def test_the_qr_code_reads_back_as_the_desk_expects():
     zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp reads QR codes back")
     from PIL import Image
 
-    from db.orders import parse_qr_payload, qr_payload
+    from db.orders.lifecycle import parse_qr_payload, qr_payload
     from ui.widgets import qr_png
 
     payload = qr_payload(site_code="TS2", pickup_code=CODE)

@@ -1,4 +1,5 @@
-"""The report charts (Altair): built from db.reports frames, titles, labels and tooltips in the reader's language."""
+"""The report charts (Altair): built from db.reports.figures frames; titles, labels and tooltips in the reader's
+language."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def pickups_by_hour_chart(frame: pd.DataFrame) -> alt.LayerChart:
 
 def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
     shown = frame.copy()
-    # Monday = 0, as db.local_time counts (the roster's weekday names).
+    # Monday = 0, as db.core.local_time counts (the roster's weekday names).
     names = [t(f"value.weekday.{number}") for number in range(7)]
     shown["weekday"] = shown["weekday"].map(lambda number: names[int(number)])
     # Every hour from the first to the last on the axis: quiet hours show as gaps, not as 13 h next to 17 h.

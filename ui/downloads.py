@@ -1,4 +1,4 @@
-"""Download buttons for a table: CSV and XLSX with translated headers and formula cells defused (db.exports)."""
+"""Download buttons for a table: CSV and XLSX with translated headers and formula cells defused (ui.exports)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from db.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
+from ui.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
 from ui.i18n import current_language, t, translate
 
 

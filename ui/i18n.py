@@ -11,7 +11,7 @@ import re
 import string
 from typing import Any
 
-from db.clock import to_local
+from db.core.clock import to_local
 
 LOCALES_DIR = pathlib.Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("zh-CN", "en")

@@ -6,8 +6,8 @@ import datetime as dt
 
 import streamlit as st
 
-from db.clock import local_today, utc_now
-from db.reports import DISTRICT_SORTS, SiteFigures, district_frame, list_site_figures
+from db.core.clock import local_today, utc_now
+from db.reports.figures import DISTRICT_SORTS, SiteFigures, district_frame, list_site_figures
 from ui.i18n import t
 from ui.session import act_for_site, acting_site_id
 from ui.store import cached_read

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from db.errors import StoreError
-from db.manifest import ImportPlan, ImportResult, RejectedRow
+from db.core.errors import StoreError
+from db.orders.manifest import ImportPlan, ImportResult, RejectedRow
 from ui.i18n import translate
 
 # How a list of column headings is joined in each language.

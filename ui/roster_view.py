@@ -8,8 +8,8 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from db.clock import to_local
-from db.errors import StoreError
+from db.core.clock import to_local
+from db.core.errors import StoreError
 from ui.i18n import t
 from ui.session import post_notice
 from ui.store import session_scope

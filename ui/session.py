@@ -8,18 +8,18 @@ import os
 
 import streamlit as st
 
-from db.accounts import Client, SignedIn
-from db.clock import utc_now
-from db.devices import KnownDevice, count_tablets_ever, enroll_tablet, find_device, remember_browser
-from db.engine import database_url, is_embedded_default
-from db.login_sessions import (
+from db.core.clock import utc_now
+from db.core.engine import database_url, is_embedded_default
+from db.people.accounts import Client, SignedIn
+from db.people.devices import KnownDevice, count_tablets_ever, enroll_tablet, find_device, remember_browser
+from db.people.login_sessions import (
     TOUCH_EVERY,
     end_login_session,
     resume_login_session,
     start_login_session,
     touch_login_session,
 )
-from db.sites import get_site_rules, list_sites
+from db.people.sites import get_site_rules, list_sites
 from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie, write_cookies
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER
@@ -192,7 +192,7 @@ def acting_site_id() -> int:
 
 
 def act_for_site(site_id: int) -> None:
-    """Only for a site the caller took from the organizer's own list (db.sites.list_organizer_sites)."""
+    """Only for a site the caller took from the organizer's own list (db.people.sites.list_organizer_sites)."""
     st.session_state[ACTING_SITE_KEY] = site_id
 
 

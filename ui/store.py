@@ -12,10 +12,10 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from db.clock import local_today
-from db.engine import database_url, is_embedded_default, make_engine, read_only, unit_of_work
-from db.migrate import upgrade_to_head
-from db.sites import count_sites
+from db.core.clock import local_today
+from db.core.engine import database_url, is_embedded_default, make_engine, read_only, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.people.sites import count_sites
 
 
 @st.cache_resource(show_spinner=False)

@@ -7,8 +7,8 @@ import datetime as dt
 import altair as alt
 import pandas as pd
 
-from db.clock import to_local
-from db.excursions import Excursion
+from db.cold_chain.excursions import Excursion
+from db.core.clock import to_local
 from ui.i18n import t
 
 
@@ -20,7 +20,7 @@ def _wall_clock(moment: dt.datetime) -> dt.datetime:
 def temperature_chart(
     readings: pd.DataFrame, *, excursions: list[Excursion], low: float, high: float, now: dt.datetime
 ) -> alt.LayerChart:
-    """`readings`: rows of db.temperatures.temperature_log_frame for one unit (taken_at is Shanghai time)."""
+    """`readings`: rows of db.cold_chain.temperatures.temperature_log_frame for one unit (taken_at is Shanghai time)."""
     time_axis = alt.X(
         "taken_at:T",
         scale=alt.Scale(type="utc"),

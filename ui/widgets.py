@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from db.clock import to_local, utc_now
-from db.errors import StoreError
-from db.sites import SiteInfo, list_organizer_sites
-from db.temperatures import list_due_readings
+from db.cold_chain.temperatures import list_due_readings
+from db.core.clock import to_local, utc_now
+from db.core.errors import StoreError
+from db.people.sites import SiteInfo, list_organizer_sites
 from ui.i18n import (
     LANGUAGE_NAMES,
     LANGUAGE_STATE_KEY,

@@ -1,10 +1,10 @@
-"""Alembic environment: runs against the engine or connection that db.migrate hands over."""
+"""Alembic environment: runs against the engine or connection that db.core.migrate hands over."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from db.models import Base, UtcDateTime
+from db.core.models import Base, UtcDateTime
 
 config = context.config
 target_metadata = Base.metadata

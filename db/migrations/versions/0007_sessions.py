@@ -78,7 +78,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_login_sessions_site_id'), ['site_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_sessions_volunteer_id'), ['volunteer_id'], unique=False)
 
-    # Lockouts are gone: failed tries are throttled per client in lookup_attempts (db/rate_limits.py).
+    # Lockouts are gone: failed tries are throttled per client in lookup_attempts (db/people/throttling.py).
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_accounts_failed_attempts_positive'), type_='check')
         batch_op.drop_column('locked_until')

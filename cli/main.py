@@ -1,0 +1,312 @@
+"""`python -m db …`: the store's command line — `upgrade`, `init-site` for a real pickup point, `import-manifest`,
+`revision`, `backup` and `restore`. It prints words in the reader's language, so it lives here, above both db/ and
+ui/, and db/__main__.py only hands over to it."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import pathlib
+import sys
+import tempfile
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from db.core.backup import KINDS, TableCount, describe_target, make_backup, restore_backup
+from db.core.clock import local_today, utc_now
+from db.core.engine import database_url, make_engine, unit_of_work
+from db.core.errors import BackupUnreadable, StoreError
+from db.core.migrate import current_heads, upgrade_to_head, write_revision
+from db.orders.manifest import MAX_FILE_BYTES, apply_import, plan_import, read_manifest
+from db.people.accounts import create_organizer_account, create_volunteer
+from db.people.sites import create_site, get_site_by_code
+
+# An entry point, not the store: it may word its summary with the UI's pure translator (no streamlit).
+from ui.i18n import LANGUAGES, configured_language, translate
+from ui.manifest_text import import_error_text, import_summary, rejected_reason
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m db", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    upgrade = commands.add_parser("upgrade", help="bring the schema to the newest migration")
+    upgrade.set_defaults(run=_upgrade)
+
+    init_site = commands.add_parser(
+        "init-site",
+        help="create a pickup point and its first organizer (how a real site starts)",
+        description="Create a pickup point, its first organizer (who also holds every volunteer role) and the "
+        "organizer's sign-in. The password is asked twice, or read from the first line of stdin.",
+    )
+    init_site.add_argument("--code", required=True, help="short site code, e.g. TS2")
+    init_site.add_argument("--name", required=True, help="the site's name, e.g. 天山二村买菜点")
+    init_site.add_argument("--address", default="")
+    init_site.add_argument("--organizer-name", required=True, help="the organizer's name as volunteers know it")
+    init_site.add_argument("--phone", default="", help="the organizer's phone number")
+    init_site.add_argument("--username", required=True, help="the organizer's sign-in name")
+    init_site.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    init_site.set_defaults(run=_init_site)
+
+    import_manifest = commands.add_parser(
+        "import-manifest",
+        help="import a platform's delivery manifest (CSV or XLSX) into a site",
+        description="Check every row and import the valid orders whole. Exit 0: every row valid; 1: some rows "
+        "rejected, the valid ones imported; 2: nothing could be imported (unreadable file, unknown site, "
+        "or every row rejected).",
+    )
+    import_manifest.add_argument("file", type=pathlib.Path, help="the manifest, .csv or .xlsx")
+    import_manifest.add_argument("--site", required=True, help="the site code, e.g. TS2")
+    import_manifest.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the summary")
+    import_manifest.set_defaults(run=_import_manifest)
+
+    revision = commands.add_parser(
+        "revision",
+        help="write a new migration from the difference between the models and the newest schema",
+    )
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(run=_revision)
+
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent backup of the whole store, also while the app is writing",
+        description="SQLite: a copy through SQLite's online backup API (a .db file the app can open). PostgreSQL: "
+        "pg_dump of the server's major version in an archive with a manifest, else a portable archive. "
+        "A .zip path: the portable archive (every table as JSON Lines, with per-table row counts and "
+        "checksums; restores into either database). The backup holds residents' names and phone "
+        "numbers: keep it where only the committee can read it. Exit 2: the path or database is "
+        "unusable; 1: the backup failed (nothing is left at the path).",
+    )
+    backup.add_argument("path", type=pathlib.Path, help="the file to write; it must not exist yet")
+    backup.add_argument(
+        "--kind",
+        choices=("auto", *KINDS),
+        default="auto",
+        help="auto (default): portable for a .zip path, else the database's own kind",
+    )
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup into an empty database and verify every table's rows",
+        description="Build the schema with the migrations up to the backup's revision, insert the rows, compare "
+        "every table's row count and checksum with the backup (a mismatch undoes the restore), then "
+        "upgrade to the newest schema. Exit 0: restored and verified; 1: refused (the database holds "
+        "data and --force was not given, or the rows did not match the backup); 2: the backup cannot "
+        "be read.",
+    )
+    restore.add_argument("path", type=pathlib.Path, help="a backup written by `python -m db backup` or the app")
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a database that holds data: the app's tables are dropped with every row in "
+        "them, then rebuilt from the backup",
+    )
+    restore.set_defaults(run=_restore)
+
+    for command in (upgrade, init_site, import_manifest, backup, restore):
+        command.add_argument("--database-url", help="default: DATABASE_URL, else the embedded SQLite file")
+    return parser
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url or database_url())
+    try:
+        upgrade_to_head(engine)
+        print(f"schema at revision {', '.join(current_heads(engine))}")
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def _init_site(args: argparse.Namespace) -> int:
+    password = _read_password(from_stdin=args.password_stdin)
+    if password is None:
+        return EXIT_REFUSED
+    engine = make_engine(args.database_url or database_url())
+    try:
+        upgrade_to_head(engine)
+        now = utc_now()
+        with unit_of_work(engine) as session:
+            site = create_site(session, code=args.code, name=args.name, address=args.address, now=now)
+            organizer = create_volunteer(
+                session,
+                site_id=site.id,
+                name=args.organizer_name,
+                phone=args.phone,
+                roles=("organizer", "receiving", "handout", "cold_check"),
+                now=now,
+            )
+            create_organizer_account(
+                session,
+                volunteer_id=organizer.id,
+                username=args.username,
+                password=password,
+                now=now,
+                actor_id=organizer.id,
+            )
+            code, name, username = site.code, site.name, args.username.strip().lower()
+    except StoreError as error:
+        print(f"refused: {_describe(error)}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        engine.dispose()
+    print(f"site {code} {name} created; organizer signs in as {username}")
+    return EXIT_OK
+
+
+def _import_manifest(args: argparse.Namespace) -> int:
+    language = args.lang or configured_language()
+    try:
+        with args.file.open("rb") as handle:
+            # One byte past the limit is enough to refuse a huge file (or /dev/zero) without reading it all.
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        print(
+            translate(
+                language,
+                "error.manifest_cannot_open",
+                file=str(args.file),
+                reason=error.strerror or type(error).__name__,
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    engine = make_engine(args.database_url or database_url())
+    try:
+        with unit_of_work(engine) as session:
+            site = get_site_by_code(session, code=args.site.strip().upper())
+            table = read_manifest(data, filename=args.file.name)
+            now = utc_now()
+            plan = plan_import(session, site_id=site.id, table=table, today=local_today(now))
+            result = apply_import(session, site_id=site.id, plan=plan, now=now)
+    except StoreError as error:
+        # Unreadable file or unknown site: nothing was imported.
+        # A terminal shows text as it is: the plain words, without the Markdown escapes the page needs.
+        print(import_error_text(error, language=language).plain, file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    print(import_summary(result, language=language).plain)
+    for row in result.rejected:
+        print(
+            translate(
+                language, "manifest.rejected_line", row=row.number, reason=rejected_reason(row, language=language)
+            ).plain
+        )
+    return result.exit_code
+
+
+def _revision(args: argparse.Namespace) -> int:
+    # Compared against a scratch database at head, so the revision holds only what the models changed.
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(f"sqlite:///{pathlib.Path(scratch) / 'revision.db'}")
+        try:
+            upgrade_to_head(engine)
+            write_revision(engine, message=args.message)
+        finally:
+            engine.dispose()
+    return EXIT_OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url or database_url())
+    try:
+        summary = make_backup(engine, path=args.path, kind=args.kind)
+    except StoreError as error:
+        print(f"refused: {translate('en', error.key, **error.params)}", file=sys.stderr)
+        return EXIT_USAGE if error.key in ("error.backup_exists", "error.backup_no_folder") else EXIT_REFUSED
+    except SQLAlchemyError as error:
+        print(f"cannot read the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    if summary.note:
+        print(f"note: {summary.note}")
+    print(
+        f"backup written: {summary.path} ({summary.kind}, {summary.size_bytes / 1e6:.1f} MB, "
+        f"{summary.seconds:.1f} s, at {summary.created_at:%Y-%m-%d %H:%M:%S} UTC)"
+    )
+    print(f"schema revision {', '.join(summary.revision) or 'none'}")
+    _print_counts(summary.tables)
+    if summary.skipped:
+        print(f"not backed up (transient): {', '.join(summary.skipped)}")
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url or database_url())
+    try:
+        if args.force:
+            occupied = describe_target(engine)
+            if occupied:
+                print(
+                    f"--force: dropping {sum(occupied.values())} rows in {', '.join(sorted(occupied))} "
+                    "and rebuilding the database from the backup",
+                    file=sys.stderr,
+                )
+        summary = restore_backup(engine, path=args.path, force=args.force)
+    except StoreError as error:
+        print(f"refused: {translate('en', error.key, **error.params)}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(error, BackupUnreadable) else EXIT_REFUSED
+    except SQLAlchemyError as error:
+        print(f"cannot use the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    print(
+        f"restored {args.path} ({summary.kind}, schema revision {', '.join(summary.revision)}) "
+        f"in {summary.seconds:.1f} s; every table below matches the backup's count and checksum"
+    )
+    _print_counts(summary.tables)
+    if summary.skipped:
+        print(f"not restored (transient): {', '.join(summary.skipped)}")
+    if summary.replaced_rows:
+        print(f"replaced {summary.replaced_rows} rows the database held before")
+    print(f"schema now at revision {', '.join(summary.head)}")
+    return EXIT_OK
+
+
+def _print_counts(tables: tuple[TableCount, ...]) -> None:
+    width = max([len("total"), *(len(table.name) for table in tables)])
+    print(f"{'table':<{width}}  {'rows':>9}  checksum (SHA-256 sum, first 16)")
+    for table in tables:
+        print(f"{table.name:<{width}}  {table.rows:>9}  {table.checksum[:16]}")
+    print(f"{'total':<{width}}  {sum(table.rows for table in tables):>9}")
+
+
+def _read_password(*, from_stdin: bool) -> str | None:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("organizer password: ")
+    if getpass.getpass("again: ") != first:
+        print("refused: the two passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+_MESSAGES = {
+    "error.site_code_taken": "site code {code} is already taken",
+    "error.site_code_and_name_required": "a site code and a name are required",
+    "error.username_taken": "username {username} is already taken",
+    "error.username_format": "a username is 3–50 of a–z, 0–9, '_', '.', '-'",
+    "error.password_too_short": "the password needs at least {minimum} characters",
+    "error.name_required": "the organizer's name is required",
+}
+
+
+def _describe(error: StoreError) -> str:
+    template = _MESSAGES.get(error.key)
+    return template.format(**error.params) if template else str(error)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

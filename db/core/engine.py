@@ -1,0 +1,100 @@
+"""Engines and sessions: `DATABASE_URL` or the embedded SQLite file, set up the same way everywhere."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+PROJECT_DIR = pathlib.Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_PATH = PROJECT_DIR / "data" / "cloudbasket.db"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY_OPTION = "cloudbasket_read_only"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def database_url() -> str:
+    """The configured store: `DATABASE_URL`, else the embedded SQLite file under data/."""
+    return normalize_url(os.environ.get("DATABASE_URL") or default_database_url())
+
+
+def is_embedded_default(url: str) -> bool:
+    """True for the SQLite file the app creates and fills with demo data on its own."""
+    return normalize_url(url) == default_database_url()
+
+
+def normalize_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver we install."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `url` (default: `database_url()`); SQLite gets WAL, busy timeout and real BEGINs."""
+    url = normalize_url(url or database_url())
+    if url.startswith("sqlite"):
+        return _make_sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _make_sqlite_engine(url: str) -> Engine:
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    if not in_memory:
+        path = url.removeprefix("sqlite:///")
+        pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # An in-memory database lives in one connection: share it, or each checkout sees an empty one.
+    pool = {"poolclass": StaticPool} if in_memory else {}
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (pysqlite notes).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # noqa: ANN001
+        # IMMEDIATE takes the write lock up front: a transaction that reads and then writes
+        # waits its turn (busy_timeout) instead of failing with "database is locked".
+        # Read-only work (see `read_only`) begins plainly and never blocks a writer under WAL.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """One transaction: commits when the block ends, rolls back when it raises."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Session]:
+    """A transaction for reading only: on SQLite it does not take the write lock; nothing is committed."""
+    # Closing the session without a commit rolls the transaction back.
+    with Session(engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False) as session:
+        yield session

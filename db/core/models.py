@@ -1,0 +1,563 @@
+"""The schema: one typed SQLAlchemy model per domain word in DESIGN.md, constraints included."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Constraint names are part of the schema: Alembic's batch mode on SQLite needs them to alter tables.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STORAGE_CLASSES = ("ambient", "chilled", "frozen")
+UNIT_KINDS = ("shelf", "fridge", "freezer")
+# Which storage class each kind of unit holds.
+UNIT_KIND_FOR_CLASS = {"ambient": "shelf", "chilled": "fridge", "frozen": "freezer"}
+ORDER_STATUSES = ("expected", "received", "shelved", "picked_up", "returned", "problem")
+# Orders still in the pickup point's hands: their pickup codes must be unique within the site.
+OPEN_ORDER_STATUSES = ("expected", "received", "shelved", "problem")
+# Orders that physically sit in a slot.
+SLOTTED_ORDER_STATUSES = ("received", "shelved")
+ROLES = ("receiving", "handout", "cold_check", "organizer")
+ASSIGNMENT_STATUSES = ("signed_up", "checked_in", "checked_out", "no_show", "cancelled")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment in time: stored as naive UTC on both databases, always handed back aware (UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC moment is stored")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    rules: Mapped[SiteRules] = relationship(back_populates="site")
+    storage_units: Mapped[list[StorageUnit]] = relationship(back_populates="site")
+
+    __table_args__ = (CheckConstraint("length(code) > 0", name="code_not_empty"),)
+
+
+class SiteRules(Base):
+    """The site's written rules (《买菜点管理细则》) as numbers the app enforces."""
+
+    __tablename__ = "site_rules"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    hold_days: Mapped[int] = mapped_column(default=3)
+    opens_at: Mapped[dt.time] = mapped_column(Time, default=dt.time(7, 30))
+    closes_at: Mapped[dt.time] = mapped_column(Time, default=dt.time(21, 0))
+    chilled_min_c: Mapped[float] = mapped_column(Float, default=0.0)
+    chilled_max_c: Mapped[float] = mapped_column(Float, default=8.0)
+    frozen_min_c: Mapped[float] = mapped_column(Float, default=-30.0)
+    frozen_max_c: Mapped[float] = mapped_column(Float, default=-18.0)
+    readings_per_day: Mapped[int] = mapped_column(default=2)
+    idle_signout_minutes: Mapped[int] = mapped_column(default=10)
+    signout_cutoff_hours: Mapped[int] = mapped_column(default=12)
+    chilled_dwell_hours: Mapped[int] = mapped_column(default=24)
+    frozen_dwell_hours: Mapped[int] = mapped_column(default=72)
+    pickups_per_volunteer_hour: Mapped[int] = mapped_column(default=30)
+
+    site: Mapped[Site] = relationship(back_populates="rules")
+
+    __table_args__ = (
+        CheckConstraint("hold_days BETWEEN 1 AND 60", name="hold_days_range"),
+        CheckConstraint("opens_at < closes_at", name="opening_hours_order"),
+        CheckConstraint("chilled_min_c < chilled_max_c", name="chilled_range_order"),
+        CheckConstraint("frozen_min_c < frozen_max_c", name="frozen_range_order"),
+        CheckConstraint("readings_per_day BETWEEN 1 AND 24", name="readings_per_day_range"),
+        CheckConstraint("idle_signout_minutes BETWEEN 1 AND 240", name="idle_minutes_range"),
+        CheckConstraint("signout_cutoff_hours BETWEEN 0 AND 168", name="cutoff_hours_range"),
+        CheckConstraint("chilled_dwell_hours > 0 AND frozen_dwell_hours > 0", name="dwell_positive"),
+        CheckConstraint("pickups_per_volunteer_hour > 0", name="pickups_per_hour_positive"),
+    )
+
+
+class Volunteer(Base):
+    """A person who takes shifts; organizers are volunteers with the organizer role."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    roles: Mapped[list[VolunteerRole]] = relationship(back_populates="volunteer", cascade="all, delete-orphan")
+    account: Mapped[Account | None] = relationship(back_populates="volunteer")
+
+    __table_args__ = (CheckConstraint("length(name) > 0", name="name_not_empty"),)
+
+
+class VolunteerRole(Base):
+    """A role a volunteer holds at one site (an organizer may hold it at several sites)."""
+
+    __tablename__ = "volunteer_roles"
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="roles")
+
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role_known"),)
+
+
+class Account(Base):
+    """Credentials: an organizer's username and password, a volunteer's tablet PIN (argon2 hashes)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), unique=True)
+    username: Mapped[str | None] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="account")
+
+    __table_args__ = (
+        CheckConstraint("(username IS NULL) = (password_hash IS NULL)", name="username_with_password"),
+        CheckConstraint("password_hash IS NOT NULL OR pin_hash IS NOT NULL", name="has_secret"),
+    )
+
+
+class StorageUnit(Base):
+    """A shelf, a fridge or a freezer; cold units carry their allowed temperature range."""
+
+    __tablename__ = "storage_units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    code: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(10))
+    min_temp_c: Mapped[float | None] = mapped_column(Float)
+    max_temp_c: Mapped[float | None] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    site: Mapped[Site] = relationship(back_populates="storage_units")
+    slots: Mapped[list[Slot]] = relationship(back_populates="storage_unit", order_by="Slot.position")
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "code"),
+        CheckConstraint(_in("kind", UNIT_KINDS), name="kind_known"),
+        CheckConstraint(
+            "(kind = 'shelf' AND min_temp_c IS NULL AND max_temp_c IS NULL)"
+            " OR (kind <> 'shelf' AND min_temp_c IS NOT NULL AND max_temp_c IS NOT NULL"
+            " AND min_temp_c < max_temp_c)",
+            name="temperature_range",
+        ),
+    )
+
+
+class Slot(Base):
+    """A numbered place in a unit (F1-07); one bag at a time."""
+
+    __tablename__ = "slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    storage_unit_id: Mapped[int] = mapped_column(ForeignKey("storage_units.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column()
+
+    storage_unit: Mapped[StorageUnit] = relationship(back_populates="slots")
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "code"),
+        UniqueConstraint("storage_unit_id", "position"),
+        CheckConstraint("position > 0", name="position_positive"),
+    )
+
+
+class Order(Base):
+    """One resident's bag from one platform delivery."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    platform: Mapped[str] = mapped_column(String(30))
+    order_number: Mapped[str] = mapped_column(String(50))
+    pickup_code: Mapped[str] = mapped_column(String(20))
+    resident_name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    # The last four digits, kept apart so the desk's "phone tail" search can use an index.
+    phone_tail: Mapped[str] = mapped_column(String(4))
+    address: Mapped[str] = mapped_column(String(100), default="")
+    delivery_date: Mapped[dt.date] = mapped_column(Date)
+    # The coldest storage class among the items: decides fridge, freezer or shelf.
+    storage_class: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12), default="expected")
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"))
+    problem_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    shelved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    picked_up_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    picked_up_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
+    returned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    items: Mapped[list[Item]] = relationship(back_populates="order", cascade="all, delete-orphan", order_by="Item.id")
+    slot: Mapped[Slot | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "platform", "order_number"),
+        CheckConstraint(_in("status", ORDER_STATUSES), name="status_known"),
+        CheckConstraint(_in("storage_class", STORAGE_CLASSES), name="storage_class_known"),
+        CheckConstraint("length(pickup_code) > 0", name="pickup_code_not_empty"),
+        CheckConstraint("status <> 'picked_up' OR picked_up_at IS NOT NULL", name="picked_up_time"),
+        CheckConstraint("status <> 'problem' OR problem_reason IS NOT NULL", name="problem_reason"),
+        Index("ix_orders_site_pickup_code", "site_id", "pickup_code"),
+        Index("ix_orders_site_phone_tail", "site_id", "phone_tail"),
+        # Status then delivery date: the desk's status lists and the overdue count (old bags still in a slot).
+        Index("ix_orders_site_status_delivery_date", "site_id", "status", "delivery_date"),
+        Index("ix_orders_site_delivery_date", "site_id", "delivery_date"),
+        # Pickup volumes by day and hour (db.reports.figures) read a range of handover times per site.
+        Index("ix_orders_site_picked_up_at", "site_id", "picked_up_at"),
+        # A pickup code names one bag among the site's open orders.
+        Index(
+            "uq_orders_open_pickup_code",
+            "site_id",
+            "pickup_code",
+            unique=True,
+            sqlite_where=text(_in("status", OPEN_ORDER_STATUSES)),
+            postgresql_where=text(_in("status", OPEN_ORDER_STATUSES)),
+        ),
+        # A slot holds one bag at a time.
+        Index(
+            "uq_orders_occupied_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=text(_in("status", SLOTTED_ORDER_STATUSES)),
+            postgresql_where=text(_in("status", SLOTTED_ORDER_STATUSES)),
+        ),
+    )
+
+
+class Item(Base):
+    """A line of an order: product, quantity, storage class."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    product: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column()
+    storage_class: Mapped[str] = mapped_column(String(10))
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0 AND quantity <= 999", name="quantity_range"),
+        CheckConstraint(_in("storage_class", STORAGE_CLASSES), name="storage_class_known"),
+        CheckConstraint("length(product) > 0", name="product_not_empty"),
+    )
+
+
+class TemperatureReading(Base):
+    """One reading of one cold unit; out of range carries its corrective action."""
+
+    __tablename__ = "temperature_readings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    storage_unit_id: Mapped[int] = mapped_column(ForeignKey("storage_units.id"))
+    reading_c: Mapped[float] = mapped_column(Float)
+    taken_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    in_range: Mapped[bool] = mapped_column(Boolean)
+    corrective_action: Mapped[str | None] = mapped_column(Text)
+    # Why a reading was entered after the fact.
+    late_reason: Mapped[str | None] = mapped_column(Text)
+    # A correction after the day was signed off points at the reading it corrects.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("temperature_readings.id"))
+
+    __table_args__ = (
+        CheckConstraint("reading_c BETWEEN -40 AND 40", name="reading_range"),
+        CheckConstraint("in_range OR corrective_action IS NOT NULL", name="corrective_action"),
+        Index("ix_temperature_readings_unit_taken", "storage_unit_id", "taken_at"),
+        Index("ix_temperature_readings_site_taken", "site_id", "taken_at"),
+    )
+
+
+class TemperatureSignOff(Base):
+    """An organizer's sign-off of one day's temperature log; the day is locked after it."""
+
+    __tablename__ = "temperature_sign_offs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    signed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("site_id", "day"),)
+
+
+class ShiftTemplate(Base):
+    """A weekly recurring shift, generated into dated shifts."""
+
+    __tablename__ = "shift_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    weekday: Mapped[int] = mapped_column()  # Monday = 0
+    starts: Mapped[dt.time] = mapped_column(Time)
+    ends: Mapped[dt.time] = mapped_column(Time)
+    role: Mapped[str] = mapped_column(String(20))
+    min_staff: Mapped[int] = mapped_column()
+    max_staff: Mapped[int] = mapped_column()
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("starts < ends", name="time_order"),
+        CheckConstraint(_in("role", ROLES), name="role_known"),
+        CheckConstraint("min_staff >= 1 AND min_staff <= max_staff", name="staff_range"),
+    )
+
+
+class Shift(Base):
+    """A dated time window at a site for a role, with minimum and maximum staffing."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("shift_templates.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    min_staff: Mapped[int] = mapped_column()
+    max_staff: Mapped[int] = mapped_column()
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("template_id", "starts_at"),
+        CheckConstraint("starts_at < ends_at", name="time_order"),
+        CheckConstraint(_in("role", ROLES), name="role_known"),
+        CheckConstraint("min_staff >= 1 AND min_staff <= max_staff", name="staff_range"),
+        Index("ix_shifts_site_starts_at", "site_id", "starts_at"),
+    )
+
+
+class Assignment(Base):
+    """A volunteer on a shift: signed up, checked in, checked out, no-show or cancelled."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="signed_up")
+    signed_up_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    checked_in_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    checked_out_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Set when the check-out was closed by the app because the volunteer forgot it.
+    auto_checked_out: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("shift_id", "volunteer_id"),
+        CheckConstraint(_in("status", ASSIGNMENT_STATUSES), name="status_known"),
+        CheckConstraint(
+            "checked_out_at IS NULL OR (checked_in_at IS NOT NULL AND checked_out_at >= checked_in_at)",
+            name="check_out_after_in",
+        ),
+    )
+
+
+class Event(Base):
+    """Append-only record of a state change: who, when, what, on which entity, before and after."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    happened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int | None] = mapped_column()
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_events_entity", "entity", "entity_id"),
+        Index("ix_events_site_happened_at", "site_id", "happened_at"),
+    )
+
+
+EXCURSION_OUTCOMES = ("checked_ok", "discarded", "resident_informed")
+
+
+class ExcursionCheck(Base):
+    """An organizer's verdict on one bag that sat in a unit during a temperature excursion."""
+
+    __tablename__ = "excursion_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    storage_unit_id: Mapped[int] = mapped_column(ForeignKey("storage_units.id"))
+    # The out-of-range reading that started the excursion names it.
+    reading_id: Mapped[int] = mapped_column(ForeignKey("temperature_readings.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    checked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint(_in("outcome", EXCURSION_OUTCOMES), name="outcome_known"),)
+
+
+# What a failed try is counted against (db/people/throttling.py says why each exists).
+LOOKUP_SCOPES = ("client", "code", "code_client", "account", "account_client")
+
+
+class LookupAttempt(Base):
+    """A failed sign-in or order-status lookup, kept a day for throttling; the key is a keyed hash, never clear."""
+
+    __tablename__ = "lookup_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The site asked about; a client's tries count across sites, so theirs carry none.
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("scope", LOOKUP_SCOPES), name="scope_known"),
+        Index("ix_lookup_attempts_scope_key", "scope", "key_hash", "attempted_at"),
+        Index("ix_lookup_attempts_attempted_at", "attempted_at"),
+    )
+
+
+class AppSecret(Base):
+    """A secret the app made for itself on first start (the lookup hash key); an environment variable overrides it."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+DEVICE_KINDS = ("tablet", "browser")
+
+
+class Device(Base):
+    """A browser the app knows by a token in its cookie: a counter tablet an organizer enrolled, or a person's own
+    browser remembered at sign-in. Tries made elsewhere never slow a known device down."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100))
+    # Whose browser it is; None for a tablet, which the whole site shares.
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    # SHA-256 of the cookie's random token: the table alone does not let anyone act as the device.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", DEVICE_KINDS), name="kind_known"),
+        CheckConstraint("(kind = 'browser') = (volunteer_id IS NOT NULL)", name="browser_has_owner"),
+    )
+
+
+LOGIN_AUDIENCES = ("volunteer", "organizer")
+SESSION_END_REASONS = ("signed_out", "idle", "secret_changed", "ended_by_organizer", "device_revoked", "role_removed")
+
+
+class LoginSession(Base):
+    """A sign-in that outlives a reload: the browser holds a random token in a cookie, the table its hash."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    audience: Mapped[str] = mapped_column(String(10))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), index=True)
+    # Sliding expiry: each sign of life moves expires_at to last_seen_at + idle_minutes.
+    idle_minutes: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (
+        CheckConstraint(_in("audience", LOGIN_AUDIENCES), name="audience_known"),
+        CheckConstraint("idle_minutes > 0", name="idle_minutes_positive"),
+        CheckConstraint(
+            "(ended_at IS NULL) = (end_reason IS NULL) AND (end_reason IS NULL OR "
+            + _in("end_reason", SESSION_END_REASONS)
+            + ")",
+            name="ended_with_reason",
+        ),
+    )

@@ -1,0 +1,625 @@
+"""Orders through their lifecycle: expected → received → shelved → picked_up, or returned / problem.
+
+Every transition is one function. Each checks the current state in the same UPDATE that changes it,
+so two tablets can never move one bag twice, and each writes an event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.cold_chain.units import claim_free_slot, free_slots_query, lock_slot, slot_is_occupied
+from db.core.clock import local_today, to_local
+from db.core.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, NotFound, WrongState
+from db.core.events import record_event
+from db.core.models import (
+    OPEN_ORDER_STATUSES,
+    SLOTTED_ORDER_STATUSES,
+    STORAGE_CLASSES,
+    UNIT_KIND_FOR_CLASS,
+    Event,
+    Item,
+    Order,
+    Slot,
+    StorageUnit,
+    Volunteer,
+)
+from db.core.privacy import mask_name, mask_phone
+
+UNDO_WINDOW = dt.timedelta(minutes=2)
+# The QR code on a resident's status page: a version tag, the site code and the pickup code.
+QR_PATTERN = re.compile(r"CB1:([A-Za-z0-9]{1,16}):(\S{1,20})")
+MAX_QUANTITY = 999
+# Coldest wins: one frozen item sends the whole bag to the freezer.
+_COLDNESS = {name: rank for rank, name in enumerate(STORAGE_CLASSES)}
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    product: str
+    quantity: int
+    storage_class: str
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits only, without a +86/0086 prefix: '+86 138-0013-8000' → '13800138000'."""
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", raw or ""))
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+            digits = digits[len(prefix) :]
+    return digits
+
+
+def coldest_storage_class(classes: list[str]) -> str:
+    return max(classes, key=_COLDNESS.__getitem__)
+
+
+def create_order(
+    session: Session,
+    *,
+    site_id: int,
+    platform: str,
+    order_number: str,
+    pickup_code: str,
+    resident_name: str,
+    phone: str,
+    delivery_date: dt.date,
+    items: list[ItemSpec],
+    now: dt.datetime,
+    address: str = "",
+    actor_id: int | None = None,
+) -> Order:
+    """An expected order with its items, as a manifest announces it."""
+    platform, order_number, pickup_code = platform.strip(), order_number.strip(), pickup_code.strip()
+    if not (platform and order_number and pickup_code and resident_name.strip()):
+        raise InvalidValue("error.order_fields_required")
+    phone = normalize_phone(phone)
+    if not 7 <= len(phone) <= 15:
+        raise InvalidValue("error.phone_format")
+    if not items:
+        raise InvalidValue("error.order_without_items")
+    for item in items:
+        if item.storage_class not in STORAGE_CLASSES:
+            raise InvalidValue("error.storage_class_unknown", value=item.storage_class)
+        if not 1 <= item.quantity <= MAX_QUANTITY:
+            raise InvalidValue("error.quantity_range", maximum=MAX_QUANTITY)
+    if session.scalar(
+        select(Order.id).where(Order.site_id == site_id, Order.platform == platform, Order.order_number == order_number)
+    ):
+        raise DuplicateValue("error.order_exists", order_number=order_number)
+    if session.scalar(
+        select(Order.id).where(
+            Order.site_id == site_id,
+            Order.pickup_code == pickup_code,
+            Order.status.in_(OPEN_ORDER_STATUSES),
+        )
+    ):
+        raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
+    order = Order(
+        site_id=site_id,
+        platform=platform,
+        order_number=order_number,
+        pickup_code=pickup_code,
+        resident_name=resident_name.strip(),
+        phone=phone,
+        phone_tail=phone[-4:],
+        address=address.strip(),
+        delivery_date=delivery_date,
+        storage_class=coldest_storage_class([i.storage_class for i in items]),
+        status="expected",
+        created_at=now,
+    )
+    order.items = [
+        Item(site_id=site_id, product=i.product.strip(), quantity=i.quantity, storage_class=i.storage_class)
+        for i in items
+    ]
+    session.add(order)
+    session.flush()
+    record_event(
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="order.created",
+        entity="order",
+        entity_id=order.id,
+        now=now,
+        after={"status": "expected", "platform": platform, "order_number": order_number},
+    )
+    return order
+
+
+def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> str:
+    """Check a bag in and give it a free slot of the right kind; returns the slot code.
+
+    Tablets checking in at once each get a different slot (`db.cold_chain.units.claim_free_slot` locks it); a bag is
+    refused only when no slot of its kind is left."""
+    order = _get(session, order_id=order_id)
+    # Read afresh (the page may have loaded the order earlier in this session): a bag already checked in
+    # takes no slot lock and is refused for its state, even when its kind is full.
+    if session.scalar(select(Order.status).where(Order.id == order_id)) != "expected":
+        _raise_refusal(session, order=order)
+    # A savepoint: if another tablet checked this bag in meanwhile, the slot's lock goes with it.
+    with session.begin_nested():
+        slot = claim_free_slot(session, site_id=order.site_id, storage_class=order.storage_class)
+        _transition(
+            session,
+            order=order,
+            allowed_from=("expected",),
+            actor_id=volunteer_id,
+            now=now,
+            action="order.received",
+            values={"status": "received", "received_at": now, "slot_id": slot.id},
+            after_extra={"slot": slot.code},
+        )
+    return slot.code
+
+
+def undo_receive(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
+    """Take back a check-in made less than two minutes ago (the wrong bag was scanned): the order is expected
+    again and its slot is free. Once the bag is shelved or handed over there is nothing to take back here."""
+    order = _get(session, order_id=order_id)
+    if order.status != "received" or order.received_at is None:
+        raise WrongState(status=order.status)
+    if now - order.received_at > UNDO_WINDOW:
+        raise WrongState("error.undo_expired")
+    _transition(
+        session,
+        order=order,
+        allowed_from=("received",),
+        actor_id=volunteer_id,
+        now=now,
+        action="order.receive_undone",
+        values={"status": "expected", "received_at": None, "slot_id": None},
+        extra_where=(Order.received_at == order.received_at,),
+    )
+
+
+def shelve_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
+    """The bag is in its slot."""
+    order = _get(session, order_id=order_id)
+    _transition(
+        session,
+        order=order,
+        allowed_from=("received",),
+        actor_id=volunteer_id,
+        now=now,
+        action="order.shelved",
+        values={"status": "shelved", "shelved_at": now},
+    )
+
+
+def hand_over(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
+    """Give the bag to the resident. The loser of a race learns when and by whom it was handed over."""
+    order = _get(session, order_id=order_id)
+    _transition(
+        session,
+        order=order,
+        allowed_from=("received", "shelved"),
+        actor_id=volunteer_id,
+        now=now,
+        action="order.picked_up",
+        values={"status": "picked_up", "picked_up_at": now, "picked_up_by": volunteer_id},
+    )
+
+
+def undo_hand_over(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
+    """Take back a handover made less than two minutes ago; the bag returns to its slot."""
+    order = _get(session, order_id=order_id)
+    if order.status != "picked_up" or order.picked_up_at is None:
+        raise WrongState(status=order.status)
+    if now - order.picked_up_at > UNDO_WINDOW:
+        raise WrongState("error.undo_expired")
+    previous = "shelved" if order.shelved_at is not None else "received"
+    if order.slot_id is not None:
+        # The bag goes back into its slot: lock it, then look (see db.cold_chain.units.claim_free_slot).
+        lock_slot(session, slot_id=order.slot_id)
+        if slot_is_occupied(session, slot_id=order.slot_id):
+            raise WrongState("error.slot_taken")
+    try:
+        with session.begin_nested():
+            _transition(
+                session,
+                order=order,
+                allowed_from=("picked_up",),
+                actor_id=volunteer_id,
+                now=now,
+                action="order.hand_over_undone",
+                values={"status": previous, "picked_up_at": None, "picked_up_by": None},
+                extra_where=(Order.picked_up_at == order.picked_up_at,),
+            )
+    except IntegrityError:
+        # The one-bag-per-slot index, should a writer ever take a slot without its lock.
+        raise WrongState("error.slot_taken") from None
+
+
+def return_order(session: Session, *, order_id: int, volunteer_id: int, reason: str, now: dt.datetime) -> None:
+    """Send an unclaimed bag back to the platform; its slot becomes free."""
+    if not reason.strip():
+        raise InvalidValue("error.reason_required")
+    order = _get(session, order_id=order_id)
+    _transition(
+        session,
+        order=order,
+        allowed_from=("received", "shelved"),
+        actor_id=volunteer_id,
+        now=now,
+        action="order.returned",
+        values={"status": "returned", "returned_at": now},
+        after_extra={"reason": reason.strip()},
+    )
+
+
+def report_problem(session: Session, *, order_id: int, volunteer_id: int, reason: str, now: dt.datetime) -> None:
+    """A bag is missing or damaged: the order leaves the normal flow and frees its slot."""
+    if not reason.strip():
+        raise InvalidValue("error.reason_required")
+    order = _get(session, order_id=order_id)
+    _transition(
+        session,
+        order=order,
+        allowed_from=("expected", "received", "shelved"),
+        actor_id=volunteer_id,
+        now=now,
+        action="order.problem",
+        values={"status": "problem", "problem_reason": reason.strip()},
+        after_extra={"reason": reason.strip()},
+    )
+
+
+def count_orders_by_status(session: Session, *, site_id: int, delivery_date: dt.date | None = None) -> dict[str, int]:
+    query = select(Order.status, func.count(Order.id)).where(Order.site_id == site_id).group_by(Order.status)
+    if delivery_date is not None:
+        query = query.where(Order.delivery_date == delivery_date)
+    return {status: count for status, count in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class FoundOrder:
+    """What the desk shows of a bag: enough to find it and hand it over, personal data masked."""
+
+    id: int
+    pickup_code: str
+    platform: str
+    status: str
+    slot: str | None
+    storage_class: str
+    resident_name: str
+    phone: str
+    item_count: int
+    delivery_date: dt.date
+    days_held: int | None
+    overdue: bool
+
+
+def collect_by(*, delivery_date: dt.date, hold_days: int) -> dt.date:
+    """The last day a resident can collect: the delivery day counts as day one."""
+    return delivery_date + dt.timedelta(days=hold_days - 1)
+
+
+def parse_qr_payload(text: str) -> tuple[str, str] | None:
+    """`CB1:TS2:1001` (the resident page's QR) → ("TS2", "1001"); anything else → None."""
+    match = QR_PATTERN.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    return (match[1].upper(), match[2]) if match else None
+
+
+def qr_payload(*, site_code: str, pickup_code: str) -> str:
+    return f"CB1:{site_code}:{pickup_code}"
+
+
+def find_orders(
+    session: Session,
+    *,
+    site_id: int,
+    text: str,
+    now: dt.datetime,
+    hold_days: int,
+    limit: int = 20,
+    open_only: bool = True,
+) -> list[FoundOrder]:
+    """Search by pickup code, the last 4 digits of a phone, a name (or part of it), or a scanned QR payload."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not text:
+        return []
+    scanned = parse_qr_payload(text)
+    if scanned is not None:
+        text = scanned[1]
+    compact = text.replace(" ", "")
+    conditions = [func.upper(Order.pickup_code) == compact.upper()]
+    if re.fullmatch(r"\d{4}", compact):
+        conditions.append(Order.phone_tail == compact)
+    if not re.search(r"\d", text):
+        conditions.append(Order.resident_name.contains(text, autoescape=True))
+    item_count = _item_count()
+    query = (
+        select(Order, Slot.code, item_count)
+        .outerjoin(Slot, Slot.id == Order.slot_id)
+        .where(Order.site_id == site_id, or_(*conditions))
+        .order_by(Order.delivery_date.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    if open_only:
+        query = query.where(Order.status.in_(OPEN_ORDER_STATUSES))
+    today = local_today(now)
+    found = []
+    for order, slot_code, items in session.execute(query):
+        held_since = order.received_at
+        found.append(
+            FoundOrder(
+                id=order.id,
+                pickup_code=order.pickup_code,
+                platform=order.platform,
+                status=order.status,
+                slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
+                storage_class=order.storage_class,
+                resident_name=mask_name(order.resident_name),
+                phone=mask_phone(order.phone),
+                item_count=items,
+                delivery_date=order.delivery_date,
+                days_held=None if held_since is None else (today - to_local(held_since).date()).days,
+                overdue=order.status in SLOTTED_ORDER_STATUSES
+                and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
+            )
+        )
+    return found
+
+
+def _item_count() -> Any:
+    """How many items the order of the row has, as a column of a query over orders."""
+    return select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
+
+
+def _get(session: Session, *, order_id: int) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("error.order_not_found")
+    return order
+
+
+def _transition(
+    session: Session,
+    *,
+    order: Order,
+    allowed_from: tuple[str, ...],
+    values: dict[str, Any],
+    action: str,
+    actor_id: int,
+    now: dt.datetime,
+    after_extra: dict[str, Any] | None = None,
+    extra_where: tuple[Any, ...] = (),
+) -> None:
+    before_status = order.status
+    before_slot = _slot_code(session, slot_id=order.slot_id)
+    result = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == before_status, Order.status.in_(allowed_from), *extra_where)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.expire(order)
+        _raise_refusal(session, order=order)
+    session.expire(order)
+    after = {"status": values.get("status", before_status)}
+    if "slot_id" in values:
+        after["slot"] = _slot_code(session, slot_id=values["slot_id"])
+    after.update(after_extra or {})
+    record_event(
+        session,
+        site_id=order.site_id,
+        actor_id=actor_id,
+        action=action,
+        entity="order",
+        entity_id=order.id,
+        now=now,
+        before={"status": before_status, "slot": before_slot},
+        after=after,
+    )
+
+
+def _raise_refusal(session: Session, *, order: Order) -> None:
+    current = session.scalar(select(Order.status).where(Order.id == order.id))
+    if current == "picked_up":
+        row = session.execute(
+            select(Order.picked_up_at, Volunteer.name)
+            .outerjoin(Volunteer, Volunteer.id == Order.picked_up_by)
+            .where(Order.id == order.id)
+        ).one()
+        raise AlreadyHandedOver(at=to_local(row.picked_up_at).strftime("%H:%M"), volunteer=row.name or "")
+    raise WrongState(status=current)
+
+
+def _slot_code(session: Session, *, slot_id: int | None) -> str | None:
+    if slot_id is None:
+        return None
+    return session.scalar(select(Slot.code).where(Slot.id == slot_id))
+
+
+def order_history(session: Session, *, order_id: int) -> list[Event]:
+    """The order's events, oldest first."""
+    query = select(Event).where(Event.entity == "order", Event.entity_id == order_id).order_by(Event.id)
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class ExpectedOrder:
+    """A row of the arrivals list: one bag of a delivery, personal data masked."""
+
+    id: int
+    pickup_code: str
+    platform: str
+    order_number: str
+    resident_name: str
+    storage_class: str
+    item_count: int
+    status: str
+    slot: str | None
+
+
+@dataclass(frozen=True)
+class DeliveryRefusal:
+    """A bag the whole-delivery check-in could not take in, and why (a message key and its values)."""
+
+    pickup_code: str
+    key: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReceivedDelivery:
+    received: dict[str, str]  # pickup code → slot code, in check-in order
+    refused: list[DeliveryRefusal]
+
+
+def list_expected_orders(session: Session, *, site_id: int, delivery_date: dt.date) -> list[ExpectedOrder]:
+    """Every order of one delivery day, whatever its status, by pickup code; expected ones are still to come."""
+    item_count = _item_count()
+    query = (
+        select(Order, Slot.code, item_count)
+        .outerjoin(Slot, Slot.id == Order.slot_id)
+        .where(Order.site_id == site_id, Order.delivery_date == delivery_date)
+        .order_by(Order.pickup_code, Order.id)
+    )
+    return [
+        _expected_row(order, slot_code=slot_code, item_count=items)
+        for order, slot_code, items in session.execute(query)
+    ]
+
+
+def find_expected_order(session: Session, *, site_id: int, code: str) -> ExpectedOrder:
+    """The open order with this pickup code (typed or scanned as a QR payload), to check in by code."""
+    text = unicodedata.normalize("NFKC", code or "").strip()
+    scanned = parse_qr_payload(text)
+    text = (scanned[1] if scanned else text).replace(" ", "")
+    if not text:
+        raise InvalidValue("error.code_required")
+    item_count = _item_count()
+    row = session.execute(
+        select(Order, Slot.code, item_count)
+        .outerjoin(Slot, Slot.id == Order.slot_id)
+        .where(
+            Order.site_id == site_id,
+            func.upper(Order.pickup_code) == text.upper(),
+            Order.status.in_(OPEN_ORDER_STATUSES),
+        )
+    ).first()
+    if row is None:
+        raise NotFound("error.pickup_code_not_found", code=text)
+    return _expected_row(row[0], slot_code=row[1], item_count=row[2])
+
+
+def receive_delivery(
+    session: Session, *, site_id: int, delivery_date: dt.date, volunteer_id: int, now: dt.datetime
+) -> ReceivedDelivery:
+    """Check in every expected bag of a delivery; a bag without a free slot of its kind is refused, the rest go in."""
+    pending = session.scalars(
+        select(Order.id)
+        .where(Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "expected")
+        .order_by(Order.pickup_code, Order.id)
+    ).all()
+    received: dict[str, str] = {}
+    refused: list[DeliveryRefusal] = []
+    full_kinds: set[str] = set()
+    for order_id in pending:
+        order = _get(session, order_id=order_id)
+        kind = UNIT_KIND_FOR_CLASS[order.storage_class]
+        if kind in full_kinds:
+            # Once a kind is full it stays full for the rest of this run: no need to look again.
+            refused.append(DeliveryRefusal(order.pickup_code, NoFreeSlot.key, {"kind": kind}))
+            continue
+        try:
+            received[order.pickup_code] = receive_order(session, order_id=order_id, volunteer_id=volunteer_id, now=now)
+        except NoFreeSlot as error:
+            full_kinds.add(kind)
+            refused.append(DeliveryRefusal(order.pickup_code, error.key, error.params))
+        except WrongState as error:  # another tablet checked this bag in a moment ago
+            refused.append(DeliveryRefusal(order.pickup_code, error.key, error.params))
+    return ReceivedDelivery(received=received, refused=refused)
+
+
+def shelve_delivery(
+    session: Session, *, site_id: int, delivery_date: dt.date, volunteer_id: int, now: dt.datetime
+) -> int:
+    """Confirm that every checked-in bag of a delivery is in its slot; returns how many were shelved."""
+    received = session.scalars(
+        select(Order.id)
+        .where(Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "received")
+        .order_by(Order.pickup_code, Order.id)
+    ).all()
+    shelved = 0
+    for order_id in received:
+        try:
+            shelve_order(session, order_id=order_id, volunteer_id=volunteer_id, now=now)
+        except WrongState:  # handed over or shelved from another tablet meanwhile
+            continue
+        shelved += 1
+    return shelved
+
+
+def move_order(session: Session, *, order_id: int, slot_code: str, volunteer_id: int, now: dt.datetime) -> str:
+    """Put a bag in another free slot of a unit of its kind; the event keeps the slot before and after."""
+    order = _get(session, order_id=order_id)
+    if order.status not in SLOTTED_ORDER_STATUSES:
+        raise WrongState(status=order.status)
+    code = unicodedata.normalize("NFKC", slot_code or "").strip().upper()
+    target = session.execute(
+        select(Slot, StorageUnit.kind, StorageUnit.active)
+        .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
+        .where(Slot.site_id == order.site_id, Slot.code == code)
+    ).first()
+    if target is None:
+        raise NotFound("error.slot_not_found", slot=code)
+    slot, kind, active = target
+    wanted = UNIT_KIND_FOR_CLASS[order.storage_class]
+    if kind != wanted or not active:
+        raise InvalidValue("error.slot_wrong_kind", slot=code, kind=wanted)
+    if slot.id == order.slot_id:
+        raise InvalidValue("error.slot_unchanged", slot=code)
+    # Lock the target, then look: a check-in or move that took it has committed by now, a later one waits
+    # for us or passes it over (see db.cold_chain.units.claim_free_slot).
+    lock_slot(session, slot_id=slot.id)
+    if slot_is_occupied(session, slot_id=slot.id):
+        raise DuplicateValue("error.slot_occupied", slot=code)
+    try:
+        # A savepoint: the one-bag-per-slot index stays the final word, should a writer ever skip the lock.
+        with session.begin_nested():
+            _transition(
+                session,
+                order=order,
+                allowed_from=SLOTTED_ORDER_STATUSES,
+                actor_id=volunteer_id,
+                now=now,
+                action="order.moved",
+                values={"slot_id": slot.id},
+                extra_where=(Order.slot_id == order.slot_id,),
+            )
+    except IntegrityError:
+        raise DuplicateValue("error.slot_occupied", slot=code) from None
+    return code
+
+
+def list_free_slot_codes(session: Session, *, site_id: int, storage_class: str, limit: int = 200) -> list[str]:
+    """Where a bag of this storage class could move: free slots of active units of its kind, in order."""
+    free = free_slots_query(site_id=site_id, storage_class=storage_class).with_only_columns(Slot.code)
+    return list(session.scalars(free.limit(limit)))
+
+
+def _expected_row(order: Order, *, slot_code: str | None, item_count: int) -> ExpectedOrder:
+    return ExpectedOrder(
+        id=order.id,
+        pickup_code=order.pickup_code,
+        platform=order.platform,
+        order_number=order.order_number,
+        resident_name=mask_name(order.resident_name),
+        storage_class=order.storage_class,
+        item_count=item_count,
+        status=order.status,
+        slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
+    )

@@ -1,0 +1,1 @@
+"""What the organizers read: report figures and the daily report, and the event log (audit)."""

@@ -1,0 +1,709 @@
+"""The figures of the dashboard and the reports: KPIs, pickup volumes, funnels, dwell, overdue, the daily report.
+
+Every figure is counted by the database (GROUP BY over an indexed date range); Python only shapes the few rows
+that come back. Days, hours and weekdays are the site's wall clock (Asia/Shanghai, see db.core.local_time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields, replace
+
+import pandas as pd
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import ColumnElement
+
+from db.cold_chain.temperatures import list_due_readings
+from db.core.clock import local_day_bounds, to_local
+from db.core.local_time import hours_between, local_day, local_hour, local_weekday
+from db.core.models import (
+    SLOTTED_ORDER_STATUSES,
+    Assignment,
+    Event,
+    Order,
+    Shift,
+    Site,
+    SiteRules,
+    Slot,
+    StorageUnit,
+    TemperatureReading,
+    TemperatureSignOff,
+    Volunteer,
+)
+from db.orders.lifecycle import collect_by
+
+# The longest hold a site may set (site_rules.hold_days ≤ 60): bags delivered earlier are not searched for
+# unless they are still in a slot.
+LONGEST_HOLD = dt.timedelta(days=60)
+# How far back a shift may have started and still cover now.
+LONGEST_SHIFT = dt.timedelta(hours=24)
+FUNNEL_STAGES = ("expected", "received", "shelved", "picked_up")
+SPEED_WINDOWS_HOURS = (24, 48)
+SAME_WEEKDAY_WEEKS = 8
+# The longest overdue trend, in days.
+MAX_TREND_DAYS = 400
+DISTRICT_SORTS = (
+    "code",
+    "expected",
+    "handed_over",
+    "on_shelves",
+    "overdue",
+    "overdue_rate",
+    "problems",
+    "cold_excursion",
+    "cold_missing",
+)
+
+
+# --- overdue: one rule, in Python and in SQL ---
+
+
+def overdue_cutoff(*, day: dt.date, hold_days: int) -> dt.date:
+    """Bags delivered before this date are overdue on `day`: their collect-by date has passed."""
+    # The inverse of db.orders.lifecycle.collect_by: a bag delivered on the cutoff may last be collected on `day`.
+    return day - dt.timedelta(days=hold_days - 1)
+
+
+def _held_at(moment: dt.datetime) -> ColumnElement[bool]:
+    """A bag sat in its slot at `moment`: checked in before, not yet handed over, returned or reported."""
+    return and_(
+        Order.received_at < moment,
+        or_(Order.picked_up_at.is_(None), Order.picked_up_at >= moment),
+        or_(Order.returned_at.is_(None), Order.returned_at >= moment),
+        # A problem has no time of its own: such bags are left out of the past as well.
+        Order.status != "problem",
+    )
+
+
+def _hold_days(session: Session, *, site_ids: list[int]) -> dict[int, int]:
+    rows = session.execute(select(SiteRules.site_id, SiteRules.hold_days).where(SiteRules.site_id.in_(site_ids)))
+    return dict(rows.all())
+
+
+# --- KPI cards and the district table ---
+
+
+@dataclass(frozen=True)
+class SiteFigures:
+    """One site's cards for a day. Delivery figures are about that day's delivery; stock, overdue, cold and duty
+    figures are as they stand now."""
+
+    site_id: int
+    code: str
+    name: str
+    expected: int  # the day's orders not yet checked in
+    received: int  # the day's orders checked in
+    on_shelves: int  # bags in a slot now (received or shelved), whatever their delivery day
+    handed_over: int  # bags handed over during the day
+    overdue: int  # bags in a slot past their collect-by date
+    problems: int  # problems reported during the day
+    cold_in_range: int
+    cold_excursion: int  # cold units whose latest reading is out of range
+    cold_missing: int  # cold units in range but with a reading due and not taken
+    on_duty: int  # volunteers checked in on a shift that covers now
+
+    @property
+    def overdue_rate(self) -> float:
+        return self.overdue / self.on_shelves if self.on_shelves else 0.0
+
+
+COUNTED = tuple(f.name for f in fields(SiteFigures) if f.name not in ("site_id", "code", "name"))
+
+
+def count_site_figures(session: Session, *, site_id: int, day: dt.date, now: dt.datetime) -> SiteFigures:
+    """The KPI cards of one site."""
+    return list_site_figures(session, site_ids=[site_id], day=day, now=now)[0]
+
+
+def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, now: dt.datetime) -> list[SiteFigures]:
+    """The KPI cards of several sites, in the order of `site_ids`: a handful of grouped queries for all of them."""
+    if not site_ids:
+        return []
+    sites = {row.id: row for row in session.execute(select(Site.id, Site.code, Site.name).where(Site.id.in_(site_ids)))}
+    counts: dict[int, dict[str, int]] = {site_id: dict.fromkeys(COUNTED, 0) for site_id in sites}
+
+    def add(rows, *names: str) -> None:  # noqa: ANN001
+        for site_id, *numbers in rows:
+            for name, number in zip(names, numbers, strict=True):
+                counts[site_id][name] = int(number or 0)
+
+    # The day's delivery: index (site_id, delivery_date).
+    add(
+        session.execute(
+            select(
+                Order.site_id,
+                func.sum(case((Order.status == "expected", 1), else_=0)),
+                func.sum(case((Order.received_at.is_not(None), 1), else_=0)),
+            )
+            .where(Order.site_id.in_(list(sites)), Order.delivery_date == day)
+            .group_by(Order.site_id)
+        ),
+        "expected",
+        "received",
+    )
+    # The stock: index (site_id, status); each site's own hold days decide what is overdue.
+    cutoffs = {
+        site_id: overdue_cutoff(day=day, hold_days=hold)
+        for site_id, hold in _hold_days(session, site_ids=list(sites)).items()
+    }
+    cutoff = case(cutoffs, value=Order.site_id, else_=day) if cutoffs else day
+    add(
+        session.execute(
+            select(Order.site_id, func.count(), func.sum(case((Order.delivery_date < cutoff, 1), else_=0)))
+            .where(Order.site_id.in_(list(sites)), Order.status.in_(SLOTTED_ORDER_STATUSES))
+            .group_by(Order.site_id)
+        ),
+        "on_shelves",
+        "overdue",
+    )
+    start, end = local_day_bounds(day)
+    add(
+        session.execute(
+            select(Order.site_id, func.count())
+            .where(Order.site_id.in_(list(sites)), Order.picked_up_at >= start, Order.picked_up_at < end)
+            .group_by(Order.site_id)
+        ),
+        "handed_over",
+    )
+    add(
+        session.execute(
+            select(Event.site_id, func.count())
+            .where(
+                Event.site_id.in_(list(sites)),
+                Event.happened_at >= start,
+                Event.happened_at < end,
+                Event.action == "order.problem",
+            )
+            .group_by(Event.site_id)
+        ),
+        "problems",
+    )
+    add(
+        session.execute(
+            select(Assignment.site_id, func.count(func.distinct(Assignment.volunteer_id)))
+            .join(Shift, Shift.id == Assignment.shift_id)
+            .where(
+                Assignment.site_id.in_(list(sites)),
+                Assignment.status == "checked_in",
+                Shift.cancelled_at.is_(None),
+                Shift.starts_at <= now,
+                Shift.starts_at > now - LONGEST_SHIFT,
+                Shift.ends_at > now,
+            )
+            .group_by(Assignment.site_id)
+        ),
+        "on_duty",
+    )
+    for site_id in sites:
+        counts[site_id].update(count_cold_units(session, site_id=site_id, now=now))
+    return [
+        SiteFigures(site_id=site_id, code=sites[site_id].code, name=sites[site_id].name, **counts[site_id])
+        for site_id in site_ids
+        if site_id in sites
+    ]
+
+
+def count_cold_units(session: Session, *, site_id: int, now: dt.datetime) -> dict[str, int]:
+    """Active cold units in range, in an excursion, or with a reading missing (the cold-chain rules of
+    db.cold_chain.temperatures decide what is due)."""
+    units = (
+        session.scalar(
+            select(func.count())
+            .select_from(StorageUnit)
+            .where(StorageUnit.site_id == site_id, StorageUnit.kind != "shelf", StorageUnit.active.is_(True))
+        )
+        or 0
+    )
+    due = list_due_readings(session, site_id=site_id, now=now)
+    excursion = {item.storage_unit_id for item in due if item.kind == "follow_up"}
+    missing = {item.storage_unit_id for item in due if item.kind == "scheduled" and item.overdue} - excursion
+    return {
+        "cold_in_range": units - len(excursion) - len(missing),
+        "cold_excursion": len(excursion),
+        "cold_missing": len(missing),
+    }
+
+
+def total_figures(figures: list[SiteFigures]) -> SiteFigures:
+    """The district's total: every count summed (the overdue rate follows from the sums)."""
+    total = SiteFigures(site_id=0, code="", name="", **dict.fromkeys(COUNTED, 0))
+    return replace(total, **{name: sum(getattr(site, name) for site in figures) for name in COUNTED})
+
+
+DISTRICT_COLUMNS = [
+    "code",
+    "name",
+    "expected",
+    "received",
+    "handed_over",
+    "on_shelves",
+    "overdue",
+    "overdue_rate",
+    "problems",
+    "cold_in_range",
+    "cold_excursion",
+    "cold_missing",
+    "on_duty",
+]
+
+
+def district_frame(figures: list[SiteFigures], *, sort_by: str = "code", descending: bool = False) -> pd.DataFrame:
+    """One row per site, sorted as asked, and the total as the last row (its code empty)."""
+    if sort_by not in DISTRICT_SORTS:
+        sort_by = "code"
+    ordered = sorted(figures, key=lambda site: getattr(site, sort_by), reverse=descending)
+    rows = [*ordered, total_figures(figures)] if figures else []
+    return pd.DataFrame(
+        [
+            {
+                name: (round(site.overdue_rate, 3) if name == "overdue_rate" else getattr(site, name))
+                for name in DISTRICT_COLUMNS
+            }
+            for site in rows
+        ],
+        columns=DISTRICT_COLUMNS,
+    )
+
+
+# --- pickup volumes ---
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[first moment of `start`, first moment after `end`) in UTC: both days included."""
+    return local_day_bounds(start)[0], local_day_bounds(end)[1]
+
+
+def pickups_by_day_frame(session: Session, *, site_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Bags handed over per local day and platform, days `start`…`end` included."""
+    low, high = _bounds(start, end)
+    day = local_day(Order.picked_up_at).label("day")
+    rows = session.execute(
+        select(day, Order.platform, func.count().label("pickups"))
+        .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
+        .group_by(day, Order.platform)
+        .order_by(day, Order.platform)
+    ).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=["day", "platform", "pickups"])
+
+
+def pickups_by_hour_frame(
+    session: Session, *, site_id: int, day: dt.date, weeks: int = SAME_WEEKDAY_WEEKS
+) -> pd.DataFrame:
+    """Bags handed over per local hour on `day`, and the average of the same weekday over the `weeks` before it
+    (averaged over those weekdays that had any pickups)."""
+    low, high = local_day_bounds(day)
+    hour = local_hour(Order.picked_up_at).label("hour")
+    today = dict(
+        session.execute(
+            select(hour, func.count())
+            .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
+            .group_by(hour)
+        ).all()
+    )
+    earlier_day = local_day(Order.picked_up_at).label("day")
+    earlier = session.execute(
+        select(earlier_day, hour, func.count())
+        .where(
+            Order.site_id == site_id,
+            Order.picked_up_at >= local_day_bounds(day - dt.timedelta(weeks=weeks))[0],
+            Order.picked_up_at < low,
+            local_weekday(Order.picked_up_at) == day.weekday(),
+        )
+        .group_by(earlier_day, hour)
+    ).all()
+    days_seen = {row[0] for row in earlier}
+    totals: dict[int, int] = {}
+    for _day, earlier_hour, count in earlier:
+        totals[earlier_hour] = totals.get(earlier_hour, 0) + count
+    seen = set(today) | set(totals)
+    # Every hour from the first to the last, quiet ones as 0: a line from 13 h straight to 17 h would hide them.
+    hours = range(min(seen), max(seen) + 1) if seen else range(0)
+    return pd.DataFrame(
+        [
+            {
+                "hour": h,
+                "pickups": today.get(h, 0),
+                "average": round(totals.get(h, 0) / len(days_seen), 2) if days_seen else 0.0,
+            }
+            for h in hours
+        ],
+        columns=["hour", "pickups", "average"],
+    )
+
+
+def pickups_by_weekday_hour_frame(session: Session, *, site_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Bags handed over per local weekday (Monday = 0) and hour, days `start`…`end` included."""
+    low, high = _bounds(start, end)
+    weekday = local_weekday(Order.picked_up_at).label("weekday")
+    hour = local_hour(Order.picked_up_at).label("hour")
+    rows = session.execute(
+        select(weekday, hour, func.count().label("pickups"))
+        .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
+        .group_by(weekday, hour)
+        .order_by(weekday, hour)
+    ).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=["weekday", "hour", "pickups"])
+
+
+# --- one delivery, speed, dwell, overdue ---
+
+
+def delivery_funnel_frame(session: Session, *, site_id: int, delivery_date: dt.date) -> pd.DataFrame:
+    """How far the bags of one delivery got: expected → received → shelved → handed over (each stage counts
+    the bags that reached it or a later one; a bag handed over straight from check-in has passed the shelf)."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.sum(case((Order.received_at.is_not(None), 1), else_=0)),
+            func.sum(case((or_(Order.shelved_at.is_not(None), Order.picked_up_at.is_not(None)), 1), else_=0)),
+            func.sum(case((Order.picked_up_at.is_not(None), 1), else_=0)),
+        ).where(Order.site_id == site_id, Order.delivery_date == delivery_date)
+    ).one()
+    if not row[0]:
+        return pd.DataFrame(columns=["stage", "orders", "share"])
+    counts = [int(value or 0) for value in row]
+    return pd.DataFrame(
+        [
+            {"stage": stage, "orders": count, "share": round(count / counts[0], 3)}
+            for stage, count in zip(FUNNEL_STAGES, counts, strict=True)
+        ],
+        columns=["stage", "orders", "share"],
+    )
+
+
+def handover_speed_frame(
+    session: Session, *, site_id: int, start: dt.date, end: dt.date, now: dt.datetime
+) -> pd.DataFrame:
+    """Per delivery date: bags checked in, and the share handed over within 24 h and 48 h of check-in. A share
+    counts only bags whose window has passed by `now`, so today's delivery does not look slow."""
+    waited = hours_between(Order.received_at, Order.picked_up_at)
+    counted = []
+    for hours in SPEED_WINDOWS_HOURS:
+        closed = Order.received_at <= now - dt.timedelta(hours=hours)
+        counted += [
+            func.sum(case((closed, 1), else_=0)),
+            func.sum(case((and_(closed, Order.picked_up_at.is_not(None), waited <= hours), 1), else_=0)),
+        ]
+    rows = session.execute(
+        select(Order.delivery_date, func.count(), *counted)
+        .where(
+            Order.site_id == site_id,
+            Order.delivery_date >= start,
+            Order.delivery_date <= end,
+            Order.received_at.is_not(None),
+        )
+        .group_by(Order.delivery_date)
+        .order_by(Order.delivery_date)
+    ).all()
+
+    def share(part: int | None, whole: int | None) -> float | None:
+        return round((part or 0) / whole, 3) if whole else None
+
+    return pd.DataFrame(
+        [
+            {
+                "delivery_date": day,
+                "received": received,
+                "within_24h": share(in24, closed24),
+                "within_48h": share(in48, closed48),
+            }
+            for day, received, closed24, in24, closed48, in48 in rows
+        ],
+        columns=["delivery_date", "received", "within_24h", "within_48h"],
+    )
+
+
+def dwell_by_class_frame(session: Session, *, site_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Hours from check-in to handover per storage class, for bags handed over on days `start`…`end`."""
+    low, high = _bounds(start, end)
+    dwell = hours_between(Order.received_at, Order.picked_up_at)
+    rows = session.execute(
+        select(Order.storage_class, func.count(), func.avg(dwell), func.max(dwell))
+        .where(
+            Order.site_id == site_id,
+            Order.picked_up_at >= low,
+            Order.picked_up_at < high,
+            Order.received_at.is_not(None),
+        )
+        .group_by(Order.storage_class)
+        .order_by(Order.storage_class)
+    ).all()
+    return pd.DataFrame(
+        [
+            {
+                "storage_class": storage_class,
+                "pickups": count,
+                "average_hours": round(float(average), 1),
+                "longest_hours": round(float(longest), 1),
+            }
+            for storage_class, count, average, longest in rows
+        ],
+        columns=["storage_class", "pickups", "average_hours", "longest_hours"],
+    )
+
+
+def _held_groups(
+    session: Session, *, site_id: int, low: dt.datetime, high: dt.datetime, oldest: dt.date
+) -> dict[tuple[dt.date, dt.date, dt.date | None], int]:
+    """Bags that sat in a slot at some moment of [low, high), counted per (local day checked in, delivery date,
+    local day they left or None): a few hundred groups however many bags. Two indexed reads: bags delivered
+    since `oldest`, and bags still in a slot that were delivered before it."""
+    left_at = func.coalesce(Order.picked_up_at, Order.returned_at)
+    received_day, left_day = local_day(Order.received_at), local_day(left_at)
+    window = (
+        Order.site_id == site_id,
+        Order.status != "problem",
+        Order.received_at < high,
+        or_(left_at.is_(None), left_at >= low),
+    )
+    groups: dict[tuple[dt.date, dt.date, dt.date | None], int] = {}
+    for bounded in (
+        Order.delivery_date >= oldest,
+        and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES)),
+    ):
+        rows = session.execute(
+            select(received_day, Order.delivery_date, left_day, func.count())
+            .where(*window, bounded)
+            .group_by(received_day, Order.delivery_date, left_day)
+        )
+        for received, delivered, left, count in rows:
+            groups[received, delivered, left] = groups.get((received, delivered, left), 0) + count
+    return groups
+
+
+def overdue_trend_frame(
+    session: Session, *, site_id: int, start: dt.date, end: dt.date, now: dt.datetime
+) -> pd.DataFrame:
+    """Per day (not after today): bags in a slot at the end of the day (now, for today) and how many of them were
+    past their collect-by date; no rows when no bag was held on any of the days. Bags reported as a problem
+    have no time of their own for it and are left out."""
+    end = min(end, to_local(now).date())
+    days = [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)][-MAX_TREND_DAYS:]
+    if not days:
+        return pd.DataFrame(columns=["day", "held", "overdue"])
+    hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
+    groups = _held_groups(
+        session,
+        site_id=site_id,
+        low=local_day_bounds(days[0])[1],
+        high=min(local_day_bounds(days[-1])[1], now),
+        oldest=days[0] - LONGEST_HOLD,
+    )
+    if not groups:
+        return pd.DataFrame(columns=["day", "held", "overdue"])
+    held = dict.fromkeys(days, 0)
+    overdue = dict.fromkeys(days, 0)
+    for (received, delivered, left), count in groups.items():
+        # In a slot at the end of day X when checked in by then and gone only on a later day.
+        for day in days:
+            if received <= day and (left is None or left > day):
+                held[day] += count
+                if delivered < overdue_cutoff(day=day, hold_days=hold):
+                    overdue[day] += count
+    return pd.DataFrame(
+        [{"day": day, "held": held[day], "overdue": overdue[day]} for day in days], columns=["day", "held", "overdue"]
+    )
+
+
+# --- the daily report ---
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    """One site's day on paper: each part a small table, times on the site's clock."""
+
+    site: str
+    day: dt.date
+    arrived: pd.DataFrame
+    handed_over: pd.DataFrame
+    overdue: pd.DataFrame
+    problems: pd.DataFrame
+    temperatures: pd.DataFrame
+    on_duty: pd.DataFrame
+    signed_off_by: str | None
+    signed_off_at: dt.datetime | None
+
+    PARTS = ("arrived", "handed_over", "overdue", "problems", "temperatures", "on_duty")
+
+    def parts(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in self.PARTS}
+
+
+def _clock(moment: dt.datetime | None) -> str:
+    return "" if moment is None else f"{to_local(moment):%H:%M}"
+
+
+def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.datetime) -> DailyReport:
+    """What arrived, was handed over, is overdue, went wrong; the temperature log and who was on duty."""
+    site = session.execute(select(Site.code, Site.name).where(Site.id == site_id)).one()
+    low, high = local_day_bounds(day)
+    slot = aliased(Slot)
+    arrived = session.execute(
+        select(
+            Order.pickup_code,
+            Order.platform,
+            Order.order_number,
+            Order.storage_class,
+            Order.received_at,
+            slot.code,
+            Order.status,
+        )
+        .outerjoin(slot, slot.id == Order.slot_id)
+        .where(
+            Order.site_id == site_id,
+            Order.delivery_date.between(day - LONGEST_HOLD, day),
+            Order.received_at >= low,
+            Order.received_at < high,
+        )
+        .order_by(Order.received_at, Order.id)
+    ).all()
+    handed = session.execute(
+        select(
+            Order.pickup_code,
+            Order.platform,
+            Order.delivery_date,
+            Order.picked_up_at,
+            Volunteer.name,
+            hours_between(Order.received_at, Order.picked_up_at),
+        )
+        .outerjoin(Volunteer, Volunteer.id == Order.picked_up_by)
+        .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
+        .order_by(Order.picked_up_at, Order.id)
+    ).all()
+    moment = min(high, now)
+    hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
+    oldest = day - LONGEST_HOLD
+    overdue = sorted(
+        (
+            row
+            for bounded in (
+                Order.delivery_date >= oldest,
+                and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES)),
+            )
+            for row in session.execute(
+                select(
+                    Order.pickup_code, Order.platform, Order.delivery_date, Order.resident_name, Order.phone, slot.code
+                )
+                .outerjoin(slot, slot.id == Order.slot_id)
+                .where(
+                    Order.site_id == site_id,
+                    Order.delivery_date < overdue_cutoff(day=day, hold_days=hold),
+                    _held_at(moment),
+                    bounded,
+                )
+            )
+        ),
+        key=lambda row: (row.delivery_date, row.pickup_code),
+    )
+    problems = session.execute(
+        select(Event.happened_at, Order.pickup_code, Order.platform, Order.problem_reason, Volunteer.name)
+        .join(Order, Order.id == Event.entity_id)
+        .outerjoin(Volunteer, Volunteer.id == Event.actor_id)
+        .where(
+            Event.site_id == site_id,
+            Event.happened_at >= low,
+            Event.happened_at < high,
+            Event.action == "order.problem",
+            Event.entity == "order",
+        )
+        .order_by(Event.happened_at, Event.id)
+    ).all()
+    readings = session.execute(
+        select(
+            TemperatureReading.taken_at,
+            StorageUnit.code,
+            TemperatureReading.reading_c,
+            TemperatureReading.in_range,
+            TemperatureReading.corrective_action,
+            Volunteer.name,
+            TemperatureReading.corrects_id,
+        )
+        .join(StorageUnit, StorageUnit.id == TemperatureReading.storage_unit_id)
+        .join(Volunteer, Volunteer.id == TemperatureReading.volunteer_id)
+        .where(
+            TemperatureReading.site_id == site_id,
+            TemperatureReading.taken_at >= low,
+            TemperatureReading.taken_at < high,
+        )
+        .order_by(TemperatureReading.taken_at, StorageUnit.code, TemperatureReading.id)
+    ).all()
+    duty = session.execute(
+        select(
+            Shift.starts_at,
+            Shift.ends_at,
+            Shift.role,
+            Volunteer.name,
+            Assignment.status,
+            Assignment.checked_in_at,
+            Assignment.checked_out_at,
+        )
+        .join(Assignment, Assignment.shift_id == Shift.id)
+        .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+        .where(
+            Shift.site_id == site_id,
+            Shift.starts_at >= low,
+            Shift.starts_at < high,
+            Shift.cancelled_at.is_(None),
+            Assignment.status != "cancelled",
+        )
+        .order_by(Shift.starts_at, Shift.role, Volunteer.name)
+    ).all()
+    sign_off = session.execute(
+        select(Volunteer.name, TemperatureSignOff.signed_at)
+        .join(Volunteer, Volunteer.id == TemperatureSignOff.volunteer_id)
+        .where(TemperatureSignOff.site_id == site_id, TemperatureSignOff.day == day)
+    ).first()
+    return DailyReport(
+        site=f"{site.name} ({site.code})",
+        day=day,
+        arrived=pd.DataFrame(
+            [
+                (code, platform, number, storage_class, _clock(at), slot_code or "", status)
+                for code, platform, number, storage_class, at, slot_code, status in arrived
+            ],
+            columns=["pickup_code", "platform", "order_number", "storage_class", "received_at", "slot", "status"],
+        ),
+        handed_over=pd.DataFrame(
+            [
+                (code, platform, delivered, _clock(at), name or "", None if hours is None else round(float(hours), 1))
+                for code, platform, delivered, at, name, hours in handed
+            ],
+            columns=["pickup_code", "platform", "delivery_date", "picked_up_at", "volunteer", "dwell_hours"],
+        ),
+        overdue=pd.DataFrame(
+            [
+                (
+                    code,
+                    platform,
+                    delivered,
+                    collect_by(delivery_date=delivered, hold_days=hold),
+                    resident,
+                    phone,
+                    slot_code or "",
+                )
+                for code, platform, delivered, resident, phone, slot_code in overdue
+            ],
+            columns=["pickup_code", "platform", "delivery_date", "collect_by", "resident_name", "phone", "slot"],
+        ),
+        problems=pd.DataFrame(
+            [(_clock(at), code, platform, reason or "", name or "") for at, code, platform, reason, name in problems],
+            columns=["reported_at", "pickup_code", "platform", "reason", "volunteer"],
+        ),
+        temperatures=pd.DataFrame(
+            [
+                (_clock(at), unit, reading, in_range, action or "", name, corrects is not None)
+                for at, unit, reading, in_range, action, name, corrects in readings
+            ],
+            columns=["taken_at", "unit", "reading_c", "in_range", "corrective_action", "volunteer", "correction"],
+        ),
+        on_duty=pd.DataFrame(
+            [
+                (_clock(starts), _clock(ends), role, name, status, _clock(checked_in), _clock(checked_out))
+                for starts, ends, role, name, status, checked_in, checked_out in duty
+            ],
+            columns=["starts_at", "ends_at", "role", "volunteer", "status", "checked_in_at", "checked_out_at"],
+        ),
+        signed_off_by=sign_off[0] if sign_off else None,
+        signed_off_at=sign_off[1] if sign_off else None,
+    )
