@@ -87,7 +87,8 @@ def build_payload_database(path: pathlib.Path) -> PayloadData:
                              actor_id=app.organizer.volunteer_id)
             create_storage_unit(session, site_id=app.site_id, code="X9", name=UNIT_NAME, kind="fridge",
                                 slot_count=2, now=now, actor_id=app.organizer.volunteer_id)
-            plan = plan_import(session, site_id=app.site_id, table=read_manifest(manifest_csv(), filename="m.csv"))
+            plan = plan_import(session, site_id=app.site_id, table=read_manifest(manifest_csv(), filename="m.csv"),
+                               today=local_today(now))
             assert not plan.rejected, plan.rejected
             apply_import(session, site_id=app.site_id, plan=plan, now=now, actor_id=app.organizer.volunteer_id)
         with unit_of_work(store) as session:
