@@ -148,7 +148,7 @@ def _import_manifest(args: argparse.Namespace) -> int:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         print(translate(language, "error.manifest_cannot_open", file=str(args.file),
-                        reason=error.strerror or type(error).__name__), file=sys.stderr)
+                        reason=error.strerror or type(error).__name__).plain, file=sys.stderr)
         return EXIT_USAGE
     engine = make_engine(args.database_url or database_url())
     try:
