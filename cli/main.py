@@ -176,7 +176,7 @@ def _import_manifest(args: argparse.Namespace) -> int:
                 "error.manifest_cannot_open",
                 file=str(args.file),
                 reason=error.strerror or type(error).__name__,
-            ),
+            ).plain,
             file=sys.stderr,
         )
         return EXIT_USAGE

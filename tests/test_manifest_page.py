@@ -163,9 +163,10 @@ def test_dates_outside_the_window_and_duplicate_rows_are_named_in_the_preview(
     }
     row, reason = translate(language, "column.row"), translate(language, "column.reason")
     assert at.dataframe[1].value.to_dict("records") == [
-        {row: 3, reason: translate(language, "error.row_duplicate", first=2)},
-        {row: 4, reason: translate(language, "error.row_date_outside_window", value="1900-01-01", **window)},
-        {row: 5, reason: translate(language, "error.row_date_outside_window", value=far.isoformat(), **window)},
+        # A table cell is plain text: the values as typed, no Markdown escapes.
+        {row: 3, reason: translate(language, "error.row_duplicate", first=2).plain},
+        {row: 4, reason: translate(language, "error.row_date_outside_window", value="1900-01-01", **window).plain},
+        {row: 5, reason: translate(language, "error.row_date_outside_window", value=far.isoformat(), **window).plain},
     ]
     # Worded for a person: the catalog's text with its values, no placeholder or key left over.
     assert all("{" not in text and "error." not in text for text in at.dataframe[1].value[reason])
