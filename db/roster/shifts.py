@@ -263,15 +263,6 @@ def _move_assignment(
     )
 
 
-def list_shifts(session: Session, *, site_id: int, start: dt.datetime, end: dt.datetime) -> list[Shift]:
-    query = (
-        select(Shift)
-        .where(Shift.site_id == site_id, Shift.starts_at >= start, Shift.starts_at < end)
-        .order_by(Shift.starts_at, Shift.role)
-    )
-    return list(session.scalars(query))
-
-
 def cancel_sign_up(
     session: Session,
     *,
