@@ -58,7 +58,7 @@ def record_temperature(
         raise InvalidValue("error.late_reason_required")
     day = to_local(taken_at).date()
     if is_day_signed_off(session, site_id=unit.site_id, day=day):
-        raise NotAllowed("error.day_signed_off", day=day.isoformat())
+        raise NotAllowed("error.day_signed_off", day=day)
     return _add_reading(
         session,
         unit=unit,
@@ -217,7 +217,7 @@ def sign_off_day(session: Session, *, site_id: int, day: dt.date, volunteer_id: 
     if day > local_today(now):
         raise InvalidValue("error.sign_off_future_day")
     if is_day_signed_off(session, site_id=site_id, day=day):
-        raise DuplicateValue("error.day_already_signed_off", day=day.isoformat())
+        raise DuplicateValue("error.day_already_signed_off", day=day)
     session.add(TemperatureSignOff(site_id=site_id, day=day, volunteer_id=volunteer_id, signed_at=now))
     session.flush()
     record_event(

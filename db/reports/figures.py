@@ -513,7 +513,8 @@ def overdue_trend_frame(
 class DailyReport:
     """One site's day on paper: each part a small table, times on the site's clock."""
 
-    site: str
+    site_name: str
+    site_code: str
     day: dt.date
     arrived: pd.DataFrame
     handed_over: pd.DataFrame
@@ -655,7 +656,8 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         .where(TemperatureSignOff.site_id == site_id, TemperatureSignOff.day == day)
     ).first()
     return DailyReport(
-        site=f"{site.name} ({site.code})",
+        site_name=site.name,
+        site_code=site.code,
         day=day,
         arrived=pd.DataFrame(
             [
