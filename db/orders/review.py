@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from db.cold_chain.units import slotted_bags_query
 from db.core.clock import local_today, to_local
 from db.core.errors import InvalidValue, NotFound, StoreError
 from db.core.events import record_event
@@ -320,13 +321,7 @@ def list_slot_bags(session: Session, *, site_id: int, now: dt.datetime, by: str 
         raise InvalidValue("error.invalid_value")
     hold_days = get_site_rules(session, site_id=site_id).hold_days
     today = local_today(now)
-    query = (
-        select(Order, Slot.code, StorageUnit.code, StorageUnit.kind)
-        .join(Slot, Slot.id == Order.slot_id)
-        .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
-        .where(Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
-        .order_by(StorageUnit.code, Slot.position)
-    )
+    query = slotted_bags_query(site_id=site_id).order_by(StorageUnit.code, Slot.position)
     rows = [
         {
             "slot": slot_code,
