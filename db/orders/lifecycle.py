@@ -35,6 +35,8 @@ from db.core.models import (
 from db.core.privacy import mask_name, mask_phone
 
 UNDO_WINDOW = dt.timedelta(minutes=2)
+# A bag may be reported missing or damaged until it leaves the pickup point's hands.
+PROBLEM_FROM_STATUSES = ("expected", "received", "shelved")
 # The QR code on a resident's status page: a version tag, the site code and the pickup code.
 QR_PATTERN = re.compile(r"CB1:([A-Za-z0-9]{1,16}):(\S{1,20})")
 MAX_QUANTITY = 999
@@ -265,7 +267,7 @@ def report_problem(session: Session, *, order_id: int, volunteer_id: int, reason
     _transition(
         session,
         order=order,
-        allowed_from=("expected", "received", "shelved"),
+        allowed_from=PROBLEM_FROM_STATUSES,
         actor_id=volunteer_id,
         now=now,
         action="order.problem",

@@ -180,6 +180,11 @@ def sign_up(
     return assignment
 
 
+def check_in_open(*, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a volunteer may check in on a shift now: from CHECK_IN_EARLY before its start until its end."""
+    return starts_at - CHECK_IN_EARLY <= now <= ends_at
+
+
 def check_in(session: Session, *, assignment_id: int, now: dt.datetime) -> None:
     """Start a volunteer's time on a shift: from 30 minutes before the start until the end."""
     assignment = session.get(Assignment, assignment_id)
