@@ -96,7 +96,7 @@ def create_storage_unit(
     return unit
 
 
-def free_slots_query(*, site_id: int, storage_class: str) -> Select[tuple[Slot]]:
+def free_slots_query(*, site_id: int, storage_class: str) -> Select[Slot]:
     """Free slots of the active units that hold `storage_class`, in hand-out order (unit code, position)."""
     occupied = select(Order.slot_id).where(
         Order.site_id == site_id, Order.slot_id.is_not(None), Order.status.in_(SLOTTED_ORDER_STATUSES)
@@ -310,7 +310,7 @@ class HeldBag:
     over_limit: bool
 
 
-def slotted_bags_query(*, site_id: int) -> Select[tuple[Order, str, str, str]]:
+def slotted_bags_query(*, site_id: int) -> Select[Order, str, str, str]:
     """Every bag in a slot with its slot code, unit code and unit kind; the caller orders it."""
     return (
         select(Order, Slot.code, StorageUnit.code, StorageUnit.kind)

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TypeVarTuple
 
 import pandas as pd
 from sqlalchemy import Select, func, select
@@ -20,6 +21,7 @@ from db.core.privacy import mask_name, mask_phone
 from db.orders.lifecycle import collect_by, normalize_phone, return_order
 from db.people.sites import get_site_rules
 
+_Ts = TypeVarTuple("_Ts")
 PAGE_SIZE = 100
 # An export holds the whole filtered list, up to this many orders.
 EXPORT_LIMIT = 50_000
@@ -347,7 +349,9 @@ def list_slot_bags(session: Session, *, site_id: int, now: dt.datetime, by: str 
     return frame
 
 
-def _filtered(query: Select, *, session: Session, site_id: int, filters: OrderFilter, now: dt.datetime) -> Select:
+def _filtered(
+    query: Select[*_Ts], *, session: Session, site_id: int, filters: OrderFilter, now: dt.datetime
+) -> Select[*_Ts]:
     query = query.where(Order.site_id == site_id)
     if filters.delivery_from is not None:
         query = query.where(Order.delivery_date >= filters.delivery_from)

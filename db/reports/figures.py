@@ -7,7 +7,9 @@ that come back. Days, hours and weekdays are the site's wall clock (Asia/Shangha
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
@@ -122,7 +124,7 @@ def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, no
     sites = {row.id: row for row in session.execute(select(Site.id, Site.code, Site.name).where(Site.id.in_(site_ids)))}
     counts: dict[int, dict[str, int]] = {site_id: dict.fromkeys(COUNTED, 0) for site_id in sites}
 
-    def add(rows, *names: str) -> None:  # noqa: ANN001
+    def add(rows: Iterable[Sequence[Any]], *names: str) -> None:
         for site_id, *numbers in rows:
             for name, number in zip(names, numbers, strict=True):
                 counts[site_id][name] = int(number or 0)
@@ -286,7 +288,7 @@ def pickups_by_hour_frame(
     (averaged over those weekdays that had any pickups)."""
     low, high = local_day_bounds(day)
     hour = local_hour(Order.picked_up_at).label("hour")
-    today = dict(
+    today: dict[int, int] = dict(
         session.execute(
             select(hour, func.count())
             .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)

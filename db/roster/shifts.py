@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -238,7 +239,7 @@ def _move_assignment(
     *,
     assignment_id: int,
     from_status: str,
-    values: dict,
+    values: dict[str, Any],
     action: str,
     now: dt.datetime,
     by_volunteer: bool,
@@ -569,7 +570,7 @@ def _settle(
     site_id: int,
     assignment_id: int,
     from_status: str,
-    values: dict,
+    values: dict[str, Any],
     action: str,
     now: dt.datetime,
 ) -> int:
