@@ -6,6 +6,7 @@ import streamlit as st
 from db.core.clock import local_today, to_local, utc_now
 from db.core.errors import StoreError
 from db.orders.lifecycle import (
+    PROBLEM_FROM_STATUSES,
     UNDO_WINDOW,
     find_expected_order,
     list_expected_orders,
@@ -142,7 +143,7 @@ if waiting_to_shelve and confirmed_button(
 
 # A bag missing or damaged: the order becomes a problem, with the reason.
 st.subheader(t("arrivals.problem"))
-candidates = [order for order in orders if order.status in ("expected", "received", "shelved")]
+candidates = [order for order in orders if order.status in PROBLEM_FROM_STATUSES]
 bag = st.selectbox(
     t("arrivals.problem_order"),
     candidates,

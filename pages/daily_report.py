@@ -56,7 +56,7 @@ sheets = {
     for part, frame in report.parts().items()
 }
 
-st.markdown(t("daily.site_day", site=report.site, day=report.day))
+st.markdown(t("daily.site_day", site=report.site_name, code=report.site_code, day=report.day))
 for (part, frame), (title, shown) in zip(report.parts().items(), sheets.items(), strict=True):
     st.subheader(f"{title} ({len(frame)})")
     if printable and not frame.empty:

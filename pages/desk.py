@@ -4,6 +4,7 @@ import streamlit as st
 
 from db.core.clock import to_local, utc_now
 from db.core.errors import StoreError
+from db.core.models import SLOTTED_ORDER_STATUSES
 from db.orders.lifecycle import (
     UNDO_WINDOW,
     count_orders_by_status,
@@ -137,5 +138,5 @@ if query.strip():
 # The day's figures below the search: on the landscape tablet the search box must be in sight without scrolling.
 with read_scope() as session:
     counts = count_orders_by_status(session, site_id=user.site_id)
-st.metric(t("desk.waiting"), counts.get("received", 0) + counts.get("shelved", 0))
+st.metric(t("desk.waiting"), sum(counts.get(status, 0) for status in SLOTTED_ORDER_STATUSES))
 kpi_strip(user.site_id)

@@ -7,9 +7,9 @@ import streamlit as st
 
 from db.core.clock import utc_now
 from db.roster.shifts import (
-    CHECK_IN_EARLY,
     cancel_sign_up,
     check_in,
+    check_in_open,
     check_out,
     list_my_assignments,
     list_open_shifts,
@@ -46,7 +46,10 @@ on_duty = [
     mine_now
     for mine_now in mine
     if mine_now.status == "checked_in"
-    or (mine_now.status == "signed_up" and mine_now.starts_at - CHECK_IN_EARLY <= now <= mine_now.ends_at)
+    or (
+        mine_now.status == "signed_up"
+        and check_in_open(starts_at=mine_now.starts_at, ends_at=mine_now.ends_at, now=now)
+    )
 ]
 if not on_duty:
     st.caption(t("my_shifts.nothing_now"))

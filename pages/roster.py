@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from db.core.clock import local_moment, local_today, to_local, utc_now
+from db.core.clock import local_moment, local_today, recent_months, to_local, utc_now
 from db.core.errors import StoreError
 from db.core.models import ROLES
 from db.roster.coverage import COVERAGE_STATES, coverage_frame, gaps_frame, staffing_frame
@@ -315,9 +315,7 @@ with templates_tab:
                 st.rerun()
 
 with hours_tab:
-    months = [
-        dt.date(today.year - (today.month - 1 - back < 0), (today.month - 1 - back) % 12 + 1, 1) for back in range(12)
-    ]
+    months = recent_months(today=today)
     month = st.selectbox(t("roster.month"), months, format_func=lambda m: f"{m:%Y-%m}", key="hours_month")
     with read_scope() as session:
         hours = hours_frame(session, site_id=user.site_id, month=month)

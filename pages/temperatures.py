@@ -20,7 +20,7 @@ from db.cold_chain.temperatures import (
     temperature_log_frame,
 )
 from db.cold_chain.units import list_cold_units
-from db.core.clock import local_day_bounds, local_moment, local_today, to_local, utc_now
+from db.core.clock import local_day_bounds, local_moment, local_today, recent_months, to_local, utc_now
 from db.core.errors import StoreError
 from ui.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
 from ui.guard import require_role
@@ -258,11 +258,7 @@ with sign_off_tab:
                 st.rerun()
 
 with export_tab:
-    this_month = local_today().replace(day=1)
-    months = [
-        (this_month.year - (this_month.month - 1 - back < 0), (this_month.month - 1 - back) % 12 + 1)
-        for back in range(12)
-    ]
+    months = [(first.year, first.month) for first in recent_months(today=local_today())]
     year, month = st.selectbox(
         t("temperatures.export_month"),
         months,

@@ -110,7 +110,7 @@ def test_a_signed_off_day_refuses_new_readings_on_the_tablet(writable_app_env: A
     assert any(zh("temperatures.day_is_signed", who="")[:4] in element.value for element in organizer.success)
 
     at = temperature_form(writable_app_env)
-    today = to_local(utc_now()).date().isoformat()
+    today = to_local(utc_now()).date()
     assert save(at, "4") == [zh("error.day_signed_off", day=today)]
     assert readings(writable_app_env) == []
 

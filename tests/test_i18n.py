@@ -115,6 +115,17 @@ def test_translate_fills_parameters_and_shows_stored_codes_in_the_language(langu
     assert "2026-11-25 10:05" in translate(language, "error.too_many_attempts", until=moment)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_format_spec_shows_a_moment_on_the_site_clock_and_leaves_other_values_alone(language: str):
+    moment = dt.datetime(2026, 11, 25, 2, 5, tzinfo=dt.UTC)
+    text = translate(language, "error.already_handed_over", at=moment, volunteer="王*阿姨")
+    assert "10:05" in text and "2026-11-25" not in text and "{" not in text
+    assert "10:05" in text.plain and "王*阿姨" in text.plain and "王\\*阿姨" in text
+    # A value that is not a moment (a test passing "", a caller leaving it out) ignores the spec.
+    for params in ({"at": "", "volunteer": "x"}, {"volunteer": "x"}):
+        assert "{" not in translate(language, "error.already_handed_over", **params)
+
+
 def test_a_missing_parameter_shows_an_ellipsis_not_braces():
     assert "{" not in translate("en", "error.wrong_state") and "…" in translate("en", "error.wrong_state")
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 from store_fixtures import enrolled_tablet
 
-from db.core.clock import local_moment
+from db.core.clock import local_moment, recent_months
 from db.core.engine import unit_of_work
 from db.core.errors import InvalidValue, NotAllowed, NotFound, SignInFailed
 from db.core.models import Assignment, Order, Shift, Volunteer
@@ -20,6 +20,7 @@ from db.roster.shifts import (
     cancel_shift,
     cancel_sign_up,
     check_in,
+    check_in_open,
     check_out,
     close_forgotten_check_outs,
     create_shift,
@@ -222,6 +223,8 @@ def test_check_in_window(engine: Engine, now: dt.datetime, minutes_from_start: i
         engine, shift_id=shift_on(engine, world, starts_at=starts, hours=2), volunteer_id=world.volunteer_id, now=now
     )
     moment = starts + dt.timedelta(minutes=minutes_from_start)
+    # The rule the tablet asks before offering the button is the one check_in enforces.
+    assert check_in_open(starts_at=starts, ends_at=starts + dt.timedelta(hours=2), now=moment) is allowed
     if allowed:
         with unit_of_work(engine) as session:
             check_in(session, assignment_id=assignment_id, now=moment)
@@ -492,3 +495,17 @@ def test_volunteer_import_reports_every_bad_row_and_imports_nothing(engine: Engi
         sign_in_volunteer(engine, site_id=world.site_id, volunteer_id=zhao.id, pin="2468", client=tablet, now=now).name
         == "赵大妈"
     )
+
+
+@pytest.mark.parametrize(
+    ("today", "first", "last"),
+    [
+        (dt.date(2026, 11, 25), dt.date(2026, 11, 1), dt.date(2025, 12, 1)),
+        (dt.date(2026, 1, 31), dt.date(2026, 1, 1), dt.date(2025, 2, 1)),
+        (dt.date(2026, 12, 1), dt.date(2026, 12, 1), dt.date(2026, 1, 1)),
+    ],
+)
+def test_recent_months_are_twelve_first_days_newest_first(today: dt.date, first: dt.date, last: dt.date):
+    months = recent_months(today=today)
+    assert len(months) == 12 and months[0] == first and months[-1] == last
+    assert all(month.day == 1 for month in months) and months == sorted(set(months), reverse=True)

@@ -89,21 +89,52 @@ def translate(language: str, key: str, **params: Any) -> MarkdownText:
     text = catalog.get(key)
     if text is None:
         return MarkdownText(key)
-    shown = {name: escape_markdown(_shown_value(language, name, value)) for name, value in params.items()}
+    shown = {name: _fitted(escape_markdown(_shown_value(language, name, value))) for name, value in params.items()}
     try:
         return MarkdownText(
             text.format_map(_Filled(shown)),
-            text.format_map(_Filled({name: value.plain for name, value in shown.items()})),
+            text.format_map(_Filled({name: _plain(value) for name, value in shown.items()})),
         )
     except (IndexError, ValueError):
         return MarkdownText(text)
 
 
-class _Filled(dict):
+class _Filled(dict[str, Any]):
     """Parameters for a message; one the caller left out shows as an ellipsis, never as `{name}` or a crash."""
 
     def __missing__(self, name: str) -> str:
-        return "…"
+        return _Shown("…")
+
+
+class _Shown(MarkdownText):
+    """A parameter that is not a moment: a catalog's format spec (`{at:%H:%M}`) leaves it as it is."""
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+
+class _Moment(MarkdownText):
+    """A moment, shown on the site's clock: `{at}` as date and time, `{at:%H:%M}` as the catalog spells it."""
+
+    moment: dt.datetime
+
+    def __new__(cls, moment: dt.datetime) -> _Moment:
+        text = super().__new__(cls, to_local(moment).strftime("%Y-%m-%d %H:%M"))
+        text.moment = moment
+        return text
+
+    def __format__(self, spec: str) -> str:
+        return to_local(self.moment).strftime(spec) if spec else str(self)
+
+
+def _fitted(value: MarkdownText) -> MarkdownText:
+    """A parameter ready for the catalog's placeholder: only a moment takes a format spec."""
+    return value if isinstance(value, _Moment) else _Shown(value, value.plain)
+
+
+def _plain(value: MarkdownText) -> MarkdownText:
+    """The same parameter unescaped, for the literal text (`.plain`)."""
+    return value if isinstance(value, _Moment) else _Shown(value.plain)
 
 
 def _shown_value(language: str, name: str, value: Any) -> Any:
@@ -111,7 +142,7 @@ def _shown_value(language: str, name: str, value: Any) -> Any:
     if isinstance(value, MarkdownText):
         return value
     if isinstance(value, dt.datetime):
-        return MarkdownText(to_local(value).strftime("%Y-%m-%d %H:%M"))
+        return _Moment(value)
     if isinstance(value, int | float | dt.date):
         return MarkdownText(str(value))
     if name in CODED_PARAMS and isinstance(value, str) and f"value.{name}.{value}" in load_catalog(language):

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.cold_chain.units import list_cold_units
 from db.core.clock import local_day_bounds, local_moment, local_today, to_local
 from db.core.errors import DuplicateValue, InvalidValue, NotAllowed, NotFound
 from db.core.events import record_event
@@ -58,7 +59,7 @@ def record_temperature(
         raise InvalidValue("error.late_reason_required")
     day = to_local(taken_at).date()
     if is_day_signed_off(session, site_id=unit.site_id, day=day):
-        raise NotAllowed("error.day_signed_off", day=day.isoformat())
+        raise NotAllowed("error.day_signed_off", day=day)
     return _add_reading(
         session,
         unit=unit,
@@ -217,7 +218,7 @@ def sign_off_day(session: Session, *, site_id: int, day: dt.date, volunteer_id: 
     if day > local_today(now):
         raise InvalidValue("error.sign_off_future_day")
     if is_day_signed_off(session, site_id=site_id, day=day):
-        raise DuplicateValue("error.day_already_signed_off", day=day.isoformat())
+        raise DuplicateValue("error.day_already_signed_off", day=day)
     session.add(TemperatureSignOff(site_id=site_id, day=day, volunteer_id=volunteer_id, signed_at=now))
     session.flush()
     record_event(
@@ -267,12 +268,12 @@ def count_missing_readings(session: Session, *, site_id: int, day: dt.date, now:
     taken: dict[int, int] = {}
     for reading in list_effective_readings(session, site_id=site_id, start=start, end=end):
         taken[reading.storage_unit_id] = taken.get(reading.storage_unit_id, 0) + 1
-    return {unit.id: max(due - taken.get(unit.id, 0), 0) for unit in _active_cold_units(session, site_id=site_id)}
+    return {unit.id: max(due - taken.get(unit.id, 0), 0) for unit in list_cold_units(session, site_id=site_id)}
 
 
 def list_due_readings(session: Session, *, site_id: int, now: dt.datetime) -> list[DueReading]:
     """Follow-up readings still to take after an out-of-range one, and today's scheduled readings not taken."""
-    units = _active_cold_units(session, site_id=site_id)
+    units = list_cold_units(session, site_id=site_id)
     due: list[DueReading] = []
     for unit in units:
         latest = session.scalars(
@@ -314,15 +315,6 @@ def list_due_readings(session: Session, *, site_id: int, now: dt.datetime) -> li
                 )
             )
     return sorted(due, key=lambda item: (item.due_at, item.unit_code))
-
-
-def _active_cold_units(session: Session, *, site_id: int) -> list[StorageUnit]:
-    query = (
-        select(StorageUnit)
-        .where(StorageUnit.site_id == site_id, StorageUnit.kind != "shelf", StorageUnit.active.is_(True))
-        .order_by(StorageUnit.code)
-    )
-    return list(session.scalars(query))
 
 
 # --- the log as a table: the page, the chart and the inspector's export ---

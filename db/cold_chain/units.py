@@ -96,7 +96,7 @@ def create_storage_unit(
     return unit
 
 
-def free_slots_query(*, site_id: int, storage_class: str) -> Select[tuple[Slot]]:
+def free_slots_query(*, site_id: int, storage_class: str) -> Select[Slot]:
     """Free slots of the active units that hold `storage_class`, in hand-out order (unit code, position)."""
     occupied = select(Order.slot_id).where(
         Order.site_id == site_id, Order.slot_id.is_not(None), Order.status.in_(SLOTTED_ORDER_STATUSES)
@@ -222,6 +222,7 @@ def list_unit_occupancy(session: Session, *, site_id: int) -> list[UnitOccupancy
 
 
 def list_cold_units(session: Session, *, site_id: int) -> list[StorageUnit]:
+    """The site's fridges and freezers in use, by code: the units the temperature log covers."""
     query = (
         select(StorageUnit)
         .where(StorageUnit.site_id == site_id, StorageUnit.kind != "shelf", StorageUnit.active.is_(True))
@@ -309,18 +310,22 @@ class HeldBag:
     over_limit: bool
 
 
+def slotted_bags_query(*, site_id: int) -> Select[Order, str, str, str]:
+    """Every bag in a slot with its slot code, unit code and unit kind; the caller orders it."""
+    return (
+        select(Order, Slot.code, StorageUnit.code, StorageUnit.kind)
+        .join(Slot, Slot.id == Order.slot_id)
+        .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
+        .where(Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
+    )
+
+
 def list_held_bags(session: Session, *, site_id: int, now: dt.datetime) -> list[HeldBag]:
     """Every bag in a slot, oldest first, with how long it has been held and whether that is over the site's
     dwell limit (chilled and frozen bags only)."""
     rules = get_site_rules(session, site_id=site_id)
     limits = {"chilled": rules.chilled_dwell_hours, "frozen": rules.frozen_dwell_hours}
-    query = (
-        select(Order, Slot.code, StorageUnit.code, StorageUnit.kind)
-        .join(Slot, Slot.id == Order.slot_id)
-        .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
-        .where(Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
-        .order_by(Order.received_at, Order.id)
-    )
+    query = slotted_bags_query(site_id=site_id).order_by(Order.received_at, Order.id)
     bags = []
     for order, slot_code, unit_code, kind in session.execute(query):
         held_since = order.received_at or order.created_at

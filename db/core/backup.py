@@ -96,7 +96,7 @@ class RestoreSummary:
 # --- one row as a line of JSON: the archive's format, and what the checksums are taken over ---
 
 
-def _type_tag(column_type: types.TypeEngine) -> str:
+def _type_tag(column_type: types.TypeEngine[Any]) -> str:
     for kind, tag in (
         (types.Boolean, "bool"),
         (types.JSON, "json"),

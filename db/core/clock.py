@@ -25,6 +25,16 @@ def local_moment(day: dt.date, time: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=SITE_TZ).astimezone(dt.UTC)
 
 
+def recent_months(*, today: dt.date, count: int = 12) -> list[dt.date]:
+    """The first day of this month and of the `count - 1` months before it, newest first (for a month picker)."""
+    months = []
+    for back in range(count):
+        # Months counted from year 0: subtracting whole months needs no calendar arithmetic.
+        index = today.year * 12 + today.month - 1 - back
+        months.append(dt.date(index // 12, index % 12 + 1, 1))
+    return months
+
+
 def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of a local day, in UTC."""
     start = local_moment(day, dt.time(0, 0))

@@ -6,9 +6,10 @@ import os
 import pathlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 PROJECT_DIR = pathlib.Path(__file__).resolve().parents[2]
@@ -57,7 +58,7 @@ def _make_sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins (pysqlite notes).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -69,7 +70,7 @@ def _make_sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # noqa: ANN001
+    def _on_begin(connection: Connection) -> None:
         # IMMEDIATE takes the write lock up front: a transaction that reads and then writes
         # waits its turn (busy_timeout) instead of failing with "database is locked".
         # Read-only work (see `read_only`) begins plainly and never blocks a writer under WAL.
@@ -79,10 +80,6 @@ def _make_sqlite_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
-
-
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager

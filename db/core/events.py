@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.core.models import Event
@@ -35,25 +34,6 @@ def record_event(
     )
     session.add(event)
     return event
-
-
-def list_events(
-    session: Session,
-    *,
-    entity: str | None = None,
-    entity_id: int | None = None,
-    site_id: int | None = None,
-    limit: int = 200,
-) -> list[Event]:
-    """Newest first, filtered by entity and/or site."""
-    query = select(Event).order_by(Event.happened_at.desc(), Event.id.desc()).limit(limit)
-    if entity is not None:
-        query = query.where(Event.entity == entity)
-    if entity_id is not None:
-        query = query.where(Event.entity_id == entity_id)
-    if site_id is not None:
-        query = query.where(Event.site_id == site_id)
-    return list(session.scalars(query))
 
 
 def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:

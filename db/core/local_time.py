@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import Date, Float, Integer
@@ -14,7 +15,7 @@ from db.core.clock import SITE_TZ
 SQLITE_SHIFT = "'+8 hours'"
 
 
-class _LocalPart(FunctionElement):
+class _LocalPart(FunctionElement[Any]):
     """One part of a UTC timestamp column read on the site's clock; rendered without bound parameters, so the
     same expression may stand in SELECT and GROUP BY (PostgreSQL matches them textually)."""
 
@@ -41,7 +42,7 @@ class _LocalWeekday(_LocalPart):
     part = "weekday"
 
 
-class _HoursBetween(FunctionElement):
+class _HoursBetween(FunctionElement[Any]):
     """Hours from one UTC timestamp column to another, as a float."""
 
     type = Float()
@@ -82,20 +83,20 @@ def _hours_between_postgresql(element: _HoursBetween, compiler: Any, **kw: Any) 
     return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
 
 
-def local_day(column: Any) -> ColumnElement:
+def local_day(column: Any) -> ColumnElement[dt.date]:
     """The local (Asia/Shanghai) calendar date of a UTC timestamp column."""
     return _LocalDay(column)
 
 
-def local_hour(column: Any) -> ColumnElement:
+def local_hour(column: Any) -> ColumnElement[int]:
     """The local hour, 0–23."""
     return _LocalHour(column)
 
 
-def local_weekday(column: Any) -> ColumnElement:
+def local_weekday(column: Any) -> ColumnElement[int]:
     """The local weekday, Monday = 0 … Sunday = 6."""
     return _LocalWeekday(column)
 
 
-def hours_between(start: Any, end: Any) -> ColumnElement:
+def hours_between(start: Any, end: Any) -> ColumnElement[float]:
     return _HoursBetween(start, end)

@@ -50,7 +50,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[dt.datetime]):
     """A moment in time: stored as naive UTC on both databases, always handed back aware (UTC)."""
 
     impl = DateTime

@@ -35,6 +35,8 @@ from db.core.models import (
 from db.core.privacy import mask_name, mask_phone
 
 UNDO_WINDOW = dt.timedelta(minutes=2)
+# A bag may be reported missing or damaged until it leaves the pickup point's hands.
+PROBLEM_FROM_STATUSES = ("expected", "received", "shelved")
 # The QR code on a resident's status page: a version tag, the site code and the pickup code.
 QR_PATTERN = re.compile(r"CB1:([A-Za-z0-9]{1,16}):(\S{1,20})")
 MAX_QUANTITY = 999
@@ -265,7 +267,7 @@ def report_problem(session: Session, *, order_id: int, volunteer_id: int, reason
     _transition(
         session,
         order=order,
-        allowed_from=("expected", "received", "shelved"),
+        allowed_from=PROBLEM_FROM_STATUSES,
         actor_id=volunteer_id,
         now=now,
         action="order.problem",
@@ -432,7 +434,8 @@ def _raise_refusal(session: Session, *, order: Order) -> None:
             .outerjoin(Volunteer, Volunteer.id == Order.picked_up_by)
             .where(Order.id == order.id)
         ).one()
-        raise AlreadyHandedOver(at=to_local(row.picked_up_at).strftime("%H:%M"), volunteer=row.name or "")
+        # The moment itself: the message shows it on the site's clock (see the catalog's `{at:%H:%M}`).
+        raise AlreadyHandedOver(at=row.picked_up_at, volunteer=row.name or "")
     raise WrongState(status=current)
 
 
@@ -519,11 +522,7 @@ def receive_delivery(
     session: Session, *, site_id: int, delivery_date: dt.date, volunteer_id: int, now: dt.datetime
 ) -> ReceivedDelivery:
     """Check in every expected bag of a delivery; a bag without a free slot of its kind is refused, the rest go in."""
-    pending = session.scalars(
-        select(Order.id)
-        .where(Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "expected")
-        .order_by(Order.pickup_code, Order.id)
-    ).all()
+    pending = _delivery_order_ids(session, site_id=site_id, delivery_date=delivery_date, status="expected")
     received: dict[str, str] = {}
     refused: list[DeliveryRefusal] = []
     full_kinds: set[str] = set()
@@ -548,11 +547,7 @@ def shelve_delivery(
     session: Session, *, site_id: int, delivery_date: dt.date, volunteer_id: int, now: dt.datetime
 ) -> int:
     """Confirm that every checked-in bag of a delivery is in its slot; returns how many were shelved."""
-    received = session.scalars(
-        select(Order.id)
-        .where(Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == "received")
-        .order_by(Order.pickup_code, Order.id)
-    ).all()
+    received = _delivery_order_ids(session, site_id=site_id, delivery_date=delivery_date, status="received")
     shelved = 0
     for order_id in received:
         try:
@@ -561,6 +556,17 @@ def shelve_delivery(
             continue
         shelved += 1
     return shelved
+
+
+def _delivery_order_ids(session: Session, *, site_id: int, delivery_date: dt.date, status: str) -> list[int]:
+    """The orders of one delivery in one status, by pickup code: the walk of the whole-delivery steps. Ids, not
+    rows: each step loads and changes one order at a time, so a refusal leaves the others as they were."""
+    query = (
+        select(Order.id)
+        .where(Order.site_id == site_id, Order.delivery_date == delivery_date, Order.status == status)
+        .order_by(Order.pickup_code, Order.id)
+    )
+    return list(session.scalars(query))
 
 
 def move_order(session: Session, *, order_id: int, slot_code: str, volunteer_id: int, now: dt.datetime) -> str:

@@ -6,11 +6,13 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TypeVarTuple
 
 import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from db.cold_chain.units import slotted_bags_query
 from db.core.clock import local_today, to_local
 from db.core.errors import InvalidValue, NotFound, StoreError
 from db.core.events import record_event
@@ -19,6 +21,7 @@ from db.core.privacy import mask_name, mask_phone
 from db.orders.lifecycle import collect_by, normalize_phone, return_order
 from db.people.sites import get_site_rules
 
+_Ts = TypeVarTuple("_Ts")
 PAGE_SIZE = 100
 # An export holds the whole filtered list, up to this many orders.
 EXPORT_LIMIT = 50_000
@@ -320,13 +323,7 @@ def list_slot_bags(session: Session, *, site_id: int, now: dt.datetime, by: str 
         raise InvalidValue("error.invalid_value")
     hold_days = get_site_rules(session, site_id=site_id).hold_days
     today = local_today(now)
-    query = (
-        select(Order, Slot.code, StorageUnit.code, StorageUnit.kind)
-        .join(Slot, Slot.id == Order.slot_id)
-        .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
-        .where(Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
-        .order_by(StorageUnit.code, Slot.position)
-    )
+    query = slotted_bags_query(site_id=site_id).order_by(StorageUnit.code, Slot.position)
     rows = [
         {
             "slot": slot_code,
@@ -352,7 +349,9 @@ def list_slot_bags(session: Session, *, site_id: int, now: dt.datetime, by: str 
     return frame
 
 
-def _filtered(query: Select, *, session: Session, site_id: int, filters: OrderFilter, now: dt.datetime) -> Select:
+def _filtered(
+    query: Select[*_Ts], *, session: Session, site_id: int, filters: OrderFilter, now: dt.datetime
+) -> Select[*_Ts]:
     query = query.where(Order.site_id == site_id)
     if filters.delivery_from is not None:
         query = query.where(Order.delivery_date >= filters.delivery_from)

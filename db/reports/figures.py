@@ -7,14 +7,17 @@ that come back. Days, hours and weekdays are the site's wall clock (Asia/Shangha
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement
 
-from db.cold_chain.temperatures import list_due_readings
+from db.cold_chain.temperatures import list_due_readings, temperature_log_frame
+from db.cold_chain.units import list_cold_units
 from db.core.clock import local_day_bounds, to_local
 from db.core.local_time import hours_between, local_day, local_hour, local_weekday
 from db.core.models import (
@@ -26,8 +29,6 @@ from db.core.models import (
     Site,
     SiteRules,
     Slot,
-    StorageUnit,
-    TemperatureReading,
     TemperatureSignOff,
     Volunteer,
 )
@@ -123,7 +124,7 @@ def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, no
     sites = {row.id: row for row in session.execute(select(Site.id, Site.code, Site.name).where(Site.id.in_(site_ids)))}
     counts: dict[int, dict[str, int]] = {site_id: dict.fromkeys(COUNTED, 0) for site_id in sites}
 
-    def add(rows, *names: str) -> None:  # noqa: ANN001
+    def add(rows: Iterable[Sequence[Any]], *names: str) -> None:
         for site_id, *numbers in rows:
             for name, number in zip(names, numbers, strict=True):
                 counts[site_id][name] = int(number or 0)
@@ -207,14 +208,7 @@ def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, no
 def count_cold_units(session: Session, *, site_id: int, now: dt.datetime) -> dict[str, int]:
     """Active cold units in range, in an excursion, or with a reading missing (the cold-chain rules of
     db.cold_chain.temperatures decide what is due)."""
-    units = (
-        session.scalar(
-            select(func.count())
-            .select_from(StorageUnit)
-            .where(StorageUnit.site_id == site_id, StorageUnit.kind != "shelf", StorageUnit.active.is_(True))
-        )
-        or 0
-    )
+    units = len(list_cold_units(session, site_id=site_id))
     due = list_due_readings(session, site_id=site_id, now=now)
     excursion = {item.storage_unit_id for item in due if item.kind == "follow_up"}
     missing = {item.storage_unit_id for item in due if item.kind == "scheduled" and item.overdue} - excursion
@@ -294,7 +288,7 @@ def pickups_by_hour_frame(
     (averaged over those weekdays that had any pickups)."""
     low, high = local_day_bounds(day)
     hour = local_hour(Order.picked_up_at).label("hour")
-    today = dict(
+    today: dict[int, int] = dict(
         session.execute(
             select(hour, func.count())
             .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
@@ -513,7 +507,8 @@ def overdue_trend_frame(
 class DailyReport:
     """One site's day on paper: each part a small table, times on the site's clock."""
 
-    site: str
+    site_name: str
+    site_code: str
     day: dt.date
     arrived: pd.DataFrame
     handed_over: pd.DataFrame
@@ -609,25 +604,7 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         )
         .order_by(Event.happened_at, Event.id)
     ).all()
-    readings = session.execute(
-        select(
-            TemperatureReading.taken_at,
-            StorageUnit.code,
-            TemperatureReading.reading_c,
-            TemperatureReading.in_range,
-            TemperatureReading.corrective_action,
-            Volunteer.name,
-            TemperatureReading.corrects_id,
-        )
-        .join(StorageUnit, StorageUnit.id == TemperatureReading.storage_unit_id)
-        .join(Volunteer, Volunteer.id == TemperatureReading.volunteer_id)
-        .where(
-            TemperatureReading.site_id == site_id,
-            TemperatureReading.taken_at >= low,
-            TemperatureReading.taken_at < high,
-        )
-        .order_by(TemperatureReading.taken_at, StorageUnit.code, TemperatureReading.id)
-    ).all()
+    readings = temperature_log_frame(session, site_id=site_id, start=low, end=high)
     duty = session.execute(
         select(
             Shift.starts_at,
@@ -655,7 +632,8 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         .where(TemperatureSignOff.site_id == site_id, TemperatureSignOff.day == day)
     ).first()
     return DailyReport(
-        site=f"{site.name} ({site.code})",
+        site_name=site.name,
+        site_code=site.code,
         day=day,
         arrived=pd.DataFrame(
             [
@@ -692,8 +670,8 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         ),
         temperatures=pd.DataFrame(
             [
-                (_clock(at), unit, reading, in_range, action or "", name, corrects is not None)
-                for at, unit, reading, in_range, action, name, corrects in readings
+                (row.time, row.unit, row.reading_c, row.in_range, row.corrective_action, row.volunteer, row.corrected)
+                for row in readings.assign(corrected=readings["corrects_id"].notna()).itertuples()
             ],
             columns=["taken_at", "unit", "reading_c", "in_range", "corrective_action", "volunteer", "correction"],
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -53,7 +54,7 @@ def hours_frame(session: Session, *, site_id: int, month: dt.date) -> pd.DataFra
             Assignment.status.in_(("checked_out", "no_show")),
         )
     ).all()
-    people: dict[int, dict] = {}
+    people: dict[int, dict[str, Any]] = {}
     for row in rows:
         person = people.setdefault(
             row.id,

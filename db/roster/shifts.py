@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -180,6 +181,11 @@ def sign_up(
     return assignment
 
 
+def check_in_open(*, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a volunteer may check in on a shift now: from CHECK_IN_EARLY before its start until its end."""
+    return starts_at - CHECK_IN_EARLY <= now <= ends_at
+
+
 def check_in(session: Session, *, assignment_id: int, now: dt.datetime) -> None:
     """Start a volunteer's time on a shift: from 30 minutes before the start until the end."""
     assignment = session.get(Assignment, assignment_id)
@@ -233,7 +239,7 @@ def _move_assignment(
     *,
     assignment_id: int,
     from_status: str,
-    values: dict,
+    values: dict[str, Any],
     action: str,
     now: dt.datetime,
     by_volunteer: bool,
@@ -261,15 +267,6 @@ def _move_assignment(
         before={"status": from_status},
         after={key: value for key, value in values.items() if key == "status"},
     )
-
-
-def list_shifts(session: Session, *, site_id: int, start: dt.datetime, end: dt.datetime) -> list[Shift]:
-    query = (
-        select(Shift)
-        .where(Shift.site_id == site_id, Shift.starts_at >= start, Shift.starts_at < end)
-        .order_by(Shift.starts_at, Shift.role)
-    )
-    return list(session.scalars(query))
 
 
 def cancel_sign_up(
@@ -573,7 +570,7 @@ def _settle(
     site_id: int,
     assignment_id: int,
     from_status: str,
-    values: dict,
+    values: dict[str, Any],
     action: str,
     now: dt.datetime,
 ) -> int:
