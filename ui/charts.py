@@ -185,3 +185,61 @@ def overdue_trend_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+
+
+# The roster's grids: red short, green covered, blue full.
+COVERAGE_COLOURS = {"short": "#d62728", "covered": "#2ca02c", "full": "#1f77b4"}
+# Pixels per grid row: shorter rows make Vega-Lite drop every other row label (周二, 周四 went missing).
+ROW_HEIGHT = 30
+
+
+def coverage_heatmap(grid: pd.DataFrame, *, days: list[str], states: tuple[str, ...]) -> alt.LayerChart:
+    """The week's shifts as a day × band grid coloured by coverage, each cell saying staffed/max. `grid` is
+    db.roster.coverage.coverage_frame with `day_label` added; `days` the week's labels in order."""
+    shown = grid.assign(
+        band_label=grid["band"] + " " + grid["role"].map(lambda role: t(f"value.role.{role}")),
+        state=grid["coverage"].map(lambda state: t(f"value.coverage.{state}")),
+        people=grid["staffed"].astype(str) + "/" + grid["max_staff"].astype(str),
+    )
+    base = alt.Chart(shown).encode(
+        x=alt.X("day_label:O", title=None, sort=days, scale=alt.Scale(domain=days)),
+        y=alt.Y(
+            "band_label:O", title=None, sort=sorted(shown["band_label"].unique()), axis=alt.Axis(labelLimit=240)
+        ),  # "16:00–18:30 handout" whole, not "16:00–18:30 ha…"
+    )
+    colour = alt.Scale(
+        domain=[t(f"value.coverage.{state}") for state in states],
+        range=[COVERAGE_COLOURS[state] for state in states],
+    )
+    heat = base.mark_rect().encode(
+        color=alt.Color("state:N", scale=colour, title=t("roster.coverage_legend")),
+        tooltip=[
+            alt.Tooltip("day_label:O", title=t("column.day")),
+            alt.Tooltip("band_label:O", title=t("column.band")),
+            alt.Tooltip("people:N", title=t("column.staffed")),
+            alt.Tooltip("min_staff:Q", title=t("column.min_staff")),
+        ],
+    )
+    labels = base.mark_text(color="white", fontWeight="bold").encode(text="people:N")
+    return (heat + labels).properties(height=alt.Step(ROW_HEIGHT))
+
+
+def staffing_heatmap(shown: pd.DataFrame, *, weekday_names: list[str]) -> alt.LayerChart:
+    """Average pickups per weekday and hour, each cell saying on duty/suggested, red where short. `shown` is
+    db.roster.coverage.staffing_frame with `weekday_name`, `band` and `people` added."""
+    base = alt.Chart(shown).encode(
+        x=alt.X("band:O", title=t("column.band")),
+        y=alt.Y("weekday_name:O", title=None, sort=weekday_names),
+    )
+    heat = base.mark_rect().encode(
+        color=alt.Color("avg_pickups:Q", title=t("column.avg_pickups"), scale=alt.Scale(scheme="oranges")),
+        tooltip=[
+            alt.Tooltip("avg_pickups:Q", title=t("column.avg_pickups")),
+            alt.Tooltip("suggested:Q", title=t("column.suggested")),
+            alt.Tooltip("on_duty:Q", title=t("column.on_duty")),
+        ],
+    )
+    labels = base.mark_text(fontWeight="bold").encode(
+        text="people:N", color=alt.condition("datum.short", alt.value("#d62728"), alt.value("black"))
+    )
+    return (heat + labels).properties(height=alt.Step(ROW_HEIGHT))
