@@ -96,9 +96,9 @@ if query.strip():
                     status=translate_codes(order.status, "status"),
                 )
             )
-            st.markdown(t("desk.result_resident", name=order.resident_name, phone=order.phone, items=order.item_count))
+            st.markdown(t("desk.result_resident", name=order.resident_name, phone=order.phone, count=order.item_count))
             if order.days_held is not None:
-                st.caption(t("desk.days_held", days=order.days_held))
+                st.caption(t("desk.days_held", count=order.days_held))
             if order.overdue:
                 st.error(t("desk.overdue"))
             if order.slot is None:

@@ -87,7 +87,7 @@ if plan.rejected:
     )
 
 # Without orders to import there is no button: a second click after an import finds nothing to press.
-if plan.orders and big_button(t("manifest.confirm", orders=len(plan.orders)), key="manifest_confirm", primary=True):
+if plan.orders and big_button(t("manifest.confirm", count=len(plan.orders)), key="manifest_confirm", primary=True):
     bar = st.progress(0.0, text=t("manifest.importing"))
     with session_scope() as session:
         # Planned again inside the write: orders someone imported meanwhile count as already there.

@@ -24,7 +24,7 @@ from db.orders.review import (
 from ui.actions import keep, run_change
 from ui.downloads import download_buttons
 from ui.guard import require_role
-from ui.i18n import t
+from ui.i18n import join_list, t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
 from ui.widgets import ask_first, big_button, confirmation, page_header, show_table, worded_changes
@@ -63,7 +63,7 @@ def correct_and_move(
 def say_corrected(changed: list) -> None:
     """Told in place, under the form (no fresh run: the form keeps what was typed)."""
     if changed:
-        st.success(t("orders.corrected", fields="、".join(t(f"column.{field}") for field in changed)))
+        st.success(t("orders.corrected", fields=join_list([t(f"column.{field}") for field in changed])))
     else:
         st.info(t("orders.correct_unchanged"))
 
@@ -185,7 +185,7 @@ with overdue_tab:
     outcome = st.session_state.pop(RETURN_OUTCOME_KEY, None)
     if outcome is not None:
         if outcome.returned:
-            st.success(t("orders.returned", count=len(outcome.returned), codes="、".join(outcome.returned)))
+            st.success(t("orders.returned", count=len(outcome.returned), codes=join_list(outcome.returned)))
         for code, error in outcome.refused:
             st.error(t("orders.return_refused", code=code, reason=t(error.key, **error.params)))
     with read_scope() as session:

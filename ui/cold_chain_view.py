@@ -97,7 +97,7 @@ def excursion_section(user: SignedIn, excursion: Excursion, listed: list[Excursi
         start=local_text(excursion.started_at),
         end=local_text(excursion.ended_at) if excursion.ended_at else t("storage.still_open"),
         worst=excursion.worst_c,
-        bags=len(listed),
+        count=len(listed),
         unchecked=open_checks,
     )
     with st.expander(title, expanded=open_checks > 0, icon=":material/warning:"):

@@ -21,6 +21,7 @@ from ui.i18n import (
     MarkdownText,
     current_language,
     escape_markdown,
+    join_list,
     load_catalog,
     t,
 )
@@ -219,7 +220,7 @@ def change_text(values: dict[str, Any] | None) -> str:
         elif isinstance(value, bool):
             shown = t(f"value.yes_no.{value}")
         elif isinstance(value, list):
-            shown = "、".join(str(item) for item in value)
+            shown = join_list(value)
         else:
             shown = _local_if_moment(value)
         label = catalog.get(f"column.{field_name}", field_name)
@@ -247,7 +248,7 @@ def translate_codes(value: str | list[str], family: str) -> MarkdownText:
     """Stored code words (`picked_up`, `fridge`) in the reader's language; lists joined. Catalog words only, so
     the result is safe for Markdown as it is."""
     codes = value if isinstance(value, list) else [value]
-    return MarkdownText("、".join(t(f"value.{family}.{code}") for code in codes))
+    return join_list([t(f"value.{family}.{code}") for code in codes])
 
 
 def choose_site(sites: list[SiteInfo], *, key: str) -> SiteInfo | None:
