@@ -4,7 +4,6 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.orm import Session
 
 from db.core.clock import local_today, to_local, utc_now
 from db.orders.lifecycle import (
@@ -44,7 +43,7 @@ PROBLEM_REASONS = {
 }
 
 
-def check_in_bag(session: Session, *, code: str) -> tuple:
+def check_in_bag(session, *, code: str) -> tuple:  # noqa: ANN001 - a store session
     """One bag by its code: to a free slot of its kind, or where it already is. What the next run says about it:
     (message, code, slot, order id and moment for the undo, or None when nothing was done)."""
     bag = find_expected_order(session, site_id=user.site_id, code=code)

@@ -5,7 +5,6 @@ import math
 from functools import partial
 
 import streamlit as st
-from sqlalchemy.orm import Session
 
 from db.core.clock import utc_now
 from db.core.models import ORDER_STATUSES, STORAGE_CLASSES
@@ -40,8 +39,8 @@ now = utc_now()
 list_tab, overdue_tab = st.tabs([t("orders.tab_list"), t("orders.tab_overdue")])
 
 
-def correct_and_move(
-    session: Session, *, order_id: int, name: str, phone: str, slot: str | None, before: str | None
+def correct_and_move(  # noqa: ANN001 - session: a store session
+    session, *, order_id: int, name: str, phone: str, slot: str | None, before: str | None
 ) -> list:
     """The resident's name and phone corrected and, if another slot was chosen, the bag moved: one transaction.
     Returns the fields that changed."""
