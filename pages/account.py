@@ -1,16 +1,19 @@
 """My account: who is signed in; change one's own PIN or password; organizers reset others' PINs and passwords."""
 
+from functools import partial
+
 import streamlit as st
 
 from db.core.clock import utc_now
 from db.core.errors import StoreError
 from db.people.accounts import change_own_password, change_own_pin, list_account_holders, reset_password, reset_pin
 from db.people.sites import get_site
+from ui.actions import run_change
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience, session_token
-from ui.store import get_engine, read_scope, session_scope
+from ui.store import get_engine, read_scope
 from ui.widgets import page_header, secret_form, show_error, translate_codes
 
 user = require_role(VOLUNTEER, ORGANIZER)
@@ -84,15 +87,14 @@ if organizer:
         elif entered:
             store_call = reset_pin if kind == "pin" else reset_password
             secret = {"new_pin": entered[1]} if kind == "pin" else {"new_password": entered[1]}
-            try:
-                with session_scope() as session:
-                    store_call(
-                        session, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(), **secret
-                    )
-            except StoreError as error:
-                show_error(error)
-            else:
-                st.success(t(done))
+            # Told in place: the form is already empty, and a fresh run would lose nothing worth keeping.
+            run_change(
+                partial(
+                    store_call, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(), **secret
+                ),
+                then=lambda _: st.success(t(done)),
+                rerun=False,
+            )
 
     reset("pin", others, heading="account.reset_pin", done="account.pin_reset")
     reset(

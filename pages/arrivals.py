@@ -1,10 +1,11 @@
 """Arrivals: check in today's delivery bag by bag or all at once, each bag to a slot; report missing or damaged."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 from db.core.clock import local_today, to_local, utc_now
-from db.core.errors import StoreError
 from db.orders.lifecycle import (
     PROBLEM_FROM_STATUSES,
     UNDO_WINDOW,
@@ -17,17 +18,16 @@ from db.orders.lifecycle import (
     shelve_order,
     undo_receive,
 )
+from ui.actions import forget, keep, run_change
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.session import post_notice
-from ui.store import read_scope, session_scope
+from ui.store import read_scope
 from ui.widgets import (
     big_button,
     camera_scan,
     confirmed_button,
     page_header,
-    show_error,
     show_table,
     translate_codes,
 )
@@ -42,6 +42,19 @@ PROBLEM_REASONS = {
     "damaged": "arrivals.reason_damaged",
     "other": "arrivals.reason_other",
 }
+
+
+def check_in_bag(session, *, code: str) -> tuple:  # noqa: ANN001 - a store session
+    """One bag by its code: to a free slot of its kind, or where it already is. What the next run says about it:
+    (message, code, slot, order id and moment for the undo, or None when nothing was done)."""
+    bag = find_expected_order(session, site_id=user.site_id, code=code)
+    if bag.slot is not None:
+        return ("arrivals.already_in", bag.pickup_code, bag.slot, None, None)
+    moment = utc_now()
+    slot = receive_order(session, order_id=bag.id, volunteer_id=user.volunteer_id, now=moment)
+    return ("arrivals.put_in", bag.pickup_code, slot, bag.id, moment)
+
+
 page_header("arrivals")
 
 today = local_today()
@@ -57,19 +70,7 @@ with st.form("arrivals_code_form", clear_on_submit=True, border=False):
     code = st.text_input(t("arrivals.code"), key="arrivals_code", placeholder=t("arrivals.code_placeholder"))
     submitted = st.form_submit_button(t("arrivals.receive"), key="arrivals_receive", type="primary", width="stretch")
 if submitted:
-    try:
-        with session_scope() as session:
-            bag = find_expected_order(session, site_id=user.site_id, code=code)
-            if bag.slot is not None:
-                st.session_state[LAST_SLOT_KEY] = ("arrivals.already_in", bag.pickup_code, bag.slot, None, None)
-            else:
-                moment = utc_now()
-                slot = receive_order(session, order_id=bag.id, volunteer_id=user.volunteer_id, now=moment)
-                st.session_state[LAST_SLOT_KEY] = ("arrivals.put_in", bag.pickup_code, slot, bag.id, moment)
-    except StoreError as error:
-        show_error(error)
-    else:
-        st.rerun()
+    run_change(partial(check_in_bag, code=code), then=keep(LAST_SLOT_KEY))
 last = st.session_state.get(LAST_SLOT_KEY)
 if last is not None:
     message_key, last_code, last_slot, last_order_id, received_at = last
@@ -79,15 +80,13 @@ if last is not None:
     if last_order_id is not None and big_button(
         t("arrivals.shelved", slot=last_slot), key="arrivals_shelved", primary=True
     ):
-        try:
-            with session_scope() as session:
-                shelve_order(session, order_id=last_order_id, volunteer_id=user.volunteer_id, now=utc_now())
-        except StoreError as error:
-            show_error(error)
-        else:
-            st.session_state.pop(LAST_SLOT_KEY, None)
-            post_notice("arrivals.shelved_done", code=last_code, slot=last_slot)
-            st.rerun()
+        run_change(
+            partial(shelve_order, order_id=last_order_id, volunteer_id=user.volunteer_id, now=utc_now()),
+            then=lambda _: forget(LAST_SLOT_KEY),
+            done_key="arrivals.shelved_done",
+            code=last_code,
+            slot=last_slot,
+        )
     # The wrong bag scanned: take the check-in back while the rules allow it (before it is put in its slot).
     if (
         last_order_id is not None
@@ -97,15 +96,13 @@ if last is not None:
             key="arrivals_undo_receive",
         )
     ):
-        try:
-            with session_scope() as session:
-                undo_receive(session, order_id=last_order_id, volunteer_id=user.volunteer_id, now=utc_now())
-        except StoreError as error:
-            show_error(error)
-        else:
-            st.session_state.pop(LAST_SLOT_KEY, None)
-            post_notice("arrivals.receive_undone", code=last_code, slot=last_slot)
-            st.rerun()
+        run_change(
+            partial(undo_receive, order_id=last_order_id, volunteer_id=user.volunteer_id, now=utc_now()),
+            then=lambda _: forget(LAST_SLOT_KEY),
+            done_key="arrivals.receive_undone",
+            code=last_code,
+            slot=last_slot,
+        )
 
 # The whole delivery at once: bags whose unit is full are refused and listed, the rest go in.
 st.subheader(t("arrivals.whole_delivery"))
@@ -114,12 +111,10 @@ if expected and confirmed_button(
     key="arrivals_receive_all",
     question=t("arrivals.confirm_receive_all", count=len(expected)),
 ):
-    with session_scope() as session:
-        outcome = receive_delivery(
-            session, site_id=user.site_id, delivery_date=today, volunteer_id=user.volunteer_id, now=utc_now()
-        )
-    st.session_state[DELIVERY_RESULT_KEY] = outcome
-    st.rerun()
+    receive_all = partial(
+        receive_delivery, site_id=user.site_id, delivery_date=today, volunteer_id=user.volunteer_id, now=utc_now()
+    )
+    run_change(receive_all, then=keep(DELIVERY_RESULT_KEY))
 outcome = st.session_state.get(DELIVERY_RESULT_KEY)
 if outcome is not None:
     st.success(t("arrivals.received_count", count=len(outcome.received)))
@@ -133,13 +128,12 @@ if waiting_to_shelve and confirmed_button(
     key="arrivals_shelve_all",
     question=t("arrivals.confirm_shelve_all", count=len(waiting_to_shelve)),
 ):
-    with session_scope() as session:
-        shelved = shelve_delivery(
-            session, site_id=user.site_id, delivery_date=today, volunteer_id=user.volunteer_id, now=utc_now()
-        )
-    st.session_state.pop(DELIVERY_RESULT_KEY, None)
-    post_notice("arrivals.shelved_count", count=shelved)
-    st.rerun()
+    shelve_all = partial(
+        shelve_delivery, site_id=user.site_id, delivery_date=today, volunteer_id=user.volunteer_id, now=utc_now()
+    )
+    run_change(
+        shelve_all, then=lambda _: forget(DELIVERY_RESULT_KEY), done_key="arrivals.shelved_count", result_as="count"
+    )
 
 # A bag missing or damaged: the order becomes a problem, with the reason.
 st.subheader(t("arrivals.problem"))
@@ -168,14 +162,11 @@ if reason_choice == "other":
 if bag is not None and confirmed_button(
     t("arrivals.report_problem"), key="arrivals_report", question=t("arrivals.confirm_problem", code=bag.pickup_code)
 ):
-    try:
-        with session_scope() as session:
-            report_problem(session, order_id=bag.id, volunteer_id=user.volunteer_id, reason=reason, now=utc_now())
-    except StoreError as error:
-        show_error(error)
-    else:
-        post_notice("arrivals.problem_reported", code=bag.pickup_code)
-        st.rerun()
+    run_change(
+        partial(report_problem, order_id=bag.id, volunteer_id=user.volunteer_id, reason=reason, now=utc_now()),
+        done_key="arrivals.problem_reported",
+        code=bag.pickup_code,
+    )
 
 # Today's delivery, bag by bag.
 st.subheader(t("arrivals.today_list"))

@@ -1,9 +1,10 @@
 """The desk: find a resident's bag by pickup code, phone tail, name or QR, hand it over, and undo a mistake."""
 
+from functools import partial
+
 import streamlit as st
 
 from db.core.clock import to_local, utc_now
-from db.core.errors import StoreError
 from db.core.models import SLOTTED_ORDER_STATUSES
 from db.orders.lifecycle import (
     UNDO_WINDOW,
@@ -15,13 +16,21 @@ from db.orders.lifecycle import (
     undo_hand_over,
 )
 from db.people.sites import get_site_rules
+from ui.actions import forget, keep, run_change
 from ui.guard import require_role
 from ui.i18n import t
 from ui.kpis import kpi_strip
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.session import post_notice
-from ui.store import read_scope, session_scope
-from ui.widgets import big_button, camera_scan, due_readings_notice, page_header, show_error, translate_codes
+from ui.store import read_scope
+from ui.widgets import (
+    ask_first,
+    big_button,
+    camera_scan,
+    confirmation,
+    due_readings_notice,
+    page_header,
+    translate_codes,
+)
 
 user = require_role(VOLUNTEER, ORGANIZER)
 # The bag tapped for handover, until the volunteer confirms or backs out; then the last handover, for its undo.
@@ -49,35 +58,25 @@ if last is not None and utc_now() - last["at"] < UNDO_WINDOW:
         )
     )
     if big_button(t("desk.undo"), key="desk_undo"):
-        try:
-            with session_scope() as session:
-                undo_hand_over(session, order_id=last["order_id"], volunteer_id=user.volunteer_id, now=utc_now())
-        except StoreError as error:
-            show_error(error)
-        else:
-            del st.session_state[LAST_HANDOVER_KEY]
-            post_notice("desk.undone", code=last["code"], slot=last["slot"] or "—")
-            st.rerun()
+        run_change(
+            partial(undo_hand_over, order_id=last["order_id"], volunteer_id=user.volunteer_id, now=utc_now()),
+            then=lambda _: forget(LAST_HANDOVER_KEY),
+            done_key="desk.undone",
+            code=last["code"],
+            slot=last["slot"] or "—",
+        )
 
 # The confirm step, in place of the results: kept in the session, so a bag another tablet has just handed
 # over is still attempted and the store says by whom.
-pending = st.session_state.get(PENDING_KEY)
-if pending is not None:
-    st.warning(t("desk.confirm_hand_over", code=pending["code"], slot=pending["slot"]))
-    if big_button(t("confirm.yes"), key="desk_confirm", primary=True):
-        del st.session_state[PENDING_KEY]
-        try:
-            moment = utc_now()
-            with session_scope() as session:
-                hand_over(session, order_id=pending["order_id"], volunteer_id=user.volunteer_id, now=moment)
-        except StoreError as error:
-            show_error(error)
-        else:
-            st.session_state[LAST_HANDOVER_KEY] = {**pending, "at": moment}
-            st.rerun()
-    elif big_button(t("confirm.no"), key="desk_cancel"):
-        del st.session_state[PENDING_KEY]
-        st.rerun()
+waiting = st.session_state.get(PENDING_KEY)
+if waiting is not None:
+    question = t("desk.confirm_hand_over", code=waiting["code"], slot=waiting["slot"])
+    if confirmation(PENDING_KEY, question=question, yes_key="desk_confirm", no_key="desk_cancel"):
+        moment = utc_now()
+        run_change(
+            partial(hand_over, order_id=waiting["order_id"], volunteer_id=user.volunteer_id, now=moment),
+            then=lambda _: keep(LAST_HANDOVER_KEY)({**waiting, "at": moment}),
+        )
     st.stop()
 
 # The results, each with its handover button and a move to another slot.
@@ -98,16 +97,16 @@ if query.strip():
                     status=translate_codes(order.status, "status"),
                 )
             )
-            st.markdown(t("desk.result_resident", name=order.resident_name, phone=order.phone, items=order.item_count))
+            st.markdown(t("desk.result_resident", name=order.resident_name, phone=order.phone, count=order.item_count))
             if order.days_held is not None:
-                st.caption(t("desk.days_held", days=order.days_held))
+                st.caption(t("desk.days_held", count=order.days_held))
             if order.overdue:
                 st.error(t("desk.overdue"))
             if order.slot is None:
                 st.info(t("desk.not_ready", status=order.status))
                 continue
             if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=True):
-                st.session_state[PENDING_KEY] = {"order_id": order.id, "code": order.pickup_code, "slot": order.slot}
+                ask_first(PENDING_KEY, {"order_id": order.id, "code": order.pickup_code, "slot": order.slot})
                 st.rerun()
             if st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
                 with read_scope() as session:
@@ -120,20 +119,19 @@ if query.strip():
                     placeholder=t("desk.move_placeholder"),
                 )
                 if big_button(t("desk.move_submit"), key=f"desk_move_submit_{order.id}", disabled=target is None):
-                    try:
-                        with session_scope() as session:
-                            slot = move_order(
-                                session,
-                                order_id=order.id,
-                                slot_code=target,
-                                volunteer_id=user.volunteer_id,
-                                now=utc_now(),
-                            )
-                    except StoreError as error:
-                        show_error(error)
-                    else:
-                        post_notice("desk.moved", code=order.pickup_code, before=order.slot, slot=slot)
-                        st.rerun()
+                    run_change(
+                        partial(
+                            move_order,
+                            order_id=order.id,
+                            slot_code=target,
+                            volunteer_id=user.volunteer_id,
+                            now=utc_now(),
+                        ),
+                        done_key="desk.moved",
+                        result_as="slot",
+                        code=order.pickup_code,
+                        before=order.slot,
+                    )
 
 # The day's figures below the search: on the landscape tablet the search box must be in sight without scrolling.
 with read_scope() as session:

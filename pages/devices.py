@@ -2,20 +2,21 @@
 end a person's sign-ins (a lost phone, a volunteer who left)."""
 
 import datetime as dt
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from db.core.clock import to_local, utc_now
-from db.core.errors import StoreError
 from db.people.devices import enroll_tablet, list_tablets, revoke_tablet
 from db.people.login_sessions import end_sessions_by_organizer, list_open_sessions
+from ui.actions import run_change
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
-from ui.session import current_device, post_notice, set_device
+from ui.session import current_device, set_device
 from ui.store import bookkeeping_scope, read_scope
-from ui.widgets import confirmed_button, page_header, show_error, show_table
+from ui.widgets import confirmed_button, page_header, show_table
 
 user = require_role(ORGANIZER)
 page_header("devices")
@@ -36,17 +37,13 @@ def this_browser() -> None:
         t("devices.name"), max_chars=100, placeholder=t("devices.name_placeholder"), key="devices_name"
     )
     if confirmed_button(t("devices.enroll"), key="devices_enroll", question=t("devices.enroll_question")):
-        try:
-            with bookkeeping_scope() as session:
-                token = enroll_tablet(
-                    session, site_id=user.site_id, name=name, actor_id=user.volunteer_id, now=utc_now()
-                )
-        except StoreError as error:
-            show_error(error)
-        else:
-            set_device(token)
-            post_notice("devices.enrolled", name=" ".join(name.split()))
-            st.rerun()
+        run_change(
+            partial(enroll_tablet, site_id=user.site_id, name=name, actor_id=user.volunteer_id, now=utc_now()),
+            scope=bookkeeping_scope,
+            then=set_device,
+            done_key="devices.enrolled",
+            name=" ".join(name.split()),
+        )
 
 
 def tablets() -> None:
@@ -80,16 +77,14 @@ def tablets() -> None:
     if tablet is not None and confirmed_button(
         t("devices.revoke"), key="devices_revoke", question=t("devices.revoke_question", name=tablet.name)
     ):
-        try:
-            with bookkeeping_scope() as session:
-                revoke_tablet(
-                    session, site_id=user.site_id, device_id=tablet.id, actor_id=user.volunteer_id, now=utc_now()
-                )
-        except StoreError as error:
-            show_error(error)
-        else:
-            post_notice("devices.revoked", name=tablet.name)
-            st.rerun()
+        run_change(
+            partial(
+                revoke_tablet, site_id=user.site_id, device_id=tablet.id, actor_id=user.volunteer_id, now=utc_now()
+            ),
+            scope=bookkeeping_scope,
+            done_key="devices.revoked",
+            name=tablet.name,
+        )
 
 
 def open_sessions() -> None:
@@ -125,16 +120,14 @@ def open_sessions() -> None:
     if person is not None and confirmed_button(
         t("devices.end_sessions"), key="devices_end", question=t("devices.end_question", name=person[1])
     ):
-        try:
-            with bookkeeping_scope() as session:
-                ended = end_sessions_by_organizer(
-                    session, site_id=user.site_id, volunteer_id=person[0], actor_id=user.volunteer_id, now=utc_now()
-                )
-        except StoreError as error:
-            show_error(error)
-        else:
-            post_notice("devices.sessions_ended", name=person[1], count=ended)
-            st.rerun()
+        end = partial(
+            end_sessions_by_organizer,
+            site_id=user.site_id,
+            volunteer_id=person[0],
+            actor_id=user.volunteer_id,
+            now=utc_now(),
+        )
+        run_change(end, scope=bookkeeping_scope, done_key="devices.sessions_ended", result_as="count", name=person[1])
 
 
 this_browser()

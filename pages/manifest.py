@@ -7,11 +7,12 @@ import streamlit as st
 
 from db.core.clock import local_today, utc_now
 from db.orders.manifest import ManifestUnreadable, apply_import, plan_import, read_manifest
+from ui.actions import keep, run_change
 from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.manifest_text import import_error_text, import_summary, rejected_reason
 from ui.pages_registry import ORGANIZER
-from ui.store import read_scope, session_scope
+from ui.store import read_scope
 from ui.widgets import big_button, page_header, show_table
 
 PREVIEW_ROWS = 200
@@ -86,19 +87,24 @@ if plan.rejected:
         )
     )
 
+
+def import_now(session, bar) -> object:  # noqa: ANN001 - a store session and the page's progress bar
+    # Planned again inside the write: orders someone imported meanwhile count as already there.
+    fresh = plan_import(session, site_id=user.site_id, table=table, today=today)
+    return apply_import(
+        session,
+        site_id=user.site_id,
+        plan=fresh,
+        now=utc_now(),
+        actor_id=user.volunteer_id,
+        progress=lambda share: bar.progress(share, text=t("manifest.importing")),
+    )
+
+
 # Without orders to import there is no button: a second click after an import finds nothing to press.
-if plan.orders and big_button(t("manifest.confirm", orders=len(plan.orders)), key="manifest_confirm", primary=True):
+if plan.orders and big_button(t("manifest.confirm", count=len(plan.orders)), key="manifest_confirm", primary=True):
     bar = st.progress(0.0, text=t("manifest.importing"))
-    with session_scope() as session:
-        # Planned again inside the write: orders someone imported meanwhile count as already there.
-        fresh = plan_import(session, site_id=user.site_id, table=table, today=today)
-        result = apply_import(
-            session,
-            site_id=user.site_id,
-            plan=fresh,
-            now=utc_now(),
-            actor_id=user.volunteer_id,
-            progress=lambda share: bar.progress(share, text=t("manifest.importing")),
-        )
-    st.session_state[LAST_IMPORT_KEY] = (digest, import_summary(result, language=language))
-    st.rerun()
+    run_change(
+        lambda session: import_now(session, bar),
+        then=lambda result: keep(LAST_IMPORT_KEY)((digest, import_summary(result, language=language))),
+    )

@@ -16,18 +16,18 @@ from db.roster.shifts import (
     settle_assignments,
     sign_up,
 )
+from ui.actions import run_change
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.roster_view import run_change, shift_label, staffing_label
+from ui.roster_view import shift_label, staffing_label
 from ui.store import read_scope, session_scope
-from ui.widgets import big_button, page_header
+from ui.widgets import big_button, confirmed_button, page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("my_shifts")
 
 DAYS_AHEAD = 14
-CONFIRM_KEY = "my_shifts_confirm_sign_out"
 
 now = utc_now()
 with session_scope() as session:
@@ -59,7 +59,7 @@ for assignment in on_duty:
         if big_button(t("my_shifts.check_in", shift=label), key=f"check_in_{assignment.assignment_id}", primary=True):
             run_change(
                 partial(check_in, assignment_id=assignment.assignment_id, now=utc_now()),
-                "my_shifts.checked_in",
+                done_key="my_shifts.checked_in",
                 shift=label,
             )
     else:
@@ -67,7 +67,7 @@ for assignment in on_duty:
         if big_button(t("my_shifts.check_out"), key=f"check_out_{assignment.assignment_id}", primary=True):
             run_change(
                 partial(check_out, assignment_id=assignment.assignment_id, now=utc_now()),
-                "my_shifts.checked_out",
+                done_key="my_shifts.checked_out",
                 shift=label,
             )
 
@@ -79,21 +79,20 @@ if not upcoming:
 for assignment in upcoming:
     label = shift_label(starts_at=assignment.starts_at, ends_at=assignment.ends_at, role=assignment.role)
     st.markdown(f"**{label}**")
-    if st.session_state.get(CONFIRM_KEY) != assignment.assignment_id:
-        if big_button(t("my_shifts.sign_out"), key=f"sign_out_{assignment.assignment_id}"):
-            st.session_state[CONFIRM_KEY] = assignment.assignment_id
-            st.rerun()
-        continue
-    st.warning(t("my_shifts.sign_out_question", shift=label))
-    if big_button(t("my_shifts.sign_out_yes"), key=f"sign_out_yes_{assignment.assignment_id}", primary=True):
+    if confirmed_button(
+        t("my_shifts.sign_out"),
+        key=f"sign_out_{assignment.assignment_id}",
+        question=t("my_shifts.sign_out_question", shift=label),
+        yes=t("my_shifts.sign_out_yes"),
+        no=t("my_shifts.sign_out_no"),
+        yes_key=f"sign_out_yes_{assignment.assignment_id}",
+        no_key=f"sign_out_no_{assignment.assignment_id}",
+    ):
         run_change(
             partial(cancel_sign_up, assignment_id=assignment.assignment_id, now=utc_now()),
-            "my_shifts.signed_out",
+            done_key="my_shifts.signed_out",
             shift=label,
         )
-    if big_button(t("my_shifts.sign_out_no"), key=f"sign_out_no_{assignment.assignment_id}"):
-        st.session_state.pop(CONFIRM_KEY, None)
-        st.rerun()
 
 # Open shifts in the volunteer's roles with a place left.
 st.subheader(t("my_shifts.open"))
@@ -106,6 +105,6 @@ for shift in open_shifts:
     if big_button(t("my_shifts.sign_up"), key=f"sign_up_{shift.id}"):
         run_change(
             partial(sign_up, shift_id=shift.id, volunteer_id=user.volunteer_id, now=utc_now()),
-            "my_shifts.signed_up",
+            done_key="my_shifts.signed_up",
             shift=label,
         )

@@ -2,11 +2,11 @@
 bags returned to the platform."""
 
 import math
+from functools import partial
 
 import streamlit as st
 
 from db.core.clock import utc_now
-from db.core.errors import StoreError
 from db.core.models import ORDER_STATUSES, STORAGE_CLASSES
 from db.orders.lifecycle import list_free_slot_codes, move_order
 from db.orders.review import (
@@ -20,20 +20,51 @@ from db.orders.review import (
     list_platforms,
     return_orders,
 )
+from ui.actions import keep, run_change
 from ui.downloads import download_buttons
 from ui.guard import require_role
-from ui.i18n import t
+from ui.i18n import join_list, t
 from ui.pages_registry import ORGANIZER
-from ui.store import read_scope, session_scope
-from ui.widgets import big_button, page_header, show_error, show_table, worded_changes
+from ui.store import read_scope
+from ui.widgets import ask_first, big_button, confirmation, page_header, show_table, worded_changes
 
 CODES = {"status": "status", "storage_class": "kind"}
 RETURN_OUTCOME_KEY = "orders_return_outcome"
+# The overdue orders chosen for return, while the organizer is asked to confirm.
+RETURN_PENDING_KEY = "return_pending"
 
 user = require_role(ORGANIZER)
 page_header("orders")
 now = utc_now()
 list_tab, overdue_tab = st.tabs([t("orders.tab_list"), t("orders.tab_overdue")])
+
+
+def correct_and_move(  # noqa: ANN001 - session: a store session
+    session, *, order_id: int, name: str, phone: str, slot: str | None, before: str | None
+) -> list:
+    """The resident's name and phone corrected and, if another slot was chosen, the bag moved: one transaction.
+    Returns the fields that changed."""
+    changed = correct_order(
+        session,
+        site_id=user.site_id,
+        order_id=order_id,
+        actor_id=user.volunteer_id,
+        now=utc_now(),
+        resident_name=name,
+        phone=phone,
+    )
+    if slot is not None and slot != before:
+        move_order(session, order_id=order_id, slot_code=slot, volunteer_id=user.volunteer_id, now=utc_now())
+        changed.append("slot")
+    return changed
+
+
+def say_corrected(changed: list) -> None:
+    """Told in place, under the form (no fresh run: the form keeps what was typed)."""
+    if changed:
+        st.success(t("orders.corrected", fields=join_list([t(f"column.{field}") for field in changed])))
+    else:
+        st.info(t("orders.correct_unchanged"))
 
 
 def order_label(row) -> str:  # noqa: ANN001 - a row of the orders frame
@@ -143,35 +174,17 @@ with list_tab:
                 )
             saved = st.form_submit_button(t("orders.correct_save"), width="stretch", key=f"correct_save_{order_id}")
         if saved:
-            try:
-                with session_scope() as session:
-                    changed = correct_order(
-                        session,
-                        site_id=user.site_id,
-                        order_id=order_id,
-                        actor_id=user.volunteer_id,
-                        now=utc_now(),
-                        resident_name=name,
-                        phone=phone,
-                    )
-                    if slot is not None and slot != detail.slot:
-                        move_order(
-                            session, order_id=order_id, slot_code=slot, volunteer_id=user.volunteer_id, now=utc_now()
-                        )
-                        changed.append("slot")
-            except StoreError as error:
-                show_error(error)
-            else:
-                if changed:
-                    st.success(t("orders.corrected", fields="、".join(t(f"column.{field}") for field in changed)))
-                else:
-                    st.info(t("orders.correct_unchanged"))
+            correct = partial(
+                correct_and_move, order_id=order_id, name=name, phone=phone, slot=slot, before=detail.slot
+            )
+            run_change(correct, then=say_corrected, rerun=False)
+
 
 with overdue_tab:
     outcome = st.session_state.pop(RETURN_OUTCOME_KEY, None)
     if outcome is not None:
         if outcome.returned:
-            st.success(t("orders.returned", count=len(outcome.returned), codes="、".join(outcome.returned)))
+            st.success(t("orders.returned", count=len(outcome.returned), codes=join_list(outcome.returned)))
         for code, error in outcome.refused:
             st.error(t("orders.return_refused", code=code, reason=t(error.key, **error.params)))
     with read_scope() as session:
@@ -213,32 +226,22 @@ with overdue_tab:
         chosen = [overdue_ids[label] for label in labels]
         reason = st.text_input(t("orders.return_reason"), value=t("orders.return_reason_default"), key="return_reason")
         if big_button(t("orders.return_button", count=len(chosen)), key="return_button", disabled=not chosen):
-            st.session_state["return_pending"] = chosen
-        pending = st.session_state.get("return_pending")
-        if pending:
-            st.warning(t("orders.return_confirm", count=len(pending)))
-            yes, no = st.columns(2)
-            with yes:
-                confirmed = big_button(t("orders.return_yes"), key="return_yes", primary=True)
-            with no:
-                cancelled = big_button(t("orders.return_no"), key="return_no")
-            if cancelled:
-                st.session_state.pop("return_pending", None)
-                st.rerun()
-            if confirmed:
-                try:
-                    with session_scope() as session:
-                        done = return_orders(
-                            session,
-                            site_id=user.site_id,
-                            order_ids=pending,
-                            reason=reason,
-                            volunteer_id=user.volunteer_id,
-                            now=utc_now(),
-                        )
-                except StoreError as error:
-                    show_error(error)
-                else:
-                    st.session_state.pop("return_pending", None)
-                    st.session_state[RETURN_OUTCOME_KEY] = done
-                    st.rerun()
+            ask_first(RETURN_PENDING_KEY, chosen)
+        pending = st.session_state.get(RETURN_PENDING_KEY) or []
+        if confirmation(
+            RETURN_PENDING_KEY,
+            question=t("orders.return_confirm", count=len(pending)),
+            yes=t("orders.return_yes"),
+            no=t("orders.return_no"),
+            yes_key="return_yes",
+            no_key="return_no",
+        ):
+            give_back = partial(
+                return_orders,
+                site_id=user.site_id,
+                order_ids=pending,
+                reason=reason,
+                volunteer_id=user.volunteer_id,
+                now=utc_now(),
+            )
+            run_change(give_back, then=keep(RETURN_OUTCOME_KEY))

@@ -1,6 +1,7 @@
 """Temperatures: log a reading of each fridge and freezer; organizers also chart, sign off, correct and export."""
 
 import datetime as dt
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -22,13 +23,14 @@ from db.cold_chain.temperatures import (
 from db.cold_chain.units import list_cold_units
 from db.core.clock import local_day_bounds, local_moment, local_today, recent_months, to_local, utc_now
 from db.core.errors import StoreError
-from ui.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
+from ui.actions import keep, run_change
+from ui.charts import temperature_chart
+from ui.downloads import frame_buttons
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience
-from ui.store import read_scope, session_scope
-from ui.temperature_chart import temperature_chart
+from ui.store import read_scope
 from ui.widgets import big_button, due_readings_notice, page_header, show_error, show_table
 
 user = require_role(VOLUNTEER, ORGANIZER)
@@ -65,32 +67,41 @@ for unit_id in units:
 
 
 def save_reading() -> None:
-    """Runs before the rerun, so the form can be emptied after a reading is saved."""
+    """Runs before the rerun (a button callback), so the form can be emptied after a reading is saved."""
     state = st.session_state
-    try:
-        reading_c = parse_reading(state.get("temperature_reading", ""))
-        taken_at = None
-        if state.get("temperature_earlier"):
-            taken_at = local_moment(state["temperature_date"], state["temperature_time"])
-        with session_scope() as session:
-            reading = record_temperature(
-                session,
-                storage_unit_id=state[UNIT_KEY],
-                reading_c=reading_c,
-                volunteer_id=user.volunteer_id,
-                now=utc_now(),
-                taken_at=taken_at,
-                corrective_action=state.get("temperature_action"),
-                late_reason=state.get("temperature_late_reason") if state.get("temperature_earlier") else None,
-            )
-            result = (reading.reading_c, reading.in_range, reading.taken_at)
-    except StoreError as error:
-        state[RESULT_KEY] = error
-        return
-    state[RESULT_KEY] = result
+    earlier = state.get("temperature_earlier")
+    run_change(
+        partial(
+            record_reading,
+            typed=state.get("temperature_reading", ""),
+            taken_at=local_moment(state["temperature_date"], state["temperature_time"]) if earlier else None,
+            corrective_action=state.get("temperature_action"),
+            late_reason=state.get("temperature_late_reason") if earlier else None,
+        ),
+        then=reading_saved,
+        refused=keep(RESULT_KEY),
+        rerun=False,
+    )
+
+
+def record_reading(session, *, typed: str, **details: object) -> tuple:  # noqa: ANN001 - a store session
+    """The typed reading of the chosen unit, signed as this volunteer: (reading, in range, taken at)."""
+    reading = record_temperature(
+        session,
+        storage_unit_id=st.session_state[UNIT_KEY],
+        reading_c=parse_reading(typed),
+        volunteer_id=user.volunteer_id,
+        now=utc_now(),
+        **details,
+    )
+    return (reading.reading_c, reading.in_range, reading.taken_at)
+
+
+def reading_saved(result: tuple) -> None:
+    st.session_state[RESULT_KEY] = result
     # Set, not deleted: the browser keeps a widget's last value unless the server sends a new one.
     for key in FORM_KEYS:
-        state[key] = False if key == "temperature_earlier" else ""
+        st.session_state[key] = False if key == "temperature_earlier" else ""
 
 
 # 2. The reading, and what the rules ask for with it.
@@ -212,13 +223,7 @@ with sign_off_tab:
     if signed:
         st.success(t("temperatures.day_is_signed", who=day_log["sign_off"].iloc[0] if len(day_log) else ""))
     elif big_button(t("temperatures.sign_off"), key="temperature_sign_off", primary=True):
-        try:
-            with session_scope() as session:
-                sign_off_day(session, site_id=user.site_id, day=day, volunteer_id=user.volunteer_id, now=utc_now())
-        except StoreError as error:
-            show_error(error)
-        else:
-            st.rerun()
+        run_change(partial(sign_off_day, site_id=user.site_id, day=day, volunteer_id=user.volunteer_id, now=utc_now()))
 
     st.markdown(f"**{t('temperatures.correct_title')}**")
     correctable = day_log[~day_log["replaced"]]
@@ -240,22 +245,17 @@ with sign_off_tab:
         reason = st.text_input(t("temperatures.correct_reason"), key="temperature_correct_reason")
         action = st.text_input(t("temperatures.corrective_action"), key="temperature_correct_action")
         if big_button(t("temperatures.correct"), key="temperature_correct"):
-            try:
-                value = parse_reading(new_value)
-                with session_scope() as session:
-                    correct_temperature(
-                        session,
-                        reading_id=int(target),
-                        reading_c=value,
-                        volunteer_id=user.volunteer_id,
-                        reason=reason,
-                        now=utc_now(),
-                        corrective_action=action,
-                    )
-            except StoreError as error:
-                show_error(error)
-            else:
-                st.rerun()
+            run_change(
+                lambda session: correct_temperature(
+                    session,
+                    reading_id=int(target),
+                    reading_c=parse_reading(new_value),
+                    volunteer_id=user.volunteer_id,
+                    reason=reason,
+                    now=utc_now(),
+                    corrective_action=action,
+                )
+            )
 
 with export_tab:
     months = [(first.year, first.month) for first in recent_months(today=local_today())]
@@ -271,19 +271,10 @@ with export_tab:
     shown = month_log.assign(in_range=month_log["in_range"].map({True: t("value.yes"), False: t("value.no")}))
     shown.columns = [t(f"column.{column}") for column in EXPORT_COLUMNS]
     name = f"temperature-log-{year}-{month:02d}"
-    st.download_button(
-        t("temperatures.export_csv"),
-        frame_to_csv_bytes(shown),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        key="temperature_export_csv",
-        width="stretch",
-    )
-    st.download_button(
-        t("temperatures.export_xlsx"),
-        frame_to_xlsx_bytes(shown, sheet_name=name),
-        file_name=f"{name}.xlsx",
-        key="temperature_export_xlsx",
-        width="stretch",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    frame_buttons(
+        shown,
+        labels=(t("temperatures.export_csv"), t("temperatures.export_xlsx")),
+        keys=("temperature_export_csv", "temperature_export_xlsx"),
+        file_stem=name,
+        sheet_name=name,
     )

@@ -10,14 +10,13 @@ from db.core.errors import StoreError
 from db.core.models import ROLES
 from db.people.accounts import create_volunteer, reset_pin
 from db.people.volunteers import import_volunteers, list_site_volunteers, plan_volunteer_import, update_volunteer
+from ui.actions import run_change
 from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.manifest_text import import_error_text, import_message
 from ui.pages_registry import ORGANIZER
-from ui.roster_view import run_change
-from ui.session import post_notice
-from ui.store import read_scope, session_scope
-from ui.widgets import page_header, show_error, show_table
+from ui.store import read_scope
+from ui.widgets import page_header, show_table
 
 user = require_role(ORGANIZER)
 page_header("volunteers")
@@ -79,7 +78,7 @@ with edit_tab:
                         now=utc_now(),
                         actor_id=user.volunteer_id,
                     ),
-                    "volunteers.saved",
+                    done_key="volunteers.saved",
                     name=name.strip(),
                 )
 
@@ -107,7 +106,7 @@ with add_tab, st.form("volunteer_add", clear_on_submit=True):
                 now=utc_now(),
                 actor_id=user.volunteer_id,
             ),
-            "volunteers.added",
+            done_key="volunteers.added",
             name=name.strip(),
         )
 
@@ -136,7 +135,7 @@ with pin_tab, st.form("volunteer_pin"):
                     now=utc_now(),
                     actor_id=user.volunteer_id,
                 ),
-                "volunteers.pin_was_reset",
+                done_key="volunteers.pin_was_reset",
                 name=person.name,
             )
 
@@ -171,14 +170,13 @@ with import_tab:
             elif st.button(
                 t("volunteers.import_now", count=len(plan.volunteers)), type="primary", key="volunteer_import_submit"
             ):
-                try:
-                    with session_scope() as session:
-                        count = import_volunteers(
-                            session, site_id=user.site_id, data=data, now=utc_now(), actor_id=user.volunteer_id
-                        )
-                except StoreError as error:
-                    show_error(error)
-                else:
-                    st.session_state["volunteer_import_round"] = import_round + 1
-                    post_notice("volunteers.imported", count=count)
-                    st.rerun()
+                imported = partial(
+                    import_volunteers, site_id=user.site_id, data=data, now=utc_now(), actor_id=user.volunteer_id
+                )
+                run_change(
+                    imported,
+                    # A new uploader key after each import empties it, so the same file is not offered twice.
+                    then=lambda _count: st.session_state.update(volunteer_import_round=import_round + 1),
+                    done_key="volunteers.imported",
+                    result_as="count",
+                )

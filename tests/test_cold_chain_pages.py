@@ -159,8 +159,8 @@ def test_an_organizer_adds_a_5_degree_fridge_and_cannot_remove_one_holding_bags(
 
     remove = at.selectbox(key="unit_remove_id")
     remove.select_index([option.startswith("F1") for option in remove.options].index(True)).run()
-    at.checkbox(key="unit_remove_sure").check().run()
     at.button(key="unit_remove").click().run()
+    at.button(key="unit_remove_yes").click().run()
     assert [element.value for element in at.error] == [zh("error.unit_holds_bags", code="F1", count=1)]
 
 

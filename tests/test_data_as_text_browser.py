@@ -87,7 +87,7 @@ def test_payload_data_renders_as_text_on_every_surface(payload_server: str, brow
     box.fill(PHONE[-4:])
     box.press("Enter")
     # A payload's text is split by invisible word joiners where it would autolink: wait for the app's words.
-    page.get_by_text(zh("desk.result_resident", name="", phone="", items=1).split(" · ")[-1]).first.wait_for()
+    page.get_by_text(zh("desk.result_resident", name="", phone="", count=1).split(" · ")[-1]).first.wait_for()
     assert_shown_as_text(page, shows=[CODE_READY, PLATFORM])
 
     open_from_menu(page, "arrivals", "page.arrivals.title")

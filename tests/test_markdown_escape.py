@@ -64,10 +64,10 @@ def test_safe_text_is_not_escaped_twice():
 
 def test_the_translator_escapes_parameters_and_keeps_plain_words():
     message = translate(
-        "en", "desk.result_resident", name=f"[x](https://evil.example) {ATOMS[0]}", phone="138", items=2
+        "en", "desk.result_resident", name=f"[x](https://evil.example) {ATOMS[0]}", phone="138", count=2
     )
     assert markup_from_payload(message) == []
-    assert message.plain == f"[x](https://evil.example) {ATOMS[0]} · 138 · 2 item(s)"
+    assert message.plain == f"[x](https://evil.example) {ATOMS[0]} · 138 · 2 items"
     # The catalog's own Markdown stays Markdown; numbers, times and code words are the app's own words.
     ready = translate("en", "status.state.ready", slot="S1-01", since="x")
     assert ready.startswith("Ready to collect: slot **S1\\-01**")

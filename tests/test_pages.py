@@ -17,7 +17,7 @@ from db.core.engine import make_engine, unit_of_work
 from db.people.accounts import reset_pin
 from db.people.devices import enroll_tablet
 from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE
-from ui.i18n import LANGUAGE_STATE_KEY, LANGUAGES, load_catalog, translate
+from ui.i18n import LANGUAGE_STATE_KEY, LANGUAGES, has_message, load_catalog, translate
 from ui.pages_registry import AUDIENCES, HOME, ORGANIZER, PAGES, PUBLIC, SIGN_IN_PAGE, VOLUNTEER, page_spec
 from ui.session import AUDIENCE_KEY, LAST_ACTIVE_KEY, SESSION_TOKEN_KEY, SIGNED_IN_KEY
 
@@ -75,7 +75,7 @@ def raw_keys(at: AppTest) -> list[str]:
         match
         for text in texts(at._tree)
         for match in pattern.findall(text)
-        if match in catalog or match.startswith(("page.", "error.", "column.", "value."))
+        if match in catalog or has_message("en", match) or match.startswith(("page.", "error.", "column.", "value."))
     ]
 
 

@@ -1,14 +1,17 @@
-"""The report charts (Altair): built from db.reports.figures frames; titles, labels and tooltips in the reader's
-language."""
+"""The app's charts (Altair): reports, the roster's grids, a cold unit's temperatures; titles, labels and
+tooltips in the reader's language."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from db.cold_chain.excursions import Excursion
+from db.core.clock import to_local
 from ui.i18n import t
 
 CHART_HEIGHT = 280
@@ -185,3 +188,124 @@ def overdue_trend_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+
+
+# The roster's grids: red short, green covered, blue full.
+COVERAGE_COLOURS = {"short": "#d62728", "covered": "#2ca02c", "full": "#1f77b4"}
+# Pixels per grid row: shorter rows make Vega-Lite drop every other row label (周二, 周四 went missing).
+ROW_HEIGHT = 30
+
+
+def coverage_heatmap(grid: pd.DataFrame, *, days: list[str], states: tuple[str, ...]) -> alt.LayerChart:
+    """The week's shifts as a day × band grid coloured by coverage, each cell saying staffed/max. `grid` is
+    db.roster.coverage.coverage_frame with `day_label` added; `days` the week's labels in order."""
+    shown = grid.assign(
+        band_label=grid["band"] + " " + grid["role"].map(lambda role: t(f"value.role.{role}")),
+        state=grid["coverage"].map(lambda state: t(f"value.coverage.{state}")),
+        people=grid["staffed"].astype(str) + "/" + grid["max_staff"].astype(str),
+    )
+    base = alt.Chart(shown).encode(
+        x=alt.X("day_label:O", title=None, sort=days, scale=alt.Scale(domain=days)),
+        y=alt.Y(
+            "band_label:O", title=None, sort=sorted(shown["band_label"].unique()), axis=alt.Axis(labelLimit=240)
+        ),  # "16:00–18:30 handout" whole, not "16:00–18:30 ha…"
+    )
+    colour = alt.Scale(
+        domain=[t(f"value.coverage.{state}") for state in states],
+        range=[COVERAGE_COLOURS[state] for state in states],
+    )
+    heat = base.mark_rect().encode(
+        color=alt.Color("state:N", scale=colour, title=t("roster.coverage_legend")),
+        tooltip=[
+            alt.Tooltip("day_label:O", title=t("column.day")),
+            alt.Tooltip("band_label:O", title=t("column.band")),
+            alt.Tooltip("people:N", title=t("column.staffed")),
+            alt.Tooltip("min_staff:Q", title=t("column.min_staff")),
+        ],
+    )
+    labels = base.mark_text(color="white", fontWeight="bold").encode(text="people:N")
+    return (heat + labels).properties(height=alt.Step(ROW_HEIGHT))
+
+
+def staffing_heatmap(shown: pd.DataFrame, *, weekday_names: list[str]) -> alt.LayerChart:
+    """Average pickups per weekday and hour, each cell saying on duty/suggested, red where short. `shown` is
+    db.roster.coverage.staffing_frame with `weekday_name`, `band` and `people` added."""
+    base = alt.Chart(shown).encode(
+        x=alt.X("band:O", title=t("column.band")),
+        y=alt.Y("weekday_name:O", title=None, sort=weekday_names),
+    )
+    heat = base.mark_rect().encode(
+        color=alt.Color("avg_pickups:Q", title=t("column.avg_pickups"), scale=alt.Scale(scheme="oranges")),
+        tooltip=[
+            alt.Tooltip("avg_pickups:Q", title=t("column.avg_pickups")),
+            alt.Tooltip("suggested:Q", title=t("column.suggested")),
+            alt.Tooltip("on_duty:Q", title=t("column.on_duty")),
+        ],
+    )
+    labels = base.mark_text(fontWeight="bold").encode(
+        text="people:N", color=alt.condition("datum.short", alt.value("#d62728"), alt.value("black"))
+    )
+    return (heat + labels).properties(height=alt.Step(ROW_HEIGHT))
+
+
+def _wall_clock(moment: dt.datetime) -> dt.datetime:
+    # Shanghai wall-clock time drawn on a UTC scale: the browser's own time zone cannot shift it.
+    return to_local(moment).replace(tzinfo=None)
+
+
+def temperature_chart(
+    readings: pd.DataFrame, *, excursions: list[Excursion], low: float, high: float, now: dt.datetime
+) -> alt.LayerChart:
+    """`readings`: rows of db.cold_chain.temperatures.temperature_log_frame for one unit (taken_at is Shanghai time)."""
+    time_axis = alt.X(
+        "taken_at:T",
+        scale=alt.Scale(type="utc"),
+        axis=alt.Axis(title=t("chart.time"), format="%m-%d %H:%M", labelAngle=-30),
+    )
+    band = (
+        alt.Chart(pd.DataFrame({"low": [low], "high": [high]}))
+        .mark_rect(opacity=0.15, color="#2e7d32")
+        .encode(
+            y=alt.Y("low:Q", title=t("chart.temperature")),
+            y2="high:Q",
+        )
+    )
+    marked = pd.DataFrame(
+        [
+            {"taken_at": _wall_clock(excursion.started_at), "until": _wall_clock(excursion.ended_at or now)}
+            for excursion in excursions
+        ],
+        columns=["taken_at", "until"],
+    )
+    excursion_layer = alt.Chart(marked).mark_rect(opacity=0.25, color="#c62828").encode(x=time_axis, x2="until:T")
+    points = readings.assign(
+        verdict=readings["in_range"].map({True: t("chart.in_range"), False: t("chart.out_of_range")})
+    )
+    line = (
+        alt.Chart(points)
+        .mark_line(color="#555555")
+        .encode(
+            x=time_axis,
+            y=alt.Y("reading_c:Q", title=t("chart.temperature")),
+        )
+    )
+    dots = (
+        alt.Chart(points)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=time_axis,
+            y="reading_c:Q",
+            color=alt.Color(
+                "verdict:N",
+                title=None,
+                scale=alt.Scale(domain=[t("chart.in_range"), t("chart.out_of_range")], range=["#2e7d32", "#c62828"]),
+            ),
+            tooltip=[
+                alt.Tooltip("date:N", title=t("column.date")),
+                alt.Tooltip("time:N", title=t("column.time")),
+                alt.Tooltip("reading_c:Q", title=t("chart.temperature")),
+                alt.Tooltip("volunteer:N", title=t("column.volunteer")),
+            ],
+        )
+    )
+    return alt.layer(band, excursion_layer, line, dots)

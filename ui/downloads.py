@@ -61,3 +61,28 @@ def download_buttons(
         width="stretch",
         icon=":material/download:",
     )
+
+
+def frame_buttons(
+    frame: pd.DataFrame, *, labels: tuple[str, str], keys: tuple[str, str], file_stem: str, sheet_name: str
+) -> None:
+    """CSV and Excel buttons, one under the other, for a small frame the page already holds with its headers in
+    words (an hours sheet, a month of temperatures): built on each run, unlike download_buttons."""
+    csv_label, xlsx_label = labels
+    csv_key, xlsx_key = keys
+    st.download_button(
+        csv_label,
+        frame_to_csv_bytes(frame),
+        file_name=f"{file_stem}.csv",
+        mime="text/csv",
+        key=csv_key,
+        width="stretch",
+    )
+    st.download_button(
+        xlsx_label,
+        frame_to_xlsx_bytes(frame, sheet_name=sheet_name),
+        file_name=f"{file_stem}.xlsx",
+        key=xlsx_key,
+        width="stretch",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -19,6 +19,13 @@ DEFAULT_LANGUAGE = "zh-CN"
 # Each language is named in itself, so a reader finds theirs whatever language is showing.
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 LANGUAGE_STATE_KEY = "lang"
+# Plural forms: a message taking a `count` may be a family `key.one` / `key.other`, chosen by the count with the
+# language's CLDR rule. Two languages need only this much: Chinese has one form (`other`), English "one" for
+# exactly 1. Babel would give every CLDR language and rule, a dependency worth taking with the third language.
+PLURAL_RULES = {"zh-CN": lambda count: "other", "en": lambda count: "one" if count == 1 else "other"}
+PLURAL_FORMS = ("one", "other")
+# How a list of words is joined in running text: 冷藏、冷冻 / chilled, frozen.
+LIST_SEPARATORS = {"zh-CN": "、", "en": ", "}
 # Error parameters that hold a stored code word (`picked_up`, `fridge`): shown through `value.<param>.<code>`.
 CODED_PARAMS = ("status", "kind", "role")
 
@@ -85,8 +92,7 @@ def translate(language: str, key: str, **params: Any) -> MarkdownText:
 
     Parameters from people or files are escaped for Markdown (the result goes to st.markdown, alerts, labels
     and captions as it is); `.plain` on the result is the same message with the values as typed."""
-    catalog = load_catalog(language)
-    text = catalog.get(key)
+    text = message(language, key, count=params.get("count"))
     if text is None:
         return MarkdownText(key)
     shown = {name: _fitted(escape_markdown(_shown_value(language, name, value))) for name, value in params.items()}
@@ -97,6 +103,32 @@ def translate(language: str, key: str, **params: Any) -> MarkdownText:
         )
     except (IndexError, ValueError):
         return MarkdownText(text)
+
+
+def message(language: str, key: str, *, count: Any = None) -> str | None:
+    """The catalog text for `key`: the key itself, else (with a count) the plural form the count asks for, else
+    the family's `other`; None for an unknown key."""
+    catalog = load_catalog(language)
+    if key in catalog:
+        return catalog[key]
+    if isinstance(count, int) and not isinstance(count, bool):
+        form = catalog.get(f"{key}.{PLURAL_RULES[language](count)}")
+        if form is not None:
+            return form
+    return catalog.get(f"{key}.other")
+
+
+def has_message(language: str, key: str) -> bool:
+    """`key` is a message of `language`, plain or as a plural family."""
+    return message(language, key) is not None
+
+
+def join_list(items: Any, *, language: str | None = None) -> MarkdownText:
+    """Words joined as the language lists them (冷藏、冷冻 / chilled, frozen). Items from people or files are
+    escaped like parameters; the result may go into t() or straight to a Markdown surface (`.plain` as typed)."""
+    separator = LIST_SEPARATORS[language or current_language()]
+    shown = [escape_markdown(item) for item in items]
+    return MarkdownText(separator.join(shown), separator.join(item.plain for item in shown))
 
 
 class _Filled(dict[str, Any]):

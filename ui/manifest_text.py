@@ -7,10 +7,7 @@ from typing import Any
 
 from db.core.errors import StoreError
 from db.orders.manifest import ImportPlan, ImportResult, RejectedRow
-from ui.i18n import translate
-
-# How a list of column headings is joined in each language.
-LIST_SEPARATORS = {"zh-CN": "、", "en": ", "}
+from ui.i18n import join_list, translate
 
 
 def import_summary(result: ImportResult | ImportPlan, *, language: str, planned: bool = False) -> str:
@@ -45,7 +42,7 @@ def import_message(key: str, params: Mapping[str, Any], *, language: str) -> str
 
 
 def column_list(names: Iterable[str], *, language: str) -> str:
-    return LIST_SEPARATORS.get(language, ", ").join(column_heading(name, language=language) for name in names)
+    return join_list([column_heading(name, language=language) for name in names], language=language).plain
 
 
 def column_heading(name: str, *, language: str) -> str:

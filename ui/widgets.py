@@ -21,6 +21,7 @@ from ui.i18n import (
     MarkdownText,
     current_language,
     escape_markdown,
+    join_list,
     load_catalog,
     t,
 )
@@ -69,21 +70,61 @@ def big_button(
     )
 
 
-def confirmed_button(label: str, *, key: str, question: str, primary: bool = False) -> bool:
-    """A big button that asks once more: True only on the run where the second tap says yes; "no" backs out."""
-    pending_key = f"{key}_pending"
-    if big_button(label, key=key, primary=primary):
-        st.session_state[pending_key] = True
-    if not st.session_state.get(pending_key):
-        return False
+def ask_first(key: str, subject: Any = True) -> None:
+    """The first tap of a change that asks once more: `subject` (a bag, the chosen orders) waits in the session
+    under `key` until "yes" or "no", so the question survives reruns (and another tablet's change meanwhile)."""
+    st.session_state[key] = subject
+
+
+def confirmation(
+    key: str,
+    *,
+    question: str,
+    yes: str | None = None,
+    no: str | None = None,
+    yes_key: str | None = None,
+    no_key: str | None = None,
+) -> Any:
+    """The one "are you sure?" of the app: while something waits under `key` (ask_first), the question and two big
+    buttons. Returns what waited on the run where "yes" is tapped (forgotten then); "no" forgets it and starts
+    over; None on every other run."""
+    subject = st.session_state.get(key)
+    if subject is None:
+        return None
     st.warning(question)
-    if big_button(t("confirm.yes"), key=f"{key}_yes", primary=True):
-        st.session_state.pop(pending_key, None)
-        return True
-    if big_button(t("confirm.no"), key=f"{key}_no"):
-        st.session_state.pop(pending_key, None)
+    if big_button(yes or t("confirm.yes"), key=yes_key or f"{key}_yes", primary=True):
+        st.session_state.pop(key, None)
+        return subject
+    if big_button(no or t("confirm.no"), key=no_key or f"{key}_no"):
+        st.session_state.pop(key, None)
         st.rerun()
-    return False
+    return None
+
+
+def confirmed_button(
+    label: str,
+    *,
+    key: str,
+    question: str,
+    primary: bool = False,
+    yes: str | None = None,
+    no: str | None = None,
+    yes_key: str | None = None,
+    no_key: str | None = None,
+) -> bool:
+    """A big button that asks once more (ask_first + confirmation): True only on the run where the second tap says
+    yes; "no" backs out. The answer buttons are `{key}_yes` and `{key}_no` unless named."""
+    if big_button(label, key=key, primary=primary):
+        ask_first(f"{key}_pending")
+    answered = confirmation(
+        f"{key}_pending",
+        question=question,
+        yes=yes,
+        no=no,
+        yes_key=yes_key or f"{key}_yes",
+        no_key=no_key or f"{key}_no",
+    )
+    return answered is not None
 
 
 def camera_scan(*, key: str, fills: str) -> None:
@@ -179,7 +220,7 @@ def change_text(values: dict[str, Any] | None) -> str:
         elif isinstance(value, bool):
             shown = t(f"value.yes_no.{value}")
         elif isinstance(value, list):
-            shown = "、".join(str(item) for item in value)
+            shown = join_list(value)
         else:
             shown = _local_if_moment(value)
         label = catalog.get(f"column.{field_name}", field_name)
@@ -207,7 +248,7 @@ def translate_codes(value: str | list[str], family: str) -> MarkdownText:
     """Stored code words (`picked_up`, `fridge`) in the reader's language; lists joined. Catalog words only, so
     the result is safe for Markdown as it is."""
     codes = value if isinstance(value, list) else [value]
-    return MarkdownText("、".join(t(f"value.{family}.{code}") for code in codes))
+    return join_list([t(f"value.{family}.{code}") for code in codes])
 
 
 def choose_site(sites: list[SiteInfo], *, key: str) -> SiteInfo | None:
