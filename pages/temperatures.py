@@ -1,280 +1,46 @@
 """Temperatures: log a reading of each fridge and freezer; organizers also chart, sign off, correct and export."""
 
-import datetime as dt
-from functools import partial
-
-import pandas as pd
 import streamlit as st
 
-from db.cold_chain.excursions import list_excursions
-from db.cold_chain.temperatures import (
-    EXPORT_COLUMNS,
-    FOLLOW_UP_WITHIN,
-    correct_temperature,
-    count_missing_readings,
-    is_day_signed_off,
-    is_in_range,
-    month_log_frame,
-    parse_reading,
-    record_temperature,
-    sign_off_day,
-    temperature_log_frame,
+from ui.cold_chain_view import (
+    chart_tab,
+    cold_units,
+    export_tab,
+    last_reading,
+    reading_form,
+    sign_off_tab,
+    todays_log,
+    unit_picker,
 )
-from db.cold_chain.units import list_cold_units
-from db.core.clock import local_day_bounds, local_moment, local_today, recent_months, to_local, utc_now
-from db.core.errors import StoreError
-from ui.actions import keep, run_change
-from ui.charts import temperature_chart
-from ui.downloads import frame_buttons
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience
-from ui.store import read_scope
-from ui.widgets import big_button, due_readings_notice, page_header, show_error, show_table
+from ui.widgets import due_readings_notice, page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
-UNIT_KEY = "temperature_unit"
-RESULT_KEY = "temperature_result"
-FORM_KEYS = ("temperature_reading", "temperature_action", "temperature_earlier", "temperature_late_reason")
-
 page_header("temperatures")
 due_readings_notice(site_id=user.site_id)
 
-with read_scope() as session:
-    units = {
-        unit.id: (unit.code, unit.name, unit.kind, unit.min_temp_c, unit.max_temp_c)
-        for unit in list_cold_units(session, site_id=user.site_id)
-    }
+units = cold_units(user)
 if not units:
     st.info(t("temperatures.no_units"))
     st.stop()
 
-
-def unit_label(unit_id: int) -> str:
-    code, name, kind, low, high = units[unit_id]
-    return t("temperatures.unit_button", code=code, name=name, kind=t(f"value.kind.{kind}"), low=low, high=high)
-
-
-# 1. Which unit: one big button each.
-st.subheader(t("temperatures.pick_unit"))
-chosen = st.session_state.get(UNIT_KEY)
-for unit_id in units:
-    if big_button(unit_label(unit_id), key=f"temperature_unit_{units[unit_id][0]}", primary=unit_id == chosen):
-        st.session_state[UNIT_KEY] = chosen = unit_id
-        st.session_state.pop(RESULT_KEY, None)
-        st.rerun()
-
-
-def save_reading() -> None:
-    """Runs before the rerun (a button callback), so the form can be emptied after a reading is saved."""
-    state = st.session_state
-    earlier = state.get("temperature_earlier")
-    run_change(
-        partial(
-            record_reading,
-            typed=state.get("temperature_reading", ""),
-            taken_at=local_moment(state["temperature_date"], state["temperature_time"]) if earlier else None,
-            corrective_action=state.get("temperature_action"),
-            late_reason=state.get("temperature_late_reason") if earlier else None,
-        ),
-        then=reading_saved,
-        refused=keep(RESULT_KEY),
-        rerun=False,
-    )
-
-
-def record_reading(session, *, typed: str, **details: object) -> tuple:  # noqa: ANN001 - a store session
-    """The typed reading of the chosen unit, signed as this volunteer: (reading, in range, taken at)."""
-    reading = record_temperature(
-        session,
-        storage_unit_id=st.session_state[UNIT_KEY],
-        reading_c=parse_reading(typed),
-        volunteer_id=user.volunteer_id,
-        now=utc_now(),
-        **details,
-    )
-    return (reading.reading_c, reading.in_range, reading.taken_at)
-
-
-def reading_saved(result: tuple) -> None:
-    st.session_state[RESULT_KEY] = result
-    # Set, not deleted: the browser keeps a widget's last value unless the server sends a new one.
-    for key in FORM_KEYS:
-        st.session_state[key] = False if key == "temperature_earlier" else ""
-
-
-# 2. The reading, and what the rules ask for with it.
+chosen = unit_picker(units)
 if chosen in units:
-    code, name, kind, low, high = units[chosen]
-    st.subheader(t("temperatures.reading_for", code=code, name=name, low=low, high=high))
-    typed = st.text_input(
-        t("temperatures.reading"), key="temperature_reading", placeholder=t("temperatures.reading_placeholder")
-    )
-    try:
-        out_of_range = bool(typed.strip()) and not is_in_range(
-            reading_c=parse_reading(typed), min_temp_c=low, max_temp_c=high
-        )
-    except StoreError:
-        out_of_range = False  # said on saving, when the volunteer has finished typing
-    if out_of_range:
-        st.warning(t("temperatures.out_of_range", low=low, high=high))
-        st.text_area(
-            t("temperatures.corrective_action"),
-            key="temperature_action",
-            placeholder=t("temperatures.corrective_action_placeholder"),
-        )
-    if st.checkbox(t("temperatures.taken_earlier"), key="temperature_earlier"):
-        now_local = to_local(utc_now())
-        st.date_input(t("temperatures.taken_date"), value=now_local.date(), key="temperature_date")
-        st.time_input(
-            t("temperatures.taken_time"),
-            value=now_local.time().replace(second=0, microsecond=0),
-            step=60,
-            key="temperature_time",
-        )
-        st.text_input(t("temperatures.late_reason"), key="temperature_late_reason")
-    st.caption(t("temperatures.signed_as", name=user.name))
-    big_button(t("temperatures.save"), key="temperature_save", primary=True, on_click=save_reading)
-
-result = st.session_state.get(RESULT_KEY)
-if isinstance(result, StoreError):
-    show_error(result)
-elif result is not None:
-    reading_c, in_range, taken_at = result
-    st.success(t("temperatures.saved", reading=reading_c, time=to_local(taken_at).strftime("%H:%M")))
-    if not in_range:
-        st.warning(t("temperatures.follow_up_due", time=to_local(taken_at + FOLLOW_UP_WITHIN).strftime("%H:%M")))
-
-# 3. Today's log.
-st.subheader(t("temperatures.today"))
-with read_scope() as session:
-    today = temperature_log_frame(
-        session, site_id=user.site_id, start=local_day_bounds(local_today())[0], end=utc_now() + dt.timedelta(minutes=1)
-    )
-show_table(today[["time", "unit", "reading_c", "in_range", "volunteer", "corrective_action", "late_reason"]])
+    reading_form(user, units[chosen])
+last_reading()
+todays_log(user)
 
 if current_audience() != ORGANIZER:
     st.stop()
 
-# --- Organizers: chart, sign-off and corrections, the inspector's export. ---
-chart_tab, sign_off_tab, export_tab = st.tabs(
-    [t("temperatures.tab_chart"), t("temperatures.tab_sign_off"), t("temperatures.tab_export")]
-)
-
-with chart_tab:
-    days = (
-        st.segmented_control(
-            t("temperatures.chart_days"),
-            [1, 7, 30],
-            default=7,
-            key="temperature_chart_days",
-            format_func=lambda count: t("temperatures.days", count=count),
-        )
-        or 7
-    )
-    now = utc_now()
-    start = local_day_bounds(local_today() - dt.timedelta(days=days - 1))[0]
-    with read_scope() as session:
-        log = temperature_log_frame(session, site_id=user.site_id, start=start, end=now + dt.timedelta(minutes=1))
-        excursions = list_excursions(session, site_id=user.site_id, start=start, end=now)
-    for unit_id, (code, name, _kind, low, high) in units.items():
-        st.markdown(t("temperatures.unit_heading", code=code, name=name))
-        readings = log[(log["unit"] == code) & ~log["replaced"]]
-        if readings.empty:
-            st.caption(t("table.empty"))
-            continue
-        marked = [excursion for excursion in excursions if excursion.storage_unit_id == unit_id]
-        st.altair_chart(temperature_chart(readings, excursions=marked, low=low, high=high, now=now), width="stretch")
-
-
-def with_entry_refs(log: pd.DataFrame) -> pd.DataFrame:
-    """The entry a correction replaces as its number (12), blank on the other rows (not the table's grey "None")."""
-    return log.assign(corrects_id=log["corrects_id"].map(lambda value: "" if pd.isna(value) else str(int(value))))
-
-
-with sign_off_tab:
-    day = st.date_input(
-        t("temperatures.sign_off_day"), value=local_today(), max_value=local_today(), key="temperature_sign_off_day"
-    )
-    start, end = local_day_bounds(day)
-    with read_scope() as session:
-        signed = is_day_signed_off(session, site_id=user.site_id, day=day)
-        missing = sum(count_missing_readings(session, site_id=user.site_id, day=day, now=utc_now()).values())
-        day_log = temperature_log_frame(session, site_id=user.site_id, start=start, end=end)
-    show_table(
-        with_entry_refs(day_log)[
-            [
-                "reading_no",
-                "time",
-                "unit",
-                "reading_c",
-                "in_range",
-                "volunteer",
-                "corrective_action",
-                "late_reason",
-                "corrects_id",
-                "replaced",
-            ]
-        ]
-    )
-    if missing:
-        st.warning(t("temperatures.day_missing", count=missing))
-    if signed:
-        st.success(t("temperatures.day_is_signed", who=day_log["sign_off"].iloc[0] if len(day_log) else ""))
-    elif big_button(t("temperatures.sign_off"), key="temperature_sign_off", primary=True):
-        run_change(partial(sign_off_day, site_id=user.site_id, day=day, volunteer_id=user.volunteer_id, now=utc_now()))
-
-    st.markdown(f"**{t('temperatures.correct_title')}**")
-    correctable = day_log[~day_log["replaced"]]
-    if correctable.empty:
-        st.caption(t("table.empty"))
-    else:
-        # Option text is shown as typed (not Markdown): the plain words.
-        options = {
-            row.reading_no: t("temperatures.correct_option", time=row.time, unit=row.unit, reading=row.reading_c).plain
-            for row in correctable.itertuples()
-        }
-        target = st.selectbox(
-            t("temperatures.correct_which"),
-            list(options),
-            format_func=options.__getitem__,
-            key="temperature_correct_id",
-        )
-        new_value = st.text_input(t("temperatures.correct_value"), key="temperature_correct_value")
-        reason = st.text_input(t("temperatures.correct_reason"), key="temperature_correct_reason")
-        action = st.text_input(t("temperatures.corrective_action"), key="temperature_correct_action")
-        if big_button(t("temperatures.correct"), key="temperature_correct"):
-            run_change(
-                lambda session: correct_temperature(
-                    session,
-                    reading_id=int(target),
-                    reading_c=parse_reading(new_value),
-                    volunteer_id=user.volunteer_id,
-                    reason=reason,
-                    now=utc_now(),
-                    corrective_action=action,
-                )
-            )
-
-with export_tab:
-    months = [(first.year, first.month) for first in recent_months(today=local_today())]
-    year, month = st.selectbox(
-        t("temperatures.export_month"),
-        months,
-        key="temperature_export_month",
-        format_func=lambda pair: f"{pair[0]}-{pair[1]:02d}",
-    )
-    with read_scope() as session:
-        month_log = month_log_frame(session, site_id=user.site_id, year=year, month=month)
-    show_table(with_entry_refs(month_log))
-    shown = month_log.assign(in_range=month_log["in_range"].map({True: t("value.yes"), False: t("value.no")}))
-    shown.columns = [t(f"column.{column}") for column in EXPORT_COLUMNS]
-    name = f"temperature-log-{year}-{month:02d}"
-    frame_buttons(
-        shown,
-        labels=(t("temperatures.export_csv"), t("temperatures.export_xlsx")),
-        keys=("temperature_export_csv", "temperature_export_xlsx"),
-        file_stem=name,
-        sheet_name=name,
-    )
+# Organizers: chart, sign-off and corrections, the inspector's export.
+tabs = st.tabs([t("temperatures.tab_chart"), t("temperatures.tab_sign_off"), t("temperatures.tab_export")])
+with tabs[0]:
+    chart_tab(user, units)
+with tabs[1]:
+    sign_off_tab(user)
+with tabs[2]:
+    export_tab(user)
