@@ -1,182 +1,24 @@
 """Volunteers: the people of the site, their roles, active or not, a PIN reset, and an import from a CSV list."""
 
-from functools import partial
-
-import pandas as pd
 import streamlit as st
 
-from db.core.clock import utc_now
-from db.core.errors import StoreError
-from db.core.models import ROLES
-from db.people.accounts import create_volunteer, reset_pin
-from db.people.volunteers import import_volunteers, list_site_volunteers, plan_volunteer_import, update_volunteer
-from ui.actions import run_change
 from ui.guard import require_role
-from ui.i18n import current_language, t
-from ui.manifest_text import import_error_text, import_message
+from ui.i18n import t
 from ui.pages_registry import ORGANIZER
-from ui.store import read_scope
-from ui.widgets import page_header, show_table
+from ui.volunteers_view import add_tab, edit_tab, import_tab, people_table, pin_tab, site_volunteers
+from ui.widgets import page_header
 
 user = require_role(ORGANIZER)
 page_header("volunteers")
 
-
-def role_name(role: str) -> str:
-    return t(f"value.role.{role}")
-
-
-with read_scope() as session:
-    people = list_site_volunteers(session, site_id=user.site_id)
-# Organizers see phone numbers whole (DESIGN.md): no masking on this page.
-show_table(
-    pd.DataFrame(
-        [
-            {"name": p.name, "phone": p.phone, "roles": list(p.roles), "active": p.active, "has_pin": p.has_pin}
-            for p in people
-        ],
-        columns=["name", "phone", "roles", "active", "has_pin"],
-    ),
-    codes={"roles": "role"},
-)
-
-edit_tab, add_tab, pin_tab, import_tab = st.tabs(
-    [t("volunteers.tab_edit"), t("volunteers.tab_add"), t("volunteers.tab_pin"), t("volunteers.tab_import")]
-)
-
-with edit_tab:
-    person = st.selectbox(
-        t("volunteers.choose"),
-        people,
-        index=None,
-        format_func=lambda p: p.name,
-        placeholder=t("volunteers.choose_placeholder"),
-        key="volunteer_edit_who",
-    )
-    if person is not None:
-        with st.form(f"volunteer_edit_{person.id}"):
-            name = st.text_input(t("column.name"), value=person.name, key=f"edit_name_{person.id}")
-            phone = st.text_input(t("column.phone"), value=person.phone, key=f"edit_phone_{person.id}")
-            roles = st.multiselect(
-                t("column.roles"),
-                ROLES,
-                default=list(person.roles),
-                format_func=role_name,
-                placeholder=t("widget.choose"),
-                key=f"edit_roles_{person.id}",
-            )
-            active = st.checkbox(t("column.active"), value=person.active, key=f"edit_active_{person.id}")
-            if st.form_submit_button(t("volunteers.save"), type="primary", key="volunteer_edit_submit"):
-                run_change(
-                    partial(
-                        update_volunteer,
-                        volunteer_id=person.id,
-                        name=name,
-                        phone=phone,
-                        roles=roles,
-                        active=active,
-                        now=utc_now(),
-                        actor_id=user.volunteer_id,
-                    ),
-                    done_key="volunteers.saved",
-                    name=name.strip(),
-                )
-
-with add_tab, st.form("volunteer_add", clear_on_submit=True):
-    name = st.text_input(t("column.name"), key="add_name")
-    phone = st.text_input(t("column.phone"), key="add_phone")
-    roles = st.multiselect(
-        t("column.roles"),
-        ROLES,
-        default=["handout"],
-        format_func=role_name,
-        placeholder=t("widget.choose"),
-        key="add_roles",
-    )
-    pin = st.text_input(t("volunteers.pin"), type="password", max_chars=6, key="add_pin")
-    if st.form_submit_button(t("volunteers.add"), type="primary", key="volunteer_add_submit"):
-        run_change(
-            partial(
-                create_volunteer,
-                site_id=user.site_id,
-                name=name,
-                phone=phone,
-                roles=roles,
-                pin=pin.strip() or None,
-                now=utc_now(),
-                actor_id=user.volunteer_id,
-            ),
-            done_key="volunteers.added",
-            name=name.strip(),
-        )
-
-with pin_tab, st.form("volunteer_pin"):
-    person = st.selectbox(
-        t("volunteers.choose"),
-        [p for p in people if p.active],
-        index=None,
-        format_func=lambda p: p.name,
-        placeholder=t("volunteers.choose_placeholder"),
-        key="pin_who",
-    )
-    new_pin = st.text_input(t("volunteers.new_pin"), type="password", max_chars=6, key="pin_new")
-    again = st.text_input(t("volunteers.new_pin_again"), type="password", max_chars=6, key="pin_again")
-    if st.form_submit_button(t("volunteers.reset_pin"), type="primary", key="pin_submit"):
-        if person is None:
-            st.warning(t("volunteers.choose_first"))
-        elif new_pin != again:
-            st.warning(t("volunteers.pins_differ"))
-        else:
-            run_change(
-                partial(
-                    reset_pin,
-                    volunteer_id=person.id,
-                    new_pin=new_pin.strip(),
-                    now=utc_now(),
-                    actor_id=user.volunteer_id,
-                ),
-                done_key="volunteers.pin_was_reset",
-                name=person.name,
-            )
-
-with import_tab:
-    st.markdown(t("volunteers.import_help"))
-    # A new key after each import empties the uploader, so the same file is not offered twice.
-    import_round = st.session_state.get("volunteer_import_round", 0)
-    upload = st.file_uploader(t("volunteers.import_file"), type=["csv"], key=f"volunteer_import_file_{import_round}")
-    if upload is not None:
-        data = upload.getvalue()
-        try:
-            with read_scope() as session:
-                plan = plan_volunteer_import(session, site_id=user.site_id, data=data)
-        except StoreError as error:
-            st.error(import_error_text(error, language=current_language()))
-        else:
-            st.info(t("volunteers.import_preview", ready=len(plan.volunteers), rejected=len(plan.rejected)))
-            if plan.rejected:
-                show_table(
-                    pd.DataFrame(
-                        [
-                            {
-                                "row": row.row,
-                                "reason": import_message(row.key, row.params, language=current_language()).plain,
-                            }
-                            for row in plan.rejected
-                        ],
-                        columns=["row", "reason"],
-                    )
-                )
-                st.warning(t("volunteers.import_fix_first"))
-            elif st.button(
-                t("volunteers.import_now", count=len(plan.volunteers)), type="primary", key="volunteer_import_submit"
-            ):
-                imported = partial(
-                    import_volunteers, site_id=user.site_id, data=data, now=utc_now(), actor_id=user.volunteer_id
-                )
-                run_change(
-                    imported,
-                    # A new uploader key after each import empties it, so the same file is not offered twice.
-                    then=lambda _count: st.session_state.update(volunteer_import_round=import_round + 1),
-                    done_key="volunteers.imported",
-                    result_as="count",
-                )
+people = site_volunteers(user)
+people_table(people)
+tabs = st.tabs([t("volunteers.tab_edit"), t("volunteers.tab_add"), t("volunteers.tab_pin"), t("volunteers.tab_import")])
+with tabs[0]:
+    edit_tab(user, people)
+with tabs[1]:
+    add_tab(user)
+with tabs[2]:
+    pin_tab(user, people)
+with tabs[3]:
+    import_tab(user)
