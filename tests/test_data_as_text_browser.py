@@ -98,7 +98,10 @@ def test_payload_data_renders_as_text_on_every_surface(payload_server: str, brow
     assert_shown_as_text(page, shows=[CODE_EXPECTED])
 
     open_from_menu(page, "orders", "page.orders.title")
-    page.get_by_label(zh("orders.detail_choose")).click()
+    # Typing into the combo box opens its list filtered to the bag (a click alone may land before it is ready).
+    choose = page.get_by_label(zh("orders.detail_choose"))
+    choose.click()
+    choose.press_sequentially("码K")
     page.get_by_role("option").filter(has_text=CODE_PROBLEM).click()
     page.locator('[data-testid="stAlert"]').first.wait_for()
     assert_shown_as_text(page, shows=[CODE_PROBLEM, NAME, REASON])
