@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from db.cold_chain.units import claim_free_slot, free_slots_query, lock_slot, slot_is_occupied
 from db.core.clock import local_today, to_local
+from db.core.engine import rows_changed
 from db.core.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, NotFound, WrongState
 from db.core.events import record_event
 from db.core.models import (
@@ -399,13 +400,14 @@ def _transition(
 ) -> None:
     before_status = order.status
     before_slot = _slot_code(session, slot_id=order.slot_id)
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Order)
         .where(Order.id == order.id, Order.status == before_status, Order.status.in_(allowed_from), *extra_where)
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         session.expire(order)
         _raise_refusal(session, order=order)
     session.expire(order)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db.core.clock import local_moment
+from db.core.engine import rows_changed
 from db.core.errors import InvalidValue, NotAllowed, NotFound, WrongState
 from db.core.events import record_event
 from db.core.models import ROLES, Assignment, Shift, ShiftTemplate, Volunteer, VolunteerRole
@@ -150,11 +151,11 @@ def sign_up(
     # Lock the shift row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes) so two people
     # taking the last place cannot both get it.
     session.execute(select(Shift.id).where(Shift.id == shift_id).with_for_update())
-    taken = session.scalar(
+    taken = session.execute(
         select(func.count(Assignment.id)).where(
             Assignment.shift_id == shift_id, Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
         )
-    )
+    ).scalar_one()
     if taken >= shift.max_staff:
         raise NotAllowed("error.shift_full")
     assignment = session.scalar(
@@ -192,7 +193,7 @@ def check_in(session: Session, *, assignment_id: int, now: dt.datetime) -> None:
     if assignment is None:
         raise NotFound("error.assignment_not_found")
     shift = session.get(Shift, assignment.shift_id)
-    if shift.cancelled_at is not None:
+    if shift is None or shift.cancelled_at is not None:
         raise NotFound("error.shift_not_found")
     if now < shift.starts_at - CHECK_IN_EARLY:
         raise NotAllowed("error.check_in_too_early", opens=shift.starts_at - CHECK_IN_EARLY)
@@ -247,13 +248,14 @@ def _move_assignment(
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
         raise NotFound("error.assignment_not_found")
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Assignment)
         .where(Assignment.id == assignment_id, Assignment.status == from_status)
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise WrongState(status=assignment.status)
     session.expire(assignment)
     record_event(
@@ -284,18 +286,21 @@ def cancel_sign_up(
     if assignment is None:
         raise NotFound("error.assignment_not_found")
     shift = session.get(Shift, assignment.shift_id)
+    if shift is None:
+        raise NotFound("error.shift_not_found")
     if shift.starts_at <= now:
         raise NotAllowed("error.shift_started")
     cutoff = shift.starts_at - dt.timedelta(hours=get_site_rules(session, site_id=shift.site_id).signout_cutoff_hours)
     if now > cutoff and not ignore_cutoff:
         raise NotAllowed("error.sign_out_past_cutoff", cutoff=cutoff)
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Assignment)
         .where(Assignment.id == assignment_id, Assignment.status == "signed_up")
         .values(status="cancelled")
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise WrongState(status=assignment.status)
     session.expire(assignment)
     record_event(
@@ -320,13 +325,14 @@ def cancel_shift(
         raise NotFound("error.shift_not_found")
     if shift.starts_at <= now:
         raise NotAllowed("error.shift_started")
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Shift)
         .where(Shift.id == shift_id, Shift.cancelled_at.is_(None))
         .values(cancelled_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise WrongState("error.shift_already_cancelled")
     session.expire(shift)
     to_tell = [person for person in list_shift_people(session, shift_id=shift_id) if person.status == "signed_up"]
@@ -575,13 +581,14 @@ def _settle(
     now: dt.datetime,
 ) -> int:
     # Two pages may settle the same rows at once; the one that finds the row already moved just skips it.
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Assignment)
         .where(Assignment.id == assignment_id, Assignment.status == from_status)
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         return 0
     record_event(
         session,
