@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from db.cold_chain.units import temperature_range
 from db.core.errors import InvalidValue, NotAllowed, NotFound
 from db.core.events import record_event
 from db.core.models import (
@@ -86,6 +87,8 @@ def get_excursion(session: Session, *, reading_id: int) -> Excursion:
     if reading is None:
         raise NotFound("error.excursion_not_found")
     unit = session.get(StorageUnit, reading.storage_unit_id)
+    if unit is None:
+        raise NotFound("error.excursion_not_found")
     readings = _effective(
         session, storage_unit_id=unit.id, start=_BEGINNING, end=dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
     )
@@ -119,8 +122,11 @@ def _excursions_of(unit: StorageUnit, readings: list[TemperatureReading]) -> lis
     run: list[TemperatureReading] = []
 
     def close(ended_at: dt.datetime | None) -> None:
+        # Only a unit with a range has out-of-range readings, so this runs for cold units only.
+        min_temp_c, max_temp_c = temperature_range(unit)
+
         def outside(reading: TemperatureReading) -> float:
-            return max(unit.min_temp_c - reading.reading_c, reading.reading_c - unit.max_temp_c)
+            return max(min_temp_c - reading.reading_c, reading.reading_c - max_temp_c)
 
         excursions.append(
             Excursion(
@@ -178,7 +184,8 @@ def list_excursion_bags(session: Session, *, reading_id: int, now: dt.datetime) 
     ).all()
     history: dict[int, list[Event]] = {}
     for event in events:
-        history.setdefault(event.entity_id, []).append(event)
+        if event.entity_id is not None:  # always set here: the query asked for these orders' ids
+            history.setdefault(event.entity_id, []).append(event)
     checks = _latest_checks(session, reading_id=reading_id)
     bags = []
     for order_id, order_events in history.items():

@@ -221,6 +221,13 @@ def list_unit_occupancy(session: Session, *, site_id: int) -> list[UnitOccupancy
     ]
 
 
+def temperature_range(unit: StorageUnit) -> tuple[float, float]:
+    """A cold unit's (lowest, highest) °C; a shelf has no range, so it is not a cold unit."""
+    if unit.min_temp_c is None or unit.max_temp_c is None:
+        raise NotFound("error.cold_unit_not_found")
+    return unit.min_temp_c, unit.max_temp_c
+
+
 def list_cold_units(session: Session, *, site_id: int) -> list[StorageUnit]:
     """The site's fridges and freezers in use, by code: the units the temperature log covers."""
     query = (

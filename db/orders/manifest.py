@@ -412,7 +412,8 @@ def _inflated_size(archive: zipfile.ZipFile, part: zipfile.ZipInfo, *, budget: i
     if part.flag_bits & 0x1 or part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise ManifestUnreadable("error.manifest_bad_xlsx")  # encrypted, or a method Excel never writes
     raw = copy.copy(part)
-    raw.compress_type, raw.file_size, raw.CRC = zipfile.ZIP_STORED, part.compress_size, None
+    # CRC None: zipfile must not check the raw bytes; the inflated ones are checked below.
+    raw.compress_type, raw.file_size, raw.CRC = zipfile.ZIP_STORED, part.compress_size, None  # type: ignore[assignment]
     inflater = zlib.decompressobj(-zlib.MAX_WBITS) if part.compress_type == zipfile.ZIP_DEFLATED else None
     size = crc = 0
     with archive.open(raw) as stream:
@@ -502,7 +503,8 @@ def _clean(value: str) -> str:
 
 
 def _check_row(row: ManifestRow, *, today: dt.date) -> dict[str, Any] | RejectedRow:
-    values = {name: _clean(value) for name, value in row.values.items()}
+    # Text as read; quantity and delivery_date become an int and a date once checked.
+    values: dict[str, Any] = {name: _clean(value) for name, value in row.values.items()}
     values.setdefault("address", "")
     for name, limit in FIELD_LIMITS.items():
         if len(values.get(name, "")) > limit:

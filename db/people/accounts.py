@@ -427,28 +427,14 @@ def _change_own_secret(
     with unit_of_work(engine) as session:
         account = session.scalar(select(Account).where(Account.volunteer_id == volunteer_id))
         hashed = None if account is None else (account.password_hash if kind == "password" else account.pin_hash)
-        outcome: StoreError | None = None
-        if hashed is None:
+        outcome: StoreError | None
+        if account is None or hashed is None:
             outcome = NotFound("error.no_password_set" if kind == "password" else "error.no_pin_set")
         else:
-            try:
-                check_not_limited(session, keys=keys, now=now)
-            except TooManyAttempts as refusal:
-                outcome = refusal
-        if outcome is None and not _verify(hashed, current):
-            record_failed_try(session, keys=keys, now=now)
-            record_event(
-                session,
-                site_id=account.volunteer.site_id,
-                actor_id=volunteer_id,
-                action="account.change_failed",
-                entity="account",
-                entity_id=account.id,
-                now=now,
-                after={"kind": kind},
+            outcome = _check_own_secret(
+                session, account=account, hashed=hashed, current=current, kind=kind, keys=keys, now=now
             )
-            outcome = SignInFailed("error.current_secret_wrong")
-        if outcome is None:
+        if outcome is None and account is not None:
             _store_secret(session, account=account, kind=kind, new=new, now=now, keep_token=keep_token)
             record_event(
                 session,
@@ -462,6 +448,37 @@ def _change_own_secret(
     # Raised after the commit, so a wrong current secret is still counted.
     if outcome is not None:
         raise outcome
+
+
+def _check_own_secret(
+    session: Session,
+    *,
+    account: Account,
+    hashed: str,
+    current: str,
+    kind: str,
+    keys: list[LimitKey],
+    now: dt.datetime,
+) -> StoreError | None:
+    """The refusal for a throttled or wrong current secret (a wrong one is counted and logged), else None."""
+    try:
+        check_not_limited(session, keys=keys, now=now)
+    except TooManyAttempts as refusal:
+        return refusal
+    if _verify(hashed, current):
+        return None
+    record_failed_try(session, keys=keys, now=now)
+    record_event(
+        session,
+        site_id=account.volunteer.site_id,
+        actor_id=account.volunteer_id,
+        action="account.change_failed",
+        entity="account",
+        entity_id=account.id,
+        now=now,
+        after={"kind": kind},
+    )
+    return SignInFailed("error.current_secret_wrong")
 
 
 def reset_password(session: Session, *, volunteer_id: int, new_password: str, now: dt.datetime, actor_id: int) -> None:

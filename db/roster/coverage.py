@@ -94,6 +94,8 @@ def staffing_frame(
             Order.site_id == site_id, Order.picked_up_at >= history_start, Order.picked_up_at < history_end
         )
     ):
+        if moment is None:  # never: the range above leaves out bags not picked up
+            continue
         local = to_local(moment)
         pickups[(local.weekday(), local.hour)] = pickups.get((local.weekday(), local.hour), 0) + 1
     days_of_weekday = [0] * 7
