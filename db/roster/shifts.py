@@ -467,40 +467,12 @@ def generate_shifts(
             .with_for_update()
         )
     )
-    start, end = local_moment(first_day, dt.time(0, 0)), local_moment(last_day + dt.timedelta(days=1), dt.time(0, 0))
-    existing = {
-        tuple(row)
-        for row in session.execute(
-            select(Shift.template_id, Shift.starts_at).where(
-                Shift.site_id == site_id,
-                Shift.template_id.is_not(None),
-                Shift.starts_at >= start,
-                Shift.starts_at < end,
-            )
-        )
-    }
-    created = 0
-    day = first_day
-    while day <= last_day:
-        for template in templates:
-            if template.weekday != day.weekday():
-                continue
-            starts_at = local_moment(day, template.starts)
-            if (template.id, starts_at) in existing:
-                continue
-            session.add(
-                Shift(
-                    site_id=site_id,
-                    template_id=template.id,
-                    role=template.role,
-                    starts_at=starts_at,
-                    ends_at=local_moment(day, template.ends),
-                    min_staff=template.min_staff,
-                    max_staff=template.max_staff,
-                )
-            )
-            created += 1
-        day += dt.timedelta(days=1)
+    existing = _generated_starts(session, site_id=site_id, first_day=first_day, last_day=last_day)
+    new_shifts = _shifts_from_templates(
+        site_id=site_id, templates=templates, existing=existing, first_day=first_day, last_day=last_day
+    )
+    session.add_all(new_shifts)
+    created = len(new_shifts)
     session.flush()
     record_event(
         session,
@@ -513,6 +485,57 @@ def generate_shifts(
         after={"first_day": first_day, "last_day": last_day, "created": created},
     )
     return created
+
+
+def _generated_starts(
+    session: Session, *, site_id: int, first_day: dt.date, last_day: dt.date
+) -> set[tuple[int | None, dt.datetime]]:
+    """(template, start) of the shifts already made from templates on these local days, cancelled ones too."""
+    start, end = local_moment(first_day, dt.time(0, 0)), local_moment(last_day + dt.timedelta(days=1), dt.time(0, 0))
+    return {
+        (template_id, starts_at)
+        for template_id, starts_at in session.execute(
+            select(Shift.template_id, Shift.starts_at).where(
+                Shift.site_id == site_id,
+                Shift.template_id.is_not(None),
+                Shift.starts_at >= start,
+                Shift.starts_at < end,
+            )
+        )
+    }
+
+
+def _shifts_from_templates(
+    *,
+    site_id: int,
+    templates: list[ShiftTemplate],
+    existing: set[tuple[int | None, dt.datetime]],
+    first_day: dt.date,
+    last_day: dt.date,
+) -> list[Shift]:
+    """The shifts the templates give on each day, day by day, except those in `existing`."""
+    shifts: list[Shift] = []
+    day = first_day
+    while day <= last_day:
+        for template in templates:
+            if template.weekday != day.weekday():
+                continue
+            starts_at = local_moment(day, template.starts)
+            if (template.id, starts_at) in existing:
+                continue
+            shifts.append(
+                Shift(
+                    site_id=site_id,
+                    template_id=template.id,
+                    role=template.role,
+                    starts_at=starts_at,
+                    ends_at=local_moment(day, template.ends),
+                    min_staff=template.min_staff,
+                    max_staff=template.max_staff,
+                )
+            )
+        day += dt.timedelta(days=1)
+    return shifts
 
 
 def close_forgotten_check_outs(session: Session, *, site_id: int, now: dt.datetime) -> int:
