@@ -87,25 +87,8 @@ def create_order(
     phone = normalize_phone(phone)
     if not 7 <= len(phone) <= 15:
         raise InvalidValue("error.phone_format")
-    if not items:
-        raise InvalidValue("error.order_without_items")
-    for item in items:
-        if item.storage_class not in STORAGE_CLASSES:
-            raise InvalidValue("error.storage_class_unknown", value=item.storage_class)
-        if not 1 <= item.quantity <= MAX_QUANTITY:
-            raise InvalidValue("error.quantity_range", maximum=MAX_QUANTITY)
-    if session.scalar(
-        select(Order.id).where(Order.site_id == site_id, Order.platform == platform, Order.order_number == order_number)
-    ):
-        raise DuplicateValue("error.order_exists", order_number=order_number)
-    if session.scalar(
-        select(Order.id).where(
-            Order.site_id == site_id,
-            Order.pickup_code == pickup_code,
-            Order.status.in_(OPEN_ORDER_STATUSES),
-        )
-    ):
-        raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
+    _check_items(items)
+    _check_order_is_new(session, site_id=site_id, platform=platform, order_number=order_number, pickup_code=pickup_code)
     order = Order(
         site_id=site_id,
         platform=platform,
@@ -137,6 +120,32 @@ def create_order(
         after={"status": "expected", "platform": platform, "order_number": order_number},
     )
     return order
+
+
+def _check_items(items: list[ItemSpec]) -> None:
+    if not items:
+        raise InvalidValue("error.order_without_items")
+    for item in items:
+        if item.storage_class not in STORAGE_CLASSES:
+            raise InvalidValue("error.storage_class_unknown", value=item.storage_class)
+        if not 1 <= item.quantity <= MAX_QUANTITY:
+            raise InvalidValue("error.quantity_range", maximum=MAX_QUANTITY)
+
+
+def _check_order_is_new(session: Session, *, site_id: int, platform: str, order_number: str, pickup_code: str) -> None:
+    """The order is not known yet, and its pickup code is not held by a bag still at the site."""
+    if session.scalar(
+        select(Order.id).where(Order.site_id == site_id, Order.platform == platform, Order.order_number == order_number)
+    ):
+        raise DuplicateValue("error.order_exists", order_number=order_number)
+    if session.scalar(
+        select(Order.id).where(
+            Order.site_id == site_id,
+            Order.pickup_code == pickup_code,
+            Order.status.in_(OPEN_ORDER_STATUSES),
+        )
+    ):
+        raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
 
 
 def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> str:
