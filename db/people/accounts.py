@@ -25,7 +25,7 @@ from db.core.errors import (
 from db.core.events import record_event
 from db.core.models import ROLES, Account, Volunteer, VolunteerRole
 from db.orders.lifecycle import normalize_phone
-from db.people.devices import find_device, mark_device_seen
+from db.people.devices import KnownDevice, find_device, mark_device_seen
 from db.people.login_sessions import SignedIn, end_sessions_of, roles_at
 from db.people.throttling import (
     PER_ACCOUNT_ELSEWHERE,
@@ -297,15 +297,7 @@ def _sign_in(
         and volunteer is not None
         and device.knows(volunteer_id=volunteer.id, site_id=volunteer.site_id)
     )
-    who = f"device:{device.id}" if known and device is not None else f"address:{client.address}"
-    keys = [
-        LimitKey(scope="account_client", value=f"{login}\x1f{who}", throttle=PER_SECRET_AND_CLIENT),
-        LimitKey(scope="client", value=who, throttle=PER_CLIENT),
-    ]
-    if not known and kind == "volunteer":
-        # A PIN has only 10,000 values: many addresses guessing one must not add up. A password has enough values
-        # that this key would only let a guesser slow its owner down on a new browser.
-        keys.append(LimitKey(scope="account", value=login, throttle=PER_ACCOUNT_ELSEWHERE))
+    keys = _sign_in_keys(login=login, kind=kind, client=client, device=device if known else None)
     try:
         check_not_limited(session, keys=keys, now=now)
     except TooManyAttempts as refusal:
@@ -320,18 +312,7 @@ def _sign_in(
     if right and kind == "organizer" and "organizer" not in roles:
         right = False
     if not right or volunteer is None or account is None:
-        record_failed_try(session, keys=keys, now=now)
-        record_event(
-            session,
-            site_id=volunteer.site_id if volunteer else None,
-            actor_id=None,
-            action="auth.sign_in_failed",
-            entity="account",
-            entity_id=account.id if volunteer and account else None,
-            now=now,
-            after={"kind": kind},
-        )
-        return SignInFailed()
+        return _failed_sign_in(session, keys=keys, volunteer=volunteer, account=account, kind=kind, now=now)
     forget_failed_tries(session, keys=keys[:1], now=now)
     if known and device is not None:
         mark_device_seen(session, device_id=device.id, now=now)
@@ -411,6 +392,44 @@ def change_own_pin(
     _change_own_secret(
         engine, volunteer_id=volunteer_id, current=current_pin, new=new_pin, now=now, kind="pin", keep_token=keep_token
     )
+
+
+def _sign_in_keys(*, login: str, kind: str, client: Client, device: KnownDevice | None) -> list[LimitKey]:
+    """The throttle keys of one try; `device` only when it is known for this person (its own, or the site's tablet)."""
+    who = f"device:{device.id}" if device is not None else f"address:{client.address}"
+    keys = [
+        LimitKey(scope="account_client", value=f"{login}\x1f{who}", throttle=PER_SECRET_AND_CLIENT),
+        LimitKey(scope="client", value=who, throttle=PER_CLIENT),
+    ]
+    if device is None and kind == "volunteer":
+        # A PIN has only 10,000 values: many addresses guessing one must not add up. A password has enough values
+        # that this key would only let a guesser slow its owner down on a new browser.
+        keys.append(LimitKey(scope="account", value=login, throttle=PER_ACCOUNT_ELSEWHERE))
+    return keys
+
+
+def _failed_sign_in(
+    session: Session,
+    *,
+    keys: list[LimitKey],
+    volunteer: Volunteer | None,
+    account: Account | None,
+    kind: str,
+    now: dt.datetime,
+) -> SignInFailed:
+    """Count the failed try against every key and log it; the same answer whether or not the login exists."""
+    record_failed_try(session, keys=keys, now=now)
+    record_event(
+        session,
+        site_id=volunteer.site_id if volunteer else None,
+        actor_id=None,
+        action="auth.sign_in_failed",
+        entity="account",
+        entity_id=account.id if volunteer and account else None,
+        now=now,
+        after={"kind": kind},
+    )
+    return SignInFailed()
 
 
 def _change_own_secret(
