@@ -135,29 +135,8 @@ def sign_up(
     holds_role = session.get(VolunteerRole, (volunteer_id, shift.site_id, shift.role))
     if holds_role is None:
         raise NotAllowed("error.role_not_held", role=shift.role)
-    overlapping = session.scalar(
-        select(func.count(Assignment.id))
-        .join(Shift, Shift.id == Assignment.shift_id)
-        .where(
-            Assignment.volunteer_id == volunteer_id,
-            Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
-            Shift.cancelled_at.is_(None),
-            Shift.starts_at < shift.ends_at,
-            Shift.ends_at > shift.starts_at,
-        )
-    )
-    if overlapping:
-        raise NotAllowed("error.shift_overlaps")
-    # Lock the shift row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes) so two people
-    # taking the last place cannot both get it.
-    session.execute(select(Shift.id).where(Shift.id == shift_id).with_for_update())
-    taken = session.execute(
-        select(func.count(Assignment.id)).where(
-            Assignment.shift_id == shift_id, Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
-        )
-    ).scalar_one()
-    if taken >= shift.max_staff:
-        raise NotAllowed("error.shift_full")
+    _check_free_during(session, volunteer_id=volunteer_id, shift=shift)
+    _check_place_left(session, shift=shift)
     assignment = session.scalar(
         select(Assignment).where(Assignment.shift_id == shift_id, Assignment.volunteer_id == volunteer_id)
     )
@@ -180,6 +159,35 @@ def sign_up(
         after={"shift_id": shift_id, "volunteer_id": volunteer_id},
     )
     return assignment
+
+
+def _check_free_during(session: Session, *, volunteer_id: int, shift: Shift) -> None:
+    overlapping = session.scalar(
+        select(func.count(Assignment.id))
+        .join(Shift, Shift.id == Assignment.shift_id)
+        .where(
+            Assignment.volunteer_id == volunteer_id,
+            Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
+            Shift.cancelled_at.is_(None),
+            Shift.starts_at < shift.ends_at,
+            Shift.ends_at > shift.starts_at,
+        )
+    )
+    if overlapping:
+        raise NotAllowed("error.shift_overlaps")
+
+
+def _check_place_left(session: Session, *, shift: Shift) -> None:
+    # Lock the shift row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes) so two people
+    # taking the last place cannot both get it.
+    session.execute(select(Shift.id).where(Shift.id == shift.id).with_for_update())
+    taken = session.execute(
+        select(func.count(Assignment.id)).where(
+            Assignment.shift_id == shift.id, Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
+        )
+    ).scalar_one()
+    if taken >= shift.max_staff:
+        raise NotAllowed("error.shift_full")
 
 
 def check_in_open(*, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> bool:
