@@ -360,27 +360,30 @@ def find_orders(
     if open_only:
         query = query.where(Order.status.in_(OPEN_ORDER_STATUSES))
     today = local_today(now)
-    found = []
-    for order, slot_code, items in session.execute(query):
-        held_since = order.received_at
-        found.append(
-            FoundOrder(
-                id=order.id,
-                pickup_code=order.pickup_code,
-                platform=order.platform,
-                status=order.status,
-                slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
-                storage_class=order.storage_class,
-                resident_name=mask_name(order.resident_name),
-                phone=mask_phone(order.phone),
-                item_count=items,
-                delivery_date=order.delivery_date,
-                days_held=None if held_since is None else (today - to_local(held_since).date()).days,
-                overdue=order.status in SLOTTED_ORDER_STATUSES
-                and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
-            )
-        )
-    return found
+    return [
+        _found_order(order, slot_code=slot_code, items=items, today=today, hold_days=hold_days)
+        for order, slot_code, items in session.execute(query)
+    ]
+
+
+def _found_order(order: Order, *, slot_code: str | None, items: int, today: dt.date, hold_days: int) -> FoundOrder:
+    """A search hit as the desk shows it: name and phone masked, the slot only while the bag is in one."""
+    held_since = order.received_at
+    return FoundOrder(
+        id=order.id,
+        pickup_code=order.pickup_code,
+        platform=order.platform,
+        status=order.status,
+        slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
+        storage_class=order.storage_class,
+        resident_name=mask_name(order.resident_name),
+        phone=mask_phone(order.phone),
+        item_count=items,
+        delivery_date=order.delivery_date,
+        days_held=None if held_since is None else (today - to_local(held_since).date()).days,
+        overdue=order.status in SLOTTED_ORDER_STATUSES
+        and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
+    )
 
 
 def _item_count() -> Any:
