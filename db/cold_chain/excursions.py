@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from db.cold_chain.units import temperature_range
 from db.core.errors import InvalidValue, NotAllowed, NotFound
 from db.core.events import record_event
 from db.core.models import (
@@ -86,6 +87,8 @@ def get_excursion(session: Session, *, reading_id: int) -> Excursion:
     if reading is None:
         raise NotFound("error.excursion_not_found")
     unit = session.get(StorageUnit, reading.storage_unit_id)
+    if unit is None:
+        raise NotFound("error.excursion_not_found")
     readings = _effective(
         session, storage_unit_id=unit.id, start=_BEGINNING, end=dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
     )
@@ -119,8 +122,11 @@ def _excursions_of(unit: StorageUnit, readings: list[TemperatureReading]) -> lis
     run: list[TemperatureReading] = []
 
     def close(ended_at: dt.datetime | None) -> None:
+        # Only a unit with a range has out-of-range readings, so this runs for cold units only.
+        min_temp_c, max_temp_c = temperature_range(unit)
+
         def outside(reading: TemperatureReading) -> float:
-            return max(unit.min_temp_c - reading.reading_c, reading.reading_c - unit.max_temp_c)
+            return max(min_temp_c - reading.reading_c, reading.reading_c - max_temp_c)
 
         excursions.append(
             Excursion(
@@ -153,32 +159,10 @@ def list_excursion_bags(session: Session, *, reading_id: int, now: dt.datetime) 
     end = excursion.ended_at or now
     unit_slots = set(session.scalars(select(Slot.code).where(Slot.storage_unit_id == excursion.storage_unit_id)))
     site_id = session.scalar(select(StorageUnit.site_id).where(StorageUnit.id == excursion.storage_unit_id))
-    # Bags still slotted, plus bags whose history changed during or after the excursion.
-    touched = select(Event.entity_id).where(
-        Event.site_id == site_id, Event.entity == "order", Event.happened_at >= excursion.started_at
-    )
-    candidates = {
-        order.id: order
-        for order in session.scalars(
-            select(Order).where(
-                Order.site_id == site_id,
-                Order.received_at.is_not(None),
-                Order.received_at < end,
-                or_(Order.status.in_(SLOTTED_ORDER_STATUSES), Order.id.in_(touched)),
-            )
-        )
-    }
+    candidates = _bags_maybe_there(session, site_id=site_id, started_at=excursion.started_at, end=end)
     if not candidates:
         return []
-    # The whole history, not only up to the excursion's end: a bag taken out later shows when it left.
-    events = session.scalars(
-        select(Event)
-        .where(Event.entity == "order", Event.entity_id.in_(candidates))
-        .order_by(Event.entity_id, Event.happened_at, Event.id)
-    ).all()
-    history: dict[int, list[Event]] = {}
-    for event in events:
-        history.setdefault(event.entity_id, []).append(event)
+    history = _order_histories(session, order_ids=list(candidates))
     checks = _latest_checks(session, reading_id=reading_id)
     bags = []
     for order_id, order_events in history.items():
@@ -202,6 +186,41 @@ def list_excursion_bags(session: Session, *, reading_id: int, now: dt.datetime) 
                 )
                 break
     return sorted(bags, key=lambda bag: (bag.slot, bag.entered_at))
+
+
+def _bags_maybe_there(
+    session: Session, *, site_id: int | None, started_at: dt.datetime, end: dt.datetime
+) -> dict[int, Order]:
+    """Bags received before `end` that are still slotted, or whose history changed during or after the excursion."""
+    touched = select(Event.entity_id).where(
+        Event.site_id == site_id, Event.entity == "order", Event.happened_at >= started_at
+    )
+    return {
+        order.id: order
+        for order in session.scalars(
+            select(Order).where(
+                Order.site_id == site_id,
+                Order.received_at.is_not(None),
+                Order.received_at < end,
+                or_(Order.status.in_(SLOTTED_ORDER_STATUSES), Order.id.in_(touched)),
+            )
+        )
+    }
+
+
+def _order_histories(session: Session, *, order_ids: list[int]) -> dict[int, list[Event]]:
+    """Each order's events in order. The whole history, not only up to the excursion's end: a bag taken out later
+    shows when it left."""
+    events = session.scalars(
+        select(Event)
+        .where(Event.entity == "order", Event.entity_id.in_(order_ids))
+        .order_by(Event.entity_id, Event.happened_at, Event.id)
+    ).all()
+    history: dict[int, list[Event]] = {}
+    for event in events:
+        if event.entity_id is not None:  # always set here: the query asked for these orders' ids
+            history.setdefault(event.entity_id, []).append(event)
+    return history
 
 
 def slot_stays(events: list[Event]) -> list[tuple[str, dt.datetime, dt.datetime | None]]:

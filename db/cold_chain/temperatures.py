@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.cold_chain.units import list_cold_units
+from db.cold_chain.units import list_cold_units, temperature_range
 from db.core.clock import local_day_bounds, local_moment, local_today, to_local
 from db.core.errors import DuplicateValue, InvalidValue, NotAllowed, NotFound
 from db.core.events import record_event
@@ -148,7 +148,8 @@ def _add_reading(
     corrects_id: int | None = None,
 ) -> TemperatureReading:
     reading_c = round(reading_c, 1)
-    in_range = is_in_range(reading_c=reading_c, min_temp_c=unit.min_temp_c, max_temp_c=unit.max_temp_c)
+    min_temp_c, max_temp_c = temperature_range(unit)
+    in_range = is_in_range(reading_c=reading_c, min_temp_c=min_temp_c, max_temp_c=max_temp_c)
     corrective_action = (corrective_action or "").strip() or None
     if not in_range and corrective_action is None:
         raise InvalidValue("error.corrective_action_required")

@@ -56,17 +56,9 @@ def create_storage_unit(
         raise InvalidValue("error.slot_count_range", maximum=MAX_SLOTS_PER_UNIT)
     if session.scalar(select(StorageUnit.id).where(StorageUnit.site_id == site_id, StorageUnit.code == code)):
         raise DuplicateValue("error.unit_code_taken", code=code)
-    if kind == "shelf":
-        min_temp_c = max_temp_c = None
-    else:
-        rules = get_site_rules(session, site_id=site_id)
-        default_min, default_max = (
-            (rules.chilled_min_c, rules.chilled_max_c) if kind == "fridge" else (rules.frozen_min_c, rules.frozen_max_c)
-        )
-        min_temp_c = default_min if min_temp_c is None else min_temp_c
-        max_temp_c = default_max if max_temp_c is None else max_temp_c
-        if min_temp_c >= max_temp_c:
-            raise InvalidValue("error.temperature_range_order")
+    min_temp_c, max_temp_c = _new_unit_range(
+        session, site_id=site_id, kind=kind, min_temp_c=min_temp_c, max_temp_c=max_temp_c
+    )
     unit = StorageUnit(
         site_id=site_id,
         code=code,
@@ -94,6 +86,23 @@ def create_storage_unit(
         after={"code": code, "kind": kind, "slots": slot_count, "min_temp_c": min_temp_c, "max_temp_c": max_temp_c},
     )
     return unit
+
+
+def _new_unit_range(
+    session: Session, *, site_id: int, kind: str, min_temp_c: float | None, max_temp_c: float | None
+) -> tuple[float | None, float | None]:
+    """A shelf has no range; a cold unit takes the site's range for its kind where none is given."""
+    if kind == "shelf":
+        return None, None
+    rules = get_site_rules(session, site_id=site_id)
+    default_min, default_max = (
+        (rules.chilled_min_c, rules.chilled_max_c) if kind == "fridge" else (rules.frozen_min_c, rules.frozen_max_c)
+    )
+    min_temp_c = default_min if min_temp_c is None else min_temp_c
+    max_temp_c = default_max if max_temp_c is None else max_temp_c
+    if min_temp_c >= max_temp_c:
+        raise InvalidValue("error.temperature_range_order")
+    return min_temp_c, max_temp_c
 
 
 def free_slots_query(*, site_id: int, storage_class: str) -> Select[Slot]:
@@ -219,6 +228,13 @@ def list_unit_occupancy(session: Session, *, site_id: int) -> list[UnitOccupancy
         )
         for unit, slots, used_count in session.execute(query)
     ]
+
+
+def temperature_range(unit: StorageUnit) -> tuple[float, float]:
+    """A cold unit's (lowest, highest) °C; a shelf has no range, so it is not a cold unit."""
+    if unit.min_temp_c is None or unit.max_temp_c is None:
+        raise NotFound("error.cold_unit_not_found")
+    return unit.min_temp_c, unit.max_temp_c
 
 
 def list_cold_units(session: Session, *, site_id: int) -> list[StorageUnit]:

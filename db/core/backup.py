@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 import os
@@ -484,57 +485,75 @@ def restore_backup(engine: Engine, *, path: pathlib.Path, force: bool = False) -
     except OSError as error:
         raise BackupUnreadable(path=str(path), detail=error.strerror or str(error)) from error
     if magic.startswith(SQLITE_MAGIC):
-        with _sqlite_file(path) as source, source.connect() as connection:
-            _check_sqlite(connection, path)
-            revision = _revision(connection)
-            if not revision:
-                raise BackupUnreadable(path=str(path), detail="not a Cloud Basket database (no schema revision)")
-            tables = [table for table in _tables(connection) if table.name not in TRANSIENT_TABLES]
-            plan = [
-                _Incoming(
-                    table.name,
-                    _columns(table),
-                    None,
-                    lambda table=table: _encoded_lines(connection, table, _columns(table)),
-                )
-                for table in tables
-            ]
-            skipped = sorted(TRANSIENT_TABLES & set(inspect(connection).get_table_names()))
-            done = _restore_rows(engine, path=path, revision=revision, plan=plan, force=force)
-        kind = "sqlite"
+        restored = _restore_sqlite_file(engine, path=path, force=force)
     elif magic.startswith(ZIP_MAGIC):
-        with _open_archive(path) as (archive, manifest):
-            revision = tuple(manifest["schema_revision"])
-            skipped = list(manifest["skipped_transient"])
-            kind = manifest["kind"]
-            if kind == "pg_dump":
-                done = _restore_pg_dump(engine, path=path, archive=archive, manifest=manifest, force=force)
-            else:
-                plan = [
-                    _Incoming(
-                        entry["name"],
-                        [tuple(column) for column in entry["columns"]],
-                        TableCount(entry["name"], entry["rows"], entry["checksum"]),
-                        lambda entry=entry: _archive_lines(archive, path, entry["file"]),
-                    )
-                    for entry in manifest["tables"]
-                ]
-                done = _restore_rows(engine, path=path, revision=revision, plan=plan, force=force)
+        restored = _restore_archive(engine, path=path, force=force)
     else:
         raise BackupUnreadable(path=str(path), detail="neither a SQLite file nor a backup archive")
-    verified, replaced = done
     upgrade_to_head(engine)
     with engine.connect() as connection:
         head = _revision(connection)
     return RestoreSummary(
-        kind=kind,
-        revision=revision,
+        kind=restored.kind,
+        revision=restored.revision,
         head=head,
-        tables=tuple(verified),
-        skipped=tuple(skipped),
-        replaced_rows=replaced,
+        tables=tuple(restored.verified),
+        skipped=tuple(restored.skipped),
+        replaced_rows=restored.replaced,
         seconds=time.perf_counter() - started,
     )
+
+
+@dataclass(frozen=True)
+class _Restored:
+    """What one kind of backup put back, before the migrations bring the schema to the newest revision."""
+
+    kind: str
+    revision: tuple[str, ...]
+    skipped: list[str]
+    verified: list[TableCount]
+    replaced: int
+
+
+def _restore_sqlite_file(engine: Engine, *, path: pathlib.Path, force: bool) -> _Restored:
+    """A backup that is a copy of a SQLite database: its tables are read as they are."""
+    with _sqlite_file(path) as source, source.connect() as connection:
+        _check_sqlite(connection, path)
+        revision = _revision(connection)
+        if not revision:
+            raise BackupUnreadable(path=str(path), detail="not a Cloud Basket database (no schema revision)")
+        tables = [table for table in _tables(connection) if table.name not in TRANSIENT_TABLES]
+        plan = [
+            _Incoming(
+                table.name, _columns(table), None, functools.partial(_encoded_lines, connection, table, _columns(table))
+            )
+            for table in tables
+        ]
+        skipped = sorted(TRANSIENT_TABLES & set(inspect(connection).get_table_names()))
+        verified, replaced = _restore_rows(engine, path=path, revision=revision, plan=plan, force=force)
+    return _Restored("sqlite", revision, skipped, verified, replaced)
+
+
+def _restore_archive(engine: Engine, *, path: pathlib.Path, force: bool) -> _Restored:
+    """A backup archive: a pg_dump, or per-table lines with the manifest's counts and checksums."""
+    with _open_archive(path) as (archive, manifest):
+        revision = tuple(manifest["schema_revision"])
+        skipped = list(manifest["skipped_transient"])
+        kind = manifest["kind"]
+        if kind == "pg_dump":
+            verified, replaced = _restore_pg_dump(engine, path=path, archive=archive, manifest=manifest, force=force)
+        else:
+            plan = [
+                _Incoming(
+                    entry["name"],
+                    [tuple(column) for column in entry["columns"]],
+                    TableCount(entry["name"], entry["rows"], entry["checksum"]),
+                    functools.partial(_archive_lines, archive, path, entry["file"]),
+                )
+                for entry in manifest["tables"]
+            ]
+            verified, replaced = _restore_rows(engine, path=path, revision=revision, plan=plan, force=force)
+    return _Restored(kind, revision, skipped, verified, replaced)
 
 
 @dataclass(frozen=True)
@@ -559,7 +578,7 @@ def _restore_rows(
         for incoming in plan:
             table = target.get(incoming.name)
             missing = [name for name, _ in incoming.columns if table is None or name not in table.c]
-            if missing:
+            if table is None or missing:
                 raise BackupNotVerified(tables=f"{incoming.name} ({', '.join(missing)})")
             read = _Tally(incoming.name)
             # The migrations wrote the schema revision; its rows are only compared.

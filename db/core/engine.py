@@ -6,9 +6,9 @@ import os
 import pathlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -95,3 +95,11 @@ def read_only(engine: Engine) -> Iterator[Session]:
     # Closing the session without a commit rolls the transaction back.
     with Session(engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False) as session:
         yield session
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and return how many rows it matched.
+
+    Session.execute is typed as returning a plain Result; for these statements it is a CursorResult, which counts."""
+    result = cast("CursorResult[Any]", session.execute(statement))
+    return result.rowcount

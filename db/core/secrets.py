@@ -50,7 +50,7 @@ def _make_secret(session: Session, *, name: str, now: dt.datetime) -> str:
         with session.begin_nested():
             session.add(AppSecret(name=name, value=made, created_at=now))
     except IntegrityError:
-        return session.scalar(select(AppSecret.value).where(AppSecret.name == name))
+        return session.execute(select(AppSecret.value).where(AppSecret.name == name)).scalar_one()
     return made
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Connection
 
 from db.core.models import Base, UtcDateTime
 
@@ -10,14 +14,14 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def render_item(type_, obj, autogen_context):  # noqa: ANN001
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations hold plain column types; UtcDateTime is a Python-side conversion only.
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime()"
     return False
 
 
-def run_with(connection) -> None:  # noqa: ANN001
+def run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

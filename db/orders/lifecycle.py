@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from db.cold_chain.units import claim_free_slot, free_slots_query, lock_slot, slot_is_occupied
 from db.core.clock import local_today, to_local
+from db.core.engine import rows_changed
 from db.core.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, NotFound, WrongState
 from db.core.events import record_event
 from db.core.models import (
@@ -86,25 +87,8 @@ def create_order(
     phone = normalize_phone(phone)
     if not 7 <= len(phone) <= 15:
         raise InvalidValue("error.phone_format")
-    if not items:
-        raise InvalidValue("error.order_without_items")
-    for item in items:
-        if item.storage_class not in STORAGE_CLASSES:
-            raise InvalidValue("error.storage_class_unknown", value=item.storage_class)
-        if not 1 <= item.quantity <= MAX_QUANTITY:
-            raise InvalidValue("error.quantity_range", maximum=MAX_QUANTITY)
-    if session.scalar(
-        select(Order.id).where(Order.site_id == site_id, Order.platform == platform, Order.order_number == order_number)
-    ):
-        raise DuplicateValue("error.order_exists", order_number=order_number)
-    if session.scalar(
-        select(Order.id).where(
-            Order.site_id == site_id,
-            Order.pickup_code == pickup_code,
-            Order.status.in_(OPEN_ORDER_STATUSES),
-        )
-    ):
-        raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
+    _check_items(items)
+    _check_order_is_new(session, site_id=site_id, platform=platform, order_number=order_number, pickup_code=pickup_code)
     order = Order(
         site_id=site_id,
         platform=platform,
@@ -136,6 +120,32 @@ def create_order(
         after={"status": "expected", "platform": platform, "order_number": order_number},
     )
     return order
+
+
+def _check_items(items: list[ItemSpec]) -> None:
+    if not items:
+        raise InvalidValue("error.order_without_items")
+    for item in items:
+        if item.storage_class not in STORAGE_CLASSES:
+            raise InvalidValue("error.storage_class_unknown", value=item.storage_class)
+        if not 1 <= item.quantity <= MAX_QUANTITY:
+            raise InvalidValue("error.quantity_range", maximum=MAX_QUANTITY)
+
+
+def _check_order_is_new(session: Session, *, site_id: int, platform: str, order_number: str, pickup_code: str) -> None:
+    """The order is not known yet, and its pickup code is not held by a bag still at the site."""
+    if session.scalar(
+        select(Order.id).where(Order.site_id == site_id, Order.platform == platform, Order.order_number == order_number)
+    ):
+        raise DuplicateValue("error.order_exists", order_number=order_number)
+    if session.scalar(
+        select(Order.id).where(
+            Order.site_id == site_id,
+            Order.pickup_code == pickup_code,
+            Order.status.in_(OPEN_ORDER_STATUSES),
+        )
+    ):
+        raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
 
 
 def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> str:
@@ -350,27 +360,30 @@ def find_orders(
     if open_only:
         query = query.where(Order.status.in_(OPEN_ORDER_STATUSES))
     today = local_today(now)
-    found = []
-    for order, slot_code, items in session.execute(query):
-        held_since = order.received_at
-        found.append(
-            FoundOrder(
-                id=order.id,
-                pickup_code=order.pickup_code,
-                platform=order.platform,
-                status=order.status,
-                slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
-                storage_class=order.storage_class,
-                resident_name=mask_name(order.resident_name),
-                phone=mask_phone(order.phone),
-                item_count=items,
-                delivery_date=order.delivery_date,
-                days_held=None if held_since is None else (today - to_local(held_since).date()).days,
-                overdue=order.status in SLOTTED_ORDER_STATUSES
-                and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
-            )
-        )
-    return found
+    return [
+        _found_order(order, slot_code=slot_code, items=items, today=today, hold_days=hold_days)
+        for order, slot_code, items in session.execute(query)
+    ]
+
+
+def _found_order(order: Order, *, slot_code: str | None, items: int, today: dt.date, hold_days: int) -> FoundOrder:
+    """A search hit as the desk shows it: name and phone masked, the slot only while the bag is in one."""
+    held_since = order.received_at
+    return FoundOrder(
+        id=order.id,
+        pickup_code=order.pickup_code,
+        platform=order.platform,
+        status=order.status,
+        slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
+        storage_class=order.storage_class,
+        resident_name=mask_name(order.resident_name),
+        phone=mask_phone(order.phone),
+        item_count=items,
+        delivery_date=order.delivery_date,
+        days_held=None if held_since is None else (today - to_local(held_since).date()).days,
+        overdue=order.status in SLOTTED_ORDER_STATUSES
+        and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
+    )
 
 
 def _item_count() -> Any:
@@ -399,13 +412,14 @@ def _transition(
 ) -> None:
     before_status = order.status
     before_slot = _slot_code(session, slot_id=order.slot_id)
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Order)
         .where(Order.id == order.id, Order.status == before_status, Order.status.in_(allowed_from), *extra_where)
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         session.expire(order)
         _raise_refusal(session, order=order)
     session.expire(order)

@@ -179,24 +179,7 @@ def plan_import(session: Session, *, site_id: int, table: ManifestTable, today: 
     `today` is the importer's local day: delivery dates are accepted from DELIVERY_DAYS_BACK before it to
     DELIVERY_DAYS_AHEAD after it. A row that would import as the same item of the same order as an earlier row is
     reported with that row's number and left out; the order itself is imported once, from its other rows."""
-    rejected: list[RejectedRow] = []
-    grouped: dict[tuple[str, str], list[tuple[ManifestRow, dict[str, Any]]]] = {}
-    first_rows: dict[tuple[tuple[str, Any], ...], int] = {}
-    for row in table.rows:
-        checked = _check_row(row, today=today)
-        if isinstance(checked, RejectedRow):
-            rejected.append(checked)
-            platform, number = _clean(row.values.get("platform", "")), _clean(row.values.get("order_number", ""))
-            grouped.setdefault((platform, number), []).append((row, {"bad": True}))
-            continue
-        # Compared as checked (cleaned, phone normalized, quantity a number, date parsed): rows that differ only in
-        # spacing or full-width digits would still have become a second, identical item.
-        first_row = first_rows.setdefault(tuple(sorted(checked.items())), row.number)
-        if first_row != row.number:
-            rejected.append(RejectedRow(row.number, "error.row_duplicate", {"first": first_row}))
-            continue
-        grouped.setdefault((checked["platform"], checked["order_number"]), []).append((row, checked))
-
+    rejected, grouped = _group_rows(table.rows, today=today)
     # Only orders without a bad row are looked up: a bad row's order number may be anything (10 MB, a NUL).
     whole = [key for key, rows in grouped.items() if not any(values.get("bad") for _, values in rows)]
     existing = _existing_orders(session, site_id=site_id, keys=whole)
@@ -218,39 +201,73 @@ def plan_import(session: Session, *, site_id: int, table: ManifestTable, today: 
         if (platform, number) in existing:
             already += 1
             continue
-        first = good[0][1]
-        conflicting = [
-            row
-            for row, values in good[1:]
-            if any(values[key] != first[key] for key in ("pickup_code", "resident_name", "phone", "delivery_date"))
-        ]
-        if conflicting:
-            rejected.extend(
-                RejectedRow(row.number, "error.row_order_fields_differ", {"order_number": number}) for row, _ in good
-            )
-            continue
-        code = first["pickup_code"]
-        if code in open_codes or code in codes_in_file:
-            rejected.extend(
-                RejectedRow(row.number, "error.row_pickup_code_in_use", {"pickup_code": code}) for row, _ in good
-            )
-            continue
-        codes_in_file.add(code)
-        orders.append(
-            PlannedOrder(
-                platform=platform,
-                order_number=number,
-                pickup_code=code,
-                resident_name=first["resident_name"],
-                phone=first["phone"],
-                address=first["address"],
-                delivery_date=first["delivery_date"],
-                items=[(values["product"], values["quantity"], values["storage_class"]) for _, values in good],
-                rows=[row.number for row, _ in good],
-            )
+        planned = _plan_order(
+            platform=platform, number=number, good=good, open_codes=open_codes, codes_in_file=codes_in_file
         )
+        if isinstance(planned, PlannedOrder):
+            codes_in_file.add(planned.pickup_code)
+            orders.append(planned)
+        else:
+            rejected.extend(planned)
     rejected.sort(key=lambda r: r.number)
     return ImportPlan(orders=orders, already_imported=already, rejected=rejected)
+
+
+_Checked = tuple[ManifestRow, dict[str, Any]]
+
+
+def _group_rows(
+    rows: list[ManifestRow], *, today: dt.date
+) -> tuple[list[RejectedRow], dict[tuple[str, str], list[_Checked]]]:
+    """Each row checked and grouped under its (platform, order number); a bad row is kept in its group as
+    {"bad": True}, so its order is rejected whole. A repeat of an earlier row is rejected and left out."""
+    rejected: list[RejectedRow] = []
+    grouped: dict[tuple[str, str], list[_Checked]] = {}
+    first_rows: dict[tuple[tuple[str, Any], ...], int] = {}
+    for row in rows:
+        checked = _check_row(row, today=today)
+        if isinstance(checked, RejectedRow):
+            rejected.append(checked)
+            platform, number = _clean(row.values.get("platform", "")), _clean(row.values.get("order_number", ""))
+            grouped.setdefault((platform, number), []).append((row, {"bad": True}))
+            continue
+        # Compared as checked (cleaned, phone normalized, quantity a number, date parsed): rows that differ only in
+        # spacing or full-width digits would still have become a second, identical item.
+        first_row = first_rows.setdefault(tuple(sorted(checked.items())), row.number)
+        if first_row != row.number:
+            rejected.append(RejectedRow(row.number, "error.row_duplicate", {"first": first_row}))
+            continue
+        grouped.setdefault((checked["platform"], checked["order_number"]), []).append((row, checked))
+    return rejected, grouped
+
+
+def _plan_order(
+    *, platform: str, number: str, good: list[_Checked], open_codes: set[str], codes_in_file: set[str]
+) -> PlannedOrder | list[RejectedRow]:
+    """One new order from its checked rows, or every row rejected: the rows disagree on the order's own fields, or
+    its pickup code is held by a bag still at the site or by an earlier order of the file."""
+    first = good[0][1]
+    conflicting = [
+        row
+        for row, values in good[1:]
+        if any(values[key] != first[key] for key in ("pickup_code", "resident_name", "phone", "delivery_date"))
+    ]
+    if conflicting:
+        return [RejectedRow(row.number, "error.row_order_fields_differ", {"order_number": number}) for row, _ in good]
+    code = first["pickup_code"]
+    if code in open_codes or code in codes_in_file:
+        return [RejectedRow(row.number, "error.row_pickup_code_in_use", {"pickup_code": code}) for row, _ in good]
+    return PlannedOrder(
+        platform=platform,
+        order_number=number,
+        pickup_code=code,
+        resident_name=first["resident_name"],
+        phone=first["phone"],
+        address=first["address"],
+        delivery_date=first["delivery_date"],
+        items=[(values["product"], values["quantity"], values["storage_class"]) for _, values in good],
+        rows=[row.number for row, _ in good],
+    )
 
 
 def apply_import(
@@ -267,59 +284,67 @@ def apply_import(
     total = len(plan.orders)
     for start in range(0, total, batch_size):
         batch = plan.orders[start : start + batch_size]
-        order_rows = [
-            {
-                "site_id": site_id,
-                "platform": o.platform,
-                "order_number": o.order_number,
-                "pickup_code": o.pickup_code,
-                "resident_name": o.resident_name,
-                "phone": o.phone,
-                "phone_tail": o.phone[-4:],
-                "address": o.address,
-                "delivery_date": o.delivery_date,
-                "storage_class": o.storage_class,
-                "status": "expected",
-                "created_at": now,
-            }
-            for o in batch
-        ]
-        ids = session.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows).all()
-        session.execute(
-            insert(Item),
-            [
-                {
-                    "site_id": site_id,
-                    "order_id": order_id,
-                    "product": product,
-                    "quantity": quantity,
-                    "storage_class": storage_class,
-                }
-                for order_id, order in zip(ids, batch, strict=True)
-                for product, quantity, storage_class in order.items
-            ],
-        )
-        session.execute(
-            insert(Event),
-            [
-                {
-                    "site_id": site_id,
-                    "actor_id": actor_id,
-                    "action": "order.imported",
-                    "entity": "order",
-                    "entity_id": order_id,
-                    "happened_at": now,
-                    "before": None,
-                    "after": {"status": "expected", "platform": order.platform, "order_number": order.order_number},
-                }
-                for order_id, order in zip(ids, batch, strict=True)
-            ],
-        )
+        _write_batch(session, site_id=site_id, batch=batch, now=now, actor_id=actor_id)
         if progress is not None:
             progress(min(1.0, (start + len(batch)) / total))
     return ImportResult(
         orders=total, items=plan.item_count, already_imported=plan.already_imported, rejected=plan.rejected
     )
+
+
+def _write_batch(
+    session: Session, *, site_id: int, batch: list[PlannedOrder], now: dt.datetime, actor_id: int | None
+) -> None:
+    """One batch of orders, then their items and one event each: three multi-row INSERTs."""
+    order_rows = [_order_values(order, site_id=site_id, now=now) for order in batch]
+    ids = session.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows).all()
+    session.execute(
+        insert(Item),
+        [
+            {
+                "site_id": site_id,
+                "order_id": order_id,
+                "product": product,
+                "quantity": quantity,
+                "storage_class": storage_class,
+            }
+            for order_id, order in zip(ids, batch, strict=True)
+            for product, quantity, storage_class in order.items
+        ],
+    )
+    session.execute(
+        insert(Event),
+        [
+            {
+                "site_id": site_id,
+                "actor_id": actor_id,
+                "action": "order.imported",
+                "entity": "order",
+                "entity_id": order_id,
+                "happened_at": now,
+                "before": None,
+                "after": {"status": "expected", "platform": order.platform, "order_number": order.order_number},
+            }
+            for order_id, order in zip(ids, batch, strict=True)
+        ],
+    )
+
+
+def _order_values(order: PlannedOrder, *, site_id: int, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "site_id": site_id,
+        "platform": order.platform,
+        "order_number": order.order_number,
+        "pickup_code": order.pickup_code,
+        "resident_name": order.resident_name,
+        "phone": order.phone,
+        "phone_tail": order.phone[-4:],
+        "address": order.address,
+        "delivery_date": order.delivery_date,
+        "storage_class": order.storage_class,
+        "status": "expected",
+        "created_at": now,
+    }
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -412,7 +437,8 @@ def _inflated_size(archive: zipfile.ZipFile, part: zipfile.ZipInfo, *, budget: i
     if part.flag_bits & 0x1 or part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise ManifestUnreadable("error.manifest_bad_xlsx")  # encrypted, or a method Excel never writes
     raw = copy.copy(part)
-    raw.compress_type, raw.file_size, raw.CRC = zipfile.ZIP_STORED, part.compress_size, None
+    # CRC None: zipfile must not check the raw bytes; the inflated ones are checked below.
+    raw.compress_type, raw.file_size, raw.CRC = zipfile.ZIP_STORED, part.compress_size, None  # type: ignore[assignment]
     inflater = zlib.decompressobj(-zlib.MAX_WBITS) if part.compress_type == zipfile.ZIP_DEFLATED else None
     size = crc = 0
     with archive.open(raw) as stream:
@@ -502,7 +528,8 @@ def _clean(value: str) -> str:
 
 
 def _check_row(row: ManifestRow, *, today: dt.date) -> dict[str, Any] | RejectedRow:
-    values = {name: _clean(value) for name, value in row.values.items()}
+    # Text as read; quantity and delivery_date become an int and a date once checked.
+    values: dict[str, Any] = {name: _clean(value) for name, value in row.values.items()}
     values.setdefault("address", "")
     for name, limit in FIELD_LIMITS.items():
         if len(values.get(name, "")) > limit:

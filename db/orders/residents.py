@@ -77,15 +77,7 @@ def lookup_order_status(
     two slow a guesser down (db/people/throttling.py), the last makes a much-guessed code ask for the whole phone
     number (FullPhoneNeeded) — which its owner knows and a guesser does not, so nobody can lock the owner out.
     """
-    code = normalize_pickup_code(pickup_code)
-    if not code or len(code) > 20:
-        raise InvalidValue("error.pickup_code_format")
-    whole = normalize_phone(phone) if phone.strip() else ""
-    tail = whole[-4:] if whole else normalize_phone_tail(phone_tail)
-    if whole and not re.fullmatch(r"\d{7,15}", whole):
-        raise InvalidValue("error.phone_format")
-    if not re.fullmatch(r"\d{4}", tail):
-        raise InvalidValue("error.phone_tail_format")
+    code, whole, tail = _lookup_values(pickup_code=pickup_code, phone_tail=phone_tail, phone=phone)
     code_key = LimitKey(scope="code", value=code, site_id=site_id)
     keys = [
         LimitKey(scope="code_client", value=f"{code}\x1f{client}", site_id=site_id, throttle=PER_SECRET_AND_CLIENT),
@@ -111,6 +103,25 @@ def lookup_order_status(
         record_failed_try(session, keys=keys, now=now)
         return None
     order, slot_code, hold_days, site_code = row
+    return _order_status(order, slot_code=slot_code, hold_days=hold_days, site_code=site_code)
+
+
+def _lookup_values(*, pickup_code: str, phone_tail: str, phone: str) -> tuple[str, str, str]:
+    """(code, whole phone or "", phone tail) as the lookup compares them; InvalidValue when one cannot match."""
+    code = normalize_pickup_code(pickup_code)
+    if not code or len(code) > 20:
+        raise InvalidValue("error.pickup_code_format")
+    whole = normalize_phone(phone) if phone.strip() else ""
+    tail = whole[-4:] if whole else normalize_phone_tail(phone_tail)
+    if whole and not re.fullmatch(r"\d{7,15}", whole):
+        raise InvalidValue("error.phone_format")
+    if not re.fullmatch(r"\d{4}", tail):
+        raise InvalidValue("error.phone_tail_format")
+    return code, whole, tail
+
+
+def _order_status(order: Order, *, slot_code: str | None, hold_days: int, site_code: str) -> OrderStatus:
+    """What a resident is told: the slot only when ready, the pickup deadline and QR only while the bag waits."""
     state = RESIDENT_STATES[order.status]
     waiting = state in WAITING_STATES
     return OrderStatus(

@@ -25,7 +25,7 @@ from db.core.errors import (
 from db.core.events import record_event
 from db.core.models import ROLES, Account, Volunteer, VolunteerRole
 from db.orders.lifecycle import normalize_phone
-from db.people.devices import find_device, mark_device_seen
+from db.people.devices import KnownDevice, find_device, mark_device_seen
 from db.people.login_sessions import SignedIn, end_sessions_of, roles_at
 from db.people.throttling import (
     PER_ACCOUNT_ELSEWHERE,
@@ -297,15 +297,7 @@ def _sign_in(
         and volunteer is not None
         and device.knows(volunteer_id=volunteer.id, site_id=volunteer.site_id)
     )
-    who = f"device:{device.id}" if known and device is not None else f"address:{client.address}"
-    keys = [
-        LimitKey(scope="account_client", value=f"{login}\x1f{who}", throttle=PER_SECRET_AND_CLIENT),
-        LimitKey(scope="client", value=who, throttle=PER_CLIENT),
-    ]
-    if not known and kind == "volunteer":
-        # A PIN has only 10,000 values: many addresses guessing one must not add up. A password has enough values
-        # that this key would only let a guesser slow its owner down on a new browser.
-        keys.append(LimitKey(scope="account", value=login, throttle=PER_ACCOUNT_ELSEWHERE))
+    keys = _sign_in_keys(login=login, kind=kind, client=client, device=device if known else None)
     try:
         check_not_limited(session, keys=keys, now=now)
     except TooManyAttempts as refusal:
@@ -320,18 +312,7 @@ def _sign_in(
     if right and kind == "organizer" and "organizer" not in roles:
         right = False
     if not right or volunteer is None or account is None:
-        record_failed_try(session, keys=keys, now=now)
-        record_event(
-            session,
-            site_id=volunteer.site_id if volunteer else None,
-            actor_id=None,
-            action="auth.sign_in_failed",
-            entity="account",
-            entity_id=account.id if volunteer and account else None,
-            now=now,
-            after={"kind": kind},
-        )
-        return SignInFailed()
+        return _failed_sign_in(session, keys=keys, volunteer=volunteer, account=account, kind=kind, now=now)
     forget_failed_tries(session, keys=keys[:1], now=now)
     if known and device is not None:
         mark_device_seen(session, device_id=device.id, now=now)
@@ -413,6 +394,44 @@ def change_own_pin(
     )
 
 
+def _sign_in_keys(*, login: str, kind: str, client: Client, device: KnownDevice | None) -> list[LimitKey]:
+    """The throttle keys of one try; `device` only when it is known for this person (its own, or the site's tablet)."""
+    who = f"device:{device.id}" if device is not None else f"address:{client.address}"
+    keys = [
+        LimitKey(scope="account_client", value=f"{login}\x1f{who}", throttle=PER_SECRET_AND_CLIENT),
+        LimitKey(scope="client", value=who, throttle=PER_CLIENT),
+    ]
+    if device is None and kind == "volunteer":
+        # A PIN has only 10,000 values: many addresses guessing one must not add up. A password has enough values
+        # that this key would only let a guesser slow its owner down on a new browser.
+        keys.append(LimitKey(scope="account", value=login, throttle=PER_ACCOUNT_ELSEWHERE))
+    return keys
+
+
+def _failed_sign_in(
+    session: Session,
+    *,
+    keys: list[LimitKey],
+    volunteer: Volunteer | None,
+    account: Account | None,
+    kind: str,
+    now: dt.datetime,
+) -> SignInFailed:
+    """Count the failed try against every key and log it; the same answer whether or not the login exists."""
+    record_failed_try(session, keys=keys, now=now)
+    record_event(
+        session,
+        site_id=volunteer.site_id if volunteer else None,
+        actor_id=None,
+        action="auth.sign_in_failed",
+        entity="account",
+        entity_id=account.id if volunteer and account else None,
+        now=now,
+        after={"kind": kind},
+    )
+    return SignInFailed()
+
+
 def _change_own_secret(
     engine: Engine,
     *,
@@ -427,28 +446,14 @@ def _change_own_secret(
     with unit_of_work(engine) as session:
         account = session.scalar(select(Account).where(Account.volunteer_id == volunteer_id))
         hashed = None if account is None else (account.password_hash if kind == "password" else account.pin_hash)
-        outcome: StoreError | None = None
-        if hashed is None:
+        outcome: StoreError | None
+        if account is None or hashed is None:
             outcome = NotFound("error.no_password_set" if kind == "password" else "error.no_pin_set")
         else:
-            try:
-                check_not_limited(session, keys=keys, now=now)
-            except TooManyAttempts as refusal:
-                outcome = refusal
-        if outcome is None and not _verify(hashed, current):
-            record_failed_try(session, keys=keys, now=now)
-            record_event(
-                session,
-                site_id=account.volunteer.site_id,
-                actor_id=volunteer_id,
-                action="account.change_failed",
-                entity="account",
-                entity_id=account.id,
-                now=now,
-                after={"kind": kind},
+            outcome = _check_own_secret(
+                session, account=account, hashed=hashed, current=current, kind=kind, keys=keys, now=now
             )
-            outcome = SignInFailed("error.current_secret_wrong")
-        if outcome is None:
+        if outcome is None and account is not None:
             _store_secret(session, account=account, kind=kind, new=new, now=now, keep_token=keep_token)
             record_event(
                 session,
@@ -462,6 +467,37 @@ def _change_own_secret(
     # Raised after the commit, so a wrong current secret is still counted.
     if outcome is not None:
         raise outcome
+
+
+def _check_own_secret(
+    session: Session,
+    *,
+    account: Account,
+    hashed: str,
+    current: str,
+    kind: str,
+    keys: list[LimitKey],
+    now: dt.datetime,
+) -> StoreError | None:
+    """The refusal for a throttled or wrong current secret (a wrong one is counted and logged), else None."""
+    try:
+        check_not_limited(session, keys=keys, now=now)
+    except TooManyAttempts as refusal:
+        return refusal
+    if _verify(hashed, current):
+        return None
+    record_failed_try(session, keys=keys, now=now)
+    record_event(
+        session,
+        site_id=account.volunteer.site_id,
+        actor_id=account.volunteer_id,
+        action="account.change_failed",
+        entity="account",
+        entity_id=account.id,
+        now=now,
+        after={"kind": kind},
+    )
+    return SignInFailed("error.current_secret_wrong")
 
 
 def reset_password(session: Session, *, volunteer_id: int, new_password: str, now: dt.datetime, actor_id: int) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from db.core.engine import rows_changed
 from db.core.errors import InvalidValue, NotFound
 from db.core.events import record_event
 from db.core.models import Device, LoginSession, Volunteer
@@ -153,11 +154,12 @@ def list_tablets(session: Session, *, site_id: int) -> list[TabletRow]:
 
 def revoke_tablet(session: Session, *, site_id: int, device_id: int, actor_id: int, now: dt.datetime) -> None:
     """The tablet is no longer known (lost, replaced): its cookie stops working and its sign-ins end."""
-    revoked = session.execute(
+    revoked = rows_changed(
+        session,
         update(Device)
         .where(Device.id == device_id, Device.site_id == site_id, Device.kind == "tablet", Device.revoked_at.is_(None))
-        .values(revoked_at=now)
-    ).rowcount
+        .values(revoked_at=now),
+    )
     if revoked != 1:
         raise NotFound("error.device_not_found")
     session.execute(

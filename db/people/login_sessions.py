@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from db.core.engine import rows_changed
 from db.core.errors import NotFound
 from db.core.events import record_event
 from db.core.models import Device, LoginSession, SiteRules, Volunteer, VolunteerRole
@@ -69,6 +70,8 @@ def start_login_session(
     """A new session for someone who just proved who they are; returns the token for the browser's cookie."""
     if audience == "volunteer":
         idle = session.scalar(select(SiteRules.idle_signout_minutes).where(SiteRules.site_id == user.site_id))
+        if idle is None:
+            raise NotFound("error.site_not_found")
     else:
         idle = ORGANIZER_IDLE_MINUTES
     token = new_token()
@@ -139,7 +142,7 @@ def end_sessions_of(
     query = update(LoginSession).where(LoginSession.volunteer_id == volunteer_id, LoginSession.ended_at.is_(None))
     if keep_token:
         query = query.where(LoginSession.token_hash != token_hash(keep_token))
-    return session.execute(query.values(ended_at=now, end_reason=reason)).rowcount
+    return rows_changed(session, query.values(ended_at=now, end_reason=reason))
 
 
 def end_sessions_by_organizer(

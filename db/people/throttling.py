@@ -68,7 +68,8 @@ def delay_after(failures: int, throttle: Throttle) -> dt.timedelta:
     if failures < throttle.free_tries:
         return dt.timedelta(0)
     doublings = min(failures - throttle.free_tries, 20)
-    return min(FIRST_DELAY * 2**doublings, LONGEST_DELAY)
+    factor: int = 2**doublings
+    return min(FIRST_DELAY * factor, LONGEST_DELAY)
 
 
 def check_not_limited(session: Session, *, keys: list[LimitKey], now: dt.datetime) -> None:

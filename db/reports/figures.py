@@ -129,73 +129,13 @@ def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, no
             for name, number in zip(names, numbers, strict=True):
                 counts[site_id][name] = int(number or 0)
 
-    # The day's delivery: index (site_id, delivery_date).
-    add(
-        session.execute(
-            select(
-                Order.site_id,
-                func.sum(case((Order.status == "expected", 1), else_=0)),
-                func.sum(case((Order.received_at.is_not(None), 1), else_=0)),
-            )
-            .where(Order.site_id.in_(list(sites)), Order.delivery_date == day)
-            .group_by(Order.site_id)
-        ),
-        "expected",
-        "received",
-    )
-    # The stock: index (site_id, status); each site's own hold days decide what is overdue.
-    cutoffs = {
-        site_id: overdue_cutoff(day=day, hold_days=hold)
-        for site_id, hold in _hold_days(session, site_ids=list(sites)).items()
-    }
-    cutoff = case(cutoffs, value=Order.site_id, else_=day) if cutoffs else day
-    add(
-        session.execute(
-            select(Order.site_id, func.count(), func.sum(case((Order.delivery_date < cutoff, 1), else_=0)))
-            .where(Order.site_id.in_(list(sites)), Order.status.in_(SLOTTED_ORDER_STATUSES))
-            .group_by(Order.site_id)
-        ),
-        "on_shelves",
-        "overdue",
-    )
+    in_sites = list(sites)
     start, end = local_day_bounds(day)
-    add(
-        session.execute(
-            select(Order.site_id, func.count())
-            .where(Order.site_id.in_(list(sites)), Order.picked_up_at >= start, Order.picked_up_at < end)
-            .group_by(Order.site_id)
-        ),
-        "handed_over",
-    )
-    add(
-        session.execute(
-            select(Event.site_id, func.count())
-            .where(
-                Event.site_id.in_(list(sites)),
-                Event.happened_at >= start,
-                Event.happened_at < end,
-                Event.action == "order.problem",
-            )
-            .group_by(Event.site_id)
-        ),
-        "problems",
-    )
-    add(
-        session.execute(
-            select(Assignment.site_id, func.count(func.distinct(Assignment.volunteer_id)))
-            .join(Shift, Shift.id == Assignment.shift_id)
-            .where(
-                Assignment.site_id.in_(list(sites)),
-                Assignment.status == "checked_in",
-                Shift.cancelled_at.is_(None),
-                Shift.starts_at <= now,
-                Shift.starts_at > now - LONGEST_SHIFT,
-                Shift.ends_at > now,
-            )
-            .group_by(Assignment.site_id)
-        ),
-        "on_duty",
-    )
+    add(_delivery_counts(session, site_ids=in_sites, day=day), "expected", "received")
+    add(_stock_counts(session, site_ids=in_sites, day=day), "on_shelves", "overdue")
+    add(_handed_over_counts(session, site_ids=in_sites, start=start, end=end), "handed_over")
+    add(_problem_counts(session, site_ids=in_sites, start=start, end=end), "problems")
+    add(_on_duty_counts(session, site_ids=in_sites, now=now), "on_duty")
     for site_id in sites:
         counts[site_id].update(count_cold_units(session, site_id=site_id, now=now))
     return [
@@ -203,6 +143,79 @@ def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, no
         for site_id in site_ids
         if site_id in sites
     ]
+
+
+# The grouped counts of list_site_figures: rows of (site_id, number, ...).
+
+
+def _delivery_counts(session: Session, *, site_ids: list[int], day: dt.date) -> Iterable[Sequence[Any]]:
+    """The day's delivery, expected and received: index (site_id, delivery_date)."""
+    return session.execute(
+        select(
+            Order.site_id,
+            func.sum(case((Order.status == "expected", 1), else_=0)),
+            func.sum(case((Order.received_at.is_not(None), 1), else_=0)),
+        )
+        .where(Order.site_id.in_(site_ids), Order.delivery_date == day)
+        .group_by(Order.site_id)
+    )
+
+
+def _stock_counts(session: Session, *, site_ids: list[int], day: dt.date) -> Iterable[Sequence[Any]]:
+    """The stock on the shelves and how much of it is overdue: index (site_id, status); each site's own hold days
+    decide what is overdue."""
+    cutoffs = {
+        site_id: overdue_cutoff(day=day, hold_days=hold)
+        for site_id, hold in _hold_days(session, site_ids=site_ids).items()
+    }
+    cutoff = case(cutoffs, value=Order.site_id, else_=day) if cutoffs else day
+    return session.execute(
+        select(Order.site_id, func.count(), func.sum(case((Order.delivery_date < cutoff, 1), else_=0)))
+        .where(Order.site_id.in_(site_ids), Order.status.in_(SLOTTED_ORDER_STATUSES))
+        .group_by(Order.site_id)
+    )
+
+
+def _handed_over_counts(
+    session: Session, *, site_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> Iterable[Sequence[Any]]:
+    return session.execute(
+        select(Order.site_id, func.count())
+        .where(Order.site_id.in_(site_ids), Order.picked_up_at >= start, Order.picked_up_at < end)
+        .group_by(Order.site_id)
+    )
+
+
+def _problem_counts(
+    session: Session, *, site_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> Iterable[Sequence[Any]]:
+    return session.execute(
+        select(Event.site_id, func.count())
+        .where(
+            Event.site_id.in_(site_ids),
+            Event.happened_at >= start,
+            Event.happened_at < end,
+            Event.action == "order.problem",
+        )
+        .group_by(Event.site_id)
+    )
+
+
+def _on_duty_counts(session: Session, *, site_ids: list[int], now: dt.datetime) -> Iterable[Sequence[Any]]:
+    """Volunteers checked in on a shift running now."""
+    return session.execute(
+        select(Assignment.site_id, func.count(func.distinct(Assignment.volunteer_id)))
+        .join(Shift, Shift.id == Assignment.shift_id)
+        .where(
+            Assignment.site_id.in_(site_ids),
+            Assignment.status == "checked_in",
+            Shift.cancelled_at.is_(None),
+            Shift.starts_at <= now,
+            Shift.starts_at > now - LONGEST_SHIFT,
+            Shift.ends_at > now,
+        )
+        .group_by(Assignment.site_id)
+    )
 
 
 def count_cold_units(session: Session, *, site_id: int, now: dt.datetime) -> dict[str, int]:
@@ -533,6 +546,27 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
     """What arrived, was handed over, is overdue, went wrong; the temperature log and who was on duty."""
     site = session.execute(select(Site.code, Site.name).where(Site.id == site_id)).one()
     low, high = local_day_bounds(day)
+    sign_off = session.execute(
+        select(Volunteer.name, TemperatureSignOff.signed_at)
+        .join(Volunteer, Volunteer.id == TemperatureSignOff.volunteer_id)
+        .where(TemperatureSignOff.site_id == site_id, TemperatureSignOff.day == day)
+    ).first()
+    return DailyReport(
+        site_name=site.name,
+        site_code=site.code,
+        day=day,
+        arrived=_arrived_part(session, site_id=site_id, day=day, low=low, high=high),
+        handed_over=_handed_over_part(session, site_id=site_id, low=low, high=high),
+        overdue=_overdue_part(session, site_id=site_id, day=day, moment=min(high, now)),
+        problems=_problems_part(session, site_id=site_id, low=low, high=high),
+        temperatures=_temperatures_part(session, site_id=site_id, low=low, high=high),
+        on_duty=_on_duty_part(session, site_id=site_id, low=low, high=high),
+        signed_off_by=sign_off[0] if sign_off else None,
+        signed_off_at=sign_off[1] if sign_off else None,
+    )
+
+
+def _arrived_part(session: Session, *, site_id: int, day: dt.date, low: dt.datetime, high: dt.datetime) -> pd.DataFrame:
     slot = aliased(Slot)
     arrived = session.execute(
         select(
@@ -553,6 +587,16 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         )
         .order_by(Order.received_at, Order.id)
     ).all()
+    return pd.DataFrame(
+        [
+            (code, platform, number, storage_class, _clock(at), slot_code or "", status)
+            for code, platform, number, storage_class, at, slot_code, status in arrived
+        ],
+        columns=["pickup_code", "platform", "order_number", "storage_class", "received_at", "slot", "status"],
+    )
+
+
+def _handed_over_part(session: Session, *, site_id: int, low: dt.datetime, high: dt.datetime) -> pd.DataFrame:
     handed = session.execute(
         select(
             Order.pickup_code,
@@ -566,7 +610,18 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
         .order_by(Order.picked_up_at, Order.id)
     ).all()
-    moment = min(high, now)
+    return pd.DataFrame(
+        [
+            (code, platform, delivered, _clock(at), name or "", None if hours is None else round(float(hours), 1))
+            for code, platform, delivered, at, name, hours in handed
+        ],
+        columns=["pickup_code", "platform", "delivery_date", "picked_up_at", "volunteer", "dwell_hours"],
+    )
+
+
+def _overdue_part(session: Session, *, site_id: int, day: dt.date, moment: dt.datetime) -> pd.DataFrame:
+    """Bags overdue at `moment` (the day's end, or now on the current day)."""
+    slot = aliased(Slot)
     hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
     oldest = day - LONGEST_HOLD
     overdue = sorted(
@@ -591,6 +646,24 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         ),
         key=lambda row: (row.delivery_date, row.pickup_code),
     )
+    return pd.DataFrame(
+        [
+            (
+                code,
+                platform,
+                delivered,
+                collect_by(delivery_date=delivered, hold_days=hold),
+                resident,
+                phone,
+                slot_code or "",
+            )
+            for code, platform, delivered, resident, phone, slot_code in overdue
+        ],
+        columns=["pickup_code", "platform", "delivery_date", "collect_by", "resident_name", "phone", "slot"],
+    )
+
+
+def _problems_part(session: Session, *, site_id: int, low: dt.datetime, high: dt.datetime) -> pd.DataFrame:
     problems = session.execute(
         select(Event.happened_at, Order.pickup_code, Order.platform, Order.problem_reason, Volunteer.name)
         .join(Order, Order.id == Event.entity_id)
@@ -604,7 +677,24 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         )
         .order_by(Event.happened_at, Event.id)
     ).all()
+    return pd.DataFrame(
+        [(_clock(at), code, platform, reason or "", name or "") for at, code, platform, reason, name in problems],
+        columns=["reported_at", "pickup_code", "platform", "reason", "volunteer"],
+    )
+
+
+def _temperatures_part(session: Session, *, site_id: int, low: dt.datetime, high: dt.datetime) -> pd.DataFrame:
     readings = temperature_log_frame(session, site_id=site_id, start=low, end=high)
+    return pd.DataFrame(
+        [
+            (row.time, row.unit, row.reading_c, row.in_range, row.corrective_action, row.volunteer, row.corrected)
+            for row in readings.assign(corrected=readings["corrects_id"].notna()).itertuples()
+        ],
+        columns=["taken_at", "unit", "reading_c", "in_range", "corrective_action", "volunteer", "correction"],
+    )
+
+
+def _on_duty_part(session: Session, *, site_id: int, low: dt.datetime, high: dt.datetime) -> pd.DataFrame:
     duty = session.execute(
         select(
             Shift.starts_at,
@@ -626,62 +716,10 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         )
         .order_by(Shift.starts_at, Shift.role, Volunteer.name)
     ).all()
-    sign_off = session.execute(
-        select(Volunteer.name, TemperatureSignOff.signed_at)
-        .join(Volunteer, Volunteer.id == TemperatureSignOff.volunteer_id)
-        .where(TemperatureSignOff.site_id == site_id, TemperatureSignOff.day == day)
-    ).first()
-    return DailyReport(
-        site_name=site.name,
-        site_code=site.code,
-        day=day,
-        arrived=pd.DataFrame(
-            [
-                (code, platform, number, storage_class, _clock(at), slot_code or "", status)
-                for code, platform, number, storage_class, at, slot_code, status in arrived
-            ],
-            columns=["pickup_code", "platform", "order_number", "storage_class", "received_at", "slot", "status"],
-        ),
-        handed_over=pd.DataFrame(
-            [
-                (code, platform, delivered, _clock(at), name or "", None if hours is None else round(float(hours), 1))
-                for code, platform, delivered, at, name, hours in handed
-            ],
-            columns=["pickup_code", "platform", "delivery_date", "picked_up_at", "volunteer", "dwell_hours"],
-        ),
-        overdue=pd.DataFrame(
-            [
-                (
-                    code,
-                    platform,
-                    delivered,
-                    collect_by(delivery_date=delivered, hold_days=hold),
-                    resident,
-                    phone,
-                    slot_code or "",
-                )
-                for code, platform, delivered, resident, phone, slot_code in overdue
-            ],
-            columns=["pickup_code", "platform", "delivery_date", "collect_by", "resident_name", "phone", "slot"],
-        ),
-        problems=pd.DataFrame(
-            [(_clock(at), code, platform, reason or "", name or "") for at, code, platform, reason, name in problems],
-            columns=["reported_at", "pickup_code", "platform", "reason", "volunteer"],
-        ),
-        temperatures=pd.DataFrame(
-            [
-                (row.time, row.unit, row.reading_c, row.in_range, row.corrective_action, row.volunteer, row.corrected)
-                for row in readings.assign(corrected=readings["corrects_id"].notna()).itertuples()
-            ],
-            columns=["taken_at", "unit", "reading_c", "in_range", "corrective_action", "volunteer", "correction"],
-        ),
-        on_duty=pd.DataFrame(
-            [
-                (_clock(starts), _clock(ends), role, name, status, _clock(checked_in), _clock(checked_out))
-                for starts, ends, role, name, status, checked_in, checked_out in duty
-            ],
-            columns=["starts_at", "ends_at", "role", "volunteer", "status", "checked_in_at", "checked_out_at"],
-        ),
-        signed_off_by=sign_off[0] if sign_off else None,
-        signed_off_at=sign_off[1] if sign_off else None,
+    return pd.DataFrame(
+        [
+            (_clock(starts), _clock(ends), role, name, status, _clock(checked_in), _clock(checked_out))
+            for starts, ends, role, name, status, checked_in, checked_out in duty
+        ],
+        columns=["starts_at", "ends_at", "role", "volunteer", "status", "checked_in_at", "checked_out_at"],
     )

@@ -86,39 +86,13 @@ def staffing_frame(
     Pickups are bucketed in Python over the bounded history (one site, a few weeks: a few thousand rows), which
     gives the same local hours on SQLite and PostgreSQL without dialect-specific time-zone SQL."""
     per_volunteer = get_site_rules(session, site_id=site_id).pickups_per_volunteer_hour
-    history_start = local_moment(history_first_day, dt.time(0, 0))
-    history_end = local_moment(history_last_day + dt.timedelta(days=1), dt.time(0, 0))
-    pickups: dict[tuple[int, int], int] = {}
-    for (moment,) in session.execute(
-        select(Order.picked_up_at).where(
-            Order.site_id == site_id, Order.picked_up_at >= history_start, Order.picked_up_at < history_end
-        )
-    ):
-        local = to_local(moment)
-        pickups[(local.weekday(), local.hour)] = pickups.get((local.weekday(), local.hour), 0) + 1
+    pickups = _pickups_by_hour(session, site_id=site_id, first_day=history_first_day, last_day=history_last_day)
     days_of_weekday = [0] * 7
     day = history_first_day
     while day <= history_last_day:
         days_of_weekday[day.weekday()] += 1
         day += dt.timedelta(days=1)
-
-    week_begins = local_moment(week_start, dt.time(0, 0))
-    on_duty: dict[tuple[int, int], int] = {}
-    for starts_at, ends_at in session.execute(
-        select(Shift.starts_at, Shift.ends_at)
-        .join(Assignment, Assignment.shift_id == Shift.id)
-        .where(
-            Shift.site_id == site_id,
-            Shift.role == DEMAND_ROLE,
-            Shift.cancelled_at.is_(None),
-            Shift.starts_at >= week_begins,
-            Shift.starts_at < week_begins + dt.timedelta(days=7),
-            Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
-        )
-    ):
-        for band in _hour_bands(starts_at, ends_at):
-            on_duty[band] = on_duty.get(band, 0) + 1
-
+    on_duty = _roster_by_hour(session, site_id=site_id, week_start=week_start)
     rows = []
     for weekday, hour in sorted(set(pickups) | set(on_duty)):
         days = days_of_weekday[weekday]
@@ -136,6 +110,46 @@ def staffing_frame(
             }
         )
     return pd.DataFrame(rows, columns=["weekday", "hour", "avg_pickups", "suggested", "on_duty", "short"])
+
+
+def _pickups_by_hour(
+    session: Session, *, site_id: int, first_day: dt.date, last_day: dt.date
+) -> dict[tuple[int, int], int]:
+    """Bags picked up on the local days first_day..last_day, per local (weekday, hour)."""
+    history_start = local_moment(first_day, dt.time(0, 0))
+    history_end = local_moment(last_day + dt.timedelta(days=1), dt.time(0, 0))
+    pickups: dict[tuple[int, int], int] = {}
+    for (moment,) in session.execute(
+        select(Order.picked_up_at).where(
+            Order.site_id == site_id, Order.picked_up_at >= history_start, Order.picked_up_at < history_end
+        )
+    ):
+        if moment is None:  # never: the range above leaves out bags not picked up
+            continue
+        local = to_local(moment)
+        pickups[(local.weekday(), local.hour)] = pickups.get((local.weekday(), local.hour), 0) + 1
+    return pickups
+
+
+def _roster_by_hour(session: Session, *, site_id: int, week_start: dt.date) -> dict[tuple[int, int], int]:
+    """Handout volunteers signed up or checked in, per local (weekday, hour) of the week from `week_start`."""
+    week_begins = local_moment(week_start, dt.time(0, 0))
+    on_duty: dict[tuple[int, int], int] = {}
+    for starts_at, ends_at in session.execute(
+        select(Shift.starts_at, Shift.ends_at)
+        .join(Assignment, Assignment.shift_id == Shift.id)
+        .where(
+            Shift.site_id == site_id,
+            Shift.role == DEMAND_ROLE,
+            Shift.cancelled_at.is_(None),
+            Shift.starts_at >= week_begins,
+            Shift.starts_at < week_begins + dt.timedelta(days=7),
+            Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
+        )
+    ):
+        for band in _hour_bands(starts_at, ends_at):
+            on_duty[band] = on_duty.get(band, 0) + 1
+    return on_duty
 
 
 def _hour_bands(starts_at: dt.datetime, ends_at: dt.datetime) -> list[tuple[int, int]]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from db.core.clock import local_moment
@@ -31,31 +32,8 @@ def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def hours_frame(session: Session, *, site_id: int, month: dt.date) -> pd.DataFrame:
     """One row per volunteer with a shift starting in the local month: shifts done, hours, no-shows, and how many
     check-outs the app closed for them. A shift belongs to the month it starts in, even if it ends after midnight."""
-    start, end = month_bounds(month)
-    rows = session.execute(
-        select(
-            Volunteer.id,
-            Volunteer.name,
-            Volunteer.phone,
-            Assignment.status,
-            Assignment.checked_in_at,
-            Assignment.checked_out_at,
-            Assignment.auto_checked_out,
-            Shift.starts_at,
-            Shift.ends_at,
-        )
-        .join(Assignment, Assignment.volunteer_id == Volunteer.id)
-        .join(Shift, Shift.id == Assignment.shift_id)
-        .where(
-            Assignment.site_id == site_id,
-            Shift.starts_at >= start,
-            Shift.starts_at < end,
-            Shift.cancelled_at.is_(None),
-            Assignment.status.in_(("checked_out", "no_show")),
-        )
-    ).all()
     people: dict[int, dict[str, Any]] = {}
-    for row in rows:
+    for row in _month_assignments(session, site_id=site_id, month=month):
         person = people.setdefault(
             row.id,
             {
@@ -92,3 +70,30 @@ def hours_frame(session: Session, *, site_id: int, month: dt.date) -> pd.DataFra
         ],
         columns=["name", "phone", "shifts", "hours", "no_shows", "auto_checked_out"],
     )
+
+
+def _month_assignments(session: Session, *, site_id: int, month: dt.date) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The settled assignments (checked out or no-show) on the site's shifts starting in the local month."""
+    start, end = month_bounds(month)
+    return session.execute(
+        select(
+            Volunteer.id,
+            Volunteer.name,
+            Volunteer.phone,
+            Assignment.status,
+            Assignment.checked_in_at,
+            Assignment.checked_out_at,
+            Assignment.auto_checked_out,
+            Shift.starts_at,
+            Shift.ends_at,
+        )
+        .join(Assignment, Assignment.volunteer_id == Volunteer.id)
+        .join(Shift, Shift.id == Assignment.shift_id)
+        .where(
+            Assignment.site_id == site_id,
+            Shift.starts_at >= start,
+            Shift.starts_at < end,
+            Shift.cancelled_at.is_(None),
+            Assignment.status.in_(("checked_out", "no_show")),
+        )
+    ).all()

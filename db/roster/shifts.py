@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db.core.clock import local_moment
+from db.core.engine import rows_changed
 from db.core.errors import InvalidValue, NotAllowed, NotFound, WrongState
 from db.core.events import record_event
 from db.core.models import ROLES, Assignment, Shift, ShiftTemplate, Volunteer, VolunteerRole
@@ -134,29 +135,8 @@ def sign_up(
     holds_role = session.get(VolunteerRole, (volunteer_id, shift.site_id, shift.role))
     if holds_role is None:
         raise NotAllowed("error.role_not_held", role=shift.role)
-    overlapping = session.scalar(
-        select(func.count(Assignment.id))
-        .join(Shift, Shift.id == Assignment.shift_id)
-        .where(
-            Assignment.volunteer_id == volunteer_id,
-            Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
-            Shift.cancelled_at.is_(None),
-            Shift.starts_at < shift.ends_at,
-            Shift.ends_at > shift.starts_at,
-        )
-    )
-    if overlapping:
-        raise NotAllowed("error.shift_overlaps")
-    # Lock the shift row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes) so two people
-    # taking the last place cannot both get it.
-    session.execute(select(Shift.id).where(Shift.id == shift_id).with_for_update())
-    taken = session.scalar(
-        select(func.count(Assignment.id)).where(
-            Assignment.shift_id == shift_id, Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
-        )
-    )
-    if taken >= shift.max_staff:
-        raise NotAllowed("error.shift_full")
+    _check_free_during(session, volunteer_id=volunteer_id, shift=shift)
+    _check_place_left(session, shift=shift)
     assignment = session.scalar(
         select(Assignment).where(Assignment.shift_id == shift_id, Assignment.volunteer_id == volunteer_id)
     )
@@ -181,6 +161,35 @@ def sign_up(
     return assignment
 
 
+def _check_free_during(session: Session, *, volunteer_id: int, shift: Shift) -> None:
+    overlapping = session.scalar(
+        select(func.count(Assignment.id))
+        .join(Shift, Shift.id == Assignment.shift_id)
+        .where(
+            Assignment.volunteer_id == volunteer_id,
+            Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
+            Shift.cancelled_at.is_(None),
+            Shift.starts_at < shift.ends_at,
+            Shift.ends_at > shift.starts_at,
+        )
+    )
+    if overlapping:
+        raise NotAllowed("error.shift_overlaps")
+
+
+def _check_place_left(session: Session, *, shift: Shift) -> None:
+    # Lock the shift row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes) so two people
+    # taking the last place cannot both get it.
+    session.execute(select(Shift.id).where(Shift.id == shift.id).with_for_update())
+    taken = session.execute(
+        select(func.count(Assignment.id)).where(
+            Assignment.shift_id == shift.id, Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
+        )
+    ).scalar_one()
+    if taken >= shift.max_staff:
+        raise NotAllowed("error.shift_full")
+
+
 def check_in_open(*, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime) -> bool:
     """Whether a volunteer may check in on a shift now: from CHECK_IN_EARLY before its start until its end."""
     return starts_at - CHECK_IN_EARLY <= now <= ends_at
@@ -192,7 +201,7 @@ def check_in(session: Session, *, assignment_id: int, now: dt.datetime) -> None:
     if assignment is None:
         raise NotFound("error.assignment_not_found")
     shift = session.get(Shift, assignment.shift_id)
-    if shift.cancelled_at is not None:
+    if shift is None or shift.cancelled_at is not None:
         raise NotFound("error.shift_not_found")
     if now < shift.starts_at - CHECK_IN_EARLY:
         raise NotAllowed("error.check_in_too_early", opens=shift.starts_at - CHECK_IN_EARLY)
@@ -247,13 +256,14 @@ def _move_assignment(
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
         raise NotFound("error.assignment_not_found")
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Assignment)
         .where(Assignment.id == assignment_id, Assignment.status == from_status)
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise WrongState(status=assignment.status)
     session.expire(assignment)
     record_event(
@@ -284,18 +294,21 @@ def cancel_sign_up(
     if assignment is None:
         raise NotFound("error.assignment_not_found")
     shift = session.get(Shift, assignment.shift_id)
+    if shift is None:
+        raise NotFound("error.shift_not_found")
     if shift.starts_at <= now:
         raise NotAllowed("error.shift_started")
     cutoff = shift.starts_at - dt.timedelta(hours=get_site_rules(session, site_id=shift.site_id).signout_cutoff_hours)
     if now > cutoff and not ignore_cutoff:
         raise NotAllowed("error.sign_out_past_cutoff", cutoff=cutoff)
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Assignment)
         .where(Assignment.id == assignment_id, Assignment.status == "signed_up")
         .values(status="cancelled")
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise WrongState(status=assignment.status)
     session.expire(assignment)
     record_event(
@@ -320,13 +333,14 @@ def cancel_shift(
         raise NotFound("error.shift_not_found")
     if shift.starts_at <= now:
         raise NotAllowed("error.shift_started")
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Shift)
         .where(Shift.id == shift_id, Shift.cancelled_at.is_(None))
         .values(cancelled_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise WrongState("error.shift_already_cancelled")
     session.expire(shift)
     to_tell = [person for person in list_shift_people(session, shift_id=shift_id) if person.status == "signed_up"]
@@ -461,40 +475,12 @@ def generate_shifts(
             .with_for_update()
         )
     )
-    start, end = local_moment(first_day, dt.time(0, 0)), local_moment(last_day + dt.timedelta(days=1), dt.time(0, 0))
-    existing = {
-        tuple(row)
-        for row in session.execute(
-            select(Shift.template_id, Shift.starts_at).where(
-                Shift.site_id == site_id,
-                Shift.template_id.is_not(None),
-                Shift.starts_at >= start,
-                Shift.starts_at < end,
-            )
-        )
-    }
-    created = 0
-    day = first_day
-    while day <= last_day:
-        for template in templates:
-            if template.weekday != day.weekday():
-                continue
-            starts_at = local_moment(day, template.starts)
-            if (template.id, starts_at) in existing:
-                continue
-            session.add(
-                Shift(
-                    site_id=site_id,
-                    template_id=template.id,
-                    role=template.role,
-                    starts_at=starts_at,
-                    ends_at=local_moment(day, template.ends),
-                    min_staff=template.min_staff,
-                    max_staff=template.max_staff,
-                )
-            )
-            created += 1
-        day += dt.timedelta(days=1)
+    existing = _generated_starts(session, site_id=site_id, first_day=first_day, last_day=last_day)
+    new_shifts = _shifts_from_templates(
+        site_id=site_id, templates=templates, existing=existing, first_day=first_day, last_day=last_day
+    )
+    session.add_all(new_shifts)
+    created = len(new_shifts)
     session.flush()
     record_event(
         session,
@@ -507,6 +493,57 @@ def generate_shifts(
         after={"first_day": first_day, "last_day": last_day, "created": created},
     )
     return created
+
+
+def _generated_starts(
+    session: Session, *, site_id: int, first_day: dt.date, last_day: dt.date
+) -> set[tuple[int | None, dt.datetime]]:
+    """(template, start) of the shifts already made from templates on these local days, cancelled ones too."""
+    start, end = local_moment(first_day, dt.time(0, 0)), local_moment(last_day + dt.timedelta(days=1), dt.time(0, 0))
+    return {
+        (template_id, starts_at)
+        for template_id, starts_at in session.execute(
+            select(Shift.template_id, Shift.starts_at).where(
+                Shift.site_id == site_id,
+                Shift.template_id.is_not(None),
+                Shift.starts_at >= start,
+                Shift.starts_at < end,
+            )
+        )
+    }
+
+
+def _shifts_from_templates(
+    *,
+    site_id: int,
+    templates: list[ShiftTemplate],
+    existing: set[tuple[int | None, dt.datetime]],
+    first_day: dt.date,
+    last_day: dt.date,
+) -> list[Shift]:
+    """The shifts the templates give on each day, day by day, except those in `existing`."""
+    shifts: list[Shift] = []
+    day = first_day
+    while day <= last_day:
+        for template in templates:
+            if template.weekday != day.weekday():
+                continue
+            starts_at = local_moment(day, template.starts)
+            if (template.id, starts_at) in existing:
+                continue
+            shifts.append(
+                Shift(
+                    site_id=site_id,
+                    template_id=template.id,
+                    role=template.role,
+                    starts_at=starts_at,
+                    ends_at=local_moment(day, template.ends),
+                    min_staff=template.min_staff,
+                    max_staff=template.max_staff,
+                )
+            )
+        day += dt.timedelta(days=1)
+    return shifts
 
 
 def close_forgotten_check_outs(session: Session, *, site_id: int, now: dt.datetime) -> int:
@@ -575,13 +612,14 @@ def _settle(
     now: dt.datetime,
 ) -> int:
     # Two pages may settle the same rows at once; the one that finds the row already moved just skips it.
-    result = session.execute(
+    changed = rows_changed(
+        session,
         update(Assignment)
         .where(Assignment.id == assignment_id, Assignment.status == from_status)
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         return 0
     record_event(
         session,
