@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from db.core.clock import local_moment, local_today, recent_months, utc_now
-from db.people.accounts import SignedIn
+from db.people.login_sessions import SignedIn
 from db.roster.coverage import COVERAGE_STATES, coverage_frame, gaps_frame, staffing_frame
 from db.roster.hours import hours_frame
 from db.roster.shifts import list_shift_infos, settle_assignments

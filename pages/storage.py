@@ -13,7 +13,7 @@ from db.cold_chain.units import (
     update_unit_range,
 )
 from db.core.clock import utc_now
-from db.people.accounts import SignedIn
+from db.people.login_sessions import SignedIn
 from ui.actions import run_change
 from ui.cold_chain_view import add_unit_form, excursion_tab, local_text
 from ui.guard import require_role

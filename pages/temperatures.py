@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-from ui.cold_chain_view import (
+from ui.guard import require_role
+from ui.i18n import t
+from ui.pages_registry import ORGANIZER, VOLUNTEER
+from ui.session import current_audience
+from ui.temperatures_view import (
     chart_tab,
     cold_units,
     export_tab,
@@ -12,10 +16,6 @@ from ui.cold_chain_view import (
     todays_log,
     unit_picker,
 )
-from ui.guard import require_role
-from ui.i18n import t
-from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.session import current_audience
 from ui.widgets import due_readings_notice, page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)

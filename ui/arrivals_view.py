@@ -23,7 +23,7 @@ from db.orders.lifecycle import (
     shelve_order,
     undo_receive,
 )
-from db.people.accounts import SignedIn
+from db.people.login_sessions import SignedIn
 from ui.actions import forget, keep, run_change
 from ui.i18n import t
 from ui.widgets import big_button, camera_scan, confirmed_button, show_table, translate_codes

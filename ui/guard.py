@@ -6,7 +6,7 @@ import dataclasses
 
 import streamlit as st
 
-from db.people.accounts import SignedIn
+from db.people.login_sessions import SignedIn
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, PUBLIC, SIGN_IN_PAGE, page_spec
 from ui.session import acting_site_id, current_audience, current_user

@@ -26,7 +26,7 @@ from db.orders.review import (
     list_platforms,
     return_orders,
 )
-from db.people.accounts import SignedIn
+from db.people.login_sessions import SignedIn
 from ui.actions import keep, run_change
 from ui.downloads import download_buttons
 from ui.i18n import join_list, t

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.core.clock import local_moment, to_local, utc_now
 from db.core.models import ROLES
-from db.people.accounts import SignedIn
+from db.people.login_sessions import SignedIn
 from db.roster.shifts import (
     ShiftInfo,
     cancel_shift,

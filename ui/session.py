@@ -10,10 +10,11 @@ import streamlit as st
 
 from db.core.clock import utc_now
 from db.core.engine import database_url, is_embedded_default
-from db.people.accounts import Client, SignedIn
+from db.people.accounts import Client
 from db.people.devices import KnownDevice, count_tablets_ever, enroll_tablet, find_device, remember_browser
 from db.people.login_sessions import (
     TOUCH_EVERY,
+    SignedIn,
     end_login_session,
     resume_login_session,
     start_login_session,

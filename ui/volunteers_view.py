@@ -11,7 +11,8 @@ import streamlit as st
 from db.core.clock import utc_now
 from db.core.errors import StoreError
 from db.core.models import ROLES
-from db.people.accounts import SignedIn, create_volunteer, reset_pin
+from db.people.accounts import create_volunteer, reset_pin
+from db.people.login_sessions import SignedIn
 from db.people.volunteers import (
     VolunteerDetail,
     VolunteerImportPlan,
