@@ -13,7 +13,7 @@ from tests.support.databases import skip_or_fail
 
 
 @pytest.fixture(scope="session")
-def chromium():  # noqa: ANN201 - a playwright Browser; playwright may not be installed
+def chromium():  # a playwright Browser; playwright may not be installed
     """One headless Chromium per test run (per xdist worker); skipped (or failed under REQUIRE_BROWSER=1) when
     unavailable."""
     reason = browser_missing()
@@ -35,7 +35,7 @@ def app_server(app_database_copy: AppData, tmp_path: pathlib.Path) -> Iterator[s
 
 
 @pytest.fixture
-def page(chromium, app_server: str, app_database_copy: AppData):  # noqa: ANN001, ANN201 - playwright objects
+def page(chromium, app_server: str, app_database_copy: AppData):  # playwright objects
     # The counter's 10-inch tablet in landscape, enrolled by the organizer.
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
     enroll_as_tablet(

@@ -8,13 +8,13 @@ from tests.support.browser import IDLE_APP, open_page, sign_in_on_tablet, zh
 from ui.pages_registry import PUBLIC, VOLUNTEER, pages_for
 
 
-def menu(page) -> list[str]:  # noqa: ANN001
+def menu(page) -> list[str]:
     # A link's text is its icon's ligature name, then its title.
     links = page.locator('[data-testid="stSidebarNavLink"]').all()
     return [link.inner_text().strip().splitlines()[-1].strip() for link in links]
 
 
-def test_volunteer_signs_in_with_name_and_pin_and_sees_the_desk(page, app_server: str):  # noqa: ANN001
+def test_volunteer_signs_in_with_name_and_pin_and_sees_the_desk(page, app_server: str):
     open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
     assert menu(page) == [zh(spec.title_key) for spec in pages_for(PUBLIC)]
 
@@ -26,7 +26,7 @@ def test_volunteer_signs_in_with_name_and_pin_and_sees_the_desk(page, app_server
     assert menu(page) == [zh(spec.title_key) for spec in pages_for(VOLUNTEER)]
 
 
-def test_an_organizer_page_url_refuses_a_resident(page, app_server: str):  # noqa: ANN001
+def test_an_organizer_page_url_refuses_a_resident(page, app_server: str):
     page.goto(f"{app_server}/audit")
     page.get_by_text(zh("guard.sign_in_needed")).wait_for()
     page.locator(IDLE_APP).wait_for()
@@ -35,7 +35,7 @@ def test_an_organizer_page_url_refuses_a_resident(page, app_server: str):  # noq
 
 
 @pytest.mark.parametrize("path", ["/status?site=TS2", "/?site=TS2", "/"])
-def test_the_residents_page_opens_from_its_own_address_and_from_the_root(page, app_server: str, path: str):  # noqa: ANN001
+def test_the_residents_page_opens_from_its_own_address_and_from_the_root(page, app_server: str, path: str):
     """A poster's link goes straight to the residents' page, with no "page not found" on the way."""
     page.goto(f"{app_server}{path}")
     page.get_by_role("heading", name=zh("page.status.title")).wait_for()

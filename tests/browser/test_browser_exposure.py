@@ -17,7 +17,7 @@ IMG_NAME = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
-def hostile_server(app_database_copy: AppData, tmp_path: pathlib.Path):  # noqa: ANN201
+def hostile_server(app_database_copy: AppData, tmp_path: pathlib.Path):
     store = make_engine(app_database_copy.url)
     with unit_of_work(store) as session:
         for name in (SCRIPT_NAME, IMG_NAME):
@@ -36,7 +36,7 @@ def hostile_server(app_database_copy: AppData, tmp_path: pathlib.Path):  # noqa:
         yield base_url, log_path
 
 
-def test_html_looking_names_are_plain_text(chromium, hostile_server, app_database_copy: AppData):  # noqa: ANN001
+def test_html_looking_names_are_plain_text(chromium, hostile_server, app_database_copy: AppData):
     base_url, log_path = hostile_server
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
     enroll_as_tablet(context, base_url=base_url, database_url=app_database_copy.url, site_id=app_database_copy.site_id)

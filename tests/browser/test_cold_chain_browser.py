@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.support.browser import IDLE_APP, sign_in_on_tablet, zh
 
 
-def test_a_volunteer_logs_a_fridge_reading(page, app_server: str):  # noqa: ANN001, F811
+def test_a_volunteer_logs_a_fridge_reading(page, app_server: str):
     sign_in_on_tablet(page, app_server)
 
     # The menu, not a URL: a new page load would be a new session, signed out.

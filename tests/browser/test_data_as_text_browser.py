@@ -31,14 +31,14 @@ MARKUP = (
 
 
 @pytest.fixture
-def payload_server(tmp_path: pathlib.Path):  # noqa: ANN201 - yields the base URL
+def payload_server(tmp_path: pathlib.Path):  # yields the base URL
     data = build_payload_database(tmp_path / "app.db")
     with streamlit_server(data.app.url, log_path=tmp_path / "streamlit.log") as base_url:
         yield base_url
 
 
 @pytest.fixture
-def browser_context(chromium):  # noqa: ANN001, ANN201 - playwright objects
+def browser_context(chromium):  # playwright objects
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
     requested: list[str] = []
     context.on("request", lambda request: requested.append(request.url))
@@ -46,7 +46,7 @@ def browser_context(chromium):  # noqa: ANN001, ANN201 - playwright objects
     context.close()
 
 
-def assert_shown_as_text(page, *, shows: list[str]) -> None:  # noqa: ANN001 - a playwright Page
+def assert_shown_as_text(page, *, shows: list[str]) -> None:  # a playwright Page
     page.locator(IDLE_APP).wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator(f'a[href*="{EVIL_HOST}"], img[src*="{EVIL_HOST}"]').count() == 0
@@ -60,14 +60,14 @@ def assert_shown_as_text(page, *, shows: list[str]) -> None:  # noqa: ANN001 - a
         assert " ".join(value.split()) in " ".join(text.split()), value
 
 
-def open_from_menu(page, path: str, title_key: str) -> None:  # noqa: ANN001
+def open_from_menu(page, path: str, title_key: str) -> None:
     # Through the menu: a fresh page load would start a new, signed-out session.
     page.locator(f'[data-testid="stSidebarNavLink"][href$="/{path}"]').click()
     page.get_by_role("heading", name=zh(title_key)).wait_for()
     page.locator(IDLE_APP).wait_for()
 
 
-def test_payload_data_renders_as_text_on_every_surface(payload_server: str, browser_context):  # noqa: ANN001
+def test_payload_data_renders_as_text_on_every_surface(payload_server: str, browser_context):
     context, requested = browser_context
     page = context.new_page()
     page.set_default_timeout(30_000)

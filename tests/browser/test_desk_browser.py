@@ -14,7 +14,7 @@ def received_order(app_database_copy: AppData) -> str:
     return receive(app_database_copy)
 
 
-def assert_tablet_sized(tab) -> None:  # noqa: ANN001 - a playwright Page
+def assert_tablet_sized(tab) -> None:  # a playwright Page
     """On the 1024 px tablet every target in the page is at least 48 px tall, and buttons span the column."""
     main = tab.locator('[data-testid="stMain"]')
     column_width = main.locator('[data-testid="stVerticalBlock"]').first.bounding_box()["width"]
@@ -31,14 +31,14 @@ def assert_tablet_sized(tab) -> None:  # noqa: ANN001 - a playwright Page
         assert button.bounding_box()["width"] >= 0.9 * column_width, button.inner_text()
 
 
-def search(tab, text: str) -> None:  # noqa: ANN001 - a playwright Page
+def search(tab, text: str) -> None:  # a playwright Page
     box = tab.get_by_label(zh("desk.search"))
     box.fill(text)
     box.press("Enter")
 
 
 def test_volunteer_finds_a_bag_by_code_and_hands_it_over(
-    page,  # noqa: F811
+    page,
     app_server: str,
     received_order: str,
     app_database_copy: AppData,

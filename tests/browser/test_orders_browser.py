@@ -39,8 +39,8 @@ def server_with_a_formula_order(app_database_copy: AppData, request: pytest.Fixt
 
 
 def test_organizer_downloads_the_orders_csv_with_formulas_escaped(
-    chromium,
-    server_with_a_formula_order: str,  # noqa: ANN001 - a playwright Browser
+    chromium,  # a playwright Browser
+    server_with_a_formula_order: str,
 ) -> None:
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = context.new_page()

@@ -45,7 +45,7 @@ def shift_starting_soon(app_database_copy: AppData) -> tuple[int, str]:
 
 
 @pytest.fixture
-def tablet(chromium, app_database_copy: AppData, shift_starting_soon, tmp_path: pathlib.Path):  # noqa: ANN001, ANN201
+def tablet(chromium, app_database_copy: AppData, shift_starting_soon, tmp_path: pathlib.Path):
     with streamlit_server(app_database_copy.url, log_path=tmp_path / "streamlit.log") as base_url:
         context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
         enroll_as_tablet(
@@ -57,7 +57,7 @@ def tablet(chromium, app_database_copy: AppData, shift_starting_soon, tmp_path: 
         context.close()
 
 
-def test_volunteer_checks_in_on_the_tablet(tablet, app_database_copy: AppData, shift_starting_soon):  # noqa: ANN001
+def test_volunteer_checks_in_on_the_tablet(tablet, app_database_copy: AppData, shift_starting_soon):
     page, base_url = tablet
     assignment_id, label = shift_starting_soon
     sign_in_on_tablet(page, base_url)

@@ -15,7 +15,7 @@ NAMES = ("王阿姨", "李主任")
 
 
 @pytest.fixture
-def server(app_database_copy: AppData, tmp_path: pathlib.Path):  # noqa: ANN201
+def server(app_database_copy: AppData, tmp_path: pathlib.Path):
     # Behind a proxy each browser has its own address: X-Forwarded-For tells them apart (README).
     with streamlit_server(
         app_database_copy.url, log_path=tmp_path / "streamlit.log", env={"TRUST_FORWARDED_FOR": "1"}
@@ -23,14 +23,14 @@ def server(app_database_copy: AppData, tmp_path: pathlib.Path):  # noqa: ANN201
         yield base_url
 
 
-def new_browser(chromium, address: str, *, width: int = 1024, height: int = 768):  # noqa: ANN001, ANN201
+def new_browser(chromium, address: str, *, width: int = 1024, height: int = 768):
     context = chromium.new_context(
         viewport={"width": width, "height": height}, locale="zh-CN", extra_http_headers={"X-Forwarded-For": address}
     )
     return context
 
 
-def new_tab(context):  # noqa: ANN001, ANN201
+def new_tab(context):
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     return tab
@@ -38,7 +38,7 @@ def new_tab(context):  # noqa: ANN001, ANN201
 
 def test_a_volunteer_on_the_tablet_reloads_and_is_still_signed_in(
     chromium,
-    server: str,  # noqa: ANN001
+    server: str,
     app_database_copy: AppData,
 ):
     context = new_browser(chromium, "198.51.100.7")
@@ -60,7 +60,7 @@ def test_a_volunteer_on_the_tablet_reloads_and_is_still_signed_in(
         context.close()
 
 
-def test_an_anonymous_browser_sees_no_names(chromium, server: str):  # noqa: ANN001
+def test_an_anonymous_browser_sees_no_names(chromium, server: str):
     context = new_browser(chromium, "203.0.113.9", width=390, height=844)
     page = new_tab(context)
     try:
@@ -75,7 +75,7 @@ def test_an_anonymous_browser_sees_no_names(chromium, server: str):  # noqa: ANN
 
 def test_twenty_wrong_pins_from_another_browser_do_not_stop_the_tablet(
     chromium,
-    server: str,  # noqa: ANN001
+    server: str,
     app_database_copy: AppData,
 ):
     guesser_context = new_browser(chromium, "192.0.2.66")
@@ -105,7 +105,7 @@ def test_twenty_wrong_pins_from_another_browser_do_not_stop_the_tablet(
         tablet_context.close()
 
 
-def test_twenty_wrong_tails_do_not_stop_the_owner_who_gives_the_whole_number(chromium, server: str):  # noqa: ANN001
+def test_twenty_wrong_tails_do_not_stop_the_owner_who_gives_the_whole_number(chromium, server: str):
     for number in range(20):
         context = new_browser(chromium, f"10.8.0.{number}", width=390, height=844)
         page = new_tab(context)

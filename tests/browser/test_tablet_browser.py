@@ -8,18 +8,18 @@ from tests.support.browser import IDLE_APP, open_page, sign_in_on_tablet, zh
 SELECT_FIELDS = '[data-testid="stSelectbox"] [role="group"]'
 
 
-def heights(tab, selector: str) -> list[float]:  # noqa: ANN001 - a playwright Page
+def heights(tab, selector: str) -> list[float]:  # a playwright Page
     return [box["height"] for box in (element.bounding_box() for element in tab.locator(selector).all()) if box]
 
 
-def test_the_sign_in_name_list_is_a_big_target(page, app_server: str):  # noqa: ANN001, F811
+def test_the_sign_in_name_list_is_a_big_target(page, app_server: str):
     open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
     page.get_by_label(zh("sign_in.name")).wait_for()
     fields = heights(page, f'[data-testid="stMain"] {SELECT_FIELDS}')
     assert fields and min(fields) >= 48, fields
 
 
-def test_the_desk_search_is_in_sight_and_every_card_readable(page, app_server: str):  # noqa: ANN001, F811
+def test_the_desk_search_is_in_sight_and_every_card_readable(page, app_server: str):
     sign_in_on_tablet(page, app_server)
     page.locator('[data-testid="stMetric"]').first.wait_for()
     page.locator(IDLE_APP).wait_for()

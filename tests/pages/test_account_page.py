@@ -16,13 +16,13 @@ def zh(key: str, **params: object) -> str:
     return translate("zh-CN", key, **params)
 
 
-def fill(at, form: str, **values: str):  # noqa: ANN001, ANN201 - AppTest
+def fill(at, form: str, **values: str):  # AppTest
     for field, value in values.items():
         at.text_input(key=f"{form}_{field}").input(value)
     return at.button(key=f"{form}_submit").click().run()
 
 
-def test_an_organizer_changes_their_password_and_resets_a_volunteers_pin(writable_app_env: AppData):  # noqa: F811
+def test_an_organizer_changes_their_password_and_resets_a_volunteers_pin(writable_app_env: AppData):
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page(page_spec("account").path).run()
     fill(at, "change_password", current="wrong-password", new="new-password", again="new-password")
     assert [element.value for element in at.error] == [zh("error.current_secret_wrong")]
@@ -57,7 +57,7 @@ def test_an_organizer_changes_their_password_and_resets_a_volunteers_pin(writabl
     assert list(at.dataframe[0].value.iloc[:, 2]) == [zh("value.action.account.password_changed")]
 
 
-def test_a_volunteer_changes_their_pin_and_has_no_reset_forms(writable_app_env: AppData):  # noqa: F811
+def test_a_volunteer_changes_their_pin_and_has_no_reset_forms(writable_app_env: AppData):
     at = new_app(writable_app_env, audience=VOLUNTEER).switch_page(page_spec("account").path).run()
     assert not at.exception
     assert [element.key for element in at.selectbox if element.key.startswith("reset_")] == []

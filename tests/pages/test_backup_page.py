@@ -16,7 +16,7 @@ from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, page_spec
 
 
-def test_an_organizer_makes_a_backup_and_sees_every_tables_count(writable_app_env: AppData):  # noqa: F811
+def test_an_organizer_makes_a_backup_and_sees_every_tables_count(writable_app_env: AppData):
     at = new_app(writable_app_env, audience=ORGANIZER, language="en").switch_page(page_spec("backup").path).run()
     assert not at.exception
     assert translate("en", "backup.sensitive") in [element.value for element in at.warning]
@@ -36,7 +36,7 @@ def test_an_organizer_makes_a_backup_and_sees_every_tables_count(writable_app_en
     ]
 
 
-def test_the_archive_in_the_session_restores(writable_app_env: AppData):  # noqa: F811
+def test_the_archive_in_the_session_restores(writable_app_env: AppData):
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page(page_spec("backup").path).run()
     at.button(key="backup_make").click().run()
     summary, data = at.session_state["backup_made"]

@@ -59,13 +59,13 @@ def save(at: AppTest, typed: str) -> list[str]:
         ("999", zh("error.reading_range", low=-40.0, high=40.0)),
     ],
 )
-def test_the_reading_form_refuses_text_empty_and_999(writable_app_env: AppData, typed: str, message: str):  # noqa: F811
+def test_the_reading_form_refuses_text_empty_and_999(writable_app_env: AppData, typed: str, message: str):
     at = temperature_form(writable_app_env)
     assert save(at, typed) == [message]
     assert readings(writable_app_env) == []
 
 
-def test_the_reading_form_refuses_a_future_time(writable_app_env: AppData):  # noqa: F811
+def test_the_reading_form_refuses_a_future_time(writable_app_env: AppData):
     at = temperature_form(writable_app_env)
     at.checkbox(key="temperature_earlier").check().run()
     at.date_input(key="temperature_date").set_value(local_today() + dt.timedelta(days=1)).run()
@@ -74,7 +74,7 @@ def test_the_reading_form_refuses_a_future_time(writable_app_env: AppData):  # n
     assert readings(writable_app_env) == []
 
 
-def test_an_out_of_range_reading_needs_an_action_and_asks_for_a_follow_up(writable_app_env: AppData):  # noqa: F811
+def test_an_out_of_range_reading_needs_an_action_and_asks_for_a_follow_up(writable_app_env: AppData):
     at = temperature_form(writable_app_env)
     at.text_input(key="temperature_reading").input("12").run()
     assert zh("temperatures.out_of_range", low=0.0, high=8.0) in [element.value for element in at.warning]
@@ -103,7 +103,7 @@ def follow_ups(at: AppTest, marker: str) -> list[str]:
     return [element.value for element in (*at.warning, *at.error) if element.value.startswith(marker)]
 
 
-def test_a_signed_off_day_refuses_new_readings_on_the_tablet(writable_app_env: AppData):  # noqa: F811
+def test_a_signed_off_day_refuses_new_readings_on_the_tablet(writable_app_env: AppData):
     organizer = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/temperatures.py").run()
     organizer.button(key="temperature_sign_off").click().run()
     assert not organizer.exception
@@ -141,7 +141,7 @@ def prepare_excursion(data: AppData) -> tuple[int, int]:
         engine.dispose()
 
 
-def test_an_organizer_adds_a_5_degree_fridge_and_cannot_remove_one_holding_bags(writable_app_env: AppData):  # noqa: F811
+def test_an_organizer_adds_a_5_degree_fridge_and_cannot_remove_one_holding_bags(writable_app_env: AppData):
     prepare_excursion(writable_app_env)
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/storage.py").run()
     at.text_input(key="unit_code").input("f2").run()
@@ -164,7 +164,7 @@ def test_an_organizer_adds_a_5_degree_fridge_and_cannot_remove_one_holding_bags(
     assert [element.value for element in at.error] == [zh("error.unit_holds_bags", code="F1", count=1)]
 
 
-def test_an_organizer_marks_a_bag_of_an_excursion_discarded(writable_app_env: AppData):  # noqa: F811
+def test_an_organizer_marks_a_bag_of_an_excursion_discarded(writable_app_env: AppData):
     reading_id, order_id = prepare_excursion(writable_app_env)
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/storage.py").run()
     assert [expander.label for expander in at.expander if expander.label.startswith("F1：")]
@@ -182,7 +182,7 @@ def test_an_organizer_marks_a_bag_of_an_excursion_discarded(writable_app_env: Ap
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_chart_shades_the_band_marks_the_excursion_and_speaks_the_language(
-    writable_app_env: AppData,  # noqa: F811
+    writable_app_env: AppData,
     language: str,
 ):
     prepare_excursion(writable_app_env)
@@ -204,7 +204,7 @@ def test_the_chart_shades_the_band_marks_the_excursion_and_speaks_the_language(
     assert data[dots["data"]["name"]]["verdict"].tolist() == [translate(language, "chart.out_of_range")]
 
 
-def test_the_sign_off_table_leaves_corrects_blank_on_original_entries(writable_app_env: AppData):  # noqa: F811
+def test_the_sign_off_table_leaves_corrects_blank_on_original_entries(writable_app_env: AppData):
     prepare_excursion(writable_app_env)
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/temperatures.py").run()
     assert not at.exception

@@ -71,7 +71,7 @@ def payload_env(payload_data: PayloadData, monkeypatch: pytest.MonkeyPatch) -> P
     return payload_data
 
 
-def nodes(node) -> Iterator:  # noqa: ANN001 - an AppTest element tree node of any kind
+def nodes(node) -> Iterator:  # an AppTest element tree node of any kind
     yield node
     for child in getattr(node, "children", {}).values():
         yield from nodes(child)
@@ -169,7 +169,7 @@ SHOWN = {
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("audience", AUDIENCES)
 @pytest.mark.parametrize("spec", PAGES, ids=lambda spec: spec.name)
-def test_payloads_never_reach_markdown_unescaped(payload_env: PayloadData, spec, audience: str, language: str):  # noqa: ANN001
+def test_payloads_never_reach_markdown_unescaped(payload_env: PayloadData, spec, audience: str, language: str):
     at = signed_in_app(payload_env, audience=audience, language=language).switch_page(spec.path).run()
     allowed = audience in spec.audiences
     seen_markdown: list[str] = []

@@ -24,7 +24,7 @@ def desk(data: AppData) -> AppTest:
     return at
 
 
-def test_desk_search_hand_over_and_undo(writable_app_env: AppData):  # noqa: F811
+def test_desk_search_hand_over_and_undo(writable_app_env: AppData):
     slot = receive(writable_app_env)
     order_id, *_ = order_row(writable_app_env)
     at = desk(writable_app_env)
@@ -56,7 +56,7 @@ def test_desk_search_hand_over_and_undo(writable_app_env: AppData):  # noqa: F81
     assert at.button(key=f"desk_hand_over_{order_id}")  # found again, ready to hand over
 
 
-def test_desk_cancel_leaves_the_bag_and_a_second_handover_names_the_first(writable_app_env: AppData):  # noqa: F811
+def test_desk_cancel_leaves_the_bag_and_a_second_handover_names_the_first(writable_app_env: AppData):
     slot = receive(writable_app_env)
     order_id, *_ = order_row(writable_app_env)
     at = desk(writable_app_env)
@@ -79,7 +79,7 @@ def test_desk_cancel_leaves_the_bag_and_a_second_handover_names_the_first(writab
     assert "王阿姨" in errors[0]
 
 
-def test_desk_moves_a_bag_to_another_slot(writable_app_env: AppData):  # noqa: F811
+def test_desk_moves_a_bag_to_another_slot(writable_app_env: AppData):
     slot = receive(writable_app_env)
     order_id, *_ = order_row(writable_app_env)
     at = desk(writable_app_env)
@@ -100,7 +100,7 @@ def arrivals(data: AppData) -> AppTest:
     return at
 
 
-def test_arrivals_receive_by_code_shows_the_slot(writable_app_env: AppData):  # noqa: F811
+def test_arrivals_receive_by_code_shows_the_slot(writable_app_env: AppData):
     at = arrivals(writable_app_env)
     assert at.metric[0].value == "1"
     at.text_input(key="arrivals_code").input(f"CB1:TS2:{CODE}")  # a scanned QR payload works like the code
@@ -121,7 +121,7 @@ def test_arrivals_receive_by_code_shows_the_slot(writable_app_env: AppData):  # 
     assert [element.value for element in at.error] == [zh("error.pickup_code_not_found", code="no-such-code")]
 
 
-def test_arrivals_receive_whole_delivery(writable_app_env: AppData):  # noqa: F811
+def test_arrivals_receive_whole_delivery(writable_app_env: AppData):
     at = arrivals(writable_app_env)
     at.button(key="arrivals_receive_all").click().run()
     assert order_row(writable_app_env)[1] == "expected"  # asked first
@@ -137,7 +137,7 @@ def test_arrivals_receive_whole_delivery(writable_app_env: AppData):  # noqa: F8
     assert zh("arrivals.shelved_count", count=1) in messages(at)
 
 
-def test_arrivals_report_a_damaged_bag(writable_app_env: AppData):  # noqa: F811
+def test_arrivals_report_a_damaged_bag(writable_app_env: AppData):
     at = arrivals(writable_app_env)
     at.selectbox(key="arrivals_problem_order").select_index(0).run()
     at.radio(key="arrivals_problem_reason").set_value("damaged").run()
@@ -149,7 +149,7 @@ def test_arrivals_report_a_damaged_bag(writable_app_env: AppData):  # noqa: F811
     assert zh("arrivals.problem_reported", code=CODE) in messages(at)
 
 
-def test_arrivals_undo_the_last_check_in(writable_app_env: AppData):  # noqa: F811
+def test_arrivals_undo_the_last_check_in(writable_app_env: AppData):
     at = arrivals(writable_app_env)
     at.text_input(key="arrivals_code").input(CODE)
     at.button(key="arrivals_receive").click().run()
@@ -167,7 +167,7 @@ def test_arrivals_undo_the_last_check_in(writable_app_env: AppData):  # noqa: F8
     assert not {"arrivals_undo_receive", "arrivals_shelved"} & {button.key for button in at.button}
 
 
-def test_arrivals_offers_no_undo_once_the_bag_is_shelved(writable_app_env: AppData):  # noqa: F811
+def test_arrivals_offers_no_undo_once_the_bag_is_shelved(writable_app_env: AppData):
     at = arrivals(writable_app_env)
     at.text_input(key="arrivals_code").input(CODE)
     at.button(key="arrivals_receive").click().run()

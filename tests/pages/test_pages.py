@@ -35,7 +35,7 @@ def raw_keys(at: AppTest) -> list[str]:
     ]
 
 
-def refusal_text(spec, audience: str, language: str) -> str:  # noqa: ANN001
+def refusal_text(spec, audience: str, language: str) -> str:
     if audience == PUBLIC:
         return translate(language, "guard.sign_in_needed")
     if spec.audiences == {PUBLIC}:
@@ -88,7 +88,7 @@ def test_every_page_calls_the_guard_first():
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("audience", AUDIENCES)
 @pytest.mark.parametrize("spec", PAGES, ids=lambda spec: spec.name)
-def test_page_renders_or_refuses(app_env: AppData, spec, audience: str, language: str):  # noqa: ANN001
+def test_page_renders_or_refuses(app_env: AppData, spec, audience: str, language: str):
     at = new_app(app_env, audience=audience, language=language).switch_page(spec.path).run()
 
     assert not at.exception, [element.value for element in at.exception]

@@ -23,7 +23,7 @@ from ui.session import ACTING_SITE_KEY, AUDIENCE_KEY, SIGNED_IN_KEY
 D = dt.date
 
 
-def migrated(path: pathlib.Path):  # noqa: ANN201
+def migrated(path: pathlib.Path):
     engine = make_engine(f"sqlite:///{path}")
     upgrade_to_head(engine)
     return engine

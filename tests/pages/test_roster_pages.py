@@ -62,11 +62,11 @@ def assignment_status(data: AppData, assignment_id: int) -> str:
     return status
 
 
-def infos(at) -> list[str]:  # noqa: ANN001
+def infos(at) -> list[str]:
     return [element.value for element in at.info]
 
 
-def test_volunteer_signs_up_for_an_open_shift(writable_app_env: AppData):  # noqa: F811
+def test_volunteer_signs_up_for_an_open_shift(writable_app_env: AppData):
     shift_id, _, label = add_shift(writable_app_env, starts_in=dt.timedelta(days=3), sign_up_volunteer=False)
     at = new_app(writable_app_env, audience=VOLUNTEER).switch_page("pages/my_shifts.py").run()
     assert not at.exception
@@ -78,7 +78,7 @@ def test_volunteer_signs_up_for_an_open_shift(writable_app_env: AppData):  # noq
     assert any(button.key.startswith("sign_out_") for button in at.button)
 
 
-def test_volunteer_checks_in_and_out_at_the_tablet(writable_app_env: AppData):  # noqa: F811
+def test_volunteer_checks_in_and_out_at_the_tablet(writable_app_env: AppData):
     # Starts in 20 minutes: the check-in window (30 minutes before the start) is open.
     _, assignment_id, label = add_shift(writable_app_env, starts_in=dt.timedelta(minutes=20), sign_up_volunteer=True)
     at = new_app(writable_app_env, audience=VOLUNTEER).switch_page("pages/my_shifts.py").run()
@@ -92,14 +92,14 @@ def test_volunteer_checks_in_and_out_at_the_tablet(writable_app_env: AppData):  
     assert assignment_status(writable_app_env, assignment_id) == "checked_out"
 
 
-def test_no_check_in_button_before_the_window(writable_app_env: AppData):  # noqa: F811
+def test_no_check_in_button_before_the_window(writable_app_env: AppData):
     _, assignment_id, _ = add_shift(writable_app_env, starts_in=dt.timedelta(minutes=45), sign_up_volunteer=True)
     at = new_app(writable_app_env, audience=VOLUNTEER).switch_page("pages/my_shifts.py").run()
     keys = [button.key for button in at.button]
     assert f"check_in_{assignment_id}" not in keys and f"sign_out_{assignment_id}" in keys
 
 
-def test_signing_out_after_the_cutoff_is_refused_with_the_reason(writable_app_env: AppData):  # noqa: F811
+def test_signing_out_after_the_cutoff_is_refused_with_the_reason(writable_app_env: AppData):
     _, assignment_id, _ = add_shift(writable_app_env, starts_in=dt.timedelta(hours=5), sign_up_volunteer=True)
     at = new_app(writable_app_env, audience=VOLUNTEER).switch_page("pages/my_shifts.py").run()
     at.button(key=f"sign_out_{assignment_id}").click().run()
@@ -110,7 +110,7 @@ def test_signing_out_after_the_cutoff_is_refused_with_the_reason(writable_app_en
     assert assignment_status(writable_app_env, assignment_id) == "signed_up"
 
 
-def test_organizer_adds_weekly_shifts_and_generates_them_once(writable_app_env: AppData):  # noqa: F811
+def test_organizer_adds_weekly_shifts_and_generates_them_once(writable_app_env: AppData):
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/roster.py").run()
     assert not at.exception
     at.button(key="template_add_submit").click().run()
@@ -135,13 +135,13 @@ def test_organizer_adds_weekly_shifts_and_generates_them_once(writable_app_env: 
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
-def test_organizer_pages_render_in_both_languages(app_env: AppData, language: str):  # noqa: F811
+def test_organizer_pages_render_in_both_languages(app_env: AppData, language: str):
     for page in ("pages/roster.py", "pages/volunteers.py"):
         at = new_app(app_env, audience=ORGANIZER, language=language).switch_page(page).run()
         assert not at.exception, page
 
 
-def test_organizer_resets_a_pin(writable_app_env: AppData):  # noqa: F811
+def test_organizer_resets_a_pin(writable_app_env: AppData):
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/volunteers.py").run()
     at.selectbox(key="pin_who").select_index(at.selectbox(key="pin_who").options.index("王阿姨"))
     at.text_input(key="pin_new").input("1357")
@@ -151,7 +151,7 @@ def test_organizer_resets_a_pin(writable_app_env: AppData):  # noqa: F811
     assert zh("volunteers.pin_was_reset", name="王阿姨") in infos(at)
 
 
-def test_volunteer_import_names_columns_by_their_headings(app_env: AppData):  # noqa: F811
+def test_volunteer_import_names_columns_by_their_headings(app_env: AppData):
     at = new_app(app_env, audience=ORGANIZER).switch_page("pages/volunteers.py").run()
     at.file_uploader(key="volunteer_import_file_0").set_value(
         ("v.csv", "姓名,手机\n王阿姨,13800138000\n".encode(), "text/csv")

@@ -44,7 +44,7 @@ def answer(at: AppTest) -> list[tuple[str, str]]:
     """What the page shows below the form, in order: every element but the inputs, which echo what was typed."""
     shown = []
 
-    def walk(node) -> None:  # noqa: ANN001 - an AppTest element tree node
+    def walk(node) -> None:  # an AppTest element tree node
         for child in getattr(node, "children", {}).values():
             kind = getattr(child, "type", "")
             if kind not in ("text_input", "form", "") and not kind.endswith("button"):
@@ -55,14 +55,14 @@ def answer(at: AppTest) -> list[tuple[str, str]]:
     return shown
 
 
-def test_a_wrong_code_and_a_wrong_phone_get_the_same_page(writable_app_env: AppData):  # noqa: F811
+def test_a_wrong_code_and_a_wrong_phone_get_the_same_page(writable_app_env: AppData):
     wrong_code = answer(ask(status_page(writable_app_env), code="8-124", tail=TAIL))
     wrong_phone = answer(ask(status_page(writable_app_env), code=CODE, tail="2223"))
     assert wrong_code == wrong_phone
     assert ("warning", zh("status.not_found")) in wrong_code
 
 
-def test_the_right_pair_tells_the_state_the_collect_by_day_and_shows_a_qr(writable_app_env: AppData):  # noqa: F811
+def test_the_right_pair_tells_the_state_the_collect_by_day_and_shows_a_qr(writable_app_env: AppData):
     at = ask(status_page(writable_app_env), code=CODE, tail=TAIL)
     assert not at.exception
     assert [element.value for element in at.info] == [zh("status.state.not_arrived")]
@@ -71,7 +71,7 @@ def test_the_right_pair_tells_the_state_the_collect_by_day_and_shows_a_qr(writab
     assert "张" not in everything and not FULL_PHONE.search(everything)
 
 
-def test_a_ready_bag_shows_its_slot(writable_app_env: AppData):  # noqa: F811
+def test_a_ready_bag_shows_its_slot(writable_app_env: AppData):
     store = make_engine(writable_app_env.url)
     with unit_of_work(store) as session:
         order_id = find_orders(session, site_id=writable_app_env.site_id, text=CODE, now=utc_now(), hold_days=3)[0].id
@@ -83,7 +83,7 @@ def test_a_ready_bag_shows_its_slot(writable_app_env: AppData):  # noqa: F811
     assert len(at.success) == 1 and slot in at.success[0].value.replace("\\", "")
 
 
-def test_the_delay_holds_for_a_fresh_session(writable_app_env: AppData):  # noqa: F811
+def test_the_delay_holds_for_a_fresh_session(writable_app_env: AppData):
     at = status_page(writable_app_env)
     for number in range(PER_SECRET_AND_CLIENT.free_tries):
         ask(at, code=CODE, tail=f"{number:04d}")
@@ -95,7 +95,7 @@ def test_the_delay_holds_for_a_fresh_session(writable_app_env: AppData):  # noqa
     assert not fresh.info and not fresh.get("imgs")
 
 
-def test_a_much_guessed_code_asks_for_the_whole_phone_and_the_owner_gets_in(writable_app_env: AppData):  # noqa: F811
+def test_a_much_guessed_code_asks_for_the_whole_phone_and_the_owner_gets_in(writable_app_env: AppData):
     store = make_engine(writable_app_env.url)
     for number in range(20):
         with contextlib.suppress(FullPhoneNeeded), unit_of_work(store) as session:
@@ -119,12 +119,12 @@ def test_a_much_guessed_code_asks_for_the_whole_phone_and_the_owner_gets_in(writ
     assert [element.value for element in at.info] == [zh("status.state.not_arrived")]
 
 
-def test_bad_input_is_said_plainly(app_env: AppData):  # noqa: F811
+def test_bad_input_is_said_plainly(app_env: AppData):
     at = ask(status_page(app_env), code=CODE, tail="22")
     assert [element.value for element in at.error] == [zh("error.phone_tail_format")]
 
 
-def test_no_page_shows_a_whole_phone_number_to_volunteers_or_residents(app_env: AppData):  # noqa: F811
+def test_no_page_shows_a_whole_phone_number_to_volunteers_or_residents(app_env: AppData):
     from ui.pages_registry import PAGES
 
     for audience in (PUBLIC, VOLUNTEER):

@@ -138,7 +138,7 @@ def receive(data: AppData) -> str:
         store.dispose()
 
 
-def stored(data: AppData, query):  # noqa: ANN001, ANN201 - a select() and what it returns
+def stored(data: AppData, query):  # a select() and what it returns
     store = make_engine(data.url)
     try:
         with unit_of_work(store) as session:

@@ -108,11 +108,11 @@ def _wait_healthy(server: subprocess.Popen, base_url: str, *, timeout: float, lo
 
 
 def enroll_as_tablet(
-    context,
+    context,  # a playwright BrowserContext
     *,
     base_url: str,
     database_url: str,
-    site_id: int,  # noqa: ANN001 - a playwright context
+    site_id: int,
     name: str = "取货台平板 1",
 ) -> None:
     """Make a browser context the site's enrolled counter tablet, as an organizer does on the devices page."""
@@ -135,13 +135,13 @@ def zh(key: str, **params: object) -> str:
     return unescaped(translate("zh-CN", key, **params))
 
 
-def open_page(page, url: str, heading: str) -> None:  # noqa: ANN001
+def open_page(page, url: str, heading: str) -> None:
     page.goto(url)
     page.get_by_role("heading", name=heading).first.wait_for()
     page.locator(IDLE_APP).wait_for()
 
 
-def sign_in_on_tablet(page, base_url: str, *, name: str = "王阿姨") -> None:  # noqa: ANN001
+def sign_in_on_tablet(page, base_url: str, *, name: str = "王阿姨") -> None:
     """Pick the name on the tablet's sign-in page, type the PIN, and wait for the desk."""
     open_page(page, f"{base_url}/sign_in", zh("page.sign_in.title"))
     page.get_by_label(zh("sign_in.name")).click()

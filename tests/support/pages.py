@@ -24,12 +24,12 @@ def new_app(data: AppData, *, audience: str = PUBLIC, language: str | None = Non
     return at
 
 
-def texts(node) -> Iterator[str]:  # noqa: ANN001 - an AppTest element tree node of any kind
+def texts(node) -> Iterator[str]:  # an AppTest element tree node of any kind
     """Every piece of text a person can read: bodies, labels, options, placeholders, table headers."""
     for attribute in ("value", "label", "body", "placeholder", "help", "options"):
         try:
             value = getattr(node, attribute, None)
-        except Exception:  # noqa: BLE001 - some element types compute these lazily and may not have them
+        except Exception:  # some element types compute these lazily and may not have them
             continue
         if isinstance(value, str):
             yield value

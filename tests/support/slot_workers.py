@@ -48,12 +48,12 @@ def check_in_worker(url: str, site_id: int, volunteer_id: int, bags: list[Bag], 
             except NoFreeSlot:
                 counts["refused"] += 1
                 free_after_refusal.append(_free_once_settled(engine, site_id=site_id, storage_class=storage_class))
-            except Exception as error:  # noqa: BLE001 - the test reports any other failure by name
+            except Exception as error:  # the test reports any other failure by name
                 counts[f"error:{type(error).__name__}"] += 1
         results.put(
             {"counts": dict(counts), "free_after_refusal": free_after_refusal, "seconds": time.perf_counter() - began}
         )
-    except BaseException as error:  # noqa: BLE001 - never leave the parent waiting for a result
+    except BaseException as error:  # never leave the parent waiting for a result
         results.put({"counts": {f"crash:{type(error).__name__}": 1}, "free_after_refusal": [], "seconds": 0.0})
     finally:
         engine.dispose()
@@ -92,7 +92,7 @@ def mixed_worker(url: str, site_id: int, volunteer_id: int, bags: list[Bag], sta
         except (WrongState, DuplicateValue) as error:
             counts[f"{name}:{error.key}"] += 1
             return False
-        except Exception as error:  # noqa: BLE001 - the test reports any other failure by name
+        except Exception as error:  # the test reports any other failure by name
             counts[f"{name}:error:{type(error).__name__}"] += 1
             return False
         counts[f"{name}:ok"] += 1
@@ -116,7 +116,7 @@ def mixed_worker(url: str, site_id: int, volunteer_id: int, bags: list[Bag], sta
                 if free:
                     attempt("move", move_order, order_id=order_id, slot_code=free[0])
         results.put({"counts": dict(counts), "seconds": time.perf_counter() - began})
-    except BaseException as error:  # noqa: BLE001 - never leave the parent waiting for a result
+    except BaseException as error:  # never leave the parent waiting for a result
         results.put({"counts": {f"crash:{type(error).__name__}": 1}, "seconds": 0.0})
     finally:
         engine.dispose()

@@ -73,7 +73,7 @@ def run_at_once(*calls: Callable[[], object]) -> list[object]:
         barrier.wait()
         try:
             outcomes[index] = call()
-        except Exception as error:  # noqa: BLE001 - the caller inspects what each thread met
+        except Exception as error:  # the caller inspects what each thread met
             outcomes[index] = error
 
     threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]

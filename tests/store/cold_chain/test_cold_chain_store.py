@@ -51,7 +51,7 @@ def unit_id(engine: Engine, code: str) -> int:
         return session.scalar(select(StorageUnit.id).where(StorageUnit.code == code))
 
 
-def log(engine: Engine, world, code: str, reading: float, moment: dt.datetime) -> int:  # noqa: ANN001
+def log(engine: Engine, world, code: str, reading: float, moment: dt.datetime) -> int:
     unit = unit_id(engine, code)
     with unit_of_work(engine) as session:
         return record_temperature(

@@ -98,7 +98,7 @@ def test_init_site_refuses_a_taken_code_or_a_short_password(
 def test_init_site_asks_twice_and_refuses_different_passwords(
     tmp_path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     answers = iter([PASSWORD, PASSWORD + "x"])
     monkeypatch.setattr("getpass.getpass", lambda _prompt="": next(answers))
@@ -122,7 +122,7 @@ def test_init_site_asks_twice_and_refuses_different_passwords(
     assert "differ" in capsys.readouterr().err
 
 
-def test_module_runs_from_a_shell_and_usage_errors_exit_2(tmp_path) -> None:  # noqa: ANN001
+def test_module_runs_from_a_shell_and_usage_errors_exit_2(tmp_path) -> None:
     environment = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'shell.db'}"}
     done = subprocess.run(
         [sys.executable, "-m", "db", "upgrade"],
@@ -148,7 +148,7 @@ MANIFEST_ROWS = [
 ]
 
 
-def import_manifest(database_url: str, tmp_path, *rows: str, lang: str = "en") -> int:  # noqa: ANN001
+def import_manifest(database_url: str, tmp_path, *rows: str, lang: str = "en") -> int:
     path = tmp_path / "manifest.csv"
     path.write_text("\n".join([MANIFEST_HEADER, *rows]) + "\n", encoding="gbk")
     return main(["import-manifest", str(path), "--site", "ts2", "--database-url", database_url, "--lang", lang])
@@ -157,7 +157,7 @@ def import_manifest(database_url: str, tmp_path, *rows: str, lang: str = "en") -
 def test_import_manifest_exit_codes(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path,  # noqa: ANN001
+    tmp_path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
@@ -196,7 +196,7 @@ def test_import_manifest_unreadable_file_or_unknown_site_exits_2(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path,
-    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
     empty = tmp_path / "empty.csv"
@@ -236,7 +236,7 @@ def test_import_manifest_hostile_workbooks_exit_2_with_a_message_and_no_tracebac
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path,
-    lang: str,  # noqa: ANN001
+    lang: str,
 ) -> None:
     assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
     row = ["多多买菜", "DD1", "1001", "李四", "13800138000", "大米", 1, "常温", TODAY, ""]
@@ -269,7 +269,7 @@ def test_import_manifest_unopenable_or_huge_file_is_refused_in_the_chosen_langua
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path,
-    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
     capsys.readouterr()
@@ -295,7 +295,7 @@ def test_import_manifest_dates_and_duplicates_are_named_per_row(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path,
-    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
     capsys.readouterr()

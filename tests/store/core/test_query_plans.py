@@ -50,7 +50,7 @@ def full_scans_of_orders(store: Engine) -> Iterator[list[str]]:
     """Each SELECT sent meanwhile, explained; yields the statements whose plan walks the whole orders table."""
     sent: list[tuple[str, object]] = []
 
-    def remember(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+    def remember(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             sent.append((statement, parameters))
 

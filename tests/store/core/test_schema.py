@@ -30,7 +30,7 @@ def test_upgrade_twice_is_harmless(engine: Engine) -> None:
     assert "orders" in inspect(engine).get_table_names()
 
 
-def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path) -> None:  # noqa: ANN001
+def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -50,7 +50,7 @@ def test_events_are_append_only(engine: Engine, now: dt.datetime) -> None:
             connection.execute(text(statement), {"id": event_id})
 
 
-def _order(session, site_id: int, *, number: str, code: str, now: dt.datetime) -> Order:  # noqa: ANN001
+def _order(session, site_id: int, *, number: str, code: str, now: dt.datetime) -> Order:
     return create_order(
         session,
         site_id=site_id,
@@ -116,7 +116,7 @@ def test_desk_search_indexes_exist(engine: Engine) -> None:
         assert any(index[: len(columns)] == columns for index in indexed), columns
 
 
-def test_a_reader_never_blocks_a_writer_on_sqlite(tmp_path) -> None:  # noqa: ANN001
+def test_a_reader_never_blocks_a_writer_on_sqlite(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     upgrade_to_head(engine)
     with read_only(engine) as reader:

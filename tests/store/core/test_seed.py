@@ -110,7 +110,7 @@ def dump(engine: Engine) -> dict[str, list[tuple]]:
     return tables
 
 
-def test_demo_is_the_same_for_the_same_seed_and_day(demo: Engine, demo_url: str, tmp_path, request) -> None:  # noqa: ANN001
+def test_demo_is_the_same_for_the_same_seed_and_day(demo: Engine, demo_url: str, tmp_path, request) -> None:
     if demo_url.startswith("sqlite"):
         other_url, admin = f"sqlite:///{tmp_path / 'again.db'}", None
     else:
@@ -341,7 +341,7 @@ def _order_rows(engine: Engine) -> tuple[list[tuple], list[tuple]]:
     return orders, items
 
 
-def test_bulk_rows_equal_the_store_rows(engine: Engine, database_url: str, tmp_path, request) -> None:  # noqa: ANN001
+def test_bulk_rows_equal_the_store_rows(engine: Engine, database_url: str, tmp_path, request) -> None:
     if database_url.startswith("sqlite"):
         bulk_url, admin = f"sqlite:///{tmp_path / 'bulk.db'}", None
     else:
@@ -395,7 +395,7 @@ def test_bulk_rows_equal_the_store_rows(engine: Engine, database_url: str, tmp_p
             drop_postgres_database(admin, bulk_url)
 
 
-def test_scale_command_builds_sites_in_bulk_and_reports_progress(database_url: str, capsys) -> None:  # noqa: ANN001
+def test_scale_command_builds_sites_in_bulk_and_reports_progress(database_url: str, capsys) -> None:
     arguments = [
         "scale",
         "--sites",

@@ -53,7 +53,7 @@ def start(
         return start_login_session(session, user=user, audience=audience, device_id=device_id, now=now)
 
 
-def resume(engine: Engine, token: str, now: dt.datetime):  # noqa: ANN201 - ResumedSession or None
+def resume(engine: Engine, token: str, now: dt.datetime):  # ResumedSession or None
     with unit_of_work(engine) as session:
         return resume_login_session(session, token=token, now=now)
 

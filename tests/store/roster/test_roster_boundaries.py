@@ -13,7 +13,7 @@ from db.roster.shifts import check_in, check_out, create_shift, sign_up
 from tests.support.store import make_world, run_at_once
 
 
-def _shift(engine: Engine, world, now: dt.datetime, *, hours: tuple[int, int], max_staff: int = 1) -> int:  # noqa: ANN001
+def _shift(engine: Engine, world, now: dt.datetime, *, hours: tuple[int, int], max_staff: int = 1) -> int:
     with unit_of_work(engine) as session:
         return create_shift(
             session,
