@@ -140,7 +140,8 @@ def build_payload_database(path: pathlib.Path) -> PayloadData:
                 now=now,
                 actor_id=app.organizer.volunteer_id,
             )
-            plan = plan_import(session, site_id=app.site_id, table=read_manifest(manifest_csv(), filename="m.csv"))
+            table = read_manifest(manifest_csv(), filename="m.csv")
+            plan = plan_import(session, site_id=app.site_id, table=table, today=local_today())
             assert not plan.rejected, plan.rejected
             apply_import(session, site_id=app.site_id, plan=plan, now=now, actor_id=app.organizer.volunteer_id)
         with unit_of_work(store) as session:
