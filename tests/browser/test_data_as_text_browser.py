@@ -74,7 +74,7 @@ def test_payload_data_renders_as_text_on_every_surface(payload_server: str, brow
 
     page.goto(f"{payload_server}/sign_in")
     page.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
-    page.get_by_label(zh("sign_in.username")).fill(APP_ORGANIZER_USERNAME)
+    page.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
     password = page.get_by_label(zh("sign_in.password"))
     password.fill(APP_ORGANIZER_PASSWORD)
     password.press("Enter")

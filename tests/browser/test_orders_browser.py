@@ -48,7 +48,7 @@ def test_organizer_downloads_the_orders_csv_with_formulas_escaped(
     try:
         page.goto(f"{server_with_a_formula_order}/sign_in")
         page.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
-        page.get_by_label(zh("sign_in.username")).fill(APP_ORGANIZER_USERNAME)
+        page.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
         password = page.get_by_label(zh("sign_in.password"))
         password.fill(APP_ORGANIZER_PASSWORD)
         password.press("Enter")
