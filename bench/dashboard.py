@@ -91,7 +91,7 @@ def store_timings(url: str, site_ids: list[int], *, runs: int) -> dict[str, floa
     timings = {}
     for name, call in calls.items():
 
-        def one(call=call) -> None:  # noqa: ANN001
+        def one(call=call) -> None:
             with read_only(engine) as session:
                 call(session)
 
@@ -113,7 +113,7 @@ def page_timings(url: str, user: SignedIn, *, runs: int) -> dict[str, float]:
     timings = {}
     for page in ("pages/dashboard.py", "pages/reports.py"):
 
-        def render(page=page) -> None:  # noqa: ANN001
+        def render(page=page) -> None:
             changed()  # every figure read afresh: the cold case
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
             at.session_state[SIGNED_IN_KEY] = user

@@ -1,6 +1,6 @@
 """`python -m db …` keeps working: the command line itself lives in cli/main.py, which may use ui/ for its words.
 
-The one module of db/ allowed to import above the store (tests/test_layers.py): it only hands over."""
+The one module of db/ allowed to import above the store (tests/static/test_layers.py): it only hands over."""
 
 import sys
 

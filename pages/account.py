@@ -28,7 +28,7 @@ me = next((holder for holder in holders if holder.volunteer_id == user.volunteer
 organizer = current_audience() == ORGANIZER
 
 
-def saved(change, message_key: str, **values) -> None:  # noqa: ANN001 - a store call taking keyword values
+def saved(change, message_key: str, **values) -> None:
     """Run one account change and say how it went."""
     try:
         change(**values)

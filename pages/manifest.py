@@ -88,7 +88,7 @@ if plan.rejected:
     )
 
 
-def import_now(session, bar) -> object:  # noqa: ANN001 - a store session and the page's progress bar
+def import_now(session, bar) -> object:
     # Planned again inside the write: orders someone imported meanwhile count as already there.
     fresh = plan_import(session, site_id=user.site_id, table=table, today=today)
     return apply_import(

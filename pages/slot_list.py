@@ -21,7 +21,7 @@ orders = {"slot": t("slot_list.by_slot"), "building": t("slot_list.by_building")
 by = st.radio(t("slot_list.by"), list(orders), format_func=orders.get, horizontal=True, key="slot_list_by")
 
 
-def load_bags():  # noqa: ANN201 - a DataFrame
+def load_bags():
     with read_scope() as session:
         return list_slot_bags(session, site_id=user.site_id, now=now, by=by)
 

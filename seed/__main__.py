@@ -54,7 +54,7 @@ def _positive(value: str) -> int:
     return number
 
 
-def _demo(engine, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _demo(engine, args: argparse.Namespace) -> int:
     upgrade_to_head(engine)
     with unit_of_work(engine) as session:
         sites = count_sites(session)
@@ -70,7 +70,7 @@ def _demo(engine, args: argparse.Namespace) -> int:  # noqa: ANN001
     return 0
 
 
-def _scale(engine, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _scale(engine, args: argparse.Namespace) -> int:
     result = build_scale(
         engine,
         sites=args.sites,

@@ -51,7 +51,7 @@ def write_plans_in_bulk(
 ) -> tuple[int, int]:
     """Insert the plans' final rows, one transaction per batch; returns (orders, items) written.
 
-    The rows equal what `seed.plan.apply_plan_through_store` leaves behind (tests/test_seed.py proves it),
+    The rows equal what `seed.plan.apply_plan_through_store` leaves behind (tests/store/core/test_seed.py proves it),
     except that no events are written: the event log only ever holds what really happened through the
     store. Ids are taken after the current maximum, so run it where nothing else writes orders meanwhile
     (PostgreSQL: the tables are locked per batch and the id sequences moved past the new rows at the end).

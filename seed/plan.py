@@ -230,7 +230,7 @@ class _Weighted:
         self.cumulative = list(itertools.accumulate(weights.values()))
         self.total = self.cumulative[-1]
 
-    def draw(self, rng: random.Random):  # noqa: ANN201
+    def draw(self, rng: random.Random):
         return self.values[bisect.bisect(self.cumulative, rng.random() * self.total)]
 
 

@@ -49,7 +49,7 @@ OVERDUE_COLUMNS = [
 ]
 
 
-def order_label(row) -> str:  # noqa: ANN001 - a row of the orders frame
+def order_label(row) -> str:
     return f"{row.pickup_code} · {row.platform} {row.order_number} · {row.resident_name}"
 
 

@@ -1,0 +1,1 @@
+"""Browser tests: Chromium through Playwright against `streamlit run app.py` (marked `browser`)."""

@@ -1,0 +1,141 @@
+"""In Chromium: a sign-in survives a reload, an anonymous browser sees no names, and guessing from another browser
+never keeps the tablet's volunteer or a resident out."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from tests.support.app_data import AppData
+from tests.support.browser import IDLE_APP, enroll_as_tablet, open_page, sign_in_on_tablet, streamlit_server, zh
+
+# The app database: 王阿姨 (13812345678) and 李主任 volunteer; 张先生's order 8-123 is for 13700002222.
+NAMES = ("王阿姨", "李主任")
+
+
+@pytest.fixture
+def server(app_database_copy: AppData, tmp_path: pathlib.Path):
+    # Behind a proxy each browser has its own address: X-Forwarded-For tells them apart (README).
+    with streamlit_server(
+        app_database_copy.url, log_path=tmp_path / "streamlit.log", env={"TRUST_FORWARDED_FOR": "1"}
+    ) as base_url:
+        yield base_url
+
+
+def new_browser(chromium, address: str, *, width: int = 1024, height: int = 768):
+    context = chromium.new_context(
+        viewport={"width": width, "height": height}, locale="zh-CN", extra_http_headers={"X-Forwarded-For": address}
+    )
+    return context
+
+
+def new_tab(context):
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    return tab
+
+
+def test_a_volunteer_on_the_tablet_reloads_and_is_still_signed_in(
+    chromium,
+    server: str,
+    app_database_copy: AppData,
+):
+    context = new_browser(chromium, "198.51.100.7")
+    enroll_as_tablet(context, base_url=server, database_url=app_database_copy.url, site_id=app_database_copy.site_id)
+    page = new_tab(context)
+    try:
+        sign_in_on_tablet(page, server)
+        page.locator('[data-testid="stSidebarNavLink"]', has_text=zh("page.arrivals.title")).click()
+        page.get_by_role("heading", name=zh("page.arrivals.title")).wait_for()
+        page.locator(IDLE_APP).wait_for()
+        page.reload()
+        page.get_by_role("heading", name=zh("page.arrivals.title")).wait_for()
+        page.locator(IDLE_APP).wait_for()
+        assert page.get_by_text(zh("guard.sign_in_needed")).count() == 0
+        assert page.locator('[data-testid="stSidebar"]').get_by_text("王阿姨", exact=False).count() >= 1
+        cookies = {cookie["name"]: cookie for cookie in context.cookies()}
+        assert cookies["cb_session"]["sameSite"] == "Strict" and "cb_session" not in page.url
+    finally:
+        context.close()
+
+
+def test_an_anonymous_browser_sees_no_names(chromium, server: str):
+    context = new_browser(chromium, "203.0.113.9", width=390, height=844)
+    page = new_tab(context)
+    try:
+        open_page(page, f"{server}/sign_in", zh("page.sign_in.title"))
+        page.get_by_label(zh("sign_in.login")).wait_for()
+        shown = page.locator('[data-testid="stApp"]').inner_text()
+        assert not [name for name in NAMES if name in shown]
+        assert page.get_by_label(zh("sign_in.name")).count() == 0
+    finally:
+        context.close()
+
+
+def test_twenty_wrong_pins_from_another_browser_do_not_stop_the_tablet(
+    chromium,
+    server: str,
+    app_database_copy: AppData,
+):
+    guesser_context = new_browser(chromium, "192.0.2.66")
+    guesser = new_tab(guesser_context)
+    tablet_context = new_browser(chromium, "198.51.100.7")
+    enroll_as_tablet(
+        tablet_context, base_url=server, database_url=app_database_copy.url, site_id=app_database_copy.site_id
+    )
+    tablet = new_tab(tablet_context)
+    try:
+        open_page(guesser, f"{server}/sign_in", zh("page.sign_in.title"))
+        guesser.get_by_label(zh("sign_in.login")).fill("13812345678")
+        refusals = 0
+        for number in range(20):
+            pin = guesser.get_by_label(zh("sign_in.pin"))
+            pin.fill(f"{number:04d}")
+            pin.press("Enter")
+            guesser.locator('[data-testid="stAlert"]').first.wait_for()
+            guesser.locator(IDLE_APP).wait_for()
+            refusals += guesser.get_by_text(zh("error.too_many_attempts").split("{")[0][:6]).count() > 0
+        assert refusals > 0  # the guesser was slowed down
+
+        sign_in_on_tablet(tablet, server)
+        assert tablet.get_by_role("heading", name=zh("page.desk.title")).count() == 1
+    finally:
+        guesser_context.close()
+        tablet_context.close()
+
+
+def test_twenty_wrong_tails_do_not_stop_the_owner_who_gives_the_whole_number(chromium, server: str):
+    for number in range(20):
+        context = new_browser(chromium, f"10.8.0.{number}", width=390, height=844)
+        page = new_tab(context)
+        try:
+            open_page(page, f"{server}/status?site=TS2", zh("page.status.title"))
+            page.get_by_label(zh("status.pickup_code")).fill("8-123")
+            tail = page.get_by_label(zh("status.phone_tail"))
+            tail.fill(f"{number:04d}")
+            tail.press("Enter")
+            page.locator('[data-testid="stAlert"]').first.wait_for()
+            page.locator(IDLE_APP).wait_for()
+        finally:
+            context.close()
+
+    owner_context = new_browser(chromium, "100.64.0.8", width=390, height=844)
+    owner = new_tab(owner_context)
+    try:
+        open_page(owner, f"{server}/status?site=TS2", zh("page.status.title"))
+        owner.get_by_label(zh("status.pickup_code")).fill("8-123")
+        tail = owner.get_by_label(zh("status.phone_tail"))
+        tail.fill("2222")
+        tail.press("Enter")
+        owner.get_by_text(zh("error.full_phone_needed")).wait_for()
+        owner.get_by_role("button", name=zh("status.enter_full_phone")).click()
+        owner.get_by_label(zh("status.phone")).wait_for()
+        owner.get_by_label(zh("status.pickup_code")).fill("8-123")
+        phone = owner.get_by_label(zh("status.phone"))
+        phone.fill("13700002222")
+        phone.press("Enter")
+        owner.get_by_text(zh("status.state.not_arrived")).wait_for()
+        assert owner.locator('[data-testid="stException"]').count() == 0
+    finally:
+        owner_context.close()

@@ -1,0 +1,67 @@
+"""The account page's forms and the event log's filters, through the widgets under AppTest."""
+
+from __future__ import annotations
+
+from db.core.clock import utc_now
+from db.core.engine import make_engine
+from db.people.accounts import Client, sign_in_organizer, sign_in_volunteer
+from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_VOLUNTEER_PIN, AppData
+from tests.support.pages import new_app
+from tests.support.store import enrolled_tablet
+from ui.i18n import translate
+from ui.pages_registry import ORGANIZER, VOLUNTEER, page_spec
+
+
+def zh(key: str, **params: object) -> str:
+    return translate("zh-CN", key, **params)
+
+
+def fill(at, form: str, **values: str):  # AppTest
+    for field, value in values.items():
+        at.text_input(key=f"{form}_{field}").input(value)
+    return at.button(key=f"{form}_submit").click().run()
+
+
+def test_an_organizer_changes_their_password_and_resets_a_volunteers_pin(writable_app_env: AppData):
+    at = new_app(writable_app_env, audience=ORGANIZER).switch_page(page_spec("account").path).run()
+    fill(at, "change_password", current="wrong-password", new="new-password", again="new-password")
+    assert [element.value for element in at.error] == [zh("error.current_secret_wrong")]
+    fill(at, "change_password", current=APP_ORGANIZER_PASSWORD, new="new-password", again="other-password")
+    assert [element.value for element in at.error] == [zh("account.new_secrets_differ")]
+    fill(at, "change_password", current=APP_ORGANIZER_PASSWORD, new="new-password", again="new-password")
+    assert zh("account.password_changed") in [element.value for element in at.success]
+
+    at.selectbox(key="reset_pin_person").select_index(0)  # 王阿姨, the only other person
+    fill(at, "reset_pin", new="97531", again="97531")
+    assert zh("account.pin_reset") in [element.value for element in at.success]
+
+    store = make_engine(writable_app_env.url)
+    assert sign_in_organizer(
+        store, username="organizer", password="new-password", client=Client(address="local"), now=utc_now()
+    )
+    tablet = enrolled_tablet(store, site_id=writable_app_env.site_id, now=utc_now())
+    assert sign_in_volunteer(
+        store,
+        site_id=writable_app_env.site_id,
+        volunteer_id=writable_app_env.volunteer.volunteer_id,
+        pin="97531",
+        client=tablet,
+        now=utc_now(),
+    )
+    store.dispose()
+
+    # The event log shows the change, and its filter narrows to it.
+    at.switch_page(page_spec("audit").path).run()
+    at.selectbox(key="audit_action").set_value("account.password_changed").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value.iloc[:, 2]) == [zh("value.action.account.password_changed")]
+
+
+def test_a_volunteer_changes_their_pin_and_has_no_reset_forms(writable_app_env: AppData):
+    at = new_app(writable_app_env, audience=VOLUNTEER).switch_page(page_spec("account").path).run()
+    assert not at.exception
+    assert [element.key for element in at.selectbox if element.key.startswith("reset_")] == []
+    fill(at, "change_pin", current=APP_VOLUNTEER_PIN, new="12", again="12")
+    assert [element.value for element in at.error] == [zh("error.pin_format")]
+    fill(at, "change_pin", current=APP_VOLUNTEER_PIN, new="1357", again="1357")
+    assert zh("account.pin_changed") in [element.value for element in at.success]

@@ -1,0 +1,177 @@
+"""The volunteer's tablet flows under AppTest: find → hand over → undo at the desk; check-in and problems."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.support.app_data import CODE, AppData, order_row, receive
+from tests.support.pages import new_app
+from ui.i18n import translate
+from ui.pages_registry import VOLUNTEER
+
+
+def zh(key: str, **params: object) -> str:
+    return translate("zh-CN", key, **params)
+
+
+def messages(at: AppTest) -> list[str]:
+    return [element.value for element in (*at.success, *at.info, *at.warning, *at.error)]
+
+
+def desk(data: AppData) -> AppTest:
+    at = new_app(data, audience=VOLUNTEER).switch_page("pages/desk.py").run()
+    assert not at.exception
+    return at
+
+
+def test_desk_search_hand_over_and_undo(writable_app_env: AppData):
+    slot = receive(writable_app_env)
+    order_id, *_ = order_row(writable_app_env)
+    at = desk(writable_app_env)
+
+    at.text_input(key="desk_query").input(CODE).run()
+    assert not at.exception
+    markdown = [element.value for element in at.markdown]
+    assert f"### {zh('desk.slot', slot=slot)}" in markdown
+    # Masked name and phone, their stars escaped: the desk shows them, not bold text.
+    assert any("张\\*\\*" in text and "137\\*\\*\\*\\*2222" in text for text in markdown)
+
+    # One tap, then one confirm.
+    at.button(key=f"desk_hand_over_{order_id}").click().run()
+    assert zh("desk.confirm_hand_over", code=CODE, slot=slot) in messages(at)
+    assert order_row(writable_app_env)[1] == "received"
+    at.button(key="desk_confirm").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1] == "picked_up"
+    assert any(text.startswith(zh("desk.handed_over", code=CODE, slot=slot, until="")[:12]) for text in messages(at))
+    # The bag has left the open list: the same search finds nothing now.
+    assert zh("desk.nothing_found", text=CODE) in messages(at)
+
+    at.button(key="desk_undo").click().run()
+    assert not at.exception
+    _, status, slot_after, actions, _ = order_row(writable_app_env)
+    assert (status, slot_after) == ("received", slot)
+    assert actions[-2:] == ["order.picked_up", "order.hand_over_undone"]
+    assert zh("desk.undone", code=CODE, slot=slot) in messages(at)
+    assert at.button(key=f"desk_hand_over_{order_id}")  # found again, ready to hand over
+
+
+def test_desk_cancel_leaves_the_bag_and_a_second_handover_names_the_first(writable_app_env: AppData):
+    slot = receive(writable_app_env)
+    order_id, *_ = order_row(writable_app_env)
+    at = desk(writable_app_env)
+    at.text_input(key="desk_query").input(CODE).run()
+    at.button(key=f"desk_hand_over_{order_id}").click().run()
+    at.button(key="desk_cancel").click().run()
+    assert order_row(writable_app_env)[1] == "received"
+    assert zh("desk.confirm_hand_over", code=CODE, slot=slot) not in messages(at)
+
+    # Another tablet hands it over while this one is asking.
+    other = desk(writable_app_env)
+    other.text_input(key="desk_query").input(CODE).run()
+    at.button(key=f"desk_hand_over_{order_id}").click().run()
+    other.button(key=f"desk_hand_over_{order_id}").click().run()
+    other.button(key="desk_confirm").click().run()
+    at.button(key="desk_confirm").click().run()
+    assert not at.exception
+    errors = [element.value for element in at.error]
+    assert len(errors) == 1 and errors[0].startswith(zh("error.already_handed_over", at="", volunteer="")[:6])
+    assert "王阿姨" in errors[0]
+
+
+def test_desk_moves_a_bag_to_another_slot(writable_app_env: AppData):
+    slot = receive(writable_app_env)
+    order_id, *_ = order_row(writable_app_env)
+    at = desk(writable_app_env)
+    at.text_input(key="desk_query").input(CODE).run()
+    at.toggle(key=f"desk_move_{order_id}").set_value(True).run()
+    choices = at.selectbox(key=f"desk_move_to_{order_id}").options
+    assert slot not in choices and "F1-03" in choices and not any(c.startswith(("S1", "Z1")) for c in choices)
+    at.selectbox(key=f"desk_move_to_{order_id}").set_value("F1-03").run()
+    at.button(key=f"desk_move_submit_{order_id}").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[2] == "F1-03"
+    assert zh("desk.moved", code=CODE, before=slot, slot="F1-03") in messages(at)
+
+
+def arrivals(data: AppData) -> AppTest:
+    at = new_app(data, audience=VOLUNTEER).switch_page("pages/arrivals.py").run()
+    assert not at.exception
+    return at
+
+
+def test_arrivals_receive_by_code_shows_the_slot(writable_app_env: AppData):
+    at = arrivals(writable_app_env)
+    assert at.metric[0].value == "1"
+    at.text_input(key="arrivals_code").input(f"CB1:TS2:{CODE}")  # a scanned QR payload works like the code
+    at.button(key="arrivals_receive").click().run()
+    assert not at.exception
+    _, status, slot, _, _ = order_row(writable_app_env)
+    assert (status, slot) == ("received", "F1-01")  # chilled: the fridge
+    assert f"# {zh('arrivals.put_in', slot='F1-01')}" in [element.value for element in at.markdown]
+    assert at.metric[0].value == "0"
+
+    at.button(key="arrivals_shelved").click().run()  # the second tap: the bag is in its slot
+    assert not at.exception
+    assert order_row(writable_app_env)[1:3] == ("shelved", "F1-01")
+    assert zh("arrivals.shelved_done", code=CODE, slot="F1-01") in messages(at)
+
+    at.text_input(key="arrivals_code").input("no-such-code")
+    at.button(key="arrivals_receive").click().run()
+    assert [element.value for element in at.error] == [zh("error.pickup_code_not_found", code="no-such-code")]
+
+
+def test_arrivals_receive_whole_delivery(writable_app_env: AppData):
+    at = arrivals(writable_app_env)
+    at.button(key="arrivals_receive_all").click().run()
+    assert order_row(writable_app_env)[1] == "expected"  # asked first
+    at.button(key="arrivals_receive_all_yes").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1:3] == ("received", "F1-01")
+    assert zh("arrivals.received_count", count=1) in messages(at)
+
+    at.button(key="arrivals_shelve_all").click().run()
+    at.button(key="arrivals_shelve_all_yes").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1] == "shelved"
+    assert zh("arrivals.shelved_count", count=1) in messages(at)
+
+
+def test_arrivals_report_a_damaged_bag(writable_app_env: AppData):
+    at = arrivals(writable_app_env)
+    at.selectbox(key="arrivals_problem_order").select_index(0).run()
+    at.radio(key="arrivals_problem_reason").set_value("damaged").run()
+    at.button(key="arrivals_report").click().run()
+    at.button(key="arrivals_report_yes").click().run()
+    assert not at.exception
+    _, status, _, actions, reason = order_row(writable_app_env)
+    assert (status, reason, actions[-1]) == ("problem", zh("arrivals.reason_damaged"), "order.problem")
+    assert zh("arrivals.problem_reported", code=CODE) in messages(at)
+
+
+def test_arrivals_undo_the_last_check_in(writable_app_env: AppData):
+    at = arrivals(writable_app_env)
+    at.text_input(key="arrivals_code").input(CODE)
+    at.button(key="arrivals_receive").click().run()
+    assert order_row(writable_app_env)[1:3] == ("received", "F1-01")
+    assert at.button(key="arrivals_undo_receive").label.startswith(zh("arrivals.undo_receive", until="")[:6])
+
+    at.button(key="arrivals_undo_receive").click().run()
+    assert not at.exception
+    _, status, slot, actions, _ = order_row(writable_app_env)
+    assert (status, slot, actions[-1]) == ("expected", None, "order.receive_undone")
+    notice = zh("arrivals.receive_undone", code=CODE, slot="F1-01")
+    assert notice in messages(at)
+    assert notice in [element.value for element in at.toast]  # also where the eye is, not only at the page top
+    assert at.metric[0].value == "1"  # expected again
+    assert not {"arrivals_undo_receive", "arrivals_shelved"} & {button.key for button in at.button}
+
+
+def test_arrivals_offers_no_undo_once_the_bag_is_shelved(writable_app_env: AppData):
+    at = arrivals(writable_app_env)
+    at.text_input(key="arrivals_code").input(CODE)
+    at.button(key="arrivals_receive").click().run()
+    at.button(key="arrivals_shelved").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1] == "shelved"
+    assert "arrivals_undo_receive" not in {button.key for button in at.button}

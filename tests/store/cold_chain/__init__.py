@@ -1,0 +1,1 @@
+"""db.cold_chain: storage units, temperature readings, excursions."""

@@ -1,0 +1,124 @@
+"""The organizer's lists read a site's orders through an index: no statement scans every site's orders (SQLite's
+query plan, checked for each statement the store sends)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from db.cold_chain.excursions import list_excursions
+from db.cold_chain.units import create_storage_unit, deactivate_storage_unit, list_held_bags, list_unit_occupancy
+from db.core.engine import make_engine, read_only, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.orders.lifecycle import receive_order
+from db.orders.review import OrderFilter, count_orders, list_orders, list_platforms, list_slot_bags
+from db.reports.figures import (
+    daily_report,
+    delivery_funnel_frame,
+    dwell_by_class_frame,
+    handover_speed_frame,
+    list_site_figures,
+    overdue_trend_frame,
+    pickups_by_day_frame,
+    pickups_by_hour_frame,
+    pickups_by_weekday_hour_frame,
+)
+from db.roster.coverage import staffing_frame
+from tests.support.store import World, add_order, make_world
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: pathlib.Path, now: dt.datetime) -> Iterator[tuple[Engine, World]]:
+    store = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    upgrade_to_head(store)
+    world = make_world(store, now=now)
+    order_id = add_order(store, world, now=now, number="DD1", code="1001")
+    with unit_of_work(store) as session:
+        receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
+    yield store, world
+    store.dispose()
+
+
+@contextmanager
+def full_scans_of_orders(store: Engine) -> Iterator[list[str]]:
+    """Each SELECT sent meanwhile, explained; yields the statements whose plan walks the whole orders table."""
+    sent: list[tuple[str, object]] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            sent.append((statement, parameters))
+
+    event.listen(store, "before_cursor_execute", remember)
+    scans: list[str] = []
+    try:
+        yield scans
+    finally:
+        event.remove(store, "before_cursor_execute", remember)
+    with store.connect() as connection:
+        raw = connection.connection.driver_connection
+        for statement, parameters in sent:
+            plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            if any(step == "SCAN orders" or step.startswith("SCAN orders ") for step in plan):
+                scans.append(f"{statement}\n  {plan}")
+
+
+WEEK = dt.timedelta(days=7)
+READS: dict[str, Callable[[Session, World, dt.datetime], object]] = {
+    "list_unit_occupancy": lambda s, w, now: list_unit_occupancy(s, site_id=w.site_id),
+    "list_held_bags": lambda s, w, now: list_held_bags(s, site_id=w.site_id, now=now),
+    "count_orders": lambda s, w, now: count_orders(s, site_id=w.site_id, filters=OrderFilter(), now=now),
+    "list_orders": lambda s, w, now: list_orders(s, site_id=w.site_id, filters=OrderFilter(), now=now),
+    "list_orders overdue": lambda s, w, now: list_orders(
+        s, site_id=w.site_id, now=now, filters=OrderFilter(overdue_only=True)
+    ),
+    "list_platforms": lambda s, w, now: list_platforms(s, site_id=w.site_id),
+    "list_slot_bags": lambda s, w, now: list_slot_bags(s, site_id=w.site_id, now=now),
+    "list_site_figures": lambda s, w, now: list_site_figures(s, site_ids=[w.site_id], day=now.date(), now=now),
+    "pickups_by_day_frame": lambda s, w, now: pickups_by_day_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date()
+    ),
+    "pickups_by_hour_frame": lambda s, w, now: pickups_by_hour_frame(s, site_id=w.site_id, day=now.date()),
+    "pickups_by_weekday_hour_frame": lambda s, w, now: pickups_by_weekday_hour_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date()
+    ),
+    "delivery_funnel_frame": lambda s, w, now: delivery_funnel_frame(s, site_id=w.site_id, delivery_date=now.date()),
+    "handover_speed_frame": lambda s, w, now: handover_speed_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date(), now=now
+    ),
+    "dwell_by_class_frame": lambda s, w, now: dwell_by_class_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date()
+    ),
+    "overdue_trend_frame": lambda s, w, now: overdue_trend_frame(
+        s, site_id=w.site_id, start=now.date() - WEEK, end=now.date(), now=now
+    ),
+    "daily_report": lambda s, w, now: daily_report(s, site_id=w.site_id, day=now.date(), now=now),
+    "list_excursions": lambda s, w, now: list_excursions(s, site_id=w.site_id, start=now - WEEK, end=now),
+    "staffing_frame": lambda s, w, now: staffing_frame(
+        s, site_id=w.site_id, history_first_day=now.date() - WEEK, history_last_day=now.date(), week_start=now.date()
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(READS))
+def test_organizer_reads_use_an_index_on_orders(sqlite_world: tuple[Engine, World], now: dt.datetime, name: str):
+    store, world = sqlite_world
+    with full_scans_of_orders(store) as scans, read_only(store) as session:
+        READS[name](session, world, now)
+    assert scans == []
+
+
+def test_removing_a_unit_checks_its_bags_through_an_index(sqlite_world: tuple[Engine, World], now: dt.datetime):
+    store, world = sqlite_world
+    with unit_of_work(store) as session:
+        unit = create_storage_unit(
+            session, site_id=world.site_id, code="S9", name="空货架", kind="shelf", slot_count=1, now=now
+        )
+    with full_scans_of_orders(store) as scans, unit_of_work(store) as session:
+        deactivate_storage_unit(session, storage_unit_id=unit.id, actor_id=world.volunteer_id, now=now)
+    assert scans == []

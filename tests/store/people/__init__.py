@@ -1,0 +1,1 @@
+"""db.people: sites, accounts, devices, sign-in sessions, throttling."""

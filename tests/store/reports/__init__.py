@@ -1,0 +1,1 @@
+"""db.reports: figures and the daily report."""

@@ -1,0 +1,1 @@
+"""db.roster: shifts, sign-ups, check-in, hours, coverage."""

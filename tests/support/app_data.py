@@ -1,0 +1,147 @@
+"""The app's data for page and browser tests: one small pickup point, built through the store, and reads of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from db.cold_chain.units import create_storage_unit
+from db.core.clock import local_today, utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.core.models import Event, Order
+from db.orders.lifecycle import ItemSpec, create_order, receive_order
+from db.people.accounts import SignedIn, create_organizer_account, create_volunteer
+from db.people.sites import create_site
+from db.roster.shifts import create_shift, sign_up
+from tests.support.databases import NOW
+
+APP_VOLUNTEER_PIN = "2468"
+APP_ORGANIZER_USERNAME = "organizer"
+APP_ORGANIZER_PASSWORD = "basket-demo"
+
+
+@dataclass(frozen=True)
+class AppData:
+    """A prepared SQLite file and who is in it."""
+
+    url: str
+    site_id: int
+    volunteer: SignedIn  # handout + receiving, PIN 2468
+    organizer: SignedIn  # organizer role, username + password (and PIN 2468)
+
+
+def build_app_database(path: pathlib.Path) -> AppData:
+    """Site TS2 with a fridge, a freezer and a shelf, one volunteer and one organizer, a shift and an order."""
+    url = f"sqlite:///{path}"
+    store = make_engine(url)
+    upgrade_to_head(store)
+    with unit_of_work(store) as session:
+        site = create_site(session, code="TS2", name="天山二村", address="天山路", now=NOW)
+        for code, kind, slots in (("F1", "fridge", 6), ("Z1", "freezer", 4), ("S1", "shelf", 10)):
+            create_storage_unit(session, site_id=site.id, code=code, name=code, kind=kind, slot_count=slots, now=NOW)
+        volunteer = create_volunteer(
+            session,
+            site_id=site.id,
+            name="王阿姨",
+            phone="13812345678",
+            roles=("handout", "receiving"),
+            pin=APP_VOLUNTEER_PIN,
+            now=NOW,
+        )
+        organizer = create_volunteer(
+            session,
+            site_id=site.id,
+            name="李主任",
+            phone="13900001111",
+            roles=("organizer", "handout"),
+            pin=APP_VOLUNTEER_PIN,
+            now=NOW,
+        )
+        create_organizer_account(
+            session,
+            volunteer_id=organizer.id,
+            username=APP_ORGANIZER_USERNAME,
+            password=APP_ORGANIZER_PASSWORD,
+            now=NOW,
+        )
+        create_order(
+            session,
+            site_id=site.id,
+            platform="多多买菜",
+            order_number="A-1",
+            pickup_code="8-123",
+            resident_name="张先生",
+            phone="13700002222",
+            delivery_date=local_today(),
+            items=[ItemSpec(product="鸡蛋", quantity=1, storage_class="chilled")],
+            now=NOW,
+        )
+        # Dated from the real clock, so the pages' "next two weeks" tables have a row to show.
+        tomorrow = utc_now() + dt.timedelta(days=1)
+        shift = create_shift(
+            session,
+            site_id=site.id,
+            role="handout",
+            starts_at=tomorrow,
+            ends_at=tomorrow + dt.timedelta(hours=3),
+            min_staff=1,
+            max_staff=2,
+            now=NOW,
+        )
+        sign_up(session, shift_id=shift.id, volunteer_id=volunteer.id, now=NOW)
+        ids = (site.id, volunteer.id, organizer.id)
+    store.dispose()  # closes the WAL, so the file can be copied whole
+    site_id, volunteer_id, organizer_id = ids
+    return AppData(
+        url=url,
+        site_id=site_id,
+        volunteer=SignedIn(
+            volunteer_id=volunteer_id, name="王阿姨", site_id=site_id, roles=frozenset({"handout", "receiving"})
+        ),
+        organizer=SignedIn(
+            volunteer_id=organizer_id, name="李主任", site_id=site_id, roles=frozenset({"organizer", "handout"})
+        ),
+    )
+
+
+# --- reads and writes of the app database, as the pages would make them ---
+
+CODE = "8-123"  # the one order in the page tests' database: chilled, delivered today
+
+
+def order_row(data: AppData) -> tuple[int, str, str | None, list[str], str | None]:
+    """The test order as the store has it: id, status, slot, its event actions, problem reason."""
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            order = session.scalars(select(Order).where(Order.pickup_code == CODE)).one()
+            actions = session.scalars(
+                select(Event.action).where(Event.entity == "order", Event.entity_id == order.id).order_by(Event.id)
+            ).all()
+            return order.id, order.status, order.slot.code if order.slot else None, list(actions), order.problem_reason
+    finally:
+        store.dispose()
+
+
+def receive(data: AppData) -> str:
+    """Check the test order in through the store, as the arrivals page would have."""
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            order_id = session.scalar(select(Order.id).where(Order.pickup_code == CODE))
+            return receive_order(session, order_id=order_id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
+    finally:
+        store.dispose()
+
+
+def stored(data: AppData, query):  # a select() and what it returns
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            return list(session.execute(query))
+    finally:
+        store.dispose()

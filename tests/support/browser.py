@@ -1,0 +1,153 @@
+"""Real-browser test support: `streamlit run app.py` on a free port, Debian's Chromium via Playwright, and the
+steps every browser test takes (open a page and wait for it, sign in on the tablet)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tests.support.app_data import APP_VOLUNTEER_PIN
+from tests.support.markdown_payloads import unescaped
+from tests.support.paths import ROOT
+from ui.i18n import translate
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps trying hosts it cannot reach (TESTING.md).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The app has finished a run when this matches (wait for real content first, then for this).
+IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def browser_missing() -> str | None:
+    """Why browser tests cannot run here, or None when they can."""
+    if not pathlib.Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (pip install -r requirements-dev.txt)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(
+    database_url: str, *, log_path: pathlib.Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> Iterator[str]:
+    """`streamlit run app.py` against `database_url`; yields the base URL once /_stcore/health says ok."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    # The developer's APP_LANG must not leak in: tests expect the default language unless they pass one.
+    environment = {key: value for key, value in os.environ.items() if key != "APP_LANG"}
+    environment.update({"DATABASE_URL": database_url, **(env or {})})
+    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_healthy(server, base_url, timeout=timeout, log_path=log_path)
+            yield base_url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_healthy(server: subprocess.Popen, base_url: str, *, timeout: float, log_path: pathlib.Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as answer:
+                if answer.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"streamlit did not answer within {timeout} s:\n{log_path.read_text(errors='replace')}")
+
+
+def enroll_as_tablet(
+    context,  # a playwright BrowserContext
+    *,
+    base_url: str,
+    database_url: str,
+    site_id: int,
+    name: str = "取货台平板 1",
+) -> None:
+    """Make a browser context the site's enrolled counter tablet, as an organizer does on the devices page."""
+    from db.core.clock import utc_now
+    from db.core.engine import make_engine, unit_of_work
+    from db.people.devices import enroll_tablet
+    from ui.cookies import DEVICE_COOKIE
+
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            token = enroll_tablet(session, site_id=site_id, name=name, actor_id=None, now=utc_now())
+    finally:
+        engine.dispose()
+    context.add_cookies([{"name": DEVICE_COOKIE, "value": token, "url": base_url}])
+
+
+def zh(key: str, **params: object) -> str:
+    """A message as the browser shows it: its parameters' Markdown escapes rendered away (word joiners stay)."""
+    return unescaped(translate("zh-CN", key, **params))
+
+
+def open_page(page, url: str, heading: str) -> None:
+    page.goto(url)
+    page.get_by_role("heading", name=heading).first.wait_for()
+    page.locator(IDLE_APP).wait_for()
+
+
+def sign_in_on_tablet(page, base_url: str, *, name: str = "王阿姨") -> None:
+    """Pick the name on the tablet's sign-in page, type the PIN, and wait for the desk."""
+    open_page(page, f"{base_url}/sign_in", zh("page.sign_in.title"))
+    page.get_by_label(zh("sign_in.name")).click()
+    page.get_by_role("option", name=name).click()
+    pin = page.get_by_label(zh("sign_in.pin"))
+    pin.fill(APP_VOLUNTEER_PIN)
+    pin.press("Enter")
+    page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
+    page.locator(IDLE_APP).wait_for()

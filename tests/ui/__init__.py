@@ -1,0 +1,1 @@
+"""ui/ helpers on their own, without a page or a store: Markdown escaping, the camera scan."""
