@@ -256,7 +256,9 @@ def _wall_clock(moment: dt.datetime) -> dt.datetime:
 def temperature_chart(
     readings: pd.DataFrame, *, excursions: list[Excursion], low: float, high: float, now: dt.datetime
 ) -> alt.LayerChart:
-    """`readings`: rows of db.cold_chain.temperatures.temperature_log_frame for one unit (taken_at is Shanghai time)."""
+    """`readings`: rows of db.cold_chain.temperatures.temperature_log_frame for one unit (taken_at is Shanghai time).
+
+    Long because it is one Altair specification (band, line, points, excursion marks, tooltips) read top to bottom."""
     time_axis = alt.X(
         "taken_at:T",
         scale=alt.Scale(type="utc"),

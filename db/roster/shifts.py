@@ -77,6 +77,16 @@ class MyAssignment:
     auto_checked_out: bool
 
 
+def _check_shift_rules(*, role: str, starts: Any, ends: Any, min_staff: int, max_staff: int) -> None:
+    """What a dated shift and a weekly template both obey: a known role, start before end, 1 ≤ min ≤ max staff."""
+    if role not in ROLES:
+        raise InvalidValue("error.role_unknown", role=role)
+    if starts >= ends:
+        raise InvalidValue("error.shift_time_order")
+    if not 1 <= min_staff <= max_staff:
+        raise InvalidValue("error.staff_range")
+
+
 def create_shift(
     session: Session,
     *,
@@ -90,12 +100,7 @@ def create_shift(
     template_id: int | None = None,
     actor_id: int | None = None,
 ) -> Shift:
-    if role not in ROLES:
-        raise InvalidValue("error.role_unknown", role=role)
-    if starts_at >= ends_at:
-        raise InvalidValue("error.shift_time_order")
-    if not 1 <= min_staff <= max_staff:
-        raise InvalidValue("error.staff_range")
+    _check_shift_rules(role=role, starts=starts_at, ends=ends_at, min_staff=min_staff, max_staff=max_staff)
     shift = Shift(
         site_id=site_id,
         template_id=template_id,
@@ -377,14 +382,9 @@ def create_shift_template(
     actor_id: int | None = None,
 ) -> TemplateInfo:
     """A weekly recurring shift (weekday 0 = Monday) at the site's wall-clock times."""
-    if role not in ROLES:
-        raise InvalidValue("error.role_unknown", role=role)
     if not 0 <= weekday <= 6:
         raise InvalidValue("error.weekday_range")
-    if starts >= ends:
-        raise InvalidValue("error.shift_time_order")
-    if not 1 <= min_staff <= max_staff:
-        raise InvalidValue("error.staff_range")
+    _check_shift_rules(role=role, starts=starts, ends=ends, min_staff=min_staff, max_staff=max_staff)
     template = ShiftTemplate(
         site_id=site_id,
         weekday=weekday,
