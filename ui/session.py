@@ -136,7 +136,7 @@ def _read_cookies(now: dt.datetime) -> None:
         device = find_device(session, token=device_token)
         resumed = resume_login_session(session, token=read_cookie(SESSION_COOKIE), now=now)
         first_demo_browser = device is None and is_embedded_default(database_url()) and count_tablets_ever(session) == 0
-        demo_site = list_sites(session)[0] if first_demo_browser and list_sites(session) else None
+        demo_site = next(iter(list_sites(session)), None) if first_demo_browser else None
     if demo_site is not None:
         # The demo works in one step: the first browser to open it becomes its counter tablet.
         with bookkeeping_scope() as session:
