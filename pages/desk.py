@@ -135,6 +135,6 @@ if query.strip():
 
 # The day's figures below the search: on the landscape tablet the search box must be in sight without scrolling.
 with read_scope() as session:
-    counts = count_orders_by_status(session, site_id=user.site_id)
+    counts = count_orders_by_status(session, site_id=user.site_id, statuses=SLOTTED_ORDER_STATUSES)
 st.metric(t("desk.waiting"), sum(counts.get(status, 0) for status in SLOTTED_ORDER_STATUSES))
 kpi_strip(user.site_id)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session
 
 from db.core.models import Item, Order, Slot, UtcDateTime
+from db.orders.lifecycle import normalize_pickup_code
 from seed.plan import OrderPlan
 
 ORDER_COLUMNS = (
@@ -79,7 +80,7 @@ def write_plans_in_bulk(
                         site_id,
                         plan.platform,
                         plan.order_number,
-                        plan.pickup_code,
+                        normalize_pickup_code(plan.pickup_code),
                         plan.resident_name,
                         plan.phone,
                         plan.phone[-4:],

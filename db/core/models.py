@@ -40,6 +40,9 @@ UNIT_KIND_FOR_CLASS = {"ambient": "shelf", "chilled": "fridge", "frozen": "freez
 ORDER_STATUSES = ("expected", "received", "shelved", "picked_up", "returned", "problem")
 # Orders still in the pickup point's hands: their pickup codes must be unique within the site.
 OPEN_ORDER_STATUSES = ("expected", "received", "shelved", "problem")
+# Open orders still on their way to the resident: what the desk searches and counts. A `problem` bag never closes,
+# so it stays out of the desk's indexes.
+WAITING_ORDER_STATUSES = ("expected", "received", "shelved")
 # Orders that physically sit in a slot.
 SLOTTED_ORDER_STATUSES = ("received", "shelved")
 ROLES = ("receiving", "handout", "cold_check", "organizer")
@@ -48,6 +51,12 @@ ASSIGNMENT_STATUSES = ("signed_up", "checked_in", "checked_out", "no_show", "can
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def status_among(statuses: tuple[str, ...]) -> Any:
+    """`orders.status IN ('expected', …)` with the values written out, for a query that must use a partial index:
+    a planner proves the index's WHERE from literals, not from bound parameters."""
+    return text(_in("orders.status", statuses))
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -262,8 +271,24 @@ class Order(Base):
         CheckConstraint("length(pickup_code) > 0", name="pickup_code_not_empty"),
         CheckConstraint("status <> 'picked_up' OR picked_up_at IS NOT NULL", name="picked_up_time"),
         CheckConstraint("status <> 'problem' OR problem_reason IS NOT NULL", name="problem_reason"),
+        # Pickup codes are stored normalized (db.orders.lifecycle.normalize_pickup_code) and compared with `=`.
+        # The residents' lookup reads a code's whole history; the desk reads waiting bags only (the partial ones).
         Index("ix_orders_site_pickup_code", "site_id", "pickup_code"),
         Index("ix_orders_site_phone_tail", "site_id", "phone_tail"),
+        Index(
+            "ix_orders_waiting_pickup_code",
+            "site_id",
+            "pickup_code",
+            sqlite_where=text(_in("status", WAITING_ORDER_STATUSES)),
+            postgresql_where=text(_in("status", WAITING_ORDER_STATUSES)),
+        ),
+        Index(
+            "ix_orders_waiting_phone_tail",
+            "site_id",
+            "phone_tail",
+            sqlite_where=text(_in("status", WAITING_ORDER_STATUSES)),
+            postgresql_where=text(_in("status", WAITING_ORDER_STATUSES)),
+        ),
         # Status then delivery date: the desk's status lists and the overdue count (old bags still in a slot).
         Index("ix_orders_site_status_delivery_date", "site_id", "status", "delivery_date"),
         Index("ix_orders_site_delivery_date", "site_id", "delivery_date"),

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,12 +26,14 @@ from db.core.models import (
     SLOTTED_ORDER_STATUSES,
     STORAGE_CLASSES,
     UNIT_KIND_FOR_CLASS,
+    WAITING_ORDER_STATUSES,
     Event,
     Item,
     Order,
     Slot,
     StorageUnit,
     Volunteer,
+    status_among,
 )
 from db.core.privacy import mask_name, mask_phone
 
@@ -61,6 +63,14 @@ def normalize_phone(raw: str) -> str:
     return digits
 
 
+def normalize_pickup_code(raw: str) -> str:
+    """A pickup code as it is stored and compared: full-width folded (NFKC), spaces dropped, upper case.
+
+    Import, creation and every search go through this one function, so the desk, the arrivals list and the
+    residents' lookup compare with `=` and read an index."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw or "")).upper()
+
+
 def coldest_storage_class(classes: list[str]) -> str:
     return max(classes, key=_COLDNESS.__getitem__)
 
@@ -81,7 +91,7 @@ def create_order(
     actor_id: int | None = None,
 ) -> Order:
     """An expected order with its items, as a manifest announces it."""
-    platform, order_number, pickup_code = platform.strip(), order_number.strip(), pickup_code.strip()
+    platform, order_number, pickup_code = platform.strip(), order_number.strip(), normalize_pickup_code(pickup_code)
     if not (platform and order_number and pickup_code and resident_name.strip()):
         raise InvalidValue("error.order_fields_required")
     phone = normalize_phone(phone)
@@ -142,7 +152,7 @@ def _check_order_is_new(session: Session, *, site_id: int, platform: str, order_
         select(Order.id).where(
             Order.site_id == site_id,
             Order.pickup_code == pickup_code,
-            Order.status.in_(OPEN_ORDER_STATUSES),
+            status_among(OPEN_ORDER_STATUSES),
         )
     ):
         raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
@@ -286,10 +296,20 @@ def report_problem(session: Session, *, order_id: int, volunteer_id: int, reason
     )
 
 
-def count_orders_by_status(session: Session, *, site_id: int, delivery_date: dt.date | None = None) -> dict[str, int]:
+def count_orders_by_status(
+    session: Session,
+    *,
+    site_id: int,
+    delivery_date: dt.date | None = None,
+    statuses: tuple[str, ...] | None = None,
+) -> dict[str, int]:
+    """Orders of the site by status, of one delivery day or all. With `statuses` (the desk's open counts) only
+    those are read: one range of the (site, status, delivery date) index each, not the site's whole history."""
     query = select(Order.status, func.count(Order.id)).where(Order.site_id == site_id).group_by(Order.status)
     if delivery_date is not None:
         query = query.where(Order.delivery_date == delivery_date)
+    if statuses is not None:
+        query = query.where(Order.status.in_(statuses))
     return {status: count for status, count in session.execute(query)}
 
 
@@ -336,33 +356,44 @@ def find_orders(
     limit: int = 20,
     open_only: bool = True,
 ) -> list[FoundOrder]:
-    """Search by pickup code, the last 4 digits of a phone, a name (or part of it), or a scanned QR payload."""
+    """Search by pickup code, the last 4 digits of a phone, a name (or part of it), or a scanned QR payload.
+
+    The desk (`open_only`) searches bags still on their way to the resident: expected, received, shelved. Each
+    kind of match is its own indexed read — code and phone tail seek the waiting-bag indexes, a name reads the
+    site's waiting bags, never its history — and the hits are merged here, newest delivery first, `limit` of
+    them. One OR query would let the planner walk the site's history in delivery-date order instead."""
     text = unicodedata.normalize("NFKC", text or "").strip()
     if not text:
         return []
     scanned = parse_qr_payload(text)
     if scanned is not None:
         text = scanned[1]
-    compact = text.replace(" ", "")
-    conditions = [func.upper(Order.pickup_code) == compact.upper()]
-    if re.fullmatch(r"\d{4}", compact):
-        conditions.append(Order.phone_tail == compact)
+    code = normalize_pickup_code(text)
+    matches = [Order.pickup_code == code]
+    if re.fullmatch(r"\d{4}", code):
+        matches.append(Order.phone_tail == code)
     if not re.search(r"\d", text):
-        conditions.append(Order.resident_name.contains(text, autoescape=True))
-    item_count = _item_count()
-    query = (
-        select(Order, Slot.code, item_count)
-        .outerjoin(Slot, Slot.id == Order.slot_id)
-        .where(Order.site_id == site_id, or_(*conditions))
-        .order_by(Order.delivery_date.desc(), Order.id.desc())
-        .limit(limit)
-    )
-    if open_only:
-        query = query.where(Order.status.in_(OPEN_ORDER_STATUSES))
+        matches.append(Order.resident_name.contains(text, autoescape=True))
+    hits: set[tuple[dt.date, int]] = set()
+    for match in matches:
+        keys = select(Order.delivery_date, Order.id).where(Order.site_id == site_id, match)
+        if open_only:
+            # Few rows by construction (a site's waiting bags), so no ORDER BY … LIMIT to tempt the planner.
+            keys = keys.where(status_among(WAITING_ORDER_STATUSES))
+        else:
+            keys = keys.order_by(Order.delivery_date.desc(), Order.id.desc()).limit(limit)
+        hits.update((delivery_date, order_id) for delivery_date, order_id in session.execute(keys))
+    chosen = [order_id for _, order_id in sorted(hits, reverse=True)[:limit]]
+    if not chosen:
+        return []
+    rows = session.execute(
+        select(Order, Slot.code, _item_count()).outerjoin(Slot, Slot.id == Order.slot_id).where(Order.id.in_(chosen))
+    ).all()
+    by_id = {order.id: (order, slot_code, items) for order, slot_code, items in rows}
     today = local_today(now)
     return [
         _found_order(order, slot_code=slot_code, items=items, today=today, hold_days=hold_days)
-        for order, slot_code, items in session.execute(query)
+        for order, slot_code, items in (by_id[order_id] for order_id in chosen)
     ]
 
 
@@ -514,7 +545,7 @@ def find_expected_order(session: Session, *, site_id: int, code: str) -> Expecte
     """The open order with this pickup code (typed or scanned as a QR payload), to check in by code."""
     text = unicodedata.normalize("NFKC", code or "").strip()
     scanned = parse_qr_payload(text)
-    text = (scanned[1] if scanned else text).replace(" ", "")
+    text = normalize_pickup_code(scanned[1] if scanned else text)
     if not text:
         raise InvalidValue("error.code_required")
     item_count = _item_count()
@@ -523,8 +554,8 @@ def find_expected_order(session: Session, *, site_id: int, code: str) -> Expecte
         .outerjoin(Slot, Slot.id == Order.slot_id)
         .where(
             Order.site_id == site_id,
-            func.upper(Order.pickup_code) == text.upper(),
-            Order.status.in_(OPEN_ORDER_STATUSES),
+            Order.pickup_code == text,
+            status_among(OPEN_ORDER_STATUSES),
         )
     ).first()
     if row is None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from db.core.errors import StoreError
 from db.core.models import OPEN_ORDER_STATUSES, Event, Item, Order
-from db.orders.lifecycle import MAX_QUANTITY, coldest_storage_class, normalize_phone
+from db.orders.lifecycle import MAX_QUANTITY, coldest_storage_class, normalize_phone, normalize_pickup_code
 
 # --- Limits: what a manifest may be. Every one is checked before the work it bounds, so a hostile file is refused
 # in well under a second instead of keeping a page (or the command) busy for minutes. A pickup point's morning list
@@ -531,13 +531,14 @@ def _check_row(row: ManifestRow, *, today: dt.date) -> dict[str, Any] | Rejected
     # Text as read; quantity and delivery_date become an int and a date once checked.
     values: dict[str, Any] = {name: _clean(value) for name, value in row.values.items()}
     values.setdefault("address", "")
+    # Stored as the desk compares it; checked for length as stored.
+    values["pickup_code"] = normalize_pickup_code(values.get("pickup_code", ""))
     for name, limit in FIELD_LIMITS.items():
         if len(values.get(name, "")) > limit:
             return RejectedRow(row.number, "error.row_value_too_long", {"column": name, "limit": limit})
     for name in REQUIRED_FIELDS:
         if not values[name]:
             return RejectedRow(row.number, "error.row_missing_value", {"column": name})
-    values["pickup_code"] = values["pickup_code"].replace(" ", "")
     phone = normalize_phone(values["phone"])
     if not 7 <= len(phone) <= 15:
         return RejectedRow(row.number, "error.row_bad_phone", {"value": values["phone"]})

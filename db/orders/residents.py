@@ -7,12 +7,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.core.errors import FullPhoneNeeded, InvalidValue
 from db.core.models import Order, Site, SiteRules, Slot
-from db.orders.lifecycle import collect_by, normalize_phone, qr_payload
+from db.orders.lifecycle import collect_by, normalize_phone, normalize_pickup_code, qr_payload
 from db.people.throttling import (
     FULL_PHONE_AFTER,
     FULL_PHONE_WINDOW,
@@ -51,11 +51,6 @@ class OrderStatus:
     qr_payload: str | None
 
 
-def normalize_pickup_code(raw: str) -> str:
-    """As the desk compares codes: full-width folded, spaces dropped, case ignored."""
-    return unicodedata.normalize("NFKC", raw or "").replace(" ", "").strip().upper()
-
-
 def normalize_phone_tail(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw or "").strip()
 
@@ -92,7 +87,7 @@ def lookup_order_status(
         .join(Site, Site.id == Order.site_id)
         .join(SiteRules, SiteRules.site_id == Order.site_id)
         .outerjoin(Slot, Slot.id == Order.slot_id)
-        .where(Order.site_id == site_id, func.upper(Order.pickup_code) == code, Order.phone_tail == tail)
+        .where(Order.site_id == site_id, Order.pickup_code == code, Order.phone_tail == tail)
         .order_by(Order.delivery_date.desc(), Order.id.desc())
         .limit(1)
     )
