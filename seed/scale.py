@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from db.cold_chain.units import MAX_SLOTS_PER_UNIT, create_storage_unit
 from db.core.clock import local_moment
 from db.core.engine import unit_of_work
-from db.core.migrate import upgrade_to_head
+from db.core.migrate import refresh_statistics, upgrade_to_head
 from db.core.models import Site
 from db.people.accounts import create_volunteer, hash_secret
 from db.people.sites import create_site, get_site_rules
@@ -126,6 +126,7 @@ def build_scale(
                 sqlite_bulk_pragmas(connection, bulk=False)
         orders += site_orders
         items += site_items
+    refresh_statistics(engine)
     return ScaleResult(sites=len(codes), orders=orders, items=items, seconds=time.perf_counter() - started)
 
 

@@ -53,6 +53,15 @@ def _run_locked(engine: Engine, step: Callable[[Config], None]) -> None:
         step(config)
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Fresh planner statistics after many rows were written at once (bulk seeding): without them SQLite guesses
+    every index alike and PostgreSQL waits for autovacuum, and either may walk a site's history for the desk."""
+    with engine.connect() as connection:
+        # SQLite: a full ANALYZE (PRAGMA optimize only re-analyzes what queries on its own connection touched).
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+
+
 def current_heads(engine: Engine) -> tuple[str, ...]:
     """The revisions the database is at (one per branch of the migration history)."""
     from alembic.runtime.migration import MigrationContext

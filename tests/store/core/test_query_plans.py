@@ -1,5 +1,6 @@
 """The organizer's lists read a site's orders through an index: no statement scans every site's orders (SQLite's
-query plan, checked for each statement the store sends)."""
+query plan, checked for each statement the store sends). The desk's lookups seek the index shaped for them, on
+both databases, among enough rows that a planner would otherwise scan."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session
 from db.cold_chain.excursions import list_excursions
 from db.cold_chain.units import create_storage_unit, deactivate_storage_unit, list_held_bags, list_unit_occupancy
 from db.core.engine import make_engine, read_only, unit_of_work
-from db.core.migrate import upgrade_to_head
-from db.orders.lifecycle import receive_order
+from db.core.migrate import refresh_statistics, upgrade_to_head
+from db.core.models import SLOTTED_ORDER_STATUSES, Order
+from db.orders.lifecycle import count_orders_by_status, find_expected_order, find_orders, receive_order
+from db.orders.residents import lookup_order_status
 from db.orders.review import OrderFilter, count_orders, list_orders, list_platforms, list_slot_bags
 from db.reports.figures import (
     daily_report,
@@ -122,3 +125,123 @@ def test_removing_a_unit_checks_its_bags_through_an_index(sqlite_world: tuple[En
     with full_scans_of_orders(store) as scans, unit_of_work(store) as session:
         deactivate_storage_unit(session, storage_unit_id=unit.id, actor_id=world.volunteer_id, now=now)
     assert scans == []
+
+
+# --- The desk's reads on both databases: index seeks among a site's waiting bags, never a walk of its history. ---
+
+HISTORY = 4000
+WAITING = 40
+
+
+@pytest.fixture
+def desk_world(engine: Engine, now: dt.datetime) -> World:
+    """A site with a long history of handed-over bags and a few waiting ones, statistics refreshed as after
+    bulk seeding: enough rows that a planner without the right index would scan or walk the history."""
+    world = make_world(engine, now=now)
+    rows = []
+    for number in range(HISTORY + WAITING):
+        waiting = number >= HISTORY
+        day = now.date() - dt.timedelta(days=(0 if waiting else 1 + number // 40))
+        rows.append(
+            {
+                "site_id": world.site_id,
+                "platform": "美团买菜",
+                "order_number": f"P{number:06d}",
+                "pickup_code": f"W{number:05d}" if waiting else f"{number:06d}",
+                "resident_name": f"居民{number}",
+                "phone": f"138{number:08d}",
+                "phone_tail": f"{number % 10_000:04d}",
+                "address": "",
+                "delivery_date": day,
+                "storage_class": "ambient",
+                "status": "expected" if waiting else "picked_up",
+                "created_at": now,
+                "picked_up_at": None if waiting else now,
+                "picked_up_by": None if waiting else world.volunteer_id,
+            }
+        )
+    with engine.begin() as connection:
+        connection.execute(Order.__table__.insert(), rows)
+    refresh_statistics(engine)
+    return world
+
+
+@contextmanager
+def orders_plans(store: Engine) -> Iterator[list[tuple[str, str]]]:
+    """Each SELECT on orders sent meanwhile, with its plan as text (SQLite's steps, PostgreSQL's EXPLAIN)."""
+    sent: list[tuple[str, object]] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and " orders" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(store, "before_cursor_execute", remember)
+    plans: list[tuple[str, str]] = []
+    try:
+        yield plans
+    finally:
+        event.remove(store, "before_cursor_execute", remember)
+    with store.connect() as connection:
+        for statement, parameters in sent:
+            if store.dialect.name == "sqlite":
+                raw = connection.connection.driver_connection
+                steps = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            else:
+                steps = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)]
+            plans.append((statement, "\n".join(steps)))
+
+
+def _walks_orders(plan: str) -> bool:
+    """A full pass over orders: SQLite's `SCAN orders`, PostgreSQL's `Seq Scan on orders`."""
+    return any(
+        line.strip() == "SCAN orders" or line.strip().startswith("SCAN orders ") or "Seq Scan on orders" in line
+        for line in plan.splitlines()
+    )
+
+
+# Each read, and the index its search may seek (any of them).
+DESK_READS: dict[str, tuple[Callable[[Session, World, dt.datetime], object], tuple[str, ...]]] = {
+    "find by code": (
+        lambda s, w, now: find_orders(s, site_id=w.site_id, text="w04005", now=now, hold_days=3),
+        ("ix_orders_waiting_pickup_code",),
+    ),
+    "find by QR payload": (
+        lambda s, w, now: find_orders(s, site_id=w.site_id, text="CB1:TS2:W04005", now=now, hold_days=3),
+        ("ix_orders_waiting_pickup_code",),
+    ),
+    "find by phone tail": (
+        lambda s, w, now: find_orders(s, site_id=w.site_id, text="4005", now=now, hold_days=3),
+        ("ix_orders_waiting_phone_tail",),
+    ),
+    # A name is a scan of the site's waiting bags, read through an index of them, never of its history.
+    "find by name": (
+        lambda s, w, now: find_orders(s, site_id=w.site_id, text="居民", now=now, hold_days=3),
+        ("ix_orders_site_status_delivery_date", "ix_orders_waiting_pickup_code", "ix_orders_waiting_phone_tail"),
+    ),
+    "open counts": (
+        lambda s, w, now: count_orders_by_status(s, site_id=w.site_id, statuses=SLOTTED_ORDER_STATUSES),
+        # PostgreSQL may read the slotted bags' own partial index (every site's, a few hundred at most).
+        ("ix_orders_site_status_delivery_date", "uq_orders_occupied_slot"),
+    ),
+    "find to check in": (
+        lambda s, w, now: find_expected_order(s, site_id=w.site_id, code="w 04005"),
+        ("uq_orders_open_pickup_code",),
+    ),
+    "residents' lookup": (
+        lambda s, w, now: lookup_order_status(
+            s, site_id=w.site_id, pickup_code="001234", phone_tail="1234", client="203.0.113.9", now=now
+        ),
+        ("ix_orders_site_pickup_code",),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DESK_READS))
+def test_desk_reads_seek_an_index(engine: Engine, desk_world: World, now: dt.datetime, name: str):
+    read, indexes = DESK_READS[name]
+    with orders_plans(engine) as plans, unit_of_work(engine) as session:
+        read(session, desk_world, now)
+    assert plans
+    assert [statement for statement, plan in plans if _walks_orders(plan)] == []
+    # The search itself (the statement naming the code, tail or status) seeks the index shaped for it.
+    assert any(index in plan for _, plan in plans for index in indexes), plans
