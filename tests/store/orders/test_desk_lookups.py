@@ -1,0 +1,119 @@
+"""Pickup codes are stored as the desk compares them, and the desk searches the bags still on their way."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine, select
+
+from db.core.engine import make_engine, unit_of_work
+from db.core.errors import DuplicateValue
+from db.core.migrate import current_heads, upgrade_to, upgrade_to_head
+from db.core.models import SLOTTED_ORDER_STATUSES, Order
+from db.orders.lifecycle import (
+    count_orders_by_status,
+    find_expected_order,
+    find_orders,
+    normalize_pickup_code,
+    receive_order,
+    report_problem,
+)
+from tests.support.store import add_order, make_world
+
+
+def test_one_normalization_for_every_code() -> None:
+    assert normalize_pickup_code(" ａｂ-１２\u3000 3\t") == "AB-123"
+    assert normalize_pickup_code("") == ""
+
+
+def test_codes_are_stored_normalized_and_differ_in_more_than_case(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    order_id = add_order(engine, world, now=now, number="A1", code="ａｂ 12")
+    with unit_of_work(engine) as session:
+        assert session.scalar(select(Order.pickup_code).where(Order.id == order_id)) == "AB12"
+        assert [f.id for f in find_orders(session, site_id=world.site_id, text="ab 12", now=now, hold_days=3)] == [
+            order_id
+        ]
+        assert find_expected_order(session, site_id=world.site_id, code="CB1:TS2:ab12").id == order_id
+    with pytest.raises(DuplicateValue):
+        add_order(engine, world, now=now, number="A2", code="ab12")
+
+
+def test_the_desk_searches_waiting_bags_newest_first_within_its_limit(engine: Engine, now: dt.datetime) -> None:
+    world = make_world(engine, now=now)
+    older = add_order(engine, world, now=now - dt.timedelta(days=1), number="A1", code="1001")
+    newer = add_order(engine, world, now=now, number="A2", code="8000")  # its code is the others' phone tail
+    newest = add_order(engine, world, now=now, number="A3", code="1003")
+    broken = add_order(engine, world, now=now, number="A4", code="1004")
+    with unit_of_work(engine) as session:
+        report_problem(session, order_id=broken, volunteer_id=world.volunteer_id, reason="袋子破损", now=now)
+        receive_order(session, order_id=older, volunteer_id=world.volunteer_id, now=now)
+
+        def ids(text: str, limit: int = 20) -> list[int]:
+            found = find_orders(session, site_id=world.site_id, text=text, now=now, hold_days=3, limit=limit)
+            return [f.id for f in found]
+
+        assert ids("8000") == [newest, newer, older]  # code and phone tail merged, one hit each
+        assert ids("李四", limit=2) == [newest, newer]
+        assert ids("1004") == []  # a problem bag is settled by the organizer, not at the desk
+        found = find_orders(session, site_id=world.site_id, text="1004", now=now, hold_days=3, open_only=False)
+        assert [f.id for f in found] == [broken]
+        assert count_orders_by_status(session, site_id=world.site_id, statuses=SLOTTED_ORDER_STATUSES) == {
+            "received": 1
+        }
+
+
+def _insert_at_0007(engine: Engine, world_site: int, now: dt.datetime, codes: list[tuple[str, str]]) -> None:
+    """Rows as the previous version could leave them: codes as typed."""
+    with engine.begin() as connection:
+        connection.execute(
+            Order.__table__.insert(),
+            [
+                {
+                    "site_id": world_site,
+                    "platform": "多多买菜",
+                    "order_number": f"M{number}",
+                    "pickup_code": code,
+                    "resident_name": "李四",
+                    "phone": "13800138000",
+                    "phone_tail": "8000",
+                    "address": "",
+                    "delivery_date": now.date(),
+                    "storage_class": "ambient",
+                    "status": status,
+                    "created_at": now,
+                    "picked_up_at": now if status == "picked_up" else None,
+                    "problem_reason": "袋子破损" if status == "problem" else None,
+                }
+                for number, (code, status) in enumerate(codes)
+            ],
+        )
+
+
+def test_the_upgrade_normalizes_stored_codes(database_url: str, now: dt.datetime) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade_to(engine, revision="0007_sessions")
+        world = make_world(engine, now=now)
+        stored = [("ab 1", "expected"), ("ＣＤ２", "shelved"), ("ab1", "picked_up"), ("x\u3000y", "problem")]
+        _insert_at_0007(engine, world.site_id, now, stored)
+        upgrade_to_head(engine)
+        with unit_of_work(engine) as session:
+            codes = session.scalars(select(Order.pickup_code).order_by(Order.id)).all()
+        assert codes == ["AB1", "CD2", "AB1", "XY"]
+    finally:
+        engine.dispose()
+
+
+def test_the_upgrade_stops_when_two_open_codes_would_become_one(database_url: str, now: dt.datetime) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade_to(engine, revision="0007_sessions")
+        world = make_world(engine, now=now)
+        _insert_at_0007(engine, world.site_id, now, [("ab1", "expected"), ("AB1", "shelved")])
+        with pytest.raises(RuntimeError, match="AB1"):
+            upgrade_to_head(engine)
+        assert current_heads(engine) == ("0007_sessions",)
+    finally:
+        engine.dispose()
