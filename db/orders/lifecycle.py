@@ -545,8 +545,8 @@ def find_expected_order(session: Session, *, site_id: int, code: str) -> Expecte
     """The open order with this pickup code (typed or scanned as a QR payload), to check in by code."""
     text = unicodedata.normalize("NFKC", code or "").strip()
     scanned = parse_qr_payload(text)
-    text = normalize_pickup_code(scanned[1] if scanned else text)
-    if not text:
+    typed = (scanned[1] if scanned else text).replace(" ", "")
+    if not typed:
         raise InvalidValue("error.code_required")
     item_count = _item_count()
     row = session.execute(
@@ -554,12 +554,12 @@ def find_expected_order(session: Session, *, site_id: int, code: str) -> Expecte
         .outerjoin(Slot, Slot.id == Order.slot_id)
         .where(
             Order.site_id == site_id,
-            Order.pickup_code == text,
+            Order.pickup_code == normalize_pickup_code(typed),
             status_among(OPEN_ORDER_STATUSES),
         )
     ).first()
     if row is None:
-        raise NotFound("error.pickup_code_not_found", code=text)
+        raise NotFound("error.pickup_code_not_found", code=typed)  # as typed: the volunteer reads their own input
     return _expected_row(row[0], slot_code=row[1], item_count=row[2])
 
 
