@@ -358,7 +358,8 @@ def find_orders(
 ) -> list[FoundOrder]:
     """Search by pickup code, the last 4 digits of a phone, a name (or part of it), or a scanned QR payload.
 
-    The desk (`open_only`) searches bags still on their way to the resident: expected, received, shelved. Each
+    The desk (`open_only`) searches bags still on their way to the resident — expected, received, shelved — and,
+    by code or phone tail, bags reported as a problem (so the volunteer can tell the resident). Each
     kind of match is its own indexed read — code and phone tail seek the waiting-bag indexes, a name reads the
     site's waiting bags, never its history — and the hits are merged here, newest delivery first, `limit` of
     them. One OR query would let the planner walk the site's history in delivery-date order instead."""
@@ -369,9 +370,11 @@ def find_orders(
     if scanned is not None:
         text = scanned[1]
     code = normalize_pickup_code(text)
-    matches = [Order.pickup_code == code]
+    # Code and phone tail identify a bag; a name only narrows the site's waiting bags.
+    identifying = [Order.pickup_code == code]
     if re.fullmatch(r"\d{4}", code):
-        matches.append(Order.phone_tail == code)
+        identifying.append(Order.phone_tail == code)
+    matches = list(identifying)
     if not re.search(r"\d", text):
         matches.append(Order.resident_name.contains(text, autoescape=True))
     hits: set[tuple[dt.date, int]] = set()
@@ -383,6 +386,8 @@ def find_orders(
         else:
             keys = keys.order_by(Order.delivery_date.desc(), Order.id.desc()).limit(limit)
         hits.update((delivery_date, order_id) for delivery_date, order_id in session.execute(keys))
+    if open_only:
+        hits.update(_problem_hits(session, site_id=site_id, matches=identifying))
     chosen = [order_id for _, order_id in sorted(hits, reverse=True)[:limit]]
     if not chosen:
         return []
@@ -395,6 +400,18 @@ def find_orders(
         _found_order(order, slot_code=slot_code, items=items, today=today, hold_days=hold_days)
         for order, slot_code, items in (by_id[order_id] for order_id in chosen)
     ]
+
+
+def _problem_hits(session: Session, *, site_id: int, matches: list[Any]) -> set[tuple[dt.date, int]]:
+    """Bags reported missing or damaged, found by their code or phone tail so the desk can say so to the resident.
+
+    They never close, so they stay out of the waiting-bag indexes; each read seeks the site's (code) or (phone
+    tail) index over all orders, a handful of rows per code, with no ORDER BY … LIMIT for the planner to walk."""
+    hits: set[tuple[dt.date, int]] = set()
+    for match in matches:
+        keys = select(Order.delivery_date, Order.id).where(Order.site_id == site_id, match, Order.status == "problem")
+        hits.update((delivery_date, order_id) for delivery_date, order_id in session.execute(keys))
+    return hits
 
 
 def _found_order(order: Order, *, slot_code: str | None, items: int, today: dt.date, hold_days: int) -> FoundOrder:

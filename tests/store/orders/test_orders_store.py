@@ -225,6 +225,23 @@ def test_find_by_code_phone_tail_name_and_qr(engine: Engine, now: dt.datetime) -
     )
 
 
+def test_the_desk_finds_a_problem_bag_by_code_or_phone_tail_but_not_by_name(engine: Engine, now: dt.datetime) -> None:
+    """A resident asking for a bag reported damaged hears so at the desk; the name search lists waiting bags only."""
+    world = make_world(engine, now=now)
+    broken = add_order(engine, world, now=now, number="A1", code="A-1001")
+    add_order(engine, world, now=now, number="A2", code="2002")
+    with unit_of_work(engine) as session:
+        report_problem(session, order_id=broken, volunteer_id=world.volunteer_id, reason="袋子破损", now=now)
+
+        def found(text: str) -> list[tuple[str, str]]:
+            hits = find_orders(session, site_id=world.site_id, text=text, now=now, hold_days=3)
+            return [(hit.pickup_code, hit.status) for hit in hits]
+
+        assert found("a-1001") == [("A-1001", "problem")]
+        assert found("8000") == [("2002", "expected"), ("A-1001", "problem")]
+        assert found("李") == [("2002", "expected")]
+
+
 def test_overdue_counts_the_delivery_day_as_day_one(engine: Engine, now: dt.datetime) -> None:
     world = make_world(engine, now=now)
     order_id = add_order(engine, world, now=now - dt.timedelta(days=3), number="A1", code="1001")
