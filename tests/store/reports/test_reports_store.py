@@ -223,19 +223,20 @@ def test_daily_report(engine: Engine, town: Town):
     with read_only(engine) as session:
         yesterday = daily_report(session, site_id=town.site_id, day=D(2026, 11, 24), now=NOW)
         today = daily_report(session, site_id=town.site_id, day=D(2026, 11, 25), now=NOW)
-    assert list(yesterday.arrived["pickup_code"]) == ["8-o3", "8-o4", "8-o5"]
+    # Pickup codes are stored as the desk compares them: upper case.
+    assert list(yesterday.arrived["pickup_code"]) == ["8-O3", "8-O4", "8-O5"]
     assert list(yesterday.arrived["received_at"]) == ["08:00", "08:05", "08:10"]
     assert records(yesterday.handed_over[["pickup_code", "picked_up_at", "volunteer", "dwell_hours"]]) == [
-        {"pickup_code": "8-o3", "picked_up_at": "18:20", "volunteer": "王阿姨", "dwell_hours": 10.3},
-        {"pickup_code": "8-o4", "picked_up_at": "18:40", "volunteer": "王阿姨", "dwell_hours": 10.6},
+        {"pickup_code": "8-O3", "picked_up_at": "18:20", "volunteer": "王阿姨", "dwell_hours": 10.3},
+        {"pickup_code": "8-O4", "picked_up_at": "18:40", "volunteer": "王阿姨", "dwell_hours": 10.6},
     ]
     assert records(yesterday.overdue[["pickup_code", "delivery_date", "collect_by"]]) == [
-        {"pickup_code": "8-o7", "delivery_date": D(2026, 11, 21), "collect_by": D(2026, 11, 23)}
+        {"pickup_code": "8-O7", "delivery_date": D(2026, 11, 21), "collect_by": D(2026, 11, 23)}
     ]
     assert yesterday.problems.empty and yesterday.temperatures.empty and yesterday.on_duty.empty
 
     assert records(today.problems[["reported_at", "pickup_code", "reason"]]) == [
-        {"reported_at": "09:00", "pickup_code": "8-o8", "reason": "袋子破损"}
+        {"reported_at": "09:00", "pickup_code": "8-O8", "reason": "袋子破损"}
     ]
     assert records(today.temperatures[["taken_at", "unit", "reading_c", "in_range", "volunteer"]]) == [
         {"taken_at": "08:00", "unit": "F1", "reading_c": 4.0, "in_range": True, "volunteer": "王阿姨"},
