@@ -205,7 +205,7 @@ def test_daily_report_shows_each_part_and_offers_downloads(town_url, monkeypatch
     assert f"{translate('en', 'daily.part.arrived')} (3)" in subheaders
     assert f"{translate('en', 'daily.part.overdue')} (1)" in subheaders
     arrived = at.dataframe[0].value
-    assert list(arrived[translate("en", "column.pickup_code")]) == ["8-o3", "8-o4", "8-o5"]
+    assert list(arrived[translate("en", "column.pickup_code")]) == ["8-O3", "8-O4", "8-O5"]
     assert len(at.get("download_button")) == 2
 
     at.toggle(key="daily_print").set_value(True).run()

@@ -15,7 +15,7 @@ from db.cold_chain.units import create_storage_unit
 from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, unit_of_work
 from db.core.models import Order
-from db.orders.lifecycle import receive_order, report_problem, shelve_order
+from db.orders.lifecycle import normalize_pickup_code, receive_order, report_problem, shelve_order
 from db.orders.manifest import apply_import, plan_import, read_manifest
 from db.people.accounts import SignedIn
 from db.people.volunteers import update_volunteer
@@ -55,9 +55,10 @@ TEXT_TRIGGERS = re.compile(
 )
 
 # Field by field, within the manifest's length limits (pickup code ≤ 20 characters and no spaces).
-CODE_READY = f"www.{EVIL_HOST}"  # received and shelved: the residents' page shows its slot
-CODE_PROBLEM = ":smile:`码K`"  # received, then reported missing with REASON
-CODE_EXPECTED = "<b>H</b>:red[红R]"  # still expected: the arrivals page checks it in
+# Pickup codes are stored as the desk compares them (upper case, no spaces), so the payloads are written that way.
+CODE_READY = normalize_pickup_code(f"www.{EVIL_HOST}")  # received and shelved: the residents' page shows its slot
+CODE_PROBLEM = normalize_pickup_code(":smile:`码K`")  # received, then reported missing with REASON
+CODE_EXPECTED = normalize_pickup_code("<b>H</b>:red[红R]")  # still expected: the arrivals page checks it in
 PHONE = "13700009999"
 NAME = "**粗B** _斜E_ :red[红R] <b>H</b> ~~删S~~"
 PLATFORM = f"![](http://{EVIL_HOST}/i.png)"
