@@ -215,7 +215,14 @@ def sign_in_organizer(engine: Engine, *, username: str, password: str, client: C
     with unit_of_work(engine) as session:
         account = session.scalar(select(Account).where(Account.username == login)) if login else None
         outcome = _sign_in(
-            session, account=account, kind="organizer", secret=password, login=f"user:{login}", client=client, now=now
+            session,
+            account=account,
+            kind="organizer",
+            secret=password,
+            login=f"user:{login}",
+            client=client,
+            device=find_device(session, token=client.device_token),
+            now=now,
         )
     return _signed_in_or_raise(outcome)
 
@@ -241,6 +248,7 @@ def sign_in_volunteer(
                 secret=pin,
                 login=f"volunteer:{volunteer_id}",
                 client=client,
+                device=device,
                 now=now,
             )
     return _signed_in_or_raise(outcome)
@@ -265,7 +273,10 @@ def sign_in_volunteer_elsewhere(engine: Engine, *, login: str, pin: str, client:
                 .limit(1)
             )
         key = f"phone:{phone}" if len(phone) >= 8 else f"user:{typed}"
-        outcome = _sign_in(session, account=account, kind="volunteer", secret=pin, login=key, client=client, now=now)
+        device = find_device(session, token=client.device_token)
+        outcome = _sign_in(
+            session, account=account, kind="volunteer", secret=pin, login=key, client=client, device=device, now=now
+        )
     return _signed_in_or_raise(outcome)
 
 
@@ -284,14 +295,15 @@ def _sign_in(
     secret: str,
     login: str,
     client: Client,
+    device: KnownDevice | None,
     now: dt.datetime,
 ) -> SignedIn | StoreError:
     """One way for every sign-in: throttle, check the secret, count or forget the try, write the event.
+    `device` is the one behind the client's cookie (`find_device`), which the caller has looked up already.
 
     An unknown login takes the same steps as a known one (the same keys, one argon2 check against a dummy hash), so
     neither the answers nor the time they take tell which logins exist."""
     volunteer = account.volunteer if account is not None and account.volunteer.active else None
-    device = find_device(session, token=client.device_token)
     known = (
         device is not None
         and volunteer is not None
