@@ -9,14 +9,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from db.cold_chain.units import list_cold_units, temperature_range
+from db.cold_chain.units import list_cold_units, list_cold_units_of_sites, temperature_range
 from db.core.clock import local_day_bounds, local_moment, local_today, to_local
 from db.core.errors import DuplicateValue, InvalidValue, NotAllowed, NotFound
 from db.core.events import record_event
-from db.core.models import StorageUnit, TemperatureReading, TemperatureSignOff, Volunteer
-from db.people.sites import get_site_rules
+from db.core.models import SiteRules, StorageUnit, TemperatureReading, TemperatureSignOff, Volunteer
 
 LOWEST_READING_C = -40.0
 HIGHEST_READING_C = 40.0
@@ -190,10 +189,23 @@ def list_effective_readings(
     session: Session, *, site_id: int, start: dt.datetime, end: dt.datetime, storage_unit_id: int | None = None
 ) -> list[TemperatureReading]:
     """Readings taken in [start, end) that no correction replaced, oldest first."""
+    return _effective_readings(session, site_ids=[site_id], start=start, end=end, storage_unit_id=storage_unit_id)
+
+
+def _effective_readings(
+    session: Session,
+    *,
+    site_ids: list[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    storage_unit_id: int | None = None,
+) -> list[TemperatureReading]:
+    """The sites' readings taken in [start, end) that no correction replaced, oldest first (one statement). A
+    correction keeps the time of the entry it replaces, so both fall in the same window."""
     query = (
         select(TemperatureReading)
         .where(
-            TemperatureReading.site_id == site_id,
+            TemperatureReading.site_id.in_(site_ids),
             TemperatureReading.taken_at >= start,
             TemperatureReading.taken_at < end,
         )
@@ -260,62 +272,109 @@ def reading_schedule(*, day: dt.date, opens_at: dt.time, closes_at: dt.time, per
 
 def count_missing_readings(session: Session, *, site_id: int, day: dt.date, now: dt.datetime) -> dict[int, int]:
     """Per active cold unit: readings due on the local `day` by `now` that were not taken (0 when complete)."""
-    rules = get_site_rules(session, site_id=site_id)
-    schedule = reading_schedule(
-        day=day, opens_at=rules.opens_at, closes_at=rules.closes_at, per_day=rules.readings_per_day
-    )
-    due = sum(1 for moment in schedule if moment <= now)
+    rules = _rules_of_sites(session, site_ids=[site_id])[site_id]
+    units = list_cold_units(session, site_id=site_id)
     start, end = local_day_bounds(day)
-    taken: dict[int, int] = {}
-    for reading in list_effective_readings(session, site_id=site_id, start=start, end=end):
-        taken[reading.storage_unit_id] = taken.get(reading.storage_unit_id, 0) + 1
-    return {unit.id: max(due - taken.get(unit.id, 0), 0) for unit in list_cold_units(session, site_id=site_id)}
+    readings = _effective_readings(session, site_ids=[site_id], start=start, end=end)
+    return _missing_per_unit(units=units, schedule=_schedule(rules, day=day), readings=readings, now=now)
 
 
 def list_due_readings(session: Session, *, site_id: int, now: dt.datetime) -> list[DueReading]:
     """Follow-up readings still to take after an out-of-range one, and today's scheduled readings not taken."""
-    units = list_cold_units(session, site_id=site_id)
-    due: list[DueReading] = []
-    for unit in units:
-        latest = session.scalars(
-            select(TemperatureReading)
-            .where(TemperatureReading.storage_unit_id == unit.id, TemperatureReading.taken_at <= now)
-            .order_by(TemperatureReading.taken_at.desc(), TemperatureReading.id.desc())
-            .limit(1)
-        ).first()
-        if latest is not None and not latest.in_range:
-            due_at = latest.taken_at + FOLLOW_UP_WITHIN
-            due.append(
-                DueReading(
-                    storage_unit_id=unit.id,
-                    unit_code=unit.code,
-                    unit_name=unit.name,
-                    kind="follow_up",
-                    due_at=due_at,
-                    overdue=now > due_at,
-                )
-            )
+    return list_due_readings_of_sites(session, site_ids=[site_id], now=now)[site_id]
+
+
+def list_due_readings_of_sites(
+    session: Session, *, site_ids: list[int], now: dt.datetime
+) -> dict[int, list[DueReading]]:
+    """`list_due_readings` of every site in `site_ids` at once: four statements whatever the number of sites and
+    units (the sites' rules, their cold units, each unit's latest reading, today's readings)."""
+    rules = _rules_of_sites(session, site_ids=site_ids)
+    units = list_cold_units_of_sites(session, site_ids=site_ids)
+    every_unit = [unit for site_units in units.values() for unit in site_units]
+    if not every_unit:
+        return {site_id: [] for site_id in site_ids}
+    out_of_range = _latest_out_of_range(session, unit_ids=[unit.id for unit in every_unit], now=now)
     today = local_today(now)
-    rules = get_site_rules(session, site_id=site_id)
-    schedule = reading_schedule(
-        day=today, opens_at=rules.opens_at, closes_at=rules.closes_at, per_day=rules.readings_per_day
-    )
-    missing = count_missing_readings(session, site_id=site_id, day=today, now=now)
-    for unit in units:
-        if missing.get(unit.id, 0):
-            passed = [moment for moment in schedule if moment <= now]
-            due.append(
-                DueReading(
-                    storage_unit_id=unit.id,
-                    unit_code=unit.code,
-                    unit_name=unit.name,
-                    kind="scheduled",
-                    due_at=passed[-1],
-                    overdue=True,
-                    missing=missing[unit.id],
+    start, end = local_day_bounds(today)
+    readings = _effective_readings(session, site_ids=site_ids, start=start, end=end)
+    due_by_site: dict[int, list[DueReading]] = {}
+    for site_id in site_ids:
+        due: list[DueReading] = []
+        for unit in units[site_id]:
+            if unit.id in out_of_range:
+                due_at = out_of_range[unit.id] + FOLLOW_UP_WITHIN
+                due.append(
+                    DueReading(
+                        storage_unit_id=unit.id,
+                        unit_code=unit.code,
+                        unit_name=unit.name,
+                        kind="follow_up",
+                        due_at=due_at,
+                        overdue=now > due_at,
+                    )
                 )
-            )
-    return sorted(due, key=lambda item: (item.due_at, item.unit_code))
+        schedule = _schedule(rules[site_id], day=today)
+        missing = _missing_per_unit(units=units[site_id], schedule=schedule, readings=readings, now=now)
+        for unit in units[site_id]:
+            if missing.get(unit.id, 0):
+                passed = [moment for moment in schedule if moment <= now]
+                due.append(
+                    DueReading(
+                        storage_unit_id=unit.id,
+                        unit_code=unit.code,
+                        unit_name=unit.name,
+                        kind="scheduled",
+                        due_at=passed[-1],
+                        overdue=True,
+                        missing=missing[unit.id],
+                    )
+                )
+        due_by_site[site_id] = sorted(due, key=lambda item: (item.due_at, item.unit_code))
+    return due_by_site
+
+
+def _rules_of_sites(session: Session, *, site_ids: list[int]) -> dict[int, SiteRules]:
+    rules = {row.site_id: row for row in session.scalars(select(SiteRules).where(SiteRules.site_id.in_(site_ids)))}
+    if any(site_id not in rules for site_id in site_ids):
+        raise NotFound("error.site_not_found")
+    return rules
+
+
+def _schedule(rules: SiteRules, *, day: dt.date) -> list[dt.datetime]:
+    return reading_schedule(day=day, opens_at=rules.opens_at, closes_at=rules.closes_at, per_day=rules.readings_per_day)
+
+
+def _missing_per_unit(
+    *, units: list[StorageUnit], schedule: list[dt.datetime], readings: list[TemperatureReading], now: dt.datetime
+) -> dict[int, int]:
+    """Per unit: the readings of the schedule due by `now` less the effective readings taken that day."""
+    due = sum(1 for moment in schedule if moment <= now)
+    taken: dict[int, int] = {}
+    for reading in readings:
+        taken[reading.storage_unit_id] = taken.get(reading.storage_unit_id, 0) + 1
+    return {unit.id: max(due - taken.get(unit.id, 0), 0) for unit in units}
+
+
+def _latest_out_of_range(session: Session, *, unit_ids: list[int], now: dt.datetime) -> dict[int, dt.datetime]:
+    """The units whose latest reading taken by `now` is out of range, and when it was taken: one statement (a seek
+    of the unit's (storage_unit_id, taken_at) index per unit)."""
+    earlier = aliased(TemperatureReading)
+    latest_id = (
+        select(earlier.id)
+        .where(earlier.storage_unit_id == StorageUnit.id, earlier.taken_at <= now)
+        .order_by(earlier.taken_at.desc(), earlier.id.desc())
+        .limit(1)
+        .correlate(StorageUnit)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(TemperatureReading.storage_unit_id, TemperatureReading.taken_at)
+        .select_from(StorageUnit)
+        .join(TemperatureReading, TemperatureReading.id == latest_id)
+        .where(StorageUnit.id.in_(unit_ids), TemperatureReading.in_range.is_(False))
+    )
+    return {unit_id: taken_at for unit_id, taken_at in rows}
 
 
 # --- the log as a table: the page, the chart and the inspector's export ---

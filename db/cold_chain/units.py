@@ -239,12 +239,20 @@ def temperature_range(unit: StorageUnit) -> tuple[float, float]:
 
 def list_cold_units(session: Session, *, site_id: int) -> list[StorageUnit]:
     """The site's fridges and freezers in use, by code: the units the temperature log covers."""
+    return list_cold_units_of_sites(session, site_ids=[site_id])[site_id]
+
+
+def list_cold_units_of_sites(session: Session, *, site_ids: list[int]) -> dict[int, list[StorageUnit]]:
+    """Each site's fridges and freezers in use, by code (an empty list for a site without any): one statement."""
     query = (
         select(StorageUnit)
-        .where(StorageUnit.site_id == site_id, StorageUnit.kind != "shelf", StorageUnit.active.is_(True))
-        .order_by(StorageUnit.code)
+        .where(StorageUnit.site_id.in_(site_ids), StorageUnit.kind != "shelf", StorageUnit.active.is_(True))
+        .order_by(StorageUnit.site_id, StorageUnit.code)
     )
-    return list(session.scalars(query))
+    units: dict[int, list[StorageUnit]] = {site_id: [] for site_id in site_ids}
+    for unit in session.scalars(query):
+        units[unit.site_id].append(unit)
+    return units
 
 
 def update_unit_range(

@@ -16,8 +16,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement
 
-from db.cold_chain.temperatures import list_due_readings, temperature_log_frame
-from db.cold_chain.units import list_cold_units
+from db.cold_chain.temperatures import list_due_readings_of_sites, temperature_log_frame
+from db.cold_chain.units import list_cold_units_of_sites
 from db.core.clock import local_day_bounds, to_local
 from db.core.local_time import hours_between, local_day, local_hour, local_weekday
 from db.core.models import (
@@ -118,7 +118,8 @@ def count_site_figures(session: Session, *, site_id: int, day: dt.date, now: dt.
 
 
 def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, now: dt.datetime) -> list[SiteFigures]:
-    """The KPI cards of several sites, in the order of `site_ids`: a handful of grouped queries for all of them."""
+    """The KPI cards of several sites, in the order of `site_ids`: a fixed number of grouped statements whatever the
+    number of sites, units and readings (tests/store/reports counts them)."""
     if not site_ids:
         return []
     sites = {row.id: row for row in session.execute(select(Site.id, Site.code, Site.name).where(Site.id.in_(site_ids)))}
@@ -136,8 +137,8 @@ def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, no
     add(_handed_over_counts(session, site_ids=in_sites, start=start, end=end), "handed_over")
     add(_problem_counts(session, site_ids=in_sites, start=start, end=end), "problems")
     add(_on_duty_counts(session, site_ids=in_sites, now=now), "on_duty")
-    for site_id in sites:
-        counts[site_id].update(count_cold_units(session, site_id=site_id, now=now))
+    for site_id, cold in count_cold_units(session, site_ids=in_sites, now=now).items():
+        counts[site_id].update(cold)
     return [
         SiteFigures(site_id=site_id, code=sites[site_id].code, name=sites[site_id].name, **counts[site_id])
         for site_id in site_ids
@@ -218,18 +219,21 @@ def _on_duty_counts(session: Session, *, site_ids: list[int], now: dt.datetime) 
     )
 
 
-def count_cold_units(session: Session, *, site_id: int, now: dt.datetime) -> dict[str, int]:
-    """Active cold units in range, in an excursion, or with a reading missing (the cold-chain rules of
-    db.cold_chain.temperatures decide what is due)."""
-    units = len(list_cold_units(session, site_id=site_id))
-    due = list_due_readings(session, site_id=site_id, now=now)
-    excursion = {item.storage_unit_id for item in due if item.kind == "follow_up"}
-    missing = {item.storage_unit_id for item in due if item.kind == "scheduled" and item.overdue} - excursion
-    return {
-        "cold_in_range": units - len(excursion) - len(missing),
-        "cold_excursion": len(excursion),
-        "cold_missing": len(missing),
-    }
+def count_cold_units(session: Session, *, site_ids: list[int], now: dt.datetime) -> dict[int, dict[str, int]]:
+    """Per site: active cold units in range, in an excursion, or with a reading missing (the cold-chain rules of
+    db.cold_chain.temperatures decide what is due, for all the sites in a fixed number of statements)."""
+    units = list_cold_units_of_sites(session, site_ids=site_ids)
+    due_by_site = list_due_readings_of_sites(session, site_ids=site_ids, now=now)
+    counts: dict[int, dict[str, int]] = {}
+    for site_id, due in due_by_site.items():
+        excursion = {item.storage_unit_id for item in due if item.kind == "follow_up"}
+        missing = {item.storage_unit_id for item in due if item.kind == "scheduled" and item.overdue} - excursion
+        counts[site_id] = {
+            "cold_in_range": len(units[site_id]) - len(excursion) - len(missing),
+            "cold_excursion": len(excursion),
+            "cold_missing": len(missing),
+        }
+    return counts
 
 
 def total_figures(figures: list[SiteFigures]) -> SiteFigures:
