@@ -131,7 +131,7 @@ def staffing_tab(user: SignedIn, *, week_start: dt.date, today: dt.date) -> None
 
 now = utc_now()
 today = local_today(now)
-with session_scope() as session:
+with session_scope(site_id=user.site_id) as session:
     settle_assignments(session, site_id=user.site_id, now=now)
 
 chosen_day = st.date_input(t("roster.week_of"), value=today, key="roster_week")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -44,13 +46,22 @@ def get_engine() -> Engine:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
+def session_scope(*, site_id: int | None = None) -> Iterator[Session]:
     """One transaction on the app's store for a change: committed at the end, rolled back on an error.
 
-    Every page writes through here, so this is the one place that tells the cached figures to read afresh."""
+    Every page writes through here, so this is the one place that tells the cached figures to read afresh: those of
+    the site written (`site_id`, else the page's current site) and the district's, not every other site's."""
     with unit_of_work(get_engine()) as session:
         yield session
-    changed()
+    changed(site_id=site_id if site_id is not None else _current_site())
+
+
+def _current_site() -> int | None:
+    """The site the signed-in person is working on (ui.session.acting_site_id), None when nobody is signed in."""
+    # Imported here: ui.session reads the store through this module.
+    from ui.session import acting_site_id, current_user
+
+    return acting_site_id() if current_user() is not None else None
 
 
 @contextmanager
@@ -68,13 +79,48 @@ def read_scope() -> Iterator[Session]:
         yield session
 
 
-# Report figures are read at most this often per site and day; a write through `changed()` clears them sooner.
-REPORT_TTL = dt.timedelta(seconds=30)
+def _report_ttl() -> dt.timedelta:
+    """30 s, or CLOUD_BASKET_REPORT_TTL_SECONDS (whole seconds, at least 1): how stale another app process's
+    figures may be (a write clears only the cache of the process that made it)."""
+    text = os.environ.get("CLOUD_BASKET_REPORT_TTL_SECONDS", "").strip()
+    return dt.timedelta(seconds=max(int(text), 1) if text.isdigit() else 30)
+
+
+# Report figures are read at most this often per site and day; a write in this process clears them sooner.
+REPORT_TTL = _report_ttl()
+# The generation counters' names besides a site's id: every read (ALL) and the reads of several sites (DISTRICT).
+ALL = "all"
+DISTRICT = "district"
+
+
+class Generations:
+    """Per site, how many writes this process has made there: part of the cache key of a cached read, so a write
+    at one site makes only that site's figures (and the district's) read afresh."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[int | str, int] = {}
+
+    def of(self, *names: int | str) -> tuple[int, ...]:
+        with self._lock:
+            return tuple(self._counts.get(name, 0) for name in names)
+
+    def bump(self, *names: int | str) -> None:
+        with self._lock:
+            for name in names:
+                self._counts[name] = self._counts.get(name, 0) + 1
+
+
+@st.cache_resource(show_spinner=False)
+def generations(url: str) -> Generations:
+    """The generation counters of one database in this process (shared by every browser session)."""
+    return Generations()
 
 
 @st.cache_data(ttl=REPORT_TTL, show_spinner=False, max_entries=500)
-def _cached_read(url: str, function: str, arguments: tuple[tuple[str, Any], ...]) -> Any:
-    # Keyed on the URL too: tests (and a changed DATABASE_URL) in one process must not share figures.
+def _cached_read(url: str, function: str, arguments: tuple[tuple[str, Any], ...], generation: tuple[int, ...]) -> Any:
+    # Keyed on the URL too: tests (and a changed DATABASE_URL) in one process must not share figures. `generation`
+    # only keys: a write bumps it, and the next read misses the old entry (left to the TTL and max_entries).
     module, name = function.rsplit(".", 1)
     with read_only(_engine_for(url)) as session:
         return getattr(importlib.import_module(module), name)(session, **dict(arguments))
@@ -82,11 +128,27 @@ def _cached_read(url: str, function: str, arguments: tuple[tuple[str, Any], ...]
 
 def cached_read(function: Callable[..., Any], **arguments: Any) -> Any:
     """`function(session, **arguments)` (a reading function of db/) through a short-lived cache shared by every
-    browser session; its name and the arguments (site, days, a `now` rounded to the minute) are the key."""
+    browser session; its name and the arguments (site, days, a `now` rounded to the minute) are the key, with the
+    generation of the site read (`site_id`, or `site_ids` of one site); a read of several sites or of none depends
+    on the district's generation, which every write bumps."""
+    url = database_url()
     name = f"{function.__module__}.{function.__qualname__}"
-    return _cached_read(database_url(), name, tuple(sorted(arguments.items())))
+    site = _single_site(arguments)
+    generation = generations(url).of(ALL, DISTRICT if site is None else site)
+    return _cached_read(url, name, tuple(sorted(arguments.items())), generation)
 
 
-def changed() -> None:
-    """Cached figures are read afresh on their next use; `session_scope` calls this after each commit."""
-    _cached_read.clear()
+def _single_site(arguments: dict[str, Any]) -> int | None:
+    if arguments.get("site_id") is not None:
+        return int(arguments["site_id"])
+    site_ids = arguments.get("site_ids")
+    if site_ids is not None and len(site_ids) == 1:
+        return int(next(iter(site_ids)))
+    return None
+
+
+def changed(*, site_id: int | None = None) -> None:
+    """Cached figures are read afresh on their next use in this process: the site's and the district's, or with no
+    site every figure. `session_scope` calls this after each commit; other processes wait out REPORT_TTL."""
+    names: tuple[int | str, ...] = (ALL,) if site_id is None else (site_id, DISTRICT)
+    generations(database_url()).bump(*names)
