@@ -1,7 +1,8 @@
 """Shared fixtures and the layer markers.
 
-Fixtures that more than one layer uses live here (the app database for page and browser tests); the others live in
-the conftest.py of their layer: store/ (`database_url`, `engine`, `now`), pages/ (`app_env`), browser/ (`page`).
+Fixtures that more than one layer uses live here (the app database for page and browser tests, the PostgreSQL
+server for store and browser tests); the others live in the conftest.py of their layer: store/ (`database_url`,
+`engine`, `now`), pages/ (`app_env`), browser/ (`page`, `postgres_app_database`).
 Helpers are in tests/support/. Markers are given here by folder and fixture, so a test never has to ask for one.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import replace
 import pytest
 
 from tests.support.app_data import AppData, build_app_database
+from tests.support.databases import postgres_server_url, skip_or_fail
 
 # AppTest runs scripts without a browser session; this logger only says so, on every run.
 logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True
@@ -37,6 +39,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgres = callspec is not None and "postgresql" in callspec.params.values()
         if on_postgres or "postgres_server" in item.fixturenames:
             item.add_marker("postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """TEST_DATABASE_URL: a server the tests may create databases on; skipped (failed under REQUIRE_POSTGRES=1)
+    when unset."""
+    url = postgres_server_url()
+    if url is None:
+        skip_or_fail("TEST_DATABASE_URL is not set: PostgreSQL tests skipped", required_by="REQUIRE_POSTGRES")
+    return url
 
 
 # --- App data for page and browser tests: one small pickup point, built through the store. ---

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.app_data import AppData
+from tests.support.app_data import AppData, fill_app_database
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, enroll_as_tablet, streamlit_server
-from tests.support.databases import skip_or_fail
+from tests.support.databases import create_postgres_database, drop_postgres_database, skip_or_fail
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +45,13 @@ def page(chromium, app_server: str, app_database_copy: AppData):  # playwright o
     tab.set_default_timeout(30_000)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def postgres_app_database(postgres_server: str) -> Iterator[AppData]:
+    """The app database in a new PostgreSQL database (dropped afterwards), for several app processes at once."""
+    url, admin = create_postgres_database(postgres_server)
+    try:
+        yield fill_app_database(url)
+    finally:
+        drop_postgres_database(admin, url)

@@ -10,26 +10,12 @@ from sqlalchemy import Engine
 
 from db.core.engine import make_engine
 from db.core.migrate import upgrade_to_head
-from tests.support.databases import (
-    NOW,
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_server_url,
-    skip_or_fail,
-)
+from tests.support.databases import NOW, create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture
 def now() -> dt.datetime:
     return NOW
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    url = postgres_server_url()
-    if url is None:
-        skip_or_fail("TEST_DATABASE_URL is not set: PostgreSQL store tests skipped", required_by="REQUIRE_POSTGRES")
-    return url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

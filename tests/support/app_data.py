@@ -26,7 +26,7 @@ APP_ORGANIZER_PASSWORD = "basket-demo"
 
 @dataclass(frozen=True)
 class AppData:
-    """A prepared SQLite file and who is in it."""
+    """A prepared database (a SQLite file, or PostgreSQL for the district tests) and who is in it."""
 
     url: str
     site_id: int
@@ -36,7 +36,11 @@ class AppData:
 
 def build_app_database(path: pathlib.Path) -> AppData:
     """Site TS2 with a fridge, a freezer and a shelf, one volunteer and one organizer, a shift and an order."""
-    url = f"sqlite:///{path}"
+    return fill_app_database(f"sqlite:///{path}")
+
+
+def fill_app_database(url: str) -> AppData:
+    """The app database of `build_app_database` in an empty database of either kind (migrated here)."""
     store = make_engine(url)
     upgrade_to_head(store)
     with unit_of_work(store) as session:
