@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.data import SIZES, Store, reused, seeded
 from bench.desk import desk_figures
+from bench.import_manifest import import_seconds
 from bench.pages import page_figures, rss_mb
 from bench.reports import report_figures
 from bench.timing import Figure
@@ -27,6 +28,9 @@ from bench.timing import Figure
 # Timed iterations: store calls are cheap, page reruns and the district's full-history figures are not.
 RUNS = {"store": 300, "pages": 20, "district": 10, "warmup": 2}
 QUICK_RUNS = {"store": 5, "pages": 1, "district": 1, "warmup": 0}
+# The manifest import, once per invocation on a fresh SQLite file of its own: (rows, runs).
+IMPORT = (5000, 3)
+QUICK_IMPORT = (200, 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +44,20 @@ def main(argv: list[str] | None = None) -> int:
             results.append(_bench(store, runs=runs))
         _print(results[-1])
     report = dict(results[-1])
+    rows, imports = QUICK_IMPORT if args.quick else IMPORT
+    report["manifest_import_seconds"] = {
+        "rows": rows,
+        "runs": imports,
+        **{phase: round(seconds, 3) for phase, seconds in import_seconds(rows=rows, runs=imports).items()},
+    }
+    print(
+        f"\nmanifest import, {rows} rows on a fresh SQLite file, median of {imports}: "
+        + "  ".join(
+            f"{phase} {seconds:.3f} s"
+            for phase, seconds in report["manifest_import_seconds"].items()
+            if phase not in ("rows", "runs")
+        )
+    )
     report["scaling"] = _scaling(results[0], results[-1]) if len(results) > 1 else {}
     if len(results) > 1:
         _print_scaling(results[0], results[-1], report["scaling"])

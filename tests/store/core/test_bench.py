@@ -56,6 +56,7 @@ def test_a_quick_tiny_run_writes_every_figure_against_its_floor(tmp_path: pathli
     # One size: nothing to scale against.
     assert report["scaling"] == {}
     assert report["seed_seconds"] > 0 and report["rss_mb"] > 0
+    assert report["manifest_import_seconds"]["total"] > 0
 
 
 def test_on_postgresql_the_bench_seeds_its_own_database_and_drops_it(postgres_server: str, tmp_path: pathlib.Path):
