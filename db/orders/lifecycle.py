@@ -10,9 +10,10 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CompoundSelect, Date, Integer, Row, Select, String, bindparam, func, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -305,12 +306,26 @@ def count_orders_by_status(
 ) -> dict[str, int]:
     """Orders of the site by status, of one delivery day or all. With `statuses` (the desk's open counts) only
     those are read: one range of the (site, status, delivery date) index each, not the site's whole history."""
-    query = select(Order.status, func.count(Order.id)).where(Order.site_id == site_id).group_by(Order.status)
+    statement = _count_statement(by_day=delivery_date is not None, statuses=statuses)
+    parameters: dict[str, Any] = {"site_id": site_id}
     if delivery_date is not None:
-        query = query.where(Order.delivery_date == delivery_date)
+        parameters["delivery_date"] = delivery_date
+    return {status: count for status, count in session.connection().execute(statement, parameters)}
+
+
+@cache
+def _count_statement(*, by_day: bool, statuses: tuple[str, ...] | None) -> Select[str, int]:
+    """Built once per shape: the desk counts on every rerun (see `_find_statement`)."""
+    query: Select[str, int] = (
+        select(Order.status, func.count(Order.id))
+        .where(Order.site_id == bindparam("site_id", type_=Integer))
+        .group_by(Order.status)
+    )
+    if by_day:
+        query = query.where(Order.delivery_date == bindparam("delivery_date", type_=Date))
     if statuses is not None:
         query = query.where(Order.status.in_(statuses))
-    return {status: count for status, count in session.execute(query)}
+    return query
 
 
 @dataclass(frozen=True)
@@ -359,10 +374,12 @@ def find_orders(
     """Search by pickup code, the last 4 digits of a phone, a name (or part of it), or a scanned QR payload.
 
     The desk (`open_only`) searches bags still on their way to the resident — expected, received, shelved — and,
-    by code or phone tail, bags reported as a problem (so the volunteer can tell the resident). Each
-    kind of match is its own indexed read — code and phone tail seek the waiting-bag indexes, a name reads the
-    site's waiting bags, never its history — and the hits are merged here, newest delivery first, `limit` of
-    them. One OR query would let the planner walk the site's history in delivery-date order instead."""
+    by code or phone tail, bags reported as a problem (so the volunteer can tell the resident). Each kind of match
+    is its own indexed branch — code and phone tail seek the waiting-bag indexes, problem bags the site's code or
+    tail index, a name reads the site's waiting bags, never its history — and the branches go to the database as
+    one UNION of exactly the shown columns, the slot code joined and the item count a correlated subquery: one
+    statement per search, built once per kind of search (`_find_statement`). One OR query would let the planner
+    walk the site's history in delivery-date order instead."""
     text = unicodedata.normalize("NFKC", text or "").strip()
     if not text:
         return []
@@ -371,66 +388,93 @@ def find_orders(
         text = scanned[1]
     code = normalize_pickup_code(text)
     # Code and phone tail identify a bag; a name only narrows the site's waiting bags.
-    identifying = [Order.pickup_code == code]
-    if re.fullmatch(r"\d{4}", code):
-        identifying.append(Order.phone_tail == code)
-    matches = list(identifying)
-    if not re.search(r"\d", text):
-        matches.append(Order.resident_name.contains(text, autoescape=True))
-    hits: set[tuple[dt.date, int]] = set()
-    for match in matches:
-        keys = select(Order.delivery_date, Order.id).where(Order.site_id == site_id, match)
-        if open_only:
-            # Few rows by construction (a site's waiting bags), so no ORDER BY … LIMIT to tempt the planner.
-            keys = keys.where(status_among(WAITING_ORDER_STATUSES))
-        else:
-            keys = keys.order_by(Order.delivery_date.desc(), Order.id.desc()).limit(limit)
-        hits.update((delivery_date, order_id) for delivery_date, order_id in session.execute(keys))
-    if open_only:
-        hits.update(_problem_hits(session, site_id=site_id, matches=identifying))
-    chosen = [order_id for _, order_id in sorted(hits, reverse=True)[:limit]]
-    if not chosen:
-        return []
-    rows = session.execute(
-        select(Order, Slot.code, _item_count()).outerjoin(Slot, Slot.id == Order.slot_id).where(Order.id.in_(chosen))
-    ).all()
-    by_id = {order.id: (order, slot_code, items) for order, slot_code, items in rows}
+    by_tail = re.fullmatch(r"\d{4}", code) is not None
+    by_name = re.search(r"\d", text) is None
+    statement = _find_statement(open_only=open_only, by_tail=by_tail, by_name=by_name, limit=limit)
+    parameters: dict[str, Any] = {"site_id": site_id, "code": code}
+    if by_tail:
+        parameters["tail"] = code
+    if by_name:
+        parameters["name"] = "%" + re.sub(r"([/%_])", r"/\1", text) + "%"
+    rows = session.connection().execute(statement, parameters).all()
     today = local_today(now)
-    return [
-        _found_order(order, slot_code=slot_code, items=items, today=today, hold_days=hold_days)
-        for order, slot_code, items in (by_id[order_id] for order_id in chosen)
-    ]
+    return [_found_order(row, today=today, hold_days=hold_days) for row in rows]
 
 
-def _problem_hits(session: Session, *, site_id: int, matches: list[Any]) -> set[tuple[dt.date, int]]:
-    """Bags reported missing or damaged, found by their code or phone tail so the desk can say so to the resident.
+@cache
+def _find_statement(*, open_only: bool, by_tail: bool, by_name: bool, limit: int) -> CompoundSelect[Any]:
+    """The search's one statement for this kind of text, with the site, code, tail and name pattern as parameters.
 
-    They never close, so they stay out of the waiting-bag indexes; each read seeks the site's (code) or (phone
-    tail) index over all orders, a handful of rows per code, with no ORDER BY … LIMIT for the planner to walk."""
-    hits: set[tuple[dt.date, int]] = set()
-    for match in matches:
-        keys = select(Order.delivery_date, Order.id).where(Order.site_id == site_id, match, Order.status == "problem")
-        hits.update((delivery_date, order_id) for delivery_date, order_id in session.execute(keys))
-    return hits
+    Built once and kept: the desk searches on every rerun, and building and keying a fresh UNION in Python
+    took longer than the database took to answer it."""
+    identifying = [Order.pickup_code == bindparam("code", type_=String)]
+    if by_tail:
+        identifying.append(Order.phone_tail == bindparam("tail", type_=String))
+    matches = list(identifying)
+    if by_name:
+        matches.append(Order.resident_name.like(bindparam("name", type_=String), escape="/"))
+    if open_only:
+        # Few rows by construction (a site's waiting bags), so no ORDER BY … LIMIT in a branch to tempt the planner.
+        waiting = status_among(WAITING_ORDER_STATUSES)
+        branches = [_found_query(match=match, status=waiting) for match in matches]
+        # Problem bags never close, so they stay out of the waiting-bag indexes: a seek of the site's (code) or
+        # (phone tail) index over all orders, a handful of rows per code.
+        branches += [_found_query(match=match, status=Order.status == "problem") for match in identifying]
+    else:
+        branches = [
+            _found_query(match=match)
+            .order_by(Order.delivery_date.desc(), Order.id.desc())
+            .limit(limit)
+            .subquery()
+            .select()
+            for match in matches
+        ]
+    # UNION, not UNION ALL: a bag whose code is also its phone tail is one hit.
+    found = union(*branches)
+    columns = found.selected_columns
+    return found.order_by(columns.delivery_date.desc(), columns.id.desc()).limit(limit)
 
 
-def _found_order(order: Order, *, slot_code: str | None, items: int, today: dt.date, hold_days: int) -> FoundOrder:
+def _found_query(*, match: Any, status: Any = None) -> Select[Any]:
+    """The columns a search hit shows, of the site's orders matching `match` (and `status`)."""
+    query = (
+        select(
+            # Labelled: a compound's ORDER BY names result columns, and a bare `id` would be ambiguous (slots.id).
+            Order.id.label("id"),
+            Order.pickup_code,
+            Order.platform,
+            Order.status,
+            Slot.code.label("slot_code"),
+            Order.storage_class,
+            Order.resident_name,
+            Order.phone,
+            _item_count().label("item_count"),
+            Order.delivery_date,
+            Order.received_at,
+        )
+        .outerjoin(Slot, Slot.id == Order.slot_id)
+        .where(Order.site_id == bindparam("site_id", type_=Integer), match)
+    )
+    return query if status is None else query.where(status)
+
+
+def _found_order(row: Row[Any], *, today: dt.date, hold_days: int) -> FoundOrder:
     """A search hit as the desk shows it: name and phone masked, the slot only while the bag is in one."""
-    held_since = order.received_at
+    held_since = row.received_at
+    slotted = row.status in SLOTTED_ORDER_STATUSES
     return FoundOrder(
-        id=order.id,
-        pickup_code=order.pickup_code,
-        platform=order.platform,
-        status=order.status,
-        slot=slot_code if order.status in SLOTTED_ORDER_STATUSES else None,
-        storage_class=order.storage_class,
-        resident_name=mask_name(order.resident_name),
-        phone=mask_phone(order.phone),
-        item_count=items,
-        delivery_date=order.delivery_date,
+        id=row.id,
+        pickup_code=row.pickup_code,
+        platform=row.platform,
+        status=row.status,
+        slot=row.slot_code if slotted else None,
+        storage_class=row.storage_class,
+        resident_name=mask_name(row.resident_name),
+        phone=mask_phone(row.phone),
+        item_count=row.item_count,
+        delivery_date=row.delivery_date,
         days_held=None if held_since is None else (today - to_local(held_since).date()).days,
-        overdue=order.status in SLOTTED_ORDER_STATUSES
-        and today > collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
+        overdue=slotted and today > collect_by(delivery_date=row.delivery_date, hold_days=hold_days),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from db.core.engine import make_engine, unit_of_work
 from db.core.errors import DuplicateValue
@@ -63,6 +63,31 @@ def test_the_desk_searches_waiting_bags_newest_first_within_its_limit(engine: En
         assert count_orders_by_status(session, site_id=world.site_id, statuses=SLOTTED_ORDER_STATUSES) == {
             "received": 1
         }
+
+
+def test_each_desk_search_is_one_statement_with_slot_and_item_count(engine: Engine, now: dt.datetime) -> None:
+    """Code, phone tail, name or QR: one round trip, the slot code and item count read with the hits."""
+    world = make_world(engine, now=now)
+    waiting = add_order(engine, world, now=now, number="A1", code="1001")
+    sent: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append(statement)
+
+    with unit_of_work(engine) as session:
+        slot = receive_order(session, order_id=waiting, volunteer_id=world.volunteer_id, now=now)
+        event.listen(engine, "before_cursor_execute", remember)
+        try:
+            for text in ("1001", "8000", "李四", "CB1:TS2:1001"):
+                sent.clear()
+                (found,) = find_orders(session, site_id=world.site_id, text=text, now=now, hold_days=3)
+                assert len(sent) == 1, (text, sent)
+                assert (found.id, found.slot, found.item_count) == (waiting, slot, 1), text
+            sent.clear()
+            count_orders_by_status(session, site_id=world.site_id, statuses=SLOTTED_ORDER_STATUSES)
+            assert len(sent) == 1
+        finally:
+            event.remove(engine, "before_cursor_execute", remember)
 
 
 def _insert_at_0007(engine: Engine, world_site: int, now: dt.datetime, codes: list[tuple[str, str]]) -> None:

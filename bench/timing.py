@@ -1,0 +1,81 @@
+"""The one timing helper of the bench: a figure timed interleaved with its floor, and percentiles."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    """Our code against its floor, in milliseconds, from the same run (iterations alternate ours/floor)."""
+
+    ours_ms: float
+    floor_ms: float
+    ours_p95_ms: float
+    floor_p95_ms: float
+    runs: int
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_ms / self.floor_ms if self.floor_ms else float("nan")
+
+    @property
+    def p95_ratio(self) -> float:
+        return self.ours_p95_ms / self.floor_p95_ms if self.floor_p95_ms else float("nan")
+
+    def as_json(self) -> dict[str, float]:
+        return {
+            "ours_ms": round(self.ours_ms, 3),
+            "floor_ms": round(self.floor_ms, 3),
+            "ratio": round(self.ratio, 3),
+            "p95_ratio": round(self.p95_ratio, 3),
+            "ours_p95_ms": round(self.ours_p95_ms, 3),
+            "floor_p95_ms": round(self.floor_p95_ms, 3),
+            "runs": self.runs,
+        }
+
+
+def p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def milliseconds(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
+
+
+def interleaved(
+    ours: Callable[[int], object],
+    floor: Callable[[int], object],
+    *,
+    runs: int,
+    warmup: int = 2,
+    before: Callable[[int], object] | None = None,
+) -> Figure:
+    """Time `ours(i)` and `floor(i)` alternately for i in range(runs), after `warmup` untimed rounds of each.
+
+    The order within a pair flips every iteration, so neither side always runs on a cache the other warmed.
+    `before(i)`, if given, runs untimed before each timed call (e.g. emptying a cache for a cold figure)."""
+    for index in range(warmup):
+        ours(-1 - index)
+        floor(-1 - index)
+    ours_times: list[float] = []
+    floor_times: list[float] = []
+    for index in range(runs):
+        pair = ((ours, ours_times), (floor, floor_times))
+        for call, times in pair if index % 2 == 0 else reversed(pair):
+            if before is not None:
+                before(index)
+            times.append(milliseconds(lambda call=call, index=index: call(index)))
+    return Figure(
+        ours_ms=statistics.median(ours_times),
+        floor_ms=statistics.median(floor_times),
+        ours_p95_ms=p95(ours_times),
+        floor_p95_ms=p95(floor_times),
+        runs=runs,
+    )

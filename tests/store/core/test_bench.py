@@ -1,0 +1,67 @@
+"""`python -m bench` runs end to end on a tiny scratch store and writes its figures as JSON. How fast anything is
+the bench measures and prints; nothing here asserts a time."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from tests.support.paths import ROOT
+
+FIGURES = {
+    "desk find by code",
+    "desk find by phone tail",
+    "desk open counts",
+    "handover",
+    "district pickups per day",
+    "desk page rerun with a search",
+    "dashboard page rerun cold",
+    "dashboard page rerun warm",
+    "reports page rerun cold",
+    "reports page rerun warm",
+}
+
+
+def run_bench(tmp_path: pathlib.Path, *extra: str) -> dict[str, Any]:
+    path = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "bench", "--size", "tiny", "--quick", "--json", str(path), *extra]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def bench_databases(server_url: str) -> set[str]:
+    admin = create_engine(server_url)
+    try:
+        with admin.connect() as connection:
+            names = connection.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'cloudbasket_bench_%'"))
+            return set(names.scalars())
+    finally:
+        admin.dispose()
+
+
+def test_a_quick_tiny_run_writes_every_figure_against_its_floor(tmp_path: pathlib.Path):
+    report = run_bench(tmp_path)
+    assert {"size", "backend", "figures", "scaling", "seed_seconds", "rss_mb"} <= report.keys()
+    assert (report["size"], report["backend"], report["orders"]) == ("tiny", "sqlite", 300)
+    assert set(report["figures"]) == FIGURES
+    for name, figure in report["figures"].items():
+        assert {"ours_ms", "floor_ms", "ratio", "p95_ratio"} <= figure.keys(), name
+        assert figure["ours_ms"] > 0 and figure["floor_ms"] > 0, name
+    # One size: nothing to scale against.
+    assert report["scaling"] == {}
+    assert report["seed_seconds"] > 0 and report["rss_mb"] > 0
+    assert report["manifest_import_seconds"]["total"] > 0
+
+
+def test_on_postgresql_the_bench_seeds_its_own_database_and_drops_it(postgres_server: str, tmp_path: pathlib.Path):
+    before = bench_databases(postgres_server)
+    report = run_bench(tmp_path, "--database-url", postgres_server)
+    assert (report["backend"], report["orders"]) == ("postgresql", 300)
+    assert set(report["figures"]) == FIGURES
+    assert bench_databases(postgres_server) == before
