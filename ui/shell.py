@@ -65,7 +65,7 @@ def first_start() -> None:
     page registered (the address asked for is kept)."""
     st.navigation(build_navigation(current_audience()), expanded=True)
     st.title(t("app.title"))
-    with st.spinner(t("app.building_demo" if builds_demo() else "app.starting"), show_time=True):
+    with st.spinner(t("app.building_demo" if builds_demo() else "app.starting")):
         get_engine()
     st.rerun()
 
