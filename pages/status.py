@@ -3,11 +3,12 @@
 import streamlit as st
 
 from db.core.clock import utc_now
-from db.core.errors import FullPhoneNeeded, StoreError
+from db.core.errors import FullPhoneNeeded, StoreError, TooManyAttempts
 from db.orders.residents import WAITING_STATES, lookup_order_status
 from db.people.sites import get_site_rules, list_sites
 from ui.guard import require_role
 from ui.i18n import t
+from ui.input_hints import scroll_into_view, set_input_modes
 from ui.pages_registry import ORGANIZER, PUBLIC
 from ui.session import client_address
 from ui.store import bookkeeping_scope, read_scope
@@ -24,6 +25,8 @@ site = next((site for site in sites if site.code == from_url), None) or choose_s
 
 # Set once a much-guessed code asked for the whole phone number: this browser then asks for it from the start.
 FULL_PHONE_KEY = "status_wants_full_phone"
+# How many answers this browser has been given: each new one is scrolled into view once.
+ANSWERS_KEY = "status_answers"
 
 if site is not None:
     st.subheader(escape_markdown(site.name))
@@ -37,42 +40,55 @@ if site is not None:
             phone_tail = st.text_input(t("status.phone_tail"), max_chars=4, key="status_phone_tail")
             phone = ""
         asked = st.form_submit_button(t("status.submit"), type="primary", width="stretch", key="status_submit")
+    # The phone's digits keypad for the phone fields (the pickup code may hold letters).
+    set_input_modes({t("status.phone_tail").plain: "numeric", t("status.phone").plain: "tel"})
 
     if asked:
-        try:
-            with bookkeeping_scope() as session:
-                status = lookup_order_status(
-                    session,
-                    site_id=site.id,
-                    pickup_code=pickup_code,
-                    phone_tail=phone_tail,
-                    phone=phone,
-                    client=client_address(),
-                    now=utc_now(),
-                )
-        except FullPhoneNeeded as error:
-            st.session_state[FULL_PHONE_KEY] = True
-            show_error(error)
-            st.button(t("status.enter_full_phone"), type="primary", key="status_full_phone_go")
-        except StoreError as error:
-            show_error(error)
-        else:
-            if status is None:
-                # The same words for a wrong code and a wrong phone: a code cannot be confirmed on its own.
-                st.warning(t("status.not_found"))
-            elif status.state == "not_arrived":
-                st.info(t("status.state.not_arrived"))
-            elif status.state == "ready":
-                st.success(t("status.state.ready", slot=status.slot or "", since=status.since))
-            elif status.state == "picked_up":
-                st.success(t("status.state.picked_up", at=status.since))
-            elif status.state == "returned":
-                st.warning(t("status.state.returned", at=status.since))
+        st.session_state[ANSWERS_KEY] = st.session_state.get(ANSWERS_KEY, 0) + 1
+        # On a small phone the form fills the screen: the answer is brought up to where the eye is.
+        scroll_into_view("status_answer", turn=st.session_state[ANSWERS_KEY])
+        with st.container(key="status_answer"):
+            try:
+                with bookkeeping_scope() as session:
+                    status = lookup_order_status(
+                        session,
+                        site_id=site.id,
+                        pickup_code=pickup_code,
+                        phone_tail=phone_tail,
+                        phone=phone,
+                        client=client_address(),
+                        now=utc_now(),
+                    )
+            except TooManyAttempts as error:
+                # When to try again (the site's clock), and that the desk finds the order by its code meanwhile.
+                st.error(t("status.throttled", until=error.params["until"]))
+            except FullPhoneNeeded as error:
+                st.session_state[FULL_PHONE_KEY] = True
+                show_error(error)
+                st.button(t("status.enter_full_phone"), type="primary", key="status_full_phone_go")
+            except StoreError as error:
+                show_error(error)
             else:
-                st.warning(t("status.state.ask_desk"))
-            if status is not None and status.state in WAITING_STATES:
-                st.markdown(t("status.collect_by", date=f"{status.collect_by:%Y-%m-%d}"))
-                show_qr(status.qr_payload, caption=t("status.qr_caption", code=status.pickup_code))
+                if status is None:
+                    # The same words for a wrong code and a wrong phone: a code cannot be confirmed on its own.
+                    st.warning(t("status.not_found"))
+                elif status.overdue:
+                    # Past its collect-by day: the desk decides (returned after the hold days, or kept a little).
+                    st.warning(t("status.state.overdue", date=f"{status.collect_by:%Y-%m-%d}", days=status.hold_days))
+                elif status.state == "not_arrived":
+                    st.info(t("status.state.not_arrived"))
+                elif status.state == "ready":
+                    st.success(t("status.state.ready", slot=status.slot or "", since=status.since))
+                elif status.state == "picked_up":
+                    st.success(t("status.state.picked_up", at=status.since))
+                elif status.state == "returned":
+                    st.warning(t("status.state.returned", at=status.since))
+                else:
+                    st.warning(t("status.state.ask_desk"))
+                if status is not None and status.state in WAITING_STATES:
+                    if not status.overdue:
+                        st.markdown(t("status.collect_by", date=f"{status.collect_by:%Y-%m-%d}"))
+                    show_qr(status.qr_payload, caption=t("status.qr_caption", code=status.pickup_code))
 
     with read_scope() as session:
         rules = get_site_rules(session, site_id=site.id)

@@ -14,7 +14,7 @@ from db.cold_chain.excursions import (
     ExcursionBag,
     list_excursion_bags,
     list_excursions,
-    record_excursion_check,
+    record_excursion_outcome,
 )
 from db.cold_chain.temperatures import (
     parse_reading,
@@ -92,27 +92,81 @@ def excursion_tab(user: SignedIn) -> None:
 
 
 def excursion_section(user: SignedIn, excursion: Excursion, listed: list[ExcursionBag]) -> None:
-    open_checks = sum(1 for bag in listed if bag.outcome is None)
+    """One excursion: what happened, the bags that were in the unit, and one verdict for all of them (with
+    exceptions). One settled by a re-measure back in range needs no verdict and stays folded."""
+    open_checks = 0 if excursion.settled_by_remeasure else sum(1 for bag in listed if bag.outcome is None)
     title = t(
-        "storage.excursion_title",
+        "storage.excursion_title_settled" if excursion.settled_by_remeasure else "storage.excursion_title",
         unit=excursion.unit_code,
         start=local_text(excursion.started_at),
         end=local_text(excursion.ended_at) if excursion.ended_at else t("storage.still_open"),
         worst=excursion.worst_c,
+        remeasured=excursion.remeasured_c,
         count=len(listed),
         unchecked=open_checks,
     )
-    with st.expander(title, expanded=open_checks > 0, icon=":material/warning:"):
+    icon = ":material/check_circle:" if excursion.settled_by_remeasure else ":material/warning:"
+    with st.expander(title, expanded=open_checks > 0, icon=icon):
+        if excursion.settled_by_remeasure:
+            st.caption(t("storage.excursion_settled", remeasured=excursion.remeasured_c))
         if excursion.corrective_actions:
             st.markdown(t("storage.excursion_actions", actions="；".join(excursion.corrective_actions)))
         if not listed:
             st.caption(t("storage.excursion_no_bags"))
+            return
+        outcome_form(user, excursion, listed)
+
+
+def outcome_form(user: SignedIn, excursion: Excursion, listed: list[ExcursionBag]) -> None:
+    """Every bag with its latest check and an exception picker, and one verdict for the unchecked rest: a fridge
+    of 26 bags takes one tap, plus one pick per bag that differs."""
+    with st.form(f"excursion_{excursion.reading_id}", border=False):
+        exceptions: dict[int, str] = {}
         for bag in listed:
-            bag_check(user, excursion, bag)
+            described, picked = st.columns([3, 2], vertical_alignment="center")
+            with described:
+                bag_line(bag)
+            with picked:
+                chosen = st.selectbox(
+                    t("storage.exception_for", code=bag.pickup_code),
+                    (None, *EXCURSION_OUTCOMES),
+                    format_func=lambda value: t(f"value.outcome.{value}") if value else t("storage.as_the_rest"),
+                    key=f"excursion_{excursion.reading_id}_{bag.order_id}",
+                    label_visibility="collapsed",
+                )
+            if chosen is not None:
+                exceptions[bag.order_id] = chosen
+        outcome = st.radio(
+            t("storage.outcome_for_rest"),
+            EXCURSION_OUTCOMES,
+            format_func=lambda value: t(f"value.outcome.{value}"),
+            horizontal=True,
+            key=f"excursion_{excursion.reading_id}_outcome",
+        )
+        applied = st.form_submit_button(
+            t("storage.apply_outcome"), type="primary", key=f"excursion_{excursion.reading_id}_apply"
+        )
+    if applied:
+        reason = t(
+            "storage.discard_reason",
+            unit=excursion.unit_code,
+            start=local_text(excursion.started_at),
+            worst=excursion.worst_c,
+        )
+        change = partial(
+            record_excursion_outcome,
+            reading_id=excursion.reading_id,
+            outcome=outcome,
+            exceptions=exceptions,
+            volunteer_id=user.volunteer_id,
+            now=utc_now(),
+            reason=reason.plain,
+        )
+        run_change(change, done_key="storage.outcome_applied", result_as="count")
 
 
-def bag_check(user: SignedIn, excursion: Excursion, bag: ExcursionBag) -> None:
-    """One bag an excursion touched: where it was, and one button per outcome (kept, discarded, …)."""
+def bag_line(bag: ExcursionBag) -> None:
+    """Where the bag was and when, and its latest check."""
     left = local_text(bag.left_at) if bag.left_at else t("storage.still_there")
     st.markdown(
         t(
@@ -127,24 +181,3 @@ def bag_check(user: SignedIn, excursion: Excursion, bag: ExcursionBag) -> None:
     if bag.outcome is not None:
         outcome = t(f"value.outcome.{bag.outcome}")
         st.caption(t("storage.excursion_checked", outcome=outcome, who=bag.checked_by, at=local_text(bag.checked_at)))
-    for column, outcome in zip(st.columns(len(EXCURSION_OUTCOMES)), EXCURSION_OUTCOMES, strict=True):
-        key = f"excursion_{excursion.reading_id}_{bag.order_id}_{outcome}"
-        with column:
-            pressed = big_button(t(f"value.outcome.{outcome}"), key=key, disabled=bag.outcome == outcome)
-        if pressed:
-            reason = t(
-                "storage.discard_reason",
-                unit=excursion.unit_code,
-                start=local_text(excursion.started_at),
-                worst=excursion.worst_c,
-            )
-            check = partial(
-                record_excursion_check,
-                reading_id=excursion.reading_id,
-                order_id=bag.order_id,
-                outcome=outcome,
-                volunteer_id=user.volunteer_id,
-                now=utc_now(),
-                reason=reason if outcome == "discarded" else None,
-            )
-            run_change(check)

@@ -18,7 +18,7 @@ from ui.session import (
     sync_cookies,
     watch_idle,
 )
-from ui.store import get_engine
+from ui.store import builds_demo, engine_ready, get_engine
 from ui.widgets import acting_site_switch, apply_tablet_style, language_switch
 
 # Per script thread (one run of one browser session at a time), not session_state: a stopped run must not
@@ -28,7 +28,12 @@ _shell = threading.local()
 
 def run_app() -> None:
     """What app.py does on every run, top to bottom."""
+    # .streamlit/config.toml hides the menu of file names Streamlit's pages/ auto-discovery shows on a process's
+    # first run; the app's own menu is wanted, and st.navigation reads the option when it is called.
+    st.set_option("client.showSidebarNavigation", True)
     st.set_page_config(page_title=t("app.title"), page_icon="🧺", layout="wide")
+    if not engine_ready():
+        first_start()
     get_engine()  # migrates (and on the embedded demo database, seeds) before the first page needs it
     restore_sign_in()
     signed_out_idle = sign_out_if_idle()
@@ -49,6 +54,20 @@ def run_app() -> None:
         page.run()
     finally:
         _shell.running = False
+
+
+def first_start() -> None:
+    """The process's first run: the menu and the app's own words at once, then the slow part (migrating, and on
+    the embedded database building the demo), then the page asked for.
+
+    `st.navigation` comes first so the sidebar shows the app's menu, never the file names of Streamlit's `pages/`
+    auto-discovery; nobody is signed in yet in a new process's session state, so it is the public menu, with every
+    page registered (the address asked for is kept)."""
+    st.navigation(build_navigation(current_audience()), expanded=True)
+    st.title(t("app.title"))
+    with st.spinner(t("app.building_demo" if builds_demo() else "app.starting")):
+        get_engine()
+    st.rerun()
 
 
 def build_navigation(audience: str) -> dict[str, list[st.Page]]:

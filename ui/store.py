@@ -15,9 +15,20 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db.core.clock import local_today
-from db.core.engine import database_url, is_embedded_default, make_engine, read_only, unit_of_work
+from db.core.engine import (
+    DEFAULT_SQLITE_PATH,
+    database_url,
+    is_embedded_default,
+    make_engine,
+    read_only,
+    unit_of_work,
+)
 from db.core.migrate import upgrade_to_head
 from db.people.sites import count_sites
+
+# URLs whose engine this process has built (migrated, and seeded when it is the demo file): the shell shows the
+# first page and a progress message before it builds one, instead of a blank screen.
+_READY: set[str] = set()
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,7 +38,18 @@ def _engine_for(url: str) -> Engine:
     upgrade_to_head(engine)
     if is_embedded_default(url):
         _fill_demo_if_empty(engine)
+    _READY.add(url)
     return engine
+
+
+def engine_ready() -> bool:
+    """The store is migrated (and the demo built) in this process: `get_engine()` returns at once."""
+    return database_url() in _READY
+
+
+def builds_demo() -> bool:
+    """The first start of the embedded database: no file yet, so `get_engine()` will build the demo (seconds)."""
+    return is_embedded_default(database_url()) and not DEFAULT_SQLITE_PATH.exists()
 
 
 def _fill_demo_if_empty(engine: Engine) -> None:

@@ -1,4 +1,10 @@
-"""Temperature excursions and the bags they touched: from an out-of-range reading to the unit's next in-range one."""
+"""Temperature excursions and the bags they touched: from an out-of-range reading to the unit's next in-range one.
+
+An excursion whose in-range reading came within the follow-up window (FOLLOW_UP_WITHIN after it began, the time a
+volunteer has to read the unit again) is *settled by the re-measure*: a glitch or an open door put right at once.
+Its bags are still listed, but none waits for a check. A longer one needs an outcome for every bag, which an
+organizer gives for all of them at once, with exceptions (`record_excursion_outcome`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from db.cold_chain.temperatures import FOLLOW_UP_WITHIN
 from db.cold_chain.units import temperature_range
 from db.core.errors import InvalidValue, NotAllowed, NotFound
 from db.core.events import record_event
@@ -39,6 +46,9 @@ class Excursion:
     worst_c: float  # the reading furthest outside the range
     readings: int  # out-of-range readings during it
     corrective_actions: tuple[str, ...]
+    # Back in range within the follow-up window of its start: no bag needs a check (see the module's note).
+    settled_by_remeasure: bool
+    remeasured_c: float | None  # the in-range reading that ended it
 
 
 @dataclass(frozen=True)
@@ -121,7 +131,7 @@ def _excursions_of(unit: StorageUnit, readings: list[TemperatureReading]) -> lis
     excursions: list[Excursion] = []
     run: list[TemperatureReading] = []
 
-    def close(ended_at: dt.datetime | None) -> None:
+    def close(ended_by: TemperatureReading | None) -> None:
         # Only a unit with a range has out-of-range readings, so this runs for cold units only.
         min_temp_c, max_temp_c = temperature_range(unit)
 
@@ -135,10 +145,12 @@ def _excursions_of(unit: StorageUnit, readings: list[TemperatureReading]) -> lis
                 unit_code=unit.code,
                 unit_name=unit.name,
                 started_at=run[0].taken_at,
-                ended_at=ended_at,
+                ended_at=ended_by.taken_at if ended_by else None,
                 worst_c=max(run, key=outside).reading_c,
                 readings=len(run),
                 corrective_actions=tuple(r.corrective_action for r in run if r.corrective_action),
+                settled_by_remeasure=ended_by is not None and ended_by.taken_at - run[0].taken_at <= FOLLOW_UP_WITHIN,
+                remeasured_c=ended_by.reading_c if ended_by else None,
             )
         )
 
@@ -146,7 +158,7 @@ def _excursions_of(unit: StorageUnit, readings: list[TemperatureReading]) -> lis
         if not reading.in_range:
             run.append(reading)
         elif run:
-            close(reading.taken_at)
+            close(reading)
             run = []
     if run:
         close(None)
@@ -269,11 +281,77 @@ def record_excursion_check(
 ) -> ExcursionCheck:
     """An organizer's verdict on a bag: checked OK, discarded (the order becomes a problem) or resident informed.
     The order's history shows it."""
-    if outcome not in EXCURSION_OUTCOMES:
-        raise InvalidValue("error.excursion_outcome_unknown", outcome=outcome)
+    _check_outcome(outcome)
     excursion = get_excursion(session, reading_id=reading_id)
     if order_id not in {bag.order_id for bag in list_excursion_bags(session, reading_id=reading_id, now=now)}:
         raise NotAllowed("error.bag_not_in_excursion")
+    return _check_bag(
+        session,
+        excursion=excursion,
+        order_id=order_id,
+        outcome=outcome,
+        volunteer_id=volunteer_id,
+        now=now,
+        reason=reason,
+    )
+
+
+def record_excursion_outcome(
+    session: Session,
+    *,
+    reading_id: int,
+    outcome: str,
+    exceptions: dict[int, str],
+    volunteer_id: int,
+    now: dt.datetime,
+    reason: str | None = None,
+) -> int:
+    """One verdict for every bag of the excursion not checked yet, except the bags in `exceptions` ({order id:
+    outcome}), which get their own (checked or not). One check and one event per bag, as a single check writes;
+    a bag whose latest check already says its outcome is left alone. Returns how many bags were checked now."""
+    for given in (outcome, *exceptions.values()):
+        _check_outcome(given)
+    # Refused before any bag is written: a discard needs its reason.
+    if "discarded" in (outcome, *exceptions.values()) and not (reason or "").strip():
+        raise InvalidValue("error.reason_required")
+    excursion = get_excursion(session, reading_id=reading_id)
+    bags = list_excursion_bags(session, reading_id=reading_id, now=now)
+    if set(exceptions) - {bag.order_id for bag in bags}:
+        raise NotAllowed("error.bag_not_in_excursion")
+    checked = 0
+    for bag in bags:
+        wanted = exceptions.get(bag.order_id, outcome if bag.outcome is None else None)
+        if wanted is None or wanted == bag.outcome:
+            continue
+        _check_bag(
+            session,
+            excursion=excursion,
+            order_id=bag.order_id,
+            outcome=wanted,
+            volunteer_id=volunteer_id,
+            now=now,
+            reason=reason if wanted == "discarded" else None,
+        )
+        checked += 1
+    return checked
+
+
+def _check_outcome(outcome: str) -> None:
+    if outcome not in EXCURSION_OUTCOMES:
+        raise InvalidValue("error.excursion_outcome_unknown", outcome=outcome)
+
+
+def _check_bag(
+    session: Session,
+    *,
+    excursion: Excursion,
+    order_id: int,
+    outcome: str,
+    volunteer_id: int,
+    now: dt.datetime,
+    reason: str | None,
+) -> ExcursionCheck:
+    """The check of one bag known to be in the excursion, and its event; a discarded bag becomes a problem."""
     reason = (reason or "").strip() or None
     if outcome == "discarded":
         if reason is None:
@@ -282,7 +360,7 @@ def record_excursion_check(
     check = ExcursionCheck(
         site_id=session.scalar(select(StorageUnit.site_id).where(StorageUnit.id == excursion.storage_unit_id)),
         storage_unit_id=excursion.storage_unit_id,
-        reading_id=reading_id,
+        reading_id=excursion.reading_id,
         order_id=order_id,
         outcome=outcome,
         volunteer_id=volunteer_id,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.core.clock import local_today
 from db.core.errors import FullPhoneNeeded, InvalidValue
 from db.core.models import Order, Site, SiteRules, Slot
 from db.orders.lifecycle import collect_by, normalize_phone, normalize_pickup_code, qr_payload
@@ -49,6 +50,9 @@ class OrderStatus:
     delivery_date: dt.date
     collect_by: dt.date | None
     qr_payload: str | None
+    # A bag still waiting after its collect-by day (the site's hold days): the desk decides what happens to it.
+    overdue: bool
+    hold_days: int
 
 
 def normalize_phone_tail(raw: str) -> str:
@@ -98,7 +102,7 @@ def lookup_order_status(
         record_failed_try(session, keys=keys, now=now)
         return None
     order, slot_code, hold_days, site_code = row
-    return _order_status(order, slot_code=slot_code, hold_days=hold_days, site_code=site_code)
+    return _order_status(order, slot_code=slot_code, hold_days=hold_days, site_code=site_code, today=local_today(now))
 
 
 def _lookup_values(*, pickup_code: str, phone_tail: str, phone: str) -> tuple[str, str, str]:
@@ -115,16 +119,22 @@ def _lookup_values(*, pickup_code: str, phone_tail: str, phone: str) -> tuple[st
     return code, whole, tail
 
 
-def _order_status(order: Order, *, slot_code: str | None, hold_days: int, site_code: str) -> OrderStatus:
-    """What a resident is told: the slot only when ready, the pickup deadline and QR only while the bag waits."""
+def _order_status(
+    order: Order, *, slot_code: str | None, hold_days: int, site_code: str, today: dt.date
+) -> OrderStatus:
+    """What a resident is told: the slot only when ready, the pickup deadline and QR only while the bag waits, and
+    whether that deadline (the site's local day) has passed."""
     state = RESIDENT_STATES[order.status]
     waiting = state in WAITING_STATES
+    last_day = collect_by(delivery_date=order.delivery_date, hold_days=hold_days)
     return OrderStatus(
         pickup_code=order.pickup_code,
         state=state,
         slot=slot_code if state == "ready" else None,
         since={"ready": order.received_at, "picked_up": order.picked_up_at, "returned": order.returned_at}.get(state),
         delivery_date=order.delivery_date,
-        collect_by=collect_by(delivery_date=order.delivery_date, hold_days=hold_days) if waiting else None,
+        collect_by=last_day if waiting else None,
         qr_payload=qr_payload(site_code=site_code, pickup_code=order.pickup_code) if waiting else None,
+        overdue=waiting and today > last_day,
+        hold_days=hold_days,
     )

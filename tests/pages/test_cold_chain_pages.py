@@ -15,8 +15,8 @@ from db.cold_chain.temperatures import record_temperature
 from db.cold_chain.units import list_cold_units
 from db.core.clock import local_today, to_local, utc_now
 from db.core.engine import make_engine, unit_of_work
-from db.core.models import Order, TemperatureReading
-from db.orders.lifecycle import order_history, receive_order
+from db.core.models import ExcursionCheck, Order, TemperatureReading
+from db.orders.lifecycle import ItemSpec, create_order, order_history, receive_order
 from tests.support.app_data import AppData
 from tests.support.pages import new_app
 from ui.i18n import LANGUAGES, translate
@@ -115,30 +115,70 @@ def test_a_signed_off_day_refuses_new_readings_on_the_tablet(writable_app_env: A
     assert readings(writable_app_env) == []
 
 
-def prepare_excursion(data: AppData) -> tuple[int, int]:
-    """The app's chilled order received into F1, then an out-of-range reading of F1: (reading id, order id)."""
+def prepare_excursion(data: AppData, *, more_bags: int = 0, remeasured_c: float | None = None) -> tuple[int, int]:
+    """The app's chilled order (and `more_bags` others) received into F1, then an out-of-range reading of F1, and
+    a re-measure a minute later when asked: (reading id, the app order's id)."""
     engine = make_engine(data.url)
+    now = utc_now()
     try:
         with unit_of_work(engine) as session:
             order_id = session.scalar(select(Order.id).where(Order.pickup_code == "8-123"))
-            receive_order(
-                session,
-                order_id=order_id,
-                volunteer_id=data.volunteer.volunteer_id,
-                now=utc_now() - dt.timedelta(hours=1),
-            )
+            others = [
+                create_order(
+                    session,
+                    site_id=data.site_id,
+                    platform="多多买菜",
+                    order_number=f"X{number}",
+                    pickup_code=f"9-{number}",
+                    resident_name="李四",
+                    phone="13800138000",
+                    delivery_date=local_today(),
+                    items=[ItemSpec("牛奶", 1, "chilled")],
+                    now=now - dt.timedelta(hours=2),
+                ).id
+                for number in range(more_bags)
+            ]
+            for bag in (order_id, *others):
+                receive_order(
+                    session, order_id=bag, volunteer_id=data.volunteer.volunteer_id, now=now - dt.timedelta(hours=1)
+                )
             fridge = next(unit for unit in list_cold_units(session, site_id=data.site_id) if unit.code == "F1")
             reading = record_temperature(
                 session,
                 storage_unit_id=fridge.id,
                 reading_c=13.0,
                 volunteer_id=data.volunteer.volunteer_id,
-                now=utc_now(),
+                now=now,
+                taken_at=now - dt.timedelta(minutes=2),
                 corrective_action="压缩机停了，已报修",
             )
+            if remeasured_c is not None:
+                record_temperature(
+                    session,
+                    storage_unit_id=fridge.id,
+                    reading_c=remeasured_c,
+                    volunteer_id=data.volunteer.volunteer_id,
+                    now=now,
+                    taken_at=now - dt.timedelta(minutes=1),
+                )
             return reading.id, order_id
     finally:
         engine.dispose()
+
+
+def outcomes(data: AppData) -> dict[str, tuple[str, str]]:
+    """Each checked bag's pickup code → (latest outcome, order status)."""
+    engine = make_engine(data.url)
+    try:
+        with unit_of_work(engine) as session:
+            rows = session.execute(
+                select(Order.pickup_code, ExcursionCheck.outcome, Order.status)
+                .join(ExcursionCheck, ExcursionCheck.order_id == Order.id)
+                .order_by(ExcursionCheck.checked_at, ExcursionCheck.id)
+            ).all()
+    finally:
+        engine.dispose()
+    return {code: (outcome, status) for code, outcome, status in rows}
 
 
 def test_an_organizer_adds_a_5_degree_fridge_and_cannot_remove_one_holding_bags(writable_app_env: AppData):
@@ -164,12 +204,27 @@ def test_an_organizer_adds_a_5_degree_fridge_and_cannot_remove_one_holding_bags(
     assert [element.value for element in at.error] == [zh("error.unit_holds_bags", code="F1", count=1)]
 
 
-def test_an_organizer_marks_a_bag_of_an_excursion_discarded(writable_app_env: AppData):
-    reading_id, order_id = prepare_excursion(writable_app_env)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_one_outcome_for_every_bag_of_an_excursion_with_an_exception(
+    writable_app_env: AppData, language: str, monkeypatch: pytest.MonkeyPatch
+):
+    # The language by APP_LANG: AppTest formats a selectbox's options outside the script run, where only that counts.
+    monkeypatch.setenv("APP_LANG", language)
+    reading_id, order_id = prepare_excursion(writable_app_env, more_bags=3)
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/storage.py").run()
-    assert [expander.label for expander in at.expander if expander.label.startswith("F1：")]
-    at.button(key=f"excursion_{reading_id}_{order_id}_discarded").click().run()
+    [expander] = [expander for expander in at.expander if expander.label.startswith("F1")]
+    assert "4" in expander.label and expander.proto.expanded
+    at.selectbox(key=f"excursion_{reading_id}_{order_id}").set_value("discarded")
+    at.radio(key=f"excursion_{reading_id}_outcome").set_value("checked_ok")
+    at.button(key=f"excursion_{reading_id}_apply").click().run()
     assert not at.exception and not at.error
+    assert outcomes(writable_app_env) == {
+        "8-123": ("discarded", "problem"),
+        "9-0": ("checked_ok", "received"),
+        "9-1": ("checked_ok", "received"),
+        "9-2": ("checked_ok", "received"),
+    }
+    assert translate(language, "storage.outcome_applied", count=4) in [element.value for element in at.info]
     engine = make_engine(writable_app_env.url)
     try:
         with unit_of_work(engine) as session:
@@ -177,7 +232,24 @@ def test_an_organizer_marks_a_bag_of_an_excursion_discarded(writable_app_env: Ap
     finally:
         engine.dispose()
     assert actions[-2:] == ["order.problem", "order.excursion_checked"]
-    assert any(zh("value.outcome.discarded") in element.value for element in at.caption)
+    [expander] = [expander for expander in at.expander if expander.label.startswith("F1")]
+    assert not expander.proto.expanded  # nothing left unchecked
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_excursion_settled_by_a_remeasure_asks_for_no_checks(
+    writable_app_env: AppData, language: str, monkeypatch: pytest.MonkeyPatch
+):
+    # The language by APP_LANG: AppTest formats a selectbox's options outside the script run, where only that counts.
+    monkeypatch.setenv("APP_LANG", language)
+    prepare_excursion(writable_app_env, more_bags=2, remeasured_c=5.0)
+    at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/storage.py").run()
+    assert not at.exception
+    [expander] = [expander for expander in at.expander if expander.label.startswith("F1")]
+    assert not expander.proto.expanded
+    assert expander.label.endswith(translate(language, "storage.excursion_title_settled", count=3).split("·")[-1])
+    assert translate(language, "storage.excursion_settled", remeasured=5.0) in [item.value for item in at.caption]
+    assert outcomes(writable_app_env) == {}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -4,19 +4,23 @@ the whole phone number for a much-guessed code, and no leaks."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from db.core.clock import utc_now
+from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, unit_of_work
 from db.core.errors import FullPhoneNeeded
+from db.core.models import LookupAttempt, Order
 from db.orders.lifecycle import find_orders, receive_order
 from db.orders.residents import lookup_order_status, normalize_pickup_code
-from db.people.throttling import PER_SECRET_AND_CLIENT
+from db.people.sites import get_site_rules
+from db.people.throttling import FIRST_DELAY, PER_SECRET_AND_CLIENT
 from tests.support.app_data import AppData
 from tests.support.pages import new_app, texts
-from ui.i18n import translate
+from ui.i18n import message, translate
 from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER, page_spec
 
 # The app database's one order: 张先生, 13700002222, pickup code 8-123, expected today.
@@ -91,8 +95,51 @@ def test_the_delay_holds_for_a_fresh_session(writable_app_env: AppData):
     # A new browser session (new AppTest, nothing shared but the database) with the right pair is held off.
     fresh = ask(status_page(writable_app_env), code=CODE, tail=TAIL)
     assert not fresh.exception
-    assert len(fresh.error) == 1 and fresh.error[0].value.startswith(zh("error.too_many_attempts").split("…")[0])
+    assert len(fresh.error) == 1 and fresh.error[0].value == throttled_message("zh-CN", writable_app_env)
     assert not fresh.info and not fresh.get("imgs")
+
+
+def throttled_message(language: str, data: AppData) -> str:
+    """The throttled answer as the page words it: the last failed try plus the first delay, on the site's clock."""
+    store = make_engine(data.url)
+    with unit_of_work(store) as session:
+        last = session.scalar(select(func.max(LookupAttempt.attempted_at)))
+    store.dispose()
+    return translate(language, "status.throttled", until=last.replace(tzinfo=dt.UTC) + FIRST_DELAY)
+
+
+def test_a_throttled_visitor_is_told_when_to_retry_and_that_the_desk_can_help(writable_app_env: AppData):
+    at = status_page(writable_app_env)
+    for number in range(PER_SECRET_AND_CLIENT.free_tries):
+        ask(at, code=CODE, tail=f"{number:04d}")
+    for language in ("zh-CN", "en"):
+        fresh = new_app(writable_app_env, language=language).switch_page(page_spec("status").path).run()
+        ask(fresh, code=CODE, tail=TAIL)
+        assert not fresh.exception
+        assert [element.value for element in fresh.error] == [throttled_message(language, writable_app_env)]
+        assert not fresh.success and not fresh.info
+
+
+def test_a_bag_past_its_collect_by_day_says_overdue_and_sends_to_the_desk(writable_app_env: AppData):
+    store = make_engine(writable_app_env.url)
+    with unit_of_work(store) as session:
+        order = session.scalars(select(Order).where(Order.pickup_code == normalize_pickup_code(CODE))).one()
+        order.delivery_date = local_today() - dt.timedelta(days=6)
+        receive_order(session, order_id=order.id, volunteer_id=writable_app_env.volunteer.volunteer_id, now=utc_now())
+        hold_days = get_site_rules(session, site_id=writable_app_env.site_id).hold_days
+        last_day = order.delivery_date + dt.timedelta(days=hold_days - 1)
+    store.dispose()
+    for language in ("zh-CN", "en"):
+        at = new_app(writable_app_env, language=language).switch_page(page_spec("status").path).run()
+        ask(at, code=CODE, tail=TAIL)
+        assert not at.exception
+        expected = translate(language, "status.state.overdue", date=f"{last_day:%Y-%m-%d}", days=hold_days)
+        assert [element.value for element in at.warning] == [expected]
+        # No "ready" and no "please collect by" a past day; the QR stays for the desk.
+        assert not at.success and not any(
+            message(language, "status.collect_by").split("{")[0] in str(element.value) for element in at.markdown
+        )
+        assert len(at.get("image")) == 1
 
 
 def test_a_much_guessed_code_asks_for_the_whole_phone_and_the_owner_gets_in(writable_app_env: AppData):

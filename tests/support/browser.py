@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,9 +54,16 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(
-    database_url: str, *, log_path: pathlib.Path, env: dict[str, str] | None = None, timeout: float = 60
+    database_url: str | None,
+    *,
+    log_path: pathlib.Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    root: pathlib.Path = ROOT,
 ) -> Iterator[str]:
-    """`streamlit run app.py` against `database_url`; yields the base URL once /_stcore/health says ok."""
+    """`streamlit run app.py` against `database_url` (None: the embedded file under `root`'s data/, as a fresh
+    install has it); yields the base URL once /_stcore/health says ok. `root` is the app's folder (a copy, for a
+    test that needs an install of its own)."""
     port = free_port()
     command = [
         sys.executable,
@@ -75,11 +83,12 @@ def streamlit_server(
         "none",
     ]
     # The developer's APP_LANG must not leak in: tests expect the default language unless they pass one.
-    environment = {key: value for key, value in os.environ.items() if key != "APP_LANG"}
-    environment.update({"DATABASE_URL": database_url, **(env or {})})
+    environment = {key: value for key, value in os.environ.items() if key not in ("APP_LANG", "DATABASE_URL")}
+    environment.update({"DATABASE_URL": database_url} if database_url else {})
+    environment.update(env or {})
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_healthy(server, base_url, timeout=timeout, log_path=log_path)
             yield base_url
@@ -105,6 +114,22 @@ def _wait_healthy(server: subprocess.Popen, base_url: str, *, timeout: float, lo
             pass
         time.sleep(0.2)
     raise RuntimeError(f"streamlit did not answer within {timeout} s:\n{log_path.read_text(errors='replace')}")
+
+
+# What a fresh install needs to run: the app without its tests, data or history.
+APP_PARTS = ("app.py", ".streamlit", "db", "ui", "pages", "seed")
+
+
+def fresh_install(target: pathlib.Path) -> pathlib.Path:
+    """A copy of the app in `target` with no data/ folder: its first start builds the embedded demo database."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in APP_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target / part)
+    return target
 
 
 def enroll_as_tablet(

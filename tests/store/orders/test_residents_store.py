@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, select
 
+from db.core.clock import local_moment
 from db.core.engine import make_engine, unit_of_work
 from db.core.errors import FullPhoneNeeded, InvalidValue, TooManyAttempts
-from db.core.models import LookupAttempt
+from db.core.models import LookupAttempt, SiteRules
 from db.orders.lifecycle import hand_over, receive_order, report_problem, return_order
 from db.orders.residents import lookup_order_status
 from db.people.sites import create_site
@@ -205,3 +206,26 @@ def test_many_wrong_tries_at_once_record_no_more_than_the_free_ones(database_url
     assert sum(outcome is None for outcome in outcomes) == free, outcomes
     assert all(outcome is None or isinstance(outcome, TooManyAttempts) for outcome in outcomes), outcomes
     engine.dispose()
+
+
+def test_a_bag_still_waiting_after_its_collect_by_day_is_overdue_by_the_sites_hold_days(
+    engine: Engine, now: dt.datetime
+) -> None:
+    world = make_world(engine, now=now)
+    order_id = add_order(engine, world, now=now, number="N1", code="B1")
+    add_order(engine, world, now=now, number="N2", code="B2")  # never arrives
+    with unit_of_work(engine) as session:
+        receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
+        session.execute(SiteRules.__table__.update().where(SiteRules.site_id == world.site_id).values(hold_days=2))
+
+    last_day = look(engine, world.site_id, code="B1", now=now).collect_by
+    assert last_day == now.date() + dt.timedelta(days=1)  # two hold days, the delivery day counting as one
+    on_the_day = look(engine, world.site_id, code="B1", now=local_moment(last_day, dt.time(23, 59)))
+    assert (on_the_day.state, on_the_day.overdue, on_the_day.hold_days) == ("ready", False, 2)
+    the_day_after = local_moment(last_day + dt.timedelta(days=1), dt.time(0, 1))
+    late = look(engine, world.site_id, code="B1", now=the_day_after)
+    assert (late.state, late.overdue, late.collect_by) == ("ready", True, last_day)
+    assert look(engine, world.site_id, code="B2", now=the_day_after).overdue
+    with unit_of_work(engine) as session:
+        hand_over(session, order_id=order_id, volunteer_id=world.volunteer_id, now=the_day_after)
+    assert not look(engine, world.site_id, code="B1", now=the_day_after).overdue
