@@ -16,6 +16,7 @@ from db.people.devices import KnownDevice
 from db.people.sites import get_site
 from ui.guard import require_role
 from ui.i18n import t
+from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import HOME, ORGANIZER, PUBLIC, VOLUNTEER, page_spec
 from ui.session import current_client, current_device, post_notice, start_session
 from ui.store import get_engine, read_scope
@@ -29,6 +30,18 @@ def signed_in(user: SignedIn, audience: str) -> None:
     start_session(user, audience=audience, now=utc_now())
     post_notice("sign_in.welcome", name=user.name)
     st.switch_page(page_spec(HOME[audience]).path)
+
+
+def refused(error: StoreError, *, next_key: str) -> None:
+    """A refused sign-in says why and what to do next (try again, or ask an organizer for a reset); the waits of
+    the throttling (docs/security.md) are the store's and stay as they are."""
+    show_error(error)
+    st.info(t(next_key), icon=":material/help:")
+
+
+def keypads() -> None:
+    """The PIN opens the numeric keypad on the tablet (Streamlit's inputs have no parameter for it)."""
+    input_hints(modes={t("sign_in.pin"): NUMERIC})
 
 
 def tablet_form(device: KnownDevice) -> None:
@@ -63,8 +76,7 @@ def tablet_form(device: KnownDevice) -> None:
                 now=utc_now(),
             )
         except StoreError as error:
-            show_error(error)
-            st.caption(t("sign_in.pin_help"))
+            refused(error, next_key="sign_in.pin_next")
         else:
             signed_in(user, VOLUNTEER)
 
@@ -84,8 +96,7 @@ def elsewhere_form() -> None:
                 get_engine(), login=login, pin=pin.strip(), client=current_client(), now=utc_now()
             )
         except StoreError as error:
-            show_error(error)
-            st.caption(t("sign_in.pin_help"))
+            refused(error, next_key="sign_in.pin_next")
         else:
             signed_in(user, VOLUNTEER)
 
@@ -103,7 +114,7 @@ def organizer_form() -> None:
                 get_engine(), username=username, password=password, client=current_client(), now=utc_now()
             )
         except StoreError as error:
-            show_error(error)
+            refused(error, next_key="sign_in.password_next")
         else:
             signed_in(user, ORGANIZER)
 
@@ -117,3 +128,4 @@ with volunteer_tab:
         elsewhere_form()
 with organizer_tab:
     organizer_form()
+keypads()

@@ -8,6 +8,7 @@ from db.orders.residents import WAITING_STATES, lookup_order_status
 from db.people.sites import get_site_rules, list_sites
 from ui.guard import require_role
 from ui.i18n import t
+from ui.keyboard import NUMERIC, PHONE, input_hints
 from ui.pages_registry import ORGANIZER, PUBLIC
 from ui.session import client_address
 from ui.store import bookkeeping_scope, read_scope
@@ -15,6 +16,8 @@ from ui.widgets import choose_site, escape_markdown, page_header, show_error, sh
 
 require_role(PUBLIC, ORGANIZER)
 page_header("status")
+# The phone tail opens the numeric keypad, the whole number the phone keypad.
+input_hints(modes={t("status.phone_tail"): NUMERIC, t("status.phone"): PHONE})
 
 with read_scope() as session:
     sites = list_sites(session)

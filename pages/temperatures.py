@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.guard import require_role
 from ui.i18n import t
+from ui.keyboard import DECIMAL, input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience
 from ui.temperatures_view import (
@@ -20,6 +21,8 @@ from ui.widgets import due_readings_notice, page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("temperatures")
+# Readings open the decimal keypad.
+input_hints(modes={t("temperatures.reading"): DECIMAL, t("temperatures.correct_value"): DECIMAL})
 due_readings_notice(site_id=user.site_id)
 
 units = cold_units(user)

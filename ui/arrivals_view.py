@@ -26,34 +26,51 @@ from db.orders.lifecycle import (
 from db.people.login_sessions import SignedIn
 from ui.actions import forget, keep, run_change
 from ui.i18n import t
+from ui.keyboard import input_hints
 from ui.widgets import big_button, camera_scan, confirmed_button, show_table, translate_codes
 
 # What the last check-in did, shown after the page reruns with fresh counts.
 LAST_SLOT_KEY = "arrivals_last_slot"
 DELIVERY_RESULT_KEY = "arrivals_delivery_result"
+# Changes after each bag checked in, shelved or taken back: the cursor goes back into the code box.
+FOCUS_TOKEN_KEY = "arrivals_focus_token"
 # The reasons a volunteer picks from; "other" lets them type one.
 PROBLEM_REASONS = {
     "missing": "arrivals.reason_missing",
     "damaged": "arrivals.reason_damaged",
     "other": "arrivals.reason_other",
 }
+# The statuses a reason makes sense for.
+REASON_STATUSES = {"missing": ("expected",), "damaged": PROBLEM_FROM_STATUSES, "other": PROBLEM_FROM_STATUSES}
 LIST_COLUMNS = ["pickup_code", "resident_name", "storage_class", "item_count", "status", "slot"]
 
 
 def check_in_by_code(user: SignedIn) -> None:
-    """One bag: type or scan its code, and see where it goes."""
+    """One bag: type or scan its code, and see where it goes. The last bag's slot and its "in the slot" button come
+    first, above the code box, so on the landscape tablet they are in sight without scrolling; the cursor goes
+    back into the code box after each bag, for the scanner."""
     st.subheader(t("arrivals.by_code"))
+    last = st.session_state.get(LAST_SLOT_KEY)
+    if last is not None:
+        last_check_in(user, *last)
     camera_scan(key="arrivals_camera", fills="arrivals_code")
     with st.form("arrivals_code_form", clear_on_submit=True, border=False):
         code = st.text_input(t("arrivals.code"), key="arrivals_code", placeholder=t("arrivals.code_placeholder"))
         submitted = st.form_submit_button(
             t("arrivals.receive"), key="arrivals_receive", type="primary", width="stretch"
         )
+    input_hints(focus=t("arrivals.code"), token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
     if submitted:
-        run_change(partial(check_in_bag, user=user, code=code), then=keep(LAST_SLOT_KEY))
-    last = st.session_state.get(LAST_SLOT_KEY)
-    if last is not None:
-        last_check_in(user, *last)
+        run_change(partial(check_in_bag, user=user, code=code), then=_checked_in)
+
+
+def _checked_in(result: tuple[str, str, str, int | None, dt.datetime | None]) -> None:
+    st.session_state[LAST_SLOT_KEY] = result
+    _refocus()
+
+
+def _refocus() -> None:
+    st.session_state[FOCUS_TOKEN_KEY] = st.session_state.get(FOCUS_TOKEN_KEY, 0) + 1
 
 
 def check_in_bag(
@@ -86,7 +103,7 @@ def last_check_in(
     if big_button(t("arrivals.shelved", slot=slot), key="arrivals_shelved", primary=True):
         run_change(
             partial(shelve_order, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),
-            then=lambda _: forget(LAST_SLOT_KEY),
+            then=lambda _: (forget(LAST_SLOT_KEY), _refocus()),
             done_key="arrivals.shelved_done",
             code=code,
             slot=slot,
@@ -98,7 +115,7 @@ def last_check_in(
     ):
         run_change(
             partial(undo_receive, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),
-            then=lambda _: forget(LAST_SLOT_KEY),
+            then=lambda _: (forget(LAST_SLOT_KEY), _refocus()),
             done_key="arrivals.receive_undone",
             code=code,
             slot=slot,
@@ -153,18 +170,22 @@ def problem_report(user: SignedIn, orders: list[ExpectedOrder]) -> None:
             (order.pickup_code, order.resident_name, translate_codes(order.status, "status"))
         ),
     )
+    if bag is None:
+        return
     # Labels fixed now: a format_func calling t() later (AppTest does) would not know this session's language.
     reason_labels = {reason: t(key) for reason, key in PROBLEM_REASONS.items()}
+    # A bag in its slot has arrived: "missing" is offered only while it is still expected.
+    reasons = [reason for reason in PROBLEM_REASONS if bag.status in REASON_STATUSES[reason]]
     reason_choice = st.radio(
         t("arrivals.problem_reason"),
-        list(PROBLEM_REASONS),
+        reasons,
         key="arrivals_problem_reason",
         format_func=reason_labels.__getitem__,
     )
     reason = t(PROBLEM_REASONS[reason_choice])
     if reason_choice == "other":
         reason = st.text_input(t("arrivals.problem_reason_text"), key="arrivals_problem_text")
-    if bag is not None and confirmed_button(
+    if confirmed_button(
         t("arrivals.report_problem"),
         key="arrivals_report",
         question=t("arrivals.confirm_problem", code=bag.pickup_code),

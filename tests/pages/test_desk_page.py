@@ -282,3 +282,36 @@ def test_arrivals_offers_no_undo_once_the_bag_is_shelved(writable_app_env: AppDa
     assert not at.exception
     assert order_row(writable_app_env)[1] == "shelved"
     assert "arrivals_undo_receive" not in {button.key for button in at.button}
+
+
+def test_arrivals_offers_missing_only_for_a_bag_not_yet_in_its_slot(writable_app_env: AppData):
+    at = arrivals(writable_app_env)
+    at.selectbox(key="arrivals_problem_order").select_index(0).run()  # expected: not delivered is possible
+    assert at.radio(key="arrivals_problem_reason").options == [
+        zh("arrivals.reason_missing"),
+        zh("arrivals.reason_damaged"),
+        zh("arrivals.reason_other"),
+    ]
+    at.radio(key="arrivals_problem_reason").set_value("missing").run()
+    receive(writable_app_env)  # now it sits in its slot: it has arrived
+    at.run()
+    assert not at.exception
+    if at.selectbox(key="arrivals_problem_order").value is None:  # its label changed with its status
+        at.selectbox(key="arrivals_problem_order").select_index(0).run()
+    assert at.selectbox(key="arrivals_problem_order").value.status == "received"
+    assert at.radio(key="arrivals_problem_reason").options == [
+        zh("arrivals.reason_damaged"),
+        zh("arrivals.reason_other"),
+    ]
+    at.button(key="arrivals_report").click().run()
+    at.button(key="arrivals_report_yes").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1::3] == ("problem", zh("arrivals.reason_damaged"))
+
+
+def test_arrivals_shows_the_slot_and_its_next_tap_above_the_code_box(writable_app_env: AppData):
+    at = arrivals(writable_app_env)
+    at.text_input(key="arrivals_code").input(CODE)
+    at.button(key="arrivals_receive").click().run()
+    keys = [button.key for button in at.button]
+    assert keys.index("arrivals_shelved") < keys.index("arrivals_receive")
