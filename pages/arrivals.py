@@ -4,7 +4,7 @@ import streamlit as st
 
 from db.core.clock import local_today
 from db.orders.lifecycle import list_expected_orders
-from ui.arrivals_view import check_in_by_code, problem_report, todays_list, whole_delivery
+from ui.arrivals_view import check_in_by_code, next_in_view, problem_report, todays_list, whole_delivery
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
@@ -24,3 +24,4 @@ st.metric(t("arrivals.expected_today"), sum(1 for order in orders if order.statu
 whole_delivery(user, orders, today=today)
 problem_report(user, orders)
 todays_list(orders)
+next_in_view(orders)

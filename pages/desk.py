@@ -17,7 +17,6 @@ from ui.widgets import due_readings_notice, page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("desk")
-due_readings_notice(site_id=user.site_id)
 
 with read_scope() as session:
     hold_days = get_site_rules(session, site_id=user.site_id).hold_days
@@ -31,7 +30,9 @@ if query.strip():
         found = find_orders(session, site_id=user.site_id, text=query, now=utc_now(), hold_days=hold_days)
     results(user, found, query=query.strip())
 
-# The day's figures below the search: on the landscape tablet the search box must be in sight without scrolling.
+# Readings due and the day's figures below the search: on the landscape tablet the search box, the bag found and
+# its handover must be in sight without scrolling.
+due_readings_notice(site_id=user.site_id)
 with read_scope() as session:
     counts = count_orders_by_status(session, site_id=user.site_id, statuses=SLOTTED_ORDER_STATUSES)
 st.metric(t("desk.waiting"), sum(counts.get(status, 0) for status in SLOTTED_ORDER_STATUSES))

@@ -4,7 +4,6 @@ import streamlit as st
 
 from ui.guard import require_role
 from ui.i18n import t
-from ui.keyboard import DECIMAL, input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience
 from ui.temperatures_view import (
@@ -13,6 +12,7 @@ from ui.temperatures_view import (
     export_tab,
     last_reading,
     reading_form,
+    reading_hints,
     sign_off_tab,
     todays_log,
     unit_picker,
@@ -21,8 +21,6 @@ from ui.widgets import due_readings_notice, page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("temperatures")
-# Readings open the decimal keypad.
-input_hints(modes={t("temperatures.reading"): DECIMAL, t("temperatures.correct_value"): DECIMAL})
 due_readings_notice(site_id=user.site_id)
 
 units = cold_units(user)
@@ -31,8 +29,8 @@ if not units:
     st.stop()
 
 chosen = unit_picker(units)
-if chosen in units:
-    reading_form(user, units[chosen])
+out_of_range = chosen in units and reading_form(user, units[chosen])
+reading_hints(chosen=chosen in units, out_of_range=out_of_range)
 last_reading()
 todays_log(user)
 

@@ -27,7 +27,7 @@ from db.people.login_sessions import SignedIn
 from ui.actions import forget, keep, run_change
 from ui.i18n import t
 from ui.keyboard import input_hints
-from ui.widgets import big_button, camera_scan, confirmed_button, show_table, translate_codes
+from ui.widgets import camera_scan, confirmed_button, show_table, translate_codes
 
 # What the last check-in did, shown after the page reruns with fresh counts.
 LAST_SLOT_KEY = "arrivals_last_slot"
@@ -40,6 +40,8 @@ PROBLEM_REASONS = {
     "damaged": "arrivals.reason_damaged",
     "other": "arrivals.reason_other",
 }
+# The page's confirm steps (ui.widgets.confirmed_button keys).
+CONFIRM_KEYS = ("arrivals_receive_all", "arrivals_shelve_all", "arrivals_report")
 # The statuses a reason makes sense for.
 REASON_STATUSES = {"missing": ("expected",), "damaged": PROBLEM_FROM_STATUSES, "other": PROBLEM_FROM_STATUSES}
 LIST_COLUMNS = ["pickup_code", "resident_name", "storage_class", "item_count", "status", "slot"]
@@ -59,9 +61,18 @@ def check_in_by_code(user: SignedIn) -> None:
         submitted = st.form_submit_button(
             t("arrivals.receive"), key="arrivals_receive", type="primary", width="stretch"
         )
-    input_hints(focus=t("arrivals.code"), token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
     if submitted:
         run_change(partial(check_in_bag, user=user, code=code), then=_checked_in)
+
+
+def next_in_view(orders: list[ExpectedOrder]) -> None:
+    """Once per run: the cursor in the code box (for the scanner), and the next thing to tap brought into view when
+    it opened below the fold — a confirm step, or "all in their slots" once the whole delivery is checked in."""
+    pending = next((key for key in CONFIRM_KEYS if st.session_state.get(f"{key}_pending") is not None), None)
+    reveal = f"{pending}_no" if pending else None
+    if reveal is None and DELIVERY_RESULT_KEY in st.session_state and any(o.status == "received" for o in orders):
+        reveal = "arrivals_shelve_all"
+    input_hints(focus=t("arrivals.code"), reveal=reveal, token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
 
 
 def _checked_in(result: tuple[str, str, str, int | None, dt.datetime | None]) -> None:
@@ -94,13 +105,15 @@ def last_check_in(
     order_id: int | None,
     received_at: dt.datetime | None,
 ) -> None:
-    """Where the last bag went, big; then "shelved" once it sits in its slot, or the check-in taken back."""
-    st.success(t("arrivals.bag", code=code))
+    """Where the last bag went, big; then "shelved" once it sits in its slot, or the check-in taken back (side by
+    side, so the code box for the next bag stays in view on the landscape tablet)."""
     st.markdown(f"# {t(message_key, slot=slot)}")
+    st.caption(t("arrivals.bag", code=code))
     if order_id is None or received_at is None:
         return
+    shelve_column, undo_column = st.columns(2)
     # Second tap, once the bag sits in its slot: the order moves on from received to shelved.
-    if big_button(t("arrivals.shelved", slot=slot), key="arrivals_shelved", primary=True):
+    if shelve_column.button(t("arrivals.shelved", slot=slot), key="arrivals_shelved", type="primary", width="stretch"):
         run_change(
             partial(shelve_order, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),
             then=lambda _: (forget(LAST_SLOT_KEY), _refocus()),
@@ -110,8 +123,8 @@ def last_check_in(
         )
     # The wrong bag scanned: take the check-in back while the rules allow it (before it is put in its slot).
     until = to_local(received_at + UNDO_WINDOW).strftime("%H:%M")
-    if utc_now() - received_at < UNDO_WINDOW and big_button(
-        t("arrivals.undo_receive", until=until), key="arrivals_undo_receive"
+    if utc_now() - received_at < UNDO_WINDOW and undo_column.button(
+        t("arrivals.undo_receive", until=until), key="arrivals_undo_receive", width="stretch"
     ):
         run_change(
             partial(undo_receive, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),

@@ -53,7 +53,9 @@ def search_box() -> str:
         query = st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=t("desk.search_placeholder"))
     with clear:
         big_button(t("desk.clear"), key="desk_clear", on_click=_clear_search)
-    input_hints(focus=t("desk.search"), token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
+    # While a confirm step waits, its answers (down to the name) are brought into view.
+    reveal = "desk_collector_name" if st.session_state.get(PENDING_KEY) is not None else None
+    input_hints(focus=t("desk.search"), reveal=reveal, token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
     return query
 
 
@@ -115,15 +117,19 @@ def pending_handover(user: SignedIn) -> bool:
         st.warning(t("desk.confirm_hand_over_household", count=len(waiting["order_ids"]), bags=_bags_text(waiting)))
     else:
         st.warning(t("desk.confirm_hand_over", code=waiting["codes"][0], slot=waiting["slots"][0] or "—"))
+    # One row: who collected (each answer confirms), and "no"; the optional name below it.
     chosen = None
-    for column, collector in zip(st.columns(len(COLLECTORS)), COLLECTORS, strict=True):
+    *answer_columns, cancel_column = st.columns(len(COLLECTORS) + 1)
+    for column, collector in zip(answer_columns, COLLECTORS, strict=True):
         with column:
             if big_button(t(CONFIRM_LABELS[collector]), key=CONFIRM_KEYS[collector], primary=collector == "self"):
                 chosen = collector
+    with cancel_column:
+        cancelled = big_button(t("confirm.no"), key="desk_cancel")
     name = st.text_input(
         t("desk.collector_name"), key=COLLECTOR_NAME_KEY, max_chars=40, placeholder=t("desk.collector_placeholder")
     )
-    if big_button(t("confirm.no"), key="desk_cancel"):
+    if cancelled:
         forget(PENDING_KEY, COLLECTOR_NAME_KEY)
         _refocus()
         st.rerun()
