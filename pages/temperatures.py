@@ -29,8 +29,9 @@ if not units:
     st.stop()
 
 chosen = unit_picker(units)
-out_of_range = chosen in units and reading_form(user, units[chosen])
-reading_hints(chosen=chosen in units, out_of_range=out_of_range)
+unit = units.get(chosen) if chosen is not None else None
+out_of_range = unit is not None and reading_form(user, unit)
+reading_hints(unit, out_of_range=out_of_range)
 last_reading()
 todays_log(user)
 

@@ -123,16 +123,17 @@ def reading_form(user: SignedIn, unit: ColdUnit) -> bool:
     return out_of_range
 
 
-def reading_hints(*, chosen: bool, out_of_range: bool) -> None:
-    """Once per run: readings on the decimal keypad; once a unit is tapped, the cursor in its reading and the form
-    down to "save" brought into view; an out-of-range reading moves the cursor on to the corrective action."""
+def reading_hints(unit: ColdUnit | None, *, out_of_range: bool) -> None:
+    """Once per run: once a unit is tapped, the cursor in its reading and the form down to "save" brought into
+    view; an out-of-range reading moves the cursor on to the corrective action. A fridge's reading opens the
+    decimal keypad; a freezer's keeps the full keyboard, as iOS's decimal keypad has no minus sign."""
     focus = None
-    if chosen:
+    if unit is not None:
         focus = t("temperatures.corrective_action") if out_of_range else t("temperatures.reading")
     input_hints(
-        modes={t("temperatures.reading"): DECIMAL, t("temperatures.correct_value"): DECIMAL},
+        modes={t("temperatures.reading"): DECIMAL} if unit is not None and unit.low >= 0 else None,
         focus=focus,
-        reveal="temperature_save" if chosen else None,
+        reveal="temperature_save" if unit is not None else None,
         token=f"{st.session_state.get(FOCUS_TOKEN_KEY, 0)}:{out_of_range}",
     )
 
