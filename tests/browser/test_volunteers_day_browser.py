@@ -257,3 +257,14 @@ def test_a_volunteers_day(tablet: Tablet, app_server: str, app_database_copy: Ap
     page.get_by_role("heading", name=zh("page.sign_in.title")).wait_for()
     tablet.idle()
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_the_residents_phone_tail_opens_the_numeric_keypad(page, app_server: str):
+    open_page(page, f"{app_server}/status?site=TS2", zh("page.status.title"))
+    tail = page.get_by_label(zh("status.phone_tail"))
+    page.wait_for_function(
+        "label => document.querySelector(`input[aria-label='${label}']`)?.getAttribute('inputmode') === 'numeric'",
+        arg=zh("status.phone_tail"),
+    )
+    assert tail.get_attribute("inputmode") == "numeric"
+    assert page.get_by_label(zh("status.pickup_code")).get_attribute("inputmode") is None  # codes may hold letters
