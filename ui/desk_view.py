@@ -117,18 +117,19 @@ def pending_handover(user: SignedIn) -> bool:
         st.warning(t("desk.confirm_hand_over_household", count=len(waiting["order_ids"]), bags=_bags_text(waiting)))
     else:
         st.warning(t("desk.confirm_hand_over", code=waiting["codes"][0], slot=waiting["slots"][0] or "—"))
-    # One row: who collected (each answer confirms), and "no"; the optional name below it.
+    # One row: who collected (each answer confirms); below it the optional name and "no".
     chosen = None
-    *answer_columns, cancel_column = st.columns(len(COLLECTORS) + 1)
-    for column, collector in zip(answer_columns, COLLECTORS, strict=True):
+    for column, collector in zip(st.columns(len(COLLECTORS)), COLLECTORS, strict=True):
         with column:
             if big_button(t(CONFIRM_LABELS[collector]), key=CONFIRM_KEYS[collector], primary=collector == "self"):
                 chosen = collector
+    name_column, cancel_column = st.columns([3, 1], vertical_alignment="bottom")
+    with name_column:
+        name = st.text_input(
+            t("desk.collector_name"), key=COLLECTOR_NAME_KEY, max_chars=40, placeholder=t("desk.collector_placeholder")
+        )
     with cancel_column:
         cancelled = big_button(t("confirm.no"), key="desk_cancel")
-    name = st.text_input(
-        t("desk.collector_name"), key=COLLECTOR_NAME_KEY, max_chars=40, placeholder=t("desk.collector_placeholder")
-    )
     if cancelled:
         forget(PENDING_KEY, COLLECTOR_NAME_KEY)
         _refocus()
