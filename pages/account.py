@@ -11,6 +11,7 @@ from db.people.sites import get_site
 from ui.actions import run_change
 from ui.guard import require_role
 from ui.i18n import t
+from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience, session_token
 from ui.store import get_engine, read_scope
@@ -18,6 +19,8 @@ from ui.widgets import page_header, secret_form, show_error, translate_codes
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("account")
+# PINs open the numeric keypad (the password fields keep the full keyboard).
+input_hints(modes={t(key): NUMERIC for key in ("account.current_pin", "account.new_pin", "account.new_pin_again")})
 
 with read_scope() as session:
     site = get_site(session, site_id=user.site_id)

@@ -16,12 +16,15 @@ from db.people.devices import KnownDevice
 from db.people.sites import get_site
 from ui.guard import require_role
 from ui.i18n import t
+from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import HOME, ORGANIZER, PUBLIC, VOLUNTEER, page_spec
 from ui.session import current_client, current_device, post_notice, start_session
 from ui.store import get_engine, read_scope
-from ui.widgets import page_header, show_error
+from ui.widgets import page_header
 
 require_role(PUBLIC)
+# Refused sign-ins in this browser session: each puts the cursor back into the PIN.
+FAILED_KEY = "sign_in_refused"
 page_header("sign_in")
 
 
@@ -31,12 +34,33 @@ def signed_in(user: SignedIn, audience: str) -> None:
     st.switch_page(page_spec(HOME[audience]).path)
 
 
+def refused(answer, error: StoreError, *, next_key: str) -> None:  # answer: an st.empty() above the form
+    """A refused sign-in says why and what to do next (try again, or ask an organizer for a reset), above the form
+    so the tablet shows it without scrolling; the waits of the throttling (docs/security.md) stay as they are."""
+    # One box, so the form's fields stay in view below it; both texts are catalog messages (safe as Markdown).
+    answer.error(f"{t(error.key, **error.params)}\n\n{t(next_key)}")
+    st.session_state[FAILED_KEY] = st.session_state.get(FAILED_KEY, 0) + 1
+
+
+def keypads() -> None:
+    """The PIN opens the numeric keypad on the tablet (Streamlit's inputs have no parameter for it); after a
+    refusal the cursor goes back into it, in view."""
+    failed = st.session_state.get(FAILED_KEY, 0)
+    input_hints(
+        modes={t("sign_in.pin"): NUMERIC},
+        focus=t("sign_in.pin") if failed else None,
+        reveal="sign_in_pin" if failed else None,
+        token=failed,
+    )
+
+
 def tablet_form(device: KnownDevice) -> None:
     """The counter tablet: the site's volunteers by name, then the PIN."""
     with read_scope() as session:
         site = get_site(session, site_id=device.site_id)
         volunteers = list_volunteers_for_sign_in(session, site_id=device.site_id)
     st.caption(t("sign_in.tablet_of", tablet=device.name, site=site.name))
+    answer = st.empty()
     with st.form("volunteer_sign_in"):
         volunteer = st.selectbox(
             t("sign_in.name"),
@@ -51,7 +75,7 @@ def tablet_form(device: KnownDevice) -> None:
             t("sign_in.submit"), type="primary", width="stretch", key="sign_in_volunteer_submit"
         )
     if submitted and volunteer is None:
-        st.warning(t("sign_in.choose_name"))
+        answer.warning(t("sign_in.choose_name"))
     elif submitted:
         try:
             user = sign_in_volunteer(
@@ -63,8 +87,7 @@ def tablet_form(device: KnownDevice) -> None:
                 now=utc_now(),
             )
         except StoreError as error:
-            show_error(error)
-            st.caption(t("sign_in.pin_help"))
+            refused(answer, error, next_key="sign_in.pin_next")
         else:
             signed_in(user, VOLUNTEER)
 
@@ -72,6 +95,7 @@ def tablet_form(device: KnownDevice) -> None:
 def elsewhere_form() -> None:
     """Away from the counter: nothing here tells a visitor who volunteers at the pickup point."""
     st.caption(t("sign_in.elsewhere_hint"))
+    answer = st.empty()
     with st.form("volunteer_sign_in_elsewhere"):
         login = st.text_input(t("sign_in.login"), max_chars=50, key="sign_in_login")
         pin = st.text_input(t("sign_in.pin"), type="password", max_chars=6, key="sign_in_pin")
@@ -84,13 +108,13 @@ def elsewhere_form() -> None:
                 get_engine(), login=login, pin=pin.strip(), client=current_client(), now=utc_now()
             )
         except StoreError as error:
-            show_error(error)
-            st.caption(t("sign_in.pin_help"))
+            refused(answer, error, next_key="sign_in.pin_next")
         else:
             signed_in(user, VOLUNTEER)
 
 
 def organizer_form() -> None:
+    answer = st.empty()
     with st.form("organizer_sign_in"):
         username = st.text_input(t("sign_in.username"), key="sign_in_username")
         password = st.text_input(t("sign_in.password"), type="password", key="sign_in_password")
@@ -103,7 +127,7 @@ def organizer_form() -> None:
                 get_engine(), username=username, password=password, client=current_client(), now=utc_now()
             )
         except StoreError as error:
-            show_error(error)
+            refused(answer, error, next_key="sign_in.password_next")
         else:
             signed_in(user, ORGANIZER)
 
@@ -117,3 +141,4 @@ with volunteer_tab:
         elsewhere_form()
 with organizer_tab:
     organizer_form()
+keypads()

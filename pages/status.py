@@ -8,7 +8,7 @@ from db.orders.residents import WAITING_STATES, lookup_order_status
 from db.people.sites import get_site_rules, list_sites
 from ui.guard import require_role
 from ui.i18n import t
-from ui.input_hints import scroll_into_view, set_input_modes
+from ui.keyboard import NUMERIC, PHONE, input_hints
 from ui.pages_registry import ORGANIZER, PUBLIC
 from ui.session import client_address
 from ui.store import bookkeeping_scope, read_scope
@@ -40,13 +40,16 @@ if site is not None:
             phone_tail = st.text_input(t("status.phone_tail"), max_chars=4, key="status_phone_tail")
             phone = ""
         asked = st.form_submit_button(t("status.submit"), type="primary", width="stretch", key="status_submit")
-    # The phone's digits keypad for the phone fields (the pickup code may hold letters).
-    set_input_modes({t("status.phone_tail").plain: "numeric", t("status.phone").plain: "tel"})
-
     if asked:
         st.session_state[ANSWERS_KEY] = st.session_state.get(ANSWERS_KEY, 0) + 1
-        # On a small phone the form fills the screen: the answer is brought up to where the eye is.
-        scroll_into_view("status_answer", turn=st.session_state[ANSWERS_KEY])
+    # The phone tail opens the digits keypad, the whole number the phone keypad (the pickup code may hold letters);
+    # on a small phone the form fills the screen, so each new answer is brought into view.
+    input_hints(
+        modes={t("status.phone_tail"): NUMERIC, t("status.phone"): PHONE},
+        reveal="status_answer" if asked else None,
+        token=st.session_state.get(ANSWERS_KEY, 0),
+    )
+    if asked:
         with st.container(key="status_answer"):
             try:
                 with bookkeeping_scope() as session:

@@ -12,6 +12,7 @@ from ui.temperatures_view import (
     export_tab,
     last_reading,
     reading_form,
+    reading_hints,
     sign_off_tab,
     todays_log,
     unit_picker,
@@ -28,8 +29,9 @@ if not units:
     st.stop()
 
 chosen = unit_picker(units)
-if chosen in units:
-    reading_form(user, units[chosen])
+unit = units.get(chosen) if chosen is not None else None
+out_of_range = unit is not None and reading_form(user, unit)
+reading_hints(unit, out_of_range=out_of_range)
 last_reading()
 todays_log(user)
 

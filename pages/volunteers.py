@@ -4,12 +4,15 @@ import streamlit as st
 
 from ui.guard import require_role
 from ui.i18n import t
+from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER
 from ui.volunteers_view import add_tab, edit_tab, import_tab, people_table, pin_tab, site_volunteers
 from ui.widgets import page_header
 
 user = require_role(ORGANIZER)
 page_header("volunteers")
+# PINs open the numeric keypad.
+input_hints(modes={t(key): NUMERIC for key in ("volunteers.pin", "volunteers.new_pin", "volunteers.new_pin_again")})
 
 people = site_volunteers(user)
 people_table(people)

@@ -26,23 +26,35 @@ from db.orders.lifecycle import (
 from db.people.login_sessions import SignedIn
 from ui.actions import forget, keep, run_change
 from ui.i18n import t
-from ui.widgets import big_button, camera_scan, confirmed_button, show_table, translate_codes
+from ui.keyboard import input_hints
+from ui.widgets import camera_scan, confirmed_button, show_table, translate_codes
 
 # What the last check-in did, shown after the page reruns with fresh counts.
 LAST_SLOT_KEY = "arrivals_last_slot"
 DELIVERY_RESULT_KEY = "arrivals_delivery_result"
+# Changes after each bag checked in, shelved or taken back: the cursor goes back into the code box.
+FOCUS_TOKEN_KEY = "arrivals_focus_token"
 # The reasons a volunteer picks from; "other" lets them type one.
 PROBLEM_REASONS = {
     "missing": "arrivals.reason_missing",
     "damaged": "arrivals.reason_damaged",
     "other": "arrivals.reason_other",
 }
+# The page's confirm steps (ui.widgets.confirmed_button keys).
+CONFIRM_KEYS = ("arrivals_receive_all", "arrivals_shelve_all", "arrivals_report")
+# The statuses a reason makes sense for.
+REASON_STATUSES = {"missing": ("expected",), "damaged": PROBLEM_FROM_STATUSES, "other": PROBLEM_FROM_STATUSES}
 LIST_COLUMNS = ["pickup_code", "resident_name", "storage_class", "item_count", "status", "slot"]
 
 
 def check_in_by_code(user: SignedIn) -> None:
-    """One bag: type or scan its code, and see where it goes."""
+    """One bag: type or scan its code, and see where it goes. The last bag's slot and its "in the slot" button come
+    first, above the code box, so on the landscape tablet they are in sight without scrolling; the cursor goes
+    back into the code box after each bag, for the scanner."""
     st.subheader(t("arrivals.by_code"))
+    last = st.session_state.get(LAST_SLOT_KEY)
+    if last is not None:
+        last_check_in(user, *last)
     camera_scan(key="arrivals_camera", fills="arrivals_code")
     with st.form("arrivals_code_form", clear_on_submit=True, border=False):
         code = st.text_input(t("arrivals.code"), key="arrivals_code", placeholder=t("arrivals.code_placeholder"))
@@ -50,10 +62,26 @@ def check_in_by_code(user: SignedIn) -> None:
             t("arrivals.receive"), key="arrivals_receive", type="primary", width="stretch"
         )
     if submitted:
-        run_change(partial(check_in_bag, user=user, code=code), then=keep(LAST_SLOT_KEY))
-    last = st.session_state.get(LAST_SLOT_KEY)
-    if last is not None:
-        last_check_in(user, *last)
+        run_change(partial(check_in_bag, user=user, code=code), then=_checked_in)
+
+
+def next_in_view(orders: list[ExpectedOrder]) -> None:
+    """Once per run: the cursor in the code box (for the scanner), and the next thing to tap brought into view when
+    it opened below the fold — a confirm step, or "all in their slots" once the whole delivery is checked in."""
+    pending = next((key for key in CONFIRM_KEYS if st.session_state.get(f"{key}_pending") is not None), None)
+    reveal = f"{pending}_no" if pending else None
+    if reveal is None and DELIVERY_RESULT_KEY in st.session_state and any(o.status == "received" for o in orders):
+        reveal = "arrivals_shelve_all"
+    input_hints(focus=t("arrivals.code"), reveal=reveal, token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
+
+
+def _checked_in(result: tuple[str, str, str, int | None, dt.datetime | None]) -> None:
+    st.session_state[LAST_SLOT_KEY] = result
+    _refocus()
+
+
+def _refocus() -> None:
+    st.session_state[FOCUS_TOKEN_KEY] = st.session_state.get(FOCUS_TOKEN_KEY, 0) + 1
 
 
 def check_in_bag(
@@ -77,28 +105,30 @@ def last_check_in(
     order_id: int | None,
     received_at: dt.datetime | None,
 ) -> None:
-    """Where the last bag went, big; then "shelved" once it sits in its slot, or the check-in taken back."""
-    st.success(t("arrivals.bag", code=code))
+    """Where the last bag went, big; then "shelved" once it sits in its slot, or the check-in taken back (side by
+    side, so the code box for the next bag stays in view on the landscape tablet)."""
     st.markdown(f"# {t(message_key, slot=slot)}")
+    st.caption(t("arrivals.bag", code=code))
     if order_id is None or received_at is None:
         return
+    shelve_column, undo_column = st.columns(2)
     # Second tap, once the bag sits in its slot: the order moves on from received to shelved.
-    if big_button(t("arrivals.shelved", slot=slot), key="arrivals_shelved", primary=True):
+    if shelve_column.button(t("arrivals.shelved", slot=slot), key="arrivals_shelved", type="primary", width="stretch"):
         run_change(
             partial(shelve_order, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),
-            then=lambda _: forget(LAST_SLOT_KEY),
+            then=lambda _: (forget(LAST_SLOT_KEY), _refocus()),
             done_key="arrivals.shelved_done",
             code=code,
             slot=slot,
         )
     # The wrong bag scanned: take the check-in back while the rules allow it (before it is put in its slot).
     until = to_local(received_at + UNDO_WINDOW).strftime("%H:%M")
-    if utc_now() - received_at < UNDO_WINDOW and big_button(
-        t("arrivals.undo_receive", until=until), key="arrivals_undo_receive"
+    if utc_now() - received_at < UNDO_WINDOW and undo_column.button(
+        t("arrivals.undo_receive", until=until), key="arrivals_undo_receive", width="stretch"
     ):
         run_change(
             partial(undo_receive, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),
-            then=lambda _: forget(LAST_SLOT_KEY),
+            then=lambda _: (forget(LAST_SLOT_KEY), _refocus()),
             done_key="arrivals.receive_undone",
             code=code,
             slot=slot,
@@ -153,18 +183,22 @@ def problem_report(user: SignedIn, orders: list[ExpectedOrder]) -> None:
             (order.pickup_code, order.resident_name, translate_codes(order.status, "status"))
         ),
     )
+    if bag is None:
+        return
     # Labels fixed now: a format_func calling t() later (AppTest does) would not know this session's language.
     reason_labels = {reason: t(key) for reason, key in PROBLEM_REASONS.items()}
+    # A bag in its slot has arrived: "missing" is offered only while it is still expected.
+    reasons = [reason for reason in PROBLEM_REASONS if bag.status in REASON_STATUSES[reason]]
     reason_choice = st.radio(
         t("arrivals.problem_reason"),
-        list(PROBLEM_REASONS),
+        reasons,
         key="arrivals_problem_reason",
         format_func=reason_labels.__getitem__,
     )
     reason = t(PROBLEM_REASONS[reason_choice])
     if reason_choice == "other":
         reason = st.text_input(t("arrivals.problem_reason_text"), key="arrivals_problem_text")
-    if bag is not None and confirmed_button(
+    if confirmed_button(
         t("arrivals.report_problem"),
         key="arrivals_report",
         question=t("arrivals.confirm_problem", code=bag.pickup_code),

@@ -35,12 +35,15 @@ from ui.actions import keep, run_change
 from ui.charts import temperature_chart
 from ui.downloads import frame_buttons
 from ui.i18n import t
+from ui.keyboard import DECIMAL, input_hints
 from ui.store import read_scope
 from ui.widgets import big_button, show_error, show_table
 
 # The temperatures page's state: the unit chosen, the last reading saved (or its refusal), the reading form's fields.
 UNIT_KEY = "temperature_unit"
 RESULT_KEY = "temperature_result"
+# Changes whenever a unit is tapped: the cursor goes into its reading.
+FOCUS_TOKEN_KEY = "temperature_focus_token"
 FORM_KEYS = ("temperature_reading", "temperature_action", "temperature_earlier", "temperature_late_reason")
 TODAY_COLUMNS = ["time", "unit", "reading_c", "in_range", "volunteer", "corrective_action", "late_reason"]
 DAY_COLUMNS = [
@@ -85,17 +88,20 @@ def unit_picker(units: dict[int, ColdUnit]) -> int | None:
         if big_button(label, key=f"temperature_unit_{unit.code}", primary=unit_id == chosen):
             st.session_state[UNIT_KEY] = unit_id
             st.session_state.pop(RESULT_KEY, None)
+            st.session_state[FOCUS_TOKEN_KEY] = st.session_state.get(FOCUS_TOKEN_KEY, 0) + 1
             st.rerun()
     return chosen
 
 
-def reading_form(user: SignedIn, unit: ColdUnit) -> None:
-    """The reading of the chosen unit, and what the rules ask for with it (a corrective action, a late reason)."""
+def reading_form(user: SignedIn, unit: ColdUnit) -> bool:
+    """The reading of the chosen unit, and what the rules ask for with it (a corrective action, a late reason).
+    True when the typed reading is out of range (the action is asked for)."""
     st.subheader(t("temperatures.reading_for", code=unit.code, name=unit.name, low=unit.low, high=unit.high))
     typed = st.text_input(
         t("temperatures.reading"), key="temperature_reading", placeholder=t("temperatures.reading_placeholder")
     )
-    if _out_of_range(typed, unit):
+    out_of_range = _out_of_range(typed, unit)
+    if out_of_range:
         st.warning(t("temperatures.out_of_range", low=unit.low, high=unit.high))
         st.text_area(
             t("temperatures.corrective_action"),
@@ -114,6 +120,22 @@ def reading_form(user: SignedIn, unit: ColdUnit) -> None:
         st.text_input(t("temperatures.late_reason"), key="temperature_late_reason")
     st.caption(t("temperatures.signed_as", name=user.name))
     big_button(t("temperatures.save"), key="temperature_save", primary=True, on_click=partial(_save_reading, user))
+    return out_of_range
+
+
+def reading_hints(unit: ColdUnit | None, *, out_of_range: bool) -> None:
+    """Once per run: once a unit is tapped, the cursor in its reading and the form down to "save" brought into
+    view; an out-of-range reading moves the cursor on to the corrective action. A fridge's reading opens the
+    decimal keypad; a freezer's keeps the full keyboard, as iOS's decimal keypad has no minus sign."""
+    focus = None
+    if unit is not None:
+        focus = t("temperatures.corrective_action") if out_of_range else t("temperatures.reading")
+    input_hints(
+        modes={t("temperatures.reading"): DECIMAL} if unit is not None and unit.low >= 0 else None,
+        focus=focus,
+        reveal="temperature_save" if unit is not None else None,
+        token=f"{st.session_state.get(FOCUS_TOKEN_KEY, 0)}:{out_of_range}",
+    )
 
 
 def _out_of_range(typed: str, unit: ColdUnit) -> bool:

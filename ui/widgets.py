@@ -200,6 +200,7 @@ CHANGE_VALUE_FAMILIES = {
     "roles": "role",
     "outcome": "outcome",
     "weekday": "weekday",
+    "collected_by": "collector",
 }
 
 

@@ -7,6 +7,7 @@ so two tablets can never move one bag twice, and each writes an event.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -44,6 +45,14 @@ PROBLEM_FROM_STATUSES = ("expected", "received", "shelved")
 # The QR code on a resident's status page: a version tag, the site code and the pickup code.
 QR_PATTERN = re.compile(r"CB1:([A-Za-z0-9]{1,16}):(\S{1,20})")
 MAX_QUANTITY = 999
+# Who took a bag from the desk: the resident, someone of the family, a neighbour (代领).
+COLLECTORS = ("self", "family", "neighbour")
+MAX_COLLECTOR_NAME = 40
+# A household's refusal names the bag that stopped it.
+_HOUSEHOLD_KEYS = {
+    "error.already_handed_over": "error.household_already_handed_over",
+    "error.wrong_state": "error.household_wrong_state",
+}
 # Coldest wins: one frozen item sends the whole bag to the freezer.
 _COLDNESS = {name: rank for rank, name in enumerate(STORAGE_CLASSES)}
 
@@ -219,8 +228,18 @@ def shelve_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.
     )
 
 
-def hand_over(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
-    """Give the bag to the resident. The loser of a race learns when and by whom it was handed over."""
+def hand_over(
+    session: Session,
+    *,
+    order_id: int,
+    volunteer_id: int,
+    now: dt.datetime,
+    collected_by: str | None = None,
+    collector_name: str = "",
+) -> None:
+    """Give the bag to the resident. The loser of a race learns when and by whom it was handed over.
+
+    `collected_by` (COLLECTORS: the resident, family, a neighbour) and the collector's name go on the event."""
     order = _get(session, order_id=order_id)
     _transition(
         session,
@@ -230,7 +249,51 @@ def hand_over(session: Session, *, order_id: int, volunteer_id: int, now: dt.dat
         now=now,
         action="order.picked_up",
         values={"status": "picked_up", "picked_up_at": now, "picked_up_by": volunteer_id},
+        after_extra=_collector(collected_by=collected_by, collector_name=collector_name),
     )
+
+
+def _collector(*, collected_by: str | None, collector_name: str) -> dict[str, str] | None:
+    """The handover event's note of who took the bag; None when the desk did not say."""
+    if collected_by is None:
+        return None
+    if collected_by not in COLLECTORS:
+        raise InvalidValue("error.collector_unknown")
+    name = unicodedata.normalize("NFKC", collector_name or "").strip()
+    if len(name) > MAX_COLLECTOR_NAME:
+        raise InvalidValue("error.collector_name_too_long", maximum=MAX_COLLECTOR_NAME)
+    return {"collected_by": collected_by, "collector_name": name} if name else {"collected_by": collected_by}
+
+
+def hand_over_household(
+    session: Session,
+    *,
+    order_ids: list[int],
+    volunteer_id: int,
+    now: dt.datetime,
+    collected_by: str | None = None,
+    collector_name: str = "",
+) -> None:
+    """Several bags of one resident in one go: all are handed over, or none (one already gone → its refusal,
+    naming the bag, and nothing changed). Each bag is an ordinary `hand_over`, with its own event."""
+    if not order_ids:
+        raise InvalidValue("error.nothing_chosen")
+    with session.begin_nested():
+        for order_id in order_ids:
+            try:
+                hand_over(
+                    session,
+                    order_id=order_id,
+                    volunteer_id=volunteer_id,
+                    now=now,
+                    collected_by=collected_by,
+                    collector_name=collector_name,
+                )
+            except WrongState as refusal:
+                code = session.scalar(select(Order.pickup_code).where(Order.id == order_id))
+                raise type(refusal)(
+                    _HOUSEHOLD_KEYS.get(refusal.key, refusal.key), code=code, **refusal.params
+                ) from None
 
 
 def undo_hand_over(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
@@ -261,6 +324,13 @@ def undo_hand_over(session: Session, *, order_id: int, volunteer_id: int, now: d
     except IntegrityError:
         # The one-bag-per-slot index, should a writer ever take a slot without its lock.
         raise WrongState("error.slot_taken") from None
+
+
+def undo_hand_over_household(session: Session, *, order_ids: list[int], volunteer_id: int, now: dt.datetime) -> None:
+    """Take back a household's handover (hand_over_household): every bag back in its slot, or none."""
+    with session.begin_nested():
+        for order_id in order_ids:
+            undo_hand_over(session, order_id=order_id, volunteer_id=volunteer_id, now=now)
 
 
 def return_order(session: Session, *, order_id: int, volunteer_id: int, reason: str, now: dt.datetime) -> None:
@@ -344,6 +414,8 @@ class FoundOrder:
     delivery_date: dt.date
     days_held: int | None
     overdue: bool
+    # Equal for bags of one phone number, so the desk can offer a household's bags together; never shown.
+    household: str
 
 
 def collect_by(*, delivery_date: dt.date, hold_days: int) -> dt.date:
@@ -475,6 +547,7 @@ def _found_order(row: Row[Any], *, today: dt.date, hold_days: int) -> FoundOrder
         delivery_date=row.delivery_date,
         days_held=None if held_since is None else (today - to_local(held_since).date()).days,
         overdue=slotted and today > collect_by(delivery_date=row.delivery_date, hold_days=hold_days),
+        household=hashlib.sha256(row.phone.encode()).hexdigest()[:16],
     )
 
 

@@ -92,7 +92,8 @@ def test_payload_data_renders_as_text_on_every_surface(payload_server: str, brow
     code = page.get_by_label(zh("arrivals.code"))
     code.fill(CODE_EXPECTED)
     code.press("Enter")
-    page.locator('[data-testid="stAlert"]').get_by_text("红R").wait_for()
+    # The code is told in the caption under the slot it went to.
+    page.locator('[data-testid="stCaptionContainer"]').get_by_text("红R").wait_for()
     assert_shown_as_text(page, shows=[CODE_EXPECTED])
 
     open_from_menu(page, "orders", "page.orders.title")

@@ -17,7 +17,6 @@ def received_order(app_database_copy: AppData) -> str:
 def assert_tablet_sized(tab) -> None:  # a playwright Page
     """On the 1024 px tablet every target in the page is at least 48 px tall, and buttons span the column."""
     main = tab.locator('[data-testid="stMain"]')
-    column_width = main.locator('[data-testid="stVerticalBlock"]').first.bounding_box()["width"]
     # A toggle's or checkbox's target is its whole label, not the small native box inside.
     targets = main.locator(
         "button:visible, input:not([type=checkbox]):not([type=radio]):visible, [data-baseweb='select']:visible,"
@@ -27,8 +26,10 @@ def assert_tablet_sized(tab) -> None:  # a playwright Page
     for target in targets:
         box = target.bounding_box()
         assert box["height"] >= 48, (target.inner_text() or target.get_attribute("aria-label"), box)
+    # Each button spans its column: the page's, or the one it shares a row in (the search box's clear button).
     for button in main.locator(".stButton button:visible").all():
-        assert button.bounding_box()["width"] >= 0.9 * column_width, button.inner_text()
+        column = button.locator("xpath=ancestor::div[@data-testid='stVerticalBlock'][1]")
+        assert button.bounding_box()["width"] >= 0.9 * column.bounding_box()["width"], button.inner_text()
 
 
 def search(tab, text: str) -> None:  # a playwright Page
@@ -51,7 +52,7 @@ def test_volunteer_finds_a_bag_by_code_and_hands_it_over(
     page.get_by_role("button", name=zh("desk.hand_over")).click()
     page.get_by_text(zh("desk.confirm_hand_over", code=CODE, slot=received_order)).wait_for()
     assert order_row(app_database_copy)[1] == "received"  # nothing happens before the confirm
-    page.get_by_role("button", name=zh("confirm.yes")).click()
+    page.get_by_role("button", name=zh("desk.confirm_self")).click()
 
     page.get_by_role("button", name=zh("desk.undo")).wait_for()
     page.locator(IDLE_APP).wait_for()

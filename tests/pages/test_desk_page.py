@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from tests.support.app_data import CODE, AppData, order_row, receive
-from tests.support.pages import new_app
+from db.core.clock import local_today, utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Event, Order
+from db.orders.lifecycle import ItemSpec, create_order, receive_order
+from tests.support.app_data import CODE, AppData, order_row, receive, stored
+from tests.support.pages import new_app, organizer_on
 from ui.i18n import translate
 from ui.pages_registry import VOLUNTEER
 
@@ -44,8 +49,11 @@ def test_desk_search_hand_over_and_undo(writable_app_env: AppData):
     assert not at.exception
     assert order_row(writable_app_env)[1] == "picked_up"
     assert any(text.startswith(zh("desk.handed_over", code=CODE, slot=slot, until="")[:12]) for text in messages(at))
-    # The bag has left the open list: the same search finds nothing now.
-    assert zh("desk.nothing_found", text=CODE) in messages(at)
+    # Ready for the next resident: the box is empty (no "nothing found" for the bag just handed over).
+    assert at.text_input(key="desk_query").value == ""
+    assert zh("desk.nothing_found", text=CODE) not in messages(at)
+    assert f"desk_hand_over_{order_id}" not in {button.key for button in at.button}
+    assert order_row(writable_app_env)[3][-1] == "order.picked_up"
 
     at.button(key="desk_undo").click().run()
     assert not at.exception
@@ -53,7 +61,106 @@ def test_desk_search_hand_over_and_undo(writable_app_env: AppData):
     assert (status, slot_after) == ("received", slot)
     assert actions[-2:] == ["order.picked_up", "order.hand_over_undone"]
     assert zh("desk.undone", code=CODE, slot=slot) in messages(at)
-    assert at.button(key=f"desk_hand_over_{order_id}")  # found again, ready to hand over
+    # The search that found it comes back with it, ready to hand over again.
+    assert at.text_input(key="desk_query").value == CODE
+    assert at.button(key=f"desk_hand_over_{order_id}")
+
+
+def test_desk_clear_button_empties_the_search(writable_app_env: AppData):
+    receive(writable_app_env)
+    at = desk(writable_app_env)
+    at.text_input(key="desk_query").input("no-such-bag").run()
+    assert zh("desk.nothing_found", text="no-such-bag") in messages(at)
+    at.button(key="desk_clear").click().run()
+    assert not at.exception
+    assert at.text_input(key="desk_query").value == ""
+    assert zh("desk.nothing_found", text="no-such-bag") not in messages(at)
+
+
+def add_family_bags(data: AppData, codes: tuple[str, ...]) -> list[int]:
+    """More bags for the test order's resident (same phone), each checked in; returns their ids."""
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            ids = []
+            for number, code in enumerate(codes):
+                order = create_order(
+                    session,
+                    site_id=data.site_id,
+                    platform="美团优选",
+                    order_number=f"F-{number}",
+                    pickup_code=code,
+                    resident_name="张先生",
+                    phone="137-0000-2222",
+                    delivery_date=local_today(),
+                    items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")],
+                    now=utc_now(),
+                )
+                receive_order(session, order_id=order.id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
+                ids.append(order.id)
+            return ids
+    finally:
+        store.dispose()
+
+
+def statuses(data: AppData) -> dict[str, str]:
+    return {row.pickup_code: row.status for row in stored(data, select(Order.pickup_code, Order.status))}
+
+
+def test_desk_hands_over_a_household_in_one_confirm_and_undoes_it_at_once(writable_app_env: AppData):
+    receive(writable_app_env)
+    add_family_bags(writable_app_env, ("9-1", "9-2"))
+    at = desk(writable_app_env)
+    at.text_input(key="desk_query").input("2222").run()
+    assert not at.exception
+    # Three bags of one phone: one button for all, then one confirm that also says who collected.
+    at.button(key="desk_hand_over_household_0").click().run()
+    assert any(text.startswith(zh("desk.confirm_hand_over_household", count=3, bags="")[:8]) for text in messages(at))
+    assert set(statuses(writable_app_env).values()) == {"received"}
+    at.text_input(key="desk_collector_name").input("刘阿姨")
+    at.button(key="desk_confirm_neighbour").click().run()
+    assert not at.exception
+    assert statuses(writable_app_env) == {"8-123": "picked_up", "9-1": "picked_up", "9-2": "picked_up"}
+    afters = stored(writable_app_env, select(Event.after).where(Event.action == "order.picked_up"))
+    assert [row.after for row in afters] == [
+        {"status": "picked_up", "collected_by": "neighbour", "collector_name": "刘阿姨"}
+    ] * 3
+    assert at.text_input(key="desk_query").value == ""
+    done = zh("desk.handed_over_household", count=3, bags="", until="")[:6]
+    assert any(text.startswith(done) for text in messages(at))
+
+    # Who collected shows in the order's history, in words.
+    organizer = organizer_on(writable_app_env, "orders")
+    organizer.selectbox(key="orders_detail").set_value(
+        next(row for row in organizer.selectbox(key="orders_detail").options if "9-1" in row)
+    ).run()
+    assert not organizer.exception
+    history = organizer.dataframe[-1].value
+    assert "状态：已取走；取货人：邻居代领；代领人：刘阿姨" in list(history[zh("column.after")])
+
+    at.button(key="desk_undo").click().run()
+    assert not at.exception
+    assert set(statuses(writable_app_env).values()) == {"received"}
+    assert zh("desk.undone_household", count=3) in messages(at)
+    assert at.text_input(key="desk_query").value == "2222"
+
+
+def test_desk_household_refused_as_a_whole_when_one_bag_is_gone(writable_app_env: AppData):
+    receive(writable_app_env)
+    first, _ = add_family_bags(writable_app_env, ("9-1", "9-2"))
+    at = desk(writable_app_env)
+    at.text_input(key="desk_query").input("2222").run()
+    at.button(key="desk_hand_over_household_0").click().run()
+    # Another tablet hands one of them over while this one asks.
+    other = desk(writable_app_env)
+    other.text_input(key="desk_query").input("9-1").run()
+    other.button(key=f"desk_hand_over_{first}").click().run()
+    other.button(key="desk_confirm").click().run()
+    at.button(key="desk_confirm").click().run()
+    assert not at.exception
+    assert statuses(writable_app_env) == {"8-123": "received", "9-1": "picked_up", "9-2": "received"}
+    errors = [element.value for element in at.error]
+    assert len(errors) == 1 and errors[0].startswith(zh("error.household_already_handed_over", code="9-1")[:10])
 
 
 def test_desk_cancel_leaves_the_bag_and_a_second_handover_names_the_first(writable_app_env: AppData):
@@ -175,3 +282,36 @@ def test_arrivals_offers_no_undo_once_the_bag_is_shelved(writable_app_env: AppDa
     assert not at.exception
     assert order_row(writable_app_env)[1] == "shelved"
     assert "arrivals_undo_receive" not in {button.key for button in at.button}
+
+
+def test_arrivals_offers_missing_only_for_a_bag_not_yet_in_its_slot(writable_app_env: AppData):
+    at = arrivals(writable_app_env)
+    at.selectbox(key="arrivals_problem_order").select_index(0).run()  # expected: not delivered is possible
+    assert at.radio(key="arrivals_problem_reason").options == [
+        zh("arrivals.reason_missing"),
+        zh("arrivals.reason_damaged"),
+        zh("arrivals.reason_other"),
+    ]
+    at.radio(key="arrivals_problem_reason").set_value("missing").run()
+    receive(writable_app_env)  # now it sits in its slot: it has arrived
+    at.run()
+    assert not at.exception
+    if at.selectbox(key="arrivals_problem_order").value is None:  # its label changed with its status
+        at.selectbox(key="arrivals_problem_order").select_index(0).run()
+    assert at.selectbox(key="arrivals_problem_order").value.status == "received"
+    assert at.radio(key="arrivals_problem_reason").options == [
+        zh("arrivals.reason_damaged"),
+        zh("arrivals.reason_other"),
+    ]
+    at.button(key="arrivals_report").click().run()
+    at.button(key="arrivals_report_yes").click().run()
+    assert not at.exception
+    assert order_row(writable_app_env)[1::3] == ("problem", zh("arrivals.reason_damaged"))
+
+
+def test_arrivals_shows_the_slot_and_its_next_tap_above_the_code_box(writable_app_env: AppData):
+    at = arrivals(writable_app_env)
+    at.text_input(key="arrivals_code").input(CODE)
+    at.button(key="arrivals_receive").click().run()
+    keys = [button.key for button in at.button]
+    assert keys.index("arrivals_shelved") < keys.index("arrivals_receive")

@@ -185,7 +185,10 @@ def test_wrong_pin_is_refused_and_said_so(counter_tablet: AppData):
 
     assert not at.exception
     assert SIGNED_IN_KEY not in at.session_state
-    assert [element.value for element in at.error] == [translate("zh-CN", "error.sign_in_failed")]
+    # Why, and what to do next: try again, or ask an organizer for a reset.
+    assert [element.value for element in at.error] == [
+        f"{translate('zh-CN', 'error.sign_in_failed')}\n\n{translate('zh-CN', 'sign_in.pin_next')}"
+    ]
 
 
 def test_pin_without_a_name_asks_for_the_name(counter_tablet: AppData):
@@ -264,7 +267,9 @@ def test_wrong_password_is_refused(writable_app_env: AppData):
     at.text_input(key="sign_in_password").input("not-the-password")
     at.button(key="sign_in_organizer_submit").click().run()
     assert SIGNED_IN_KEY not in at.session_state
-    assert [element.value for element in at.error] == [translate("zh-CN", "error.sign_in_failed")]
+    assert [element.value for element in at.error] == [
+        f"{translate('zh-CN', 'error.sign_in_failed')}\n\n{translate('zh-CN', 'sign_in.password_next')}"
+    ]
 
 
 def test_sign_out_returns_to_the_sign_in_page(app_env: AppData):

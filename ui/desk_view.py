@@ -1,0 +1,232 @@
+"""The desk's parts: the scanner-first search box, the handover just made with its undo, the confirm step (who
+collected: the resident, family, a neighbour), and the search results, a household's bags together
+(pages/desk.py lays them out)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import streamlit as st
+
+from db.core.clock import to_local, utc_now
+from db.orders.lifecycle import (
+    COLLECTORS,
+    UNDO_WINDOW,
+    FoundOrder,
+    hand_over,
+    hand_over_household,
+    list_free_slot_codes,
+    move_order,
+    undo_hand_over,
+    undo_hand_over_household,
+)
+from db.people.login_sessions import SignedIn
+from ui.actions import forget, run_change
+from ui.i18n import join_list, t
+from ui.keyboard import input_hints
+from ui.store import read_scope
+from ui.widgets import ask_first, big_button, camera_scan, translate_codes
+
+QUERY_KEY = "desk_query"
+# The bags tapped for handover, until the volunteer confirms or backs out; then the last handover, for its undo.
+PENDING_KEY = "desk_pending_handover"
+LAST_HANDOVER_KEY = "desk_last_handover"
+# What the search box shows on the next run (set before it is drawn: a drawn widget's value cannot change).
+NEXT_QUERY_KEY = "desk_next_query"
+# Changes after each handover, undo or cancel: the cursor goes back into the search box.
+FOCUS_TOKEN_KEY = "desk_focus_token"
+COLLECTOR_NAME_KEY = "desk_collector_name"
+# The confirm buttons: the first (the resident) keeps the desk's old key.
+CONFIRM_KEYS = {"self": "desk_confirm", "family": "desk_confirm_family", "neighbour": "desk_confirm_neighbour"}
+CONFIRM_LABELS = {"self": "desk.confirm_self", "family": "desk.confirm_family", "neighbour": "desk.confirm_neighbour"}
+
+
+def search_box() -> str:
+    """The search box, with the cursor in it on arrival and after every handover, so a handheld scanner's code +
+    Enter finds the bag without a tap; a button empties it. The camera fills it too."""
+    if NEXT_QUERY_KEY in st.session_state:
+        st.session_state[QUERY_KEY] = st.session_state.pop(NEXT_QUERY_KEY)
+    camera_scan(key="desk_camera", fills=QUERY_KEY)
+    box, clear = st.columns([5, 1], vertical_alignment="bottom")
+    with box:
+        query = st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=t("desk.search_placeholder"))
+    with clear:
+        big_button(t("desk.clear"), key="desk_clear", on_click=_clear_search)
+    # While a confirm step waits, its answers (down to the name) are brought into view.
+    reveal = "desk_collector_name" if st.session_state.get(PENDING_KEY) is not None else None
+    input_hints(focus=t("desk.search"), reveal=reveal, token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
+    return query
+
+
+def _clear_search() -> None:
+    st.session_state[QUERY_KEY] = ""
+    forget(PENDING_KEY)
+    _refocus()
+
+
+def _refocus() -> None:
+    st.session_state[FOCUS_TOKEN_KEY] = st.session_state.get(FOCUS_TOKEN_KEY, 0) + 1
+
+
+def _bags_text(bags: dict[str, Any]) -> str:
+    """ "8-3-1207（货位 S1-01）、…" for the household's messages (plain words, escaped once as a parameter)."""
+    pairs = zip(bags["codes"], bags["slots"], strict=True)
+    return join_list([t("desk.bag_in_slot", code=code, slot=slot or "—").plain for code, slot in pairs]).plain
+
+
+def last_handover(user: SignedIn) -> None:
+    """The handover just made, with its undo while the rules allow it; the undo brings the search back."""
+    last = st.session_state.get(LAST_HANDOVER_KEY)
+    if last is None or utc_now() - last["at"] >= UNDO_WINDOW:
+        return
+    until = to_local(last["at"] + UNDO_WINDOW).strftime("%H:%M")
+    several = len(last["order_ids"]) > 1
+    if several:
+        st.success(t("desk.handed_over_household", count=len(last["order_ids"]), bags=_bags_text(last), until=until))
+    else:
+        st.success(t("desk.handed_over", code=last["codes"][0], slot=last["slots"][0] or "—", until=until))
+    if not big_button(t("desk.undo"), key="desk_undo"):
+        return
+
+    def _undone(_: object) -> None:
+        forget(LAST_HANDOVER_KEY)
+        st.session_state[NEXT_QUERY_KEY] = last["query"]
+        _refocus()
+
+    moment = utc_now()
+    if several:
+        change = partial(
+            undo_hand_over_household, order_ids=last["order_ids"], volunteer_id=user.volunteer_id, now=moment
+        )
+        run_change(change, then=_undone, done_key="desk.undone_household", count=len(last["order_ids"]))
+    else:
+        change = partial(undo_hand_over, order_id=last["order_ids"][0], volunteer_id=user.volunteer_id, now=moment)
+        run_change(change, then=_undone, done_key="desk.undone", code=last["codes"][0], slot=last["slots"][0] or "—")
+
+
+def pending_handover(user: SignedIn) -> bool:
+    """The confirm step, in place of the results, while bags wait for it (True then). One tap says who collected
+    and confirms. Kept in the session, so bags another tablet has just handed over are still attempted and the
+    store says by whom."""
+    waiting = st.session_state.get(PENDING_KEY)
+    if waiting is None:
+        return False
+    several = len(waiting["order_ids"]) > 1
+    if several:
+        st.warning(t("desk.confirm_hand_over_household", count=len(waiting["order_ids"]), bags=_bags_text(waiting)))
+    else:
+        st.warning(t("desk.confirm_hand_over", code=waiting["codes"][0], slot=waiting["slots"][0] or "—"))
+    # One row: who collected (each answer confirms); below it the optional name and "no".
+    chosen = None
+    for column, collector in zip(st.columns(len(COLLECTORS)), COLLECTORS, strict=True):
+        with column:
+            if big_button(t(CONFIRM_LABELS[collector]), key=CONFIRM_KEYS[collector], primary=collector == "self"):
+                chosen = collector
+    name_column, cancel_column = st.columns([3, 1], vertical_alignment="bottom")
+    with name_column:
+        name = st.text_input(
+            t("desk.collector_name"), key=COLLECTOR_NAME_KEY, max_chars=40, placeholder=t("desk.collector_placeholder")
+        )
+    with cancel_column:
+        cancelled = big_button(t("confirm.no"), key="desk_cancel")
+    if cancelled:
+        forget(PENDING_KEY, COLLECTOR_NAME_KEY)
+        _refocus()
+        st.rerun()
+    if chosen is not None:
+        _hand_over(user, waiting, collected_by=chosen, collector_name=name if chosen != "self" else "")
+    return True
+
+
+def _hand_over(user: SignedIn, waiting: dict[str, Any], *, collected_by: str, collector_name: str) -> None:
+    moment = utc_now()
+    who = {"volunteer_id": user.volunteer_id, "now": moment, "collected_by": collected_by}
+    if len(waiting["order_ids"]) > 1:
+        change = partial(hand_over_household, order_ids=waiting["order_ids"], collector_name=collector_name, **who)
+    else:
+        change = partial(hand_over, order_id=waiting["order_ids"][0], collector_name=collector_name, **who)
+
+    def _done(_: object) -> None:
+        st.session_state[LAST_HANDOVER_KEY] = {**waiting, "at": moment}
+        st.session_state[NEXT_QUERY_KEY] = ""
+        _refocus()
+
+    # The question is answered either way: a refusal (another tablet was first) is shown in its place.
+    forget(PENDING_KEY, COLLECTOR_NAME_KEY)
+    run_change(change, then=_done)
+
+
+def _ask(bags: list[FoundOrder], query: str) -> None:
+    ask_first(
+        PENDING_KEY,
+        {
+            "order_ids": [bag.id for bag in bags],
+            "codes": [bag.pickup_code for bag in bags],
+            "slots": [bag.slot for bag in bags],
+            "query": query,
+        },
+    )
+    st.rerun()
+
+
+def results(user: SignedIn, found: list[FoundOrder], *, query: str) -> None:
+    """The bags found: a resident's several waiting bags first, with one button for all of them; then each bag with
+    its handover button and a move to another slot."""
+    if not found:
+        st.info(t("desk.nothing_found", text=query))
+        return
+    households: dict[str, list[FoundOrder]] = {}
+    for bag in found:
+        if bag.slot is not None:
+            households.setdefault(bag.household, []).append(bag)
+    for number, bags in enumerate(group for group in households.values() if len(group) > 1):
+        with st.container(border=True):
+            st.markdown(t("desk.household", name=bags[0].resident_name, phone=bags[0].phone, count=len(bags)))
+            label = t("desk.hand_over_household", count=len(bags), slots=join_list([bag.slot or "" for bag in bags]))
+            if big_button(label, key=f"desk_hand_over_household_{number}", primary=True):
+                _ask(bags, query)
+    for bag in found:
+        _result(user, bag, query=query)
+
+
+def _result(user: SignedIn, order: FoundOrder, *, query: str) -> None:
+    with st.container(border=True):
+        st.markdown(f"### {t('desk.slot', slot=order.slot or '—')}")
+        st.markdown(
+            t(
+                "desk.result_code",
+                code=order.pickup_code,
+                platform=order.platform,
+                storage_class=translate_codes(order.storage_class, "kind"),
+                status=translate_codes(order.status, "status"),
+            )
+        )
+        st.markdown(t("desk.result_resident", name=order.resident_name, phone=order.phone, count=order.item_count))
+        if order.days_held is not None:
+            st.caption(t("desk.days_held", count=order.days_held))
+        if order.overdue:
+            st.error(t("desk.overdue"))
+        if order.slot is None:
+            st.info(t("desk.not_ready", status=translate_codes(order.status, "status")))
+            return
+        if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=True):
+            _ask([order], query)
+        if st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
+            _move(user, order)
+
+
+def _move(user: SignedIn, order: FoundOrder) -> None:
+    with read_scope() as session:
+        free = list_free_slot_codes(session, site_id=user.site_id, storage_class=order.storage_class)
+    target = st.selectbox(
+        t("desk.move_to"), free, index=None, key=f"desk_move_to_{order.id}", placeholder=t("desk.move_placeholder")
+    )
+    if big_button(t("desk.move_submit"), key=f"desk_move_submit_{order.id}", disabled=target is None):
+        run_change(
+            partial(move_order, order_id=order.id, slot_code=target, volunteer_id=user.volunteer_id, now=utc_now()),
+            done_key="desk.moved",
+            result_as="slot",
+            code=order.pickup_code,
+            before=order.slot,
+        )

@@ -1,0 +1,96 @@
+"""What the on-screen keyboard, the cursor and the scroll do: a numeric keypad for a PIN or a phone tail, a decimal
+one for a temperature, the cursor in the desk's search box so a handheld scanner's code + Enter needs no tap, and
+the next thing to tap brought into view (a confirm step that opened below the fold).
+
+Streamlit's text inputs take neither `inputmode` nor autofocus, so one tiny `st.components.v2` component (the
+mechanism of ui/cookies.py) sets them on the inputs found by their label (`aria-label`). It draws nothing."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import MarkdownText
+
+NUMERIC = "numeric"  # digits only: PIN, phone tail
+DECIMAL = "decimal"  # digits, point (and minus on most keypads): a temperature
+PHONE = "tel"  # a whole phone number
+
+# Sets `inputmode` on every input (or text area) whose aria-label is a key of `modes`, now and whenever
+# Streamlit redraws one; focuses the input labelled `focus` once per `token` (a new token, e.g. after a handover,
+# focuses it again; so does a freshly drawn input, e.g. on arriving at the page), without scrolling to it; scrolls
+# the element of the widget key `reveal` (Streamlit's `st-key-…` class) into view once per key and token, as little
+# as needed. The observer of an earlier mount is replaced.
+_HINTS_JS = """
+export default function (component) {
+  const spec = component.data || {};
+  const modes = spec.modes || {};
+  const token = String(spec.token ?? "");
+  const state = (window.__cloudbasketInputs ||= {
+    focused: new WeakMap(),
+    observer: null,
+    revealed: "",
+    revealUntil: 0,
+  });
+  const reveal = spec.reveal ? `${spec.reveal}#${token}` : "";
+  const inputs = (label) => document.querySelectorAll(
+    `input[aria-label="${CSS.escape(label)}"], textarea[aria-label="${CSS.escape(label)}"]`
+  );
+  const apply = () => {
+    for (const [label, mode] of Object.entries(modes)) {
+      for (const input of inputs(label)) {
+        if (input.getAttribute("inputmode") !== mode) input.setAttribute("inputmode", mode);
+      }
+    }
+    const target = spec.focus ? inputs(spec.focus)[0] : null;
+    if (target && !target.disabled && state.focused.get(target) !== token) {
+      state.focused.set(target, token);
+      target.focus({ preventScroll: true });
+    }
+    // A new key or token opens a short window in which redraws above the element (a warning, a text area) keep it
+    // in view; "nearest" does nothing while it is already in view, and the volunteer's own scrolling wins after.
+    if (reveal && reveal !== state.revealed) {
+      state.revealed = reveal;
+      state.revealUntil = Date.now() + 1500;
+    }
+    const revealing = reveal && Date.now() < state.revealUntil;
+    const shown = revealing ? document.querySelector(`.st-key-${CSS.escape(spec.reveal)}`) : null;
+    if (shown) shown.scrollIntoView({ block: "nearest" });
+  };
+  if (state.observer) state.observer.disconnect();
+  state.observer = new MutationObserver(apply);
+  state.observer.observe(document.body, { childList: true, subtree: true });
+  apply();
+  // Layout settles after the last redraw (fonts, text areas growing): look once more when it has.
+  const settled = [300, 1000].map((delay) => setTimeout(apply, delay));
+  return () => {
+    settled.forEach(clearTimeout);
+    if (state.observer) state.observer.disconnect();
+    state.observer = null;
+  };
+}
+"""
+_hints = st.components.v2.component("cloudbasket_input_hints", js=_HINTS_JS)
+
+
+def input_hints(
+    *,
+    modes: dict[str | MarkdownText, str] | None = None,
+    focus: str | MarkdownText | None = None,
+    reveal: str | None = None,
+    token: int | str = 0,
+) -> None:
+    """Once per page run: `modes` maps an input's label (as given to st.text_input) to its keypad (NUMERIC,
+    DECIMAL, PHONE); `focus` is the label of the input that gets the cursor, again whenever `token` changes;
+    `reveal` is the key of a widget to bring into view (the last button of a confirm step), once per token."""
+    data = {
+        "reveal": reveal or "",
+        "modes": {_plain(label): mode for label, mode in (modes or {}).items()},
+        "focus": _plain(focus) if focus is not None else "",
+        "token": token,
+    }
+    _hints(key="cloudbasket_input_hints", data=data, height=0)
+
+
+def _plain(label: str | MarkdownText) -> str:
+    """The label as the browser has it in aria-label: a catalog message's words without Markdown escapes."""
+    return label.plain if isinstance(label, MarkdownText) else label
