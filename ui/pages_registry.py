@@ -57,6 +57,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("volunteers", "manage", ORGANIZERS, ":material/groups:"),
     PageSpec("reports", "manage", ORGANIZERS, ":material/bar_chart:"),
     PageSpec("daily_report", "manage", ORGANIZERS, ":material/summarize:"),
+    PageSpec("reconciliation", "manage", ORGANIZERS, ":material/fact_check:"),
     PageSpec("audit", "manage", ORGANIZERS, ":material/history:"),
     PageSpec("backup", "manage", ORGANIZERS, ":material/backup:"),
     # Residents see their order status; organizers may look at what residents see.
