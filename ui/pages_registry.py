@@ -53,6 +53,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("manifest", "manage", ORGANIZERS, ":material/upload_file:"),
     PageSpec("storage", "manage", ORGANIZERS, ":material/kitchen:"),
     PageSpec("slot_list", "manage", ORGANIZERS, ":material/print:"),
+    PageSpec("labels", "manage", ORGANIZERS, ":material/qr_code_2:"),
     PageSpec("roster", "manage", ORGANIZERS, ":material/calendar_month:"),
     PageSpec("volunteers", "manage", ORGANIZERS, ":material/groups:"),
     PageSpec("reports", "manage", ORGANIZERS, ":material/bar_chart:"),
