@@ -39,7 +39,7 @@ def test_printed_labels_read_back_as_their_payloads(chromium, app_server: str, a
         page.locator('[data-testid="stSidebarNavLink"][href$="/labels"]').click()
         page.get_by_role("heading", name=zh("page.labels.title")).wait_for()
         page.locator(IDLE_APP).wait_for()
-        sheet = page.locator(".cb-labels")
+        sheet = page.locator(".st-key-labels_sheet")
         assert decoded(sheet.screenshot()) == sorted(label.payload for label in bags)
         page.get_by_text(zh("labels.kind_slots")).click()
         page.locator(IDLE_APP).wait_for()
