@@ -43,6 +43,6 @@ elif printable:
     show_print_table(print_frame(residents))
 else:
     for building, group in group_by_building(residents).items():
-        st.subheader(t("calls.building", building=building) if building else t("calls.no_building"))
+        st.subheader(t("calls.building", number=building.rstrip("号")) if building else t("calls.no_building"))
         for resident in group:
             resident_card(user, resident)

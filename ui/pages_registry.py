@@ -48,6 +48,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("arrivals", "desk", STAFF, ":material/local_shipping:"),
     PageSpec("temperatures", "desk", STAFF, ":material/thermostat:"),
     PageSpec("my_shifts", "desk", STAFF, ":material/event_available:"),
+    PageSpec("notices", "desk", STAFF, ":material/campaign:"),
     PageSpec("overdue_calls", "desk", STAFF, ":material/phone_in_talk:"),
     PageSpec("dashboard", "manage", ORGANIZERS, ":material/dashboard:"),
     PageSpec("orders", "manage", ORGANIZERS, ":material/receipt_long:"),
