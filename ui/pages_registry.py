@@ -58,6 +58,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("labels", "manage", ORGANIZERS, ":material/qr_code_2:"),
     PageSpec("roster", "manage", ORGANIZERS, ":material/calendar_month:"),
     PageSpec("volunteers", "manage", ORGANIZERS, ":material/groups:"),
+    PageSpec("site_rules", "manage", ORGANIZERS, ":material/rule:"),
     PageSpec("reports", "manage", ORGANIZERS, ":material/bar_chart:"),
     PageSpec("daily_report", "manage", ORGANIZERS, ":material/summarize:"),
     PageSpec("reconciliation", "manage", ORGANIZERS, ":material/fact_check:"),
