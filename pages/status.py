@@ -97,3 +97,7 @@ if site is not None:
         rules = get_site_rules(session, site_id=site.id)
     st.caption(t("status.hours", opens=f"{rules.opens_at:%H:%M}", closes=f"{rules.closes_at:%H:%M}"))
     st.caption(t("status.hold", days=rules.hold_days))
+    if rules.rules_text:
+        with st.expander(t("status.rules")):
+            # The committee's own words, as typed: plain text, nothing read as Markdown.
+            st.text(rules.rules_text)

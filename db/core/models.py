@@ -116,6 +116,8 @@ class SiteRules(Base):
     chilled_dwell_hours: Mapped[int] = mapped_column(default=24)
     frozen_dwell_hours: Mapped[int] = mapped_column(default=72)
     pickups_per_volunteer_hour: Mapped[int] = mapped_column(default=30)
+    # The written rules themselves, plain text, shown to residents as typed.
+    rules_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     site: Mapped[Site] = relationship(back_populates="rules")
 

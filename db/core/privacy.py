@@ -16,3 +16,14 @@ def mask_name(name: str) -> str:
     """`王秀英` → `王**`: the family name stays, enough to tell two bags apart at the desk."""
     name = name.strip()
     return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else name
+
+
+def mask_given_name(name: str) -> str:
+    """`王秀英` → `王*英`, `王英` → `王*`: first and last character stay, as neighbours write it in a building's group
+    chat, so a notice names someone the neighbours can place without spelling out the name."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

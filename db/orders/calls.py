@@ -1,0 +1,176 @@
+"""The overdue call list: residents whose bags are past their collect-by day, by building and oldest first, and the
+outcome of each call as an event on every bag it was about.
+
+Phone numbers are whole only for those allowed to see them (organizers: `reveal_phone=True`); everyone else gets
+them masked here, in the store, so a full number never reaches a volunteer's screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.core.clock import local_today
+from db.core.errors import InvalidValue, NotFound
+from db.core.events import record_event
+from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, Volunteer
+from db.core.privacy import mask_name, mask_phone
+from db.orders.review import building_of, days_overdue, overdue_before
+from db.people.sites import get_site_rules
+
+CALL_ACTION = "order.called"
+CALL_OUTCOMES = ("no_answer", "coming_today", "return_it", "see_note")
+MAX_NOTE_LENGTH = 200
+# The longest call list: more than this many overdue bags is a day for returns, not calls.
+MAX_CALL_BAGS = 1000
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    outcome: str
+    note: str
+    called_at: dt.datetime
+    called_by: str
+
+
+@dataclass(frozen=True)
+class OverdueBag:
+    order_id: int
+    pickup_code: str
+    slot_code: str | None
+    delivery_date: dt.date
+    days_overdue: int
+    last_call: CallOutcome | None
+
+
+@dataclass(frozen=True)
+class OverdueResident:
+    """One resident (one phone number) with overdue bags; `phone` is whole or masked, as asked."""
+
+    building: str
+    resident_name: str
+    phone: str
+    phone_is_whole: bool
+    address: str
+    bags: list[OverdueBag] = field(default_factory=list)
+
+    @property
+    def oldest_delivery(self) -> dt.date:
+        return min(bag.delivery_date for bag in self.bags)
+
+    @property
+    def most_days_overdue(self) -> int:
+        return max(bag.days_overdue for bag in self.bags)
+
+
+def list_overdue_calls(
+    session: Session, *, site_id: int, now: dt.datetime, reveal_phone: bool
+) -> list[OverdueResident]:
+    """Residents with bags in a slot past their collect-by day, grouped by building (addresses naming none come
+    last), each building's residents oldest bag first. One indexed read of the site's slotted bags before the
+    overdue cutoff, one read of the calls already made about them."""
+    hold_days = get_site_rules(session, site_id=site_id).hold_days
+    today = local_today(now)
+    rows = session.execute(
+        select(Order, Slot.code)
+        .outerjoin(Slot, Slot.id == Order.slot_id)
+        .where(
+            Order.site_id == site_id,
+            Order.status.in_(SLOTTED_ORDER_STATUSES),
+            Order.delivery_date < overdue_before(today=today, hold_days=hold_days),
+        )
+        .order_by(Order.delivery_date, Order.pickup_code)
+        .limit(MAX_CALL_BAGS)
+    ).all()
+    calls = last_calls(session, order_ids=[order.id for order, _slot in rows])
+    residents: dict[str, OverdueResident] = {}
+    for order, slot_code in rows:
+        resident = residents.get(order.phone)
+        if resident is None:
+            resident = residents[order.phone] = OverdueResident(
+                building=building_of(order.address),
+                resident_name=order.resident_name if reveal_phone else mask_name(order.resident_name),
+                phone=order.phone if reveal_phone else mask_phone(order.phone),
+                phone_is_whole=reveal_phone,
+                address=order.address,
+            )
+        resident.bags.append(
+            OverdueBag(
+                order_id=order.id,
+                pickup_code=order.pickup_code,
+                slot_code=slot_code,
+                delivery_date=order.delivery_date,
+                days_overdue=days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=today),
+                last_call=calls.get(order.id),
+            )
+        )
+    return sorted(residents.values(), key=_call_order)
+
+
+def _call_order(resident: OverdueResident) -> tuple[Any, ...]:
+    number = resident.building.rstrip("号")
+    # Buildings in number order, addresses without one last; within a building the oldest bag first.
+    return (resident.building == "", int(number) if number.isdigit() else 0, resident.oldest_delivery)
+
+
+def last_calls(session: Session, *, order_ids: list[int]) -> dict[int, CallOutcome]:
+    """The latest call about each of these orders (one read of the events index by entity)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(Event.entity_id, Event.after, Event.happened_at, Volunteer.name)
+        .outerjoin(Volunteer, Volunteer.id == Event.actor_id)
+        .where(Event.entity == "order", Event.entity_id.in_(order_ids), Event.action == CALL_ACTION)
+        .order_by(Event.happened_at, Event.id)
+    ).all()
+    found: dict[int, CallOutcome] = {}
+    for order_id, after, happened_at, name in rows:
+        details = after or {}
+        found[order_id] = CallOutcome(
+            outcome=str(details.get("outcome", "see_note")),
+            note=str(details.get("note", "")),
+            called_at=happened_at,
+            called_by=name or "",
+        )
+    return found
+
+
+def record_call(
+    session: Session,
+    *,
+    site_id: int,
+    order_ids: list[int],
+    outcome: str,
+    note: str,
+    volunteer_id: int,
+    now: dt.datetime,
+) -> int:
+    """One call about these bags of one resident at the site: an event on each, with the outcome and a note
+    ("see_note" needs one). Returns how many bags it was recorded on; a bag of another site is not found."""
+    if outcome not in CALL_OUTCOMES:
+        raise InvalidValue("error.call_outcome_unknown")
+    note = note.strip()
+    if outcome == "see_note" and not note:
+        raise InvalidValue("error.call_note_required")
+    if len(note) > MAX_NOTE_LENGTH:
+        raise InvalidValue("error.call_note_too_long", limit=MAX_NOTE_LENGTH)
+    orders = session.scalars(select(Order.id).where(Order.site_id == site_id, Order.id.in_(order_ids))).all()
+    if not order_ids or len(orders) != len(set(order_ids)):
+        raise NotFound("error.order_not_found")
+    for order_id in orders:
+        record_event(
+            session,
+            site_id=site_id,
+            actor_id=volunteer_id,
+            action=CALL_ACTION,
+            entity="order",
+            entity_id=order_id,
+            now=now,
+            before=None,
+            after={"outcome": outcome, "note": note},
+        )
+    return len(orders)

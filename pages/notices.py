@@ -1,0 +1,29 @@
+"""Residents' notices: today's arrivals and the overdue reminder, as text for a building's group chat, copied with
+one tap; each copy is recorded on the bags it named."""
+
+import streamlit as st
+
+from db.core.clock import local_today, utc_now
+from db.orders.notices import NOTICE_KINDS, arrivals_notice, last_told, overdue_notice
+from ui.guard import require_role
+from ui.i18n import t
+from ui.notices_view import show_notice
+from ui.pages_registry import STAFF
+from ui.store import read_scope
+from ui.widgets import page_header
+
+user = require_role(*STAFF)
+page_header("notices")
+now = utc_now()
+
+labels = {kind: t(f"value.notice.{kind}").plain for kind in NOTICE_KINDS}
+kind = st.radio(t("notices.which"), NOTICE_KINDS, format_func=labels.__getitem__, horizontal=True, key="notices_kind")
+if kind == "arrivals":
+    day = st.date_input(t("notices.day"), value=local_today(now), max_value=local_today(now), key="notices_day")
+with read_scope() as session:
+    if kind == "arrivals":
+        notice = arrivals_notice(session, site_id=user.site_id, day=day)
+    else:
+        notice = overdue_notice(session, site_id=user.site_id, now=now)
+    told = last_told(session, order_ids=notice.order_ids)
+show_notice(user, notice, told_before=len(told))

@@ -1,0 +1,48 @@
+"""The overdue call list: residents with bags past their collect-by day, by building and oldest first; organizers see
+whole numbers and a call link, volunteers masked ones; each call's outcome is recorded on the bags."""
+
+import streamlit as st
+
+from db.core.clock import utc_now
+from db.orders.calls import list_overdue_calls
+from ui.calls_view import group_by_building, print_frame, resident_card, today_label
+from ui.guard import require_role
+from ui.i18n import t
+from ui.pages_registry import ORGANIZER, STAFF
+from ui.session import current_audience
+from ui.store import read_scope
+from ui.widgets import page_header, show_print_table
+
+# The print view: no menu on screen; on paper not the controls either.
+PRINT_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
+@media print { .st-key-calls_controls, [data-testid="stToast"] { display: none !important; }
+  .stMainBlockContainer { padding: 0 !important; max-width: 100% !important; } }
+</style>
+"""
+
+user = require_role(*STAFF)
+now = utc_now()
+printable = st.session_state.get("calls_print", False)
+if printable:
+    st.html(PRINT_CSS)
+page_header("overdue_calls")
+
+with read_scope() as session:
+    residents = list_overdue_calls(session, site_id=user.site_id, now=now, reveal_phone=current_audience() == ORGANIZER)
+
+with st.container(key="calls_controls"):
+    st.toggle(t("calls.print_view"), key="calls_print", help=t("calls.print_help"))
+    bags = sum(len(resident.bags) for resident in residents)
+    st.caption(t("calls.count", count=len(residents), bags=bags, day=today_label(now)))
+
+if not residents:
+    st.info(t("calls.none"))
+elif printable:
+    show_print_table(print_frame(residents))
+else:
+    for building, group in group_by_building(residents).items():
+        st.subheader(t("calls.building", number=building.rstrip("号")) if building else t("calls.no_building"))
+        for resident in group:
+            resident_card(user, resident)

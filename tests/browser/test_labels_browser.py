@@ -1,0 +1,54 @@
+"""In Chromium: the label sheet prints without the app around it, and every QR code on it reads back (zxing-cpp)
+as the payload the store gave that label."""
+
+from __future__ import annotations
+
+import io
+
+import zxingcpp
+from PIL import Image
+
+from db.core.clock import local_today
+from db.core.engine import make_engine, read_only
+from db.orders.labels import list_bag_labels, list_slot_labels
+from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData
+from tests.support.browser import IDLE_APP, zh
+
+
+def decoded(png: bytes) -> list[str]:
+    return sorted(result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png))))
+
+
+def test_printed_labels_read_back_as_their_payloads(chromium, app_server: str, app_database_copy: AppData):
+    store = make_engine(app_database_copy.url)
+    with read_only(store) as session:
+        bags = list_bag_labels(session, site_id=app_database_copy.site_id, delivery_date=local_today())
+        slots = list_slot_labels(session, site_id=app_database_copy.site_id)
+    store.dispose()
+    context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{app_server}/sign_in")
+        page.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
+        page.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
+        password = page.get_by_label(zh("sign_in.password"))
+        password.fill(APP_ORGANIZER_PASSWORD)
+        password.press("Enter")
+        page.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
+        page.locator('[data-testid="stSidebarNavLink"][href$="/labels"]').click()
+        page.get_by_role("heading", name=zh("page.labels.title")).wait_for()
+        page.locator(IDLE_APP).wait_for()
+        sheet = page.locator(".st-key-labels_sheet")
+        assert decoded(sheet.screenshot()) == sorted(label.payload for label in bags)
+        page.get_by_text(zh("labels.kind_slots")).click()
+        page.locator(IDLE_APP).wait_for()
+        page.get_by_text("Z1-04").wait_for()
+        page.emulate_media(media="print")
+        # On paper: the sheet, without the menu and the choices above it.
+        assert not page.locator('[data-testid="stSidebar"]').is_visible()
+        assert not page.locator(".st-key-labels_controls").is_visible()
+        assert decoded(sheet.screenshot()) == sorted(label.payload for label in slots)
+        assert len(slots) == 20
+    finally:
+        context.close()
