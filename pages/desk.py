@@ -5,6 +5,7 @@ import streamlit as st
 
 from db.core.clock import utc_now
 from db.core.models import SLOTTED_ORDER_STATUSES
+from db.orders.calls import last_contacts
 from db.orders.lifecycle import count_orders_by_status, find_orders
 from db.people.sites import get_site_rules
 from ui.desk_view import last_handover, pending_handover, results, search_box
@@ -28,7 +29,9 @@ if pending_handover(user):
 if query.strip():
     with read_scope() as session:
         found = find_orders(session, site_id=user.site_id, text=query, now=utc_now(), hold_days=hold_days)
-    results(user, found, query=query.strip())
+        # Whether the resident was told (a notice in the group, a call): only read when something was found.
+        contacts = last_contacts(session, order_ids=[bag.id for bag in found])
+    results(user, found, query=query.strip(), contacts=contacts)
 
 # Readings due and the day's figures below the search: on the landscape tablet the search box, the bag found and
 # its handover must be in sight without scrolling.

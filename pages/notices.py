@@ -4,7 +4,8 @@ one tap; each copy is recorded on the bags it named."""
 import streamlit as st
 
 from db.core.clock import local_today, utc_now
-from db.orders.notices import NOTICE_KINDS, arrivals_notice, last_told, overdue_notice
+from db.orders.calls import last_contacts
+from db.orders.notices import NOTICE_KINDS, arrivals_notice, overdue_notice
 from ui.guard import require_role
 from ui.i18n import t
 from ui.notices_view import show_notice
@@ -25,5 +26,5 @@ with read_scope() as session:
         notice = arrivals_notice(session, site_id=user.site_id, day=day)
     else:
         notice = overdue_notice(session, site_id=user.site_id, now=now)
-    told = last_told(session, order_ids=notice.order_ids)
-show_notice(user, notice, told_before=len(told))
+    contacts = last_contacts(session, order_ids=notice.order_ids)
+show_notice(user, notice, told_before=sum(1 for contact in contacts.values() if contact.told is not None))

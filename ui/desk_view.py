@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from db.core.clock import to_local, utc_now
+from db.orders.calls import Contact
 from db.orders.lifecycle import (
     COLLECTORS,
     UNDO_WINDOW,
@@ -23,6 +24,7 @@ from db.orders.lifecycle import (
 )
 from db.people.login_sessions import SignedIn
 from ui.actions import forget, run_change
+from ui.calls_view import last_call_words
 from ui.i18n import join_list, t
 from ui.keyboard import input_hints
 from ui.store import read_scope
@@ -170,7 +172,7 @@ def _ask(bags: list[FoundOrder], query: str) -> None:
     st.rerun()
 
 
-def results(user: SignedIn, found: list[FoundOrder], *, query: str) -> None:
+def results(user: SignedIn, found: list[FoundOrder], *, query: str, contacts: dict[int, Contact]) -> None:
     """The bags found: a resident's several waiting bags first, with one button for all of them; then each bag with
     its handover button and a move to another slot."""
     if not found:
@@ -187,10 +189,19 @@ def results(user: SignedIn, found: list[FoundOrder], *, query: str) -> None:
             if big_button(label, key=f"desk_hand_over_household_{number}", primary=True):
                 _ask(bags, query)
     for bag in found:
-        _result(user, bag, query=query)
+        _result(user, bag, query=query, contact=contacts.get(bag.id))
 
 
-def _result(user: SignedIn, order: FoundOrder, *, query: str) -> None:
+def _told(contact: Contact) -> None:
+    """What the resident was last told about the bag: the group notice and the last call, one line each."""
+    if contact.told is not None:
+        notice = t(f"value.notice.{contact.told.kind}").plain
+        st.caption(t("desk.told", notice=notice, at=contact.told.told_at, by=contact.told.told_by))
+    if contact.call is not None:
+        st.caption(t("calls.last_call", words=last_call_words(contact.call)))
+
+
+def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact | None) -> None:
     with st.container(border=True):
         st.markdown(f"### {t('desk.slot', slot=order.slot or '—')}")
         st.markdown(
@@ -207,6 +218,8 @@ def _result(user: SignedIn, order: FoundOrder, *, query: str) -> None:
             st.caption(t("desk.days_held", count=order.days_held))
         if order.overdue:
             st.error(t("desk.overdue"))
+        if contact is not None:
+            _told(contact)
         if order.slot is None:
             st.info(t("desk.not_ready", status=translate_codes(order.status, "status")))
             return

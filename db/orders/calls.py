@@ -19,6 +19,7 @@ from db.core.errors import InvalidValue, NotFound
 from db.core.events import record_event
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, Volunteer
 from db.core.privacy import mask_name, mask_phone
+from db.orders.notices import TOLD_ACTION, Told
 from db.orders.review import building_of, days_overdue, overdue_before
 from db.people.sites import get_site_rules
 
@@ -117,26 +118,48 @@ def _call_order(resident: OverdueResident) -> tuple[Any, ...]:
     return (resident.building == "", int(number) if number.isdigit() else 0, resident.oldest_delivery)
 
 
+@dataclass(frozen=True)
+class Contact:
+    """What a resident was last told about a bag: the latest notice that named it and the latest call."""
+
+    told: Told | None
+    call: CallOutcome | None
+
+
 def last_calls(session: Session, *, order_ids: list[int]) -> dict[int, CallOutcome]:
     """The latest call about each of these orders (one read of the events index by entity)."""
+    return {
+        order_id: contact.call
+        for order_id, contact in last_contacts(session, order_ids=order_ids).items()
+        if contact.call is not None
+    }
+
+
+def last_contacts(session: Session, *, order_ids: list[int]) -> dict[int, Contact]:
+    """For the desk: per order found, the latest notice and the latest call (one read of the events index by
+    entity); orders nobody told are left out."""
     if not order_ids:
         return {}
     rows = session.execute(
-        select(Event.entity_id, Event.after, Event.happened_at, Volunteer.name)
+        select(Event.entity_id, Event.action, Event.after, Event.happened_at, Volunteer.name)
         .outerjoin(Volunteer, Volunteer.id == Event.actor_id)
-        .where(Event.entity == "order", Event.entity_id.in_(order_ids), Event.action == CALL_ACTION)
+        .where(Event.entity == "order", Event.entity_id.in_(order_ids), Event.action.in_((CALL_ACTION, TOLD_ACTION)))
         .order_by(Event.happened_at, Event.id)
     ).all()
-    found: dict[int, CallOutcome] = {}
-    for order_id, after, happened_at, name in rows:
+    told: dict[int, Told] = {}
+    calls: dict[int, CallOutcome] = {}
+    for order_id, action, after, happened_at, name in rows:
         details = after or {}
-        found[order_id] = CallOutcome(
-            outcome=str(details.get("outcome", "see_note")),
-            note=str(details.get("note", "")),
-            called_at=happened_at,
-            called_by=name or "",
-        )
-    return found
+        if action == TOLD_ACTION:
+            told[order_id] = Told(kind=str(details.get("notice", "")), told_at=happened_at, told_by=name or "")
+        else:
+            calls[order_id] = CallOutcome(
+                outcome=str(details.get("outcome", "see_note")),
+                note=str(details.get("note", "")),
+                called_at=happened_at,
+                called_by=name or "",
+            )
+    return {order_id: Contact(told=told.get(order_id), call=calls.get(order_id)) for order_id in {*told, *calls}}
 
 
 def record_call(

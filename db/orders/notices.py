@@ -1,6 +1,6 @@
 """Residents' notices for a building's group chat: today's arrivals and the overdue reminder, one line per bag,
 grouped by building; and the record that a notice was copied, on each bag it named, so the desk can tell whether a
-resident was told.
+resident was told (db.orders.calls.last_contacts reads it back with the calls).
 
 Only data here (masked names, phone tails, codes, slots, dates, hours); the words around them are the UI's.
 """
@@ -17,7 +17,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from db.core.clock import local_today
 from db.core.errors import InvalidValue, NotFound
 from db.core.events import record_event
-from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Site, Slot, Volunteer
+from db.core.models import SLOTTED_ORDER_STATUSES, Order, Site, Slot
 from db.core.privacy import mask_given_name
 from db.orders.lifecycle import collect_by
 from db.orders.review import building_of, overdue_before
@@ -137,19 +137,3 @@ def record_notice_copied(
             after={"notice": kind},
         )
     return len(found)
-
-
-def last_told(session: Session, *, order_ids: list[int]) -> dict[int, Told]:
-    """The latest notice that named each of these orders (one read of the events index by entity)."""
-    if not order_ids:
-        return {}
-    rows = session.execute(
-        select(Event.entity_id, Event.after, Event.happened_at, Volunteer.name)
-        .outerjoin(Volunteer, Volunteer.id == Event.actor_id)
-        .where(Event.entity == "order", Event.entity_id.in_(order_ids), Event.action == TOLD_ACTION)
-        .order_by(Event.happened_at, Event.id)
-    ).all()
-    return {
-        order_id: Told(kind=str((after or {}).get("notice", "")), told_at=happened_at, told_by=name or "")
-        for order_id, after, happened_at, name in rows
-    }

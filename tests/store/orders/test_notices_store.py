@@ -12,8 +12,9 @@ from db.core.engine import read_only, unit_of_work
 from db.core.errors import InvalidValue, NotFound
 from db.core.models import Event, Order
 from db.core.privacy import mask_given_name
+from db.orders.calls import last_contacts
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
-from db.orders.notices import TOLD_ACTION, arrivals_notice, last_told, overdue_notice, record_notice_copied
+from db.orders.notices import TOLD_ACTION, arrivals_notice, overdue_notice, record_notice_copied
 from tests.support.town import NOW, D, Town, at, build_town
 
 # (name, phone, address, delivery day, received): on the 25th, hold 3 days.
@@ -107,7 +108,10 @@ def test_a_copied_notice_is_recorded_on_each_bag(engine: Engine, town: Town):
         )
     assert count == 3
     with read_only(engine) as session:
-        told = last_told(session, order_ids=[*notice.order_ids, 999_999])
+        told = {
+            order_id: contact.told
+            for order_id, contact in last_contacts(session, order_ids=[*notice.order_ids, 999_999]).items()
+        }
         events = session.scalars(select(Event).where(Event.action == TOLD_ACTION)).all()
     assert set(told) == set(notice.order_ids)
     assert {(item.kind, item.told_by, item.told_at) for item in told.values()} == {("arrivals", "李主任", at(25, 10))}
