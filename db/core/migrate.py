@@ -31,6 +31,11 @@ def upgrade_to(engine: Engine, *, revision: str) -> None:
     _run_locked(engine, lambda config: command.upgrade(config, revision))
 
 
+def downgrade_to(engine: Engine, *, revision: str) -> None:
+    """Take the schema back down to `revision` (tests of an upgrade start from data written at an older one)."""
+    _run_locked(engine, lambda config: command.downgrade(config, revision))
+
+
 def downgrade_to_base(engine: Engine) -> None:
     """Undo every migration, dropping the app's tables (and the triggers and functions the migrations made)."""
     _run_locked(engine, lambda config: command.downgrade(config, "base"))

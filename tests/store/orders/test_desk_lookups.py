@@ -9,7 +9,7 @@ from sqlalchemy import Engine, event, select
 
 from db.core.engine import make_engine, unit_of_work
 from db.core.errors import DuplicateValue
-from db.core.migrate import current_heads, upgrade_to, upgrade_to_head
+from db.core.migrate import current_heads, downgrade_to, upgrade_to_head
 from db.core.models import SLOTTED_ORDER_STATUSES, Order
 from db.orders.lifecycle import (
     count_orders_by_status,
@@ -19,7 +19,7 @@ from db.orders.lifecycle import (
     receive_order,
     report_problem,
 )
-from tests.support.store import add_order, make_world
+from tests.support.store import World, add_order, make_world
 
 
 def test_one_normalization_for_every_code() -> None:
@@ -117,11 +117,19 @@ def _insert_at_0007(engine: Engine, world_site: int, now: dt.datetime, codes: li
         )
 
 
+def world_at_0007(engine: Engine, *, now: dt.datetime) -> World:
+    """The test world written by today's models, then the schema taken back to 0007 (its rows stay) so an old
+    version's orders can be inserted before the upgrade runs."""
+    upgrade_to_head(engine)
+    world = make_world(engine, now=now)
+    downgrade_to(engine, revision="0007_sessions")
+    return world
+
+
 def test_the_upgrade_normalizes_stored_codes(database_url: str, now: dt.datetime) -> None:
     engine = make_engine(database_url)
     try:
-        upgrade_to(engine, revision="0007_sessions")
-        world = make_world(engine, now=now)
+        world = world_at_0007(engine, now=now)
         stored = [("ab 1", "expected"), ("ＣＤ２", "shelved"), ("ab1", "picked_up"), ("x\u3000y", "problem")]
         _insert_at_0007(engine, world.site_id, now, stored)
         upgrade_to_head(engine)
@@ -135,8 +143,7 @@ def test_the_upgrade_normalizes_stored_codes(database_url: str, now: dt.datetime
 def test_the_upgrade_stops_when_two_open_codes_would_become_one(database_url: str, now: dt.datetime) -> None:
     engine = make_engine(database_url)
     try:
-        upgrade_to(engine, revision="0007_sessions")
-        world = make_world(engine, now=now)
+        world = world_at_0007(engine, now=now)
         _insert_at_0007(engine, world.site_id, now, [("ab1", "expected"), ("AB1", "shelved")])
         with pytest.raises(RuntimeError, match="AB1"):
             upgrade_to_head(engine)
