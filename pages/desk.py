@@ -6,7 +6,7 @@ import streamlit as st
 from db.core.clock import utc_now
 from db.core.models import SLOTTED_ORDER_STATUSES
 from db.orders.calls import last_contacts
-from db.orders.lifecycle import count_orders_by_status, find_orders
+from db.orders.lifecycle import class_hold_days, count_orders_by_status, find_orders
 from db.people.sites import get_site_rules
 from ui.desk_view import last_handover, pending_handover, results, search_box
 from ui.guard import require_role
@@ -20,7 +20,7 @@ user = require_role(VOLUNTEER, ORGANIZER)
 page_header("desk")
 
 with read_scope() as session:
-    hold_days = get_site_rules(session, site_id=user.site_id).hold_days
+    hold_days = class_hold_days(get_site_rules(session, site_id=user.site_id))
 
 query = search_box()
 last_handover(user)

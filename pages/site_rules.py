@@ -18,7 +18,7 @@ from ui.widgets import page_header, show_table, worded_changes
 
 # The form's sections: a heading and its rules, in the order a committee reads its 细则.
 SECTIONS = {
-    "site_rules.section_pickup": ("hold_days", "opens_at", "closes_at"),
+    "site_rules.section_pickup": ("hold_days", "chilled_hold_days", "frozen_hold_days", "opens_at", "closes_at"),
     "site_rules.section_cold": ("chilled_min_c", "chilled_max_c", "frozen_min_c", "frozen_max_c", "readings_per_day"),
     "site_rules.section_storage": ("chilled_dwell_hours", "frozen_dwell_hours"),
     "site_rules.section_people": ("idle_signout_minutes", "signout_cutoff_hours", "pickups_per_volunteer_hour"),

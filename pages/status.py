@@ -4,6 +4,7 @@ import streamlit as st
 
 from db.core.clock import utc_now
 from db.core.errors import FullPhoneNeeded, StoreError, TooManyAttempts
+from db.orders.lifecycle import class_hold_days
 from db.orders.residents import WAITING_STATES, lookup_order_status
 from db.people.sites import get_site_rules, list_sites
 from ui.guard import require_role
@@ -96,7 +97,11 @@ if site is not None:
     with read_scope() as session:
         rules = get_site_rules(session, site_id=site.id)
     st.caption(t("status.hours", opens=f"{rules.opens_at:%H:%M}", closes=f"{rules.closes_at:%H:%M}"))
-    st.caption(t("status.hold", days=rules.hold_days))
+    holds = class_hold_days(rules)
+    if len(set(holds.values())) == 1:
+        st.caption(t("status.hold", days=rules.hold_days))
+    else:
+        st.caption(t("status.hold_by_class", **holds))
     if rules.rules_text:
         with st.expander(t("status.rules")):
             # The committee's own words, as typed: plain text, nothing read as Markdown.

@@ -103,7 +103,11 @@ class SiteRules(Base):
     __tablename__ = "site_rules"
 
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    # Days a bag is held, the delivery day counting as day one: `hold_days` for ambient bags; chilled and frozen
+    # ones may be held fewer (db.orders.lifecycle.class_hold_days).
     hold_days: Mapped[int] = mapped_column(default=3)
+    chilled_hold_days: Mapped[int] = mapped_column(default=3, server_default="3")
+    frozen_hold_days: Mapped[int] = mapped_column(default=3, server_default="3")
     opens_at: Mapped[dt.time] = mapped_column(Time, default=dt.time(7, 30))
     closes_at: Mapped[dt.time] = mapped_column(Time, default=dt.time(21, 0))
     chilled_min_c: Mapped[float] = mapped_column(Float, default=0.0)
@@ -123,6 +127,10 @@ class SiteRules(Base):
 
     __table_args__ = (
         CheckConstraint("hold_days BETWEEN 1 AND 60", name="hold_days_range"),
+        CheckConstraint(
+            "chilled_hold_days BETWEEN 1 AND hold_days AND frozen_hold_days BETWEEN 1 AND hold_days",
+            name="class_hold_days_range",
+        ),
         CheckConstraint("opens_at < closes_at", name="opening_hours_order"),
         CheckConstraint("chilled_min_c < chilled_max_c", name="chilled_range_order"),
         CheckConstraint("frozen_min_c < frozen_max_c", name="frozen_range_order"),

@@ -19,8 +19,9 @@ from db.core.errors import InvalidValue, NotFound
 from db.core.events import record_event
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, Volunteer
 from db.core.privacy import mask_name, mask_phone
+from db.orders.lifecycle import class_hold_days, hold_days_of, overdue_condition
 from db.orders.notices import TOLD_ACTION, Told
-from db.orders.review import building_of, days_overdue, overdue_before
+from db.orders.review import building_of, days_overdue
 from db.people.sites import get_site_rules
 
 CALL_ACTION = "order.called"
@@ -74,7 +75,7 @@ def list_overdue_calls(
     """Residents with bags in a slot past their collect-by day, grouped by building (addresses naming none come
     last), each building's residents oldest bag first. One indexed read of the site's slotted bags before the
     overdue cutoff, one read of the calls already made about them."""
-    hold_days = get_site_rules(session, site_id=site_id).hold_days
+    hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
     today = local_today(now)
     rows = session.execute(
         select(Order, Slot.code)
@@ -82,7 +83,7 @@ def list_overdue_calls(
         .where(
             Order.site_id == site_id,
             Order.status.in_(SLOTTED_ORDER_STATUSES),
-            Order.delivery_date < overdue_before(today=today, hold_days=hold_days),
+            overdue_condition(hold_days=hold_days, today=today),
         )
         .order_by(Order.delivery_date, Order.pickup_code)
         .limit(MAX_CALL_BAGS)
@@ -105,7 +106,11 @@ def list_overdue_calls(
                 pickup_code=order.pickup_code,
                 slot_code=slot_code,
                 delivery_date=order.delivery_date,
-                days_overdue=days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=today),
+                days_overdue=days_overdue(
+                    delivery_date=order.delivery_date,
+                    hold_days=hold_days_of(hold_days, order.storage_class),
+                    today=today,
+                ),
                 last_call=calls.get(order.id),
             )
         )

@@ -10,13 +10,29 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Date, Integer, Row, Select, String, bindparam, func, select, union, update
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    Integer,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
 
 from db.cold_chain.units import claim_free_slot, free_slots_query, lock_slot, slot_is_occupied
 from db.core.clock import local_today, to_local
@@ -32,6 +48,7 @@ from db.core.models import (
     Event,
     Item,
     Order,
+    SiteRules,
     Slot,
     StorageUnit,
     Volunteer,
@@ -423,6 +440,35 @@ def collect_by(*, delivery_date: dt.date, hold_days: int) -> dt.date:
     return delivery_date + dt.timedelta(days=hold_days - 1)
 
 
+# Days each storage class is held: one number for every class, or one per class (ambient, chilled, frozen).
+HoldDays = int | Mapping[str, int]
+
+
+def class_hold_days(rules: SiteRules) -> dict[str, int]:
+    """The site's hold per storage class: `hold_days` for ambient bags, chilled and frozen may be shorter."""
+    return {"ambient": rules.hold_days, "chilled": rules.chilled_hold_days, "frozen": rules.frozen_hold_days}
+
+
+def hold_days_of(hold_days: HoldDays, storage_class: str) -> int:
+    """The hold of one storage class (an unknown class is held as long as ambient)."""
+    if isinstance(hold_days, int):
+        return hold_days
+    return hold_days.get(storage_class, hold_days.get("ambient", max(hold_days.values())))
+
+
+def overdue_condition(*, hold_days: HoldDays, today: dt.date) -> ColumnElement[bool]:
+    """SQL: the order's collect-by day, by its storage class, is before `today` (collect_by(d) < today ⇔
+    d < today − (hold − 1)). One range per class over the delivery date."""
+    if isinstance(hold_days, int):
+        return Order.delivery_date < today - dt.timedelta(days=hold_days - 1)
+    return or_(
+        *(
+            and_(Order.storage_class == storage_class, Order.delivery_date < today - dt.timedelta(days=days - 1))
+            for storage_class, days in sorted(hold_days.items())
+        )
+    )
+
+
 def parse_qr_payload(text: str) -> tuple[str, str] | None:
     """`CB1:TS2:1001` (the resident page's QR) → ("TS2", "1001"); anything else → None."""
     match = QR_PATTERN.fullmatch(unicodedata.normalize("NFKC", text).strip())
@@ -439,7 +485,7 @@ def find_orders(
     site_id: int,
     text: str,
     now: dt.datetime,
-    hold_days: int,
+    hold_days: HoldDays,
     limit: int = 20,
     open_only: bool = True,
 ) -> list[FoundOrder]:
@@ -530,7 +576,7 @@ def _found_query(*, match: Any, status: Any = None) -> Select[Any]:
     return query if status is None else query.where(status)
 
 
-def _found_order(row: Row[Any], *, today: dt.date, hold_days: int) -> FoundOrder:
+def _found_order(row: Row[Any], *, today: dt.date, hold_days: HoldDays) -> FoundOrder:
     """A search hit as the desk shows it: name and phone masked, the slot only while the bag is in one."""
     held_since = row.received_at
     slotted = row.status in SLOTTED_ORDER_STATUSES
@@ -546,7 +592,8 @@ def _found_order(row: Row[Any], *, today: dt.date, hold_days: int) -> FoundOrder
         item_count=row.item_count,
         delivery_date=row.delivery_date,
         days_held=None if held_since is None else (today - to_local(held_since).date()).days,
-        overdue=slotted and today > collect_by(delivery_date=row.delivery_date, hold_days=hold_days),
+        overdue=slotted
+        and today > collect_by(delivery_date=row.delivery_date, hold_days=hold_days_of(hold_days, row.storage_class)),
         household=hashlib.sha256(row.phone.encode()).hexdigest()[:16],
     )
 

@@ -19,8 +19,8 @@ from db.core.errors import InvalidValue, NotFound
 from db.core.events import record_event
 from db.core.models import SLOTTED_ORDER_STATUSES, Order, Site, Slot
 from db.core.privacy import mask_given_name
-from db.orders.lifecycle import collect_by
-from db.orders.review import building_of, overdue_before
+from db.orders.lifecycle import class_hold_days, collect_by, hold_days_of, overdue_condition
+from db.orders.review import building_of
 from db.people.sites import get_site_rules
 
 NOTICE_KINDS = ("arrivals", "overdue")
@@ -69,9 +69,9 @@ def arrivals_notice(session: Session, *, site_id: int, day: dt.date) -> Notice:
 def overdue_notice(session: Session, *, site_id: int, now: dt.datetime) -> Notice:
     """The bags in a slot past their collect-by day."""
     today = local_today(now)
-    hold_days = get_site_rules(session, site_id=site_id).hold_days
-    cutoff = overdue_before(today=today, hold_days=hold_days)
-    return _notice(session, site_id=site_id, kind="overdue", day=today, delivered=Order.delivery_date < cutoff)
+    hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
+    overdue = overdue_condition(hold_days=hold_days, today=today)
+    return _notice(session, site_id=site_id, kind="overdue", day=today, delivered=overdue)
 
 
 def _notice(session: Session, *, site_id: int, kind: str, day: dt.date, delivered: ColumnElement[bool]) -> Notice:
@@ -85,6 +85,7 @@ def _notice(session: Session, *, site_id: int, kind: str, day: dt.date, delivere
             Order.pickup_code,
             Order.address,
             Order.delivery_date,
+            Order.storage_class,
             Slot.code,
         )
         .outerjoin(Slot, Slot.id == Order.slot_id)
@@ -93,7 +94,8 @@ def _notice(session: Session, *, site_id: int, kind: str, day: dt.date, delivere
         .limit(MAX_NOTICE_BAGS)
     ).all()
     buildings: dict[str, list[NoticeLine]] = {}
-    for order_id, name, tail, code, address, delivery_date, slot in rows:
+    hold_days = class_hold_days(rules)
+    for order_id, name, tail, code, address, delivery_date, storage_class, slot in rows:
         buildings.setdefault(building_of(address), []).append(
             NoticeLine(
                 order_id=order_id,
@@ -101,7 +103,7 @@ def _notice(session: Session, *, site_id: int, kind: str, day: dt.date, delivere
                 phone_tail=tail,
                 pickup_code=code,
                 slot_code=slot,
-                collect_by=collect_by(delivery_date=delivery_date, hold_days=rules.hold_days),
+                collect_by=collect_by(delivery_date=delivery_date, hold_days=hold_days_of(hold_days, storage_class)),
             )
         )
     ordered = dict(sorted(buildings.items(), key=lambda item: _building_order(item[0])))

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from db.core.clock import local_today
 from db.core.errors import FullPhoneNeeded, InvalidValue
 from db.core.models import Order, Site, SiteRules, Slot
-from db.orders.lifecycle import collect_by, normalize_phone, normalize_pickup_code, qr_payload
+from db.orders.lifecycle import (
+    class_hold_days,
+    collect_by,
+    hold_days_of,
+    normalize_phone,
+    normalize_pickup_code,
+    qr_payload,
+)
 from db.people.throttling import (
     FULL_PHONE_AFTER,
     FULL_PHONE_WINDOW,
@@ -87,7 +94,7 @@ def lookup_order_status(
     if not whole and count_failures(session, key=code_key, since=now - FULL_PHONE_WINDOW, now=now) >= FULL_PHONE_AFTER:
         raise FullPhoneNeeded()
     query = (
-        select(Order, Slot.code, SiteRules.hold_days, Site.code)
+        select(Order, Slot.code, SiteRules, Site.code)
         .join(Site, Site.id == Order.site_id)
         .join(SiteRules, SiteRules.site_id == Order.site_id)
         .outerjoin(Slot, Slot.id == Order.slot_id)
@@ -101,7 +108,9 @@ def lookup_order_status(
     if row is None:
         record_failed_try(session, keys=keys, now=now)
         return None
-    order, slot_code, hold_days, site_code = row
+    order, slot_code, rules, site_code = row
+    # The hold of the bag's own storage class: chilled and frozen bags may be held fewer days.
+    hold_days = hold_days_of(class_hold_days(rules), order.storage_class)
     return _order_status(order, slot_code=slot_code, hold_days=hold_days, site_code=site_code, today=local_today(now))
 
 

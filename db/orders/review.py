@@ -18,7 +18,14 @@ from db.core.errors import InvalidValue, NotFound, StoreError
 from db.core.events import record_event
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Item, Order, Slot, StorageUnit, Volunteer
 from db.core.privacy import mask_name, mask_phone
-from db.orders.lifecycle import collect_by, normalize_phone, return_order
+from db.orders.lifecycle import (
+    class_hold_days,
+    collect_by,
+    hold_days_of,
+    normalize_phone,
+    overdue_condition,
+    return_order,
+)
 from db.people.sites import get_site_rules
 
 _Ts = TypeVarTuple("_Ts")
@@ -137,7 +144,7 @@ def list_orders(
     offset: int = 0,
 ) -> pd.DataFrame:
     """One page of the site's orders, newest delivery first, filtered in SQL; phones and names masked."""
-    hold_days = get_site_rules(session, site_id=site_id).hold_days
+    hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
     today = local_today(now)
     item_count = select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
     query = (
@@ -169,8 +176,14 @@ def list_orders(
                 "status": order.status,
                 "slot": slot_code if slotted else None,
                 "items": items,
-                "collect_by": collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
-                "days_overdue": days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=today)
+                "collect_by": collect_by(
+                    delivery_date=order.delivery_date, hold_days=hold_days_of(hold_days, order.storage_class)
+                ),
+                "days_overdue": days_overdue(
+                    delivery_date=order.delivery_date,
+                    hold_days=hold_days_of(hold_days, order.storage_class),
+                    today=today,
+                )
                 if slotted
                 else 0,
             }
@@ -183,7 +196,7 @@ def get_order_detail(session: Session, *, site_id: int, order_id: int, now: dt.d
     order = session.get(Order, order_id)
     if order is None or order.site_id != site_id:
         raise NotFound("error.order_not_found")
-    hold_days = get_site_rules(session, site_id=site_id).hold_days
+    hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
     slotted = order.status in SLOTTED_ORDER_STATUSES
     slot_code = session.scalar(select(Slot.code).where(Slot.id == order.slot_id)) if order.slot_id else None
     items = pd.DataFrame(
@@ -222,8 +235,14 @@ def get_order_detail(session: Session, *, site_id: int, order_id: int, now: dt.d
         status=order.status,
         slot=slot_code if slotted else None,
         problem_reason=order.problem_reason,
-        collect_by=collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
-        days_overdue=days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=local_today(now))
+        collect_by=collect_by(
+            delivery_date=order.delivery_date, hold_days=hold_days_of(hold_days, order.storage_class)
+        ),
+        days_overdue=days_overdue(
+            delivery_date=order.delivery_date,
+            hold_days=hold_days_of(hold_days, order.storage_class),
+            today=local_today(now),
+        )
         if slotted
         else 0,
         items=items,
@@ -321,7 +340,7 @@ def list_slot_bags(session: Session, *, site_id: int, now: dt.datetime, by: str 
     Names and phones masked: a printed sheet lies on the counter."""
     if by not in ("slot", "building"):
         raise InvalidValue("error.invalid_value")
-    hold_days = get_site_rules(session, site_id=site_id).hold_days
+    hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
     today = local_today(now)
     query = slotted_bags_query(site_id=site_id).order_by(StorageUnit.code, Slot.position)
     rows = [
@@ -335,8 +354,12 @@ def list_slot_bags(session: Session, *, site_id: int, now: dt.datetime, by: str 
             "resident_name": mask_name(order.resident_name),
             "phone": mask_phone(order.phone),
             "delivery_date": order.delivery_date,
-            "collect_by": collect_by(delivery_date=order.delivery_date, hold_days=hold_days),
-            "days_overdue": days_overdue(delivery_date=order.delivery_date, hold_days=hold_days, today=today),
+            "collect_by": collect_by(
+                delivery_date=order.delivery_date, hold_days=hold_days_of(hold_days, order.storage_class)
+            ),
+            "days_overdue": days_overdue(
+                delivery_date=order.delivery_date, hold_days=hold_days_of(hold_days, order.storage_class), today=today
+            ),
         }
         for order, slot_code, unit_code, kind in session.execute(query)
     ]
@@ -364,9 +387,9 @@ def _filtered(
     if filters.storage_classes:
         query = query.where(Order.storage_class.in_(filters.storage_classes))
     if filters.overdue_only:
-        hold_days = get_site_rules(session, site_id=site_id).hold_days
+        hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
         query = query.where(
             Order.status.in_(SLOTTED_ORDER_STATUSES),
-            Order.delivery_date < overdue_before(today=local_today(now), hold_days=hold_days),
+            overdue_condition(hold_days=hold_days, today=local_today(now)),
         )
     return query

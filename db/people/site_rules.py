@@ -26,6 +26,8 @@ class Bounds:
 # The whole numbers and their allowed ranges (as the schema's checks have them; the upper ends a sanity limit).
 WHOLE_NUMBERS = {
     "hold_days": Bounds(1, 60),
+    "chilled_hold_days": Bounds(1, 60),
+    "frozen_hold_days": Bounds(1, 60),
     "readings_per_day": Bounds(1, 24),
     "idle_signout_minutes": Bounds(1, 240),
     "signout_cutoff_hours": Bounds(0, 168),
@@ -111,3 +113,7 @@ def _check_together(wanted: dict[str, Any]) -> None:
             raise InvalidValue("error.rules_range_order", rule=low)
     if wanted["opens_at"] >= wanted["closes_at"]:
         raise InvalidValue("error.rules_hours_order")
+    for name in ("chilled_hold_days", "frozen_hold_days"):
+        # Cold bags may be held fewer days than ambient ones, never more.
+        if wanted[name] > wanted["hold_days"]:
+            raise InvalidValue("error.rules_class_hold_longer", rule=name)

@@ -32,7 +32,7 @@ from db.core.models import (
     TemperatureSignOff,
     Volunteer,
 )
-from db.orders.lifecycle import collect_by
+from db.orders.lifecycle import class_hold_days, collect_by, hold_days_of, overdue_condition
 
 # The longest hold a site may set (site_rules.hold_days ≤ 60): bags delivered earlier are not searched for
 # unless they are still in a slot.
@@ -77,9 +77,10 @@ def _held_at(moment: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _hold_days(session: Session, *, site_ids: list[int]) -> dict[int, int]:
-    rows = session.execute(select(SiteRules.site_id, SiteRules.hold_days).where(SiteRules.site_id.in_(site_ids)))
-    return dict(rows.all())
+def _hold_days(session: Session, *, site_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Each site's hold per storage class (db.orders.lifecycle.class_hold_days)."""
+    rules = session.scalars(select(SiteRules).where(SiteRules.site_id.in_(site_ids)))
+    return {rule.site_id: class_hold_days(rule) for rule in rules}
 
 
 # --- KPI cards and the district table ---
@@ -165,11 +166,12 @@ def _delivery_counts(session: Session, *, site_ids: list[int], day: dt.date) -> 
 def _stock_counts(session: Session, *, site_ids: list[int], day: dt.date) -> Iterable[Sequence[Any]]:
     """The stock on the shelves and how much of it is overdue: index (site_id, status); each site's own hold days
     decide what is overdue."""
-    cutoffs = {
-        site_id: overdue_cutoff(day=day, hold_days=hold)
-        for site_id, hold in _hold_days(session, site_ids=site_ids).items()
-    }
-    cutoff = case(cutoffs, value=Order.site_id, else_=day) if cutoffs else day
+    cutoffs = [
+        (and_(Order.site_id == site_id, Order.storage_class == storage_class), overdue_cutoff(day=day, hold_days=hold))
+        for site_id, holds in _hold_days(session, site_ids=site_ids).items()
+        for storage_class, hold in sorted(holds.items())
+    ]
+    cutoff = case(*cutoffs, else_=day) if cutoffs else day
     return session.execute(
         select(Order.site_id, func.count(), func.sum(case((Order.delivery_date < cutoff, 1), else_=0)))
         .where(Order.site_id.in_(site_ids), Order.status.in_(SLOTTED_ORDER_STATUSES))
@@ -456,10 +458,10 @@ def dwell_by_class_frame(session: Session, *, site_id: int, start: dt.date, end:
 
 def _held_groups(
     session: Session, *, site_id: int, low: dt.datetime, high: dt.datetime, oldest: dt.date
-) -> dict[tuple[dt.date, dt.date, dt.date | None], int]:
+) -> dict[tuple[dt.date, dt.date, dt.date | None, str], int]:
     """Bags that sat in a slot at some moment of [low, high), counted per (local day checked in, delivery date,
-    local day they left or None): a few hundred groups however many bags. Two indexed reads: bags delivered
-    since `oldest`, and bags still in a slot that were delivered before it."""
+    local day they left or None, storage class): a few hundred groups however many bags. Two indexed reads: bags
+    delivered since `oldest`, and bags still in a slot that were delivered before it."""
     left_at = func.coalesce(Order.picked_up_at, Order.returned_at)
     received_day, left_day = local_day(Order.received_at), local_day(left_at)
     window = (
@@ -468,18 +470,19 @@ def _held_groups(
         Order.received_at < high,
         or_(left_at.is_(None), left_at >= low),
     )
-    groups: dict[tuple[dt.date, dt.date, dt.date | None], int] = {}
+    groups: dict[tuple[dt.date, dt.date, dt.date | None, str], int] = {}
     for bounded in (
         Order.delivery_date >= oldest,
         and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES)),
     ):
         rows = session.execute(
-            select(received_day, Order.delivery_date, left_day, func.count())
+            select(received_day, Order.delivery_date, left_day, Order.storage_class, func.count())
             .where(*window, bounded)
-            .group_by(received_day, Order.delivery_date, left_day)
+            .group_by(received_day, Order.delivery_date, left_day, Order.storage_class)
         )
-        for received, delivered, left, count in rows:
-            groups[received, delivered, left] = groups.get((received, delivered, left), 0) + count
+        for received, delivered, left, storage_class, count in rows:
+            key = (received, delivered, left, storage_class)
+            groups[key] = groups.get(key, 0) + count
     return groups
 
 
@@ -493,7 +496,7 @@ def overdue_trend_frame(
     days = [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)][-MAX_TREND_DAYS:]
     if not days:
         return pd.DataFrame(columns=["day", "held", "overdue"])
-    hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
+    holds = _hold_days(session, site_ids=[site_id]).get(site_id, {})
     groups = _held_groups(
         session,
         site_id=site_id,
@@ -505,7 +508,8 @@ def overdue_trend_frame(
         return pd.DataFrame(columns=["day", "held", "overdue"])
     held = dict.fromkeys(days, 0)
     overdue = dict.fromkeys(days, 0)
-    for (received, delivered, left), count in groups.items():
+    for (received, delivered, left, storage_class), count in groups.items():
+        hold = hold_days_of(holds, storage_class) if holds else 1
         # In a slot at the end of day X when checked in by then and gone only on a later day.
         for day in days:
             if received <= day and (left is None or left > day):
@@ -626,7 +630,7 @@ def _handed_over_part(session: Session, *, site_id: int, low: dt.datetime, high:
 def _overdue_part(session: Session, *, site_id: int, day: dt.date, moment: dt.datetime) -> pd.DataFrame:
     """Bags overdue at `moment` (the day's end, or now on the current day)."""
     slot = aliased(Slot)
-    hold = _hold_days(session, site_ids=[site_id]).get(site_id, 1)
+    hold = _hold_days(session, site_ids=[site_id]).get(site_id) or 1
     oldest = day - LONGEST_HOLD
     overdue = sorted(
         (
@@ -637,12 +641,18 @@ def _overdue_part(session: Session, *, site_id: int, day: dt.date, moment: dt.da
             )
             for row in session.execute(
                 select(
-                    Order.pickup_code, Order.platform, Order.delivery_date, Order.resident_name, Order.phone, slot.code
+                    Order.pickup_code,
+                    Order.platform,
+                    Order.delivery_date,
+                    Order.resident_name,
+                    Order.phone,
+                    slot.code,
+                    Order.storage_class,
                 )
                 .outerjoin(slot, slot.id == Order.slot_id)
                 .where(
                     Order.site_id == site_id,
-                    Order.delivery_date < overdue_cutoff(day=day, hold_days=hold),
+                    overdue_condition(hold_days=hold, today=day),
                     _held_at(moment),
                     bounded,
                 )
@@ -656,12 +666,12 @@ def _overdue_part(session: Session, *, site_id: int, day: dt.date, moment: dt.da
                 code,
                 platform,
                 delivered,
-                collect_by(delivery_date=delivered, hold_days=hold),
+                collect_by(delivery_date=delivered, hold_days=hold_days_of(hold, storage_class)),
                 resident,
                 phone,
                 slot_code or "",
             )
-            for code, platform, delivered, resident, phone, slot_code in overdue
+            for code, platform, delivered, resident, phone, slot_code, storage_class in overdue
         ],
         columns=["pickup_code", "platform", "delivery_date", "collect_by", "resident_name", "phone", "slot"],
     )

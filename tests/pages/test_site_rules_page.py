@@ -24,7 +24,9 @@ def test_an_organizer_changes_the_rules_and_residents_see_them(writable_app_env:
     history = at.dataframe[0].value
     assert len(history) == 1
     status = new_app(writable_app_env).switch_page("pages/status.py").run()
-    assert translate("zh-CN", "status.hold", days=5) in [caption.value for caption in status.caption]
+    assert translate("zh-CN", "status.hold_by_class", ambient=5, chilled=3, frozen=3) in [
+        caption.value for caption in status.caption
+    ]
     assert [element.value for element in status.text] == [RULES_TEXT]
 
 

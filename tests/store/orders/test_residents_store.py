@@ -216,7 +216,11 @@ def test_a_bag_still_waiting_after_its_collect_by_day_is_overdue_by_the_sites_ho
     add_order(engine, world, now=now, number="N2", code="B2")  # never arrives
     with unit_of_work(engine) as session:
         receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
-        session.execute(SiteRules.__table__.update().where(SiteRules.site_id == world.site_id).values(hold_days=2))
+        session.execute(
+            SiteRules.__table__.update()
+            .where(SiteRules.site_id == world.site_id)
+            .values(hold_days=2, chilled_hold_days=2, frozen_hold_days=2)
+        )
 
     last_day = look(engine, world.site_id, code="B1", now=now).collect_by
     assert last_day == now.date() + dt.timedelta(days=1)  # two hold days, the delivery day counting as one

@@ -14,8 +14,13 @@ from db.core.engine import read_only, unit_of_work
 from db.core.errors import InvalidValue
 from db.core.models import Event, StorageUnit
 from db.orders.calls import list_overdue_calls
+from db.orders.lifecycle import ItemSpec, class_hold_days, create_order, find_orders, receive_order
+from db.orders.notices import overdue_notice
+from db.orders.residents import lookup_order_status
+from db.orders.review import OrderFilter, list_orders
 from db.people.site_rules import update_site_rules
 from db.people.sites import get_site_rules
+from db.reports.figures import count_site_figures
 from tests.support.town import NOW, D, Town, at, build_town
 
 
@@ -113,3 +118,67 @@ def test_a_new_fridge_takes_the_sites_range(engine: Engine, town: Town):
             session, site_id=town.site_id, code="F9", name="F9", kind="fridge", slot_count=1, now=NOW
         )
         assert (fridge.min_temp_c, fridge.max_temp_c) == (1.0, 6.0)
+
+
+def test_chilled_bags_may_be_held_fewer_days_everywhere_overdue_is_decided(engine: Engine, town: Town):
+    """A chilled bag and an ambient one, both delivered yesterday: with chilled bags held one day, only the chilled
+    one is overdue — on the desk, the call list, the notice, the orders list, the KPI card and the residents' page."""
+    with unit_of_work(engine) as session:
+        chilled = create_order(
+            session,
+            site_id=town.site_id,
+            platform="多多买菜",
+            order_number="cold-1",
+            pickup_code="7-777",
+            resident_name="冯九",
+            phone="13700007777",
+            delivery_date=D(2026, 11, 24),
+            items=[ItemSpec("牛奶", 1, "chilled")],
+            now=at(24, 7),
+        )
+        receive_order(session, order_id=chilled.id, volunteer_id=town.organizer_id, now=at(24, 8, 30))
+    with pytest.raises(InvalidValue) as refused:
+        change(engine, town, chilled_hold_days=4)  # longer than the ambient 3 days
+    assert refused.value.key == "error.rules_class_hold_longer"
+
+    def overdue_everywhere() -> dict[str, set[str]]:
+        with read_only(engine) as session:
+            rules = get_site_rules(session, site_id=town.site_id)
+            holds = class_hold_days(rules)
+            found = find_orders(session, site_id=town.site_id, text="7-777", now=NOW, hold_days=holds)
+            found += find_orders(session, site_id=town.site_id, text="8-O5", now=NOW, hold_days=holds)
+            calls = list_overdue_calls(session, site_id=town.site_id, now=NOW, reveal_phone=True)
+            notice = overdue_notice(session, site_id=town.site_id, now=NOW)
+            listed = list_orders(session, site_id=town.site_id, filters=OrderFilter(overdue_only=True), now=NOW)
+            card = count_site_figures(session, site_id=town.site_id, day=D(2026, 11, 25), now=NOW)
+        with unit_of_work(engine) as session:
+            resident = lookup_order_status(
+                session, site_id=town.site_id, pickup_code="7-777", phone_tail="7777", client="test", now=NOW
+            )
+        return {
+            "desk": {bag.pickup_code for bag in found if bag.overdue},
+            "calls": {bag.pickup_code for person in calls for bag in person.bags},
+            "notice": {line.pickup_code for lines in notice.buildings.values() for line in lines},
+            "orders": set(listed["pickup_code"]),
+            "card": {str(card.overdue)},
+            "resident": {str(resident.overdue)},
+        }
+
+    # Before: 3 days for every class; only the town's o7 (the 21st) is overdue.
+    assert overdue_everywhere() == {
+        "desk": set(),
+        "calls": {"8-O7"},
+        "notice": {"8-O7"},
+        "orders": {"8-O7"},
+        "card": {"1"},
+        "resident": {"False"},
+    }
+    change(engine, town, chilled_hold_days=1)
+    assert overdue_everywhere() == {
+        "desk": {"7-777"},
+        "calls": {"8-O7", "7-777"},
+        "notice": {"8-O7", "7-777"},
+        "orders": {"8-O7", "7-777"},
+        "card": {"2"},
+        "resident": {"True"},
+    }
