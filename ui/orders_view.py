@@ -49,6 +49,10 @@ OVERDUE_COLUMNS = [
 ]
 
 
+# What a reader of the orders file looks for first: whose bag, which code, where it is.
+EXPORT_FIRST = ("pickup_code", "resident_name", "phone", "status", "slot", "delivery_date")
+
+
 def order_label(row) -> str:
     return f"{row.pickup_code} · {row.platform} {row.order_number} · {row.resident_name}"
 
@@ -67,7 +71,7 @@ def list_tab(user: SignedIn, *, now: dt.datetime) -> None:
     st.caption(t("orders.count", count=total))
     show_table(shown.drop(columns=["id"]), codes=CODES)
     load_all = partial(_all_orders, site_id=user.site_id, filters=filters, now=now)
-    download_buttons(load_all, key="orders_export", file_stem="orders", codes=CODES)
+    download_buttons(load_all, key="orders_export", file_stem="orders", codes=CODES, first=EXPORT_FIRST)
 
     # Labels as the options (unique: platform + order number): a page reads them back to ids.
     ids_by_label = {order_label(row): row.id for row in shown.itertuples()}
