@@ -146,17 +146,28 @@ class _Shown(MarkdownText):
 
 
 class _Moment(MarkdownText):
-    """A moment, shown on the site's clock: `{at}` as date and time, `{at:%H:%M}` as the catalog spells it."""
+    """A moment, shown on the site's clock: `{at}` as date and time, `{at:%H:%M}` as the catalog spells it. A naive
+    moment is already the site's wall-clock time (tables hold those); a time of day is shown as it is."""
 
-    moment: dt.datetime
+    moment: dt.datetime | dt.time
 
-    def __new__(cls, moment: dt.datetime) -> _Moment:
-        text = super().__new__(cls, to_local(moment).strftime("%Y-%m-%d %H:%M"))
+    def __new__(cls, moment: dt.datetime | dt.time) -> _Moment:
+        text = super().__new__(cls, _on_site_clock(moment).strftime("%H:%M" if _is_clock(moment) else "%Y-%m-%d %H:%M"))
         text.moment = moment
         return text
 
     def __format__(self, spec: str) -> str:
-        return to_local(self.moment).strftime(spec) if spec else str(self)
+        return _on_site_clock(self.moment).strftime(spec) if spec else str(self)
+
+
+def _is_clock(moment: dt.datetime | dt.time) -> bool:
+    return isinstance(moment, dt.time)
+
+
+def _on_site_clock(moment: dt.datetime | dt.time) -> dt.datetime | dt.time:
+    if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
+        return to_local(moment)
+    return moment
 
 
 def _fitted(value: MarkdownText) -> MarkdownText:
@@ -173,7 +184,7 @@ def _shown_value(language: str, name: str, value: Any) -> Any:
     """A parameter as text; what the app itself words (times, numbers, code words) needs no escaping."""
     if isinstance(value, MarkdownText):
         return value
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime | dt.time):
         return _Moment(value)
     if isinstance(value, int | float | dt.date):
         return MarkdownText(str(value))

@@ -234,11 +234,28 @@ def _worded(frame: pd.DataFrame, *, codes: dict[str, str] | None) -> pd.DataFram
             lambda code, family=family: translate_codes(code, family) if code is not None else None
         )
     for column in shown.columns:
-        if pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
+        if pd.api.types.is_datetime64_any_dtype(shown[column]) or _holds_times(shown[column]):
+            # Times as the catalog spells them (`{at:%H:%M}`): no seconds in the roster or the logs.
+            shown[column] = shown[column].map(_worded_time)
+        elif pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
             # Missing text (a bag with no slot yet) shows blank, not the table's grey "None".
             shown[column] = shown[column].where(shown[column].notna(), "")
     shown.columns = [t(f"column.{column}").plain for column in shown.columns]
     return shown
+
+
+def _holds_times(values: pd.Series) -> bool:
+    """A column of moments or times of day (object dtype: pandas keeps dt.time and mixed moments as objects)."""
+    present = values.dropna()
+    return not present.empty and all(isinstance(value, dt.datetime | dt.time) for value in present)
+
+
+def _worded_time(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    if isinstance(value, dt.time):
+        return t("format.time", at=value).plain
+    return t("format.moment", at=value).plain
 
 
 # Fields of an event's before/after that hold a stored code word, and the value family that names it.
@@ -279,18 +296,23 @@ def change_text(values: dict[str, Any] | None) -> str:
 
 
 def worded_changes(events: pd.DataFrame) -> pd.DataFrame:
-    """An event frame with its before/after columns in words (see change_text)."""
-    return events.assign(before=events["before"].map(change_text), after=events["after"].map(change_text))
+    """An event frame with its before/after (and what it is about, when the frame names it) in words (see
+    change_text)."""
+    worded = events.assign(before=events["before"].map(change_text), after=events["after"].map(change_text))
+    if "subject" in worded.columns:
+        worded["subject"] = worded["subject"].map(change_text)
+    return worded
 
 
 def _local_if_moment(value: Any) -> str:
-    """Times in events are stored as UTC ISO text; shown in Asia/Shanghai like every other time."""
+    """Times in events are stored as UTC ISO text; shown in Asia/Shanghai like every other time, as the catalog
+    spells a moment (no seconds)."""
     if isinstance(value, str) and "T" in value:
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-        return to_local(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).strftime("%Y-%m-%d %H:%M")
+        return t("format.moment", at=moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).plain
     return str(value)
 
 
