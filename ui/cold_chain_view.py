@@ -104,7 +104,8 @@ def excursion_section(user: SignedIn, excursion: Excursion, listed: list[Excursi
     )
     with st.expander(title, expanded=open_checks > 0, icon=":material/warning:"):
         if excursion.corrective_actions:
-            st.markdown(t("storage.excursion_actions", actions="；".join(excursion.corrective_actions)))
+            actions = t("change.separator").plain.join(excursion.corrective_actions)
+            st.markdown(t("storage.excursion_actions", actions=actions))
         if not listed:
             st.caption(t("storage.excursion_no_bags"))
         for bag in listed:

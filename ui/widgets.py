@@ -222,6 +222,8 @@ def _printed(value: Any) -> Any:
         return ""
     if isinstance(value, float):
         return f"{value:g}"  # a reading as typed (5.1), not the static table's 5.1000
+    if isinstance(value, dt.datetime | dt.time):
+        return _worded_time(value)
     if isinstance(value, bool | int):
         return value
     return escape_markdown(value)

@@ -82,8 +82,8 @@ def events_frame(
                 "action": event.action,
                 "entity": event.entity,
                 "subject": names.subject(event.entity, event.entity_id),
-                "before": names.named(event.before),
-                "after": names.named(event.after),
+                "before": names.named(event.before, entity=event.entity),
+                "after": names.named(event.after, entity=event.entity),
             }
             for event, name in rows
         ],
@@ -104,6 +104,8 @@ ENTITY_ROWS = {
     "device": "device",
     "site": "site",
 }
+# Entities that are people: their `name` field is a person's name.
+PERSON_ENTITIES = ("volunteer",)
 # Fields of an event's before/after holding a row id (or a list of them): the field that names it instead, and the
 # kind of row.
 ID_FIELDS = {
@@ -134,12 +136,16 @@ class EventNames:
         kind = ENTITY_ROWS.get(entity)
         return dict(self.of(kind, entity_id) or {}) if kind else {}
 
-    def named(self, values: dict[str, Any] | None) -> dict[str, Any] | None:
-        """An event's before/after with every row id replaced by the row's name (left out when the row is gone)."""
+    def named(self, values: dict[str, Any] | None, *, entity: str = "") -> dict[str, Any] | None:
+        """An event's before/after with every row id replaced by the row's name (left out when the row is gone);
+        a person's `name` is their `person_name`."""
         if values is None:
             return None
         named: dict[str, Any] = {}
         for name, value in values.items():
+            if name == "name" and entity in PERSON_ENTITIES:
+                named["person_name"] = value
+                continue
             if name not in ID_FIELDS:
                 named[name] = value
                 continue

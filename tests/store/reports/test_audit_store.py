@@ -75,6 +75,8 @@ def test_the_log_names_people_shifts_bags_and_units_instead_of_ids(engine: Engin
     assert by_action["order.created"]["subject"] == {"pickup_code": "8-123"}
     assert by_action["storage_unit.created"]["subject"] == {"unit": "F1"}
     assert by_action["volunteer.created"]["subject"] == {"volunteer": "志愿者0"}
+    # A person's name is a person_name (姓名), not a thing's name (名称).
+    assert by_action["volunteer.created"]["after"] == {"person_name": "志愿者0", "roles": ["handout"]}
     written = repr(log.to_dict("records"))
     assert "_id" not in written
 
