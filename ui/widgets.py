@@ -43,7 +43,7 @@ TABLET_CSS = """
 /* Streamlit 1.67 draws a selectbox as a react-aria combo box: its field is the group around the input. */
 .stSelectbox [role="group"], .stMultiSelect [role="group"] { min-height: 3rem; }
 .stSelectbox button, .stMultiSelect button { min-width: 3rem; }
-.stRadio label, .stCheckbox label, .stToggle label { min-height: 3rem; align-items: center; }
+.stRadio label, .stCheckbox label { min-height: 3rem; align-items: center; }
 [data-testid="stSidebarNavLink"] { min-height: 3rem; align-items: center; }
 [data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"],
 [data-testid="stTextInputRootElement"] button, [data-testid="stToast"] button,
@@ -63,7 +63,7 @@ PRINT_CSS = """
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
   [data-testid="stExpandSidebarButton"], [data-testid="stToastContainer"], [data-testid="stToast"],
   [data-testid="stElementToolbar"], .stButton, .stDownloadButton, .stFormSubmitButton, .stPageLink,
-  .stRadio, .stToggle, .stCheckbox, .stSelectbox, .stMultiSelect, .stTextInput, .stNumberInput, .stDateInput,
+  .stRadio, .stCheckbox, .stSelectbox, .stMultiSelect, .stTextInput, .stNumberInput, .stDateInput, .stTimeInput,
   .stFileUploader, .stCameraInput, .stForm, .stTabs [role="tablist"] { display: none !important; }
   .stMain, .stMainBlockContainer { padding: 0 !important; margin: 0 !important; max-width: 100% !important; }
 }

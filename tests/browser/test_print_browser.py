@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from db.core.clock import local_today, utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.orders.lifecycle import ItemSpec, create_order, receive_order
 from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData, receive
 from tests.support.browser import IDLE_APP, open_page, zh
 
@@ -15,7 +20,7 @@ NOT_ON_PAPER = (
     ".stButton",
     ".stDownloadButton",
     ".stRadio",
-    ".stToggle",
+    ".stCheckbox",  # a toggle is drawn as a checkbox
     ".stDateInput",
     '.stTabs [role="tablist"]',
 )
@@ -27,8 +32,10 @@ def visible(page, selector: str) -> int:
 
 @pytest.fixture
 def organizer(chromium, app_server: str, app_database_copy: AppData):  # a playwright Page
-    """The organizer on a laptop, with the test order received into a slot (so the lists have a row)."""
+    """The organizer on a laptop, with the test order received into a slot and one more bag overdue (so the lists
+    have rows)."""
     receive(app_database_copy)
+    add_overdue_bag(app_database_copy)
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     laptop = context.new_page()
     laptop.set_default_timeout(30_000)
@@ -42,6 +49,27 @@ def organizer(chromium, app_server: str, app_database_copy: AppData):  # a playw
     laptop.locator(IDLE_APP).wait_for()
     yield laptop
     context.close()
+
+
+def add_overdue_bag(data: AppData) -> None:
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            order = create_order(
+                session,
+                site_id=data.site_id,
+                platform="多多买菜",
+                order_number="OLD-1",
+                pickup_code="5-001",
+                resident_name="赵六",
+                phone="13600136000",
+                delivery_date=local_today() - dt.timedelta(days=10),
+                items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")],
+                now=utc_now() - dt.timedelta(days=10),
+            )
+            receive_order(session, order_id=order.id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
+    finally:
+        store.dispose()
 
 
 def open_from_menu(page, url_path: str, title_key: str) -> None:
@@ -69,8 +97,9 @@ def test_the_overdue_list_prints_without_the_tabs_and_the_return_form(organizer)
     open_from_menu(organizer, "orders", "page.orders.title")
     organizer.get_by_role("tab", name=zh("orders.tab_overdue")).click()
     organizer.locator(IDLE_APP).wait_for()
-    assert visible(organizer, ".stToggle") >= 1
+    assert visible(organizer, ".stCheckbox") >= 1  # the return form's "choose all"
     assert on_paper(organizer) == {}
+    assert organizer.locator('[data-testid="stTable"]').first.is_visible()
 
 
 def test_the_daily_report_prints_its_parts_only(organizer):
@@ -78,5 +107,5 @@ def test_the_daily_report_prints_its_parts_only(organizer):
     organizer.locator(".st-key-daily_print label").click()
     organizer.locator(IDLE_APP).wait_for()
     organizer.get_by_role("heading", name=zh("daily.part.arrived")).first.wait_for()
-    assert visible(organizer, ".stToggle") == 1  # on screen the print view keeps its switch
+    assert visible(organizer, ".stCheckbox") == 1  # on screen the print view keeps its switch
     assert on_paper(organizer) == {}
