@@ -30,7 +30,8 @@ _SMALL_TARGETS_JS = """
 """
 
 # The words a reader sees: text nodes whose element is drawn (not display:none, hidden, transparent or of font size
-# 0), plus the words a style sheet puts in ::before / ::after. Canvas tables draw no text nodes.
+# 0), plus the words a style sheet puts in ::before / ::after. Canvas tables draw no text nodes; icon ligatures and
+# code (commands, file names) are left out.
 _VISIBLE_TEXT_JS = """
 () => {
   const drawn = (element) => {
@@ -47,8 +48,9 @@ _VISIBLE_TEXT_JS = """
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.textContent.trim();
     const parent = node.parentElement;
-    if (!text || !parent || parent.closest('style, script, noscript, [aria-hidden=true] [data-testid=stIconMaterial],'
-      + ' [data-testid=stIconMaterial]')) continue;
+    // Icons are ligatures of the Material Symbols font ("thermostat"); commands are code, not words.
+    if (!text || !parent || parent.closest('style, script, noscript, code, [data-testid=stIconMaterial]')) continue;
+    if (getComputedStyle(parent).fontFamily.includes('Material')) continue;
     if (legible(getComputedStyle(parent)) && drawn(parent)) words.push(text);
   }
   for (const element of document.body.querySelectorAll('*')) {
