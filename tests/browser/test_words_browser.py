@@ -4,9 +4,11 @@ are allowed, each listed here."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME
 from tests.support.browser import IDLE_APP, open_page, sign_in_on_tablet, zh
@@ -48,8 +50,12 @@ def title(language: str, spec) -> str:
 def choose_language(page, language: str) -> None:
     # A toast shown before the switch keeps its words until it fades (Streamlit cannot take one back): the welcome
     # toast of a sign-in is closed first, as a volunteer switching language at once would see it in the old one.
-    for close in page.locator('[data-testid="stToast"] button').all():
+    toasts = page.locator('[data-testid="stToast"]')
+    with contextlib.suppress(PlaywrightTimeout):  # no toast: the residents' pages post none
+        toasts.first.wait_for(timeout=3_000)
+    for close in toasts.locator("button").all():
         close.click()
+    toasts.first.wait_for(state="detached")
     if language != "zh-CN":
         page.locator('[data-testid="stSidebar"]').get_by_text(LANGUAGE_NAMES[language], exact=True).click()
         page.locator(IDLE_APP).wait_for()
