@@ -30,19 +30,17 @@ PART_TITLES = {
     "temperatures": "daily.part.temperatures",
     "on_duty": "daily.part.on_duty",
 }
-# The print view: no sidebar or menu on screen; on paper not the controls either.
-PRINT_CSS = """
+# The print view: no sidebar or menu on screen either (on paper the shared style sheet hides the controls).
+PRINT_VIEW_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
-@media print { .st-key-daily_controls { display: none !important; }
-  .stMainBlockContainer { padding: 0 !important; max-width: 100% !important; } }
 </style>
 """
 
 site_id = acting_site_id()
 printable = st.session_state.get("daily_print", False)
 if printable:
-    st.html(PRINT_CSS)
+    st.html(PRINT_VIEW_CSS)
 page_header("daily_report")
 
 with st.container(key="daily_controls"):

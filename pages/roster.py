@@ -88,6 +88,7 @@ def hours_tab(user: SignedIn, *, today: dt.date) -> None:
     month = st.selectbox(t("roster.month"), months, format_func=lambda m: f"{m:%Y-%m}", key="hours_month")
     with read_scope() as session:
         hours = hours_frame(session, site_id=user.site_id, month=month)
+    hours = hours.rename(columns={"name": "person_name"})  # a person's name: 姓名, not a thing's 名称
     show_table(hours)
     if not hours.empty:
         frame_buttons(

@@ -110,7 +110,8 @@ def excursion_section(user: SignedIn, excursion: Excursion, listed: list[Excursi
         if excursion.settled_by_remeasure:
             st.caption(t("storage.excursion_settled", remeasured=excursion.remeasured_c))
         if excursion.corrective_actions:
-            st.markdown(t("storage.excursion_actions", actions="；".join(excursion.corrective_actions)))
+            actions = t("change.separator").plain.join(excursion.corrective_actions)
+            st.markdown(t("storage.excursion_actions", actions=actions))
         if not listed:
             st.caption(t("storage.excursion_no_bags"))
             return

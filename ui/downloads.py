@@ -11,10 +11,15 @@ from ui.exports import frame_to_csv_bytes, frame_to_xlsx_bytes
 from ui.i18n import current_language, t, translate
 
 
-def translated_frame(frame: pd.DataFrame, *, language: str, codes: dict[str, str] | None = None) -> pd.DataFrame:
-    """A copy with headers (`column.<name>`) and stored code words in `language`, as plain text for files (a
-    page printing it through st.table escapes it there: ui.widgets.show_print_table)."""
-    shown = frame.copy()
+def translated_frame(
+    frame: pd.DataFrame, *, language: str, codes: dict[str, str] | None = None, first: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """A copy for people: without the store's row ids (`id`, `…_id`), the `first` columns leading, headers
+    (`column.<name>`) and stored code words in `language`, as plain text for files (a page printing it through
+    st.table escapes it there: ui.widgets.show_print_table)."""
+    kept = [column for column in frame.columns if not is_internal_id(column)]
+    leading = [column for column in first if column in kept]
+    shown = frame[[*leading, *(column for column in kept if column not in leading)]].copy()
     for column, family in (codes or {}).items():
         shown[column] = shown[column].map(
             lambda code, family=family: translate(language, f"value.{family}.{code}").plain
@@ -23,22 +28,30 @@ def translated_frame(frame: pd.DataFrame, *, language: str, codes: dict[str, str
     return shown
 
 
+def is_internal_id(column: object) -> bool:
+    """A column holding the store's row ids: meaningless to people, left out of what they read and download."""
+    return column == "id" or str(column).endswith("_id")
+
+
 def download_buttons(
     load: Callable[[], pd.DataFrame],
     *,
     key: str,
     file_stem: str,
     codes: dict[str, str] | None = None,
+    first: tuple[str, ...] = (),
 ) -> None:
     """CSV and Excel buttons side by side. `load` runs only when one is clicked (on Streamlit's download thread,
-    so it must not use st.*): a long list is not built on every rerun."""
+    so it must not use st.*): a long list is not built on every rerun. The files leave out row ids and lead
+    with the `first` columns (see translated_frame)."""
     language = current_language()
 
     def as_csv() -> bytes:
-        return frame_to_csv_bytes(translated_frame(load(), language=language, codes=codes))
+        return frame_to_csv_bytes(translated_frame(load(), language=language, codes=codes, first=first))
 
     def as_xlsx() -> bytes:
-        return frame_to_xlsx_bytes(translated_frame(load(), language=language, codes=codes), sheet_name=file_stem)
+        frame = translated_frame(load(), language=language, codes=codes, first=first)
+        return frame_to_xlsx_bytes(frame, sheet_name=file_stem)
 
     left, right = st.columns(2)
     left.download_button(

@@ -20,7 +20,8 @@ DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 LANGUAGE_STATE_KEY = "lang"
 # Plural forms: a message taking a `count` may be a family `key.one` / `key.other`, chosen by the count with the
-# language's CLDR rule. Two languages need only this much: Chinese has one form (`other`), English "one" for
+# language's CLDR rule; a message with several numbers words each with a spec, `{orders:order|orders}`. Two
+# languages need only this much: Chinese has one form (`other`), English "one" for
 # exactly 1. Babel would give every CLDR language and rule, a dependency worth taking with the third language.
 PLURAL_RULES = {"zh-CN": lambda count: "other", "en": lambda count: "one" if count == 1 else "other"}
 PLURAL_FORMS = ("one", "other")
@@ -146,37 +147,72 @@ class _Shown(MarkdownText):
 
 
 class _Moment(MarkdownText):
-    """A moment, shown on the site's clock: `{at}` as date and time, `{at:%H:%M}` as the catalog spells it."""
+    """A moment, shown on the site's clock: `{at}` as date and time, `{at:%H:%M}` as the catalog spells it. A naive
+    moment is already the site's wall-clock time (tables hold those); a time of day is shown as it is."""
 
-    moment: dt.datetime
+    moment: dt.datetime | dt.time
 
-    def __new__(cls, moment: dt.datetime) -> _Moment:
-        text = super().__new__(cls, to_local(moment).strftime("%Y-%m-%d %H:%M"))
+    def __new__(cls, moment: dt.datetime | dt.time) -> _Moment:
+        text = super().__new__(cls, _on_site_clock(moment).strftime("%H:%M" if _is_clock(moment) else "%Y-%m-%d %H:%M"))
         text.moment = moment
         return text
 
     def __format__(self, spec: str) -> str:
-        return to_local(self.moment).strftime(spec) if spec else str(self)
+        return _on_site_clock(self.moment).strftime(spec) if spec else str(self)
+
+
+def _is_clock(moment: dt.datetime | dt.time) -> bool:
+    return isinstance(moment, dt.time)
+
+
+def _on_site_clock(moment: dt.datetime | dt.time) -> dt.datetime | dt.time:
+    if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
+        return to_local(moment)
+    return moment
+
+
+class _Number(MarkdownText):
+    """A whole number: `{count}` as digits; `{count:bag|bags}` the word of the language's plural form for it
+    (one|other), so a message with several numbers agrees with each ("1 order (3 items)")."""
+
+    number: int
+    language: str
+
+    def __new__(cls, number: int, language: str) -> _Number:
+        text = super().__new__(cls, str(number))
+        text.number = number
+        text.language = language
+        return text
+
+    def __format__(self, spec: str) -> str:
+        if "|" not in spec:
+            return str(self)
+        one, other = spec.split("|", 1)
+        return one if PLURAL_RULES[self.language](self.number) == "one" else other
 
 
 def _fitted(value: MarkdownText) -> MarkdownText:
-    """A parameter ready for the catalog's placeholder: only a moment takes a format spec."""
-    return value if isinstance(value, _Moment) else _Shown(value, value.plain)
+    """A parameter ready for the catalog's placeholder: only a moment or a number takes a format spec."""
+    return value if isinstance(value, _Moment | _Number) else _Shown(value, value.plain)
 
 
 def _plain(value: MarkdownText) -> MarkdownText:
     """The same parameter unescaped, for the literal text (`.plain`)."""
-    return value if isinstance(value, _Moment) else _Shown(value.plain)
+    return value if isinstance(value, _Moment | _Number) else _Shown(value.plain)
 
 
 def _shown_value(language: str, name: str, value: Any) -> Any:
     """A parameter as text; what the app itself words (times, numbers, code words) needs no escaping."""
     if isinstance(value, MarkdownText):
         return value
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime | dt.time):
         return _Moment(value)
-    if isinstance(value, int | float | dt.date):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _Number(value, language)
+    if isinstance(value, float | dt.date):
         return MarkdownText(str(value))
+    if isinstance(value, list | tuple):
+        return join_list(value, language=language)
     if name in CODED_PARAMS and isinstance(value, str) and f"value.{name}.{value}" in load_catalog(language):
         return MarkdownText(load_catalog(language)[f"value.{name}.{value}"])
     return value

@@ -28,10 +28,10 @@ from db.orders.review import (
 )
 from db.people.login_sessions import SignedIn
 from ui.actions import keep, run_change
-from ui.downloads import download_buttons
-from ui.i18n import join_list, t
+from ui.downloads import download_buttons, translated_frame
+from ui.i18n import current_language, join_list, t
 from ui.store import read_scope
-from ui.widgets import ask_first, big_button, confirmation, show_table, worded_changes
+from ui.widgets import ask_first, big_button, confirmation, show_print_table, show_table, worded_changes
 
 CODES = {"status": "status", "storage_class": "kind"}
 RETURN_OUTCOME_KEY = "orders_return_outcome"
@@ -47,6 +47,10 @@ OVERDUE_COLUMNS = [
     "collect_by",
     "days_overdue",
 ]
+
+
+# What a reader of the orders file looks for first: whose bag, which code, where it is.
+EXPORT_FIRST = ("pickup_code", "resident_name", "phone", "status", "slot", "delivery_date")
 
 
 def order_label(row) -> str:
@@ -67,7 +71,7 @@ def list_tab(user: SignedIn, *, now: dt.datetime) -> None:
     st.caption(t("orders.count", count=total))
     show_table(shown.drop(columns=["id"]), codes=CODES)
     load_all = partial(_all_orders, site_id=user.site_id, filters=filters, now=now)
-    download_buttons(load_all, key="orders_export", file_stem="orders", codes=CODES)
+    download_buttons(load_all, key="orders_export", file_stem="orders", codes=CODES, first=EXPORT_FIRST)
 
     # Labels as the options (unique: platform + order number): a page reads them back to ids.
     ids_by_label = {order_label(row): row.id for row in shown.itertuples()}
@@ -216,7 +220,9 @@ def overdue_tab(user: SignedIn, *, now: dt.datetime) -> None:
         st.info(t("orders.overdue_none"))
         return
     overdue = overdue.sort_values(["days_overdue", "slot"], ascending=[False, True])
-    show_table(overdue[OVERDUE_COLUMNS], codes={"storage_class": "kind"})
+    # A static table, not the interactive grid: the overdue list prints page after page as it is.
+    shown = translated_frame(overdue[OVERDUE_COLUMNS], language=current_language(), codes={"storage_class": "kind"})
+    show_print_table(shown)
     return_form(user, overdue)
 
 

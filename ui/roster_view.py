@@ -33,7 +33,7 @@ from ui.widgets import confirmed_button, show_table
 
 # The people a cancelled shift had, for the organizer to call (shown once, on the next run).
 CONTACTS_KEY = "roster_cancelled_contacts"
-PEOPLE_COLUMNS = ["name", "phone", "status", "checked_in_at", "checked_out_at", "auto_checked_out"]
+PEOPLE_COLUMNS = ["person_name", "phone", "status", "checked_in_at", "checked_out_at", "auto_checked_out"]
 TEMPLATE_COLUMNS = ["weekday", "band", "role", "min_staff", "max_staff", "active"]
 
 
@@ -43,7 +43,7 @@ def day_label(day: dt.date) -> str:
 
 
 def shift_label(*, starts_at: dt.datetime, ends_at: dt.datetime, role: str) -> str:
-    """`11-30 周一 16:00–18:30 · 发货`: what a volunteer reads on a button."""
+    """`11-30 周一 16:00–18:30 · 发放`: what a volunteer reads on a button."""
     starts, ends = to_local(starts_at), to_local(ends_at)
     return f"{day_label(starts.date())} {starts:%H:%M}–{ends:%H:%M} · {t(f'value.role.{role}')}"
 
@@ -61,7 +61,7 @@ def cancelled_contacts() -> None:
     contacts = st.session_state.pop(CONTACTS_KEY, None)
     if contacts is not None:
         st.warning(t("roster.tell_these_people", count=len(contacts)))
-        show_table(pd.DataFrame(contacts, columns=["name", "phone"]))
+        show_table(pd.DataFrame(contacts, columns=["name", "phone"]).rename(columns={"name": "person_name"}))
 
 
 def shift_editor(user: SignedIn, shift: ShiftInfo) -> None:
@@ -71,7 +71,7 @@ def shift_editor(user: SignedIn, shift: ShiftInfo) -> None:
         candidates = list_volunteers_for_role(session, site_id=user.site_id, role=shift.role)
     rows = [
         {
-            "name": p.name,
+            "person_name": p.name,
             "phone": p.phone,
             "status": p.status,
             "checked_in_at": _local_naive(p.checked_in_at),

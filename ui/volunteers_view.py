@@ -43,10 +43,11 @@ def site_volunteers(user: SignedIn) -> list[VolunteerDetail]:
 def people_table(people: list[VolunteerDetail]) -> None:
     """Everyone of the site. Organizers see phone numbers whole (DESIGN.md): no masking on this page."""
     rows = [
-        {"name": p.name, "phone": p.phone, "roles": list(p.roles), "active": p.active, "has_pin": p.has_pin}
+        {"person_name": p.name, "phone": p.phone, "roles": list(p.roles), "active": p.active, "has_pin": p.has_pin}
         for p in people
     ]
-    show_table(pd.DataFrame(rows, columns=["name", "phone", "roles", "active", "has_pin"]), codes={"roles": "role"})
+    columns = ["person_name", "phone", "roles", "active", "has_pin"]
+    show_table(pd.DataFrame(rows, columns=columns), codes={"roles": "role"})
 
 
 def edit_tab(user: SignedIn, people: list[VolunteerDetail]) -> None:
@@ -62,7 +63,7 @@ def edit_tab(user: SignedIn, people: list[VolunteerDetail]) -> None:
     if person is None:
         return
     with st.form(f"volunteer_edit_{person.id}"):
-        name = st.text_input(t("column.name"), value=person.name, key=f"edit_name_{person.id}")
+        name = st.text_input(t("column.person_name"), value=person.name, key=f"edit_name_{person.id}")
         phone = st.text_input(t("column.phone"), value=person.phone, key=f"edit_phone_{person.id}")
         roles = st.multiselect(
             t("column.roles"),
@@ -90,7 +91,7 @@ def edit_tab(user: SignedIn, people: list[VolunteerDetail]) -> None:
 def add_tab(user: SignedIn) -> None:
     """A new volunteer of the site, with a PIN or without (they set one later)."""
     with st.form("volunteer_add", clear_on_submit=True):
-        name = st.text_input(t("column.name"), key="add_name")
+        name = st.text_input(t("column.person_name"), key="add_name")
         phone = st.text_input(t("column.phone"), key="add_phone")
         roles = st.multiselect(
             t("column.roles"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -24,28 +25,77 @@ from ui.i18n import (
     join_list,
     load_catalog,
     t,
+    translate,
 )
 from ui.pages_registry import page_spec
 from ui.scan import decode_qr
 from ui.session import act_for_site, acting_site_id, current_user
 from ui.store import cached_read, read_scope
 
-# Touch targets of at least 48 px (3rem at the 18 px base font set in .streamlit/config.toml).
+# The app's one style sheet, injected on every run (ui.shell): touch targets, Streamlit's own English words, paper.
+# Touch targets of at least 48 px (3rem at the 18 px base font set in .streamlit/config.toml) for everything a
+# volunteer taps on the 10-inch tablet: the menu and the sidebar's toggle, tabs, buttons, inputs and the small
+# buttons Streamlit draws inside them (show password, open a select, close a toast).
 TABLET_CSS = """
-<style>
 .stButton button, .stFormSubmitButton button, .stDownloadButton button, .stPageLink a { min-height: 3rem; }
 .stTextInput input, .stNumberInput input { min-height: 3rem; font-size: 1.1rem; }
 .stSelectbox [data-baseweb="select"] > div, .stMultiSelect [data-baseweb="select"] > div { min-height: 3rem; }
 /* Streamlit 1.67 draws a selectbox as a react-aria combo box: its field is the group around the input. */
 .stSelectbox [role="group"], .stMultiSelect [role="group"] { min-height: 3rem; }
-.stRadio label, .stCheckbox label, .stToggle label { min-height: 3rem; align-items: center; }
-</style>
+.stSelectbox button, .stMultiSelect button { min-width: 3rem; }
+.stRadio label, .stCheckbox label { min-height: 3rem; align-items: center; }
+[data-testid="stSidebarNavLink"] { min-height: 3rem; align-items: center; }
+[data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"],
+[data-testid="stTextInputRootElement"] button, [data-testid="stToast"] button,
+[data-testid="stNumberInput"] button { min-width: 3rem; min-height: 3rem; }
+.stTabs [role="tab"] { min-height: 3rem; min-width: 3rem; }
+.stDateInput [data-testid="stDateInputField"] { min-height: 3rem; }
+/* Heading anchors are for sharing a link to a section, not for the counter (and are 18 px). */
+[data-testid="stHeaderActionElements"] { display: none; }
+/* The table and chart toolbar's buttons speak English only and are 27 px: tables have download buttons. */
+[data-testid="stElementToolbar"] { display: none !important; }
+/* The upload box's own words are English ("200MB per file"): each label names the file types instead. */
+[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
 """
+# Paper: the page's content only, full width; no sidebar, menu, controls, buttons or toasts.
+PRINT_CSS = """
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+  [data-testid="stExpandSidebarButton"], [data-testid="stToastContainer"], [data-testid="stToast"],
+  [data-testid="stElementToolbar"], .stButton, .stDownloadButton, .stFormSubmitButton, .stPageLink,
+  .stRadio, .stCheckbox, .stSelectbox, .stMultiSelect, .stTextInput, .stNumberInput, .stDateInput, .stTimeInput,
+  .stFileUploader, .stCameraInput, .stForm, .stTabs [role="tablist"] { display: none !important; }
+  .stMain, .stMainBlockContainer { padding: 0 !important; margin: 0 !important; max-width: 100% !important; }
+}
+"""
+
+
+def style_sheet(language: str) -> str:
+    """The app's CSS in `language`: where Streamlit draws words of its own that no parameter sets (the upload
+    button, a date field's empty parts), the catalog's word is put in their place."""
+    words = {key: json.dumps(translate(language, key).plain, ensure_ascii=False) for key in STREAMLIT_WORDS}
+    replaced = f"""
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: {words["upload.button"]}; font-size: 1rem; }}
+.stDateInput [data-placeholder="true"] {{ font-size: 0; }}
+.stDateInput [data-placeholder="true"]::after {{ font-size: 1rem; }}
+.stDateInput [data-placeholder="true"][data-type="year"]::after {{ content: {words["date.placeholder.year"]}; }}
+.stDateInput [data-placeholder="true"][data-type="month"]::after {{ content: {words["date.placeholder.month"]}; }}
+.stDateInput [data-placeholder="true"][data-type="day"]::after {{ content: {words["date.placeholder.day"]}; }}
+"""
+    return f"<style>{TABLET_CSS}{replaced}{PRINT_CSS}</style>"
+
+
+# Catalog keys whose words stand in for Streamlit's own (see style_sheet).
+STREAMLIT_WORDS = ("upload.button", "date.placeholder.year", "date.placeholder.month", "date.placeholder.day")
+# Built once at import, from this module's CSS and the catalogs' words only.
+STYLE_SHEETS = {language: style_sheet(language) for language in LANGUAGES}
 
 
 def apply_tablet_style() -> None:
     """Once per run, from app.py: the CSS lives only as long as the run's elements."""
-    st.html(TABLET_CSS)
+    st.html(STYLE_SHEETS[current_language()])
 
 
 def page_header(name: str) -> None:
@@ -172,6 +222,8 @@ def _printed(value: Any) -> Any:
         return ""
     if isinstance(value, float):
         return f"{value:g}"  # a reading as typed (5.1), not the static table's 5.1000
+    if isinstance(value, dt.datetime | dt.time):
+        return _worded_time(value)
     if isinstance(value, bool | int):
         return value
     return escape_markdown(value)
@@ -184,11 +236,28 @@ def _worded(frame: pd.DataFrame, *, codes: dict[str, str] | None) -> pd.DataFram
             lambda code, family=family: translate_codes(code, family) if code is not None else None
         )
     for column in shown.columns:
-        if pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
+        if pd.api.types.is_datetime64_any_dtype(shown[column]) or _holds_times(shown[column]):
+            # Times as the catalog spells them (`{at:%H:%M}`): no seconds in the roster or the logs.
+            shown[column] = shown[column].map(_worded_time)
+        elif pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
             # Missing text (a bag with no slot yet) shows blank, not the table's grey "None".
             shown[column] = shown[column].where(shown[column].notna(), "")
     shown.columns = [t(f"column.{column}").plain for column in shown.columns]
     return shown
+
+
+def _holds_times(values: pd.Series) -> bool:
+    """A column of moments or times of day (object dtype: pandas keeps dt.time and mixed moments as objects)."""
+    present = values.dropna()
+    return not present.empty and all(isinstance(value, dt.datetime | dt.time) for value in present)
+
+
+def _worded_time(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    if isinstance(value, dt.time):
+        return t("format.time", at=value).plain
+    return t("format.moment", at=value).plain
 
 
 # Fields of an event's before/after that hold a stored code word, and the value family that names it.
@@ -230,18 +299,23 @@ def change_text(values: dict[str, Any] | None) -> str:
 
 
 def worded_changes(events: pd.DataFrame) -> pd.DataFrame:
-    """An event frame with its before/after columns in words (see change_text)."""
-    return events.assign(before=events["before"].map(change_text), after=events["after"].map(change_text))
+    """An event frame with its before/after (and what it is about, when the frame names it) in words (see
+    change_text)."""
+    worded = events.assign(before=events["before"].map(change_text), after=events["after"].map(change_text))
+    if "subject" in worded.columns:
+        worded["subject"] = worded["subject"].map(change_text)
+    return worded
 
 
 def _local_if_moment(value: Any) -> str:
-    """Times in events are stored as UTC ISO text; shown in Asia/Shanghai like every other time."""
+    """Times in events are stored as UTC ISO text; shown in Asia/Shanghai like every other time, as the catalog
+    spells a moment (no seconds)."""
     if isinstance(value, str) and "T" in value:
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-        return to_local(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).strftime("%Y-%m-%d %H:%M")
+        return t("format.moment", at=moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).plain
     return str(value)
 
 

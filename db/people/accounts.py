@@ -83,7 +83,7 @@ def create_volunteer(
         raise InvalidValue("error.name_required")
     unknown = set(roles) - set(ROLES)
     if unknown:
-        raise InvalidValue("error.role_unknown", role=", ".join(sorted(unknown)))
+        raise InvalidValue("error.role_unknown", role=sorted(unknown))
     volunteer = Volunteer(site_id=site_id, name=name, phone=phone.strip(), active=True, created_at=now)
     volunteer.roles = [VolunteerRole(site_id=site_id, role=role) for role in dict.fromkeys(roles)]
     session.add(volunteer)

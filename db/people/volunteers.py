@@ -135,7 +135,7 @@ def update_volunteer(
         raise InvalidValue("error.phone_format")
     unknown = set(roles) - set(ROLES)
     if unknown:
-        raise InvalidValue("error.role_unknown", role=", ".join(sorted(unknown)))
+        raise InvalidValue("error.role_unknown", role=sorted(unknown))
     # An organizer cannot lock themselves out of the organizer pages by mistake.
     if volunteer_id == actor_id and ("organizer" not in roles or not active):
         raise NotAllowed("error.cannot_demote_self")
@@ -274,7 +274,7 @@ def _check_row(number: int, values: dict[str, str]) -> PlannedVolunteer | Reject
         return RejectedVolunteerRow(number, "error.row_missing_value", {"column": "roles"})
     unknown = [word for word in words if word.lower() not in ROLE_NAMES]
     if unknown:
-        return RejectedVolunteerRow(number, "error.row_bad_role", {"value": "、".join(unknown)})
+        return RejectedVolunteerRow(number, "error.row_bad_role", {"value": list(unknown)})
     pin = values.get("pin", "") or None
     if pin is not None:
         try:

@@ -81,7 +81,8 @@ def test_an_unreadable_file_says_why_and_imports_nothing(app_database_copy: AppD
     at = organizer_on(app_database_copy, "manifest")
     at.file_uploader(key="manifest_file").set_value(("x.csv", "平台,订单号\n多多买菜,DD9\n".encode(), "text/csv")).run()
     assert not at.exception
-    assert [element.value for element in at.error] == ["缺少 7 列：提货码、收货人、手机、商品、数量、储存、到货日期"]
+    missing = "缺少 7 列：取货码、收货人、手机、商品、数量、储存类别、到货日期"
+    assert [element.value for element in at.error] == [missing]
     assert not at.dataframe and not [button for button in at.button if button.key == "manifest_confirm"]
     at.file_uploader(key="manifest_file").set_value(("x.xlsx", b"PK\x03\x04 not really a workbook", "x")).run()
     assert [element.value for element in at.error] == [zh("error.manifest_bad_xlsx")]

@@ -88,8 +88,23 @@ def test_every_english_message_taking_a_count_has_its_plural_forms():
 @pytest.mark.parametrize("count", [0, 1, 2, 21])
 def test_the_count_chooses_the_plural_form(count: int):
     english = translate("en", "arrivals.received_count", count=count).plain
-    assert english == (f"{count} bag checked in." if count == 1 else f"{count} bags checked in.")
-    assert translate("zh-CN", "arrivals.received_count", count=count).plain == f"已签收 {count} 件。"
+    assert english == (f"{count} bag received." if count == 1 else f"{count} bags received.")
+    assert translate("zh-CN", "arrivals.received_count", count=count).plain == f"已签收 {count} 袋。"
+
+
+@pytest.mark.parametrize(("orders", "items", "words"), [(1, 1, "1 order (1 item)"), (2, 3, "2 orders (3 items)")])
+def test_each_number_of_a_message_agrees_with_its_own_word(orders: int, items: int, words: str):
+    english = translate("en", "manifest.summary", orders=orders, items=items, already=1, rejected=0).plain
+    assert english.startswith(f"Imported {words};") and "1 order was already here" in english
+    assert "0 rows rejected" in english and "|" not in english
+    # Chinese has no plural: the spec words never show, the digits do.
+    chinese = translate("zh-CN", "manifest.summary", orders=orders, items=items, already=1, rejected=0).plain
+    assert f"{orders} 个订单" in chinese and "|" not in chinese
+
+
+def test_a_list_parameter_is_joined_in_the_language():
+    assert translate("en", "error.row_bad_role", value=["cook", "<b>"]).plain.startswith("Unknown role: cook, <b>")
+    assert translate("zh-CN", "error.row_bad_role", value=["厨师", "保安"]).plain.startswith("未知的岗位：厨师、保安")
 
 
 def test_a_list_joins_with_the_language_separator_and_escapes_its_items():

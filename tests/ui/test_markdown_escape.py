@@ -58,8 +58,8 @@ def test_safe_text_is_not_escaped_twice():
     assert escape_markdown(once) is once
     nested = translate("en", "orders.detail_problem", reason="*r*")
     outer = translate("en", "arrivals.refused", code="a_b", reason=nested)
-    assert outer == "a\\_b not checked in: Problem: \\*r\\*"
-    assert outer.plain == "a_b not checked in: Problem: *r*"
+    assert outer == "a\\_b not received: Problem: \\*r\\*"
+    assert outer.plain == "a_b not received: Problem: *r*"
 
 
 def test_the_translator_escapes_parameters_and_keeps_plain_words():

@@ -209,7 +209,7 @@ def test_import_manifest_unreadable_file_or_unknown_site_exits_2(
         main(["import-manifest", str(missing), "--site", "TS2", "--database-url", database_url, "--lang", "zh-CN"]) == 2
     )
     # Columns are named as the file's headings are, never as code words (`pickup_code`).
-    assert "缺少 7 列：提货码、收货人、手机、商品、数量、储存、到货日期" in capsys.readouterr().err
+    assert "缺少 7 列：取货码、收货人、手机、商品、数量、储存类别、到货日期" in capsys.readouterr().err
     assert import_manifest(database_url, tmp_path, *MANIFEST_ROWS) == 0
     capsys.readouterr()
     assert (
@@ -310,6 +310,6 @@ def test_import_manifest_dates_and_duplicates_are_named_per_row(
         == 1
     )
     out = capsys.readouterr().out
-    assert "Imported 1 orders (1 items)" in out
+    assert "Imported 1 order (1 item)" in out
     assert "row 3: Same as row 2: a repeated row is not imported a second time." in out
     assert "row 4: The delivery date 9999-12-31 is outside " in out

@@ -346,12 +346,19 @@ def test_the_command_never_shows_a_traceback(engine: Engine, database_url: str) 
 
 
 def message_pattern(language: str, key: str, known: dict[str, int]) -> str:
-    """A catalog message as a regular expression: the known placeholders filled, any other one a number."""
-    parts = re.split(r"\{(\w+)\}", message(language, key, count=known.get("count")))
-    return "".join(
-        re.escape(part) if index % 2 == 0 else str(known[part]) if part in known else r"\d+"
-        for index, part in enumerate(parts)
-    )
+    """A catalog message as a regular expression: the known placeholders filled, any other one a number; a number's
+    word (`{orders:order|orders}`) either form."""
+    parts = re.split(r"\{(\w+(?::[^}]*)?)\}", message(language, key, count=known.get("count")))
+    pattern = []
+    for index, part in enumerate(parts):
+        name, _, spec = part.partition(":")
+        if index % 2 == 0:
+            pattern.append(re.escape(part))
+        elif "|" in spec:
+            pattern.append("(?:" + "|".join(re.escape(word) for word in spec.split("|")) + ")")
+        else:
+            pattern.append(str(known[name]) if name in known else r"\d+")
+    return "".join(pattern)
 
 
 def run_command(call: Callable[[], int]) -> tuple[int, str, str]:

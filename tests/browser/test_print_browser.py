@@ -1,0 +1,111 @@
+"""The print views on paper (print media): the list alone, without the sidebar, menu, controls, buttons or toasts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from db.core.clock import local_today, utc_now
+from db.core.engine import make_engine, unit_of_work
+from db.orders.lifecycle import ItemSpec, create_order, receive_order
+from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData, receive
+from tests.support.browser import IDLE_APP, open_page, zh
+
+# What paper must not show: the app's chrome and everything one taps.
+NOT_ON_PAPER = (
+    '[data-testid="stSidebar"]',
+    '[data-testid="stHeader"]',
+    '[data-testid="stToast"]',
+    ".stButton",
+    ".stDownloadButton",
+    ".stRadio",
+    ".stCheckbox",  # a toggle is drawn as a checkbox
+    ".stDateInput",
+    '.stTabs [role="tablist"]',
+)
+
+
+def visible(page, selector: str) -> int:
+    return sum(1 for element in page.locator(selector).all() if element.is_visible())
+
+
+@pytest.fixture
+def organizer(chromium, app_server: str, app_database_copy: AppData):  # a playwright Page
+    """The organizer on a laptop, with the test order received into a slot and one more bag overdue (so the lists
+    have rows)."""
+    receive(app_database_copy)
+    add_overdue_bag(app_database_copy)
+    context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    laptop = context.new_page()
+    laptop.set_default_timeout(30_000)
+    open_page(laptop, f"{app_server}/sign_in", zh("page.sign_in.title"))
+    laptop.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
+    laptop.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
+    password = laptop.get_by_label(zh("sign_in.password"))
+    password.fill(APP_ORGANIZER_PASSWORD)
+    password.press("Enter")
+    laptop.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
+    laptop.locator(IDLE_APP).wait_for()
+    yield laptop
+    context.close()
+
+
+def add_overdue_bag(data: AppData) -> None:
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            order = create_order(
+                session,
+                site_id=data.site_id,
+                platform="多多买菜",
+                order_number="OLD-1",
+                pickup_code="5-001",
+                resident_name="赵六",
+                phone="13600136000",
+                delivery_date=local_today() - dt.timedelta(days=10),
+                items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")],
+                now=utc_now() - dt.timedelta(days=10),
+            )
+            receive_order(session, order_id=order.id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
+    finally:
+        store.dispose()
+
+
+def open_from_menu(page, url_path: str, title_key: str) -> None:
+    page.emulate_media(media="screen")
+    page.locator(f'[data-testid="stSidebarNavLink"][href$="/{url_path}"]').click()
+    page.get_by_role("heading", name=zh(title_key)).first.wait_for()
+    page.locator(IDLE_APP).wait_for()
+
+
+def on_paper(page) -> dict[str, int]:
+    """How many of each thing paper must not show are visible under print media (the page's title still is)."""
+    page.emulate_media(media="print")
+    assert page.locator("h1").first.is_visible()
+    return {selector: count for selector in NOT_ON_PAPER if (count := visible(page, selector))}
+
+
+def test_the_slot_list_prints_without_sidebar_controls_or_buttons(organizer):
+    open_from_menu(organizer, "slot_list", "page.slot_list.title")
+    assert visible(organizer, '[data-testid="stSidebar"]') == 1 and visible(organizer, ".stDownloadButton") == 2
+    assert on_paper(organizer) == {}
+    assert organizer.locator('[data-testid="stTable"]').first.is_visible()
+
+
+def test_the_overdue_list_prints_without_the_tabs_and_the_return_form(organizer):
+    open_from_menu(organizer, "orders", "page.orders.title")
+    organizer.get_by_role("tab", name=zh("orders.tab_overdue")).click()
+    organizer.locator(IDLE_APP).wait_for()
+    assert visible(organizer, ".stCheckbox") >= 1  # the return form's "choose all"
+    assert on_paper(organizer) == {}
+    assert organizer.locator('[data-testid="stTable"]').first.is_visible()
+
+
+def test_the_daily_report_prints_its_parts_only(organizer):
+    open_from_menu(organizer, "daily_report", "page.daily_report.title")
+    organizer.locator(".st-key-daily_print label").click()
+    organizer.locator(IDLE_APP).wait_for()
+    organizer.get_by_role("heading", name=zh("daily.part.arrived")).first.wait_for()
+    assert visible(organizer, ".stCheckbox") == 1  # on screen the print view keeps its switch
+    assert on_paper(organizer) == {}

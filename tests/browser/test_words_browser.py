@@ -1,0 +1,114 @@
+"""Every page, as each audience sees it, in both languages: no Chinese script in the English UI and no English
+words in the Chinese one, Streamlit's own words included. People's data (names, addresses, platforms) and codes
+are allowed, each listed here."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME
+from tests.support.browser import IDLE_APP, open_page, sign_in_on_tablet, zh
+from tests.support.markdown_payloads import unescaped
+from tests.support.page_scan import visible_words
+from ui.i18n import LANGUAGE_NAMES, translate
+from ui.pages_registry import ORGANIZER, PUBLIC, SIGN_IN_PAGE, VOLUNTEER, pages_for
+
+# Chinese script and full-width punctuation.
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+# The test pickup point's own data (tests/support/app_data.py and the enrolled tablet), in Chinese in any UI.
+CHINESE_DATA = ["天山二村", "天山路", "王阿姨", "李主任", "多多买菜", "鸡蛋", "取货台平板 1", LANGUAGE_NAMES["zh-CN"]]
+MASKED_NAME = re.compile(r"[\u4e00-\u9fff]\*+")  # 张** (ui masks residents' names)
+# Latin words a Chinese page may show: the other language's name, file types and formats, products, the PIN.
+LATIN_TOKENS = {LANGUAGE_NAMES["en"], "CSV", "Excel", "PIN", "QR", "JSON", "Lines", "zip", "SQLite", "PostgreSQL"}
+LATIN_TOKENS |= {"README", "Backups"}  # the backup page points to README's section by its name
+# A Latin word of two or more letters not glued to digits (F1-01, TS2, A-1 and 8-123 are codes).
+LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z]{2,}(?![A-Za-z0-9_-])")
+
+
+def wrong_script(words: list[str], language: str) -> list[str]:
+    found = []
+    for text in words:
+        if language == "en":
+            rest = MASKED_NAME.sub("", text)
+            for data in CHINESE_DATA:
+                rest = rest.replace(data, "")
+            if CJK.search(rest):
+                found.append(text)
+        elif any(word not in LATIN_TOKENS for word in LATIN_WORD.findall(text)):
+            found.append(text)
+    return found
+
+
+def title(language: str, spec) -> str:
+    return unescaped(translate(language, spec.title_key))
+
+
+def choose_language(page, language: str) -> None:
+    # A toast shown before the switch keeps its words until it fades (Streamlit cannot take one back): the welcome
+    # toast of a sign-in is closed first, as a volunteer switching language at once would see it in the old one.
+    toasts = page.locator('[data-testid="stToast"]')
+    with contextlib.suppress(PlaywrightTimeout):  # no toast: the residents' pages post none
+        toasts.first.wait_for(timeout=3_000)
+    for close in toasts.locator("button").all():
+        close.click()
+    toasts.first.wait_for(state="detached")
+    if language != "zh-CN":
+        page.locator('[data-testid="stSidebar"]').get_by_text(LANGUAGE_NAMES[language], exact=True).click()
+        page.locator(IDLE_APP).wait_for()
+
+
+def visit_all(page, language: str, audience: str) -> dict[str, list[str]]:
+    """Each page of the audience's menu, through the menu (a fresh load would start a new session)."""
+    found = {}
+    for spec in pages_for(audience):
+        link = page.locator(f'[data-testid="stSidebarNavLink"][href$="/{spec.url_path}"]')
+        if link.count() == 0:  # a signed-in person's sign-in page is not in their menu
+            continue
+        link.click()
+        page.get_by_role("heading", name=title(language, spec)).first.wait_for()
+        page.locator(IDLE_APP).wait_for()
+        assert page.locator('[data-testid="stException"]').count() == 0, spec.name
+        found[f"{audience} {spec.name}"] = wrong_script(visible_words(page), language)
+    return found
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_every_page_speaks_one_language(chromium, page, app_server: str, language: str):
+    found: dict[str, list[str]] = {}
+    # Residents: no sign-in.
+    open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
+    choose_language(page, language)
+    found.update(visit_all(page, language, PUBLIC))
+    # A volunteer on the counter tablet.
+    page.locator(f'[data-testid="stSidebarNavLink"][href$="/{SIGN_IN_PAGE}"]').click()
+    if language != "zh-CN":
+        page.locator('[data-testid="stSidebar"]').get_by_text(LANGUAGE_NAMES["zh-CN"], exact=True).click()
+        page.locator(IDLE_APP).wait_for()
+    sign_in_on_tablet(page, app_server)
+    choose_language(page, language)
+    found.update(visit_all(page, language, VOLUNTEER))
+    # An organizer on the laptop.
+    context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale=language)
+    laptop = context.new_page()
+    laptop.set_default_timeout(30_000)
+    try:
+        open_page(laptop, f"{app_server}/sign_in", zh("page.sign_in.title"))
+        laptop.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
+        laptop.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
+        password = laptop.get_by_label(zh("sign_in.password"))
+        password.fill(APP_ORGANIZER_PASSWORD)
+        password.press("Enter")
+        laptop.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
+        laptop.locator(IDLE_APP).wait_for()
+        choose_language(laptop, language)
+        found.update(visit_all(laptop, language, ORGANIZER))
+    finally:
+        context.close()
+
+    assert len(found) >= len(pages_for(ORGANIZER)) + len(pages_for(VOLUNTEER))
+    wrong = [f"{name}: {text!r}" for name, words in found.items() for text in words]
+    assert wrong == [], "\n".join(wrong)
