@@ -56,6 +56,8 @@ TABLET_CSS = """
 [data-testid="stElementToolbar"] { display: none !important; }
 /* The upload box's own words are English ("200MB per file"): each label names the file types instead. */
 [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+/* A text field's own hint ("Press Enter to submit form", "Press Enter to apply") is English only. */
+[data-testid="InputInstructions"] { display: none; }
 """
 # Paper: the page's content only, full width; no sidebar, menu, controls, buttons or toasts.
 PRINT_CSS = """

@@ -25,6 +25,7 @@ MASKED_NAME = re.compile(r"[\u4e00-\u9fff]\*+")  # 张** (ui masks residents' na
 # Latin words a Chinese page may show: the other language's name, file types and formats, products, the PIN.
 LATIN_TOKENS = {LANGUAGE_NAMES["en"], "CSV", "Excel", "PIN", "QR", "JSON", "Lines", "zip", "SQLite", "PostgreSQL"}
 LATIN_TOKENS |= {"README", "Backups"}  # the backup page points to README's section by its name
+LATIN_TOKENS |= {"Ctrl"}  # the labels page says how to print (Ctrl+P)
 # A Latin word of two or more letters not glued to digits (F1-01, TS2, A-1 and 8-123 are codes).
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z]{2,}(?![A-Za-z0-9_-])")
 
