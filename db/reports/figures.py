@@ -1,7 +1,8 @@
 """The figures of the dashboard and the reports: KPIs, pickup volumes, funnels, dwell, overdue, the daily report.
 
 Every figure is counted by the database (GROUP BY over an indexed date range); Python only shapes the few rows
-that come back. Days, hours and weekdays are the site's wall clock (Asia/Shanghai, see db.core.local_time).
+that come back. The charts (pickup volumes, funnel, handover speed, dwell) read the rollups that db.orders.rollups
+keeps per delivery day and per local hour, so they cost the days asked for, not the orders behind them. Days, hours and weekdays are the site's wall clock (Asia/Shanghai, see db.core.local_time).
 """
 
 from __future__ import annotations
@@ -299,7 +300,7 @@ def pickups_by_day_frame(session: Session, *, site_id: int, start: dt.date, end:
 
 
 def district_pickups_by_day_frame(
-    session: Session, *, site_ids: list[int], start: dt.date, end: dt.date
+    session: Session, *, site_ids: Sequence[int], start: dt.date, end: dt.date
 ) -> pd.DataFrame:
     """Bags handed over per local day and site, days `start`…`end` included: one grouped read of the hour rollups
     for all the sites, however many."""
@@ -309,7 +310,7 @@ def district_pickups_by_day_frame(
     rows = session.execute(
         select(HourRollup.day, Site.code, picked)
         .join(Site, Site.id == HourRollup.site_id)
-        .where(HourRollup.site_id.in_(site_ids), HourRollup.day >= start, HourRollup.day <= end)
+        .where(HourRollup.site_id.in_(list(site_ids)), HourRollup.day >= start, HourRollup.day <= end)
         .group_by(HourRollup.day, Site.code)
         .having(picked > 0)
         .order_by(HourRollup.day, Site.code)
