@@ -337,15 +337,14 @@ class DeliveryRollup(Base):
     picked_up_48h: Mapped[int] = mapped_column(default=0)
 
 
-class HourRollup(Base):
-    """Counts per site, local day and hour of the event, platform and storage class: check-ins, handovers,
-    returns, and the summed dwell of the handovers, kept like DeliveryRollup."""
+class DayRollup(Base):
+    """Counts per site, local day of the event, platform and storage class: check-ins, handovers, returns, and
+    the summed dwell of the handovers, kept like DeliveryRollup."""
 
-    __tablename__ = "hour_rollups"
+    __tablename__ = "day_rollups"
 
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    hour: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     platform: Mapped[str] = mapped_column(String(30), primary_key=True)
     storage_class: Mapped[str] = mapped_column(String(10), primary_key=True)
     received: Mapped[int] = mapped_column(default=0)
@@ -353,6 +352,20 @@ class HourRollup(Base):
     returned: Mapped[int] = mapped_column(default=0)
     dwell_count: Mapped[int] = mapped_column(default=0)
     dwell_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class HourRollup(Base):
+    """Check-ins, handovers and returns per site, local day and hour of the event (all platforms and classes
+    together), kept like DeliveryRollup."""
+
+    __tablename__ = "hour_rollups"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    received: Mapped[int] = mapped_column(default=0)
+    picked_up: Mapped[int] = mapped_column(default=0)
+    returned: Mapped[int] = mapped_column(default=0)
 
 
 class Item(Base):

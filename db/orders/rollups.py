@@ -1,7 +1,8 @@
 """Daily and hourly rollups of the orders: the counts the report figures read instead of grouping the orders.
 
-An order adds to two rollup rows (docs/schema.md, "Rollups"): its delivery day's row in `delivery_rollups` and, for
-each of its check-in, handover and return, the row of that local day and hour in `hour_rollups`. Every writer of an
+An order adds to a few rollup rows (docs/schema.md, "Rollups"): its delivery day's row in `delivery_rollups` and, for
+each of its check-in, handover and return, the row of that local day in `day_rollups` and of that local day and hour
+in `hour_rollups`. Every writer of an
 order's status or times passes the order's facts before and after to `move_in_rollups` in the same transaction, which
 adds the difference with one upsert per table; `rebuild_rollups` recomputes them from the orders (the same rules,
 in SQL) after a bulk load, or to repair.
@@ -37,7 +38,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from db.core.clock import to_local
 from db.core.local_time import local_day, local_hour
-from db.core.models import DeliveryRollup, HourRollup, Order
+from db.core.models import DayRollup, DeliveryRollup, HourRollup, Order
 
 # The handover-speed windows: a bag counts as handed over within N hours of its check-in.
 SPEED_WINDOWS_HOURS = (24, 48)
@@ -52,9 +53,17 @@ DELIVERY_COUNTS = (
     "picked_up_24h",
     "picked_up_48h",
 )
-HOUR_COUNTS = ("received", "picked_up", "returned", "dwell_count", "dwell_ms")
+DAY_COUNTS = ("received", "picked_up", "returned", "dwell_count", "dwell_ms")
+HOUR_COUNTS = ("received", "picked_up", "returned")
 DELIVERY_KEYS = ("site_id", "delivery_date", "platform", "storage_class")
-HOUR_KEYS = ("site_id", "day", "hour", "platform", "storage_class")
+DAY_KEYS = ("site_id", "day", "platform", "storage_class")
+HOUR_KEYS = ("site_id", "day", "hour")
+# Each rollup table, its key and what it counts.
+TABLES: tuple[tuple[Any, tuple[str, ...], tuple[str, ...]], ...] = (
+    (DeliveryRollup, DELIVERY_KEYS, DELIVERY_COUNTS),
+    (DayRollup, DAY_KEYS, DAY_COUNTS),
+    (HourRollup, HOUR_KEYS, HOUR_COUNTS),
+)
 # The order columns a rollup depends on: a change to any other column leaves the rollups as they are.
 FACT_COLUMNS = (
     "site_id",
@@ -99,77 +108,88 @@ def dwell_ms(received_at: dt.datetime, picked_up_at: dt.datetime) -> int:
     return int(round((picked_up_at - received_at) / dt.timedelta(milliseconds=1)))
 
 
-DeliveryKey = tuple[int, dt.date, str, str]
-HourKey = tuple[int, dt.date, int, str, str]
+Counts = dict[str, dict[tuple[Any, ...], Counter[str]]]
 
 
-def _counts(facts: OrderFacts) -> tuple[dict[DeliveryKey, Counter[str]], dict[HourKey, Counter[str]]]:
-    """The rollup rows one order adds to, and by how much."""
+def _counts(facts: OrderFacts) -> Counts:
+    """The rollup rows one order adds to, and by how much: table name → key → counts."""
     delivery: Counter[str] = Counter(orders=1)
-    hours: dict[HourKey, Counter[str]] = {}
+    days: dict[tuple[Any, ...], Counter[str]] = {}
+    hours: dict[tuple[Any, ...], Counter[str]] = {}
 
-    def at(moment: dt.datetime) -> Counter[str]:
+    def at(moment: dt.datetime, **counts: int) -> None:
         local = to_local(moment)
-        key = (facts.site_id, local.date(), local.hour, facts.platform, facts.storage_class)
-        return hours.setdefault(key, Counter())
+        day = (facts.site_id, local.date(), facts.platform, facts.storage_class)
+        days.setdefault(day, Counter()).update(counts)
+        hourly = {name: number for name, number in counts.items() if name in HOUR_COUNTS}
+        hours.setdefault((facts.site_id, local.date(), local.hour), Counter()).update(hourly)
 
     if facts.received_at is not None:
         delivery["received"] += 1
-        at(facts.received_at)["received"] += 1
+        at(facts.received_at, received=1)
     if facts.shelved_at is not None or facts.picked_up_at is not None:
         delivery["shelved"] += 1
     if facts.picked_up_at is not None:
         delivery["picked_up"] += 1
-        at(facts.picked_up_at)["picked_up"] += 1
-        if facts.received_at is not None:
+        if facts.received_at is None:
+            at(facts.picked_up_at, picked_up=1)
+        else:
             waited = dwell_ms(facts.received_at, facts.picked_up_at)
             for window in SPEED_WINDOWS_HOURS:
                 if waited <= window * MS_PER_HOUR:
                     delivery[f"picked_up_{window}h"] += 1
-            at(facts.picked_up_at).update(dwell_count=1, dwell_ms=waited)
+            at(facts.picked_up_at, picked_up=1, dwell_count=1, dwell_ms=waited)
     if facts.returned_at is not None:
         delivery["returned"] += 1
-        at(facts.returned_at)["returned"] += 1
+        at(facts.returned_at, returned=1)
     if facts.status == "problem":
         delivery["problems"] += 1
     key = (facts.site_id, facts.delivery_date, facts.platform, facts.storage_class)
-    return {key: delivery}, hours
+    return {"delivery_rollups": {key: delivery}, "day_rollups": days, "hour_rollups": hours}
 
 
 def move_in_rollups(session: Session, *, before: OrderFacts | None, after: OrderFacts | None) -> None:
     """Add one order's change to the rollups: its rows as `after` minus its rows as `before` (None: the order did
     not exist, or is gone). Call it in the transaction of the change, after the change has won its guarded
     UPDATE."""
-    deltas: tuple[dict[Any, Counter[str]], dict[Any, Counter[str]]] = ({}, {})
+    deltas: Counts = {}
     for facts, sign in ((before, -1), (after, 1)):
-        if facts is None:
-            continue
-        counted_rows: tuple[dict[Any, Counter[str]], ...] = _counts(facts)
-        for delta, counted in zip(deltas, counted_rows, strict=True):
-            for key, counts in counted.items():
-                total = delta.setdefault(key, Counter())
-                for name, number in counts.items():
-                    total[name] += sign * number
-    _add(session, table=DeliveryRollup, keys=DELIVERY_KEYS, deltas=deltas[0])
-    _add(session, table=HourRollup, keys=HOUR_KEYS, deltas=deltas[1])
+        if facts is not None:
+            _sum_into(deltas, _counts(facts), sign=sign)
+    _add_all(session, deltas)
 
 
 def add_new_orders(session: Session, *, orders: Iterable[OrderFacts]) -> None:
     """Count orders just written (a manifest import, a new order): one upsert per table for all of them."""
-    deliveries: dict[Any, Counter[str]] = {}
-    hours: dict[Any, Counter[str]] = {}
+    deltas: Counts = {}
     for facts in orders:
-        counted_rows: tuple[dict[Any, Counter[str]], ...] = _counts(facts)
-        for delta, counted in zip((deliveries, hours), counted_rows, strict=True):
-            for key, counts in counted.items():
-                delta.setdefault(key, Counter()).update(counts)
-    _add(session, table=DeliveryRollup, keys=DELIVERY_KEYS, deltas=deliveries)
-    _add(session, table=HourRollup, keys=HOUR_KEYS, deltas=hours)
+        _sum_into(deltas, _counts(facts), sign=1)
+    _add_all(session, deltas)
 
 
-def _add(session: Session, *, table: Any, keys: tuple[str, ...], deltas: dict[Any, Counter[str]]) -> None:
-    """One multi-row INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n (SQLite and PostgreSQL spell it alike)."""
-    counted = DELIVERY_COUNTS if table is DeliveryRollup else HOUR_COUNTS
+def _sum_into(total: Counts, counts: Counts, *, sign: int) -> None:
+    for table, rows in counts.items():
+        for key, numbers in rows.items():
+            into = total.setdefault(table, {}).setdefault(key, Counter())
+            for name, number in numbers.items():
+                into[name] += sign * number
+
+
+def _add_all(session: Session, deltas: Counts) -> None:
+    for table, keys, counted in TABLES:
+        _add(session, table=table, keys=keys, counted=counted, deltas=deltas.get(table.__tablename__, {}))
+
+
+def _add(
+    session: Session,
+    *,
+    table: Any,
+    keys: tuple[str, ...],
+    counted: tuple[str, ...],
+    deltas: dict[tuple[Any, ...], Counter[str]],
+) -> None:
+    """One multi-row INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n (SQLite and PostgreSQL spell it alike);
+    nothing when every difference is zero."""
     rows = [
         {**dict(zip(keys, key, strict=True)), **{name: delta.get(name, 0) for name in counted}}
         for key, delta in sorted(deltas.items())
@@ -241,8 +261,8 @@ def _delivery_select(*, site_id: int | None) -> Select[Any]:
     return query.where(Order.site_id == site_id) if site_id is not None else query
 
 
-def _hour_select(*, site_id: int | None) -> Select[Any]:
-    """Check-ins, handovers (with their dwell) and returns, each at its own local day and hour, then summed."""
+def _event_select(*, site_id: int | None, keys: tuple[str, ...], counted: tuple[str, ...]) -> Select[Any]:
+    """Check-ins, handovers (with their dwell) and returns, each at its own local day and hour, summed per `keys`."""
     zero = literal_column("0", Integer)
 
     def events(moment: Any, *, received: Any, picked_up: Any, returned: Any, dwell: Any, dwell_ms: Any) -> Any:
@@ -274,18 +294,19 @@ def _hour_select(*, site_id: int | None) -> Select[Any]:
         ),
         events(Order.returned_at, received=zero, picked_up=zero, returned=one, dwell=zero, dwell_ms=zero),
     ).subquery()
-    keys = (parts.c.site_id, parts.c.day, parts.c.hour, parts.c.platform, parts.c.storage_class)
-    return select(*keys, *(func.sum(parts.c[name]) for name in HOUR_COUNTS)).group_by(*keys)
+    grouped = [parts.c[name] for name in keys]
+    return select(*grouped, *(func.sum(parts.c[name]) for name in counted)).group_by(*grouped)
 
 
 def rebuild_rollups(session: Session, *, site_id: int | None = None) -> dict[str, int]:
     """Recompute the rollups of one site (or all) from its orders: delete, then one INSERT … SELECT … GROUP BY per
     table. Returns the rows written per table."""
     written = {}
-    for table, keys, counted, query in (
-        (DeliveryRollup, DELIVERY_KEYS, DELIVERY_COUNTS, _delivery_select(site_id=site_id)),
-        (HourRollup, HOUR_KEYS, HOUR_COUNTS, _hour_select(site_id=site_id)),
-    ):
+    for table, keys, counted in TABLES:
+        if table is DeliveryRollup:
+            query = _delivery_select(site_id=site_id)
+        else:
+            query = _event_select(site_id=site_id, keys=keys, counted=counted)
         wipe = delete(table)
         if site_id is not None:
             wipe = wipe.where(table.site_id == site_id)
@@ -301,7 +322,7 @@ def rebuild_rollups(session: Session, *, site_id: int | None = None) -> dict[str
 def read_rollups(session: Session, *, site_id: int | None = None) -> dict[str, set[tuple[Any, ...]]]:
     """Every non-zero rollup row as a tuple (keys, then counts): to compare the kept rollups with a rebuild."""
     found: dict[str, set[tuple[Any, ...]]] = {}
-    for table, counted in ((DeliveryRollup, DELIVERY_COUNTS), (HourRollup, HOUR_COUNTS)):
+    for table, _keys, counted in TABLES:
         query = select(table.__table__)
         if site_id is not None:
             query = query.where(table.site_id == site_id)

@@ -2,7 +2,8 @@
 
 Every figure is counted by the database (GROUP BY over an indexed date range); Python only shapes the few rows
 that come back. The charts (pickup volumes, funnel, handover speed, dwell) read the rollups that db.orders.rollups
-keeps per delivery day and per local hour, so they cost the days asked for, not the orders behind them. Days, hours and weekdays are the site's wall clock (Asia/Shanghai, see db.core.local_time).
+keeps per delivery day, local day and local hour, so they cost the days asked for, not the orders behind them.
+Days, hours and weekdays are the site's wall clock (Asia/Shanghai, see db.core.local_time).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from db.core.local_time import hours_between, local_day
 from db.core.models import (
     SLOTTED_ORDER_STATUSES,
     Assignment,
+    DayRollup,
     DeliveryRollup,
     Event,
     HourRollup,
@@ -285,14 +287,14 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def pickups_by_day_frame(session: Session, *, site_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Bags handed over per local day and platform, days `start`…`end` included (from the hour rollups)."""
-    picked = func.sum(HourRollup.picked_up)
+    """Bags handed over per local day and platform, days `start`…`end` included (from the day rollups)."""
+    picked = func.sum(DayRollup.picked_up)
     rows = session.execute(
-        select(HourRollup.day, HourRollup.platform, picked.label("pickups"))
-        .where(HourRollup.site_id == site_id, HourRollup.day >= start, HourRollup.day <= end)
-        .group_by(HourRollup.day, HourRollup.platform)
+        select(DayRollup.day, DayRollup.platform, picked.label("pickups"))
+        .where(DayRollup.site_id == site_id, DayRollup.day >= start, DayRollup.day <= end)
+        .group_by(DayRollup.day, DayRollup.platform)
         .having(picked > 0)
-        .order_by(HourRollup.day, HourRollup.platform)
+        .order_by(DayRollup.day, DayRollup.platform)
     ).all()
     return pd.DataFrame(
         [(day, platform, int(count)) for day, platform, count in rows], columns=["day", "platform", "pickups"]
@@ -302,18 +304,18 @@ def pickups_by_day_frame(session: Session, *, site_id: int, start: dt.date, end:
 def district_pickups_by_day_frame(
     session: Session, *, site_ids: Sequence[int], start: dt.date, end: dt.date
 ) -> pd.DataFrame:
-    """Bags handed over per local day and site, days `start`…`end` included: one grouped read of the hour rollups
+    """Bags handed over per local day and site, days `start`…`end` included: one grouped read of the day rollups
     for all the sites, however many."""
     if not site_ids:
         return pd.DataFrame(columns=["day", "code", "pickups"])
-    picked = func.sum(HourRollup.picked_up)
+    picked = func.sum(DayRollup.picked_up)
     rows = session.execute(
-        select(HourRollup.day, Site.code, picked)
-        .join(Site, Site.id == HourRollup.site_id)
-        .where(HourRollup.site_id.in_(list(site_ids)), HourRollup.day >= start, HourRollup.day <= end)
-        .group_by(HourRollup.day, Site.code)
+        select(DayRollup.day, Site.code, picked)
+        .join(Site, Site.id == DayRollup.site_id)
+        .where(DayRollup.site_id.in_(list(site_ids)), DayRollup.day >= start, DayRollup.day <= end)
+        .group_by(DayRollup.day, Site.code)
         .having(picked > 0)
-        .order_by(HourRollup.day, Site.code)
+        .order_by(DayRollup.day, Site.code)
     ).all()
     return pd.DataFrame([(day, code, int(count)) for day, code, count in rows], columns=["day", "code", "pickups"])
 
@@ -465,14 +467,14 @@ def handover_speed_frame(
 
 def dwell_by_class_frame(session: Session, *, site_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Hours from check-in to handover per storage class, for bags handed over on days `start`…`end`: counts and
-    sums from the hour rollups, the longest from the orders' (site, picked-up time) index over the same days."""
-    count, total = func.sum(HourRollup.dwell_count), func.sum(HourRollup.dwell_ms)
+    sums from the day rollups, the longest from the orders' (site, picked-up time) index over the same days."""
+    count, total = func.sum(DayRollup.dwell_count), func.sum(DayRollup.dwell_ms)
     sums = session.execute(
-        select(HourRollup.storage_class, count, total)
-        .where(HourRollup.site_id == site_id, HourRollup.day >= start, HourRollup.day <= end)
-        .group_by(HourRollup.storage_class)
+        select(DayRollup.storage_class, count, total)
+        .where(DayRollup.site_id == site_id, DayRollup.day >= start, DayRollup.day <= end)
+        .group_by(DayRollup.storage_class)
         .having(count > 0)
-        .order_by(HourRollup.storage_class)
+        .order_by(DayRollup.storage_class)
     ).all()
     if not sums:
         return pd.DataFrame(columns=["storage_class", "pickups", "average_hours", "longest_hours"])

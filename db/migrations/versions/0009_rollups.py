@@ -2,8 +2,9 @@
 
 - delivery_rollups: per site, delivery date, platform and storage class — orders, checked in, shelved (or handed
   over), handed over, returned, problems, and handed over within 24 h / 48 h of check-in.
-- hour_rollups: per site, local (Asia/Shanghai) day and hour of the event, platform and storage class — check-ins,
-  handovers, returns, and the handovers' count and summed milliseconds from check-in.
+- day_rollups: per site, local (Asia/Shanghai) day of the event, platform and storage class — check-ins, handovers,
+  returns, and the handovers' count and summed milliseconds from check-in.
+- hour_rollups: per site, local day and hour of the event — check-ins, handovers, returns.
 - ix_orders_site_received_at: the handover-speed figure reads the bags checked in during the last 48 hours.
 
 The upgrade fills both tables from the orders with one INSERT … SELECT … GROUP BY each (the rules of
@@ -58,16 +59,24 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
-        "hour_rollups",
+        "day_rollups",
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("hour", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("platform", sa.String(length=30), nullable=False),
         sa.Column("storage_class", sa.String(length=10), nullable=False),
         *_counts("received", "picked_up", "returned", "dwell_count"),
         sa.Column("dwell_ms", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_day_rollups_site_id_sites")),
+        sa.PrimaryKeyConstraint("site_id", "day", "platform", "storage_class", name=op.f("pk_day_rollups")),
+    )
+    op.create_table(
+        "hour_rollups",
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hour", sa.Integer(), autoincrement=False, nullable=False),
+        *_counts("received", "picked_up", "returned"),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_hour_rollups_site_id_sites")),
-        sa.PrimaryKeyConstraint("site_id", "day", "hour", "platform", "storage_class", name=op.f("pk_hour_rollups")),
+        sa.PrimaryKeyConstraint("site_id", "day", "hour", name=op.f("pk_hour_rollups")),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index(op.f("ix_orders_site_received_at"), ["site_id", "received_at"], unique=False)
@@ -111,17 +120,20 @@ def _backfill(connection: sa.Connection) -> None:
             events("returned_at", "0, 0, 1, 0, 0"),
         )
     )
-    connection.exec_driver_sql(
-        "INSERT INTO hour_rollups (site_id, day, hour, platform, storage_class, received, picked_up, returned, "
-        "dwell_count, dwell_ms) "
-        "SELECT site_id, day, hour, platform, storage_class, sum(received), sum(picked_up), sum(returned), "
-        f"sum(dwell_count), sum(dwell_ms) FROM ({parts}) AS events "
-        "GROUP BY site_id, day, hour, platform, storage_class"
-    )
+    events_counted = ("received", "picked_up", "returned")
+    for table, keys, counts in (
+        ("day_rollups", "site_id, day, platform, storage_class", (*events_counted, "dwell_count", "dwell_ms")),
+        ("hour_rollups", "site_id, day, hour", events_counted),
+    ):
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({keys}, {', '.join(counts)}) "
+            f"SELECT {keys}, {', '.join(f'sum({name})' for name in counts)} FROM ({parts}) AS events GROUP BY {keys}"
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index(op.f("ix_orders_site_received_at"))
     op.drop_table("hour_rollups")
+    op.drop_table("day_rollups")
     op.drop_table("delivery_rollups")

@@ -332,7 +332,7 @@ def test_rebuild_rollups_recounts_every_site_or_one_and_refuses_an_unknown_code(
             session.execute(delete(DeliveryRollup))
         capsys.readouterr()
         assert main(["rebuild-rollups", "--database-url", database_url]) == 0
-        assert "every site: delivery_rollups 2 rows, hour_rollups 0 rows" in capsys.readouterr().out
+        assert "every site: delivery_rollups 2 rows, day_rollups 0 rows, hour_rollups 0 rows" in capsys.readouterr().out
         assert main(["rebuild-rollups", "--site", "ts2", "--database-url", database_url]) == 0
         assert "site TS2: delivery_rollups 2 rows" in capsys.readouterr().out
         with unit_of_work(engine) as session:

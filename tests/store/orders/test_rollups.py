@@ -22,7 +22,7 @@ from db.cold_chain.units import create_storage_unit
 from db.core.clock import local_today, to_local
 from db.core.engine import unit_of_work
 from db.core.errors import StoreError
-from db.core.models import DeliveryRollup, HourRollup, Order
+from db.core.models import DayRollup, DeliveryRollup, HourRollup, Order
 from db.orders.lifecycle import (
     ItemSpec,
     create_order,
@@ -221,14 +221,20 @@ def test_a_full_life_is_counted_at_its_days_and_hours(engine: Engine) -> None:
             step(session, order_id=order.id, volunteer_id=volunteer_id, now=moment)
     with unit_of_work(engine) as session:
         delivered = session.execute(select(DeliveryRollup).where(DeliveryRollup.site_id == site_id)).scalar_one()
+        days = session.scalars(select(DayRollup).where(DayRollup.site_id == site_id).order_by(DayRollup.day)).all()
         hours = session.scalars(select(HourRollup).where(HourRollup.site_id == site_id).order_by(HourRollup.day)).all()
     assert (delivered.orders, delivered.received, delivered.shelved, delivered.picked_up) == (1, 1, 1, 1)
     assert (delivered.picked_up_24h, delivered.picked_up_48h, delivered.storage_class) == (0, 1, "chilled")
+    waited = (handed - checked_in) // dt.timedelta(milliseconds=1)
+    daily = [(row.day, row.storage_class, row.received, row.picked_up, row.dwell_count, row.dwell_ms) for row in days]
+    assert daily == [
+        (to_local(checked_in).date(), "chilled", 1, 0, 0, 0),
+        (to_local(handed).date(), "chilled", 0, 1, 1, waited),
+    ]
     assert [(row.day, row.hour, row.received, row.picked_up) for row in hours] == [
         (to_local(checked_in).date(), to_local(checked_in).hour, 1, 0),
         (to_local(handed).date(), to_local(handed).hour, 0, 1),
     ]
-    assert (hours[1].dwell_count, hours[1].dwell_ms) == (1, (handed - checked_in) // dt.timedelta(milliseconds=1))
 
 
 def test_two_processes_hand_over_one_bag_and_it_is_counted_once(engine: Engine, database_url: str) -> None:
@@ -266,4 +272,4 @@ def test_rebuild_reports_its_rows_and_leaves_other_sites_alone(engine: Engine, s
         before = read_rollups(session)
         written = rebuild_rollups(session, site_id=first if site else None)
         assert read_rollups(session) == before
-    assert written == {"delivery_rollups": 1 if site else 2, "hour_rollups": 0}
+    assert written == {"delivery_rollups": 1 if site else 2, "day_rollups": 0, "hour_rollups": 0}
