@@ -6,6 +6,7 @@
   returns, and the handovers' count and summed milliseconds from check-in.
 - hour_rollups: per site, local day and hour of the event — check-ins, handovers, returns.
 - ix_orders_site_received_at: the handover-speed figure reads the bags checked in during the last 48 hours.
+- SQLite gets fresh statistics (ANALYZE, bounded by analysis_limit) so the planner knows the new index's shape.
 
 The upgrade fills both tables from the orders with one INSERT … SELECT … GROUP BY each (the rules of
 db.orders.rollups, written out here: a migration must not change when that module does). The downgrade drops them
@@ -80,7 +81,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index(op.f("ix_orders_site_received_at"), ["site_id", "received_at"], unique=False)
-    _backfill(op.get_bind())
+    connection = op.get_bind()
+    _backfill(connection)
+    if connection.dialect.name == "sqlite":
+        # Statistics for the new index and tables: without them SQLite may take (site, received_at) for any query
+        # that names received_at, and walk a site's whole history.
+        connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
+        connection.exec_driver_sql("ANALYZE")
 
 
 def _backfill(connection: sa.Connection) -> None:
