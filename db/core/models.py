@@ -327,6 +327,9 @@ class DeliveryRollup(Base):
     delivery_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     platform: Mapped[str] = mapped_column(String(30), primary_key=True)
     storage_class: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # A key's counts may be split over a few rows: shard 0 (a rebuild), or on PostgreSQL the writer's own shard
+    # when every row of the key was locked by another open transaction (db.orders.rollups). Figures sum them.
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=0)
     orders: Mapped[int] = mapped_column(default=0)
     received: Mapped[int] = mapped_column(default=0)
     shelved: Mapped[int] = mapped_column(default=0)
@@ -347,6 +350,9 @@ class DayRollup(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     platform: Mapped[str] = mapped_column(String(30), primary_key=True)
     storage_class: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # 0, or on PostgreSQL another number when the row of shard 0 was locked by a transaction still open (as in
+    # DeliveryRollup).
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=0)
     received: Mapped[int] = mapped_column(default=0)
     picked_up: Mapped[int] = mapped_column(default=0)
     returned: Mapped[int] = mapped_column(default=0)
@@ -363,6 +369,9 @@ class HourRollup(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     hour: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # 0, or on PostgreSQL another number when the row of shard 0 was locked by a transaction still open (as in
+    # DeliveryRollup).
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=0)
     received: Mapped[int] = mapped_column(default=0)
     picked_up: Mapped[int] = mapped_column(default=0)
     returned: Mapped[int] = mapped_column(default=0)

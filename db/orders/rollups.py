@@ -30,6 +30,7 @@ from sqlalchemy import (
     literal_column,
     select,
     union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
@@ -58,6 +59,8 @@ HOUR_COUNTS = ("received", "picked_up", "returned")
 DELIVERY_KEYS = ("site_id", "delivery_date", "platform", "storage_class")
 DAY_KEYS = ("site_id", "day", "platform", "storage_class")
 HOUR_KEYS = ("site_id", "day", "hour")
+# Shards a PostgreSQL writer may take when every row of a key is held by another open transaction (see _add).
+SHARDS = 1024
 # Each rollup table, its key and what it counts.
 TABLES: tuple[tuple[Any, tuple[str, ...], tuple[str, ...]], ...] = (
     (DeliveryRollup, DELIVERY_KEYS, DELIVERY_COUNTS),
@@ -188,8 +191,13 @@ def _add(
     counted: tuple[str, ...],
     deltas: dict[tuple[Any, ...], Counter[str]],
 ) -> None:
-    """One multi-row INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n (SQLite and PostgreSQL spell it alike);
-    nothing when every difference is zero."""
+    """Add the differences to the table; nothing when every difference is zero.
+
+    SQLite (one writer at a time): one multi-row INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n into shard 0.
+    PostgreSQL: per key, the first row of the key no open transaction holds (FOR UPDATE SKIP LOCKED) is updated; when
+    every row is held (another tablet's change of the same delivery, not yet committed) or none is committed yet,
+    the counts go to this connection's own shard (an upsert). So a change never waits for another's commit because
+    of the rollups, and a key keeps one row unless writers really overlapped."""
     rows = [
         {**dict(zip(keys, key, strict=True)), **{name: delta.get(name, 0) for name in counted}}
         for key, delta in sorted(deltas.items())
@@ -197,15 +205,53 @@ def _add(
     ]
     if not rows:
         return
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(table).values(rows)
+    if session.get_bind().dialect.name == "sqlite":
+        _upsert(session, table=table, keys=keys, counted=counted, rows=rows, insert=sqlite.insert, shard=0)
+        return
     columns = table.__table__.c
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={name: columns[name] + statement.excluded[name] for name in counted},
+    own_shard: int | None = None
+    for row in rows:
+        same_key = [columns[name] == row[name] for name in keys]
+        free = session.scalar(
+            select(columns.shard).where(*same_key).order_by(columns.shard).limit(1).with_for_update(skip_locked=True)
         )
-    )
+        if free is not None:
+            session.execute(
+                update(table)
+                .where(*same_key, columns.shard == free)
+                .values({name: columns[name] + row[name] for name in counted})
+            )
+            continue
+        if own_shard is None:
+            own_shard = 1 + int(session.scalar(select(func.pg_backend_pid())) or 0) % SHARDS
+        _upsert(session, table=table, keys=keys, counted=counted, rows=[row], insert=postgresql.insert, shard=own_shard)
+
+
+def _upsert(
+    session: Session,
+    *,
+    table: Any,
+    keys: tuple[str, ...],
+    counted: tuple[str, ...],
+    rows: list[dict[str, Any]],
+    insert: Any,
+    shard: int,
+) -> None:
+    """INSERT … ON CONFLICT (key, shard) DO UPDATE SET n = n + excluded.n (SQLite and PostgreSQL spell it alike),
+    one statement built once per table and dialect and run with every row's values."""
+    name = (table.__tablename__, insert.__module__)
+    statement = _UPSERTS.get(name)
+    if statement is None:
+        plain = insert(table)
+        columns = table.__table__.c
+        statement = _UPSERTS[name] = plain.on_conflict_do_update(
+            index_elements=[*keys, "shard"],
+            set_={column: columns[column] + plain.excluded[column] for column in counted},
+        )
+    session.execute(statement, [{**row, "shard": shard} for row in rows])
+
+
+_UPSERTS: dict[tuple[str, str], Any] = {}
 
 
 # --- recomputed from the orders, in SQL ---
@@ -311,7 +357,7 @@ def rebuild_rollups(session: Session, *, site_id: int | None = None) -> dict[str
         if site_id is not None:
             wipe = wipe.where(table.site_id == site_id)
         session.execute(wipe)
-        session.execute(insert(table).from_select([*keys, *counted], query))
+        session.execute(insert(table).from_select([*keys, *counted, "shard"], query.add_columns(literal_column("0"))))
         counting = select(func.count()).select_from(table)
         if site_id is not None:
             counting = counting.where(table.site_id == site_id)
@@ -320,13 +366,18 @@ def rebuild_rollups(session: Session, *, site_id: int | None = None) -> dict[str
 
 
 def read_rollups(session: Session, *, site_id: int | None = None) -> dict[str, set[tuple[Any, ...]]]:
-    """Every non-zero rollup row as a tuple (keys, then counts): to compare the kept rollups with a rebuild."""
+    """Every key's counts, summed over its shards, as tuples (key, then counts) where any count is not zero: to
+    compare the kept rollups with a rebuild."""
     found: dict[str, set[tuple[Any, ...]]] = {}
-    for table, _keys, counted in TABLES:
-        query = select(table.__table__)
+    for table, keys, counted in TABLES:
+        columns = table.__table__.c
+        grouped = [columns[name] for name in keys]
+        query = select(*grouped, *(func.sum(columns[name]) for name in counted)).group_by(*grouped)
         if site_id is not None:
-            query = query.where(table.site_id == site_id)
-        rows = session.execute(query).all()
-        width = len(counted)
-        found[table.__tablename__] = {tuple(row) for row in rows if any(row[-width:])}
+            query = query.where(columns.site_id == site_id)
+        found[table.__tablename__] = {
+            (*row[: len(keys)], *(int(number) for number in row[len(keys) :]))
+            for row in session.execute(query)
+            if any(row[len(keys) :])
+        }
     return found

@@ -8,7 +8,9 @@
 - ix_orders_site_received_at: the handover-speed figure reads the bags checked in during the last 48 hours.
 - SQLite gets fresh statistics (ANALYZE, bounded by analysis_limit) so the planner knows the new index's shape.
 
-The upgrade fills both tables from the orders with one INSERT … SELECT … GROUP BY each (the rules of
+Each key's counts may be split over a few shards (db.orders.rollups: a PostgreSQL writer never waits for another's
+open transaction); the backfill writes shard 0. The upgrade fills the tables from the orders with one
+INSERT … SELECT … GROUP BY each (the rules of
 db.orders.rollups, written out here: a migration must not change when that module does). The downgrade drops them
 and the index; nothing else depends on them.
 
@@ -53,10 +55,11 @@ def upgrade() -> None:
         sa.Column("delivery_date", sa.Date(), nullable=False),
         sa.Column("platform", sa.String(length=30), nullable=False),
         sa.Column("storage_class", sa.String(length=10), nullable=False),
+        sa.Column("shard", sa.Integer(), autoincrement=False, nullable=False),
         *_counts("orders", "received", "shelved", "picked_up", "returned", "problems", "picked_up_24h", "picked_up_48h"),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_delivery_rollups_site_id_sites")),
         sa.PrimaryKeyConstraint(
-            "site_id", "delivery_date", "platform", "storage_class", name=op.f("pk_delivery_rollups")
+            "site_id", "delivery_date", "platform", "storage_class", "shard", name=op.f("pk_delivery_rollups")
         ),
     )
     op.create_table(
@@ -65,19 +68,21 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("platform", sa.String(length=30), nullable=False),
         sa.Column("storage_class", sa.String(length=10), nullable=False),
+        sa.Column("shard", sa.Integer(), autoincrement=False, nullable=False),
         *_counts("received", "picked_up", "returned", "dwell_count"),
         sa.Column("dwell_ms", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_day_rollups_site_id_sites")),
-        sa.PrimaryKeyConstraint("site_id", "day", "platform", "storage_class", name=op.f("pk_day_rollups")),
+        sa.PrimaryKeyConstraint("site_id", "day", "platform", "storage_class", "shard", name=op.f("pk_day_rollups")),
     )
     op.create_table(
         "hour_rollups",
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("hour", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("shard", sa.Integer(), autoincrement=False, nullable=False),
         *_counts("received", "picked_up", "returned"),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_hour_rollups_site_id_sites")),
-        sa.PrimaryKeyConstraint("site_id", "day", "hour", name=op.f("pk_hour_rollups")),
+        sa.PrimaryKeyConstraint("site_id", "day", "hour", "shard", name=op.f("pk_hour_rollups")),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index(op.f("ix_orders_site_received_at"), ["site_id", "received_at"], unique=False)
@@ -99,9 +104,9 @@ def _backfill(connection: sa.Connection) -> None:
         for hours in (24, 48)
     )
     connection.exec_driver_sql(
-        "INSERT INTO delivery_rollups (site_id, delivery_date, platform, storage_class, orders, received, shelved, "
-        "picked_up, returned, problems, picked_up_24h, picked_up_48h) "
-        "SELECT site_id, delivery_date, platform, storage_class, count(*), "
+        "INSERT INTO delivery_rollups (site_id, delivery_date, platform, storage_class, shard, orders, received, "
+        "shelved, picked_up, returned, problems, picked_up_24h, picked_up_48h) "
+        "SELECT site_id, delivery_date, platform, storage_class, 0, count(*), "
         "sum(CASE WHEN received_at IS NOT NULL THEN 1 ELSE 0 END), "
         "sum(CASE WHEN shelved_at IS NOT NULL OR picked_up_at IS NOT NULL THEN 1 ELSE 0 END), "
         "sum(CASE WHEN picked_up_at IS NOT NULL THEN 1 ELSE 0 END), "
@@ -133,8 +138,8 @@ def _backfill(connection: sa.Connection) -> None:
         ("hour_rollups", "site_id, day, hour", events_counted),
     ):
         connection.exec_driver_sql(
-            f"INSERT INTO {table} ({keys}, {', '.join(counts)}) "
-            f"SELECT {keys}, {', '.join(f'sum({name})' for name in counts)} FROM ({parts}) AS events GROUP BY {keys}"
+            f"INSERT INTO {table} ({keys}, shard, {', '.join(counts)}) "
+            f"SELECT {keys}, 0, {', '.join(f'sum({name})' for name in counts)} FROM ({parts}) AS events GROUP BY {keys}"
         )
 
 
