@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import multiprocessing
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from db.cold_chain.units import create_storage_unit
 from db.core.clock import local_today, to_local
@@ -42,6 +44,7 @@ from db.orders.review import correct_order, return_orders
 from db.orders.rollups import read_rollups, rebuild_rollups
 from db.people.accounts import create_volunteer
 from db.people.sites import create_site
+from db.reports.figures import delivery_funnel_frame
 from tests.support.rollup_workers import hand_over_worker
 from tests.support.store import add_order, make_world
 
@@ -273,3 +276,39 @@ def test_rebuild_reports_its_rows_and_leaves_other_sites_alone(engine: Engine, s
         written = rebuild_rollups(session, site_id=first if site else None)
         assert read_rollups(session) == before
     assert written == {"delivery_rollups": 1 if site else 2, "day_rollups": 0, "hour_rollups": 0}
+
+
+def test_overlapping_writers_split_a_key_over_shards_and_the_figures_sum_them(engine: Engine) -> None:
+    """Tablet A checks a bag in and keeps its transaction open; tablet B checks in another bag of the same delivery
+    meanwhile. On PostgreSQL B must not wait for A's rollup row (it writes its own shard); on SQLite B waits its turn
+    as every writer does, so there it runs after A. Either way the figures count both bags."""
+    world = make_world(engine, now=START, shelf_slots=3)
+    first = add_order(engine, world, now=START, number="S1", code="S1")
+    second = add_order(engine, world, now=START, number="S2", code="S2")
+
+    def tablet_b() -> str:
+        with unit_of_work(engine) as session:
+            return receive_order(session, order_id=second, volunteer_id=world.other_volunteer_id, now=START)
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        if engine.dialect.name == "postgresql":
+            with Session(engine) as tablet_a, tablet_a.begin():
+                receive_order(tablet_a, order_id=first, volunteer_id=world.volunteer_id, now=START)
+                done, _ = wait([pool.submit(tablet_b)], timeout=10)
+                assert done, "tablet B waited for tablet A's rollup row"
+        else:
+            with unit_of_work(engine) as session:
+                receive_order(session, order_id=first, volunteer_id=world.volunteer_id, now=START)
+            tablet_b()
+    finally:
+        pool.shutdown()
+    with unit_of_work(engine) as session:
+        shards = session.scalars(
+            select(DeliveryRollup.shard).where(DeliveryRollup.site_id == world.site_id).order_by(DeliveryRollup.shard)
+        ).all()
+        funnel = delivery_funnel_frame(session, site_id=world.site_id, delivery_date=START.date())
+    assert len(shards) == (2 if engine.dialect.name == "postgresql" else 1)
+    assert list(funnel["orders"]) == [2, 2, 0, 0]
+    kept, recounted = _kept_and_recounted(engine, site_id=world.site_id)
+    assert kept == recounted
