@@ -18,6 +18,7 @@ from db.core.engine import database_url, make_engine, unit_of_work
 from db.core.errors import BackupUnreadable, StoreError
 from db.core.migrate import current_heads, upgrade_to_head, write_revision
 from db.orders.manifest import MAX_FILE_BYTES, apply_import, plan_import, read_manifest
+from db.orders.rollups import rebuild_rollups
 from db.people.accounts import create_organizer_account, create_volunteer
 from db.people.sites import create_site, get_site_by_code
 
@@ -113,7 +114,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     restore.set_defaults(run=_restore)
 
-    for command in (upgrade, init_site, import_manifest, backup, restore):
+    rebuild = commands.add_parser(
+        "rebuild-rollups",
+        help="recompute the report rollups from the orders (all sites, or one)",
+        description="Delete the rollup rows and count them again from the orders, one INSERT … SELECT per table, "
+        "in one transaction. Exit 0: rebuilt; 1: unknown site.",
+    )
+    rebuild.add_argument("--site", help="a site code, e.g. TS2 (default: every site)")
+    rebuild.set_defaults(run=_rebuild_rollups)
+
+    for command in (upgrade, init_site, import_manifest, backup, restore, rebuild):
         command.add_argument("--database-url", help="default: DATABASE_URL, else the embedded SQLite file")
     return parser
 
@@ -125,6 +135,22 @@ def _upgrade(args: argparse.Namespace) -> int:
         print(f"schema at revision {', '.join(current_heads(engine))}")
     finally:
         engine.dispose()
+    return EXIT_OK
+
+
+def _rebuild_rollups(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url or database_url())
+    try:
+        with unit_of_work(engine) as session:
+            site_id = get_site_by_code(session, code=args.site.strip().upper()).id if args.site else None
+            written = rebuild_rollups(session, site_id=site_id)
+    except StoreError as error:
+        print(f"refused: {_describe(error)}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        engine.dispose()
+    where = f"site {args.site.strip().upper()}" if args.site else "every site"
+    print(f"rollups rebuilt for {where}: " + ", ".join(f"{table} {rows} rows" for table, rows in written.items()))
     return EXIT_OK
 
 
@@ -301,6 +327,7 @@ _MESSAGES = {
     "error.username_format": "a username is 3–50 of a–z, 0–9, '_', '.', '-'",
     "error.password_too_short": "the password needs at least {minimum} characters",
     "error.name_required": "the organizer's name is required",
+    "error.site_not_found": "no site has this code",
 }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.core.models import Item, Order, Slot, UtcDateTime
 from db.orders.lifecycle import normalize_pickup_code
+from db.orders.rollups import rebuild_rollups
 from seed.plan import OrderPlan
 
 ORDER_COLUMNS = (
@@ -114,6 +115,18 @@ def write_plans_in_bulk(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
     return orders_written, items_written
+
+
+def rollup_site_in_bulk(connection: Connection, *, site_id: int) -> None:
+    """Count the site's orders into the rollups after a bulk load: one INSERT … SELECT … GROUP BY per table
+    (`db.orders.rollups.rebuild_rollups`), in one transaction."""
+    with connection.begin():
+        session = Session(bind=connection)
+        try:
+            rebuild_rollups(session, site_id=site_id)
+            session.flush()
+        finally:
+            session.close()
 
 
 def slot_ids_by_code(session: Session, *, site_id: int) -> dict[str, int]:

@@ -20,7 +20,7 @@ from db.core.migrate import refresh_statistics, upgrade_to_head
 from db.core.models import Site
 from db.people.accounts import create_volunteer, hash_secret
 from db.people.sites import create_site, get_site_rules
-from seed.bulk import BATCH_SIZE, slot_ids_by_code, sqlite_bulk_pragmas, write_plans_in_bulk
+from seed.bulk import BATCH_SIZE, rollup_site_in_bulk, slot_ids_by_code, sqlite_bulk_pragmas, write_plans_in_bulk
 from seed.demo import DEMO_PIN, DEMO_TIME, make_residents
 from seed.plan import plan_orders, slot_layout
 
@@ -122,6 +122,7 @@ def build_scale(
                     batch_size=batch_size,
                     progress=progress,
                 )
+                rollup_site_in_bulk(connection, site_id=site_id)
             finally:
                 sqlite_bulk_pragmas(connection, bulk=False)
         orders += site_orders

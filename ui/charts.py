@@ -61,6 +61,25 @@ def pickups_by_day_chart(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
+def district_pickups_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Bags handed over per day, stacked by site (db.reports.figures.district_pickups_by_day_frame)."""
+    shown = _days_as_text(frame, "day")
+    return (
+        alt.Chart(shown, height=CHART_HEIGHT)
+        .mark_bar()
+        .encode(
+            x=_day_axis("day"),
+            y=alt.Y("sum(pickups):Q", title=t("chart.axis.pickups")),
+            color=alt.Color("code:N", title=t("chart.axis.site")),
+            tooltip=[
+                alt.Tooltip("day:O", title=t("chart.axis.day")),
+                alt.Tooltip("code:N", title=t("chart.axis.site")),
+                alt.Tooltip("pickups:Q", title=t("chart.axis.pickups")),
+            ],
+        )
+    )
+
+
 def pickups_by_hour_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Bars for the chosen day, a line for the average of the same weekday."""
     chosen, usual = t("chart.series.chosen_day"), t("chart.series.weekday_average")

@@ -7,13 +7,22 @@ import datetime as dt
 import streamlit as st
 
 from db.core.clock import local_today, utc_now
-from db.reports.figures import DISTRICT_SORTS, SiteFigures, district_frame, list_site_figures
+from db.reports.figures import (
+    DISTRICT_SORTS,
+    SiteFigures,
+    district_frame,
+    district_pickups_by_day_frame,
+    list_site_figures,
+)
+from ui.charts import district_pickups_chart, show_chart
 from ui.i18n import t
 from ui.session import act_for_site, acting_site_id
 from ui.store import cached_read
 from ui.widgets import big_button, organizer_sites, show_table
 
 KPI_REFRESH = dt.timedelta(seconds=60)
+# Days of the district's pickups chart, today included.
+DISTRICT_DAYS = 14
 # The cards in reading order, two rows: field of SiteFigures → its label.
 ORDER_CARDS = {
     "expected": "kpi.expected",
@@ -70,6 +79,17 @@ def district_view(volunteer_id: int) -> None:
     frame.loc[frame.index[-1], "name"] = t("district.total")
     frame["overdue_rate"] = frame["overdue_rate"].map(lambda rate: f"{rate:.0%}")
     show_table(frame)
+    today = local_today()
+    show_chart(
+        district_pickups_chart,
+        cached_read(
+            district_pickups_by_day_frame,
+            site_ids=tuple(site.id for site in sites),
+            start=today - dt.timedelta(days=DISTRICT_DAYS - 1),
+            end=today,
+        ),
+        title=t("district.pickups_by_day", days=DISTRICT_DAYS),
+    )
     by_id = {site.id: site for site in sites}
     chosen = st.selectbox(
         t("district.open_site"),

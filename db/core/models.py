@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -304,6 +305,8 @@ class Order(Base):
         Index("ix_orders_site_delivery_date", "site_id", "delivery_date"),
         # Pickup volumes by day and hour (db.reports.figures) read a range of handover times per site.
         Index("ix_orders_site_picked_up_at", "site_id", "picked_up_at"),
+        # The handover-speed figure reads the bags checked in during the last 48 hours (db.reports.figures).
+        Index("ix_orders_site_received_at", "site_id", "received_at"),
         # A pickup code names one bag among the site's open orders.
         Index(
             "uq_orders_open_pickup_code",
@@ -322,6 +325,66 @@ class Order(Base):
             postgresql_where=text(_in("status", SLOTTED_ORDER_STATUSES)),
         ),
     )
+
+
+class DeliveryRollup(Base):
+    """Counts of one delivery day's orders per site, platform and storage class, kept by db.orders.rollups in the
+    transaction of every change that moves an order (see docs/schema.md, "Rollups")."""
+
+    __tablename__ = "delivery_rollups"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    delivery_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(30), primary_key=True)
+    storage_class: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # A key's counts may be split over a few rows: shard 0 (a rebuild), or on PostgreSQL the writer's own shard
+    # when every row of the key was locked by another open transaction (db.orders.rollups). Figures sum them.
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=0)
+    orders: Mapped[int] = mapped_column(default=0)
+    received: Mapped[int] = mapped_column(default=0)
+    shelved: Mapped[int] = mapped_column(default=0)
+    picked_up: Mapped[int] = mapped_column(default=0)
+    returned: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[int] = mapped_column(default=0)
+    picked_up_24h: Mapped[int] = mapped_column(default=0)
+    picked_up_48h: Mapped[int] = mapped_column(default=0)
+
+
+class DayRollup(Base):
+    """Counts per site, local day of the event, platform and storage class: check-ins, handovers, returns, and
+    the summed dwell of the handovers, kept like DeliveryRollup."""
+
+    __tablename__ = "day_rollups"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(30), primary_key=True)
+    storage_class: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # 0, or on PostgreSQL another number when the row of shard 0 was locked by a transaction still open (as in
+    # DeliveryRollup).
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=0)
+    received: Mapped[int] = mapped_column(default=0)
+    picked_up: Mapped[int] = mapped_column(default=0)
+    returned: Mapped[int] = mapped_column(default=0)
+    dwell_count: Mapped[int] = mapped_column(default=0)
+    dwell_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class HourRollup(Base):
+    """Check-ins, handovers and returns per site, local day and hour of the event (all platforms and classes
+    together), kept like DeliveryRollup."""
+
+    __tablename__ = "hour_rollups"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # 0, or on PostgreSQL another number when the row of shard 0 was locked by a transaction still open (as in
+    # DeliveryRollup).
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=0)
+    received: Mapped[int] = mapped_column(default=0)
+    picked_up: Mapped[int] = mapped_column(default=0)
+    returned: Mapped[int] = mapped_column(default=0)
 
 
 class Item(Base):

@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -36,7 +36,6 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from db.cold_chain.units import claim_free_slot, free_slots_query, lock_slot, slot_is_occupied
 from db.core.clock import local_today, to_local
-from db.core.engine import rows_changed
 from db.core.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, NotFound, WrongState
 from db.core.events import record_event
 from db.core.models import (
@@ -55,6 +54,7 @@ from db.core.models import (
     status_among,
 )
 from db.core.privacy import mask_name, mask_phone
+from db.orders.rollups import FACT_COLUMNS, add_new_orders, facts_of, move_in_rollups
 
 UNDO_WINDOW = dt.timedelta(minutes=2)
 # A bag may be reported missing or damaged until it leaves the pickup point's hands.
@@ -146,6 +146,7 @@ def create_order(
     ]
     session.add(order)
     session.flush()
+    add_new_orders(session, orders=[facts_of(order)])
     record_event(
         session,
         site_id=site_id,
@@ -624,17 +625,23 @@ def _transition(
 ) -> None:
     before_status = order.status
     before_slot = _slot_code(session, slot_id=order.slot_id)
-    changed = rows_changed(
-        session,
+    # The columns this UPDATE sets held what its guarded WHERE (and the status it names) allows: the loaded values.
+    before_values = {name: getattr(order, name) for name in values if name in FACT_COLUMNS}
+    # RETURNING the row as the winner left it: the rollups follow the row, not a copy this session loaded earlier.
+    won = session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status == before_status, Order.status.in_(allowed_from), *extra_where)
         .values(**values)
+        .returning(*(getattr(Order, name) for name in FACT_COLUMNS))
         .execution_options(synchronize_session=False),
-    )
-    if changed != 1:
+    ).all()
+    if len(won) != 1:
         session.expire(order)
         _raise_refusal(session, order=order)
     session.expire(order)
+    after_facts = facts_of(won[0])
+    before_facts = replace(after_facts.changed(before_values), status=before_status)
+    move_in_rollups(session, before=before_facts, after=after_facts)
     after = {"status": values.get("status", before_status)}
     if "slot_id" in values:
         after["slot"] = _slot_code(session, slot_id=values["slot_id"])

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from db.core.errors import StoreError
 from db.core.models import OPEN_ORDER_STATUSES, Event, Item, Order
 from db.orders.lifecycle import MAX_QUANTITY, coldest_storage_class, normalize_phone, normalize_pickup_code
+from db.orders.rollups import OrderFacts, add_new_orders
 
 # --- Limits: what a manifest may be. Every one is checked before the work it bounds, so a hostile file is refused
 # in well under a second instead of keeping a page (or the command) busy for minutes. A pickup point's morning list
@@ -326,6 +327,19 @@ def _write_batch(
                 "after": {"status": "expected", "platform": order.platform, "order_number": order.order_number},
             }
             for order_id, order in zip(ids, batch, strict=True)
+        ],
+    )
+    add_new_orders(
+        session,
+        orders=[
+            OrderFacts(
+                site_id=site_id,
+                platform=order.platform,
+                storage_class=order.storage_class,
+                delivery_date=order.delivery_date,
+                status="expected",
+            )
+            for order in batch
         ],
     )
 

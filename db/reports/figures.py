@@ -1,7 +1,9 @@
 """The figures of the dashboard and the reports: KPIs, pickup volumes, funnels, dwell, overdue, the daily report.
 
 Every figure is counted by the database (GROUP BY over an indexed date range); Python only shapes the few rows
-that come back. Days, hours and weekdays are the site's wall clock (Asia/Shanghai, see db.core.local_time).
+that come back. The charts (pickup volumes, funnel, handover speed, dwell) read the rollups that db.orders.rollups
+keeps per delivery day, local day and local hour, so they cost the days asked for, not the orders behind them.
+Days, hours and weekdays are the site's wall clock (Asia/Shanghai, see db.core.local_time).
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from sqlalchemy.sql.expression import ColumnElement
 from db.cold_chain.temperatures import list_due_readings_of_sites, temperature_log_frame
 from db.cold_chain.units import list_cold_units_of_sites
 from db.core.clock import local_day_bounds, to_local
-from db.core.local_time import hours_between, local_day, local_hour, local_weekday
+from db.core.local_time import hours_between, local_day
 from db.core.models import (
     SLOTTED_ORDER_STATUSES,
     Assignment,
+    DayRollup,
+    DeliveryRollup,
     Event,
+    HourRollup,
     Order,
     Shift,
     Site,
@@ -33,6 +38,7 @@ from db.core.models import (
     Volunteer,
 )
 from db.orders.lifecycle import class_hold_days, collect_by, hold_days_of, overdue_condition
+from db.orders.rollups import MS_PER_HOUR, SPEED_WINDOWS_HOURS, dwell_ms_sql
 
 # The longest hold a site may set (site_rules.hold_days ≤ 60): bags delivered earlier are not searched for
 # unless they are still in a slot.
@@ -40,7 +46,6 @@ LONGEST_HOLD = dt.timedelta(days=60)
 # How far back a shift may have started and still cover now.
 LONGEST_SHIFT = dt.timedelta(hours=24)
 FUNNEL_STAGES = ("expected", "received", "shelved", "picked_up")
-SPEED_WINDOWS_HOURS = (24, 48)
 SAME_WEEKDAY_WEEKS = 8
 # The longest overdue trend, in days.
 MAX_TREND_DAYS = 400
@@ -288,16 +293,49 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def pickups_by_day_frame(session: Session, *, site_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Bags handed over per local day and platform, days `start`…`end` included."""
-    low, high = _bounds(start, end)
-    day = local_day(Order.picked_up_at).label("day")
+    """Bags handed over per local day and platform, days `start`…`end` included (from the day rollups)."""
+    picked = func.sum(DayRollup.picked_up)
     rows = session.execute(
-        select(day, Order.platform, func.count().label("pickups"))
-        .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
-        .group_by(day, Order.platform)
-        .order_by(day, Order.platform)
+        select(DayRollup.day, DayRollup.platform, picked.label("pickups"))
+        .where(DayRollup.site_id == site_id, DayRollup.day >= start, DayRollup.day <= end)
+        .group_by(DayRollup.day, DayRollup.platform)
+        .having(picked > 0)
+        .order_by(DayRollup.day, DayRollup.platform)
     ).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=["day", "platform", "pickups"])
+    return pd.DataFrame(
+        [(day, platform, int(count)) for day, platform, count in rows], columns=["day", "platform", "pickups"]
+    )
+
+
+def district_pickups_by_day_frame(
+    session: Session, *, site_ids: Sequence[int], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Bags handed over per local day and site, days `start`…`end` included: one grouped read of the day rollups
+    for all the sites, however many."""
+    if not site_ids:
+        return pd.DataFrame(columns=["day", "code", "pickups"])
+    picked = func.sum(DayRollup.picked_up)
+    rows = session.execute(
+        select(DayRollup.day, Site.code, picked)
+        .join(Site, Site.id == DayRollup.site_id)
+        .where(DayRollup.site_id.in_(list(site_ids)), DayRollup.day >= start, DayRollup.day <= end)
+        .group_by(DayRollup.day, Site.code)
+        .having(picked > 0)
+        .order_by(DayRollup.day, Site.code)
+    ).all()
+    return pd.DataFrame([(day, code, int(count)) for day, code, count in rows], columns=["day", "code", "pickups"])
+
+
+def _pickups_by_day_hour(session: Session, *, site_id: int, days: Any) -> list[tuple[dt.date, int, int]]:
+    """(day, hour, bags handed over) of the hour rollups, for days matching `days` (a condition on the day)."""
+    picked = func.sum(HourRollup.picked_up)
+    rows = session.execute(
+        select(HourRollup.day, HourRollup.hour, picked)
+        .where(HourRollup.site_id == site_id, days)
+        .group_by(HourRollup.day, HourRollup.hour)
+        .having(picked > 0)
+    ).all()
+    return [(day, hour, int(count)) for day, hour, count in rows]
 
 
 def pickups_by_hour_frame(
@@ -305,26 +343,10 @@ def pickups_by_hour_frame(
 ) -> pd.DataFrame:
     """Bags handed over per local hour on `day`, and the average of the same weekday over the `weeks` before it
     (averaged over those weekdays that had any pickups)."""
-    low, high = local_day_bounds(day)
-    hour = local_hour(Order.picked_up_at).label("hour")
-    today: dict[int, int] = dict(
-        session.execute(
-            select(hour, func.count())
-            .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
-            .group_by(hour)
-        ).all()
-    )
-    earlier_day = local_day(Order.picked_up_at).label("day")
-    earlier = session.execute(
-        select(earlier_day, hour, func.count())
-        .where(
-            Order.site_id == site_id,
-            Order.picked_up_at >= local_day_bounds(day - dt.timedelta(weeks=weeks))[0],
-            Order.picked_up_at < low,
-            local_weekday(Order.picked_up_at) == day.weekday(),
-        )
-        .group_by(earlier_day, hour)
-    ).all()
+    on_day = _pickups_by_day_hour(session, site_id=site_id, days=HourRollup.day == day)
+    today = {hour: count for _day, hour, count in on_day}
+    same_weekdays = [day - dt.timedelta(weeks=back) for back in range(1, weeks + 1)]
+    earlier = _pickups_by_day_hour(session, site_id=site_id, days=HourRollup.day.in_(same_weekdays))
     days_seen = {row[0] for row in earlier}
     totals: dict[int, int] = {}
     for _day, earlier_hour, count in earlier:
@@ -347,16 +369,15 @@ def pickups_by_hour_frame(
 
 def pickups_by_weekday_hour_frame(session: Session, *, site_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Bags handed over per local weekday (Monday = 0) and hour, days `start`…`end` included."""
-    low, high = _bounds(start, end)
-    weekday = local_weekday(Order.picked_up_at).label("weekday")
-    hour = local_hour(Order.picked_up_at).label("hour")
-    rows = session.execute(
-        select(weekday, hour, func.count().label("pickups"))
-        .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
-        .group_by(weekday, hour)
-        .order_by(weekday, hour)
-    ).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=["weekday", "hour", "pickups"])
+    counted: dict[tuple[int, int], int] = {}
+    for day, hour, count in _pickups_by_day_hour(
+        session, site_id=site_id, days=and_(HourRollup.day >= start, HourRollup.day <= end)
+    ):
+        counted[day.weekday(), hour] = counted.get((day.weekday(), hour), 0) + count
+    return pd.DataFrame(
+        [(weekday, hour, count) for (weekday, hour), count in sorted(counted.items())],
+        columns=["weekday", "hour", "pickups"],
+    )
 
 
 # --- one delivery, speed, dwell, overdue ---
@@ -367,11 +388,11 @@ def delivery_funnel_frame(session: Session, *, site_id: int, delivery_date: dt.d
     the bags that reached it or a later one; a bag handed over straight from check-in has passed the shelf)."""
     row = session.execute(
         select(
-            func.count(),
-            func.sum(case((Order.received_at.is_not(None), 1), else_=0)),
-            func.sum(case((or_(Order.shelved_at.is_not(None), Order.picked_up_at.is_not(None)), 1), else_=0)),
-            func.sum(case((Order.picked_up_at.is_not(None), 1), else_=0)),
-        ).where(Order.site_id == site_id, Order.delivery_date == delivery_date)
+            func.sum(DeliveryRollup.orders),
+            func.sum(DeliveryRollup.received),
+            func.sum(DeliveryRollup.shelved),
+            func.sum(DeliveryRollup.picked_up),
+        ).where(DeliveryRollup.site_id == site_id, DeliveryRollup.delivery_date == delivery_date)
     ).one()
     if not row[0]:
         return pd.DataFrame(columns=["stage", "orders", "share"])
@@ -389,68 +410,99 @@ def handover_speed_frame(
     session: Session, *, site_id: int, start: dt.date, end: dt.date, now: dt.datetime
 ) -> pd.DataFrame:
     """Per delivery date: bags checked in, and the share handed over within 24 h and 48 h of check-in. A share
-    counts only bags whose window has passed by `now`, so today's delivery does not look slow."""
-    waited = hours_between(Order.received_at, Order.picked_up_at)
-    counted = []
-    for hours in SPEED_WINDOWS_HOURS:
-        closed = Order.received_at <= now - dt.timedelta(hours=hours)
-        counted += [
-            func.sum(case((closed, 1), else_=0)),
-            func.sum(case((and_(closed, Order.picked_up_at.is_not(None), waited <= hours), 1), else_=0)),
-        ]
+    counts only bags whose window has passed by `now`, so today's delivery does not look slow.
+
+    The delivery rollups count every checked-in bag; the bags checked in less than 48 hours before `now` (an
+    index range of (site, received_at)) are read from the orders and taken out of the windows not yet passed."""
     rows = session.execute(
-        select(Order.delivery_date, func.count(), *counted)
-        .where(
-            Order.site_id == site_id,
-            Order.delivery_date >= start,
-            Order.delivery_date <= end,
-            Order.received_at.is_not(None),
+        select(
+            DeliveryRollup.delivery_date,
+            func.sum(DeliveryRollup.received),
+            func.sum(DeliveryRollup.picked_up_24h),
+            func.sum(DeliveryRollup.picked_up_48h),
         )
-        .group_by(Order.delivery_date)
-        .order_by(Order.delivery_date)
+        .where(
+            DeliveryRollup.site_id == site_id,
+            DeliveryRollup.delivery_date >= start,
+            DeliveryRollup.delivery_date <= end,
+        )
+        .group_by(DeliveryRollup.delivery_date)
+        .having(func.sum(DeliveryRollup.received) > 0)
+        .order_by(DeliveryRollup.delivery_date)
     ).all()
+    waited = dwell_ms_sql(Order.received_at, Order.picked_up_at)
+    pending = []
+    for hours in SPEED_WINDOWS_HOURS:
+        open_window = Order.received_at > now - dt.timedelta(hours=hours)
+        pending += [
+            func.sum(case((open_window, 1), else_=0)),
+            func.sum(
+                case((and_(open_window, Order.picked_up_at.is_not(None), waited <= hours * MS_PER_HOUR), 1), else_=0)
+            ),
+        ]
+    recent = {
+        day: [int(value or 0) for value in counts]
+        for day, *counts in session.execute(
+            select(Order.delivery_date, *pending)
+            .where(
+                Order.site_id == site_id,
+                Order.received_at > now - dt.timedelta(hours=max(SPEED_WINDOWS_HOURS)),
+                Order.delivery_date >= start,
+                Order.delivery_date <= end,
+            )
+            .group_by(Order.delivery_date)
+        )
+    }
 
-    def share(part: int | None, whole: int | None) -> float | None:
-        return round((part or 0) / whole, 3) if whole else None
+    def share(part: int, whole: int) -> float | None:
+        return round(part / whole, 3) if whole else None
 
-    return pd.DataFrame(
-        [
+    table = []
+    for day, received, in24, in48 in rows:
+        open24, open_in24, open48, open_in48 = recent.get(day, [0, 0, 0, 0])
+        table.append(
             {
                 "delivery_date": day,
-                "received": received,
-                "within_24h": share(in24, closed24),
-                "within_48h": share(in48, closed48),
+                "received": int(received),
+                "within_24h": share(int(in24) - open_in24, int(received) - open24),
+                "within_48h": share(int(in48) - open_in48, int(received) - open48),
             }
-            for day, received, closed24, in24, closed48, in48 in rows
-        ],
-        columns=["delivery_date", "received", "within_24h", "within_48h"],
-    )
+        )
+    return pd.DataFrame(table, columns=["delivery_date", "received", "within_24h", "within_48h"])
 
 
 def dwell_by_class_frame(session: Session, *, site_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Hours from check-in to handover per storage class, for bags handed over on days `start`…`end`."""
-    low, high = _bounds(start, end)
-    dwell = hours_between(Order.received_at, Order.picked_up_at)
-    rows = session.execute(
-        select(Order.storage_class, func.count(), func.avg(dwell), func.max(dwell))
-        .where(
-            Order.site_id == site_id,
-            Order.picked_up_at >= low,
-            Order.picked_up_at < high,
-            Order.received_at.is_not(None),
-        )
-        .group_by(Order.storage_class)
-        .order_by(Order.storage_class)
+    """Hours from check-in to handover per storage class, for bags handed over on days `start`…`end`: counts and
+    sums from the day rollups, the longest from the orders' (site, picked-up time) index over the same days."""
+    count, total = func.sum(DayRollup.dwell_count), func.sum(DayRollup.dwell_ms)
+    sums = session.execute(
+        select(DayRollup.storage_class, count, total)
+        .where(DayRollup.site_id == site_id, DayRollup.day >= start, DayRollup.day <= end)
+        .group_by(DayRollup.storage_class)
+        .having(count > 0)
+        .order_by(DayRollup.storage_class)
     ).all()
+    if not sums:
+        return pd.DataFrame(columns=["storage_class", "pickups", "average_hours", "longest_hours"])
+    low, high = _bounds(start, end)
+    longest = dict(
+        session.execute(
+            # No "received_at IS NOT NULL": max() skips the NULLs anyway, and the condition tempts a planner without
+            # statistics into the (site, received_at) index, a walk of the site's whole history.
+            select(Order.storage_class, func.max(hours_between(Order.received_at, Order.picked_up_at)))
+            .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
+            .group_by(Order.storage_class)
+        ).all()
+    )
     return pd.DataFrame(
         [
             {
                 "storage_class": storage_class,
-                "pickups": count,
-                "average_hours": round(float(average), 1),
-                "longest_hours": round(float(longest), 1),
+                "pickups": int(pickups),
+                "average_hours": round(int(summed) / int(pickups) / MS_PER_HOUR, 1),
+                "longest_hours": round(float(longest[storage_class]), 1),
             }
-            for storage_class, count, average, longest in rows
+            for storage_class, pickups, summed in sums
         ],
         columns=["storage_class", "pickups", "average_hours", "longest_hours"],
     )

@@ -14,6 +14,7 @@ from db.core.engine import make_engine, unit_of_work
 from db.core.migrate import upgrade_to_head
 from db.people.accounts import SignedIn, create_volunteer
 from db.people.sites import create_site
+from db.reports.figures import pickups_by_day_frame
 from tests.support.paths import APP
 from tests.support.town import NOW, P1, P2, Town, build_town
 from ui.i18n import LANGUAGE_STATE_KEY, translate
@@ -215,3 +216,32 @@ def test_daily_report_shows_each_part_and_offers_downloads(town_url, monkeypatch
     # Hours as the screen shows them (26.5), not the static table's four decimals (26.5000).
     hours = at.table[1].value[translate("en", "column.dwell_hours")]
     assert list(hours) == ["10.3", "10.6"]  # handed to the page as text: the table prints it as is
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_district_view_charts_every_sites_pickups_per_day(town_url, monkeypatch, language: str):
+    url, town = town_url
+    # The chart's window ends today: the town's days, whatever the date the test runs on.
+    monkeypatch.setattr("ui.kpis.local_today", lambda now=None: D(2026, 11, 25))
+    at = organizer_app(url, town_organizer(town), monkeypatch, language=language).run()
+    assert not at.exception
+    heading = translate(language, "district.pickups_by_day", days=14).plain
+    assert heading in [element.value for element in at.subheader]
+    spec, rows = charts(at)[0]
+    assert titles(spec) == {
+        "x": translate(language, "chart.axis.day"),
+        "y": translate(language, "chart.axis.pickups"),
+        "color": translate(language, "chart.axis.site"),
+    }
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            one_site = pickups_by_day_frame(session, site_id=town.site_id, start=D(2026, 11, 12), end=D(2026, 11, 25))
+    finally:
+        engine.dispose()
+    # The district's bars for TS2 are the site's own pickups per day (summed over platforms).
+    per_day = one_site.groupby("day")["pickups"].sum()
+    assert sorted((row["day"], row["pickups"]) for row in rows if row["code"] == "TS2") == [
+        (day.isoformat(), int(count)) for day, count in per_day.items()
+    ]
+    assert {row["code"] for row in rows} <= {"TS2", "TS3"} and len(per_day) >= 3

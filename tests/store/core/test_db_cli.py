@@ -10,14 +10,15 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import delete, inspect, select
 
 from cli.main import main
 from db.core.clock import local_today, utc_now
 from db.core.engine import PROJECT_DIR, make_engine, unit_of_work
 from db.core.migrate import current_heads
-from db.core.models import Order, Site, Volunteer
+from db.core.models import DeliveryRollup, Order, Site, Volunteer
 from db.orders.manifest import MAX_FILE_BYTES, MAX_XLSX_UNPACKED_BYTES
+from db.orders.rollups import read_rollups
 from db.people.accounts import Client, sign_in_organizer
 from tests.support.manifest_files import malformed_reference_xlsx, zip_bomb_xlsx
 from ui.i18n import translate
@@ -313,3 +314,30 @@ def test_import_manifest_dates_and_duplicates_are_named_per_row(
     assert "Imported 1 order (1 item)" in out
     assert "row 3: Same as row 2: a repeated row is not imported a second time." in out
     assert "row 4: The delivery date 9999-12-31 is outside " in out
+
+
+def test_rebuild_rollups_recounts_every_site_or_one_and_refuses_an_unknown_code(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert init_site(database_url, monkeypatch, code="TS2", username="wang") == 0
+    assert import_manifest(database_url, tmp_path, *MANIFEST_ROWS) == 0
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            kept = read_rollups(session)
+            # Lost rows (a bulk load, a hand edit) are what the command repairs. Two rows: ambient and chilled.
+            session.execute(delete(DeliveryRollup))
+        capsys.readouterr()
+        assert main(["rebuild-rollups", "--database-url", database_url]) == 0
+        assert "every site: delivery_rollups 2 rows, day_rollups 0 rows, hour_rollups 0 rows" in capsys.readouterr().out
+        assert main(["rebuild-rollups", "--site", "ts2", "--database-url", database_url]) == 0
+        assert "site TS2: delivery_rollups 2 rows" in capsys.readouterr().out
+        with unit_of_work(engine) as session:
+            assert read_rollups(session) == kept and kept["delivery_rollups"]
+        assert main(["rebuild-rollups", "--site", "XX9", "--database-url", database_url]) == 1
+        assert "no site has this code" in capsys.readouterr().err
+    finally:
+        engine.dispose()

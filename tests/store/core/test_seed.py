@@ -28,10 +28,11 @@ from db.core.models import (
     VolunteerRole,
 )
 from db.orders.lifecycle import ItemSpec, create_order
+from db.orders.rollups import read_rollups
 from db.people.accounts import Client, create_volunteer, sign_in_organizer, sign_in_volunteer
 from db.people.sites import count_sites, create_site, get_site_rules
 from seed.__main__ import main as seed_main
-from seed.bulk import slot_ids_by_code, write_plans_in_bulk
+from seed.bulk import rollup_site_in_bulk, slot_ids_by_code, write_plans_in_bulk
 from seed.demo import DEMO_PIN, EXCURSION_ACTION, ORGANIZER_PASSWORD, ORGANIZER_USERNAME, seed_demo, seed_demo_if_empty
 from seed.plan import NO_SLOT_REASON, Resident, apply_plan_through_store, plan_orders, slot_layout
 from tests.support.databases import create_postgres_database, drop_postgres_database
@@ -341,6 +342,14 @@ def _order_rows(engine: Engine) -> tuple[list[tuple], list[tuple]]:
     return orders, items
 
 
+def _rollups(engine: Engine, *, site_id: int) -> dict[str, set[tuple[object, ...]]]:
+    """The site's non-empty rollup rows without the site id."""
+    with unit_of_work(engine) as session:
+        kept = read_rollups(session, site_id=site_id)
+    assert all(kept.values())
+    return {table: {row[1:] for row in rows} for table, rows in kept.items()}
+
+
 def test_bulk_rows_equal_the_store_rows(engine: Engine, database_url: str, tmp_path, request) -> None:
     if database_url.startswith("sqlite"):
         bulk_url, admin = f"sqlite:///{tmp_path / 'bulk.db'}", None
@@ -371,8 +380,11 @@ def test_bulk_rows_equal_the_store_rows(engine: Engine, database_url: str, tmp_p
                 volunteer_ids=bulk_volunteers,
                 batch_size=17,
             )
+            rollup_site_in_bulk(connection, site_id=bulk_site)
         assert written == (len(plans), sum(len(plan.items) for plan in plans))
         assert _order_rows(engine) == _order_rows(bulk)
+        # The store kept its rollups change by change; the bulk path counted them in one INSERT … SELECT.
+        assert _rollups(engine, site_id=store_site) == _rollups(bulk, site_id=bulk_site)
         with unit_of_work(bulk) as session:
             # The bulk path writes no events, and the store's next order still gets a fresh id.
             assert session.scalar(select(func.count()).select_from(Event).where(Event.entity == "order")) == 0

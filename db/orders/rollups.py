@@ -1,0 +1,383 @@
+"""Daily and hourly rollups of the orders: the counts the report figures read instead of grouping the orders.
+
+An order adds to a few rollup rows (docs/schema.md, "Rollups"): its delivery day's row in `delivery_rollups` and, for
+each of its check-in, handover and return, the row of that local day in `day_rollups` and of that local day and hour
+in `hour_rollups`. Every writer of an
+order's status or times passes the order's facts before and after to `move_in_rollups` in the same transaction, which
+adds the difference with one upsert per table; `rebuild_rollups` recomputes them from the orders (the same rules,
+in SQL) after a bulk load, or to repair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FunctionElement
+
+from db.core.clock import to_local
+from db.core.local_time import local_day, local_hour
+from db.core.models import DayRollup, DeliveryRollup, HourRollup, Order
+
+# The handover-speed windows: a bag counts as handed over within N hours of its check-in.
+SPEED_WINDOWS_HOURS = (24, 48)
+MS_PER_HOUR = 3_600_000
+DELIVERY_COUNTS = (
+    "orders",
+    "received",
+    "shelved",
+    "picked_up",
+    "returned",
+    "problems",
+    "picked_up_24h",
+    "picked_up_48h",
+)
+DAY_COUNTS = ("received", "picked_up", "returned", "dwell_count", "dwell_ms")
+HOUR_COUNTS = ("received", "picked_up", "returned")
+DELIVERY_KEYS = ("site_id", "delivery_date", "platform", "storage_class")
+DAY_KEYS = ("site_id", "day", "platform", "storage_class")
+HOUR_KEYS = ("site_id", "day", "hour")
+# Shards a PostgreSQL writer may take when every row of a key is held by another open transaction (see _add).
+SHARDS = 1024
+# Each rollup table, its key and what it counts.
+TABLES: tuple[tuple[Any, tuple[str, ...], tuple[str, ...]], ...] = (
+    (DeliveryRollup, DELIVERY_KEYS, DELIVERY_COUNTS),
+    (DayRollup, DAY_KEYS, DAY_COUNTS),
+    (HourRollup, HOUR_KEYS, HOUR_COUNTS),
+)
+# The order columns a rollup depends on: a change to any other column leaves the rollups as they are.
+FACT_COLUMNS = (
+    "site_id",
+    "platform",
+    "storage_class",
+    "delivery_date",
+    "status",
+    "received_at",
+    "shelved_at",
+    "picked_up_at",
+    "returned_at",
+)
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the rollups know of one order."""
+
+    site_id: int
+    platform: str
+    storage_class: str
+    delivery_date: dt.date
+    status: str
+    received_at: dt.datetime | None = None
+    shelved_at: dt.datetime | None = None
+    picked_up_at: dt.datetime | None = None
+    returned_at: dt.datetime | None = None
+
+    def changed(self, values: Mapping[str, Any]) -> OrderFacts:
+        """These facts after an UPDATE that set `values` (columns the rollups ignore are left out)."""
+        return replace(self, **{name: value for name, value in values.items() if name in FACT_COLUMNS})
+
+
+def facts_of(row: Any) -> OrderFacts:
+    """The facts of an Order (or of a row with the same attribute names)."""
+    return OrderFacts(**{name: getattr(row, name) for name in FACT_COLUMNS})
+
+
+def dwell_ms(received_at: dt.datetime, picked_up_at: dt.datetime) -> int:
+    """Milliseconds from check-in to handover: the unit of the dwell sums and the speed windows (rounded as
+    `dwell_ms_sql` rounds)."""
+    return int(round((picked_up_at - received_at) / dt.timedelta(milliseconds=1)))
+
+
+Counts = dict[str, dict[tuple[Any, ...], Counter[str]]]
+
+
+def _counts(facts: OrderFacts) -> Counts:
+    """The rollup rows one order adds to, and by how much: table name → key → counts."""
+    delivery: Counter[str] = Counter(orders=1)
+    days: dict[tuple[Any, ...], Counter[str]] = {}
+    hours: dict[tuple[Any, ...], Counter[str]] = {}
+
+    def at(moment: dt.datetime, **counts: int) -> None:
+        local = to_local(moment)
+        day = (facts.site_id, local.date(), facts.platform, facts.storage_class)
+        days.setdefault(day, Counter()).update(counts)
+        hourly = {name: number for name, number in counts.items() if name in HOUR_COUNTS}
+        hours.setdefault((facts.site_id, local.date(), local.hour), Counter()).update(hourly)
+
+    if facts.received_at is not None:
+        delivery["received"] += 1
+        at(facts.received_at, received=1)
+    if facts.shelved_at is not None or facts.picked_up_at is not None:
+        delivery["shelved"] += 1
+    if facts.picked_up_at is not None:
+        delivery["picked_up"] += 1
+        if facts.received_at is None:
+            at(facts.picked_up_at, picked_up=1)
+        else:
+            waited = dwell_ms(facts.received_at, facts.picked_up_at)
+            for window in SPEED_WINDOWS_HOURS:
+                if waited <= window * MS_PER_HOUR:
+                    delivery[f"picked_up_{window}h"] += 1
+            at(facts.picked_up_at, picked_up=1, dwell_count=1, dwell_ms=waited)
+    if facts.returned_at is not None:
+        delivery["returned"] += 1
+        at(facts.returned_at, returned=1)
+    if facts.status == "problem":
+        delivery["problems"] += 1
+    key = (facts.site_id, facts.delivery_date, facts.platform, facts.storage_class)
+    return {"delivery_rollups": {key: delivery}, "day_rollups": days, "hour_rollups": hours}
+
+
+def move_in_rollups(session: Session, *, before: OrderFacts | None, after: OrderFacts | None) -> None:
+    """Add one order's change to the rollups: its rows as `after` minus its rows as `before` (None: the order did
+    not exist, or is gone). Call it in the transaction of the change, after the change has won its guarded
+    UPDATE."""
+    deltas: Counts = {}
+    for facts, sign in ((before, -1), (after, 1)):
+        if facts is not None:
+            _sum_into(deltas, _counts(facts), sign=sign)
+    _add_all(session, deltas)
+
+
+def add_new_orders(session: Session, *, orders: Iterable[OrderFacts]) -> None:
+    """Count orders just written (a manifest import, a new order): one upsert per table for all of them."""
+    deltas: Counts = {}
+    for facts in orders:
+        _sum_into(deltas, _counts(facts), sign=1)
+    _add_all(session, deltas)
+
+
+def _sum_into(total: Counts, counts: Counts, *, sign: int) -> None:
+    for table, rows in counts.items():
+        for key, numbers in rows.items():
+            into = total.setdefault(table, {}).setdefault(key, Counter())
+            for name, number in numbers.items():
+                into[name] += sign * number
+
+
+def _add_all(session: Session, deltas: Counts) -> None:
+    for table, keys, counted in TABLES:
+        _add(session, table=table, keys=keys, counted=counted, deltas=deltas.get(table.__tablename__, {}))
+
+
+def _add(
+    session: Session,
+    *,
+    table: Any,
+    keys: tuple[str, ...],
+    counted: tuple[str, ...],
+    deltas: dict[tuple[Any, ...], Counter[str]],
+) -> None:
+    """Add the differences to the table; nothing when every difference is zero.
+
+    SQLite (one writer at a time): one multi-row INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n into shard 0.
+    PostgreSQL: per key, the first row of the key no open transaction holds (FOR UPDATE SKIP LOCKED) is updated; when
+    every row is held (another tablet's change of the same delivery, not yet committed) or none is committed yet,
+    the counts go to this connection's own shard (an upsert). So a change never waits for another's commit because
+    of the rollups, and a key keeps one row unless writers really overlapped."""
+    rows = [
+        {**dict(zip(keys, key, strict=True)), **{name: delta.get(name, 0) for name in counted}}
+        for key, delta in sorted(deltas.items())
+        if any(delta.values())
+    ]
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        _upsert(session, table=table, keys=keys, counted=counted, rows=rows, insert=sqlite.insert, shard=0)
+        return
+    columns = table.__table__.c
+    own_shard: int | None = None
+    for row in rows:
+        same_key = [columns[name] == row[name] for name in keys]
+        free = session.scalar(
+            select(columns.shard).where(*same_key).order_by(columns.shard).limit(1).with_for_update(skip_locked=True)
+        )
+        if free is not None:
+            session.execute(
+                update(table)
+                .where(*same_key, columns.shard == free)
+                .values({name: columns[name] + row[name] for name in counted})
+            )
+            continue
+        if own_shard is None:
+            own_shard = 1 + int(session.scalar(select(func.pg_backend_pid())) or 0) % SHARDS
+        _upsert(session, table=table, keys=keys, counted=counted, rows=[row], insert=postgresql.insert, shard=own_shard)
+
+
+def _upsert(
+    session: Session,
+    *,
+    table: Any,
+    keys: tuple[str, ...],
+    counted: tuple[str, ...],
+    rows: list[dict[str, Any]],
+    insert: Any,
+    shard: int,
+) -> None:
+    """INSERT … ON CONFLICT (key, shard) DO UPDATE SET n = n + excluded.n (SQLite and PostgreSQL spell it alike),
+    one statement built once per table and dialect and run with every row's values."""
+    name = (table.__tablename__, insert.__module__)
+    statement = _UPSERTS.get(name)
+    if statement is None:
+        plain = insert(table)
+        columns = table.__table__.c
+        statement = _UPSERTS[name] = plain.on_conflict_do_update(
+            index_elements=[*keys, "shard"],
+            set_={column: columns[column] + plain.excluded[column] for column in counted},
+        )
+    session.execute(statement, [{**row, "shard": shard} for row in rows])
+
+
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+# --- recomputed from the orders, in SQL ---
+
+
+class _DwellMs(FunctionElement[Any]):
+    """Milliseconds from one UTC timestamp column to another, rounded to a whole number (as `dwell_ms` does)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(_DwellMs, "sqlite")
+def _dwell_ms_sqlite(element: _DwellMs, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(round((julianday({end}) - julianday({start})) * 86400000.0) AS INTEGER)"
+
+
+@compiles(_DwellMs, "postgresql")
+def _dwell_ms_postgresql(element: _DwellMs, compiler: Any, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(round(EXTRACT(EPOCH FROM ({end} - {start})) * 1000) AS BIGINT)"
+
+
+def dwell_ms_sql(start: Any, end: Any) -> ColumnElement[int]:
+    """`dwell_ms` in SQL, for a query over orders."""
+    return _DwellMs(start, end)
+
+
+def _flag(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _delivery_select(*, site_id: int | None) -> Select[Any]:
+    waited = dwell_ms_sql(Order.received_at, Order.picked_up_at)
+    within = [
+        _flag(and_(Order.received_at.is_not(None), Order.picked_up_at.is_not(None), waited <= hours * MS_PER_HOUR))
+        for hours in SPEED_WINDOWS_HOURS
+    ]
+    query = select(
+        Order.site_id,
+        Order.delivery_date,
+        Order.platform,
+        Order.storage_class,
+        func.count(),
+        _flag(Order.received_at.is_not(None)),
+        _flag((Order.shelved_at.is_not(None)) | (Order.picked_up_at.is_not(None))),
+        _flag(Order.picked_up_at.is_not(None)),
+        _flag(Order.returned_at.is_not(None)),
+        _flag(Order.status == "problem"),
+        *within,
+    ).group_by(Order.site_id, Order.delivery_date, Order.platform, Order.storage_class)
+    return query.where(Order.site_id == site_id) if site_id is not None else query
+
+
+def _event_select(*, site_id: int | None, keys: tuple[str, ...], counted: tuple[str, ...]) -> Select[Any]:
+    """Check-ins, handovers (with their dwell) and returns, each at its own local day and hour, summed per `keys`."""
+    zero = literal_column("0", Integer)
+
+    def events(moment: Any, *, received: Any, picked_up: Any, returned: Any, dwell: Any, dwell_ms: Any) -> Any:
+        query = select(
+            Order.site_id.label("site_id"),
+            local_day(moment).label("day"),
+            local_hour(moment).label("hour"),
+            Order.platform.label("platform"),
+            Order.storage_class.label("storage_class"),
+            received.label("received"),
+            picked_up.label("picked_up"),
+            returned.label("returned"),
+            dwell.label("dwell_count"),
+            cast(dwell_ms, BigInteger).label("dwell_ms"),
+        ).where(moment.is_not(None))
+        return query.where(Order.site_id == site_id) if site_id is not None else query
+
+    one = literal_column("1", Integer)
+    has_dwell = Order.received_at.is_not(None)
+    parts = union_all(
+        events(Order.received_at, received=one, picked_up=zero, returned=zero, dwell=zero, dwell_ms=zero),
+        events(
+            Order.picked_up_at,
+            received=zero,
+            picked_up=one,
+            returned=zero,
+            dwell=case((has_dwell, 1), else_=0),
+            dwell_ms=func.coalesce(dwell_ms_sql(Order.received_at, Order.picked_up_at), 0),
+        ),
+        events(Order.returned_at, received=zero, picked_up=zero, returned=one, dwell=zero, dwell_ms=zero),
+    ).subquery()
+    grouped = [parts.c[name] for name in keys]
+    return select(*grouped, *(func.sum(parts.c[name]) for name in counted)).group_by(*grouped)
+
+
+def rebuild_rollups(session: Session, *, site_id: int | None = None) -> dict[str, int]:
+    """Recompute the rollups of one site (or all) from its orders: delete, then one INSERT … SELECT … GROUP BY per
+    table. Returns the rows written per table."""
+    written = {}
+    for table, keys, counted in TABLES:
+        if table is DeliveryRollup:
+            query = _delivery_select(site_id=site_id)
+        else:
+            query = _event_select(site_id=site_id, keys=keys, counted=counted)
+        wipe = delete(table)
+        if site_id is not None:
+            wipe = wipe.where(table.site_id == site_id)
+        session.execute(wipe)
+        session.execute(insert(table).from_select([*keys, *counted, "shard"], query.add_columns(literal_column("0"))))
+        counting = select(func.count()).select_from(table)
+        if site_id is not None:
+            counting = counting.where(table.site_id == site_id)
+        written[table.__tablename__] = int(session.scalar(counting) or 0)
+    return written
+
+
+def read_rollups(session: Session, *, site_id: int | None = None) -> dict[str, set[tuple[Any, ...]]]:
+    """Every key's counts, summed over its shards, as tuples (key, then counts) where any count is not zero: to
+    compare the kept rollups with a rebuild."""
+    found: dict[str, set[tuple[Any, ...]]] = {}
+    for table, keys, counted in TABLES:
+        columns = table.__table__.c
+        grouped = [columns[name] for name in keys]
+        query = select(*grouped, *(func.sum(columns[name]) for name in counted)).group_by(*grouped)
+        if site_id is not None:
+            query = query.where(columns.site_id == site_id)
+        found[table.__tablename__] = {
+            (*row[: len(keys)], *(int(number) for number in row[len(keys) :]))
+            for row in session.execute(query)
+            if any(row[len(keys) :])
+        }
+    return found
