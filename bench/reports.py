@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
 from bench.timing import Figure, interleaved
 from db.core.engine import make_engine, read_only
@@ -19,18 +17,8 @@ FLOOR = text("SELECT date(picked_up_at), count(*) FROM orders GROUP BY 1")
 
 
 def district_volumes() -> tuple[str, Callable[..., pd.DataFrame]]:
-    """`pickups_by_day_frame` over many sites: one call when it takes `site_ids`, else one call per site."""
-    if "site_ids" in inspect.signature(figures.pickups_by_day_frame).parameters:
-        return "one call with site_ids", figures.pickups_by_day_frame
-
-    def per_site(session: Session, *, site_ids: list[int], start: dt.date, end: dt.date) -> pd.DataFrame:
-        frames = [
-            figures.pickups_by_day_frame(session, site_id=site_id, start=start, end=end).assign(site_id=site_id)
-            for site_id in site_ids
-        ]
-        return pd.concat(frames, ignore_index=True)
-
-    return "one call per site", per_site
+    """The district view's pickups per day: one grouped read of the day rollups for all sites."""
+    return "one call with site_ids (day rollups)", figures.district_pickups_by_day_frame
 
 
 def report_figures(
