@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 
 from faker import Faker
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db.cold_chain.temperatures import record_temperature
@@ -56,6 +58,8 @@ EXCURSION_C = 11.5
 EXCURSION_ACTION = "门未关严，已调整并转移货品"
 # A PostgreSQL advisory lock key: two app processes filling an empty database take turns.
 DEMO_SEED_LOCK = 7_242_025
+# How long a second process starting on the same empty SQLite file keeps asking while the first builds the demo.
+DEMO_SEED_WAIT = dt.timedelta(minutes=3)
 
 
 def seed_demo(engine: Engine, *, today: dt.date, seed: int = 0) -> SiteInfo:
@@ -69,7 +73,20 @@ def seed_demo_if_empty(engine: Engine, *, today: dt.date) -> bool:
 
     The check and the filling share one transaction: on SQLite it begins IMMEDIATE, so a second
     process waits and then finds the site; on PostgreSQL an advisory lock makes it wait likewise.
+    SQLite's busy timeout bounds one wait, and on a loaded machine the demo may take longer to build: the waiter
+    then asks again, for up to DEMO_SEED_WAIT in all.
     """
+    deadline = time.monotonic() + DEMO_SEED_WAIT.total_seconds()
+    while True:
+        try:
+            return _seed_demo_once(engine, today=today)
+        except OperationalError as error:
+            locked = engine.dialect.name == "sqlite" and "locked" in str(error.orig)
+            if not locked or time.monotonic() > deadline:
+                raise
+
+
+def _seed_demo_once(engine: Engine, *, today: dt.date) -> bool:
     with unit_of_work(engine) as session:
         if engine.dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DEMO_SEED_LOCK})

@@ -38,7 +38,7 @@ def find_bag(tab) -> None:  # a playwright Page
 def ask_to_hand_over(tab) -> None:  # a playwright Page
     """Tap the bag's handover button: the desk asks to confirm (and keeps the bag for that step)."""
     tab.get_by_role("button", name=zh("desk.hand_over")).click()
-    tab.get_by_role("button", name=zh("confirm.yes")).wait_for()
+    tab.get_by_role("button", name=zh("desk.confirm_self")).wait_for()
     tab.locator(IDLE_APP).wait_for()
 
 
@@ -72,13 +72,13 @@ def test_two_app_processes_refuse_a_second_handover_and_agree_on_the_figures(
             for tab in tabs:
                 find_bag(tab)
                 ask_to_hand_over(tab)
-            one.get_by_role("button", name=zh("confirm.yes")).click()
+            one.get_by_role("button", name=zh("desk.confirm_self")).click()
             one.get_by_role("button", name=zh("desk.undo")).wait_for()
             one.locator(IDLE_APP).wait_for()
             assert order_row(data)[1] == "picked_up"
 
             # The second confirms after the first handed the bag over: refused, in words, with when and by whom.
-            two.get_by_role("button", name=zh("confirm.yes")).click()
+            two.get_by_role("button", name=zh("desk.confirm_self")).click()
             [(picked_up_at,)] = stored(data, select(Order.picked_up_at).where(Order.pickup_code == CODE))
             two.get_by_text(zh("error.already_handed_over", at=picked_up_at, volunteer="王阿姨")).wait_for()
             two.locator(IDLE_APP).wait_for()
