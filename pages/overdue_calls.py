@@ -33,7 +33,8 @@ with read_scope() as session:
     residents = list_overdue_calls(session, site_id=user.site_id, now=now, reveal_phone=current_audience() == ORGANIZER)
 
 with st.container(key="calls_controls"):
-    st.toggle(t("calls.print_view"), key="calls_print", help=t("calls.print_help"))
+    st.toggle(t("calls.print_view"), key="calls_print")
+    st.caption(t("calls.print_help"))
     bags = sum(len(resident.bags) for resident in residents)
     st.caption(t("calls.count", count=len(residents), bags=bags, day=today_label(now)))
 

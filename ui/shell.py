@@ -98,18 +98,19 @@ def land_on_home() -> None:
 
 def sidebar() -> None:
     with st.sidebar:
-        language_switch()
         sync_cookies()
         user = current_user()
-        if user is None:
-            return
-        st.caption(t("sidebar.signed_in_as", name=user.name, audience=t(f"audience.{current_audience()}")))
-        if current_audience() == ORGANIZER:
-            acting_site_switch()
-        if st.button(t("sidebar.sign_out"), key="sign_out", icon=":material/logout:", width="stretch"):
-            end_session()
-            st.switch_page(page_spec(SIGN_IN_PAGE).path)
-        watch_idle()
+        if user is not None:
+            # Sign-out first, right under the menu: on the landscape tablet it stays in view without scrolling.
+            if st.button(t("sidebar.sign_out"), key="sign_out", icon=":material/logout:", width="stretch"):
+                end_session()
+                st.switch_page(page_spec(SIGN_IN_PAGE).path)
+            st.caption(t("sidebar.signed_in_as", name=user.name, audience=t(f"audience.{current_audience()}")))
+            if current_audience() == ORGANIZER:
+                acting_site_switch()
+        language_switch()
+        if user is not None:
+            watch_idle()
 
 
 def ensure_shell() -> None:

@@ -97,6 +97,8 @@ def test_the_overdue_list_prints_without_the_tabs_and_the_return_form(organizer)
     open_from_menu(organizer, "orders", "page.orders.title")
     organizer.get_by_role("tab", name=zh("orders.tab_overdue")).click()
     organizer.locator(IDLE_APP).wait_for()
+    # The tab's contents show once the switch has gone through: wait for the return form's switch itself.
+    organizer.get_by_text(zh("orders.overdue_all")).wait_for()
     assert visible(organizer, ".stCheckbox") >= 1  # the return form's "choose all"
     assert on_paper(organizer) == {}
     assert organizer.locator('[data-testid="stTable"]').first.is_visible()

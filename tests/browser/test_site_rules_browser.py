@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, unit_of_work
+from db.core.models import SiteRules
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
-from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData
+from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData, stored
 from tests.support.browser import IDLE_APP, sign_in_on_tablet, zh
 
 CODE = "2-202"
@@ -37,7 +40,7 @@ def desk_search(tab) -> None:  # a playwright Page
     box = tab.get_by_label(zh("desk.search"))
     box.fill(CODE)
     box.press("Enter")
-    tab.get_by_text(zh("desk.hand_over")).first.wait_for()
+    tab.get_by_role("button", name=zh("desk.hand_over")).wait_for()
     tab.locator(IDLE_APP).wait_for()
 
 
@@ -64,14 +67,19 @@ def test_shorter_hold_days_make_the_desk_say_overdue(chromium, page, app_server:
         organizer.locator(IDLE_APP).wait_for()
         # Chilled and frozen bags may not be held longer than ambient ones: all three to 2 days.
         for rule in ("hold_days", "chilled_hold_days", "frozen_hold_days"):
-            organizer.get_by_label(zh(f"value.rule.{rule}")).fill("2")
+            field = organizer.get_by_label(zh(f"value.rule.{rule}"))
+            field.fill("2")
+            field.press("Tab")  # a number field takes its value when it loses the cursor
         organizer.get_by_role("button", name=zh("site_rules.save")).click()
         organizer.get_by_text(zh("site_rules.saved")).first.wait_for()
     finally:
         laptop.close()
+    holds = select(SiteRules.hold_days, SiteRules.chilled_hold_days, SiteRules.frozen_hold_days)
+    assert stored(app_database_copy, holds) == [(2, 2, 2)]
 
     # Back at the counter, the same search: the bag was due yesterday.
     page.get_by_role("button", name=zh("desk.clear")).click()
+    page.get_by_role("button", name=zh("desk.hand_over")).wait_for(state="detached")
     page.locator(IDLE_APP).wait_for()
     desk_search(page)
     page.get_by_text(zh("desk.overdue")).first.wait_for()
