@@ -19,11 +19,10 @@ now = utc_now()
 
 labels = {kind: t(f"value.notice.{kind}").plain for kind in NOTICE_KINDS}
 kind = st.radio(t("notices.which"), NOTICE_KINDS, format_func=labels.__getitem__, horizontal=True, key="notices_kind")
-if kind == "arrivals":
-    day = st.date_input(t("notices.day"), value=local_today(now), max_value=local_today(now), key="notices_day")
 with read_scope() as session:
     if kind == "arrivals":
-        notice = arrivals_notice(session, site_id=user.site_id, day=day)
+        # Today's delivery: what the building's group hears about the morning it arrives.
+        notice = arrivals_notice(session, site_id=user.site_id, day=local_today(now))
     else:
         notice = overdue_notice(session, site_id=user.site_id, now=now)
     contacts = last_contacts(session, order_ids=notice.order_ids)

@@ -64,6 +64,7 @@ def first_start() -> None:
     auto-discovery; nobody is signed in yet in a new process's session state, so it is the public menu, with every
     page registered (the address asked for is kept)."""
     st.navigation(build_navigation(current_audience()), expanded=True)
+    apply_tablet_style()
     st.title(t("app.title"))
     with st.spinner(t("app.building_demo" if builds_demo() else "app.starting")):
         get_engine()
