@@ -567,7 +567,7 @@ def _found_query(*, match: Any, status: Any = None) -> Select[Any]:
             Order.storage_class,
             Order.resident_name,
             Order.phone,
-            _item_count().label("item_count"),
+            item_count_column().label("item_count"),
             Order.delivery_date,
             Order.received_at,
         )
@@ -599,7 +599,7 @@ def _found_order(row: Row[Any], *, today: dt.date, hold_days: HoldDays) -> Found
     )
 
 
-def _item_count() -> Any:
+def item_count_column() -> Any:
     """How many items the order of the row has, as a column of a query over orders."""
     return select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
 
@@ -716,7 +716,7 @@ class ReceivedDelivery:
 
 def list_expected_orders(session: Session, *, site_id: int, delivery_date: dt.date) -> list[ExpectedOrder]:
     """Every order of one delivery day, whatever its status, by pickup code; expected ones are still to come."""
-    item_count = _item_count()
+    item_count = item_count_column()
     query = (
         select(Order, Slot.code, item_count)
         .outerjoin(Slot, Slot.id == Order.slot_id)
@@ -736,7 +736,7 @@ def find_expected_order(session: Session, *, site_id: int, code: str) -> Expecte
     typed = (scanned[1] if scanned else text).replace(" ", "")
     if not typed:
         raise InvalidValue("error.code_required")
-    item_count = _item_count()
+    item_count = item_count_column()
     row = session.execute(
         select(Order, Slot.code, item_count)
         .outerjoin(Slot, Slot.id == Order.slot_id)

@@ -16,12 +16,13 @@ from db.cold_chain.units import slotted_bags_query
 from db.core.clock import local_today, to_local
 from db.core.errors import InvalidValue, NotFound, StoreError
 from db.core.events import record_event
-from db.core.models import SLOTTED_ORDER_STATUSES, Event, Item, Order, Slot, StorageUnit, Volunteer
+from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, StorageUnit, Volunteer
 from db.core.privacy import mask_name, mask_phone
 from db.orders.lifecycle import (
     class_hold_days,
     collect_by,
     hold_days_of,
+    item_count_column,
     normalize_phone,
     overdue_condition,
     return_order,
@@ -146,7 +147,7 @@ def list_orders(
     """One page of the site's orders, newest delivery first, filtered in SQL; phones and names masked."""
     hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
     today = local_today(now)
-    item_count = select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
+    item_count = item_count_column()
     query = (
         _filtered(
             select(Order, Slot.code, item_count).outerjoin(Slot, Slot.id == Order.slot_id),

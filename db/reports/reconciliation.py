@@ -23,7 +23,8 @@ import pandas as pd
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from db.core.models import SLOTTED_ORDER_STATUSES, Event, Item, Order
+from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order
+from db.orders.lifecycle import item_count_column
 
 # The longest span one reconciliation covers: a quarter of a year of days × platforms.
 MAX_RECONCILIATION_DAYS = 92
@@ -123,7 +124,7 @@ def list_reconciliation_bags(
         .correlate(Order)
         .scalar_subquery()
     )
-    items = select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
+    items = item_count_column()
     conditions = [Order.site_id == site_id, Order.delivery_date == delivery_date]
     if platform is not None:
         conditions.append(Order.platform == platform)
