@@ -15,6 +15,17 @@ from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAM
 from tests.support.browser import IDLE_APP, zh
 
 
+def sheet_drawn(page, count: int) -> None:  # a playwright Page
+    """Wait until the sheet holds `count` QR images and every one has loaded (images arrive after their cards)."""
+    page.wait_for_function(
+        """(count) => {
+          const images = [...document.querySelectorAll('.st-key-labels_sheet img')];
+          return images.length === count && images.every((image) => image.complete && image.naturalWidth > 0);
+        }""",
+        arg=count,
+    )
+
+
 def decoded(png: bytes) -> list[str]:
     return sorted(result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png))))
 
@@ -40,10 +51,12 @@ def test_printed_labels_read_back_as_their_payloads(chromium, app_server: str, a
         page.get_by_role("heading", name=zh("page.labels.title")).wait_for()
         page.locator(IDLE_APP).wait_for()
         sheet = page.locator(".st-key-labels_sheet")
+        sheet_drawn(page, len(bags))
         assert decoded(sheet.screenshot()) == sorted(label.payload for label in bags)
         page.get_by_text(zh("labels.kind_slots")).click()
         page.locator(IDLE_APP).wait_for()
         page.get_by_text("Z1-04").wait_for()
+        sheet_drawn(page, len(slots))
         page.emulate_media(media="print")
         # On paper: the sheet, without the menu and the choices above it.
         assert not page.locator('[data-testid="stSidebar"]').is_visible()
