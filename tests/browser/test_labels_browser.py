@@ -11,8 +11,8 @@ from PIL import Image
 from db.core.clock import local_today
 from db.core.engine import make_engine, read_only
 from db.orders.labels import list_bag_labels, list_slot_labels
-from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData
-from tests.support.browser import IDLE_APP, zh
+from tests.support.app_data import AppData
+from tests.support.browser import IDLE_APP, sign_in_as_organizer, zh
 
 
 def sheet_drawn(page, count: int) -> None:  # a playwright Page
@@ -40,13 +40,7 @@ def test_printed_labels_read_back_as_their_payloads(chromium, app_server: str, a
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        page.goto(f"{app_server}/sign_in")
-        page.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
-        page.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
-        password = page.get_by_label(zh("sign_in.password"))
-        password.fill(APP_ORGANIZER_PASSWORD)
-        password.press("Enter")
-        page.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
+        sign_in_as_organizer(page, app_server)
         page.locator('[data-testid="stSidebarNavLink"][href$="/labels"]').click()
         page.get_by_role("heading", name=zh("page.labels.title")).wait_for()
         page.locator(IDLE_APP).wait_for()

@@ -7,8 +7,8 @@ import pytest
 from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, unit_of_work
 from db.orders.lifecycle import ItemSpec, create_order
-from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData
-from tests.support.browser import IDLE_APP
+from tests.support.app_data import AppData
+from tests.support.browser import IDLE_APP, sign_in_as_organizer
 from ui.i18n import translate
 
 
@@ -46,13 +46,7 @@ def test_organizer_downloads_the_orders_csv_with_formulas_escaped(
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        page.goto(f"{server_with_a_formula_order}/sign_in")
-        page.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
-        page.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
-        password = page.get_by_label(zh("sign_in.password"))
-        password.fill(APP_ORGANIZER_PASSWORD)
-        password.press("Enter")
-        page.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
+        sign_in_as_organizer(page, server_with_a_formula_order)
         # Through the menu: a fresh page load would start a new, signed-out session.
         page.locator('[data-testid="stSidebarNavLink"][href$="/orders"]').click()
         page.get_by_role("heading", name=zh("page.orders.title")).wait_for()

@@ -9,8 +9,8 @@ import pytest
 from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, unit_of_work
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
-from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData, receive
-from tests.support.browser import IDLE_APP, open_page, zh
+from tests.support.app_data import AppData, receive
+from tests.support.browser import IDLE_APP, sign_in_as_organizer, zh
 
 # What paper must not show: the app's chrome and everything one taps.
 NOT_ON_PAPER = (
@@ -39,14 +39,7 @@ def organizer(chromium, app_server: str, app_database_copy: AppData):  # a playw
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     laptop = context.new_page()
     laptop.set_default_timeout(30_000)
-    open_page(laptop, f"{app_server}/sign_in", zh("page.sign_in.title"))
-    laptop.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
-    laptop.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
-    password = laptop.get_by_label(zh("sign_in.password"))
-    password.fill(APP_ORGANIZER_PASSWORD)
-    password.press("Enter")
-    laptop.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
-    laptop.locator(IDLE_APP).wait_for()
+    sign_in_as_organizer(laptop, app_server)
     yield laptop
     context.close()
 

@@ -11,8 +11,8 @@ from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, unit_of_work
 from db.core.models import SiteRules
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
-from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, AppData, stored
-from tests.support.browser import IDLE_APP, sign_in_on_tablet, zh
+from tests.support.app_data import AppData, stored
+from tests.support.browser import IDLE_APP, sign_in_as_organizer, sign_in_on_tablet, zh
 
 CODE = "2-202"
 
@@ -55,13 +55,7 @@ def test_shorter_hold_days_make_the_desk_say_overdue(chromium, page, app_server:
     organizer = laptop.new_page()
     organizer.set_default_timeout(30_000)
     try:
-        organizer.goto(f"{app_server}/sign_in")
-        organizer.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
-        organizer.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
-        password = organizer.get_by_label(zh("sign_in.password"))
-        password.fill(APP_ORGANIZER_PASSWORD)
-        password.press("Enter")
-        organizer.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
+        sign_in_as_organizer(organizer, app_server)
         organizer.locator('[data-testid="stSidebarNavLink"][href$="/site_rules"]').click()
         organizer.get_by_role("heading", name=zh("page.site_rules.title")).wait_for()
         organizer.locator(IDLE_APP).wait_for()

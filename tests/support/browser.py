@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.support.app_data import APP_VOLUNTEER_PIN
+from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, APP_VOLUNTEER_PIN
 from tests.support.markdown_payloads import unescaped
 from tests.support.paths import ROOT
 from ui.i18n import translate
@@ -175,4 +175,17 @@ def sign_in_on_tablet(page, base_url: str, *, name: str = "王阿姨") -> None:
     pin.fill(APP_VOLUNTEER_PIN)
     pin.press("Enter")
     page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
+    page.locator(IDLE_APP).wait_for()
+
+
+def sign_in_as_organizer(page, base_url: str) -> None:
+    """Username and password on the organizer tab of the sign-in page, then wait for the dashboard. Go on through
+    the menu: a fresh page load starts a new browser session."""
+    page.goto(f"{base_url}/sign_in")
+    page.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
+    page.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
+    password = page.get_by_label(zh("sign_in.password"))
+    password.fill(APP_ORGANIZER_PASSWORD)
+    password.press("Enter")
+    page.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
     page.locator(IDLE_APP).wait_for()
