@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Table, insert
 from sqlalchemy.orm import Session
 
 from db.core.models import Event
+
+_EVENTS = cast(Table, Event.__table__)
 
 
 def record_event(
@@ -21,19 +24,23 @@ def record_event(
     now: dt.datetime,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> Event:
-    event = Event(
-        site_id=site_id,
-        actor_id=actor_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        happened_at=now,
-        before=_plain(before),
-        after=_plain(after),
+) -> int:
+    """Write the event now (one INSERT in the session's transaction, not kept in the session) and return its id."""
+    result = session.execute(
+        insert(_EVENTS).values(
+            site_id=site_id,
+            actor_id=actor_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            happened_at=now,
+            before=_plain(before),
+            after=_plain(after),
+        )
     )
-    session.add(event)
-    return event
+    key = cast(CursorResult[Any], result).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     CompoundSelect,
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     func,
@@ -191,11 +192,11 @@ def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt
 
     Tablets checking in at once each get a different slot (`db.cold_chain.units.claim_free_slot` locks it); a bag is
     refused only when no slot of its kind is left."""
-    order = _get(session, order_id=order_id)
-    # Read afresh (the page may have loaded the order earlier in this session): a bag already checked in
-    # takes no slot lock and is refused for its state, even when its kind is full.
-    if session.scalar(select(Order.status).where(Order.id == order_id)) != "expected":
-        _raise_refusal(session, order=order)
+    order = _current(session, order_id=order_id)
+    # `_current` reads afresh (the page may have loaded the order earlier in this session): a bag already checked
+    # in takes no slot lock and is refused for its state, even when its kind is full.
+    if order.status != "expected":
+        _raise_refusal(session, order_id=order_id)
     # A savepoint: if another tablet checked this bag in meanwhile, the slot's lock goes with it.
     with session.begin_nested():
         slot = claim_free_slot(session, site_id=order.site_id, storage_class=order.storage_class)
@@ -215,7 +216,7 @@ def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt
 def undo_receive(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
     """Take back a check-in made less than two minutes ago (the wrong bag was scanned): the order is expected
     again and its slot is free. Once the bag is shelved or handed over there is nothing to take back here."""
-    order = _get(session, order_id=order_id)
+    order = _current(session, order_id=order_id)
     if order.status != "received" or order.received_at is None:
         raise WrongState(status=order.status)
     if now - order.received_at > UNDO_WINDOW:
@@ -228,13 +229,13 @@ def undo_receive(session: Session, *, order_id: int, volunteer_id: int, now: dt.
         now=now,
         action="order.receive_undone",
         values={"status": "expected", "received_at": None, "slot_id": None},
-        extra_where=(Order.received_at == order.received_at,),
+        extra_where=(_ORDERS.received_at == order.received_at,),
     )
 
 
 def shelve_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
     """The bag is in its slot."""
-    order = _get(session, order_id=order_id)
+    order = _current(session, order_id=order_id)
     _transition(
         session,
         order=order,
@@ -258,7 +259,7 @@ def hand_over(
     """Give the bag to the resident. The loser of a race learns when and by whom it was handed over.
 
     `collected_by` (COLLECTORS: the resident, family, a neighbour) and the collector's name go on the event."""
-    order = _get(session, order_id=order_id)
+    order = _current(session, order_id=order_id)
     _transition(
         session,
         order=order,
@@ -316,7 +317,7 @@ def hand_over_household(
 
 def undo_hand_over(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> None:
     """Take back a handover made less than two minutes ago; the bag returns to its slot."""
-    order = _get(session, order_id=order_id)
+    order = _current(session, order_id=order_id)
     if order.status != "picked_up" or order.picked_up_at is None:
         raise WrongState(status=order.status)
     if now - order.picked_up_at > UNDO_WINDOW:
@@ -337,7 +338,7 @@ def undo_hand_over(session: Session, *, order_id: int, volunteer_id: int, now: d
                 now=now,
                 action="order.hand_over_undone",
                 values={"status": previous, "picked_up_at": None, "picked_up_by": None},
-                extra_where=(Order.picked_up_at == order.picked_up_at,),
+                extra_where=(_ORDERS.picked_up_at == order.picked_up_at,),
             )
     except IntegrityError:
         # The one-bag-per-slot index, should a writer ever take a slot without its lock.
@@ -355,7 +356,7 @@ def return_order(session: Session, *, order_id: int, volunteer_id: int, reason: 
     """Send an unclaimed bag back to the platform; its slot becomes free."""
     if not reason.strip():
         raise InvalidValue("error.reason_required")
-    order = _get(session, order_id=order_id)
+    order = _current(session, order_id=order_id)
     _transition(
         session,
         order=order,
@@ -372,7 +373,7 @@ def report_problem(session: Session, *, order_id: int, volunteer_id: int, reason
     """A bag is missing or damaged: the order leaves the normal flow and frees its slot."""
     if not reason.strip():
         raise InvalidValue("error.reason_required")
-    order = _get(session, order_id=order_id)
+    order = _current(session, order_id=order_id)
     _transition(
         session,
         order=order,
@@ -604,17 +605,38 @@ def item_count_column() -> Any:
     return select(func.count(Item.id)).where(Item.order_id == Order.id).correlate(Order).scalar_subquery()
 
 
-def _get(session: Session, *, order_id: int) -> Order:
-    order = session.get(Order, order_id)
-    if order is None:
+_ORDERS_TABLE = cast(Table, Order.__table__)
+_ORDERS = _ORDERS_TABLE.c
+_SLOTS = cast(Table, Slot.__table__).c
+# What a transition reads of the order before it changes it, in one statement with the slot's code. Core columns,
+# not the ORM entity: a handover is a hot path, and the row is only read, never kept in the session.
+_CURRENT = (
+    select(
+        _ORDERS.id,
+        _ORDERS.pickup_code,
+        _ORDERS.slot_id,
+        *(_ORDERS[name] for name in FACT_COLUMNS),
+        _SLOTS.code.label("slot_code"),
+    )
+    .select_from(_ORDERS_TABLE.outerjoin(Slot.__table__, _SLOTS.id == _ORDERS.slot_id))
+    .where(_ORDERS.id == bindparam("order_id"))
+)
+
+
+def _current(session: Session, *, order_id: int) -> Row[Any]:
+    """The order as it is now in the database (not as this session may have loaded it earlier), with its slot's
+    code."""
+    session.flush()
+    row = session.execute(_CURRENT, {"order_id": order_id}).first()
+    if row is None:
         raise NotFound("error.order_not_found")
-    return order
+    return cast(Row[Any], row)
 
 
 def _transition(
     session: Session,
     *,
-    order: Order,
+    order: Row[Any],
     allowed_from: tuple[str, ...],
     values: dict[str, Any],
     action: str,
@@ -623,29 +645,35 @@ def _transition(
     after_extra: dict[str, Any] | None = None,
     extra_where: tuple[Any, ...] = (),
 ) -> None:
+    """Move `order` (a `_current` row) by one guarded UPDATE, then its rollups and its event, in this transaction."""
     before_status = order.status
-    before_slot = _slot_code(session, slot_id=order.slot_id)
     # The columns this UPDATE sets held what its guarded WHERE (and the status it names) allows: the loaded values.
     before_values = {name: getattr(order, name) for name in values if name in FACT_COLUMNS}
     # RETURNING the row as the winner left it: the rollups follow the row, not a copy this session loaded earlier.
     won = session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == before_status, Order.status.in_(allowed_from), *extra_where)
+        update(_ORDERS_TABLE)
+        .where(
+            _ORDERS.id == order.id,
+            _ORDERS.status == before_status,
+            _ORDERS.status.in_(allowed_from),
+            *extra_where,
+        )
         .values(**values)
-        .returning(*(getattr(Order, name) for name in FACT_COLUMNS))
-        .execution_options(synchronize_session=False),
+        .returning(*(_ORDERS[name] for name in FACT_COLUMNS))
     ).all()
+    # An Order this session loaded before (a page's read) must not show the old state from now on.
+    loaded = session.identity_map.get(session.identity_key(Order, order.id))
+    if loaded is not None:
+        session.expire(loaded)
     if len(won) != 1:
-        session.expire(order)
-        _raise_refusal(session, order=order)
-    session.expire(order)
+        _raise_refusal(session, order_id=order.id)
     after_facts = facts_of(won[0])
     before_facts = replace(after_facts.changed(before_values), status=before_status)
     move_in_rollups(session, before=before_facts, after=after_facts)
     after = {"status": values.get("status", before_status)}
-    if "slot_id" in values:
-        after["slot"] = _slot_code(session, slot_id=values["slot_id"])
     after.update(after_extra or {})
+    if "slot_id" in values and "slot" not in after:
+        after["slot"] = _slot_code(session, slot_id=values["slot_id"])
     record_event(
         session,
         site_id=order.site_id,
@@ -654,18 +682,18 @@ def _transition(
         entity="order",
         entity_id=order.id,
         now=now,
-        before={"status": before_status, "slot": before_slot},
+        before={"status": before_status, "slot": order.slot_code},
         after=after,
     )
 
 
-def _raise_refusal(session: Session, *, order: Order) -> None:
-    current = session.scalar(select(Order.status).where(Order.id == order.id))
+def _raise_refusal(session: Session, *, order_id: int) -> None:
+    current = session.scalar(select(Order.status).where(Order.id == order_id))
     if current == "picked_up":
         row = session.execute(
             select(Order.picked_up_at, Volunteer.name)
             .outerjoin(Volunteer, Volunteer.id == Order.picked_up_by)
-            .where(Order.id == order.id)
+            .where(Order.id == order_id)
         ).one()
         # The moment itself: the message shows it on the site's clock (see the catalog's `{at:%H:%M}`).
         raise AlreadyHandedOver(at=row.picked_up_at, volunteer=row.name or "")
@@ -675,7 +703,7 @@ def _raise_refusal(session: Session, *, order: Order) -> None:
 def _slot_code(session: Session, *, slot_id: int | None) -> str | None:
     if slot_id is None:
         return None
-    return session.scalar(select(Slot.code).where(Slot.id == slot_id))
+    return session.scalar(select(_SLOTS.code).where(_SLOTS.id == slot_id))
 
 
 def order_history(session: Session, *, order_id: int) -> list[Event]:
@@ -760,7 +788,7 @@ def receive_delivery(
     refused: list[DeliveryRefusal] = []
     full_kinds: set[str] = set()
     for order_id in pending:
-        order = _get(session, order_id=order_id)
+        order = _current(session, order_id=order_id)
         kind = UNIT_KIND_FOR_CLASS[order.storage_class]
         if kind in full_kinds:
             # Once a kind is full it stays full for the rest of this run: no need to look again.
@@ -804,7 +832,7 @@ def _delivery_order_ids(session: Session, *, site_id: int, delivery_date: dt.dat
 
 def move_order(session: Session, *, order_id: int, slot_code: str, volunteer_id: int, now: dt.datetime) -> str:
     """Put a bag in another free slot of a unit of its kind; the event keeps the slot before and after."""
-    order = _get(session, order_id=order_id)
+    order = _current(session, order_id=order_id)
     if order.status not in SLOTTED_ORDER_STATUSES:
         raise WrongState(status=order.status)
     code = unicodedata.normalize("NFKC", slot_code or "").strip().upper()
@@ -837,7 +865,7 @@ def move_order(session: Session, *, order_id: int, slot_code: str, volunteer_id:
                 now=now,
                 action="order.moved",
                 values={"slot_id": slot.id},
-                extra_where=(Order.slot_id == order.slot_id,),
+                extra_where=(_ORDERS.slot_id == order.slot_id,),
             )
     except IntegrityError:
         raise DuplicateValue("error.slot_occupied", slot=code) from None

@@ -217,7 +217,7 @@ def _add(
         )
         if free is not None:
             session.execute(
-                update(table)
+                update(table.__table__)
                 .where(*same_key, columns.shard == free)
                 .values({name: columns[name] + row[name] for name in counted})
             )
@@ -242,7 +242,9 @@ def _upsert(
     name = (table.__tablename__, insert.__module__)
     statement = _UPSERTS.get(name)
     if statement is None:
-        plain = insert(table)
+        # The table, not the mapped class: a Core statement, without the ORM's bulk-insert machinery (a rollup row is
+        # never loaded into a session).
+        plain = insert(table.__table__)
         columns = table.__table__.c
         statement = _UPSERTS[name] = plain.on_conflict_do_update(
             index_elements=[*keys, "shard"],

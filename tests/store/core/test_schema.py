@@ -40,11 +40,9 @@ def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path) -> None:
 
 def test_events_are_append_only(engine: Engine, now: dt.datetime) -> None:
     with unit_of_work(engine) as session:
-        event = record_event(
+        event_id = record_event(
             session, site_id=None, actor_id=None, action="test", entity="test", entity_id=None, now=now
         )
-        session.flush()
-        event_id = event.id
     for statement in ("UPDATE events SET action = 'changed' WHERE id = :id", "DELETE FROM events WHERE id = :id"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
             connection.execute(text(statement), {"id": event_id})

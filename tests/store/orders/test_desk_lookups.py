@@ -15,6 +15,7 @@ from db.orders.lifecycle import (
     count_orders_by_status,
     find_expected_order,
     find_orders,
+    hand_over,
     normalize_pickup_code,
     receive_order,
     report_problem,
@@ -150,3 +151,39 @@ def test_the_upgrade_stops_when_two_open_codes_would_become_one(database_url: st
         assert current_heads(engine) == ("0007_sessions",)
     finally:
         engine.dispose()
+
+
+def test_a_handover_reads_the_order_once_and_writes_it_once(engine: Engine, now: dt.datetime) -> None:
+    """The desk's hot write: one read of the order with its slot, the guarded UPDATE, the rollups and one event
+    INSERT; the order is not loaded again to write the event. An Order the session had loaded shows the new state."""
+    world = make_world(engine, now=now)
+    order_id = add_order(engine, world, now=now, number="A1", code="1001")
+    sent: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append(" ".join(statement.split()).lower())
+
+    with unit_of_work(engine) as session:
+        receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
+    with unit_of_work(engine) as session:
+        loaded = session.get(Order, order_id)
+        assert loaded is not None and loaded.status == "received"
+        event.listen(engine, "before_cursor_execute", remember)
+        try:
+            hand_over(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
+            session.flush()
+        finally:
+            event.remove(engine, "before_cursor_execute", remember)
+        assert loaded.status == "picked_up"
+    rollup_tables = ("delivery_rollups", "day_rollups", "hour_rollups")
+    reads = [s for s in sent if s.startswith("select") and " from orders" in s]
+    writes = [s for s in sent if s.startswith("update orders")]
+    events = [s for s in sent if s.startswith("insert into events")]
+    others = [s for s in sent if s not in reads + writes + events and not any(t in s for t in rollup_tables)]
+    assert (len(reads), len(writes), len(events)) == (1, 1, 1), sent
+    assert "join slots" in reads[0]
+    assert sent.index(reads[0]) < sent.index(writes[0]) < sent.index(events[0])
+    assert others == [], others
+    if engine.dialect.name == "sqlite":
+        # One upsert per rollup table (PostgreSQL first looks for a shard row no other writer holds).
+        assert len(sent) == 3 + len(rollup_tables), sent
