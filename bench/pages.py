@@ -63,9 +63,13 @@ def checked(at):  # AppTest -> AppTest
     return at
 
 
+# The organizers' pages timed cold (the figure cache emptied before each rerun) and warm.
+ORGANIZER_PAGES = ("dashboard", "reports", "orders", "storage")
+
+
 def page_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
-    """Reruns in one AppTest session each: the desk with a new search each time, the dashboard and reports with
-    the figure cache emptied before each rerun (cold) and kept (warm)."""
+    """Reruns in one AppTest session each: the desk with a new search each time, the organizers' pages
+    (ORGANIZER_PAGES) with the figure cache emptied before each rerun (cold) and kept (warm)."""
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url  # the app's store reads it (ui.store.get_engine)
     try:
@@ -110,7 +114,7 @@ def _page_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
             raise RuntimeError(f"the desk found nothing for {codes[index % len(codes)]}")
 
     figures = {"desk page rerun with a search": interleaved(search, floor, runs=runs, warmup=warmup)}
-    for name in ("dashboard", "reports"):
+    for name in ORGANIZER_PAGES:
         page = signed_in(organizer, "organizer", f"pages/{name}.py")
 
         def rerun(_index: int, page=page) -> None:  # AppTest

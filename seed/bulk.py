@@ -102,8 +102,12 @@ def write_plans_in_bulk(
                 for item in plan.items:
                     item_id += 1
                     item_rows.append((item_id, site_id, order_id, item.product, item.quantity, item.storage_class))
-            connection.exec_driver_sql(order_sql, order_rows)
-            connection.exec_driver_sql(item_sql, item_rows)
+            if is_postgresql:
+                _copy_rows(connection, table=Order.__table__, columns=ORDER_COLUMNS, rows=order_rows)
+                _copy_rows(connection, table=Item.__table__, columns=ITEM_COLUMNS, rows=item_rows)
+            else:
+                connection.exec_driver_sql(order_sql, order_rows)
+                connection.exec_driver_sql(item_sql, item_rows)
         orders_written += len(order_rows)
         items_written += len(item_rows)
         if progress is not None:
@@ -145,6 +149,18 @@ def sqlite_bulk_pragmas(connection: Connection, *, bulk: bool = True) -> None:
     driver_connection = connection.connection.driver_connection
     for pragma in pragmas:
         driver_connection.execute(f"PRAGMA {pragma}")
+
+
+def _copy_rows(connection: Connection, *, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL's COPY … FROM STDIN through psycopg, in the connection's open transaction: several times the rows
+    per second of a batched INSERT, which is what makes ten million orders a matter of minutes."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
 
 
 def _insert_sql(table: Table, columns: tuple[str, ...], paramstyle: str) -> str:

@@ -24,6 +24,10 @@ FIGURES = {
     "dashboard page rerun warm",
     "reports page rerun cold",
     "reports page rerun warm",
+    "orders page rerun cold",
+    "orders page rerun warm",
+    "storage page rerun cold",
+    "storage page rerun warm",
 }
 
 
