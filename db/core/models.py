@@ -387,6 +387,28 @@ class HourRollup(Base):
     returned: Mapped[int] = mapped_column(default=0)
 
 
+# The left day of a bag still in its slot (a key column cannot be NULL): later than any real day.
+STILL_HELD = dt.date(9999, 12, 31)
+
+
+class HeldRollup(Base):
+    """Bags that sat in a slot, per site, the local day they left (STILL_HELD while still there), the local day they
+    were checked in, delivery date and storage class; bags reported as a problem are left out. Kept like
+    DeliveryRollup; the stock and overdue cards and the overdue trend read it instead of the bags."""
+
+    __tablename__ = "held_rollups"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    left_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    received_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    delivery_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    storage_class: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # 0, or on PostgreSQL another number when the row of shard 0 was locked by a transaction still open (as in
+    # DeliveryRollup).
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=0)
+    bags: Mapped[int] = mapped_column(default=0)
+
+
 class Item(Base):
     """A line of an order: product, quantity, storage class."""
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Date,
     Integer,
     Select,
     and_,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
     select,
     union_all,
@@ -39,7 +41,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from db.core.clock import to_local
 from db.core.local_time import local_day, local_hour
-from db.core.models import DayRollup, DeliveryRollup, HourRollup, Order
+from db.core.models import STILL_HELD, DayRollup, DeliveryRollup, HeldRollup, HourRollup, Order
 
 # The handover-speed windows: a bag counts as handed over within N hours of its check-in.
 SPEED_WINDOWS_HOURS = (24, 48)
@@ -59,6 +61,8 @@ HOUR_COUNTS = ("received", "picked_up", "returned")
 DELIVERY_KEYS = ("site_id", "delivery_date", "platform", "storage_class")
 DAY_KEYS = ("site_id", "day", "platform", "storage_class")
 HOUR_KEYS = ("site_id", "day", "hour")
+HELD_KEYS = ("site_id", "left_day", "received_day", "delivery_date", "storage_class")
+HELD_COUNTS = ("bags",)
 # Shards a PostgreSQL writer may take when every row of a key is held by another open transaction (see _add).
 SHARDS = 1024
 # Each rollup table, its key and what it counts.
@@ -66,6 +70,7 @@ TABLES: tuple[tuple[Any, tuple[str, ...], tuple[str, ...]], ...] = (
     (DeliveryRollup, DELIVERY_KEYS, DELIVERY_COUNTS),
     (DayRollup, DAY_KEYS, DAY_COUNTS),
     (HourRollup, HOUR_KEYS, HOUR_COUNTS),
+    (HeldRollup, HELD_KEYS, HELD_COUNTS),
 )
 # The order columns a rollup depends on: a change to any other column leaves the rollups as they are.
 FACT_COLUMNS = (
@@ -148,7 +153,13 @@ def _counts(facts: OrderFacts) -> Counts:
     if facts.status == "problem":
         delivery["problems"] += 1
     key = (facts.site_id, facts.delivery_date, facts.platform, facts.storage_class)
-    return {"delivery_rollups": {key: delivery}, "day_rollups": days, "hour_rollups": hours}
+    held: dict[tuple[Any, ...], Counter[str]] = {}
+    if facts.received_at is not None and facts.status != "problem":
+        left = facts.picked_up_at if facts.picked_up_at is not None else facts.returned_at
+        left_day = to_local(left).date() if left is not None else STILL_HELD
+        received_day = to_local(facts.received_at).date()
+        held[(facts.site_id, left_day, received_day, facts.delivery_date, facts.storage_class)] = Counter(bags=1)
+    return {"delivery_rollups": {key: delivery}, "day_rollups": days, "hour_rollups": hours, "held_rollups": held}
 
 
 def move_in_rollups(session: Session, *, before: OrderFacts | None, after: OrderFacts | None) -> None:
@@ -309,6 +320,21 @@ def _delivery_select(*, site_id: int | None) -> Select[Any]:
     return query.where(Order.site_id == site_id) if site_id is not None else query
 
 
+def _held_select(*, site_id: int | None) -> Select[Any]:
+    """Bags checked in and not reported as a problem, per site, the local day they left (STILL_HELD while in a
+    slot), the local day they were checked in, delivery date and storage class."""
+    left_at = func.coalesce(Order.picked_up_at, Order.returned_at)
+    left_day = case((left_at.is_(None), literal(STILL_HELD, Date)), else_=local_day(left_at))
+    received_day = local_day(Order.received_at)
+    grouped = (Order.site_id, left_day, received_day, Order.delivery_date, Order.storage_class)
+    query = (
+        select(*grouped, func.count())
+        .where(Order.received_at.is_not(None), Order.status != "problem")
+        .group_by(*grouped)
+    )
+    return query.where(Order.site_id == site_id) if site_id is not None else query
+
+
 def _event_select(*, site_id: int | None, keys: tuple[str, ...], counted: tuple[str, ...]) -> Select[Any]:
     """Check-ins, handovers (with their dwell) and returns, each at its own local day and hour, summed per `keys`."""
     zero = literal_column("0", Integer)
@@ -353,6 +379,8 @@ def rebuild_rollups(session: Session, *, site_id: int | None = None) -> dict[str
     for table, keys, counted in TABLES:
         if table is DeliveryRollup:
             query = _delivery_select(site_id=site_id)
+        elif table is HeldRollup:
+            query = _held_select(site_id=site_id)
         else:
             query = _event_select(site_id=site_id, keys=keys, counted=counted)
         wipe = delete(table)

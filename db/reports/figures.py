@@ -21,13 +21,15 @@ from sqlalchemy.sql.expression import ColumnElement
 from db.cold_chain.temperatures import list_due_readings_of_sites, temperature_log_frame
 from db.cold_chain.units import list_cold_units_of_sites
 from db.core.clock import local_day_bounds, to_local
-from db.core.local_time import hours_between, local_day
+from db.core.local_time import hours_between
 from db.core.models import (
     SLOTTED_ORDER_STATUSES,
+    STILL_HELD,
     Assignment,
     DayRollup,
     DeliveryRollup,
     Event,
+    HeldRollup,
     HourRollup,
     Order,
     Shift,
@@ -140,7 +142,7 @@ def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, no
     start, end = local_day_bounds(day)
     add(_delivery_counts(session, site_ids=in_sites, day=day), "expected", "received")
     add(_stock_counts(session, site_ids=in_sites, day=day), "on_shelves", "overdue")
-    add(_handed_over_counts(session, site_ids=in_sites, start=start, end=end), "handed_over")
+    add(_handed_over_counts(session, site_ids=in_sites, day=day), "handed_over")
     add(_problem_counts(session, site_ids=in_sites, start=start, end=end), "problems")
     add(_on_duty_counts(session, site_ids=in_sites, now=now), "on_duty")
     for site_id, cold in count_cold_units(session, site_ids=in_sites, now=now).items():
@@ -156,41 +158,49 @@ def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, no
 
 
 def _delivery_counts(session: Session, *, site_ids: list[int], day: dt.date) -> Iterable[Sequence[Any]]:
-    """The day's delivery, expected and received: index (site_id, delivery_date)."""
-    return session.execute(
-        select(
-            Order.site_id,
-            func.sum(case((Order.status == "expected", 1), else_=0)),
-            func.sum(case((Order.received_at.is_not(None), 1), else_=0)),
-        )
-        .where(Order.site_id.in_(site_ids), Order.delivery_date == day)
-        .group_by(Order.site_id)
+    """The day's delivery, expected and received: the expected bags by the index (site_id, status, delivery_date)
+    alone, the checked-in ones from the delivery rollups."""
+    expected = dict(
+        session.execute(
+            select(Order.site_id, func.count())
+            .where(Order.site_id.in_(site_ids), Order.status == "expected", Order.delivery_date == day)
+            .group_by(Order.site_id)
+        ).all()
     )
+    received = dict(
+        session.execute(
+            select(DeliveryRollup.site_id, func.sum(DeliveryRollup.received))
+            .where(DeliveryRollup.site_id.in_(site_ids), DeliveryRollup.delivery_date == day)
+            .group_by(DeliveryRollup.site_id)
+        ).all()
+    )
+    return [(site_id, expected.get(site_id, 0), received.get(site_id, 0)) for site_id in site_ids]
 
 
 def _stock_counts(session: Session, *, site_ids: list[int], day: dt.date) -> Iterable[Sequence[Any]]:
-    """The stock on the shelves and how much of it is overdue: index (site_id, status); each site's own hold days
-    decide what is overdue."""
-    cutoffs = [
-        (and_(Order.site_id == site_id, Order.storage_class == storage_class), overdue_cutoff(day=day, hold_days=hold))
-        for site_id, holds in _hold_days(session, site_ids=site_ids).items()
-        for storage_class, hold in sorted(holds.items())
-    ]
-    cutoff = case(*cutoffs, else_=day) if cutoffs else day
-    return session.execute(
-        select(Order.site_id, func.count(), func.sum(case((Order.delivery_date < cutoff, 1), else_=0)))
-        .where(Order.site_id.in_(site_ids), Order.status.in_(SLOTTED_ORDER_STATUSES))
-        .group_by(Order.site_id)
+    """The bags in a slot now and how many of them are overdue on `day` (each site's own hold per storage class):
+    the held rollups' rows of bags not yet gone, a few per delivery day."""
+    holds = _hold_days(session, site_ids=site_ids)
+    counts = {site_id: [0, 0] for site_id in site_ids}
+    rows = session.execute(
+        select(HeldRollup.site_id, HeldRollup.storage_class, HeldRollup.delivery_date, func.sum(HeldRollup.bags))
+        .where(HeldRollup.site_id.in_(site_ids), HeldRollup.left_day == STILL_HELD)
+        .group_by(HeldRollup.site_id, HeldRollup.storage_class, HeldRollup.delivery_date)
     )
+    for site_id, storage_class, delivered, bags in rows:
+        counts[site_id][0] += bags
+        hold = hold_days_of(holds[site_id], storage_class) if holds.get(site_id) else 1
+        if delivered < overdue_cutoff(day=day, hold_days=hold):
+            counts[site_id][1] += bags
+    return [(site_id, *numbers) for site_id, numbers in counts.items()]
 
 
-def _handed_over_counts(
-    session: Session, *, site_ids: list[int], start: dt.datetime, end: dt.datetime
-) -> Iterable[Sequence[Any]]:
+def _handed_over_counts(session: Session, *, site_ids: list[int], day: dt.date) -> Iterable[Sequence[Any]]:
+    """Bags handed over during the local `day`: the day rollups."""
     return session.execute(
-        select(Order.site_id, func.count())
-        .where(Order.site_id.in_(site_ids), Order.picked_up_at >= start, Order.picked_up_at < end)
-        .group_by(Order.site_id)
+        select(DayRollup.site_id, func.sum(DayRollup.picked_up))
+        .where(DayRollup.site_id.in_(site_ids), DayRollup.day == day)
+        .group_by(DayRollup.site_id)
     )
 
 
@@ -509,32 +519,31 @@ def dwell_by_class_frame(session: Session, *, site_id: int, start: dt.date, end:
 
 
 def _held_groups(
-    session: Session, *, site_id: int, low: dt.datetime, high: dt.datetime, oldest: dt.date
+    session: Session, *, site_id: int, first_day: dt.date, last_day: dt.date
 ) -> dict[tuple[dt.date, dt.date, dt.date | None, str], int]:
-    """Bags that sat in a slot at some moment of [low, high), counted per (local day checked in, delivery date,
-    local day they left or None, storage class): a few hundred groups however many bags. Two indexed reads: bags
-    delivered since `oldest`, and bags still in a slot that were delivered before it."""
-    left_at = func.coalesce(Order.picked_up_at, Order.returned_at)
-    received_day, left_day = local_day(Order.received_at), local_day(left_at)
-    window = (
-        Order.site_id == site_id,
-        Order.status != "problem",
-        Order.received_at < high,
-        or_(left_at.is_(None), left_at >= low),
+    """Bags that sat in a slot at the end of some day of [first_day, last_day], counted per (local day checked in,
+    delivery date, local day they left or None, storage class): the held rollups, a few rows per day however many
+    bags."""
+    rows = session.execute(
+        select(
+            HeldRollup.received_day,
+            HeldRollup.delivery_date,
+            HeldRollup.left_day,
+            HeldRollup.storage_class,
+            func.sum(HeldRollup.bags),
+        )
+        .where(
+            HeldRollup.site_id == site_id,
+            HeldRollup.left_day > first_day,
+            HeldRollup.received_day <= last_day,
+        )
+        .group_by(HeldRollup.received_day, HeldRollup.delivery_date, HeldRollup.left_day, HeldRollup.storage_class)
     )
     groups: dict[tuple[dt.date, dt.date, dt.date | None, str], int] = {}
-    for bounded in (
-        Order.delivery_date >= oldest,
-        and_(Order.delivery_date < oldest, Order.status.in_(SLOTTED_ORDER_STATUSES)),
-    ):
-        rows = session.execute(
-            select(received_day, Order.delivery_date, left_day, Order.storage_class, func.count())
-            .where(*window, bounded)
-            .group_by(received_day, Order.delivery_date, left_day, Order.storage_class)
-        )
-        for received, delivered, left, storage_class, count in rows:
-            key = (received, delivered, left, storage_class)
-            groups[key] = groups.get(key, 0) + count
+    for received, delivered, left, storage_class, count in rows:
+        if count:
+            key = (received, delivered, None if left == STILL_HELD else left, storage_class)
+            groups[key] = groups.get(key, 0) + int(count)
     return groups
 
 
@@ -549,13 +558,7 @@ def overdue_trend_frame(
     if not days:
         return pd.DataFrame(columns=["day", "held", "overdue"])
     holds = _hold_days(session, site_ids=[site_id]).get(site_id, {})
-    groups = _held_groups(
-        session,
-        site_id=site_id,
-        low=local_day_bounds(days[0])[1],
-        high=min(local_day_bounds(days[-1])[1], now),
-        oldest=days[0] - LONGEST_HOLD,
-    )
+    groups = _held_groups(session, site_id=site_id, first_day=days[0], last_day=days[-1])
     if not groups:
         return pd.DataFrame(columns=["day", "held", "overdue"])
     held = dict.fromkeys(days, 0)

@@ -17,14 +17,15 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from db.cold_chain.units import create_storage_unit
 from db.core.clock import local_today, to_local
 from db.core.engine import unit_of_work
 from db.core.errors import StoreError
-from db.core.models import DayRollup, DeliveryRollup, HourRollup, Order
+from db.core.migrate import downgrade_to, upgrade_to_head
+from db.core.models import STILL_HELD, DayRollup, DeliveryRollup, HeldRollup, HourRollup, Order
 from db.orders.lifecycle import (
     ItemSpec,
     create_order,
@@ -46,7 +47,7 @@ from db.people.accounts import create_volunteer
 from db.people.sites import create_site
 from db.reports.figures import delivery_funnel_frame
 from tests.support.rollup_workers import hand_over_worker
-from tests.support.store import add_order, make_world
+from tests.support.store import World, add_order, make_world
 
 START = dt.datetime(2026, 11, 20, 0, 30, tzinfo=dt.UTC)  # 08:30 in Shanghai
 PLATFORMS = ("多多买菜", "美团优选")
@@ -238,6 +239,64 @@ def test_a_full_life_is_counted_at_its_days_and_hours(engine: Engine) -> None:
         (to_local(checked_in).date(), to_local(checked_in).hour, 1, 0),
         (to_local(handed).date(), to_local(handed).hour, 0, 1),
     ]
+    with unit_of_work(engine) as session:
+        held = session.execute(
+            select(HeldRollup.left_day, HeldRollup.received_day, HeldRollup.delivery_date, HeldRollup.bags).where(
+                HeldRollup.site_id == site_id, HeldRollup.bags != 0
+            )
+        ).all()
+    # One bag that sat in its slot from the day it was checked in to the day it left.
+    assert [tuple(row) for row in held] == [(to_local(handed).date(), to_local(checked_in).date(), delivery, 1)]
+
+
+def test_a_bag_in_its_slot_is_held_until_it_leaves_and_a_problem_bag_is_not_held(engine: Engine) -> None:
+    site_id, volunteer_id = _new_site(engine)
+    first = add_order(engine, World(site_id, volunteer_id, volunteer_id), now=START, number="H1", code="H1")
+    second = add_order(engine, World(site_id, volunteer_id, volunteer_id), now=START, number="H2", code="H2")
+    with unit_of_work(engine) as session:
+        for order_id in (first, second):
+            receive_order(session, order_id=order_id, volunteer_id=volunteer_id, now=START)
+        report_problem(session, order_id=second, volunteer_id=volunteer_id, reason="袋子破损", now=START)
+
+    def held() -> list[tuple]:
+        with unit_of_work(engine) as session:
+            rows = session.execute(
+                select(HeldRollup.left_day, func.sum(HeldRollup.bags))
+                .where(HeldRollup.site_id == site_id)
+                .group_by(HeldRollup.left_day)
+                .having(func.sum(HeldRollup.bags) != 0)
+            ).all()
+        return [tuple(row) for row in rows]
+
+    assert held() == [(STILL_HELD, 1)]
+    later = START + dt.timedelta(days=2)
+    with unit_of_work(engine) as session:
+        hand_over(session, order_id=first, volunteer_id=volunteer_id, now=later)
+    assert held() == [(to_local(later).date(), 1)]
+
+
+def test_the_upgrade_fills_the_held_rollups_from_the_orders(engine: Engine) -> None:
+    """Orders in every state, the held rollups dropped (back to 0011) and the upgrade run: its backfill equals what
+    the store kept change by change."""
+    site_id, volunteer_id = _new_site(engine)
+    sequence = [
+        ("create", 0, 0, PLATFORMS[0], "ambient", 0),
+        ("create", 1, 37, PLATFORMS[1], "chilled", -1),
+        ("create", 2, 0, PLATFORMS[0], "frozen", 1),
+        ("receive", 0, 90, PLATFORMS[0], "ambient", 0),
+        ("receive", 1, 1, PLATFORMS[0], "ambient", 0),
+        ("receive", 2, 1, PLATFORMS[0], "ambient", 0),
+        ("hand_over", 0, 1500, PLATFORMS[0], "ambient", 0),
+        ("problem", 1, 600, PLATFORMS[0], "ambient", 0),
+    ]
+    _run(engine, site_id=site_id, volunteer_id=volunteer_id, sequence=sequence)
+    with unit_of_work(engine) as session:
+        kept = read_rollups(session, site_id=site_id)["held_rollups"]
+    assert kept
+    downgrade_to(engine, revision="0011_rollups")
+    upgrade_to_head(engine)
+    with unit_of_work(engine) as session:
+        assert read_rollups(session, site_id=site_id)["held_rollups"] == kept
 
 
 def test_two_processes_hand_over_one_bag_and_it_is_counted_once(engine: Engine, database_url: str) -> None:
@@ -275,7 +334,7 @@ def test_rebuild_reports_its_rows_and_leaves_other_sites_alone(engine: Engine, s
         before = read_rollups(session)
         written = rebuild_rollups(session, site_id=first if site else None)
         assert read_rollups(session) == before
-    assert written == {"delivery_rollups": 1 if site else 2, "day_rollups": 0, "hour_rollups": 0}
+    assert written == {"delivery_rollups": 1 if site else 2, "day_rollups": 0, "hour_rollups": 0, "held_rollups": 0}
 
 
 def test_overlapping_writers_split_a_key_over_shards_and_the_figures_sum_them(engine: Engine) -> None:
