@@ -158,7 +158,11 @@ if closed_days:
             )
         )
         chosen = st.multiselect(
-            t("site_rules.closed_choose"), list(labels), format_func=labels.__getitem__, key="closed_remove_days"
+            t("site_rules.closed_choose"),
+            list(labels),
+            format_func=labels.__getitem__,
+            placeholder=t("widget.choose"),
+            key="closed_remove_days",
         )
         if st.form_submit_button(t("site_rules.closed_remove"), width="stretch"):
             change = partial(
