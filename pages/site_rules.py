@@ -1,16 +1,29 @@
-"""The site's rules (organizers): every number the app enforces and the written rules, changed in one form; each
-change is in the event log with before and after, and residents see the hours, the hold time and the text."""
+"""The site's rules (organizers): every number the app enforces, the hours of each weekday and the written rules,
+changed in one form; the closed dates added and removed below it. Each change is in the event log with before and
+after, and residents see the hours, the closed dates, the hold time and the text."""
 
+import datetime as dt
 from functools import partial
 
 import streamlit as st
 
-from db.core.clock import utc_now
-from db.people.site_rules import MAX_RULES_TEXT, RULES_CHANGED, TEMPERATURES, WHOLE_NUMBERS, update_site_rules
+from db.core.clock import local_today, utc_now
+from db.people.opening_hours import WeekdayRule, list_closed_days, week_hours
+from db.people.site_rules import (
+    MAX_CLOSED_NOTE,
+    MAX_RULES_TEXT,
+    RULES_CHANGED,
+    TEMPERATURES,
+    WHOLE_NUMBERS,
+    add_closed_days,
+    remove_closed_days,
+    update_site_rules,
+)
 from db.people.sites import get_site_rules
 from db.reports.audit import events_frame
 from ui.actions import run_change
 from ui.guard import require_role
+from ui.hours_view import closed_day_lines
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
@@ -27,11 +40,14 @@ HISTORY_ROWS = 20
 
 user = require_role(ORGANIZER)
 page_header("site_rules")
+today = local_today(utc_now())
 
 with read_scope() as session:
     rules = get_site_rules(session, site_id=user.site_id)
     current = {name: getattr(rules, name) for section in SECTIONS.values() for name in section}
     current["rules_text"] = rules.rules_text
+    week = week_hours(session, site_id=user.site_id)
+    closed_days = list_closed_days(session, site_id=user.site_id, first=today, last=dt.date.max)
 
 
 def rule_input(name: str):
@@ -56,6 +72,32 @@ def rule_input(name: str):
     return st.time_input(label, value=current[name], step=900, key=key)
 
 
+def weekday_inputs() -> dict[int, WeekdayRule]:
+    """A row per weekday: opens, closes, closed. Only the weekdays the organizer changed go to the store, so a
+    weekday showing the usual hours follows them when the usual hours change in the same save."""
+    changed = {}
+    for day in week:
+        shown = WeekdayRule(
+            opens_at=day.opens_at or current["opens_at"], closes_at=day.closes_at or current["closes_at"]
+        )
+        name, opens, closes, closed = st.columns([1, 2, 2, 1.2], vertical_alignment="bottom")
+        name.markdown(f"**{t(f'value.weekday.{day.weekday}')}**")
+        with opens:
+            opens_at = st.time_input(
+                t("site_rules.opens"), value=shown.opens_at, step=900, key=f"week_opens_{day.weekday}"
+            )
+        with closes:
+            closes_at = st.time_input(
+                t("site_rules.closes"), value=shown.closes_at, step=900, key=f"week_closes_{day.weekday}"
+            )
+        with closed:
+            is_closed = st.checkbox(t("site_rules.closed"), value=day.closed, key=f"week_closed_{day.weekday}")
+        wanted = WeekdayRule(opens_at=opens_at, closes_at=closes_at, closed=is_closed)
+        if (opens_at, closes_at, is_closed) != (shown.opens_at, shown.closes_at, day.closed):
+            changed[day.weekday] = wanted
+    return changed
+
+
 with st.form("site_rules_form"):
     wanted = {}
     for heading, names in SECTIONS.items():
@@ -64,6 +106,12 @@ with st.form("site_rules_form"):
         for index, name in enumerate(names):
             with columns[index % len(columns)]:
                 wanted[name] = rule_input(name)
+        if heading == "site_rules.section_pickup":
+            st.subheader(t("site_rules.section_week"))
+            st.caption(t("site_rules.week_help"))
+            weekdays = weekday_inputs()
+            if weekdays:
+                wanted["weekday_hours"] = weekdays
     st.subheader(t("site_rules.section_text"))
     wanted["rules_text"] = st.text_area(
         t("value.rule.rules_text"), value=current["rules_text"], max_chars=MAX_RULES_TEXT, height=200, key="rule_text"
@@ -73,6 +121,54 @@ with st.form("site_rules_form"):
             update_site_rules, site_id=user.site_id, changes=wanted, actor_id=user.volunteer_id, now=utc_now()
         )
         run_change(change, done_key="site_rules.saved")
+
+st.subheader(t("site_rules.section_closed"))
+st.caption(t("site_rules.closed_help"))
+if closed_days:
+    st.text("\n".join(closed_day_lines(closed_days, key="site_rules.closed_day")))
+else:
+    st.caption(t("site_rules.closed_none"))
+with st.form("closed_days_form", clear_on_submit=True):
+    first_column, last_column = st.columns(2)
+    first = first_column.date_input(t("site_rules.closed_first"), value=today, key="closed_first")
+    last = last_column.date_input(t("site_rules.closed_last"), value=None, key="closed_last")
+    note = st.text_input(t("site_rules.closed_note"), max_chars=MAX_CLOSED_NOTE, key="closed_note")
+    if st.form_submit_button(t("site_rules.closed_add"), type="primary", width="stretch"):
+
+        def add(session):
+            added = add_closed_days(
+                session,
+                site_id=user.site_id,
+                first=first,
+                last=last,
+                note=note,
+                actor_id=user.volunteer_id,
+                now=utc_now(),
+            )
+            return len(added)
+
+        run_change(add, done_key="site_rules.closed_added", result_as="count")
+if closed_days:
+    with st.form("closed_days_remove"):
+        labels = dict(
+            zip(
+                [day.day for day in closed_days],
+                closed_day_lines(closed_days, key="site_rules.closed_day"),
+                strict=True,
+            )
+        )
+        chosen = st.multiselect(
+            t("site_rules.closed_choose"),
+            list(labels),
+            format_func=labels.__getitem__,
+            placeholder=t("widget.choose"),
+            key="closed_remove_days",
+        )
+        if st.form_submit_button(t("site_rules.closed_remove"), width="stretch"):
+            change = partial(
+                remove_closed_days, site_id=user.site_id, days=chosen, actor_id=user.volunteer_id, now=utc_now()
+            )
+            run_change(lambda session: len(change(session)), done_key="site_rules.closed_removed", result_as="count")
 
 st.subheader(t("site_rules.history"))
 with read_scope() as session:

@@ -2,12 +2,14 @@
 
 import streamlit as st
 
-from db.core.clock import utc_now
+from db.core.clock import local_today, utc_now
 from db.core.errors import FullPhoneNeeded, StoreError, TooManyAttempts
 from db.orders.lifecycle import class_hold_days
 from db.orders.residents import WAITING_STATES, lookup_order_status
+from db.people.opening_hours import upcoming_closed_days, week_hours
 from db.people.sites import get_site_rules, list_sites
 from ui.guard import require_role
+from ui.hours_view import closed_day_lines, week_lines
 from ui.i18n import t
 from ui.keyboard import NUMERIC, PHONE, input_hints
 from ui.pages_registry import ORGANIZER, PUBLIC
@@ -96,7 +98,14 @@ if site is not None:
 
     with read_scope() as session:
         rules = get_site_rules(session, site_id=site.id)
-    st.caption(t("status.hours", opens=f"{rules.opens_at:%H:%M}", closes=f"{rules.closes_at:%H:%M}"))
+        week = week_hours(session, site_id=site.id)
+        closed_days = upcoming_closed_days(session, site_id=site.id, today=local_today(utc_now()))
+    # The week's hours and the closed dates of the next 30 days: plain text (a closed date's note is people's data).
+    st.caption(t("status.hours_head"))
+    st.text("\n".join(week_lines(week)))
+    if closed_days:
+        st.caption(t("status.closed_days_head"))
+        st.text("\n".join(closed_day_lines(closed_days)))
     holds = class_hold_days(rules)
     if len(set(holds.values())) == 1:
         st.caption(t("status.hold", days=rules.hold_days))

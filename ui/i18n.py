@@ -28,7 +28,7 @@ PLURAL_FORMS = ("one", "other")
 # How a list of words is joined in running text: 冷藏、冷冻 / chilled, frozen.
 LIST_SEPARATORS = {"zh-CN": "、", "en": ", "}
 # Error parameters that hold a stored code word (`picked_up`, `fridge`): shown through `value.<param>.<code>`.
-CODED_PARAMS = ("status", "kind", "role", "rule")
+CODED_PARAMS = ("status", "kind", "role", "rule", "weekday")
 
 
 @functools.cache

@@ -22,13 +22,18 @@ NONE = {"arrivals": "notices.arrivals_none", "overdue": "notices.overdue_none"}
 
 
 def notice_text(notice: Notice) -> str:
-    """The whole message: a heading with the hours (and, for arrivals, the collect-by day), then each building
-    and its bags."""
-    hours = {"opens": f"{notice.opens_at:%H:%M}", "closes": f"{notice.closes_at:%H:%M}"}
-    lines = [t(HEADS[notice.kind], site=notice.site_name, day=notice.day, **hours).plain]
+    """The whole message: a heading with the day's hours (or that the pickup point is closed that day), for
+    arrivals the collect-by day and the closed dates until then, then each building and its bags."""
+    lines = [t(HEADS[notice.kind], site=notice.site_name, day=notice.day, hours=day_hours_words(notice)).plain]
     if notice.kind == "arrivals" and notice.order_ids:
         first = next(iter(notice.buildings.values()))[0]
         lines.append(t("notices.collect_by", day=first.collect_by).plain)
+        if notice.closed_days:
+            lines.append(t("notices.closed_days").plain)
+            lines.extend(
+                t("notices.closed_day", day=closed.day, note=closed.note).plain.rstrip()
+                for closed in notice.closed_days
+            )
     for building, bags in notice.buildings.items():
         lines.append("")
         lines.append(
@@ -36,6 +41,14 @@ def notice_text(notice: Notice) -> str:
         )
         lines.extend(_bag_line(notice.kind, bag) for bag in bags)
     return "\n".join(lines)
+
+
+def day_hours_words(notice: Notice) -> str:
+    """The notice day's hours as the heading says them: 开放时间 09:00–12:00, or closed that day."""
+    hours = notice.hours
+    if hours.opens_at is None or hours.closes_at is None:
+        return t("notices.closed_that_day").plain
+    return t("notices.open_hours", opens=hours.opens_at, closes=hours.closes_at).plain
 
 
 def _bag_line(kind: str, bag: NoticeLine) -> str:

@@ -272,6 +272,8 @@ CHANGE_VALUE_FAMILIES = {
     "outcome": "outcome",
     "weekday": "weekday",
     "collected_by": "collector",
+    # A weekday's hours in a rules change: "closed" or "usual" in words, other hours as they are ("09:00–12:00").
+    **{f"weekday_hours_{weekday}": "opening" for weekday in range(7)},
 }
 
 

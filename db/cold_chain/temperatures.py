@@ -16,6 +16,7 @@ from db.core.clock import local_day_bounds, local_moment, local_today, to_local
 from db.core.errors import DuplicateValue, InvalidValue, NotAllowed, NotFound
 from db.core.events import record_event
 from db.core.models import SiteRules, StorageUnit, TemperatureReading, TemperatureSignOff, Volunteer
+from db.people.opening_hours import DayHours, hours_of_sites_on
 
 LOWEST_READING_C = -40.0
 HIGHEST_READING_C = 40.0
@@ -24,7 +25,8 @@ LATE_ENTRY_LIMIT = dt.timedelta(hours=12)
 LATE_ENTRY_GRACE = dt.timedelta(minutes=15)
 # After an out-of-range reading, the unit must be read again within this time.
 FOLLOW_UP_WITHIN = dt.timedelta(minutes=30)
-# The first reading of the day is due this long after opening; the last one by closing time.
+# The first reading of the day is due this long after opening; the last one by closing time (the day's own hours:
+# a weekday's, or none on a closed day).
 OPENING_READING_GRACE = dt.timedelta(minutes=30)
 
 
@@ -273,10 +275,11 @@ def reading_schedule(*, day: dt.date, opens_at: dt.time, closes_at: dt.time, per
 def count_missing_readings(session: Session, *, site_id: int, day: dt.date, now: dt.datetime) -> dict[int, int]:
     """Per active cold unit: readings due on the local `day` by `now` that were not taken (0 when complete)."""
     rules = _rules_of_sites(session, site_ids=[site_id])[site_id]
+    hours = hours_of_sites_on(session, site_ids=[site_id], day=day)[site_id]
     units = list_cold_units(session, site_id=site_id)
     start, end = local_day_bounds(day)
     readings = _effective_readings(session, site_ids=[site_id], start=start, end=end)
-    return _missing_per_unit(units=units, schedule=_schedule(rules, day=day), readings=readings, now=now)
+    return _missing_per_unit(units=units, schedule=_schedule(rules, hours), readings=readings, now=now)
 
 
 def list_due_readings(session: Session, *, site_id: int, now: dt.datetime) -> list[DueReading]:
@@ -287,8 +290,9 @@ def list_due_readings(session: Session, *, site_id: int, now: dt.datetime) -> li
 def list_due_readings_of_sites(
     session: Session, *, site_ids: list[int], now: dt.datetime
 ) -> dict[int, list[DueReading]]:
-    """`list_due_readings` of every site in `site_ids` at once: four statements whatever the number of sites and
-    units (the sites' rules, their cold units, each unit's latest reading, today's readings)."""
+    """`list_due_readings` of every site in `site_ids` at once: five statements whatever the number of sites and
+    units (the sites' rules, their cold units, each unit's latest reading, today's hours, today's readings). A day
+    the site is closed has no scheduled readings; follow-ups after an out-of-range reading are due all the same."""
     rules = _rules_of_sites(session, site_ids=site_ids)
     units = list_cold_units_of_sites(session, site_ids=site_ids)
     every_unit = [unit for site_units in units.values() for unit in site_units]
@@ -296,6 +300,7 @@ def list_due_readings_of_sites(
         return {site_id: [] for site_id in site_ids}
     out_of_range = _latest_out_of_range(session, unit_ids=[unit.id for unit in every_unit], now=now)
     today = local_today(now)
+    hours = hours_of_sites_on(session, site_ids=site_ids, day=today)
     start, end = local_day_bounds(today)
     readings = _effective_readings(session, site_ids=site_ids, start=start, end=end)
     due_by_site: dict[int, list[DueReading]] = {}
@@ -314,7 +319,7 @@ def list_due_readings_of_sites(
                         overdue=now > due_at,
                     )
                 )
-        schedule = _schedule(rules[site_id], day=today)
+        schedule = _schedule(rules[site_id], hours[site_id])
         missing = _missing_per_unit(units=units[site_id], schedule=schedule, readings=readings, now=now)
         for unit in units[site_id]:
             if missing.get(unit.id, 0):
@@ -341,8 +346,13 @@ def _rules_of_sites(session: Session, *, site_ids: list[int]) -> dict[int, SiteR
     return rules
 
 
-def _schedule(rules: SiteRules, *, day: dt.date) -> list[dt.datetime]:
-    return reading_schedule(day=day, opens_at=rules.opens_at, closes_at=rules.closes_at, per_day=rules.readings_per_day)
+def _schedule(rules: SiteRules, hours: DayHours) -> list[dt.datetime]:
+    """The day's readings over the day's hours; none on a closed day."""
+    if hours.opens_at is None or hours.closes_at is None:
+        return []
+    return reading_schedule(
+        day=hours.day, opens_at=hours.opens_at, closes_at=hours.closes_at, per_day=rules.readings_per_day
+    )
 
 
 def _missing_per_unit(

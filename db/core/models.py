@@ -143,6 +143,38 @@ class SiteRules(Base):
     )
 
 
+class WeekdayHours(Base):
+    """A weekday whose opening hours differ from the site's usual ones (`site_rules.opens_at`/`closes_at`): other
+    hours, or closed all day. Weekdays without a row keep the usual hours."""
+
+    __tablename__ = "weekday_hours"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    weekday: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 0 = Monday … 6 = Sunday
+    opens_at: Mapped[dt.time | None] = mapped_column(Time)
+    closes_at: Mapped[dt.time | None] = mapped_column(Time)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint(
+            "(closed AND opens_at IS NULL AND closes_at IS NULL)"
+            " OR (NOT closed AND opens_at IS NOT NULL AND closes_at IS NOT NULL AND opens_at < closes_at)",
+            name="hours_or_closed",
+        ),
+    )
+
+
+class ClosedDay(Base):
+    """A date the site is closed (a holiday, 春节), with a short note residents see."""
+
+    __tablename__ = "closed_days"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    note: Mapped[str] = mapped_column(String(100), default="")
+
+
 class Volunteer(Base):
     """A person who takes shifts; organizers are volunteers with the organizer role."""
 

@@ -21,6 +21,7 @@ from db.core.models import SLOTTED_ORDER_STATUSES, Order, Site, Slot
 from db.core.privacy import mask_given_name
 from db.orders.lifecycle import class_hold_days, collect_by, hold_days_of, overdue_condition
 from db.orders.review import building_of
+from db.people.opening_hours import ClosedDate, DayHours, hours_on, list_closed_days
 from db.people.sites import get_site_rules
 
 NOTICE_KINDS = ("arrivals", "overdue")
@@ -44,8 +45,10 @@ class Notice:
     kind: str
     site_name: str
     day: dt.date
-    opens_at: dt.time
-    closes_at: dt.time
+    # The site's hours that day (closed: no times), and for arrivals the closed dates from that day to the latest
+    # collect-by day (hold days are calendar days: a closed date does not move the collect-by day).
+    hours: DayHours
+    closed_days: list[ClosedDate]
     # Building ("" when the address names none, always last) → its bags, by pickup code.
     buildings: dict[str, list[NoticeLine]]
 
@@ -107,8 +110,17 @@ def _notice(session: Session, *, site_id: int, kind: str, day: dt.date, delivere
             )
         )
     ordered = dict(sorted(buildings.items(), key=lambda item: _building_order(item[0])))
+    last_day = max((line.collect_by for lines in buildings.values() for line in lines), default=day)
+    closed_days = (
+        list_closed_days(session, site_id=site_id, first=day, last=last_day) if kind == "arrivals" and buildings else []
+    )
     return Notice(
-        kind=kind, site_name=site_name, day=day, opens_at=rules.opens_at, closes_at=rules.closes_at, buildings=ordered
+        kind=kind,
+        site_name=site_name,
+        day=day,
+        hours=hours_on(session, site_id=site_id, day=day),
+        closed_days=closed_days,
+        buildings=ordered,
     )
 
 

@@ -1,5 +1,6 @@
-"""Changing the site's rules (《买菜点管理细则》): every number the app enforces and the rules text, validated here
-with the same bounds as the schema's checks, each change an event with what it was before and after."""
+"""Changing the site's rules (《买菜点管理细则》): every number the app enforces, the rules text, the hours of each
+weekday and the closed dates, validated here with the same bounds as the schema's checks, each change an event with
+what it was before and after."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.core.errors import InvalidValue
+from db.core.clock import local_today
+from db.core.errors import InvalidValue, NotFound
 from db.core.events import record_event
+from db.core.models import ClosedDay, WeekdayHours
+from db.people.opening_hours import WEEKDAYS, WeekdayRule, weekday_rules
 from db.people.sites import get_site_rules
 
 MAX_RULES_TEXT = 5000
@@ -45,26 +50,158 @@ TEMPERATURES = {
 RANGES = (("chilled_min_c", "chilled_max_c"), ("frozen_min_c", "frozen_max_c"))
 TIMES = ("opens_at", "closes_at")
 RULE_FIELDS = (*WHOLE_NUMBERS, *TEMPERATURES, *TIMES, "rules_text")
+# The weekdays' own hours: `changes["weekday_hours"]` maps a weekday (0 = Monday) to a WeekdayRule; in the event
+# each changed weekday is `weekday_hours_<n>`: its hours "09:00–12:00", "closed", or "usual" (the usual hours).
+WEEKDAY_HOURS = "weekday_hours"
+CLOSED = "closed"
+USUAL = "usual"
+# Closed dates: a short note each, and a bound on how many lie ahead (a year's holidays, not every day).
+MAX_CLOSED_NOTE = 100
+MAX_CLOSED_DAYS_AHEAD = 60
+CLOSED_DAYS = "closed_days"
 
 
 def update_site_rules(
     session: Session, *, site_id: int, changes: dict[str, Any], actor_id: int, now: dt.datetime
 ) -> list[str]:
-    """Apply `changes` (rule name → new value) to the site's rules, all or none; returns the names that changed
-    (none: nothing is written). One event `site.rules_changed` holds each changed rule before and after."""
-    unknown = sorted(set(changes) - set(RULE_FIELDS))
+    """Apply `changes` (rule name → new value; `weekday_hours` → {weekday: WeekdayRule}) to the site's rules, all
+    or none; returns the names that changed (none: nothing is written). One event `site.rules_changed` holds each
+    changed rule before and after. A weekday given the usual hours keeps no row of its own."""
+    unknown = sorted(set(changes) - {*RULE_FIELDS, WEEKDAY_HOURS})
     if unknown:
         raise InvalidValue("error.rules_unknown", names=", ".join(unknown))
     rules = get_site_rules(session, site_id=site_id)
-    wanted = {name: getattr(rules, name) for name in RULE_FIELDS} | _checked_values(changes)
+    values = dict(changes)
+    weekdays = _checked_weekdays(values.pop(WEEKDAY_HOURS, {}))
+    wanted = {name: getattr(rules, name) for name in RULE_FIELDS} | _checked_values(values)
     _check_together(wanted)
     changed = [name for name in RULE_FIELDS if wanted[name] != getattr(rules, name)]
+    before: dict[str, Any] = {name: getattr(rules, name) for name in changed}
+    after: dict[str, Any] = {name: wanted[name] for name in changed}
+    stored = weekday_rules(session, site_id=site_id)
+    usual = WeekdayRule(opens_at=wanted["opens_at"], closes_at=wanted["closes_at"])
+    changed_days = []
+    for weekday, rule in weekdays.items():
+        own = None if rule == usual else rule
+        if own != stored.get(weekday):
+            changed_days.append((weekday, own))
+            before[f"{WEEKDAY_HOURS}_{weekday}"] = _worded_rule(stored.get(weekday))
+            after[f"{WEEKDAY_HOURS}_{weekday}"] = _worded_rule(own)
+    if changed_days:
+        changed.append(WEEKDAY_HOURS)
     if not changed:
         return []
-    before = {name: getattr(rules, name) for name in changed}
-    for name in changed:
-        setattr(rules, name, wanted[name])
+    for name in RULE_FIELDS:
+        if name in before:
+            setattr(rules, name, wanted[name])
+    for weekday, own in changed_days:
+        row = session.get(WeekdayHours, (site_id, weekday))
+        if own is None:
+            session.delete(row)
+        elif row is None:
+            session.add(
+                WeekdayHours(
+                    site_id=site_id, weekday=weekday, opens_at=own.opens_at, closes_at=own.closes_at, closed=own.closed
+                )
+            )
+        else:
+            row.opens_at, row.closes_at, row.closed = own.opens_at, own.closes_at, own.closed
     session.flush()
+    _record(session, site_id=site_id, actor_id=actor_id, now=now, before=before, after=after)
+    return changed
+
+
+def add_closed_days(
+    session: Session,
+    *,
+    site_id: int,
+    first: dt.date,
+    last: dt.date | None = None,
+    note: str = "",
+    actor_id: int,
+    now: dt.datetime,
+) -> list[dt.date]:
+    """Close the site from `first` to `last` (one day when `last` is None), each date with `note`; all or none. A
+    date already closed takes the new note. Returns the dates that changed; one event with them before and after."""
+    last = first if last is None else last
+    if not isinstance(first, dt.date) or not isinstance(last, dt.date) or isinstance(first, dt.datetime):
+        raise InvalidValue("error.closed_day_date")
+    if last < first:
+        raise InvalidValue("error.closed_days_order")
+    today = local_today(now)
+    if first < today:
+        raise InvalidValue("error.closed_day_past", day=first)
+    note = " ".join(str(note or "").split())
+    if len(note) > MAX_CLOSED_NOTE:
+        raise InvalidValue("error.closed_day_note_too_long", limit=MAX_CLOSED_NOTE)
+    days = [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
+    if len(days) > MAX_CLOSED_DAYS_AHEAD:
+        raise InvalidValue("error.closed_days_too_many", limit=MAX_CLOSED_DAYS_AHEAD)
+    stored = {
+        row.day: row
+        for row in session.scalars(
+            select(ClosedDay).where(ClosedDay.site_id == site_id, ClosedDay.day >= first, ClosedDay.day <= last)
+        )
+    }
+    ahead = session.scalar(
+        select(func.count()).select_from(ClosedDay).where(ClosedDay.site_id == site_id, ClosedDay.day >= today)
+    )
+    if (ahead or 0) + len(set(days) - set(stored)) > MAX_CLOSED_DAYS_AHEAD:
+        raise InvalidValue("error.closed_days_too_many", limit=MAX_CLOSED_DAYS_AHEAD)
+    get_site_rules(session, site_id=site_id)  # the site exists
+    changed = [day for day in days if day not in stored or stored[day].note != note]
+    if not changed:
+        return []
+    before = [_worded_day(day, stored[day].note) for day in changed if day in stored]
+    for day in changed:
+        if day in stored:
+            stored[day].note = note
+        else:
+            session.add(ClosedDay(site_id=site_id, day=day, note=note))
+    session.flush()
+    _record(
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        now=now,
+        before={CLOSED_DAYS: before} if before else None,
+        after={CLOSED_DAYS: [_worded_day(day, note) for day in changed]},
+    )
+    return changed
+
+
+def remove_closed_days(
+    session: Session, *, site_id: int, days: list[dt.date], actor_id: int, now: dt.datetime
+) -> list[dt.date]:
+    """Open the site again on these closed dates, all or none (a date not closed: NotFound). Returns them."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return []
+    rows = list(
+        session.scalars(
+            select(ClosedDay).where(ClosedDay.site_id == site_id, ClosedDay.day.in_(wanted)).order_by(ClosedDay.day)
+        )
+    )
+    if len(rows) != len(wanted):
+        missing = sorted(set(wanted) - {row.day for row in rows})
+        raise NotFound("error.closed_day_not_found", day=missing[0])
+    before = [_worded_day(row.day, row.note) for row in rows]
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    _record(session, site_id=site_id, actor_id=actor_id, now=now, before={CLOSED_DAYS: before}, after=None)
+    return wanted
+
+
+def _record(
+    session: Session,
+    *,
+    site_id: int,
+    actor_id: int,
+    now: dt.datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
     record_event(
         session,
         site_id=site_id,
@@ -74,9 +211,42 @@ def update_site_rules(
         entity_id=site_id,
         now=now,
         before=before,
-        after={name: wanted[name] for name in changed},
+        after=after,
     )
-    return changed
+
+
+def _checked_weekdays(value: Any) -> dict[int, WeekdayRule]:
+    if not isinstance(value, dict):
+        raise InvalidValue("error.rules_unknown", names=WEEKDAY_HOURS)
+    checked = {}
+    for weekday, rule in value.items():
+        if isinstance(weekday, bool) or weekday not in WEEKDAYS:
+            raise InvalidValue("error.weekday_range")
+        if not isinstance(rule, WeekdayRule):
+            raise InvalidValue("error.rules_weekday_time", weekday=str(weekday))
+        if rule.closed:
+            checked[weekday] = WeekdayRule(closed=True)
+            continue
+        if not isinstance(rule.opens_at, dt.time) or not isinstance(rule.closes_at, dt.time):
+            raise InvalidValue("error.rules_weekday_time", weekday=str(weekday))
+        opens_at = rule.opens_at.replace(second=0, microsecond=0)
+        closes_at = rule.closes_at.replace(second=0, microsecond=0)
+        if opens_at >= closes_at:
+            raise InvalidValue("error.rules_weekday_hours_order", weekday=str(weekday))
+        checked[weekday] = WeekdayRule(opens_at=opens_at, closes_at=closes_at)
+    return checked
+
+
+def _worded_rule(rule: WeekdayRule | None) -> str:
+    if rule is None:
+        return USUAL
+    if rule.closed or rule.opens_at is None or rule.closes_at is None:
+        return CLOSED
+    return f"{rule.opens_at:%H:%M}–{rule.closes_at:%H:%M}"
+
+
+def _worded_day(day: dt.date, note: str) -> str:
+    return f"{day.isoformat()} {note}".strip()
 
 
 def _checked_values(changes: dict[str, Any]) -> dict[str, Any]:

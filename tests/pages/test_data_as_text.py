@@ -1,9 +1,11 @@
 """Data is shown as text: every page, for every audience, in both languages, with Markdown/HTML payloads in every
 value a person or a file sets (tests/support/markdown_payloads.py). Markdown bodies may hold payloads only escaped; the
-literal surfaces (dataframe cells, selectbox options) hold them as typed, without backslashes."""
+literal surfaces (dataframe cells, selectbox options, st.text, a component's data) hold them as typed, without
+backslashes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pandas as pd
@@ -13,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.support.markdown_payloads import (
     ADDRESS,
+    CLOSED_NOTE,
     CODE_EXPECTED,
     CODE_PROBLEM,
     CODE_READY,
@@ -87,9 +90,27 @@ def proto_strings(message: Message, *, plain: set[str]) -> Iterator[tuple[bool, 
             if isinstance(item, Message):
                 if item.DESCRIPTOR.name not in ARROW_PROTOS:
                     yield from proto_strings(item, plain=plain)
+            elif isinstance(item, str) and kind == "BidiComponent" and field.name == "json":
+                # A component's data (the copy button's text): JSON its script sets with textContent, as typed.
+                yield from ((False, text) for text in json_strings(json.loads(item)))
             elif isinstance(item, str):
-                literal = field.name in plain or (field.name == "options" and kind in PLAIN_OPTION_WIDGETS)
+                literal = (
+                    field.name in plain
+                    or (field.name == "options" and kind in PLAIN_OPTION_WIDGETS)
+                    or (field.name == "body" and kind == "Text")  # st.text: shown as typed, in a fixed font
+                )
                 yield not literal, item
+
+
+def json_strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from json_strings(item)
 
 
 def surfaces(at: AppTest) -> tuple[list[str], list[str]]:
@@ -156,7 +177,9 @@ SHOWN = {
     "desk": ([CODE_READY, PLATFORM], []),
     "arrivals": ([CODE_EXPECTED], [CODE_EXPECTED]),
     "orders": ([CODE_PROBLEM, NAME, ADDRESS, REASON, PLATFORM, ORDER_NUMBER], [NAME, PLATFORM, PRODUCT]),
-    "status": ([CODE_READY], []),
+    "status": ([CODE_READY], [CLOSED_NOTE]),
+    "notices": ([], [CLOSED_NOTE]),
+    "site_rules": ([], [CLOSED_NOTE]),
     "daily_report": ([PLATFORM, CODE_PROBLEM, REASON, VOLUNTEER_NAME], []),
     "slot_list": ([CODE_READY], []),
     "temperatures": ([UNIT_NAME], []),

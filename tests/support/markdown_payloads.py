@@ -4,6 +4,7 @@ put into every text a person or a file can set, and the checks that none of it c
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import pathlib
 import re
@@ -18,6 +19,7 @@ from db.core.models import Order
 from db.orders.lifecycle import normalize_pickup_code, receive_order, report_problem, shelve_order
 from db.orders.manifest import apply_import, plan_import, read_manifest
 from db.people.accounts import SignedIn
+from db.people.site_rules import add_closed_days
 from db.people.volunteers import update_volunteer
 from tests.support.app_data import AppData, build_app_database
 
@@ -68,6 +70,9 @@ PRODUCT = f"https://{EVIL_HOST}/u :blue-background[蓝B] ~~删S~~ `码K` _斜E_"
 VOLUNTEER_NAME = f":orange[橙O] **粗B** www.{EVIL_HOST}"
 REASON = f"![R](https://{EVIL_HOST}/r.png) [链L](https://{EVIL_HOST}/l)\n:smile: 甲 -> 乙"
 UNIT_NAME = f"<b>H</b> https://{EVIL_HOST}/u"
+# A closed date's note (at most 100 characters): tomorrow, so the residents' page, the arrivals notice (before the
+# collect-by day) and the rules page show it.
+CLOSED_NOTE = f"**粗B** <b>H</b> :red[红R] [链L](https://{EVIL_HOST}/l) 甲 -> 乙"
 STORED_VALUES = (
     CODE_READY,
     CODE_PROBLEM,
@@ -80,6 +85,7 @@ STORED_VALUES = (
     VOLUNTEER_NAME,
     REASON,
     UNIT_NAME,
+    CLOSED_NOTE,
 )
 assert all(any(atom in value for value in STORED_VALUES) for atom in ATOMS)
 
@@ -145,6 +151,14 @@ def build_payload_database(path: pathlib.Path) -> PayloadData:
             plan = plan_import(session, site_id=app.site_id, table=table, today=local_today())
             assert not plan.rejected, plan.rejected
             apply_import(session, site_id=app.site_id, plan=plan, now=now, actor_id=app.organizer.volunteer_id)
+            add_closed_days(
+                session,
+                site_id=app.site_id,
+                first=local_today(now) + dt.timedelta(days=1),
+                note=CLOSED_NOTE,
+                actor_id=app.organizer.volunteer_id,
+                now=now,
+            )
         with unit_of_work(store) as session:
             ids = dict(session.execute(select(Order.pickup_code, Order.id).where(Order.phone == PHONE)).all())
             volunteer_id = app.volunteer.volunteer_id

@@ -63,11 +63,12 @@ def test_names_are_masked_as_a_group_chat_writes_them():
 def test_todays_arrivals_by_building(engine: Engine, town: Town):
     with read_only(engine) as session:
         notice = arrivals_notice(session, site_id=town.site_id, day=D(2026, 11, 25))
-    assert (notice.kind, notice.site_name, notice.opens_at, notice.closes_at) == (
+    assert (notice.kind, notice.site_name, notice.hours.opens_at, notice.hours.closes_at, notice.closed_days) == (
         "arrivals",
         "天山二村",
         dt.time(7, 30),
         dt.time(21, 0),
+        [],
     )
     shown = {
         building: [(line.masked_name, line.phone_tail, line.pickup_code, line.slot_code is not None) for line in lines]
