@@ -1,4 +1,4 @@
-"""Migration 0012_opening_hours: the upgrade adds `weekday_hours` and `closed_days` and changes no site's hours; the
+"""Migration 0013_opening_hours: the upgrade adds `weekday_hours` and `closed_days` and changes no site's hours; the
 downgrade drops them (every day has the usual hours again) and the site's other rules stay (SQLite and
 PostgreSQL)."""
 
@@ -37,9 +37,9 @@ def test_the_downgrade_drops_the_hours_tables_and_the_upgrade_brings_them_back_e
             add_closed_days(
                 session, site_id=world.site_id, first=sunday, note="春节", actor_id=world.volunteer_id, now=now
             )
-        assert current_heads(engine) == ("0012_opening_hours",)
+        assert current_heads(engine) == ("0013_opening_hours",)
 
-        downgrade_to(engine, revision="0011_rollups")
+        downgrade_to(engine, revision="0012_held_rollups")
         assert NEW_TABLES.isdisjoint(inspect(engine).get_table_names())
         with engine.connect() as connection:
             assert connection.execute(text("SELECT hold_days, opens_at FROM site_rules")).one()[0] == 5

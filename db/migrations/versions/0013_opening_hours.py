@@ -6,8 +6,8 @@
 
 The downgrade drops both tables: every day then has the usual hours again.
 
-Revision ID: 0012_opening_hours
-Revises: 0011_rollups
+Revision ID: 0013_opening_hours
+Revises: 0012_held_rollups
 Create Date: 2026-11-29
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_opening_hours"
-down_revision: str | Sequence[str] | None = "0011_rollups"
+revision: str = "0013_opening_hours"
+down_revision: str | Sequence[str] | None = "0012_held_rollups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
