@@ -234,8 +234,16 @@ def _add(
             )
             continue
         if own_shard is None:
-            own_shard = 1 + int(session.scalar(select(func.pg_backend_pid())) or 0) % SHARDS
+            own_shard = 1 + _backend_pid(session) % SHARDS
         _upsert(session, table=table, keys=keys, counted=counted, rows=[row], insert=postgresql.insert, shard=own_shard)
+
+
+def _backend_pid(session: Session) -> int:
+    """The PostgreSQL server process of the session's connection, asked once per pooled connection."""
+    info = session.connection().info
+    if "backend_pid" not in info:
+        info["backend_pid"] = int(session.scalar(select(func.pg_backend_pid())) or 0)
+    return int(info["backend_pid"])
 
 
 def _upsert(
