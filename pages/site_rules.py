@@ -102,7 +102,8 @@ with st.form("site_rules_form"):
     wanted = {}
     for heading, names in SECTIONS.items():
         st.subheader(t(heading))
-        columns = st.columns(min(len(names), 3))
+        # Two to a row: three squeezed a number box on the tablet (1024 px with the menu open) to "0." and "-1".
+        columns = st.columns(min(len(names), 2))
         for index, name in enumerate(names):
             with columns[index % len(columns)]:
                 wanted[name] = rule_input(name)
