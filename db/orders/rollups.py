@@ -31,8 +31,8 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
     union_all,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
@@ -189,61 +189,89 @@ def _sum_into(total: Counts, counts: Counts, *, sign: int) -> None:
                 into[name] += sign * number
 
 
+# One table's part of a change: the table, its key and counted columns, and the rows to add.
+Change = tuple[Any, tuple[str, ...], tuple[str, ...], list[dict[str, Any]]]
+
+
 def _add_all(session: Session, deltas: Counts) -> None:
+    """Add the differences to the tables; nothing for a table whose differences are all zero.
+
+    SQLite (one writer at a time): per table one multi-row INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n into
+    shard 0. PostgreSQL: one statement for every table (`_postgresql_add`): per key, the first row of the key no open
+    transaction holds (FOR UPDATE SKIP LOCKED) is updated; when every row is held (another tablet's change of the
+    same delivery, not yet committed) or none is committed yet, the counts go to this connection's own shard (an
+    upsert). So a change never waits for another's commit because of the rollups, and a key keeps one row unless
+    writers really overlapped."""
+    changes: list[Change] = []
     for table, keys, counted in TABLES:
-        _add(session, table=table, keys=keys, counted=counted, deltas=deltas.get(table.__tablename__, {}))
-
-
-def _add(
-    session: Session,
-    *,
-    table: Any,
-    keys: tuple[str, ...],
-    counted: tuple[str, ...],
-    deltas: dict[tuple[Any, ...], Counter[str]],
-) -> None:
-    """Add the differences to the table; nothing when every difference is zero.
-
-    SQLite (one writer at a time): one multi-row INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n into shard 0.
-    PostgreSQL: per key, the first row of the key no open transaction holds (FOR UPDATE SKIP LOCKED) is updated; when
-    every row is held (another tablet's change of the same delivery, not yet committed) or none is committed yet,
-    the counts go to this connection's own shard (an upsert). So a change never waits for another's commit because
-    of the rollups, and a key keeps one row unless writers really overlapped."""
-    rows = [
-        {**dict(zip(keys, key, strict=True)), **{name: delta.get(name, 0) for name in counted}}
-        for key, delta in sorted(deltas.items())
-        if any(delta.values())
-    ]
-    if not rows:
+        rows = [
+            {**dict(zip(keys, key, strict=True)), **{name: delta.get(name, 0) for name in counted}}
+            for key, delta in sorted(deltas.get(table.__tablename__, {}).items())
+            if any(delta.values())
+        ]
+        if rows:
+            changes.append((table, keys, counted, rows))
+    if not changes:
         return
-    if session.get_bind().dialect.name == "sqlite":
-        _upsert(session, table=table, keys=keys, counted=counted, rows=rows, insert=sqlite.insert, shard=0)
+    if session.get_bind().dialect.name != "postgresql":
+        for table, keys, counted, rows in changes:
+            _upsert(session, table=table, keys=keys, counted=counted, rows=rows, insert=sqlite.insert, shard=0)
         return
-    columns = table.__table__.c
-    own_shard: int | None = None
-    for row in rows:
-        same_key = [columns[name] == row[name] for name in keys]
-        free = session.scalar(
-            select(columns.shard).where(*same_key).order_by(columns.shard).limit(1).with_for_update(skip_locked=True)
+    _postgresql_add(session, changes=changes)
+
+
+def _postgresql_add(session: Session, *, changes: list[Change]) -> None:
+    """Every table's differences in one round trip: per table, the wanted rows (VALUES), the first free shard row of
+    each key (a LATERAL … FOR UPDATE SKIP LOCKED), the UPDATE of those rows, and an upsert into this connection's
+    own shard (1 + backend pid mod SHARDS) of the keys the UPDATE did not take. Data-modifying WITH parts all run,
+    to completion, whether or not the final SELECT reads them."""
+    shape = tuple((table.__tablename__, len(rows)) for table, _keys, _counted, rows in changes)
+    statement = _PG_ADDS.get(shape)
+    if statement is None:
+        statement = _PG_ADDS[shape] = text(_postgresql_add_sql(changes))
+    values = {
+        f"t{number}_{index}_{name}": value
+        for number, (_table, _keys, _counted, rows) in enumerate(changes)
+        for index, row in enumerate(rows)
+        for name, value in row.items()
+    }
+    session.execute(statement, values)
+
+
+def _postgresql_add_sql(changes: list[Change]) -> str:
+    dialect: Any = postgresql.dialect()  # type: ignore[no-untyped-call]
+    parts = []
+    for number, (table, keys, counted, rows) in enumerate(changes):
+        name = table.__tablename__
+        columns = table.__table__.c
+        names = (*keys, *counted)
+        types = {column: columns[column].type.compile(dialect=dialect) for column in names}
+        tuples = ", ".join(
+            "(" + ", ".join(f"CAST(:t{number}_{index}_{column} AS {types[column]})" for column in names) + ")"
+            for index in range(len(rows))
         )
-        if free is not None:
-            session.execute(
-                update(table.__table__)
-                .where(*same_key, columns.shard == free)
-                .values({name: columns[name] + row[name] for name in counted})
-            )
-            continue
-        if own_shard is None:
-            own_shard = 1 + _backend_pid(session) % SHARDS
-        _upsert(session, table=table, keys=keys, counted=counted, rows=[row], insert=postgresql.insert, shard=own_shard)
+        wanted, free, updated = f"w{number}", f"f{number}", f"u{number}"
+
+        def same(left: str, right: str, keys: tuple[str, ...] = keys) -> str:
+            return " AND ".join(f"{left}.{key} = {right}.{key}" for key in keys)
+
+        parts += [
+            f"{wanted} ({', '.join(names)}) AS (VALUES {tuples})",
+            f"{free} AS (SELECT {wanted}.*, held.shard FROM {wanted} CROSS JOIN LATERAL (SELECT t.shard FROM {name} t "
+            f"WHERE {same('t', wanted)} ORDER BY t.shard LIMIT 1 FOR UPDATE SKIP LOCKED) held)",
+            f"{updated} AS (UPDATE {name} t SET {', '.join(f'{c} = t.{c} + {free}.{c}' for c in counted)} FROM {free} "
+            f"WHERE {same('t', free)} AND t.shard = {free}.shard RETURNING {', '.join(f't.{key}' for key in keys)})",
+            f"i{number} AS (INSERT INTO {name} ({', '.join((*keys, 'shard', *counted))}) "
+            f"SELECT {', '.join(f'{wanted}.{key}' for key in keys)}, 1 + pg_backend_pid() % {SHARDS}, "
+            f"{', '.join(f'{wanted}.{c}' for c in counted)} FROM {wanted} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {updated} WHERE {same(updated, wanted)}) "
+            f"ON CONFLICT ({', '.join((*keys, 'shard'))}) DO UPDATE SET "
+            f"{', '.join(f'{c} = {name}.{c} + excluded.{c}' for c in counted)} RETURNING 1)",
+        ]
+    return "WITH " + ",\n".join(parts) + "\nSELECT 1"
 
 
-def _backend_pid(session: Session) -> int:
-    """The PostgreSQL server process of the session's connection, asked once per pooled connection."""
-    info = session.connection().info
-    if "backend_pid" not in info:
-        info["backend_pid"] = int(session.scalar(select(func.pg_backend_pid())) or 0)
-    return int(info["backend_pid"])
+_PG_ADDS: dict[tuple[tuple[str, int], ...], Any] = {}
 
 
 def _upsert(
