@@ -463,11 +463,17 @@ def overdue_condition(*, hold_days: HoldDays, today: dt.date) -> ColumnElement[b
     d < today − (hold − 1)). One range per class over the delivery date."""
     if isinstance(hold_days, int):
         return Order.delivery_date < today - dt.timedelta(days=hold_days - 1)
-    return or_(
-        *(
-            and_(Order.storage_class == storage_class, Order.delivery_date < today - dt.timedelta(days=days - 1))
-            for storage_class, days in sorted(hold_days.items())
-        )
+    # The shortest hold's cutoff bounds every class's: a range the (site, status, delivery date) index can read,
+    # where the OR of the classes alone would send the planner through the site's whole history.
+    latest = today - dt.timedelta(days=min(hold_days.values()) - 1)
+    return and_(
+        Order.delivery_date < latest,
+        or_(
+            *(
+                and_(Order.storage_class == storage_class, Order.delivery_date < today - dt.timedelta(days=days - 1))
+                for storage_class, days in sorted(hold_days.items())
+            )
+        ),
     )
 
 
