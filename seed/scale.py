@@ -20,7 +20,15 @@ from db.core.migrate import refresh_statistics, upgrade_to_head
 from db.core.models import Site
 from db.people.accounts import create_volunteer, hash_secret
 from db.people.sites import create_site, get_site_rules
-from seed.bulk import BATCH_SIZE, rollup_site_in_bulk, slot_ids_by_code, sqlite_bulk_pragmas, write_plans_in_bulk
+from seed.bulk import (
+    BATCH_SIZE,
+    BULK_TABLES,
+    rollup_site_in_bulk,
+    slot_ids_by_code,
+    sqlite_bulk_pragmas,
+    sqlite_indexes_set_aside,
+    write_plans_in_bulk,
+)
 from seed.demo import DEMO_PIN, DEMO_TIME, make_residents
 from seed.plan import plan_orders, slot_layout
 
@@ -70,63 +78,75 @@ def build_scale(
     pin_hash = hash_secret(DEMO_PIN)
     now = local_moment(today, DEMO_TIME)
     codes = _free_site_codes(engine, count=sites)
-    for index, code in enumerate(codes):
-        rng = random.Random(f"cloudbasket-scale:{seed}:{today.toordinal()}:{index}")
-        faker = Faker("zh_CN")
-        faker.seed_instance(rng.randrange(2**32))
-        with unit_of_work(engine) as session:
-            site_id, volunteer_ids = _set_up_site(
-                session,
-                code=code,
-                faker=faker,
-                orders_per_day=orders_per_day,
-                pin_hash=pin_hash,
-                opened=local_moment(today - dt.timedelta(days=days + 7), dt.time(10, 0)),
-            )
-            layout = slot_layout(session, site_id=site_id)
-            slot_ids = slot_ids_by_code(session, site_id=site_id)
-            hold_days = get_site_rules(session, site_id=site_id).hold_days
-        plans = plan_orders(
-            rng,
-            residents=make_residents(faker, rng, count=min(3000, max(100, orders_per_day * 2))),
-            layout=layout,
-            first_day=today - dt.timedelta(days=days - 1),
-            last_day=today,
-            daily_volume=lambda _day: orders_per_day,
-            now=now,
-            hold_days=hold_days,
-            volunteer_count=len(volunteer_ids),
-            order_prefix=f"{code}-",
-        )
-        done_before = orders
-
-        def progress(site_orders: int, _site_items: int, *, code: str = code, done_before: int = done_before) -> None:
-            if report is None:
-                return
-            done = done_before + site_orders
-            elapsed = time.perf_counter() - started
-            report(
-                f"{code}: {done:,}/{total:,} orders ({100 * done / total:.0f}%), {elapsed:.1f} s, "
-                f"{done / elapsed:,.0f} orders/s"
-            )
-
-        with engine.connect() as connection:
-            sqlite_bulk_pragmas(connection)
-            try:
-                site_orders, site_items = write_plans_in_bulk(
-                    connection,
-                    plans=plans,
-                    site_id=site_id,
-                    slot_ids=slot_ids,
-                    volunteer_ids=volunteer_ids,
-                    batch_size=batch_size,
-                    progress=progress,
+    new_site_ids: list[int] = []
+    with sqlite_indexes_set_aside(engine, tables=BULK_TABLES):
+        for index, code in enumerate(codes):
+            rng = random.Random(f"cloudbasket-scale:{seed}:{today.toordinal()}:{index}")
+            faker = Faker("zh_CN")
+            faker.seed_instance(rng.randrange(2**32))
+            with unit_of_work(engine) as session:
+                site_id, volunteer_ids = _set_up_site(
+                    session,
+                    code=code,
+                    faker=faker,
+                    orders_per_day=orders_per_day,
+                    pin_hash=pin_hash,
+                    opened=local_moment(today - dt.timedelta(days=days + 7), dt.time(10, 0)),
                 )
+                layout = slot_layout(session, site_id=site_id)
+                slot_ids = slot_ids_by_code(session, site_id=site_id)
+                hold_days = get_site_rules(session, site_id=site_id).hold_days
+            plans = plan_orders(
+                rng,
+                residents=make_residents(faker, rng, count=min(3000, max(100, orders_per_day * 2))),
+                layout=layout,
+                first_day=today - dt.timedelta(days=days - 1),
+                last_day=today,
+                daily_volume=lambda _day: orders_per_day,
+                now=now,
+                hold_days=hold_days,
+                volunteer_count=len(volunteer_ids),
+                order_prefix=f"{code}-",
+            )
+            done_before = orders
+
+            def progress(
+                site_orders: int, _site_items: int, *, code: str = code, done_before: int = done_before
+            ) -> None:
+                if report is None:
+                    return
+                done = done_before + site_orders
+                elapsed = time.perf_counter() - started
+                report(
+                    f"{code}: {done:,}/{total:,} orders ({100 * done / total:.0f}%), {elapsed:.1f} s, "
+                    f"{done / elapsed:,.0f} orders/s"
+                )
+
+            with engine.connect() as connection:
+                sqlite_bulk_pragmas(connection)
+                try:
+                    site_orders, site_items = write_plans_in_bulk(
+                        connection,
+                        plans=plans,
+                        site_id=site_id,
+                        slot_ids=slot_ids,
+                        volunteer_ids=volunteer_ids,
+                        batch_size=batch_size,
+                        progress=progress,
+                    )
+                finally:
+                    sqlite_bulk_pragmas(connection, bulk=False)
+            new_site_ids.append(site_id)
+            orders += site_orders
+            items += site_items
+    # The rollups count the new sites' orders once their indexes are back: one grouped read per site and table.
+    with engine.connect() as connection:
+        sqlite_bulk_pragmas(connection)
+        try:
+            for site_id in new_site_ids:
                 rollup_site_in_bulk(connection, site_id=site_id)
-            finally:
-                sqlite_bulk_pragmas(connection, bulk=False)
-        orders += site_orders
-        items += site_items
+        finally:
+            sqlite_bulk_pragmas(connection, bulk=False)
     refresh_statistics(engine)
     return ScaleResult(sites=len(codes), orders=orders, items=items, seconds=time.perf_counter() - started)
 

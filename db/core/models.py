@@ -335,8 +335,9 @@ class Order(Base):
         # Status then delivery date: the desk's status lists and the overdue count (old bags still in a slot).
         Index("ix_orders_site_status_delivery_date", "site_id", "status", "delivery_date"),
         Index("ix_orders_site_delivery_date", "site_id", "delivery_date"),
-        # Pickup volumes by day and hour (db.reports.figures) read a range of handover times per site.
-        Index("ix_orders_site_picked_up_at", "site_id", "picked_up_at"),
+        # Handovers of a range of days per site (the daily report, the KPI and dwell figures); class and check-in
+        # time ride along so the longest dwell per class is read from the index alone.
+        Index("ix_orders_site_picked_up_at", "site_id", "picked_up_at", "storage_class", "received_at"),
         # The handover-speed figure reads the bags checked in during the last 48 hours (db.reports.figures).
         Index("ix_orders_site_received_at", "site_id", "received_at"),
         # A pickup code names one bag among the site's open orders.

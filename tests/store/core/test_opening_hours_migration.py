@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import inspect, select, text
 
 from db.core.engine import make_engine, read_only, unit_of_work
-from db.core.migrate import current_heads, downgrade_to, upgrade_to_head
+from db.core.migrate import downgrade_to, upgrade_to_head
 from db.core.models import SiteRules
 from db.people.opening_hours import WeekdayRule, hours_on, upcoming_closed_days, week_hours
 from db.people.site_rules import add_closed_days, update_site_rules
@@ -37,7 +37,7 @@ def test_the_downgrade_drops_the_hours_tables_and_the_upgrade_brings_them_back_e
             add_closed_days(
                 session, site_id=world.site_id, first=sunday, note="春节", actor_id=world.volunteer_id, now=now
             )
-        assert current_heads(engine) == ("0013_opening_hours",)
+        assert set(inspect(engine).get_table_names()) >= NEW_TABLES
 
         downgrade_to(engine, revision="0012_held_rollups")
         assert NEW_TABLES.isdisjoint(inspect(engine).get_table_names())
