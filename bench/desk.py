@@ -1,9 +1,12 @@
-"""The desk's store calls against their floors: finds by code and phone tail, the open counts, a handover."""
+"""The desk's store calls against their floors: finds by code and phone tail, the open counts, a handover (rolled
+back, and committed after a page's read)."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -84,16 +87,19 @@ def desk_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
                 ),
             }
 
-        def ours(index: int) -> None:
-            bag = pick(2 * index)
+        def ours(index: int, *, bag_at: Callable[[int], Any] = pick, commit: bool = False) -> None:
+            bag = bag_at(2 * index)
             with Session(engine) as session:
                 session.begin()
                 hand_over(session, order_id=bag[0], volunteer_id=volunteers[bag[1]], now=now)
                 session.flush()
-                session.rollback()
+                if commit:
+                    session.commit()
+                else:
+                    session.rollback()
 
-        def floor(index: int) -> None:
-            order_id, site_id, _, _, status, slot = pick(2 * index + 1)
+        def floor(index: int, *, bag_at: Callable[[int], Any] = pick, commit: bool = False) -> None:
+            order_id, site_id, _, _, status, slot = bag_at(2 * index + 1)
             with Session(engine) as session:
                 session.begin()
                 session.execute(
@@ -113,10 +119,36 @@ def desk_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
                         after={"status": "picked_up"},
                     )
                 )
-                session.rollback()
+                if commit:
+                    session.commit()
+                else:
+                    session.rollback()
 
-        # Both sides roll back, so every run sees the same bags waiting (and a reused database is left as it was).
+        # Both sides roll back, so every run sees the same bags waiting.
         figures["handover"] = interleaved(ours, floor, runs=runs, warmup=warmup)
+        # As on the desk: a page's read (untimed), then the handover, committed. Each side hands over bags of its
+        # own, bags no other figure uses (the bench's one write besides the organizer role: 2 × (runs + warmup)
+        # waiting bags are handed over). On PostgreSQL the read ends with COMMIT and psycopg keeps its prepared
+        # statements; a ROLLBACK (the figure above) makes it forget them, and each handover plans anew.
+        used = set(targets)
+        rest = [bag for bag in bags if bag not in used]
+        if len(rest) < 2 * (runs + warmup):
+            raise SystemExit(
+                f"too few waiting bags for the committed handovers: {len(rest)}, {2 * (runs + warmup)} needed"
+            )
+        spare = random.Random(1).sample(rest, 2 * (runs + warmup))
+
+        def page_read(index: int) -> None:
+            with read_only(engine) as reading:
+                count_orders_by_status(reading, site_id=spare[2 * index][1], statuses=SLOTTED_ORDER_STATUSES)
+
+        figures["handover committed"] = interleaved(
+            partial(ours, bag_at=spare.__getitem__, commit=True),
+            partial(floor, bag_at=spare.__getitem__, commit=True),
+            runs=runs,
+            warmup=warmup,
+            before=page_read,
+        )
         return figures
     finally:
         engine.dispose()

@@ -91,10 +91,21 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def read_only(engine: Engine) -> Iterator[Session]:
-    """A transaction for reading only: on SQLite it does not take the write lock; nothing is committed."""
-    # Closing the session without a commit rolls the transaction back.
-    with Session(engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False) as session:
+    """A transaction for reading only: on SQLite it does not take the write lock and is rolled back; on PostgreSQL it
+    is a READ ONLY transaction (a write in it fails) that ends with COMMIT.
+
+    COMMIT, not ROLLBACK, on PostgreSQL: psycopg forgets every statement it has prepared on a connection at each
+    ROLLBACK, and the page reads that end a desk's every rerun would make each handover plan its statements anew
+    (the rollups' one statement: 0.9 ms of planning; a committed handover after committed reads is 1.35× the bare
+    UPDATE + INSERT, after rolled-back reads 1.9×). A read-only COMMIT writes nothing."""
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    postgresql = engine.dialect.name == "postgresql"
+    if postgresql:
+        options["postgresql_readonly"] = True
+    with Session(engine.execution_options(**options), expire_on_commit=False) as session:
         yield session
+        if postgresql:
+            session.commit()
 
 
 def rows_changed(session: Session, statement: Executable) -> int:

@@ -18,6 +18,7 @@ FIGURES = {
     "desk find by phone tail",
     "desk open counts",
     "handover",
+    "handover committed",
     "district pickups per day",
     "desk page rerun with a search",
     "dashboard page rerun cold",
