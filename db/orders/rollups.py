@@ -215,7 +215,7 @@ def _add_all(session: Session, deltas: Counts) -> None:
         return
     if session.get_bind().dialect.name != "postgresql":
         for table, keys, counted, rows in changes:
-            _upsert(session, table=table, keys=keys, counted=counted, rows=rows, insert=sqlite.insert, shard=0)
+            _sqlite_upsert(session, table=table, keys=keys, counted=counted, rows=rows)
         return
     _postgresql_add(session, changes=changes)
 
@@ -274,33 +274,25 @@ def _postgresql_add_sql(changes: list[Change]) -> str:
 _PG_ADDS: dict[tuple[tuple[str, int], ...], Any] = {}
 
 
-def _upsert(
-    session: Session,
-    *,
-    table: Any,
-    keys: tuple[str, ...],
-    counted: tuple[str, ...],
-    rows: list[dict[str, Any]],
-    insert: Any,
-    shard: int,
+def _sqlite_upsert(
+    session: Session, *, table: Any, keys: tuple[str, ...], counted: tuple[str, ...], rows: list[dict[str, Any]]
 ) -> None:
-    """INSERT … ON CONFLICT (key, shard) DO UPDATE SET n = n + excluded.n (SQLite and PostgreSQL spell it alike),
-    one statement built once per table and dialect and run with every row's values."""
-    name = (table.__tablename__, insert.__module__)
-    statement = _UPSERTS.get(name)
+    """SQLite: INSERT … ON CONFLICT (key, shard) DO UPDATE SET n = n + excluded.n into shard 0, one statement built
+    once per table and run with every row's values."""
+    statement = _UPSERTS.get(table.__tablename__)
     if statement is None:
         # The table, not the mapped class: a Core statement, without the ORM's bulk-insert machinery (a rollup row is
         # never loaded into a session).
-        plain = insert(table.__table__)
+        plain = sqlite.insert(table.__table__)
         columns = table.__table__.c
-        statement = _UPSERTS[name] = plain.on_conflict_do_update(
+        statement = _UPSERTS[table.__tablename__] = plain.on_conflict_do_update(
             index_elements=[*keys, "shard"],
             set_={column: columns[column] + plain.excluded[column] for column in counted},
         )
-    session.execute(statement, [{**row, "shard": shard} for row in rows])
+    session.execute(statement, [{**row, "shard": 0} for row in rows])
 
 
-_UPSERTS: dict[tuple[str, str], Any] = {}
+_UPSERTS: dict[str, Any] = {}
 
 
 # --- recomputed from the orders, in SQL ---

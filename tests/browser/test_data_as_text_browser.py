@@ -8,8 +8,7 @@ import pathlib
 
 import pytest
 
-from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME
-from tests.support.browser import IDLE_APP, streamlit_server, zh
+from tests.support.browser import IDLE_APP, sign_in_as_organizer, streamlit_server, zh
 from tests.support.markdown_payloads import (
     CODE_EXPECTED,
     CODE_PROBLEM,
@@ -72,13 +71,7 @@ def test_payload_data_renders_as_text_on_every_surface(payload_server: str, brow
     page = context.new_page()
     page.set_default_timeout(30_000)
 
-    page.goto(f"{payload_server}/sign_in")
-    page.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
-    page.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
-    password = page.get_by_label(zh("sign_in.password"))
-    password.fill(APP_ORGANIZER_PASSWORD)
-    password.press("Enter")
-    page.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
+    sign_in_as_organizer(page, payload_server)
 
     open_from_menu(page, "desk", "page.desk.title")
     box = page.get_by_label(zh("desk.search"))

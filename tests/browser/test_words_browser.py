@@ -10,8 +10,7 @@ import re
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME
-from tests.support.browser import IDLE_APP, open_page, sign_in_on_tablet, zh
+from tests.support.browser import IDLE_APP, open_page, sign_in_as_organizer, sign_in_on_tablet, zh
 from tests.support.markdown_payloads import unescaped
 from tests.support.page_scan import visible_words
 from ui.i18n import LANGUAGE_NAMES, translate
@@ -97,14 +96,7 @@ def test_every_page_speaks_one_language(chromium, page, app_server: str, languag
     laptop = context.new_page()
     laptop.set_default_timeout(30_000)
     try:
-        open_page(laptop, f"{app_server}/sign_in", zh("page.sign_in.title"))
-        laptop.get_by_role("tab", name=zh("sign_in.organizer_tab")).click()
-        laptop.get_by_label(zh("sign_in.username"), exact=True).fill(APP_ORGANIZER_USERNAME)
-        password = laptop.get_by_label(zh("sign_in.password"))
-        password.fill(APP_ORGANIZER_PASSWORD)
-        password.press("Enter")
-        laptop.get_by_role("heading", name=zh("page.dashboard.title")).wait_for()
-        laptop.locator(IDLE_APP).wait_for()
+        sign_in_as_organizer(laptop, app_server)
         choose_language(laptop, language)
         found.update(visit_all(laptop, language, ORGANIZER))
     finally:
