@@ -17,8 +17,9 @@ NOW = dt.datetime(2026, 11, 20, 1, 30, tzinfo=dt.UTC)
 
 
 def hand_over_worker(url: str, order_id: int, volunteer_id: int, start: Any, results: Any) -> None:
-    engine = make_engine(url)
+    engine = None
     try:
+        engine = make_engine(url)
         start.wait(timeout=60)
         with unit_of_work(engine) as session:
             hand_over(session, order_id=order_id, volunteer_id=volunteer_id, now=NOW)
@@ -26,4 +27,5 @@ def hand_over_worker(url: str, order_id: int, volunteer_id: int, start: Any, res
     except BaseException as error:  # the test compares the outcomes; never leave it waiting
         results.put(type(error).__name__)
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()

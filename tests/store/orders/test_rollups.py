@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import multiprocessing
+import queue
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
@@ -312,9 +313,16 @@ def test_two_processes_hand_over_one_bag_and_it_is_counted_once(engine: Engine, 
     ]
     for worker in workers:
         worker.start()
-    outcomes = sorted(results.get(timeout=120) for _ in workers)
-    for worker in workers:
-        worker.join(timeout=60)
+    try:
+        # Read before joining: a process does not exit while its report sits unread in the queue's pipe.
+        outcomes = sorted(results.get(timeout=120) for _ in workers)
+    except queue.Empty:
+        pytest.fail(f"a worker reported nothing in 120 s; exit codes {[worker.exitcode for worker in workers]}")
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()
     assert outcomes == ["AlreadyHandedOver", "handed_over"]
     with unit_of_work(engine) as session:
         handed = session.scalar(select(DeliveryRollup.picked_up).where(DeliveryRollup.site_id == world.site_id))
