@@ -10,7 +10,7 @@ from db.people.login_sessions import SignedIn
 from db.roster.coverage import COVERAGE_STATES, coverage_frame, gaps_frame, staffing_frame
 from db.roster.hours import hours_frame
 from db.roster.shifts import list_shift_infos, settle_assignments
-from ui.charts import coverage_heatmap, staffing_heatmap
+from ui.charts import coverage_heatmap, draw_chart, staffing_heatmap
 from ui.downloads import frame_buttons
 from ui.guard import require_role
 from ui.i18n import t
@@ -47,7 +47,7 @@ def coverage_tab(user: SignedIn, *, week_start: dt.date, now: dt.datetime) -> No
     else:
         days = [day_label(week_start + dt.timedelta(days=offset)) for offset in range(7)]
         chart = coverage_heatmap(grid.assign(day_label=grid["day"].map(day_label)), days=days, states=COVERAGE_STATES)
-        st.altair_chart(chart, width="stretch")
+        draw_chart(chart)
     st.subheader(t("roster.gaps_title"))
     show_table(gaps, codes={"role": "role"})
 
@@ -122,7 +122,7 @@ def staffing_tab(user: SignedIn, *, week_start: dt.date, today: dt.date) -> None
         band=demand["hour"].map(lambda h: f"{h:02d}:00"),
         people=demand["on_duty"].astype(str) + "/" + demand["suggested"].astype(str),
     )
-    st.altair_chart(staffing_heatmap(shown, weekday_names=weekday_names), width="stretch")
+    draw_chart(staffing_heatmap(shown, weekday_names=weekday_names))
     st.caption(t("roster.staffing_cells"))
     st.subheader(t("roster.short_bands"))
     short = shown[shown["short"]]

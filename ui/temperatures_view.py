@@ -32,7 +32,7 @@ from db.core.clock import local_day_bounds, local_moment, local_today, recent_mo
 from db.core.errors import StoreError
 from db.people.login_sessions import SignedIn
 from ui.actions import keep, run_change
-from ui.charts import temperature_chart
+from ui.charts import draw_chart, temperature_chart
 from ui.downloads import frame_buttons
 from ui.i18n import t
 from ui.keyboard import DECIMAL, input_hints
@@ -236,7 +236,7 @@ def chart_tab(user: SignedIn, units: dict[int, ColdUnit]) -> None:
             continue
         marked = [excursion for excursion in excursions if excursion.storage_unit_id == unit_id]
         chart = temperature_chart(readings, excursions=marked, low=unit.low, high=unit.high, now=now)
-        st.altair_chart(chart, width="stretch")
+        draw_chart(chart)
 
 
 def with_entry_refs(log: pd.DataFrame) -> pd.DataFrame:

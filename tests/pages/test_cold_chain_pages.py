@@ -4,7 +4,6 @@ register and excursion checks."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pyarrow.ipc
 import pytest
@@ -18,7 +17,7 @@ from db.core.engine import make_engine, unit_of_work
 from db.core.models import ExcursionCheck, Order, TemperatureReading
 from db.orders.lifecycle import ItemSpec, create_order, order_history, receive_order
 from tests.support.app_data import AppData
-from tests.support.pages import new_app
+from tests.support.pages import chart_specs, new_app
 from ui.i18n import LANGUAGES, translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 
@@ -262,7 +261,7 @@ def test_the_chart_shades_the_band_marks_the_excursion_and_speaks_the_language(
     assert not at.exception
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1  # F1 has readings, Z1 none
-    spec = json.loads(charts[0].proto.spec)
+    spec = chart_specs(at)[0]
     band, excursion, line, dots = spec["layer"]
     assert (band["mark"]["type"], excursion["mark"]["type"], dots["mark"]["type"]) == ("rect", "rect", "point")
     assert line["encoding"]["x"]["axis"]["title"] == translate(language, "chart.time")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import pathlib
 
 import pyarrow as pa
@@ -15,6 +14,7 @@ from db.core.migrate import upgrade_to_head
 from db.people.accounts import SignedIn, create_volunteer
 from db.people.sites import create_site
 from db.reports.figures import pickups_by_day_frame
+from tests.support.pages import chart_specs
 from tests.support.paths import APP
 from tests.support.town import NOW, P1, P2, Town, build_town
 from ui.i18n import LANGUAGE_STATE_KEY, translate
@@ -69,8 +69,7 @@ def town_organizer(town: Town) -> SignedIn:
 def charts(at: AppTest) -> list[tuple[dict, list[dict]]]:
     """Each Altair chart on the page: its Vega-Lite spec and the rows of its first dataset."""
     found = []
-    for element in at.get("vega_lite_chart"):
-        spec = json.loads(element.proto.spec)
+    for element, spec in zip(at.get("vega_lite_chart"), chart_specs(at), strict=True):
         table = pa.ipc.open_stream(element.proto.datasets[0].data.data).read_all()
         found.append((spec, table.to_pylist()))
     return found

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from db.core.engine import make_engine, unit_of_work
 from db.core.models import Assignment, Shift, ShiftTemplate
 from db.roster.shifts import create_shift, sign_up
 from tests.support.app_data import AppData
-from tests.support.pages import new_app
+from tests.support.pages import chart_specs, new_app
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.roster_view import shift_label
@@ -130,7 +129,7 @@ def test_organizer_adds_weekly_shifts_and_generates_them_once(writable_app_env: 
     at.date_input(key="roster_week").set_value(generated[0].starts_at.date() + dt.timedelta(days=1)).run()
     assert not at.exception and at.get("vega_lite_chart")
     # Each shift row is tall enough for its label: Vega-Lite drops labels that would overlap.
-    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    spec = chart_specs(at)[0]
     assert spec["height"] == {"step": 30}
 
 

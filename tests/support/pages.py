@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from streamlit.testing.v1 import AppTest
@@ -49,3 +50,20 @@ def organizer_on(data: AppData, page: str) -> AppTest:
     at = new_app(data, audience=ORGANIZER).switch_page(f"pages/{page}.py").run()
     assert not at.exception, [element.value for element in at.exception]
     return at
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """The Vega-Lite spec of each chart on the page, each checked against the Vega-Lite schema: the app draws its
+    charts without that check (ui.charts.draw_chart), so the page tests make it."""
+    specs = [json.loads(element.proto.spec) for element in at.get("vega_lite_chart")]
+    for spec in specs:
+        check_chart_spec(spec)
+    return specs
+
+
+def check_chart_spec(spec: dict) -> None:
+    """Raises jsonschema.ValidationError for a spec off the Vega-Lite schema Altair carries."""
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.schema import load_schema
+
+    validate_jsonschema(spec, load_schema())

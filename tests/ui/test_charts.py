@@ -1,0 +1,34 @@
+"""Charts the page tests do not draw with data: built here from frames of their documented shape and checked
+against the Vega-Lite schema (Altair's to_dict checks by default; the app skips it, see ui.charts.draw_chart)."""
+
+from __future__ import annotations
+
+import jsonschema
+import pandas as pd
+import pytest
+
+from tests.support.pages import check_chart_spec
+from ui.charts import staffing_heatmap
+
+
+def test_the_staffing_grid_is_a_valid_chart() -> None:
+    shown = pd.DataFrame(
+        {
+            "weekday": [0, 0, 1],
+            "hour": [8, 18, 18],
+            "avg_pickups": [3.5, 12.0, 9.0],
+            "suggested": [1, 2, 2],
+            "on_duty": [1, 1, 2],
+            "short": [False, True, False],
+        }
+    ).assign(weekday_name=["周一", "周一", "周二"], band=["08:00", "18:00", "18:00"], people=["1/1", "1/2", "2/2"])
+    spec = staffing_heatmap(shown, weekday_names=["周一", "周二"]).to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "text"]
+
+
+def test_a_chart_off_the_schema_fails_the_page_tests_check() -> None:
+    """The check the page tests make on every chart they draw does fail: a mark Vega-Lite does not know."""
+    spec = {"mark": "bar", "data": {"name": "table-0"}, "encoding": {"x": {"field": "day", "type": "ordinal"}}}
+    check_chart_spec(spec)
+    with pytest.raises(jsonschema.ValidationError):
+        check_chart_spec({**spec, "mark": "hexagon"})
