@@ -232,20 +232,36 @@ def _printed(value: Any) -> Any:
 
 
 def _worded(frame: pd.DataFrame, *, codes: dict[str, str] | None) -> pd.DataFrame:
+    # The language once and each code word once per table: a 200-row list asked for both cell by cell (the session's
+    # state read 10,000 times) and spent a third of the orders page's run on it.
+    language = current_language()
     shown = frame.copy()
     for column, family in (codes or {}).items():
-        shown[column] = shown[column].map(
-            lambda code, family=family: translate_codes(code, family) if code is not None else None
-        )
+        shown[column] = shown[column].map(_code_words(family, language=language))
     for column in shown.columns:
         if pd.api.types.is_datetime64_any_dtype(shown[column]) or _holds_times(shown[column]):
             # Times as the catalog spells them (`{at:%H:%M}`): no seconds in the roster or the logs.
-            shown[column] = shown[column].map(_worded_time)
+            shown[column] = shown[column].map(lambda value: _worded_time(value, language=language))
         elif pd.api.types.is_object_dtype(shown[column]) or pd.api.types.is_string_dtype(shown[column]):
             # Missing text (a bag with no slot yet) shows blank, not the table's grey "None".
             shown[column] = shown[column].where(shown[column].notna(), "")
-    shown.columns = [t(f"column.{column}").plain for column in shown.columns]
+    shown.columns = [translate(language, f"column.{column}").plain for column in shown.columns]
     return shown
+
+
+def _code_words(family: str, *, language: str) -> Callable[[Any], MarkdownText | None]:
+    """A cell's code word(s) → words (translate_codes), each distinct value looked up once."""
+    words: dict[Any, MarkdownText] = {}
+
+    def word(value: Any) -> MarkdownText | None:
+        if value is None:
+            return None
+        key = tuple(value) if isinstance(value, list) else value
+        if key not in words:
+            words[key] = translate_codes(value, family, language=language)
+        return words[key]
+
+    return word
 
 
 def _holds_times(values: pd.Series) -> bool:
@@ -254,12 +270,11 @@ def _holds_times(values: pd.Series) -> bool:
     return not present.empty and all(isinstance(value, dt.datetime | dt.time) for value in present)
 
 
-def _worded_time(value: Any) -> str:
+def _worded_time(value: Any, *, language: str | None = None) -> str:
     if value is None or pd.isna(value):
         return ""
-    if isinstance(value, dt.time):
-        return t("format.time", at=value).plain
-    return t("format.moment", at=value).plain
+    key = "format.time" if isinstance(value, dt.time) else "format.moment"
+    return translate(language or current_language(), key, at=value).plain
 
 
 # Fields of an event's before/after that hold a stored code word, and the value family that names it.
@@ -323,11 +338,12 @@ def _local_if_moment(value: Any) -> str:
     return str(value)
 
 
-def translate_codes(value: str | list[str], family: str) -> MarkdownText:
-    """Stored code words (`picked_up`, `fridge`) in the reader's language; lists joined. Catalog words only, so
-    the result is safe for Markdown as it is."""
+def translate_codes(value: str | list[str], family: str, *, language: str | None = None) -> MarkdownText:
+    """Stored code words (`picked_up`, `fridge`) in the reader's language (or `language`); lists joined. Catalog
+    words only, so the result is safe for Markdown as it is."""
+    language = language or current_language()
     codes = value if isinstance(value, list) else [value]
-    return join_list([t(f"value.{family}.{code}") for code in codes])
+    return join_list([translate(language, f"value.{family}.{code}") for code in codes], language=language)
 
 
 def choose_site(sites: list[SiteInfo], *, key: str) -> SiteInfo | None:
