@@ -39,7 +39,8 @@ def draw_chart(chart: alt.TopLevelMixin) -> None:
     """A chart across the page, as `st.altair_chart` draws it (each part's data goes to the browser as an Arrow
     table by name) but without checking its spec against the Vega-Lite schema on every rerun: that check was half
     of what a chart cost (2–6 ms each, seven on the reports page). The page tests check every chart they draw
-    against the schema instead (tests/support/pages.chart_specs)."""
+    against the schema instead (tests/support/pages.chart_specs). The chart is used up: its frames are taken out of
+    it and named."""
     frames = {}
     for index, part in enumerate([chart, *getattr(chart, "layer", [])]):
         if isinstance(part.data, pd.DataFrame):

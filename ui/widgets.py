@@ -233,7 +233,7 @@ def _printed(value: Any) -> Any:
 
 def _worded(frame: pd.DataFrame, *, codes: dict[str, str] | None) -> pd.DataFrame:
     # The language once and each code word once per table: a 200-row list asked for both cell by cell (the session's
-    # state read 10,000 times) and spent a third of the orders page's run on it.
+    # state read 10,000 times) and spent a quarter of the orders page's run on it.
     language = current_language()
     shown = frame.copy()
     for column, family in (codes or {}).items():
