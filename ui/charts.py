@@ -36,11 +36,16 @@ def show_chart(build: Callable[[pd.DataFrame], alt.Chart], frame: pd.DataFrame, 
 
 
 def draw_chart(chart: alt.TopLevelMixin) -> None:
-    """A chart across the page, as `st.altair_chart` draws it (each part's data goes to the browser as an Arrow
-    table by name) but without checking its spec against the Vega-Lite schema on every rerun: that check was half
-    of what a chart cost (2–6 ms each, seven on the reports page). The page tests check every chart they draw
-    against the schema instead (tests/support/pages.chart_specs). The chart is used up: its frames are taken out of
-    it and named."""
+    """A chart across the page, as `st.altair_chart` draws it but without checking its spec against the Vega-Lite
+    schema on every rerun: that check was half of what a chart cost (2–6 ms each, seven on the reports page). The
+    page tests check every chart they draw against the schema instead (tests/support/pages.chart_specs)."""
+    st.vega_lite_chart(spec=vega_lite_spec(chart), width="stretch")
+
+
+def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec, unchecked, each part's frame under a name in `datasets` (Streamlit sends those to
+    the browser as Arrow tables, as it does for `st.altair_chart`). The chart is used up: its frames are taken out
+    of it."""
     frames = {}
     for index, part in enumerate([chart, *getattr(chart, "layer", [])]):
         if isinstance(part.data, pd.DataFrame):
@@ -48,7 +53,7 @@ def draw_chart(chart: alt.TopLevelMixin) -> None:
             part.data = alt.NamedData(name=f"table-{index}")
     spec = chart.to_dict(validate=False)
     spec["datasets"] = frames
-    st.vega_lite_chart(spec=spec, width="stretch")
+    return spec
 
 
 def _days_as_text(frame: pd.DataFrame, column: str) -> pd.DataFrame:

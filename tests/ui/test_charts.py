@@ -1,5 +1,5 @@
-"""Charts the page tests do not draw with data: built here from frames of their documented shape and checked
-against the Vega-Lite schema (Altair's to_dict checks by default; the app skips it, see ui.charts.draw_chart)."""
+"""Charts the page tests do not draw with data: built here from frames of their documented shape, turned into the
+spec the app draws (ui.charts.vega_lite_spec, which skips the schema check) and checked as the page tests check."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.support.pages import check_chart_spec
-from ui.charts import staffing_heatmap
+from ui.charts import staffing_heatmap, vega_lite_spec
 
 
 def test_the_staffing_grid_is_a_valid_chart() -> None:
@@ -22,8 +22,12 @@ def test_the_staffing_grid_is_a_valid_chart() -> None:
             "short": [False, True, False],
         }
     ).assign(weekday_name=["周一", "周一", "周二"], band=["08:00", "18:00", "18:00"], people=["1/1", "1/2", "2/2"])
-    spec = staffing_heatmap(shown, weekday_names=["周一", "周二"]).to_dict()
+    spec = vega_lite_spec(staffing_heatmap(shown, weekday_names=["周一", "周二"]))
+    frames = spec.pop("datasets")
+    check_chart_spec(spec)
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "text"]
+    # One frame, on the layer, under the name the spec reads.
+    assert list(frames) == [spec["data"]["name"]] and frames[spec["data"]["name"]] is shown
 
 
 def test_a_chart_off_the_schema_fails_the_page_tests_check() -> None:
