@@ -104,6 +104,32 @@ def test_one_copy_button_per_building_each_with_its_own_bags(writable_app_env: A
     assert building[-2:] == [headings[1], "王*英 常温"]
     assert not [line for line in building if "赵*" in line or "张*生" in line]
     assert not [code for code in ("9-400", "9-401", CODE, "5550", "5551", "2222") if code in shown]
+    # Chilled bags held one day: the bags no longer share a collect-by day, so each line says its own.
+    store = make_engine(writable_app_env.url)
+    try:
+        with unit_of_work(store) as session:
+            update_site_rules(
+                session,
+                site_id=writable_app_env.site_id,
+                changes={"chilled_hold_days": 1},
+                actor_id=writable_app_env.organizer.volunteer_id,
+                now=utc_now(),
+            )
+    finally:
+        store.dispose()
+    lines = at.run().text[0].value.splitlines()
+    today = local_today(utc_now())
+    assert translate("zh-CN", "notices.collect_by", day=today).plain not in lines
+    assert (
+        lines[-1]
+        == translate("zh-CN", "notices.arrivals_line_by", name="张*生", kind="chilled", collect_by=today).plain
+    )
+    assert (
+        translate(
+            "zh-CN", "notices.arrivals_line_by", name="王*英", kind="ambient", collect_by=today + dt.timedelta(days=2)
+        ).plain
+        in lines
+    )
 
 
 def test_no_bag_in_a_slot_yet_says_so(app_env: AppData):
