@@ -124,12 +124,20 @@ def _notice(session: Session, *, site_id: int, kind: str, day: dt.date, delivere
 # What chat apps (WeChat, iOS and Android data detectors) make tappable, and how each is broken, visibly, the way
 # security notes "defang" a link: `//` → `[//]` (`http:[//]`), a dot before a letter → `[.]`, `a@b` → `a[at]b`, and a
 # run of 5 or more digits (a phone, a hotline) → groups of at most 4 joined by `·` (`138·1234·5678` is read,
-# not dialled). Full-width letters, digits and `：／．＠` are folded first, so `ｗｗｗ．` is caught too (Chinese
+# not dialled). Full-width letters, digits and `：／．＠｡` are folded first, so `ｗｗｗ．` is caught too (Chinese
 # punctuation such as `，（）` stays as typed).
-_FOLD = {
-    code: code - 0xFEE0
-    for code in (*range(ord("０"), ord("９") + 1), *range(ord("Ａ"), ord("Ｚ") + 1), *range(ord("ａ"), ord("ｚ") + 1))
-} | {ord(char): ord(char) - 0xFEE0 for char in "：／．＠"}
+_FOLD = (
+    {
+        code: code - 0xFEE0
+        for code in (
+            *range(ord("０"), ord("９") + 1),
+            *range(ord("Ａ"), ord("Ｚ") + 1),
+            *range(ord("ａ"), ord("ｚ") + 1),
+        )
+    }
+    | {ord(char): ord(char) - 0xFEE0 for char in "：／．＠"}
+    | {ord("｡"): ord(".")}
+)
 _SLASHES = re.compile(r"/{2,}")
 _DOT = re.compile(r"(?<=\S)\.(?=[A-Za-z])|(?<=[0-9A-Za-z])。(?=[A-Za-z])")
 _AT = re.compile(r"(?<=\S)@(?=\S)")

@@ -267,6 +267,7 @@ def test_data_in_a_notice_is_plain_for_a_chat_app(engine: Engine, town: Town):
         ("WWW.EVIL.COM", "WWW[.]EVIL[.]COM"),
         ("bit.ly/abc", "bit[.]ly/abc"),
         ("evil。com", "evil[.]com"),
+        ("evil｡com", "evil[.]com"),
         ("//localhost:8080/x", "[//]localhost:8080/x"),
         ("weixin://dl/chat", "weixin:[//]dl/chat"),
         ("x.y@mail.cn", "x[.]y[at]mail[.]cn"),
