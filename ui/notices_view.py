@@ -102,11 +102,12 @@ def copy_notice(user: SignedIn, notice: Notice, *, key: str, label: str) -> None
     )
 
 
-def show_notice(user: SignedIn, notice: Notice, *, told_before: int) -> None:
+def show_notice(user: SignedIn, notice: Notice, *, told: dict[int, str]) -> None:
+    """The notice with its copy buttons; `told` is each bag told before → by which kind of notice."""
     if not notice.order_ids:
         st.info(t(NONE[notice.kind]))
         return
-    st.caption(t("notices.count", count=len(notice.order_ids), told=told_before))
+    st.caption(t("notices.count", count=len(notice.order_ids), told=len(told)))
     known = sum(1 for building in notice.buildings if building)
     if "" not in notice.buildings:
         estate_key = "notices.copy_all"
@@ -119,13 +120,14 @@ def show_notice(user: SignedIn, notice: Notice, *, told_before: int) -> None:
         label=t(estate_key, count=len(notice.order_ids), buildings=known).plain,
     )
     if len(notice.buildings) > 1:
-        building_buttons(user, notice)
+        building_buttons(user, notice, told={order_id for order_id, kind in told.items() if kind == notice.kind})
     # The whole estate's text as it will be pasted: plain text, nothing read as Markdown.
     st.text(notice_text(notice))
 
 
-def building_buttons(user: SignedIn, notice: Notice) -> None:
-    """A copy button per building (the unknown building last), three to a row."""
+def building_buttons(user: SignedIn, notice: Notice, *, told: set[int]) -> None:
+    """A copy button per building (the unknown building last), three to a row; a building whose bags were all told
+    by this kind of notice says so, so a volunteer going through the groups sees which are done."""
     st.caption(t("notices.by_building"))
     buildings = list(notice.buildings)
     for start in range(0, len(buildings), BUTTONS_PER_ROW):
@@ -136,10 +138,15 @@ def building_buttons(user: SignedIn, notice: Notice) -> None:
                     user,
                     notice.of_building(building),
                     key=f"notice_copy_{notice.kind}_{building.removesuffix('号') or 'unknown'}",
-                    label=building_words(
-                        building,
-                        key="notices.copy_building",
-                        unknown_key="notices.copy_no_building",
-                        count=len(notice.buildings[building]),
-                    ),
+                    label=_building_label(building, notice.buildings[building], told=told),
                 )
+
+
+def _building_label(building: str, bags: list[NoticeLine], *, told: set[int]) -> str:
+    done = all(bag.order_id in told for bag in bags)
+    return building_words(
+        building,
+        key="notices.copy_building_told" if done else "notices.copy_building",
+        unknown_key="notices.copy_no_building_told" if done else "notices.copy_no_building",
+        count=len(bags),
+    )

@@ -7,10 +7,13 @@ import datetime as dt
 import json
 
 import pytest
+from sqlalchemy import select
 
 from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, unit_of_work
+from db.core.models import Order
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
+from db.orders.notices import record_notice_copied
 from db.people.opening_hours import WeekdayRule
 from db.people.site_rules import add_closed_days, update_site_rules
 from tests.support.app_data import CODE, AppData, receive
@@ -104,6 +107,25 @@ def test_one_copy_button_per_building_each_with_its_own_bags(writable_app_env: A
     assert building[-2:] == [headings[1], "王*英 常温"]
     assert not [line for line in building if "赵*" in line or "张*生" in line]
     assert not [code for code in ("9-400", "9-401", CODE, "5550", "5551", "2222") if code in shown]
+    # Building 12's text copied: its button says its bags were told, the others do not.
+    store = make_engine(writable_app_env.url)
+    try:
+        with unit_of_work(store) as session:
+            twelve = session.scalar(select(Order.id).where(Order.pickup_code == "9-400"))
+            record_notice_copied(
+                session,
+                site_id=writable_app_env.site_id,
+                kind="arrivals",
+                order_ids=[twelve],
+                volunteer_id=writable_app_env.volunteer.volunteer_id,
+                now=utc_now(),
+            )
+    finally:
+        store.dispose()
+    labels = {key: button["label"] for key, button in copy_buttons(at.run()).items()}
+    assert labels["notice_copy_arrivals_12"] == translate("zh-CN", "notices.copy_building_told", number="12", count=1)
+    assert labels["notice_copy_arrivals_7"] == translate("zh-CN", "notices.copy_building", number="7", count=1)
+    assert translate("zh-CN", "notices.count", count=3, told=1).plain in [caption.value for caption in at.caption]
     # Chilled bags held one day: the bags no longer share a collect-by day, so each line says its own.
     store = make_engine(writable_app_env.url)
     try:
