@@ -26,4 +26,5 @@ with read_scope() as session:
     else:
         notice = overdue_notice(session, site_id=user.site_id, now=now)
     contacts = last_contacts(session, order_ids=notice.order_ids)
-show_notice(user, notice, told_before=sum(1 for contact in contacts.values() if contact.told is not None))
+told = {order_id: contact.told.kind for order_id, contact in contacts.items() if contact.told is not None}
+show_notice(user, notice, told=told)

@@ -19,9 +19,10 @@ from db.core.errors import InvalidValue, NotFound
 from db.core.events import record_event
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, Volunteer
 from db.core.privacy import mask_name, mask_phone
+from db.orders.buildings import building_of
 from db.orders.lifecycle import class_hold_days, hold_days_of, overdue_condition
 from db.orders.notices import TOLD_ACTION, Told
-from db.orders.review import building_of, days_overdue
+from db.orders.review import days_overdue
 from db.people.sites import get_site_rules
 
 CALL_ACTION = "order.called"

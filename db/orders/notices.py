@@ -2,13 +2,19 @@
 grouped by building; and the record that a notice was copied, on each bag it named, so the desk can tell whether a
 resident was told (db.orders.calls.last_contacts reads it back with the calls).
 
-Only data here (masked names, phone tails, codes, slots, dates, hours); the words around them are the UI's.
+A group text is read by every neighbour in the chat, so it carries no key to a bag: no pickup code, no phone tail,
+only what lets a resident know the bag is theirs (the masked name, the building, the storage class, the collect-by
+day). What it carries from data (the site's name, a closed day's note, the masked name) is made plain for a chat app
+(`plain_for_chat`): nothing in it is a link, a phone number or an e-mail address to tap.
+
+Only data here; the words around it are the UI's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,10 +23,10 @@ from sqlalchemy.sql.expression import ColumnElement
 from db.core.clock import local_today
 from db.core.errors import InvalidValue, NotFound
 from db.core.events import record_event
-from db.core.models import SLOTTED_ORDER_STATUSES, Order, Site, Slot
+from db.core.models import SLOTTED_ORDER_STATUSES, Order, Site
 from db.core.privacy import mask_given_name
+from db.orders.buildings import building_of, building_order
 from db.orders.lifecycle import class_hold_days, collect_by, hold_days_of, overdue_condition
-from db.orders.review import building_of
 from db.people.opening_hours import ClosedDate, DayHours, hours_on, list_closed_days
 from db.people.sites import get_site_rules
 
@@ -34,9 +40,7 @@ MAX_NOTICE_BAGS = 500
 class NoticeLine:
     order_id: int
     masked_name: str
-    phone_tail: str
-    pickup_code: str
-    slot_code: str | None
+    storage_class: str
     collect_by: dt.date
 
 
@@ -49,12 +53,16 @@ class Notice:
     # collect-by day (hold days are calendar days: a closed date does not move the collect-by day).
     hours: DayHours
     closed_days: list[ClosedDate]
-    # Building ("" when the address names none, always last) → its bags, by pickup code.
+    # Building ("12号"; "" when the address names none plainly, always last) → its bags.
     buildings: dict[str, list[NoticeLine]]
 
     @property
     def order_ids(self) -> list[int]:
         return [line.order_id for lines in self.buildings.values() for line in lines]
+
+    def of_building(self, building: str) -> Notice:
+        """The same notice for one building's group: its bags only."""
+        return replace(self, buildings={building: self.buildings[building]})
 
 
 @dataclass(frozen=True)
@@ -80,53 +88,85 @@ def overdue_notice(session: Session, *, site_id: int, now: dt.datetime) -> Notic
 def _notice(session: Session, *, site_id: int, kind: str, day: dt.date, delivered: ColumnElement[bool]) -> Notice:
     rules = get_site_rules(session, site_id=site_id)
     site_name = session.scalar(select(Site.name).where(Site.id == site_id)) or ""
+    # Never the pickup code or the phone tail: the group text must not open a neighbour's bag.
     rows = session.execute(
-        select(
-            Order.id,
-            Order.resident_name,
-            Order.phone_tail,
-            Order.pickup_code,
-            Order.address,
-            Order.delivery_date,
-            Order.storage_class,
-            Slot.code,
-        )
-        .outerjoin(Slot, Slot.id == Order.slot_id)
+        select(Order.id, Order.resident_name, Order.address, Order.delivery_date, Order.storage_class)
         .where(Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES), delivered)
         .order_by(Order.pickup_code)
         .limit(MAX_NOTICE_BAGS)
     ).all()
     buildings: dict[str, list[NoticeLine]] = {}
     hold_days = class_hold_days(rules)
-    for order_id, name, tail, code, address, delivery_date, storage_class, slot in rows:
+    for order_id, name, address, delivery_date, storage_class in rows:
         buildings.setdefault(building_of(address), []).append(
             NoticeLine(
                 order_id=order_id,
-                masked_name=mask_given_name(name),
-                phone_tail=tail,
-                pickup_code=code,
-                slot_code=slot,
+                masked_name=plain_for_chat(mask_given_name(name)),
+                storage_class=storage_class,
                 collect_by=collect_by(delivery_date=delivery_date, hold_days=hold_days_of(hold_days, storage_class)),
             )
         )
-    ordered = dict(sorted(buildings.items(), key=lambda item: _building_order(item[0])))
+    ordered = dict(sorted(buildings.items(), key=lambda item: building_order(item[0])))
     last_day = max((line.collect_by for lines in buildings.values() for line in lines), default=day)
     closed_days = (
         list_closed_days(session, site_id=site_id, first=day, last=last_day) if kind == "arrivals" and buildings else []
     )
     return Notice(
         kind=kind,
-        site_name=site_name,
+        site_name=plain_for_chat(site_name),
         day=day,
         hours=hours_on(session, site_id=site_id, day=day),
-        closed_days=closed_days,
+        closed_days=[replace(closed, note=plain_for_chat(closed.note)) for closed in closed_days],
         buildings=ordered,
     )
 
 
-def _building_order(building: str) -> tuple[bool, int, str]:
-    number = building.rstrip("号")
-    return (building == "", int(number) if number.isdigit() else 0, building)
+# What chat apps (WeChat, iOS and Android data detectors) make tappable, and how each is broken, visibly, the way
+# security notes "defang" a link: `//` → `[//]` (`http:[//]`), a dot before a letter → `[.]`, `a@b` → `a[at]b`, and a
+# run of 5 or more digits (a phone, a hotline) → groups of at most 4 joined by `·` (`138·1234·5678` is read,
+# not dialled). Full-width letters, digits and `：／．＠｡` are folded first, so `ｗｗｗ．` is caught too (Chinese
+# punctuation such as `，（）` stays as typed).
+_FOLD = (
+    {
+        code: code - 0xFEE0
+        for code in (
+            *range(ord("０"), ord("９") + 1),
+            *range(ord("Ａ"), ord("Ｚ") + 1),
+            *range(ord("ａ"), ord("ｚ") + 1),
+        )
+    }
+    | {ord(char): ord(char) - 0xFEE0 for char in "：／．＠"}
+    | {ord("｡"): ord(".")}
+)
+_SLASHES = re.compile(r"/{2,}")
+_DOT = re.compile(r"(?<=\S)\.(?=[A-Za-z])|(?<=[0-9A-Za-z])。(?=[A-Za-z])")
+_AT = re.compile(r"(?<=\S)@(?=\S)")
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-.()/+]{0,2}\d)*")
+_LONG_RUN = 5
+_GROUP = 4
+
+
+def plain_for_chat(text: str) -> str:
+    """`text` from data as a chat app will not make it a link: URLs, domains, e-mail addresses and phone-like digit
+    runs broken visibly, everything else as typed."""
+    text = text.translate(_FOLD)
+    text = _SLASHES.sub(lambda match: f"[{match[0]}]", text)
+    text = _DOT.sub("[.]", text)
+    text = _AT.sub("[at]", text)
+    return _DIGIT_RUN.sub(_break_digits, text)
+
+
+def _break_digits(match: re.Match[str]) -> str:
+    run = match[0]
+    digits = [group for group in re.split(r"\D+", run) if group]
+    if sum(map(len, digits)) < _LONG_RUN:
+        return run
+    # Groups of 4 counted from the right, as a mobile number is written (138 1234 5678).
+    return "·".join(group[max(0, end - _GROUP) : end] for group in digits for end in _group_ends(len(group)))
+
+
+def _group_ends(length: int) -> range:
+    return range(length % _GROUP or _GROUP, length + 1, _GROUP)
 
 
 def record_notice_copied(

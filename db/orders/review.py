@@ -18,6 +18,7 @@ from db.core.errors import InvalidValue, NotFound, StoreError
 from db.core.events import record_event
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, StorageUnit, Volunteer
 from db.core.privacy import mask_name, mask_phone
+from db.orders.buildings import building_of
 from db.orders.lifecycle import (
     class_hold_days,
     collect_by,
@@ -64,8 +65,6 @@ SLOT_LIST_COLUMNS = [
     "days_overdue",
 ]
 HISTORY_COLUMNS = ["happened_at", "actor", "action", "before", "after"]
-# "12号302室", "12号楼3单元", "12幢…": the building is the number before 号/幢/栋.
-_BUILDING = re.compile(r"(\d+)\s*(?:号楼|号|幢|栋)")
 
 
 @dataclass(frozen=True)
@@ -116,12 +115,6 @@ def overdue_before(*, today: dt.date, hold_days: int) -> dt.date:
 
 def days_overdue(*, delivery_date: dt.date, hold_days: int, today: dt.date) -> int:
     return max(0, (today - collect_by(delivery_date=delivery_date, hold_days=hold_days)).days)
-
-
-def building_of(address: str) -> str:
-    """The building number of an address (`12号302室` → `12号`); empty when the address names none."""
-    match = _BUILDING.search(unicodedata.normalize("NFKC", address or ""))
-    return f"{int(match[1])}号" if match else ""
 
 
 def list_platforms(session: Session, *, site_id: int) -> list[str]:

@@ -1,20 +1,30 @@
 """db.orders.notices: today's arrivals and the overdue reminder by building, masked as a group chat writes names,
-and the record that a notice was copied (SQLite and PostgreSQL)."""
+with nothing that opens a bag at the desk and nothing a chat app makes tappable; and the record that a notice (the
+estate's or one building's) was copied, on its bags only (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from db.core.engine import read_only, unit_of_work
 from db.core.errors import InvalidValue, NotFound
-from db.core.models import Event, Order
+from db.core.models import Event, Order, Site
 from db.core.privacy import mask_given_name
 from db.orders.calls import last_contacts
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
-from db.orders.notices import TOLD_ACTION, arrivals_notice, overdue_notice, record_notice_copied
+from db.orders.notices import (
+    TOLD_ACTION,
+    NoticeLine,
+    arrivals_notice,
+    overdue_notice,
+    plain_for_chat,
+    record_notice_copied,
+)
+from db.people.site_rules import add_closed_days
 from tests.support.town import NOW, D, Town, at, build_town
 
 # (name, phone, address, delivery day, received): on the 25th, hold 3 days.
@@ -71,15 +81,11 @@ def test_todays_arrivals_by_building(engine: Engine, town: Town):
         [],
     )
     shown = {
-        building: [(line.masked_name, line.phone_tail, line.pickup_code, line.slot_code is not None) for line in lines]
+        building: [(line.masked_name, line.storage_class) for line in lines]
         for building, lines in notice.buildings.items()
     }
     # The town's o8 (the 25th) is a problem and o9 not checked in: neither is ready to collect.
-    assert shown == {
-        "3号": [("赵*", "0002", "6-1", True)],
-        "12号": [("王*英", "0001", "6-0", True)],
-        "": [("欧**娜", "0003", "6-2", True)],
-    }
+    assert shown == {"3号": [("赵*", "ambient")], "12号": [("王*英", "ambient")], "": [("欧**娜", "ambient")]}
     assert list(notice.buildings) == ["3号", "12号", ""]
     assert {line.collect_by for lines in notice.buildings.values() for line in lines} == {D(2026, 11, 27)}
     assert len(notice.order_ids) == 3
@@ -90,9 +96,9 @@ def test_the_overdue_reminder(engine: Engine, town: Town):
         notice = overdue_notice(session, site_id=town.site_id, now=NOW)
     # 孙八 (the 20th, building 12) and the town's o7 (the 21st, no address).
     assert {
-        building: [(line.pickup_code, line.collect_by) for line in lines]
+        building: [(line.masked_name, line.collect_by) for line in lines]
         for building, lines in notice.buildings.items()
-    } == {"12号": [("6-4", D(2026, 11, 22))], "": [("8-O7", D(2026, 11, 23))]}
+    } == {"12号": [("孙*", D(2026, 11, 22))], "": [("李*", D(2026, 11, 23))]}
 
 
 def test_a_copied_notice_is_recorded_on_each_bag(engine: Engine, town: Town):
@@ -134,3 +140,146 @@ def test_a_notice_names_bags_of_its_own_site_only(engine: Engine, town: Town):
             )
     with read_only(engine) as session:
         assert session.scalar(select(Event.id).where(Event.action == TOLD_ACTION)) is None
+
+
+def add_ready(engine: Engine, town: Town, *, number: str, name: str, address: str, storage_class: str = "chilled"):
+    with unit_of_work(engine) as session:
+        order = create_order(
+            session,
+            site_id=town.site_id,
+            platform="多多买菜",
+            order_number=number,
+            pickup_code=f"7-{number}",
+            resident_name=name,
+            phone="13912345678",
+            address=address,
+            delivery_date=D(2026, 11, 25),
+            items=[ItemSpec("米", 1, storage_class)],
+            now=at(25, 7),
+        )
+        receive_order(session, order_id=order.id, volunteer_id=town.organizer_id, now=at(25, 8))
+        return order.id
+
+
+def test_a_group_text_carries_no_key_to_a_bag(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        notices = [
+            arrivals_notice(session, site_id=town.site_id, day=D(2026, 11, 25)),
+            overdue_notice(session, site_id=town.site_id, now=NOW),
+        ]
+        codes_and_tails = session.execute(select(Order.pickup_code, Order.phone_tail)).all()
+    # What a line may say: the masked name, the storage class, the collect-by day (and the bag's id, to record it).
+    assert {field.name for field in dataclasses.fields(NoticeLine)} == {
+        "order_id",
+        "masked_name",
+        "storage_class",
+        "collect_by",
+    }
+    for notice in notices:
+        assert notice.order_ids
+        lines = [line for lines in notice.buildings.values() for line in lines]
+        said = [notice.site_name, *notice.buildings, *(closed.note for closed in notice.closed_days)]
+        said += [line.masked_name for line in lines]
+        assert not [value for row in codes_and_tails for value in row if any(value in text for text in said)]
+
+
+def test_addresses_as_typed_make_the_buildings_and_the_unreadable_go_last(engine: Engine, town: Town):
+    for number, (name, address) in enumerate(
+        (
+            ("吴一", "娄山关路88号天山二村7号楼"),
+            ("吴二", "12-501"),
+            ("吴三", "十二号"),
+            ("吴四", "娄山关路88号"),
+            ("吴五", "７幢３０１"),
+            ("吴六", "3楼301"),
+        )
+    ):
+        add_ready(engine, town, number=f"w{number}", name=name, address=address)
+    with read_only(engine) as session:
+        notice = arrivals_notice(session, site_id=town.site_id, day=D(2026, 11, 25))
+    assert {building: sorted(line.masked_name for line in lines) for building, lines in notice.buildings.items()} == {
+        "3号": ["赵*"],
+        "7号": ["吴*", "吴*"],
+        "12号": ["吴*", "吴*", "王*英"],
+        "": ["吴*", "吴*", "欧**娜"],
+    }
+    assert list(notice.buildings) == ["3号", "7号", "12号", ""]
+
+
+def test_one_buildings_copy_records_its_bags_only(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        notice = arrivals_notice(session, site_id=town.site_id, day=D(2026, 11, 25))
+    building = notice.of_building("12号")
+    assert (list(building.buildings), building.site_name, building.hours) == (["12号"], "天山二村", notice.hours)
+    with unit_of_work(engine) as session:
+        count = record_notice_copied(
+            session,
+            site_id=town.site_id,
+            kind="arrivals",
+            order_ids=building.order_ids,
+            volunteer_id=town.organizer_id,
+            now=at(25, 10),
+        )
+    with read_only(engine) as session:
+        contacts = last_contacts(session, order_ids=notice.order_ids)
+        told = session.scalars(select(Event.entity_id).where(Event.action == TOLD_ACTION)).all()
+    assert count == 1
+    assert told == building.order_ids
+    assert {order_id for order_id, contact in contacts.items() if contact.told is not None} == set(building.order_ids)
+
+
+HOSTILE = "http://evil.example.com/领奖 www.evil.cn a@evil.cn 13812345678"
+
+
+def test_data_in_a_notice_is_plain_for_a_chat_app(engine: Engine, town: Town):
+    with unit_of_work(engine) as session:
+        session.execute(update(Site).where(Site.id == town.site_id).values(name=f"天山二村 {HOSTILE}"))
+        add_closed_days(
+            session,
+            site_id=town.site_id,
+            first=D(2026, 11, 26),
+            note=f"咨询 021-6234-5678 {HOSTILE}",
+            actor_id=town.organizer_id,
+            now=NOW,
+        )
+    add_ready(engine, town, number="h", name="https://t.cn/x", address="12号")
+    with read_only(engine) as session:
+        notice = arrivals_notice(session, site_id=town.site_id, day=D(2026, 11, 25))
+    said = [notice.site_name, *(closed.note for closed in notice.closed_days)]
+    said += [line.masked_name for lines in notice.buildings.values() for line in lines]
+    assert notice.site_name.startswith("天山二村 http:[//]evil[.]example[.]com/领奖 www[.]evil[.]cn a[at]evil[.]cn")
+    assert [closed.note for closed in notice.closed_days] == [
+        "咨询 021·6234·5678 http:[//]evil[.]example[.]com/领奖 www[.]evil[.]cn a[at]evil[.]cn 138·1234·5678"
+    ]
+    for text in said:
+        assert "://" not in text and "@" not in text and ".c" not in text
+        assert not any(run for run in text.replace("·", " ").split() if sum(char.isdigit() for char in run) >= 5)
+
+
+@pytest.mark.parametrize(
+    ("data", "plain"),
+    [
+        ("天山二村", "天山二村"),
+        ("社区活动 <b>", "社区活动 <b>"),
+        ("春节休息，2月1日起正常营业（10:00-12:00）", "春节休息，2月1日起正常营业（10:00-12:00）"),
+        ("http://evil.com/a", "http:[//]evil[.]com/a"),
+        ("ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ", "https:[//]evil[.]com"),
+        ("WWW.EVIL.COM", "WWW[.]EVIL[.]COM"),
+        ("bit.ly/abc", "bit[.]ly/abc"),
+        ("evil。com", "evil[.]com"),
+        ("evil｡com", "evil[.]com"),
+        ("//localhost:8080/x", "[//]localhost:8080/x"),
+        ("weixin://dl/chat", "weixin:[//]dl/chat"),
+        ("x.y@mail.cn", "x[.]y[at]mail[.]cn"),
+        ("13812345678", "138·1234·5678"),
+        ("１３８１２３４５６７８", "138·1234·5678"),
+        ("+86 138 1234 5678", "+86·138·1234·5678"),
+        ("(021) 6234-5678", "(021·6234·5678"),
+        ("热线 95588", "热线 9·5588"),
+        ("tel:13800000000", "tel:138·0000·0000"),
+        ("2026-12-01", "2026·12·01"),
+        ("12号楼 1234", "12号楼 1234"),
+    ],
+)
+def test_plain_for_chat_breaks_what_a_chat_app_would_tap(data: str, plain: str):
+    assert plain_for_chat(data) == plain

@@ -17,7 +17,6 @@ from db.core.models import Order
 from db.orders.lifecycle import ItemSpec, create_order, hand_over, receive_order
 from db.orders.review import (
     OrderFilter,
-    building_of,
     correct_order,
     count_orders,
     days_overdue,
@@ -76,20 +75,6 @@ def test_overdue_is_derived_from_hold_days() -> None:
     assert days_overdue(delivery_date=dt.date(2026, 11, 22), hold_days=3, today=today) == 1
     assert days_overdue(delivery_date=dt.date(2026, 11, 23), hold_days=3, today=today) == 0
     assert days_overdue(delivery_date=dt.date(2026, 11, 20), hold_days=1, today=today) == 5
-
-
-@pytest.mark.parametrize(
-    ("address", "building"),
-    [
-        ("12号302室", "12号"),
-        ("天山路 ３号楼 101", "3号"),
-        ("5幢2单元", "5号"),
-        ("", ""),
-        ("302室", ""),
-    ],
-)
-def test_building_of_an_address(address: str, building: str) -> None:
-    assert building_of(address) == building
 
 
 def test_filters_run_in_sql_with_paging(engine: Engine, now: dt.datetime) -> None:
