@@ -33,7 +33,7 @@ from ui.store import read_scope
 from ui.widgets import ask_first, big_button, camera_scan, show_error, translate_codes
 
 QUERY_KEY = "desk_query"
-# What the last Enter searched for: the results show it, while the box itself is empty for the next scan.
+# What the last Enter searched for: the results are its, and the box, empty for the next scan, shows it greyed.
 SEARCH_KEY = "desk_search"
 # The bags tapped for handover, until the volunteer confirms or backs out; then the last handover, for its undo.
 PENDING_KEY = "desk_pending_handover"
@@ -50,24 +50,28 @@ CONFIRM_LABELS = {"self": "desk.confirm_self", "family": "desk.confirm_family", 
 
 
 def search_box() -> str:
-    """The search box, and what the last Enter in it searched for. Every Enter takes the text out of the box (the
-    results say what was searched), so the scanner's next code + Enter is a fresh search whatever the last one
+    """The search box, and what the last Enter in it searched for. Every Enter takes the text out of the box (which
+    shows it greyed, as its placeholder), so the scanner's next code + Enter is a fresh search whatever the last one
     found: nothing, a bag not taken, a bag not ready. A new search drops a confirm step left open. A button empties
     the search; the camera searches what it reads."""
     camera_scan(key="desk_camera", fills=SEARCH_KEY)
+    search = st.session_state.get(SEARCH_KEY, "")
+    # The last search stays in sight in the empty box, where the next scan's keys replace it; no line of its own,
+    # so the bag found and its button stay in view on the landscape tablet.
+    shown = t("desk.searched", text=search).plain if search else t("desk.search_placeholder")
     box, clear = st.columns([5, 1], vertical_alignment="bottom")
     with box:
-        st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=t("desk.search_placeholder"), on_change=_take_search)
+        st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=shown, on_change=_take_search)
     with clear:
         big_button(t("desk.clear"), key="desk_clear", on_click=_clear_search)
-    return st.session_state.get(SEARCH_KEY, "")
+    return search
 
 
 def scan_hints() -> None:
     """Once per run, last (so a refusal's refocus made further down counts): the cursor in the search box for the
     scanner — in the code box of a confirm step that asks for one — and that step's last row brought into view."""
     waiting = st.session_state.get(PENDING_KEY)
-    focus = t("desk.proof") if waiting is not None and waiting["proof"] else t("desk.search")
+    focus = t("desk.proof") if waiting is not None and waiting.get("proof", True) else t("desk.search")
     reveal = "desk_cancel" if waiting is not None else None
     input_hints(focus=focus, reveal=reveal, token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
 
@@ -138,7 +142,7 @@ def pending_handover(user: SignedIn) -> bool:
         st.warning(t("desk.confirm_hand_over_household", count=len(waiting["order_ids"]), bags=_bags_text(waiting)))
     else:
         st.warning(t("desk.confirm_hand_over", code=waiting["codes"][0], slot=waiting["slots"][0] or "—"))
-    if waiting["proof"]:
+    if waiting.get("proof", True):
         _ask_for_proof(user, waiting)
         return True
     # One row: who collected (each answer confirms); below it the optional name and "no".
@@ -169,29 +173,34 @@ def _cancel() -> None:
 
 def _ask_for_proof(user: SignedIn, waiting: dict[str, Any]) -> None:
     """What the group notice does not carry: the bag's code (or QR), or the whole phone number, which the store
-    checks (the number is never shown). Each answer leaves the box empty; a wrong one is said and recorded."""
-    st.info(t("desk.proof_needed"))
+    checks (the number is never shown). Each answer leaves the box empty; a wrong one is said in place of the
+    question (so it stays in view above the box) and recorded."""
+    answer = st.session_state.pop(PROOF_ANSWER_KEY, "")
+    if answer:
+
+        def _checked(right: bool) -> None:
+            if not right:
+                st.error(t("desk.proof_wrong", tries=WRONG_ANSWERS_ALLOWED))
+                return
+            st.session_state[PENDING_KEY] = {**waiting, "proof": False}
+            st.rerun()
+
+        check = partial(
+            check_collector,
+            order_ids=waiting["order_ids"],
+            answer=answer,
+            volunteer_id=user.volunteer_id,
+            now=utc_now(),
+        )
+        run_change(check, then=_checked, rerun=False)
+    else:
+        st.info(t("desk.proof_needed"))
     answer_column, cancel_column = st.columns([3, 1], vertical_alignment="bottom")
     with answer_column:
         st.text_input(t("desk.proof"), key=PROOF_KEY, placeholder=t("desk.search_placeholder"), on_change=_take_proof)
     with cancel_column:
         if big_button(t("confirm.no"), key="desk_cancel"):
             _cancel()
-    answer = st.session_state.pop(PROOF_ANSWER_KEY, "")
-    if not answer:
-        return
-
-    def _checked(right: bool) -> None:
-        if not right:
-            st.error(t("desk.proof_wrong", tries=WRONG_ANSWERS_ALLOWED))
-            return
-        st.session_state[PENDING_KEY] = {**waiting, "proof": False}
-        st.rerun()
-
-    check = partial(
-        check_collector, order_ids=waiting["order_ids"], answer=answer, volunteer_id=user.volunteer_id, now=utc_now()
-    )
-    run_change(check, then=_checked, rerun=False)
 
 
 def _take_proof() -> None:
@@ -243,7 +252,6 @@ def results(user: SignedIn, found: list[FoundOrder], *, query: str, contacts: di
     if not found:
         st.info(t("desk.nothing_found", text=query))
         return
-    st.caption(t("desk.searched", text=query))
     households: dict[str, list[FoundOrder]] = {}
     for bag in found:
         if bag.slot is not None:
@@ -269,10 +277,13 @@ def _told(contact: Contact) -> None:
 
 def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact | None) -> None:
     with st.container(border=True):
-        # An overdue bag says so first: the warning and the card's button are what the volunteer must see.
+        # An overdue bag says so first, its button right under its slot: on the landscape tablet both are in view
+        # without scrolling, the details below them.
         if order.overdue:
             st.error(t("desk.overdue"))
         st.markdown(f"### {t('desk.slot', slot=order.slot or '—')}")
+        if order.overdue and order.slot is not None:
+            _hand_over_button(order, query)
         st.markdown(
             t(
                 "desk.result_code",
@@ -290,10 +301,15 @@ def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact |
         if order.slot is None:
             st.info(t("desk.not_ready", status=translate_codes(order.status, "status")))
             return
-        if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=True):
-            _ask([order], query)
+        if not order.overdue:
+            _hand_over_button(order, query)
         if st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
             _move(user, order)
+
+
+def _hand_over_button(order: FoundOrder, query: str) -> None:
+    if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=True):
+        _ask([order], query)
 
 
 def _move(user: SignedIn, order: FoundOrder) -> None:
