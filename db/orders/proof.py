@@ -37,29 +37,31 @@ def check_collector(
     session: Session, *, order_ids: Sequence[int], answer: str, volunteer_id: int, now: dt.datetime
 ) -> bool:
     """True when `answer` is the pickup code (or QR) of one of these bags — a household's — or the whole phone
-    number they were ordered with. False records the wrong answer on each bag. CollectorCheckExhausted once the
-    bags drew WRONG_ANSWERS_ALLOWED wrong answers within a day; InvalidValue (nothing counted) for an empty
+    number they were ordered with. False records the wrong answer on each bag. CollectorCheckExhausted once any
+    of the bags drew WRONG_ANSWERS_ALLOWED wrong answers within a day; InvalidValue (nothing counted) for an empty
     answer or a phone tail, which the group text may already give away."""
     if not order_ids:
-        raise NotFound("error.not_found")
+        raise NotFound()
     if not (answer or "").strip():
         raise InvalidValue("error.collector_answer_empty")
-    wrong = session.scalar(
-        select(func.count(Event.id)).where(
+    wrong = session.scalars(
+        select(func.count(Event.id))
+        .where(
             Event.entity == "order",
             Event.entity_id.in_(order_ids),
             Event.action == "order.collector_check_failed",
             Event.happened_at > now - WRONG_ANSWERS_WINDOW,
         )
-    )
-    # Counted per answer, not per bag: a household's wrong answer is one row on each of its bags.
-    if (wrong or 0) // len(order_ids) >= WRONG_ANSWERS_ALLOWED:
+        .group_by(Event.entity_id)
+    ).all()
+    # The most-tried bag counts: asking for a household does not give a bag tried alone fresh answers.
+    if max(wrong, default=0) >= WRONG_ANSWERS_ALLOWED:
         raise CollectorCheckExhausted(tries=WRONG_ANSWERS_ALLOWED)
     bags = session.execute(
         select(Order.id, Order.site_id, Order.pickup_code, Order.phone).where(Order.id.in_(order_ids))
     ).all()
     if len(bags) != len(set(order_ids)):
-        raise NotFound("error.not_found")
+        raise NotFound()
     if names_the_bag(text=answer, pickup_codes=[bag.pickup_code for bag in bags]):
         return True
     phone = normalize_phone(answer)

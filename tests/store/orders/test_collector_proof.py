@@ -76,6 +76,10 @@ def test_a_few_wrong_answers_close_the_question_for_a_day_even_to_the_right_one(
             check(engine, world, household, answer, now)
     with pytest.raises(CollectorCheckExhausted):
         check(engine, world, [first], PHONE, now)
+    # Nor does asking for a bag alone, then for its household with a fresh bag, start the count again.
+    third = add_order(engine, world, now=now, number="A3", code="8-125")
+    with pytest.raises(CollectorCheckExhausted):
+        check(engine, world, [first, third], PHONE, now)
     # A bag of another resident is not touched, and a day later the question is open again.
     other = add_order(engine, world, now=now, number="B1", code="7-1")
     assert check(engine, world, [other], PHONE, now) is True
