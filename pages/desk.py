@@ -8,7 +8,7 @@ from db.core.models import SLOTTED_ORDER_STATUSES
 from db.orders.calls import last_contacts
 from db.orders.lifecycle import class_hold_days, count_orders_by_status, find_orders
 from db.people.sites import get_site_rules
-from ui.desk_view import last_handover, pending_handover, results, search_box
+from ui.desk_view import last_handover, pending_handover, results, scan_hints, search_box
 from ui.guard import require_role
 from ui.i18n import t
 from ui.kpis import kpi_strip
@@ -23,20 +23,23 @@ with read_scope() as session:
     hold_days = class_hold_days(get_site_rules(session, site_id=user.site_id))
 
 query = search_box()
-last_handover(user)
-if pending_handover(user):
-    st.stop()
-if query.strip():
+# The confirm step stands in place of the results and the day's figures.
+confirming = pending_handover(user)
+if query and not confirming:
     with read_scope() as session:
         found = find_orders(session, site_id=user.site_id, text=query, now=utc_now(), hold_days=hold_days)
         # Whether the resident was told (a notice in the group, a call): only read when something was found.
         contacts = last_contacts(session, order_ids=[bag.id for bag in found])
-    results(user, found, query=query.strip(), contacts=contacts)
+    results(user, found, query=query, contacts=contacts)
+# The last handover and its undo under the bag just found: an overdue bag's warning and button come first.
+last_handover(user)
 
 # Readings due and the day's figures below the search: on the landscape tablet the search box, the bag found and
 # its handover must be in sight without scrolling.
-due_readings_notice(site_id=user.site_id)
-with read_scope() as session:
-    counts = count_orders_by_status(session, site_id=user.site_id, statuses=SLOTTED_ORDER_STATUSES)
-st.metric(t("desk.waiting"), sum(counts.get(status, 0) for status in SLOTTED_ORDER_STATUSES))
-kpi_strip(user.site_id)
+if not confirming:
+    due_readings_notice(site_id=user.site_id)
+    with read_scope() as session:
+        counts = count_orders_by_status(session, site_id=user.site_id, statuses=SLOTTED_ORDER_STATUSES)
+    st.metric(t("desk.waiting"), sum(counts.get(status, 0) for status in SLOTTED_ORDER_STATUSES))
+    kpi_strip(user.site_id)
+scan_hints()

@@ -1,6 +1,6 @@
 """The desk's parts: the scanner-first search box, the handover just made with its undo, the confirm step (who
-collected: the resident, family, a neighbour), and the search results, a household's bags together
-(pages/desk.py lays them out)."""
+collected: the resident, family, a neighbour; for a bag found by phone tail or name, first the code or the whole
+phone), and the search results, a household's bags together (pages/desk.py lays them out)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from db.core.clock import to_local, utc_now
+from db.core.errors import StoreError
 from db.orders.calls import Contact
 from db.orders.lifecycle import (
     COLLECTORS,
@@ -22,48 +23,69 @@ from db.orders.lifecycle import (
     undo_hand_over,
     undo_hand_over_household,
 )
+from db.orders.proof import WRONG_ANSWERS_ALLOWED, check_collector, names_the_bag
 from db.people.login_sessions import SignedIn
 from ui.actions import forget, run_change
 from ui.calls_view import last_call_words
 from ui.i18n import join_list, t
 from ui.keyboard import input_hints
 from ui.store import read_scope
-from ui.widgets import ask_first, big_button, camera_scan, translate_codes
+from ui.widgets import ask_first, big_button, camera_scan, show_error, translate_codes
 
 QUERY_KEY = "desk_query"
+# What the last Enter searched for: the results are its, and the box, empty for the next scan, shows it greyed.
+SEARCH_KEY = "desk_search"
 # The bags tapped for handover, until the volunteer confirms or backs out; then the last handover, for its undo.
 PENDING_KEY = "desk_pending_handover"
 LAST_HANDOVER_KEY = "desk_last_handover"
-# What the search box shows on the next run (set before it is drawn: a drawn widget's value cannot change).
-NEXT_QUERY_KEY = "desk_next_query"
-# Changes after each handover, undo or cancel: the cursor goes back into the search box.
+# Changes after each handover, undo, cancel, move or refusal: the cursor goes back into the search box.
 FOCUS_TOKEN_KEY = "desk_focus_token"
 COLLECTOR_NAME_KEY = "desk_collector_name"
+# The code or whole phone number a bag found by phone tail or name asks for; the answer waits here for its check.
+PROOF_KEY = "desk_proof"
+PROOF_ANSWER_KEY = "desk_proof_answer"
 # The confirm buttons: the first (the resident) keeps the desk's old key.
 CONFIRM_KEYS = {"self": "desk_confirm", "family": "desk_confirm_family", "neighbour": "desk_confirm_neighbour"}
 CONFIRM_LABELS = {"self": "desk.confirm_self", "family": "desk.confirm_family", "neighbour": "desk.confirm_neighbour"}
 
 
 def search_box() -> str:
-    """The search box, with the cursor in it on arrival and after every handover, so a handheld scanner's code +
-    Enter finds the bag without a tap; a button empties it. The camera fills it too."""
-    if NEXT_QUERY_KEY in st.session_state:
-        st.session_state[QUERY_KEY] = st.session_state.pop(NEXT_QUERY_KEY)
-    camera_scan(key="desk_camera", fills=QUERY_KEY)
+    """The search box, and what the last Enter in it searched for. Every Enter takes the text out of the box (which
+    shows it greyed, as its placeholder), so the scanner's next code + Enter is a fresh search whatever the last one
+    found: nothing, a bag not taken, a bag not ready. A new search drops a confirm step left open. A button empties
+    the search; the camera searches what it reads."""
+    camera_scan(key="desk_camera", fills=SEARCH_KEY)
+    search = st.session_state.get(SEARCH_KEY, "")
+    # The last search stays in sight in the empty box, where the next scan's keys replace it; no line of its own,
+    # so the bag found and its button stay in view on the landscape tablet.
+    shown = t("desk.searched", text=search).plain if search else t("desk.search_placeholder")
     box, clear = st.columns([5, 1], vertical_alignment="bottom")
     with box:
-        query = st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=t("desk.search_placeholder"))
+        st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=shown, on_change=_take_search)
     with clear:
         big_button(t("desk.clear"), key="desk_clear", on_click=_clear_search)
-    # While a confirm step waits, its answers (down to the name) are brought into view.
-    reveal = "desk_collector_name" if st.session_state.get(PENDING_KEY) is not None else None
-    input_hints(focus=t("desk.search"), reveal=reveal, token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
-    return query
+    return search
+
+
+def scan_hints() -> None:
+    """Once per run, last (so a refusal's refocus made further down counts): the cursor in the search box for the
+    scanner — in the code box of a confirm step that asks for one — and that step's last row brought into view."""
+    waiting = st.session_state.get(PENDING_KEY)
+    focus = t("desk.proof") if waiting is not None and waiting.get("proof", True) else t("desk.search")
+    reveal = "desk_cancel" if waiting is not None else None
+    input_hints(focus=focus, reveal=reveal, token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
+
+
+def _take_search() -> None:
+    # A widget callback: runs before the page, the one moment the box's own value may still be changed.
+    st.session_state[SEARCH_KEY] = st.session_state[QUERY_KEY].strip()
+    st.session_state[QUERY_KEY] = ""
+    forget(PENDING_KEY, COLLECTOR_NAME_KEY, PROOF_KEY, PROOF_ANSWER_KEY)
 
 
 def _clear_search() -> None:
     st.session_state[QUERY_KEY] = ""
-    forget(PENDING_KEY)
+    forget(SEARCH_KEY, PENDING_KEY, COLLECTOR_NAME_KEY, PROOF_KEY, PROOF_ANSWER_KEY)
     _refocus()
 
 
@@ -78,7 +100,8 @@ def _bags_text(bags: dict[str, Any]) -> str:
 
 
 def last_handover(user: SignedIn) -> None:
-    """The handover just made, with its undo while the rules allow it; the undo brings the search back."""
+    """The handover just made, with its undo while the rules allow it; the undo shows the bags back in their slots
+    (the search that found them) and leaves the box empty for the next scan."""
     last = st.session_state.get(LAST_HANDOVER_KEY)
     if last is None or utc_now() - last["at"] >= UNDO_WINDOW:
         return
@@ -93,7 +116,7 @@ def last_handover(user: SignedIn) -> None:
 
     def _undone(_: object) -> None:
         forget(LAST_HANDOVER_KEY)
-        st.session_state[NEXT_QUERY_KEY] = last["query"]
+        st.session_state[SEARCH_KEY] = last["query"]
         _refocus()
 
     moment = utc_now()
@@ -109,8 +132,8 @@ def last_handover(user: SignedIn) -> None:
 
 def pending_handover(user: SignedIn) -> bool:
     """The confirm step, in place of the results, while bags wait for it (True then). One tap says who collected
-    and confirms. Kept in the session, so bags another tablet has just handed over are still attempted and the
-    store says by whom."""
+    and confirms; bags found by phone tail or name first ask for their code or the whole phone number. Kept in the
+    session, so bags another tablet has just handed over are still attempted and the store says by whom."""
     waiting = st.session_state.get(PENDING_KEY)
     if waiting is None:
         return False
@@ -119,6 +142,9 @@ def pending_handover(user: SignedIn) -> bool:
         st.warning(t("desk.confirm_hand_over_household", count=len(waiting["order_ids"]), bags=_bags_text(waiting)))
     else:
         st.warning(t("desk.confirm_hand_over", code=waiting["codes"][0], slot=waiting["slots"][0] or "—"))
+    if waiting.get("proof", True):
+        _ask_for_proof(user, waiting)
+        return True
     # One row: who collected (each answer confirms); below it the optional name and "no".
     chosen = None
     for column, collector in zip(st.columns(len(COLLECTORS)), COLLECTORS, strict=True):
@@ -133,12 +159,53 @@ def pending_handover(user: SignedIn) -> bool:
     with cancel_column:
         cancelled = big_button(t("confirm.no"), key="desk_cancel")
     if cancelled:
-        forget(PENDING_KEY, COLLECTOR_NAME_KEY)
-        _refocus()
-        st.rerun()
+        _cancel()
     if chosen is not None:
         _hand_over(user, waiting, collected_by=chosen, collector_name=name if chosen != "self" else "")
     return True
+
+
+def _cancel() -> None:
+    forget(PENDING_KEY, COLLECTOR_NAME_KEY, PROOF_KEY, PROOF_ANSWER_KEY)
+    _refocus()
+    st.rerun()
+
+
+def _ask_for_proof(user: SignedIn, waiting: dict[str, Any]) -> None:
+    """What the group notice does not carry: the bag's code (or QR), or the whole phone number, which the store
+    checks (the number is never shown). Each answer leaves the box empty; a wrong one is said in place of the
+    question (so it stays in view above the box) and recorded."""
+    answer = st.session_state.pop(PROOF_ANSWER_KEY, "")
+    if answer:
+
+        def _checked(right: bool) -> None:
+            if not right:
+                st.error(t("desk.proof_wrong", tries=WRONG_ANSWERS_ALLOWED))
+                return
+            st.session_state[PENDING_KEY] = {**waiting, "proof": False}
+            st.rerun()
+
+        check = partial(
+            check_collector,
+            order_ids=waiting["order_ids"],
+            answer=answer,
+            volunteer_id=user.volunteer_id,
+            now=utc_now(),
+        )
+        run_change(check, then=_checked, rerun=False)
+    else:
+        st.info(t("desk.proof_needed"))
+    answer_column, cancel_column = st.columns([3, 1], vertical_alignment="bottom")
+    with answer_column:
+        st.text_input(t("desk.proof"), key=PROOF_KEY, placeholder=t("desk.search_placeholder"), on_change=_take_proof)
+    with cancel_column:
+        if big_button(t("confirm.no"), key="desk_cancel"):
+            _cancel()
+
+
+def _take_proof() -> None:
+    st.session_state[PROOF_ANSWER_KEY] = st.session_state[PROOF_KEY].strip()
+    st.session_state[PROOF_KEY] = ""
 
 
 def _hand_over(user: SignedIn, waiting: dict[str, Any], *, collected_by: str, collector_name: str) -> None:
@@ -151,22 +218,29 @@ def _hand_over(user: SignedIn, waiting: dict[str, Any], *, collected_by: str, co
 
     def _done(_: object) -> None:
         st.session_state[LAST_HANDOVER_KEY] = {**waiting, "at": moment}
-        st.session_state[NEXT_QUERY_KEY] = ""
+        forget(SEARCH_KEY)
+        _refocus()
+
+    def _refused(error: StoreError) -> None:
+        show_error(error)
         _refocus()
 
     # The question is answered either way: a refusal (another tablet was first) is shown in its place.
     forget(PENDING_KEY, COLLECTOR_NAME_KEY)
-    run_change(change, then=_done)
+    run_change(change, then=_done, refused=_refused)
 
 
 def _ask(bags: list[FoundOrder], query: str) -> None:
+    codes = [bag.pickup_code for bag in bags]
     ask_first(
         PENDING_KEY,
         {
             "order_ids": [bag.id for bag in bags],
-            "codes": [bag.pickup_code for bag in bags],
+            "codes": codes,
             "slots": [bag.slot for bag in bags],
             "query": query,
+            # Found by phone tail or name alone (what a group notice may tell anyone): the code or phone first.
+            "proof": not names_the_bag(text=query, pickup_codes=codes),
         },
     )
     st.rerun()
@@ -203,7 +277,13 @@ def _told(contact: Contact) -> None:
 
 def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact | None) -> None:
     with st.container(border=True):
+        # An overdue bag says so first, its button right under its slot: on the landscape tablet both are in view
+        # without scrolling, the details below them.
+        if order.overdue:
+            st.error(t("desk.overdue"))
         st.markdown(f"### {t('desk.slot', slot=order.slot or '—')}")
+        if order.overdue and order.slot is not None:
+            _hand_over_button(order, query)
         st.markdown(
             t(
                 "desk.result_code",
@@ -216,17 +296,20 @@ def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact |
         st.markdown(t("desk.result_resident", name=order.resident_name, phone=order.phone, count=order.item_count))
         if order.days_held is not None:
             st.caption(t("desk.days_held", count=order.days_held))
-        if order.overdue:
-            st.error(t("desk.overdue"))
         if contact is not None:
             _told(contact)
         if order.slot is None:
             st.info(t("desk.not_ready", status=translate_codes(order.status, "status")))
             return
-        if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=True):
-            _ask([order], query)
+        if not order.overdue:
+            _hand_over_button(order, query)
         if st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
             _move(user, order)
+
+
+def _hand_over_button(order: FoundOrder, query: str) -> None:
+    if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=True):
+        _ask([order], query)
 
 
 def _move(user: SignedIn, order: FoundOrder) -> None:
@@ -238,6 +321,7 @@ def _move(user: SignedIn, order: FoundOrder) -> None:
     if big_button(t("desk.move_submit"), key=f"desk_move_submit_{order.id}", disabled=target is None):
         run_change(
             partial(move_order, order_id=order.id, slot_code=target, volunteer_id=user.volunteer_id, now=utc_now()),
+            then=lambda _: _refocus(),
             done_key="desk.moved",
             result_as="slot",
             code=order.pickup_code,

@@ -22,7 +22,7 @@ from db.people.login_sessions import (
 )
 from db.people.sites import get_site_rules, list_sites
 from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie, write_cookies
-from ui.i18n import t
+from ui.i18n import MarkdownText, t
 from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER
 from ui.store import bookkeeping_scope, read_scope
 
@@ -202,7 +202,7 @@ def post_notice(key: str, **params: object) -> None:
     st.session_state[NOTICE_KEY] = (key, params)
 
 
-def pop_notice() -> str | None:
+def pop_notice() -> MarkdownText | None:
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice is None:
         return None

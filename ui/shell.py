@@ -49,11 +49,33 @@ def run_app() -> None:
         st.info(notice)
         # Also where the eye is: after a tap halfway down a page the message at the top is scrolled out of view.
         st.toast(notice, duration="long")
+    with st.sidebar:
+        drop_stale_toasts(keep=notice.plain if notice else "")
     _shell.running = True
     try:
         page.run()
     finally:
         _shell.running = False
+
+
+# Closes every toast but this run's: a toast is the notice of the run that posted it, and Streamlit keeps it on
+# screen (ten seconds) through the next scan, a page switch, anything. Compared as rendered text, spaces and word
+# joiners left out. The component redraws (and runs) whenever the notice changes, which every run after a notice does.
+_TOASTS_JS = """
+export default function (component) {
+  const words = (text) => (text || "").replace(/[\\s\\u200b-\\u200d\\u2060\\ufeff]/g, "");
+  const keep = words((component.data || {}).keep);
+  for (const toast of document.querySelectorAll('[data-testid="stToast"]')) {
+    if (!keep || words(toast.innerText) !== keep) toast.querySelector("button")?.click();
+  }
+}
+"""
+_toasts = st.components.v2.component("cloudbasket_toasts", js=_TOASTS_JS)
+
+
+def drop_stale_toasts(*, keep: str) -> None:
+    """Once per run: toasts of earlier runs go; `keep` is this run's notice (plain words), or ""."""
+    _toasts(key="cloudbasket_toasts", data={"keep": keep}, height=0)
 
 
 def first_start() -> None:

@@ -62,6 +62,12 @@ class FullPhoneNeeded(StoreError):
     key = "error.full_phone_needed"
 
 
+class CollectorCheckExhausted(StoreError):
+    """A bag found by phone tail or name drew too many wrong codes or phone numbers at the desk today."""
+
+    key = "error.collector_check_exhausted"
+
+
 class BackupUnreadable(StoreError):
     """Not a backup this app can read: missing, truncated, corrupt, or of an unknown kind."""
 

@@ -36,6 +36,9 @@ def test_desk_search_hand_over_and_undo(writable_app_env: AppData):
 
     at.text_input(key="desk_query").input(CODE).run()
     assert not at.exception
+    # The Enter took the code out of the box for the next scan; the box still shows what was searched, greyed.
+    assert at.text_input(key="desk_query").value == ""
+    assert at.text_input(key="desk_query").placeholder == zh("desk.searched", text=CODE).plain
     markdown = [element.value for element in at.markdown]
     assert f"### {zh('desk.slot', slot=slot)}" in markdown
     # Masked name and phone, their stars escaped: the desk shows them, not bold text.
@@ -61,8 +64,8 @@ def test_desk_search_hand_over_and_undo(writable_app_env: AppData):
     assert (status, slot_after) == ("received", slot)
     assert actions[-2:] == ["order.picked_up", "order.hand_over_undone"]
     assert zh("desk.undone", code=CODE, slot=slot) in messages(at)
-    # The search that found it comes back with it, ready to hand over again.
-    assert at.text_input(key="desk_query").value == CODE
+    # The bag is back in view, ready to hand over again; the box is empty for the next scan.
+    assert at.text_input(key="desk_query").value == ""
     assert at.button(key=f"desk_hand_over_{order_id}")
 
 
@@ -71,6 +74,7 @@ def test_desk_clear_button_empties_the_search(writable_app_env: AppData):
     at = desk(writable_app_env)
     at.text_input(key="desk_query").input("no-such-bag").run()
     assert zh("desk.nothing_found", text="no-such-bag") in messages(at)
+    assert at.text_input(key="desk_query").value == ""
     at.button(key="desk_clear").click().run()
     assert not at.exception
     assert at.text_input(key="desk_query").value == ""
@@ -103,6 +107,14 @@ def add_family_bags(data: AppData, codes: tuple[str, ...]) -> list[int]:
         store.dispose()
 
 
+def prove(at: AppTest, answer: str) -> None:
+    """The confirm step of a bag found by phone tail or name: no "who collected" before the code or whole phone."""
+    assert "desk_confirm" not in {button.key for button in at.button}
+    at.text_input(key="desk_proof").input(answer).run()
+    assert not at.exception
+    assert at.button(key="desk_confirm")
+
+
 def statuses(data: AppData) -> dict[str, str]:
     return {row.pickup_code: row.status for row in stored(data, select(Order.pickup_code, Order.status))}
 
@@ -117,6 +129,8 @@ def test_desk_hands_over_a_household_in_one_confirm_and_undoes_it_at_once(writab
     at.button(key="desk_hand_over_household_0").click().run()
     assert any(text.startswith(zh("desk.confirm_hand_over_household", count=3, bags="")[:8]) for text in messages(at))
     assert set(statuses(writable_app_env).values()) == {"received"}
+    # Found by the phone tail: the whole number first (typed as the resident says it), then who collected.
+    prove(at, "137 0000 2222")
     at.text_input(key="desk_collector_name").input("刘阿姨")
     at.button(key="desk_confirm_neighbour").click().run()
     assert not at.exception
@@ -142,7 +156,7 @@ def test_desk_hands_over_a_household_in_one_confirm_and_undoes_it_at_once(writab
     assert not at.exception
     assert set(statuses(writable_app_env).values()) == {"received"}
     assert zh("desk.undone_household", count=3) in messages(at)
-    assert at.text_input(key="desk_query").value == "2222"
+    assert at.text_input(key="desk_query").value == ""
 
 
 def test_desk_household_refused_as_a_whole_when_one_bag_is_gone(writable_app_env: AppData):
@@ -151,6 +165,7 @@ def test_desk_household_refused_as_a_whole_when_one_bag_is_gone(writable_app_env
     at = desk(writable_app_env)
     at.text_input(key="desk_query").input("2222").run()
     at.button(key="desk_hand_over_household_0").click().run()
+    prove(at, "9-2")  # one of the household's codes will do
     # Another tablet hands one of them over while this one asks.
     other = desk(writable_app_env)
     other.text_input(key="desk_query").input("9-1").run()
