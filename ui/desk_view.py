@@ -23,17 +23,19 @@ from db.orders.lifecycle import (
     undo_hand_over_household,
 )
 from db.people.login_sessions import SignedIn
-from ui.actions import forget, run_change
+from ui.actions import forget, keep, run_change
 from ui.calls_view import last_call_words
 from ui.i18n import join_list, t
 from ui.keyboard import input_hints
 from ui.store import read_scope
-from ui.widgets import ask_first, big_button, camera_scan, translate_codes
+from ui.widgets import ask_first, big_button, camera_scan, show_error, translate_codes
 
 QUERY_KEY = "desk_query"
 # The bags tapped for handover, until the volunteer confirms or backs out; then the last handover, for its undo.
 PENDING_KEY = "desk_pending_handover"
 LAST_HANDOVER_KEY = "desk_last_handover"
+# Why the store refused the last confirm (another tablet was first), shown once where the confirm step was.
+REFUSED_KEY = "desk_handover_refused"
 # What the search box shows on the next run (set before it is drawn: a drawn widget's value cannot change).
 NEXT_QUERY_KEY = "desk_next_query"
 # Changes after each handover, undo or cancel: the cursor goes back into the search box.
@@ -111,6 +113,9 @@ def pending_handover(user: SignedIn) -> bool:
     """The confirm step, in place of the results, while bags wait for it (True then). One tap says who collected
     and confirms. Kept in the session, so bags another tablet has just handed over are still attempted and the
     store says by whom."""
+    refused = st.session_state.pop(REFUSED_KEY, None)
+    if refused is not None:
+        show_error(refused)
     waiting = st.session_state.get(PENDING_KEY)
     if waiting is None:
         return False
@@ -119,15 +124,19 @@ def pending_handover(user: SignedIn) -> bool:
         st.warning(t("desk.confirm_hand_over_household", count=len(waiting["order_ids"]), bags=_bags_text(waiting)))
     else:
         st.warning(t("desk.confirm_hand_over", code=waiting["codes"][0], slot=waiting["slots"][0] or "—"))
-    # One row: who collected (each answer confirms); below it the optional name and "no".
-    chosen = None
+    # One row: who collected (each answer confirms, in the button's callback: the run it starts already shows the
+    # handover, where a rerun after the write cost a second run per tap); below it the optional name and "no".
     for column, collector in zip(st.columns(len(COLLECTORS)), COLLECTORS, strict=True):
         with column:
-            if big_button(t(CONFIRM_LABELS[collector]), key=CONFIRM_KEYS[collector], primary=collector == "self"):
-                chosen = collector
+            big_button(
+                t(CONFIRM_LABELS[collector]),
+                key=CONFIRM_KEYS[collector],
+                primary=collector == "self",
+                on_click=partial(_hand_over, user, collected_by=collector),
+            )
     name_column, cancel_column = st.columns([3, 1], vertical_alignment="bottom")
     with name_column:
-        name = st.text_input(
+        st.text_input(
             t("desk.collector_name"), key=COLLECTOR_NAME_KEY, max_chars=40, placeholder=t("desk.collector_placeholder")
         )
     with cancel_column:
@@ -136,12 +145,16 @@ def pending_handover(user: SignedIn) -> bool:
         forget(PENDING_KEY, COLLECTOR_NAME_KEY)
         _refocus()
         st.rerun()
-    if chosen is not None:
-        _hand_over(user, waiting, collected_by=chosen, collector_name=name if chosen != "self" else "")
     return True
 
 
-def _hand_over(user: SignedIn, waiting: dict[str, Any], *, collected_by: str, collector_name: str) -> None:
+def _hand_over(user: SignedIn, *, collected_by: str) -> None:
+    """A confirm button's callback: the bags waiting are handed over before the run it starts, which shows the
+    handover with its undo (or, in the confirm step's place, why the store refused)."""
+    waiting = st.session_state.get(PENDING_KEY)
+    if waiting is None:
+        return  # answered already (a second tap)
+    collector_name = st.session_state.get(COLLECTOR_NAME_KEY, "") if collected_by != "self" else ""
     moment = utc_now()
     who = {"volunteer_id": user.volunteer_id, "now": moment, "collected_by": collected_by}
     if len(waiting["order_ids"]) > 1:
@@ -156,7 +169,7 @@ def _hand_over(user: SignedIn, waiting: dict[str, Any], *, collected_by: str, co
 
     # The question is answered either way: a refusal (another tablet was first) is shown in its place.
     forget(PENDING_KEY, COLLECTOR_NAME_KEY)
-    run_change(change, then=_done)
+    run_change(change, then=_done, refused=keep(REFUSED_KEY), rerun=False)
 
 
 def _ask(bags: list[FoundOrder], query: str) -> None:
