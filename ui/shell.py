@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 
 import streamlit as st
@@ -25,8 +26,9 @@ from ui.widgets import acting_site_switch, apply_tablet_style, language_switch
 # Per script thread (one run of one browser session at a time), not session_state: a stopped run must not
 # leave it set.
 _shell = threading.local()
-# Whether this process has frozen what its first run loaded (see _freeze_loaded).
-_loaded_frozen = threading.Event()
+# How many modules were loaded when this process last froze what it had loaded (see _freeze_loaded).
+_frozen_at = [0]
+_freezing = threading.Lock()
 
 
 def run_app() -> None:
@@ -61,14 +63,15 @@ def run_app() -> None:
 
 
 def _freeze_loaded() -> None:
-    """Once per process, after its first page: what is loaded by then (modules, the engine, the catalogs) lives as
-    long as the process, so Python's collector stops walking it (gc.freeze). A full collection of the whole heap
-    took 0.2-0.45 s, during which the screen waited; .streamlit/config.toml turns off Streamlit's own after every
-    run, and this keeps Python's occasional one short."""
-    if not _loaded_frozen.is_set():
-        _loaded_frozen.set()
-        gc.collect()  # the garbage of the start, not frozen with it
-        gc.freeze()
+    """After a run that loaded modules (the process's first, a page's first visit): what is loaded by then (modules,
+    the engine, the catalogs) lives as long as the process, so Python's collector stops walking it (gc.freeze). A
+    full collection of the whole heap took 0.1-0.45 s, during which the screen waited; .streamlit/config.toml turns
+    off Streamlit's own after every run, and this keeps Python's occasional one short."""
+    with _freezing:
+        if len(sys.modules) > _frozen_at[0]:
+            _frozen_at[0] = len(sys.modules)
+            gc.collect()  # the garbage of the start, not frozen with it
+            gc.freeze()
 
 
 def first_start() -> None:
