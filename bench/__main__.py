@@ -4,7 +4,8 @@ Seeds a scratch database with `python -m seed scale` (a SQLite file in a tempora
 a database of its own on that PostgreSQL server, dropped afterwards unless `--keep`), or reads an existing one
 (`--db URL`), and times each figure interleaved with its floor in the same run: median and p95 in milliseconds
 and their ratios. Without `--size` (and without `--db`) it runs `small` and `1m` and prints how each figure
-scaled. Not part of the tests: the figures are measured here, never asserted.
+scaled. The desk's gestures in Chromium (bench.browser, on the demo pickup point, beside a one-widget floor page)
+are timed once per invocation. Not part of the tests: the figures are measured here, never asserted.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bench.browser import browser_figures
 from bench.data import SIZES, Store, reused, seeded
 from bench.desk import desk_figures
 from bench.import_manifest import import_seconds
 from bench.pages import page_figures, rss_mb
 from bench.reports import report_figures
-from bench.timing import Figure
+from bench.timing import Figure, print_figures
 
 # Timed iterations: store calls are cheap, page reruns and the district's full-history figures are not.
 RUNS = {"store": 300, "pages": 20, "district": 10, "warmup": 2}
@@ -31,6 +33,9 @@ QUICK_RUNS = {"store": 5, "pages": 1, "district": 1, "warmup": 0}
 # The manifest import, once per invocation on a fresh SQLite file of its own: (rows, runs).
 IMPORT = (5000, 3)
 QUICK_IMPORT = (200, 1)
+# The browser gestures: (bags timed, untimed first bags).
+BROWSER = (25, 2)
+QUICK_BROWSER = (2, 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
             if phase not in ("rows", "runs")
         )
     )
+    if not args.no_browser:
+        bags, warmup = QUICK_BROWSER if args.quick else BROWSER
+        browser = {name: figure.as_json() for name, figure in browser_figures(runs=bags, warmup=warmup).items()}
+        report["figures"] = {**report["figures"], **browser}
+        print(f"\nthe desk in Chromium at 1024×768 on the demo, {bags} bags, against the floor page:")
+        print_figures(browser)
     report["scaling"] = _scaling(results[0], results[-1]) if len(results) > 1 else {}
     if len(results) > 1:
         _print_scaling(results[0], results[-1], report["scaling"])
@@ -77,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="a smoke run: a few iterations of each figure")
     parser.add_argument("--runs", type=int, help=f"iterations of each store figure (default {RUNS['store']})")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--no-browser", action="store_true", help="skip the desk's gestures in Chromium")
     return parser
 
 
@@ -127,12 +139,7 @@ def _print(result: dict[str, Any]) -> None:
         f"(dashboard, reports, orders rendered); runs: store {runs['store']}, district {runs['district']}, "
         f"pages {runs['pages']}; district volumes: {result['district_volumes']}"
     )
-    print(f"{'figure':34} {'ours ms':>9} {'floor ms':>9} {'ratio':>6} {'p95 ms':>9} {'floor p95':>9} {'p95 ratio':>9}")
-    for name, figure in result["figures"].items():
-        print(
-            f"{name:34} {figure['ours_ms']:>9.2f} {figure['floor_ms']:>9.2f} {figure['ratio']:>6.2f} "
-            f"{figure['ours_p95_ms']:>9.2f} {figure['floor_p95_ms']:>9.2f} {figure['p95_ratio']:>9.2f}"
-        )
+    print_figures(result["figures"])
 
 
 def _print_scaling(small: dict[str, Any], large: dict[str, Any], scaling: dict[str, float]) -> None:

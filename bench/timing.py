@@ -72,10 +72,25 @@ def interleaved(
             if before is not None:
                 before(index)
             times.append(milliseconds(lambda call=call, index=index: call(index)))
+    return figure_of(ours_times, floor_times)
+
+
+def figure_of(ours_times: list[float], floor_times: list[float]) -> Figure:
+    """The figure of times taken elsewhere (a browser gesture times only its own part), paired run by run."""
     return Figure(
         ours_ms=statistics.median(ours_times),
         floor_ms=statistics.median(floor_times),
         ours_p95_ms=p95(ours_times),
         floor_p95_ms=p95(floor_times),
-        runs=runs,
+        runs=len(ours_times),
     )
+
+
+def print_figures(figures: dict[str, dict[str, float]]) -> None:
+    """The figures (Figure.as_json each) as a table on stdout."""
+    print(f"{'figure':34} {'ours ms':>9} {'floor ms':>9} {'ratio':>6} {'p95 ms':>9} {'floor p95':>9} {'p95 ratio':>9}")
+    for name, figure in figures.items():
+        print(
+            f"{name:34} {figure['ours_ms']:>9.2f} {figure['floor_ms']:>9.2f} {figure['ratio']:>6.2f} "
+            f"{figure['ours_p95_ms']:>9.2f} {figure['floor_p95_ms']:>9.2f} {figure['p95_ratio']:>9.2f}"
+        )

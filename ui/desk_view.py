@@ -38,6 +38,8 @@ SEARCH_KEY = "desk_search"
 # The bags tapped for handover, until the volunteer confirms or backs out; then the last handover, for its undo.
 PENDING_KEY = "desk_pending_handover"
 LAST_HANDOVER_KEY = "desk_last_handover"
+# Why the store refused the last confirm (another tablet was first), shown once where the confirm step was.
+REFUSED_KEY = "desk_handover_refused"
 # Changes after each handover, undo, cancel, move or refusal: the cursor goes back into the search box.
 FOCUS_TOKEN_KEY = "desk_focus_token"
 COLLECTOR_NAME_KEY = "desk_collector_name"
@@ -134,6 +136,9 @@ def pending_handover(user: SignedIn) -> bool:
     """The confirm step, in place of the results, while bags wait for it (True then). One tap says who collected
     and confirms; bags found by phone tail or name first ask for their code or the whole phone number. Kept in the
     session, so bags another tablet has just handed over are still attempted and the store says by whom."""
+    refused = st.session_state.pop(REFUSED_KEY, None)
+    if refused is not None:
+        show_error(refused)
     waiting = st.session_state.get(PENDING_KEY)
     if waiting is None:
         return False
@@ -145,23 +150,25 @@ def pending_handover(user: SignedIn) -> bool:
     if waiting.get("proof", True):
         _ask_for_proof(user, waiting)
         return True
-    # One row: who collected (each answer confirms); below it the optional name and "no".
-    chosen = None
+    # One row: who collected (each answer confirms, in the button's callback: the run it starts already shows the
+    # handover, where a rerun after the write cost a second run per tap); below it the optional name and "no".
     for column, collector in zip(st.columns(len(COLLECTORS)), COLLECTORS, strict=True):
         with column:
-            if big_button(t(CONFIRM_LABELS[collector]), key=CONFIRM_KEYS[collector], primary=collector == "self"):
-                chosen = collector
+            big_button(
+                t(CONFIRM_LABELS[collector]),
+                key=CONFIRM_KEYS[collector],
+                primary=collector == "self",
+                on_click=partial(_hand_over, user, collected_by=collector),
+            )
     name_column, cancel_column = st.columns([3, 1], vertical_alignment="bottom")
     with name_column:
-        name = st.text_input(
+        st.text_input(
             t("desk.collector_name"), key=COLLECTOR_NAME_KEY, max_chars=40, placeholder=t("desk.collector_placeholder")
         )
     with cancel_column:
         cancelled = big_button(t("confirm.no"), key="desk_cancel")
     if cancelled:
         _cancel()
-    if chosen is not None:
-        _hand_over(user, waiting, collected_by=chosen, collector_name=name if chosen != "self" else "")
     return True
 
 
@@ -208,7 +215,13 @@ def _take_proof() -> None:
     st.session_state[PROOF_KEY] = ""
 
 
-def _hand_over(user: SignedIn, waiting: dict[str, Any], *, collected_by: str, collector_name: str) -> None:
+def _hand_over(user: SignedIn, *, collected_by: str) -> None:
+    """A confirm button's callback: the bags waiting are handed over before the run it starts, which shows the
+    handover with its undo (or, in the confirm step's place, why the store refused)."""
+    waiting = st.session_state.get(PENDING_KEY)
+    if waiting is None:
+        return  # answered already (a second tap)
+    collector_name = st.session_state.get(COLLECTOR_NAME_KEY, "") if collected_by != "self" else ""
     moment = utc_now()
     who = {"volunteer_id": user.volunteer_id, "now": moment, "collected_by": collected_by}
     if len(waiting["order_ids"]) > 1:
@@ -222,12 +235,12 @@ def _hand_over(user: SignedIn, waiting: dict[str, Any], *, collected_by: str, co
         _refocus()
 
     def _refused(error: StoreError) -> None:
-        show_error(error)
+        st.session_state[REFUSED_KEY] = error
         _refocus()
 
     # The question is answered either way: a refusal (another tablet was first) is shown in its place.
     forget(PENDING_KEY, COLLECTOR_NAME_KEY)
-    run_change(change, then=_done, refused=_refused)
+    run_change(change, then=_done, refused=_refused, rerun=False)
 
 
 def _ask(bags: list[FoundOrder], query: str) -> None:
