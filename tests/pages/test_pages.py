@@ -344,3 +344,41 @@ def test_an_organizer_ends_a_persons_sign_ins(writable_app_env: AppData):
     with unit_of_work(store) as session:
         assert resume_login_session(session, token=token, now=utc_now()) is None
     store.dispose()
+
+
+def test_the_tablets_page_shows_wrong_pins_and_lifts_a_paused_name(writable_app_env: AppData):
+    from db.core.models import Account
+    from db.people.accounts import Client, _day_key, sign_in_volunteer
+    from db.people.throttling import PER_ACCOUNT_DAY, record_failed_try
+
+    store = make_engine(writable_app_env.url)
+    volunteer_id = writable_app_env.volunteer.volunteer_id
+    with unit_of_work(store) as session:
+        token = enroll_tablet(
+            session, site_id=writable_app_env.site_id, name="取货台平板 9", actor_id=None, now=utc_now()
+        )
+        account_id = session.query(Account.id).filter(Account.volunteer_id == volunteer_id).scalar()
+        day = _day_key(
+            kind="volunteer", account_id=account_id, login="", site_id=writable_app_env.site_id, checked=True
+        )
+        record_failed_try(session, keys=[day] * (PER_ACCOUNT_DAY.tries - 1), now=utc_now())
+    with pytest.raises(Exception, match="sign_in_failed"):
+        sign_in_volunteer(
+            store,
+            site_id=writable_app_env.site_id,
+            volunteer_id=volunteer_id,
+            pin="0000",
+            client=Client(address="local", device_token=token),
+            now=utc_now(),
+        )
+    at = new_app(writable_app_env, audience=ORGANIZER).switch_page(page_spec("devices").path).run()
+    assert not at.exception
+    wrong, paused = at.dataframe[1].value, at.dataframe[2].value
+    assert wrong.iloc[0, :3].tolist() == ["取货台平板 9", "王阿姨", 1]
+    assert paused.iloc[0].tolist() == ["王阿姨", translate("zh-CN", "sign_in.pin"), PER_ACCOUNT_DAY.tries]
+    at.selectbox(key="devices_paused_person").set_value((volunteer_id, "王阿姨")).run()
+    at.button(key="devices_lift").click().run()
+    at.button(key="devices_lift_yes").click().run()
+    assert not at.exception
+    assert "devices_paused_person" not in [box.key for box in at.selectbox]
+    store.dispose()
