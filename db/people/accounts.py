@@ -56,13 +56,35 @@ def hash_secret(secret: str) -> str:
 
 
 def check_password_rules(password: str) -> None:
+    """At least MIN_PASSWORD_LENGTH characters, and not one of the most common passwords (whatever the case)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidValue("error.password_too_short", minimum=MIN_PASSWORD_LENGTH)
+    if password.lower() in _common_passwords():
+        raise InvalidValue("error.password_common")
 
 
-def check_pin_rules(pin: str) -> None:
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of the Xato corpus as zxcvbn ships them (zxcvbn-python, MIT licence): a
+    kept list, not one typed here. Guessers try these first, so the day's 50 tries would be spent on them."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def check_pin_rules(pin: str, *, phone: str = "") -> None:
+    """4–6 digits, and none a guesser tries first: one digit repeated (1111), a run up or down by one (1234, 9876),
+    or the last digits of the person's own mobile number."""
     if not PIN_PATTERN.fullmatch(pin):
         raise InvalidValue("error.pin_format")
+    if len(set(pin)) == 1:
+        raise InvalidValue("error.pin_repeated")
+    steps = {int(after) - int(before) for before, after in zip(pin, pin[1:], strict=False)}
+    if steps in ({1}, {-1}):
+        raise InvalidValue("error.pin_run")
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= len(pin) and digits.endswith(pin):
+        raise InvalidValue("error.pin_phone_tail")
 
 
 def create_volunteer(
@@ -86,12 +108,13 @@ def create_volunteer(
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise InvalidValue("error.role_unknown", role=sorted(unknown))
+    if pin is not None:
+        check_pin_rules(pin, phone=phone)
     volunteer = Volunteer(site_id=site_id, name=name, phone=phone.strip(), active=True, created_at=now)
     volunteer.roles = [VolunteerRole(site_id=site_id, role=role) for role in dict.fromkeys(roles)]
     session.add(volunteer)
     session.flush()
     if pin is not None:
-        check_pin_rules(pin)
         pin_hash = hash_secret(pin)
     if pin_hash is not None:
         session.add(Account(volunteer_id=volunteer.id, pin_hash=pin_hash, updated_at=now))
@@ -180,6 +203,7 @@ def reset_pin(
     """An organizer sets a new tablet PIN for a volunteer who forgot theirs; their open sessions end."""
     check_pin_rules(new_pin)
     volunteer, account = _volunteer_and_account(session, volunteer_id=volunteer_id, now=now)
+    check_pin_rules(new_pin, phone=volunteer.phone)
     _store_secret(session, account=account, kind="pin", new=new_pin, now=now)
     record_event(
         session,
@@ -559,6 +583,9 @@ def _change_own_secret(
                 session, account=account, hashed=hashed, current=current, kind=kind, keys=keys, now=now
             )
         if outcome is None and account is not None:
+            if kind == "pin":
+                # Checked here, where the person's mobile number is at hand (the format was checked before).
+                check_pin_rules(new, phone=account.volunteer.phone)
             _store_secret(session, account=account, kind=kind, new=new, now=now, keep_token=keep_token)
             record_event(
                 session,

@@ -13,16 +13,18 @@ from sqlalchemy import Engine
 
 from db.core.clock import local_day_bounds, local_today
 from db.core.engine import make_engine, unit_of_work
-from db.core.errors import NotAllowed, PausedForToday, SignInFailed, TooManyAttempts
+from db.core.errors import InvalidValue, NotAllowed, PausedForToday, SignInFailed, TooManyAttempts
 from db.core.migrate import upgrade_to_head
 from db.people import accounts
 from db.people.accounts import (
     Client,
+    change_own_pin,
     create_organizer_account,
     create_volunteer,
     grant_role,
     lift_pause,
     list_paused_names,
+    reset_pin,
     sign_in_organizer,
     sign_in_volunteer,
     sign_in_volunteer_elsewhere,
@@ -198,3 +200,27 @@ def test_many_processes_guessing_one_password_get_exactly_the_days_cap(database_
     for report in reports:
         total.update(report)
     assert total == {"SignInFailed": PER_ACCOUNT_DAY.tries, "PausedForToday": workers * tries - PER_ACCOUNT_DAY.tries}
+
+
+def test_pins_a_guesser_tries_first_and_common_passwords_are_refused_when_set(
+    engine: Engine, counter: dict[str, int], now: dt.datetime
+) -> None:
+    """Repeats, runs up or down by one and the person's own mobile tail are refused as new PINs (a reset, a change,
+    a new volunteer); the most common passwords from zxcvbn's kept list as well as short ones. Each says why."""
+    volunteer = counter["王阿姨"]  # mobile 13800138000
+    for pin, key in [("1111", "pin_repeated"), ("1234", "pin_run"), ("9876", "pin_run"), ("012345", "pin_run")]:
+        with pytest.raises(InvalidValue, match=key), unit_of_work(engine) as session:
+            reset_pin(session, volunteer_id=volunteer, new_pin=pin, actor_id=counter["boss"], now=now)
+    with pytest.raises(InvalidValue, match="pin_phone_tail"), unit_of_work(engine) as session:
+        reset_pin(session, volunteer_id=volunteer, new_pin="8000", actor_id=counter["boss"], now=now)
+    with pytest.raises(InvalidValue, match="pin_phone_tail"):
+        change_own_pin(engine, volunteer_id=volunteer, current_pin=PINS["王阿姨"], new_pin="138000", now=now)
+    with pytest.raises(InvalidValue, match="pin_repeated"), unit_of_work(engine) as session:
+        create_volunteer(session, site_id=counter["site"], name="新人", pin="0000", now=now)
+    for password in ("password", "Password1", "qwertyuiop", "iloveyou"):
+        with pytest.raises(InvalidValue, match="password_common"), unit_of_work(engine) as session:
+            create_organizer_account(session, volunteer_id=volunteer, username="wang", password=password, now=now)
+    with pytest.raises(InvalidValue, match="password_too_short"), unit_of_work(engine) as session:
+        create_organizer_account(session, volunteer_id=volunteer, username="wang", password="tian", now=now)
+    # Steps of two and the demo's PIN stay allowed.
+    change_own_pin(engine, volunteer_id=volunteer, current_pin=PINS["王阿姨"], new_pin="2468", now=now)
