@@ -15,12 +15,10 @@ from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience, session_token
 from ui.store import get_engine, read_scope
-from ui.widgets import page_header, secret_form, show_error, translate_codes
+from ui.widgets import page_header, refused_secret_box, secret_form, secret_refused, show_error, translate_codes
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("account")
-# PINs open the numeric keypad (the password fields keep the full keyboard).
-input_hints(modes={t(key): NUMERIC for key in ("account.current_pin", "account.new_pin", "account.new_pin_again")})
 
 with read_scope() as session:
     site = get_site(session, site_id=user.site_id)
@@ -31,12 +29,14 @@ me = next((holder for holder in holders if holder.volunteer_id == user.volunteer
 organizer = current_audience() == ORGANIZER
 
 
-def saved(change, message_key: str, **values) -> None:
-    """Run one account change and say how it went."""
+def saved(change, message_key: str, form: str, **values) -> None:
+    """Run one account change and say how it went; after a refusal the cursor goes back into the form's first box
+    (the form emptied its boxes on submit, so the secret is typed afresh)."""
     try:
         change(**values)
     except StoreError as error:
         show_error(error)
+        secret_refused(form, ask_current=True)
     else:
         st.success(t(message_key))
 
@@ -48,6 +48,7 @@ if organizer and me is not None and me.username:
         saved(
             change_own_password,
             "account.password_changed",
+            "change_password",
             engine=get_engine(),
             volunteer_id=user.volunteer_id,
             current_password=entered[0],
@@ -63,6 +64,7 @@ if me is not None and me.has_pin:
         saved(
             change_own_pin,
             "account.pin_changed",
+            "change_pin",
             engine=get_engine(),
             volunteer_id=user.volunteer_id,
             current_pin=entered[0],
@@ -96,6 +98,7 @@ if organizer:
                     store_call, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(), **secret
                 ),
                 then=lambda _: st.success(t(done)),
+                refused=lambda error: (show_error(error), secret_refused(f"reset_{kind}", ask_current=False)),
                 rerun=False,
             )
 
@@ -106,3 +109,12 @@ if organizer:
         heading="account.reset_password",
         done="account.password_reset",
     )
+
+# PINs open the numeric keypad (the password fields keep the full keyboard); drawn last, once this run's refusal
+# (if any) is known.
+box, refusals = refused_secret_box()
+input_hints(
+    modes={t(key): NUMERIC for key in ("account.current_pin", "account.new_pin", "account.new_pin_again")},
+    focus_key=box,
+    token=refusals,
+)

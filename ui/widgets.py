@@ -428,6 +428,22 @@ _SECRET_LABELS = {
 }
 
 
+# The secret form refused last and how many refusals so far: the cursor goes back into its first box.
+SECRET_REFUSED_KEY = "secret_form_refused"
+
+
+def secret_refused(key: str, *, ask_current: bool) -> None:
+    """After a refusal of the secret form `key` (its boxes are empty already): the cursor goes back into its first."""
+    count = st.session_state.get(SECRET_REFUSED_KEY, ("", 0))[1] + 1
+    st.session_state[SECRET_REFUSED_KEY] = (f"{key}_current" if ask_current else f"{key}_new", count)
+
+
+def refused_secret_box() -> tuple[str | None, int]:
+    """The widget key of the box to put the cursor in after the last refusal (None: none yet), and its token."""
+    box, count = st.session_state.get(SECRET_REFUSED_KEY, ("", 0))
+    return box or None, count
+
+
 def secret_form(key: str, *, kind: str, ask_current: bool) -> tuple[str, str] | None:
     """A form for a new PIN or password, typed twice; returns (current, new) once submitted and both agree.
 
@@ -448,6 +464,7 @@ def secret_form(key: str, *, kind: str, ask_current: bool) -> tuple[str, str] | 
         return None
     if new != again:
         st.error(t("account.new_secrets_differ"))
+        secret_refused(key, ask_current=ask_current)
         return None
     return current, new
 

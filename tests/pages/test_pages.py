@@ -189,6 +189,9 @@ def test_wrong_pin_is_refused_and_said_so(counter_tablet: AppData):
     assert [element.value for element in at.error] == [
         f"{translate('zh-CN', 'error.sign_in_failed')}\n\n{translate('zh-CN', 'sign_in.pin_next')}"
     ]
+    # The wrong digits are gone (typing the PIN again must not append to them); the name stays picked.
+    assert at.text_input(key="sign_in_pin").value == ""
+    assert at.selectbox(key="sign_in_volunteer").value is not None
 
 
 def test_pin_without_a_name_asks_for_the_name(counter_tablet: AppData):
@@ -270,6 +273,8 @@ def test_wrong_password_is_refused(writable_app_env: AppData):
     assert [element.value for element in at.error] == [
         f"{translate('zh-CN', 'error.sign_in_failed')}\n\n{translate('zh-CN', 'sign_in.password_next')}"
     ]
+    assert at.text_input(key="sign_in_password").value == ""
+    assert at.text_input(key="sign_in_username").value == APP_ORGANIZER_USERNAME
 
 
 def test_sign_out_returns_to_the_sign_in_page(app_env: AppData):
