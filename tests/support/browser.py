@@ -60,17 +60,18 @@ def streamlit_server(
     env: dict[str, str] | None = None,
     timeout: float = 60,
     root: pathlib.Path = ROOT,
+    script: str = "app.py",
 ) -> Iterator[str]:
     """`streamlit run app.py` against `database_url` (None: the embedded file under `root`'s data/, as a fresh
     install has it); yields the base URL once /_stcore/health says ok. `root` is the app's folder (a copy, for a
-    test that needs an install of its own)."""
+    test that needs an install of its own); `script` another page to serve from it (a test's probe)."""
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        script,
         "--server.headless",
         "true",
         "--server.port",
