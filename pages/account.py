@@ -15,7 +15,15 @@ from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience, session_token
 from ui.store import get_engine, read_scope
-from ui.widgets import page_header, refused_secret_box, secret_form, secret_refused, show_error, translate_codes
+from ui.widgets import (
+    SecretEntry,
+    page_header,
+    refused_secret_box,
+    secret_form,
+    secret_refused,
+    show_error,
+    translate_codes,
+)
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("account")
@@ -29,16 +37,17 @@ me = next((holder for holder in holders if holder.volunteer_id == user.volunteer
 organizer = current_audience() == ORGANIZER
 
 
-def saved(change, message_key: str, form: str, **values) -> None:
-    """Run one account change and say how it went; after a refusal the cursor goes back into the form's first box
-    (the form emptied its boxes on submit, so the secret is typed afresh)."""
+def saved(change, message_key: str, form: str, entered: SecretEntry, **values) -> None:
+    """Run one account change and say how it went, above its form; after a refusal the cursor goes back into the
+    form's first box (the form emptied its boxes on submit, so the secret is typed afresh)."""
     try:
         change(**values)
     except StoreError as error:
-        show_error(error)
+        with entered.answer:
+            show_error(error)
         secret_refused(form, ask_current=True)
     else:
-        st.success(t(message_key))
+        entered.answer.success(t(message_key))
 
 
 if organizer and me is not None and me.username:
@@ -49,10 +58,11 @@ if organizer and me is not None and me.username:
             change_own_password,
             "account.password_changed",
             "change_password",
+            entered,
             engine=get_engine(),
             volunteer_id=user.volunteer_id,
-            current_password=entered[0],
-            new_password=entered[1],
+            current_password=entered.current,
+            new_password=entered.new,
             now=utc_now(),
             keep_token=session_token(),
         )
@@ -65,10 +75,11 @@ if me is not None and me.has_pin:
             change_own_pin,
             "account.pin_changed",
             "change_pin",
+            entered,
             engine=get_engine(),
             volunteer_id=user.volunteer_id,
-            current_pin=entered[0],
-            new_pin=entered[1],
+            current_pin=entered.current,
+            new_pin=entered.new,
             now=utc_now(),
             keep_token=session_token(),
         )
@@ -88,17 +99,24 @@ if organizer:
         )
         entered = secret_form(f"reset_{kind}", kind=kind, ask_current=False)
         if entered and person is None:
-            st.warning(t("account.person_placeholder"))
+            entered.answer.warning(t("account.person_placeholder"))
         elif entered:
             store_call = reset_pin if kind == "pin" else reset_password
-            secret = {"new_pin": entered[1]} if kind == "pin" else {"new_password": entered[1]}
+            secret = {"new_pin": entered.new} if kind == "pin" else {"new_password": entered.new}
+            answer = entered.answer
+
+            def refused(error: StoreError) -> None:
+                with answer:
+                    show_error(error)
+                secret_refused(f"reset_{kind}", ask_current=False)
+
             # Told in place: the form is already empty, and a fresh run would lose nothing worth keeping.
             run_change(
                 partial(
                     store_call, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(), **secret
                 ),
-                then=lambda _: st.success(t(done)),
-                refused=lambda error: (show_error(error), secret_refused(f"reset_{kind}", ask_current=False)),
+                then=lambda _: answer.success(t(done)),
+                refused=refused,
                 rerun=False,
             )
 
