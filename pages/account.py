@@ -15,12 +15,18 @@ from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience, session_token
 from ui.store import get_engine, read_scope
-from ui.widgets import page_header, secret_form, show_error, translate_codes
+from ui.widgets import (
+    SecretEntry,
+    page_header,
+    refused_secret_box,
+    secret_form,
+    secret_refused,
+    show_error,
+    translate_codes,
+)
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("account")
-# PINs open the numeric keypad (the password fields keep the full keyboard).
-input_hints(modes={t(key): NUMERIC for key in ("account.current_pin", "account.new_pin", "account.new_pin_again")})
 
 with read_scope() as session:
     site = get_site(session, site_id=user.site_id)
@@ -31,14 +37,17 @@ me = next((holder for holder in holders if holder.volunteer_id == user.volunteer
 organizer = current_audience() == ORGANIZER
 
 
-def saved(change, message_key: str, **values) -> None:
-    """Run one account change and say how it went."""
+def saved(change, message_key: str, form: str, entered: SecretEntry, **values) -> None:
+    """Run one account change and say how it went, above its form; after a refusal the cursor goes back into the
+    form's first box (the form emptied its boxes on submit, so the secret is typed afresh)."""
     try:
         change(**values)
     except StoreError as error:
-        show_error(error)
+        with entered.answer:
+            show_error(error)
+        secret_refused(form, ask_current=True)
     else:
-        st.success(t(message_key))
+        entered.answer.success(t(message_key))
 
 
 if organizer and me is not None and me.username:
@@ -48,10 +57,12 @@ if organizer and me is not None and me.username:
         saved(
             change_own_password,
             "account.password_changed",
+            "change_password",
+            entered,
             engine=get_engine(),
             volunteer_id=user.volunteer_id,
-            current_password=entered[0],
-            new_password=entered[1],
+            current_password=entered.current,
+            new_password=entered.new,
             now=utc_now(),
             keep_token=session_token(),
         )
@@ -63,10 +74,12 @@ if me is not None and me.has_pin:
         saved(
             change_own_pin,
             "account.pin_changed",
+            "change_pin",
+            entered,
             engine=get_engine(),
             volunteer_id=user.volunteer_id,
-            current_pin=entered[0],
-            new_pin=entered[1],
+            current_pin=entered.current,
+            new_pin=entered.new,
             now=utc_now(),
             keep_token=session_token(),
         )
@@ -86,16 +99,24 @@ if organizer:
         )
         entered = secret_form(f"reset_{kind}", kind=kind, ask_current=False)
         if entered and person is None:
-            st.warning(t("account.person_placeholder"))
+            entered.answer.warning(t("account.person_placeholder"))
         elif entered:
             store_call = reset_pin if kind == "pin" else reset_password
-            secret = {"new_pin": entered[1]} if kind == "pin" else {"new_password": entered[1]}
+            secret = {"new_pin": entered.new} if kind == "pin" else {"new_password": entered.new}
+            answer = entered.answer
+
+            def refused(error: StoreError) -> None:
+                with answer:
+                    show_error(error)
+                secret_refused(f"reset_{kind}", ask_current=False)
+
             # Told in place: the form is already empty, and a fresh run would lose nothing worth keeping.
             run_change(
                 partial(
                     store_call, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(), **secret
                 ),
-                then=lambda _: st.success(t(done)),
+                then=lambda _: answer.success(t(done)),
+                refused=refused,
                 rerun=False,
             )
 
@@ -106,3 +127,12 @@ if organizer:
         heading="account.reset_password",
         done="account.password_reset",
     )
+
+# PINs open the numeric keypad (the password fields keep the full keyboard); drawn last, once this run's refusal
+# (if any) is known.
+box, refusals = refused_secret_box()
+input_hints(
+    modes={t(key): NUMERIC for key in ("account.current_pin", "account.new_pin", "account.new_pin_again")},
+    focus_key=box,
+    token=refusals,
+)

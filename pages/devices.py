@@ -1,5 +1,6 @@
-"""Tablets and sign-ins: enroll this browser as a counter tablet, remove a tablet, see who is signed in where and
-end a person's sign-ins (a lost phone, a volunteer who left)."""
+"""Tablets and sign-ins: enroll this browser as a counter tablet, remove a tablet, see today's wrong PINs on the
+tablets and lift a name paused for the day, see who is signed in where and end a person's sign-ins (a lost phone, a
+volunteer who left)."""
 
 import datetime as dt
 from functools import partial
@@ -8,8 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from db.core.clock import to_local, utc_now
-from db.people.devices import enroll_tablet, list_tablets, revoke_tablet
+from db.people.accounts import lift_pause, list_paused_names
+from db.people.devices import enroll_tablet, list_tablets, list_wrong_pins_on_tablets, revoke_tablet
 from db.people.login_sessions import end_sessions_by_organizer, list_open_sessions
+from db.people.throttling import PER_ACCOUNT_DAY, PER_SECRET_AND_CLIENT
 from ui.actions import run_change
 from ui.guard import require_role
 from ui.i18n import t
@@ -87,6 +90,55 @@ def tablets() -> None:
         )
 
 
+def wrong_tries() -> None:
+    """Today's wrong PINs on the tablets (which name, when) and the names paused for the day, with a lift."""
+    now = utc_now()
+    with read_scope() as session:
+        wrong = list_wrong_pins_on_tablets(session, site_id=user.site_id, now=now)
+        paused = list_paused_names(session, site_id=user.site_id, now=now)
+    st.subheader(t("devices.wrong_pins"))
+    st.caption(t("devices.wrong_pins_hint", free=PER_SECRET_AND_CLIENT.free_tries))
+    show_table(
+        pd.DataFrame(
+            [
+                {
+                    "device": row.tablet,
+                    "person": row.name,
+                    "failures": row.failures,
+                    "last_failed_at": shown_moment(row.last_at),
+                }
+                for row in wrong
+            ],
+            columns=["device", "person", "failures", "last_failed_at"],
+        )
+    )
+    st.subheader(t("devices.paused"))
+    st.caption(t("devices.paused_hint", tries=PER_ACCOUNT_DAY.tries))
+    secrets = {"volunteer": t("sign_in.pin"), "organizer": t("sign_in.password")}
+    show_table(
+        pd.DataFrame(
+            [{"person": row.name, "secret": secrets[row.kind], "failures": row.failures} for row in paused],
+            columns=["person", "secret", "failures"],
+        )
+    )
+    people = sorted({(row.volunteer_id, row.name) for row in paused}, key=lambda person: person[1])
+    if not people:
+        return
+    person = st.selectbox(
+        t("devices.person"),
+        people,
+        index=None,
+        format_func=lambda person: person[1],
+        placeholder=t("devices.paused_placeholder"),
+        key="devices_paused_person",
+    )
+    if person is not None and confirmed_button(
+        t("devices.lift"), key="devices_lift", question=t("devices.lift_question", name=person[1])
+    ):
+        lift = partial(lift_pause, site_id=user.site_id, volunteer_id=person[0], actor_id=user.volunteer_id, now=now)
+        run_change(lift, scope=bookkeeping_scope, done_key="devices.lifted", name=person[1])
+
+
 def open_sessions() -> None:
     st.subheader(t("devices.sessions"))
     with read_scope() as session:
@@ -132,4 +184,5 @@ def open_sessions() -> None:
 
 this_browser()
 tablets()
+wrong_tries()
 open_sessions()

@@ -1,6 +1,8 @@
 """Sign-in: on an enrolled counter tablet a volunteer picks their name and types the PIN; anywhere else a volunteer
 types their username or mobile number and PIN (no list of names); an organizer uses username and password."""
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from db.core.clock import utc_now
@@ -23,9 +25,27 @@ from ui.store import get_engine, read_scope
 from ui.widgets import page_header
 
 require_role(PUBLIC)
-# Refused sign-ins in this browser session: each puts the cursor back into the PIN.
+# Refused sign-ins in this browser session: each puts the cursor back into the secret box that was refused.
 FAILED_KEY = "sign_in_refused"
+# The last refusal: (form, level, message key, params, next step's key), shown above that form until the next try.
+REFUSAL_KEY = "sign_in_refusal"
+# Who signed in in a submit callback, for the page run that follows to start the session and move on.
+DONE_KEY = "sign_in_done"
 page_header("sign_in")
+
+
+def attempt(form: str, *, secret_key: str, audience: str, next_key: str, sign_in: Callable[[], SignedIn]) -> None:
+    """A form's submit callback. Run before the page is drawn again, so a refusal can empty the secret box (typing
+    the PIN again as the message asks must not append to the wrong one) and the cursor goes back into it."""
+    try:
+        user = sign_in()
+    except StoreError as error:
+        st.session_state[REFUSAL_KEY] = (form, "error", error.key, error.params, next_key)
+        st.session_state[secret_key] = ""
+        st.session_state[FAILED_KEY] = st.session_state.get(FAILED_KEY, 0) + 1
+    else:
+        st.session_state.pop(REFUSAL_KEY, None)
+        st.session_state[DONE_KEY] = (user, audience)
 
 
 def signed_in(user: SignedIn, audience: str) -> None:
@@ -34,23 +54,52 @@ def signed_in(user: SignedIn, audience: str) -> None:
     st.switch_page(page_spec(HOME[audience]).path)
 
 
-def refused(answer, error: StoreError, *, next_key: str) -> None:  # answer: an st.empty() above the form
+def refusal(form: str) -> None:
     """A refused sign-in says why and what to do next (try again, or ask an organizer for a reset), above the form
     so the tablet shows it without scrolling; the waits of the throttling (docs/security.md) stay as they are."""
+    shown = st.session_state.get(REFUSAL_KEY)
+    if shown is None or shown[0] != form:
+        return
+    _, level, key, params, next_key = shown
+    if level == "warning":
+        st.warning(t(key))
+        return
     # One box, so the form's fields stay in view below it; both texts are catalog messages (safe as Markdown).
-    answer.error(f"{t(error.key, **error.params)}\n\n{t(next_key)}")
-    st.session_state[FAILED_KEY] = st.session_state.get(FAILED_KEY, 0) + 1
+    st.error(f"{t(key, **params)}\n\n{t(next_key)}")
 
 
 def keypads() -> None:
     """The PIN opens the numeric keypad on the tablet (Streamlit's inputs have no parameter for it); after a
-    refusal the cursor goes back into it, in view."""
+    refusal the cursor goes back into the refused PIN or password box, in view."""
     failed = st.session_state.get(FAILED_KEY, 0)
+    shown = st.session_state.get(REFUSAL_KEY)
+    organizer = shown is not None and shown[0] == "organizer"
     input_hints(
         modes={t("sign_in.pin"): NUMERIC},
-        focus=t("sign_in.pin") if failed else None,
-        reveal="sign_in_pin" if failed else None,
+        focus=(t("sign_in.password") if organizer else t("sign_in.pin")) if failed else None,
+        reveal=("sign_in_password" if organizer else "sign_in_pin") if failed else None,
         token=failed,
+    )
+
+
+def sign_in_on_tablet(device: KnownDevice) -> None:
+    volunteer = st.session_state.get("sign_in_volunteer")
+    if volunteer is None:
+        st.session_state[REFUSAL_KEY] = ("volunteer", "warning", "sign_in.choose_name", {}, "")
+        return
+    attempt(
+        "volunteer",
+        secret_key="sign_in_pin",
+        audience=VOLUNTEER,
+        next_key="sign_in.pin_next",
+        sign_in=lambda: sign_in_volunteer(
+            get_engine(),
+            site_id=device.site_id,
+            volunteer_id=volunteer.id,
+            pin=st.session_state.get("sign_in_pin", "").strip(),
+            client=current_client(),
+            now=utc_now(),
+        ),
     )
 
 
@@ -60,9 +109,9 @@ def tablet_form(device: KnownDevice) -> None:
         site = get_site(session, site_id=device.site_id)
         volunteers = list_volunteers_for_sign_in(session, site_id=device.site_id)
     st.caption(t("sign_in.tablet_of", tablet=device.name, site=site.name))
-    answer = st.empty()
+    refusal("volunteer")
     with st.form("volunteer_sign_in"):
-        volunteer = st.selectbox(
+        st.selectbox(
             t("sign_in.name"),
             volunteers,
             index=None,
@@ -70,68 +119,73 @@ def tablet_form(device: KnownDevice) -> None:
             placeholder=t("sign_in.name_placeholder"),
             key="sign_in_volunteer",
         )
-        pin = st.text_input(t("sign_in.pin"), type="password", max_chars=6, key="sign_in_pin")
-        submitted = st.form_submit_button(
-            t("sign_in.submit"), type="primary", width="stretch", key="sign_in_volunteer_submit"
+        st.text_input(t("sign_in.pin"), type="password", max_chars=6, key="sign_in_pin")
+        st.form_submit_button(
+            t("sign_in.submit"),
+            type="primary",
+            width="stretch",
+            key="sign_in_volunteer_submit",
+            on_click=sign_in_on_tablet,
+            args=(device,),
         )
-    if submitted and volunteer is None:
-        answer.warning(t("sign_in.choose_name"))
-    elif submitted:
-        try:
-            user = sign_in_volunteer(
-                get_engine(),
-                site_id=device.site_id,
-                volunteer_id=volunteer.id,
-                pin=pin.strip(),
-                client=current_client(),
-                now=utc_now(),
-            )
-        except StoreError as error:
-            refused(answer, error, next_key="sign_in.pin_next")
-        else:
-            signed_in(user, VOLUNTEER)
 
 
 def elsewhere_form() -> None:
     """Away from the counter: nothing here tells a visitor who volunteers at the pickup point."""
     st.caption(t("sign_in.elsewhere_hint"))
-    answer = st.empty()
+    refusal("volunteer")
     with st.form("volunteer_sign_in_elsewhere"):
-        login = st.text_input(t("sign_in.login"), max_chars=50, key="sign_in_login")
-        pin = st.text_input(t("sign_in.pin"), type="password", max_chars=6, key="sign_in_pin")
-        submitted = st.form_submit_button(
-            t("sign_in.submit"), type="primary", width="stretch", key="sign_in_volunteer_submit"
+        st.text_input(t("sign_in.login"), max_chars=50, key="sign_in_login")
+        st.text_input(t("sign_in.pin"), type="password", max_chars=6, key="sign_in_pin")
+        st.form_submit_button(
+            t("sign_in.submit"),
+            type="primary",
+            width="stretch",
+            key="sign_in_volunteer_submit",
+            on_click=lambda: attempt(
+                "volunteer",
+                secret_key="sign_in_pin",
+                audience=VOLUNTEER,
+                next_key="sign_in.pin_next",
+                sign_in=lambda: sign_in_volunteer_elsewhere(
+                    get_engine(),
+                    login=st.session_state.get("sign_in_login", ""),
+                    pin=st.session_state.get("sign_in_pin", "").strip(),
+                    client=current_client(),
+                    now=utc_now(),
+                ),
+            ),
         )
-    if submitted:
-        try:
-            user = sign_in_volunteer_elsewhere(
-                get_engine(), login=login, pin=pin.strip(), client=current_client(), now=utc_now()
-            )
-        except StoreError as error:
-            refused(answer, error, next_key="sign_in.pin_next")
-        else:
-            signed_in(user, VOLUNTEER)
 
 
 def organizer_form() -> None:
-    answer = st.empty()
+    refusal("organizer")
     with st.form("organizer_sign_in"):
-        username = st.text_input(t("sign_in.username"), key="sign_in_username")
-        password = st.text_input(t("sign_in.password"), type="password", key="sign_in_password")
-        submitted = st.form_submit_button(
-            t("sign_in.submit"), type="primary", width="stretch", key="sign_in_organizer_submit"
+        st.text_input(t("sign_in.username"), key="sign_in_username")
+        st.text_input(t("sign_in.password"), type="password", key="sign_in_password")
+        st.form_submit_button(
+            t("sign_in.submit"),
+            type="primary",
+            width="stretch",
+            key="sign_in_organizer_submit",
+            on_click=lambda: attempt(
+                "organizer",
+                secret_key="sign_in_password",
+                audience=ORGANIZER,
+                next_key="sign_in.password_next",
+                sign_in=lambda: sign_in_organizer(
+                    get_engine(),
+                    username=st.session_state.get("sign_in_username", ""),
+                    password=st.session_state.get("sign_in_password", ""),
+                    client=current_client(),
+                    now=utc_now(),
+                ),
+            ),
         )
-    if submitted:
-        try:
-            user = sign_in_organizer(
-                get_engine(), username=username, password=password, client=current_client(), now=utc_now()
-            )
-        except StoreError as error:
-            refused(answer, error, next_key="sign_in.password_next")
-        else:
-            signed_in(user, ORGANIZER)
 
 
+if DONE_KEY in st.session_state:
+    signed_in(*st.session_state.pop(DONE_KEY))
 volunteer_tab, organizer_tab = st.tabs([t("sign_in.volunteer_tab"), t("sign_in.organizer_tab")])
 with volunteer_tab:
     device = current_device()

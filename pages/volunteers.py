@@ -7,12 +7,18 @@ from ui.i18n import t
 from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER
 from ui.volunteers_view import add_tab, edit_tab, import_tab, people_table, pin_tab, site_volunteers
-from ui.widgets import page_header
+from ui.widgets import page_header, refused_secret_box
 
 user = require_role(ORGANIZER)
 page_header("volunteers")
-# PINs open the numeric keypad.
-input_hints(modes={t(key): NUMERIC for key in ("volunteers.pin", "volunteers.new_pin", "volunteers.new_pin_again")})
+# PINs open the numeric keypad; after a refused PIN reset (its callback has run already) the cursor goes back into
+# the emptied new PIN box.
+box, refusals = refused_secret_box()
+input_hints(
+    modes={t(key): NUMERIC for key in ("volunteers.pin", "volunteers.new_pin", "volunteers.new_pin_again")},
+    focus_key=box,
+    token=refusals,
+)
 
 people = site_volunteers(user)
 people_table(people)

@@ -41,7 +41,9 @@ export default function (component) {
         if (input.getAttribute("inputmode") !== mode) input.setAttribute("inputmode", mode);
       }
     }
-    const target = spec.focus ? inputs(spec.focus)[0] : null;
+    const target = spec.focus_key
+      ? document.querySelector(`.st-key-${CSS.escape(spec.focus_key)} input`)
+      : spec.focus ? inputs(spec.focus)[0] : null;
     if (target && !target.disabled && state.focused.get(target) !== token) {
       state.focused.set(target, token);
       target.focus({ preventScroll: true });
@@ -78,14 +80,17 @@ def input_hints(
     focus: str | MarkdownText | None = None,
     reveal: str | None = None,
     token: int | str = 0,
+    focus_key: str | None = None,
 ) -> None:
     """Once per page run: `modes` maps an input's label (as given to st.text_input) to its keypad (NUMERIC,
-    DECIMAL, PHONE); `focus` is the label of the input that gets the cursor, again whenever `token` changes;
+    DECIMAL, PHONE); `focus` is the label of the input that gets the cursor, again whenever `token` changes
+    (`focus_key` instead names it by widget key, where two inputs share a label);
     `reveal` is the key of a widget to bring into view (the last button of a confirm step), once per token."""
     data = {
         "reveal": reveal or "",
         "modes": {_plain(label): mode for label, mode in (modes or {}).items()},
         "focus": _plain(focus) if focus is not None else "",
+        "focus_key": focus_key or "",
         "token": token,
     }
     _hints(key="cloudbasket_input_hints", data=data, height=0)

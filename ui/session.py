@@ -246,17 +246,28 @@ def watch_idle() -> None:
         st.rerun(scope="app")
 
 
+# The one client that every request carrying an X-Forwarded-For header we do not trust counts as.
+UNTRUSTED_FORWARDED = "forwarded-untrusted"
+
+
 def client_address() -> str:
-    """Who is asking, for the residents' rate limit: the browser's address as the app sees it.
+    """Who is asking, for the throttling of sign-ins and the residents' lookup: the browser's address as the app
+    sees it.
 
     Behind a reverse proxy every request comes from the proxy; with `TRUST_FORWARDED_FOR=1` the last
-    X-Forwarded-For entry counts instead (the one our proxy added: a client cannot forge it). Local
-    requests have no address and share one counter.
+    X-Forwarded-For entry counts instead (the one our proxy added: a client cannot forge it). Without it, a
+    request carrying the header counts as one client with every other such request: Streamlit 1.67 serves through
+    uvicorn, which takes the address from X-Forwarded-For for any connection from 127.0.0.1 (its
+    FORWARDED_ALLOW_IPS, read before any app code), so behind a same-host tunnel that passes the header through
+    each rotated header would otherwise be a fresh client. Local requests have no address and share one counter.
     """
+    forwarded = st.context.headers.get("X-Forwarded-For") or ""
     if os.environ.get("TRUST_FORWARDED_FOR", "") not in ("", "0"):
-        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
+    elif forwarded.strip():
+        return UNTRUSTED_FORWARDED
     address = st.context.ip_address
     # Under AppTest the address is a stand-in object, not text: count those as local too.
     return address if isinstance(address, str) and address else "local"

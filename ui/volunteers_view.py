@@ -25,7 +25,7 @@ from ui.actions import run_change
 from ui.i18n import current_language, t
 from ui.manifest_text import import_error_text, import_message
 from ui.store import read_scope
-from ui.widgets import show_table
+from ui.widgets import secret_refused, show_table
 
 # A new uploader key after each import empties it, so the same file is not offered twice.
 IMPORT_ROUND_KEY = "volunteer_import_round"
@@ -116,10 +116,20 @@ def add_tab(user: SignedIn) -> None:
             run_change(add, done_key="volunteers.added", name=name.strip())
 
 
+# The PIN reset's last refusal: (level, message key, params), shown above its form until the next try.
+PIN_REFUSAL_KEY = "volunteer_pin_refusal"
+
+
 def pin_tab(user: SignedIn, people: list[VolunteerDetail]) -> None:
-    """A new PIN for an active volunteer, typed twice."""
+    """A new PIN for an active volunteer, typed twice. Reset from the submit callback, so a refusal (a PIN a guesser
+    tries first, two that differ) can still empty both boxes; the cursor goes back into the first
+    (pages/volunteers.py)."""
+    refusal = st.session_state.get(PIN_REFUSAL_KEY)
+    if refusal is not None:
+        level, key, params = refusal
+        (st.warning if level == "warning" else st.error)(t(key, **params))
     with st.form("volunteer_pin"):
-        person = st.selectbox(
+        st.selectbox(
             t("volunteers.choose"),
             [p for p in people if p.active],
             index=None,
@@ -127,19 +137,38 @@ def pin_tab(user: SignedIn, people: list[VolunteerDetail]) -> None:
             placeholder=t("volunteers.choose_placeholder"),
             key="pin_who",
         )
-        new_pin = st.text_input(t("volunteers.new_pin"), type="password", max_chars=6, key="pin_new")
-        again = st.text_input(t("volunteers.new_pin_again"), type="password", max_chars=6, key="pin_again")
-        if not st.form_submit_button(t("volunteers.reset_pin"), type="primary", key="pin_submit"):
-            return
-        if person is None:
-            st.warning(t("volunteers.choose_first"))
-        elif new_pin != again:
-            st.warning(t("volunteers.pins_differ"))
-        else:
-            reset = partial(
-                reset_pin, volunteer_id=person.id, new_pin=new_pin.strip(), now=utc_now(), actor_id=user.volunteer_id
-            )
-            run_change(reset, done_key="volunteers.pin_was_reset", name=person.name)
+        st.text_input(t("volunteers.new_pin"), type="password", max_chars=6, key="pin_new")
+        st.text_input(t("volunteers.new_pin_again"), type="password", max_chars=6, key="pin_again")
+        st.form_submit_button(
+            t("volunteers.reset_pin"), type="primary", key="pin_submit", on_click=_reset_pin_now, args=(user,)
+        )
+
+
+def _reset_pin_now(user: SignedIn) -> None:
+    person = st.session_state.get("pin_who")
+    new_pin = st.session_state.get("pin_new", "")
+    refusal: tuple[str, str, dict] | None = None
+    if person is None:
+        refusal = ("warning", "volunteers.choose_first", {})
+    elif new_pin != st.session_state.get("pin_again", ""):
+        refusal = ("warning", "volunteers.pins_differ", {})
+    else:
+
+        def refused(error: StoreError) -> None:
+            nonlocal refusal
+            refusal = ("error", error.key, error.params)
+
+        reset = partial(
+            reset_pin, volunteer_id=person.id, new_pin=new_pin.strip(), now=utc_now(), actor_id=user.volunteer_id
+        )
+        run_change(reset, done_key="volunteers.pin_was_reset", refused=refused, rerun=False, name=person.name)
+    st.session_state["pin_new"] = st.session_state["pin_again"] = ""
+    if refusal is None:
+        st.session_state.pop(PIN_REFUSAL_KEY, None)
+        return
+    st.session_state[PIN_REFUSAL_KEY] = refusal
+    if person is not None:
+        secret_refused("pin", ask_current=False)
 
 
 def import_tab(user: SignedIn) -> None:

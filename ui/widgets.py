@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -428,11 +429,38 @@ _SECRET_LABELS = {
 }
 
 
-def secret_form(key: str, *, kind: str, ask_current: bool) -> tuple[str, str] | None:
-    """A form for a new PIN or password, typed twice; returns (current, new) once submitted and both agree.
+# The secret form refused last and how many refusals so far: the cursor goes back into its first box.
+SECRET_REFUSED_KEY = "secret_form_refused"
+
+
+def secret_refused(key: str, *, ask_current: bool) -> None:
+    """After a refusal of the secret form `key` (its boxes are empty already): the cursor goes back into its first."""
+    count = st.session_state.get(SECRET_REFUSED_KEY, ("", 0))[1] + 1
+    st.session_state[SECRET_REFUSED_KEY] = (f"{key}_current" if ask_current else f"{key}_new", count)
+
+
+def refused_secret_box() -> tuple[str | None, int]:
+    """The widget key of the box to put the cursor in after the last refusal (None: none yet), and its token."""
+    box, count = st.session_state.get(SECRET_REFUSED_KEY, ("", 0))
+    return box or None, count
+
+
+@dataclass(frozen=True)
+class SecretEntry:
+    """What a secret form was given, and the place above the form where its answer goes (in view of its boxes)."""
+
+    current: str
+    new: str
+    answer: Any  # a Streamlit container
+
+
+def secret_form(key: str, *, kind: str, ask_current: bool) -> SecretEntry | None:
+    """A form for a new PIN or password, typed twice; returns what was typed once submitted and both agree.
 
     `kind` is "pin" or "password"; `ask_current` for one's own secret (an organizer's reset does not know it).
+    Refusals and successes are said in `answer`, above the form, where the cursor goes back after a refusal.
     """
+    answer = st.container()
     current_label, new_label, again_label, save_label = _SECRET_LABELS[kind]
     max_chars = 6 if kind == "pin" else 128
     with st.form(key, clear_on_submit=True):
@@ -447,9 +475,10 @@ def secret_form(key: str, *, kind: str, ask_current: bool) -> tuple[str, str] | 
     if not submitted:
         return None
     if new != again:
-        st.error(t("account.new_secrets_differ"))
+        answer.error(t("account.new_secrets_differ"))
+        secret_refused(key, ask_current=ask_current)
         return None
-    return current, new
+    return SecretEntry(current=current, new=new, answer=answer)
 
 
 def due_readings_notice(*, site_id: int) -> None:

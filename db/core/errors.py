@@ -56,6 +56,12 @@ class TooManyAttempts(StoreError):
     key = "error.too_many_attempts"
 
 
+class PausedForToday(TooManyAttempts):
+    """A name with a day's worth of wrong tries: refused until `until` (the next local day) or an organizer's lift."""
+
+    key = "error.paused_for_today"
+
+
 class FullPhoneNeeded(StoreError):
     """This pickup code drew many wrong phone tails: the resident must give the whole phone number."""
 

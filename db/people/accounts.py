@@ -28,11 +28,13 @@ from db.orders.lifecycle import normalize_phone
 from db.people.devices import KnownDevice, find_device, mark_device_seen
 from db.people.login_sessions import SignedIn, end_sessions_of, roles_at
 from db.people.throttling import (
+    PER_ACCOUNT_DAY,
     PER_ACCOUNT_ELSEWHERE,
     PER_CLIENT,
     PER_SECRET_AND_CLIENT,
     LimitKey,
     check_not_limited,
+    failures_today,
     forget_failed_tries,
     record_failed_try,
 )
@@ -54,13 +56,35 @@ def hash_secret(secret: str) -> str:
 
 
 def check_password_rules(password: str) -> None:
+    """At least MIN_PASSWORD_LENGTH characters, and not one of the most common passwords (whatever the case)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidValue("error.password_too_short", minimum=MIN_PASSWORD_LENGTH)
+    if password.lower() in _common_passwords():
+        raise InvalidValue("error.password_common")
 
 
-def check_pin_rules(pin: str) -> None:
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of the Xato corpus as zxcvbn ships them (zxcvbn-python, MIT licence): a
+    kept list, not one typed here. Guessers try these first, so the day's 50 tries would be spent on them."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def check_pin_rules(pin: str, *, phone: str = "") -> None:
+    """4–6 digits, and none a guesser tries first: one digit repeated (1111), a run up or down by one (1234, 9876),
+    or the last digits of the person's own mobile number."""
     if not PIN_PATTERN.fullmatch(pin):
         raise InvalidValue("error.pin_format")
+    if len(set(pin)) == 1:
+        raise InvalidValue("error.pin_repeated")
+    steps = {int(after) - int(before) for before, after in zip(pin, pin[1:], strict=False)}
+    if steps in ({1}, {-1}):
+        raise InvalidValue("error.pin_run")
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) >= len(pin) and digits.endswith(pin):
+        raise InvalidValue("error.pin_phone_tail")
 
 
 def create_volunteer(
@@ -84,12 +108,13 @@ def create_volunteer(
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise InvalidValue("error.role_unknown", role=sorted(unknown))
+    if pin is not None:
+        check_pin_rules(pin, phone=phone)
     volunteer = Volunteer(site_id=site_id, name=name, phone=phone.strip(), active=True, created_at=now)
     volunteer.roles = [VolunteerRole(site_id=site_id, role=role) for role in dict.fromkeys(roles)]
     session.add(volunteer)
     session.flush()
     if pin is not None:
-        check_pin_rules(pin)
         pin_hash = hash_secret(pin)
     if pin_hash is not None:
         session.add(Account(volunteer_id=volunteer.id, pin_hash=pin_hash, updated_at=now))
@@ -178,6 +203,7 @@ def reset_pin(
     """An organizer sets a new tablet PIN for a volunteer who forgot theirs; their open sessions end."""
     check_pin_rules(new_pin)
     volunteer, account = _volunteer_and_account(session, volunteer_id=volunteer_id, now=now)
+    check_pin_rules(new_pin, phone=volunteer.phone)
     _store_secret(session, account=account, kind="pin", new=new_pin, now=now)
     record_event(
         session,
@@ -310,6 +336,18 @@ def _sign_in(
         and device.knows(volunteer_id=volunteer.id, site_id=volunteer.site_id)
     )
     keys = _sign_in_keys(login=login, kind=kind, client=client, device=device if known else None)
+    # A day's cap per account, whatever login named it (a mobile number, a username, a name on the tablet); an
+    # unknown login is capped under its own name, so both answer alike. Only the person's own browser skips it.
+    own_browser = known and device is not None and device.kind == "browser"
+    keys.append(
+        _day_key(
+            kind=kind,
+            account_id=account.id if account is not None else None,
+            login=login,
+            site_id=volunteer.site_id if volunteer is not None else None,
+            checked=not own_browser,
+        )
+    )
     try:
         check_not_limited(session, keys=keys, now=now)
     except TooManyAttempts as refusal:
@@ -324,7 +362,10 @@ def _sign_in(
     if right and kind == "organizer" and "organizer" not in roles:
         right = False
     if not right or volunteer is None or account is None:
-        return _failed_sign_in(session, keys=keys, volunteer=volunteer, account=account, kind=kind, now=now)
+        tablet = device if device is not None and device.kind == "tablet" else None
+        return _failed_sign_in(
+            session, keys=keys, volunteer=volunteer, account=account, kind=kind, tablet=tablet, now=now
+        )
     forget_failed_tries(session, keys=keys[:1], now=now)
     if known and device is not None:
         mark_device_seen(session, device_id=device.id, now=now)
@@ -407,17 +448,28 @@ def change_own_pin(
 
 
 def _sign_in_keys(*, login: str, kind: str, client: Client, device: KnownDevice | None) -> list[LimitKey]:
-    """The throttle keys of one try; `device` only when it is known for this person (its own, or the site's tablet)."""
+    """The throttle keys of one try; `device` only when it is known for this person (its own, or the site's tablet).
+
+    On the counter tablet every volunteer is the same client: a PIN try there is slowed per name picked, never
+    per tablet, so wrong PINs for one name never keep the others out (the organizers see them on the tablets page).
+    """
     who = f"device:{device.id}" if device is not None else f"address:{client.address}"
-    keys = [
-        LimitKey(scope="account_client", value=f"{login}\x1f{who}", throttle=PER_SECRET_AND_CLIENT),
-        LimitKey(scope="client", value=who, throttle=PER_CLIENT),
-    ]
+    keys = [LimitKey(scope="account_client", value=f"{login}\x1f{who}", throttle=PER_SECRET_AND_CLIENT)]
+    if not (device is not None and device.kind == "tablet" and kind == "volunteer"):
+        keys.append(LimitKey(scope="client", value=who, throttle=PER_CLIENT))
     if device is None and kind == "volunteer":
         # A PIN has only 10,000 values: many addresses guessing one must not add up. A password has enough values
         # that this key would only let a guesser slow its owner down on a new browser.
         keys.append(LimitKey(scope="account", value=login, throttle=PER_ACCOUNT_ELSEWHERE))
     return keys
+
+
+def _day_key(*, kind: str, account_id: int | None, login: str, site_id: int | None, checked: bool) -> LimitKey:
+    """An account's PIN (or password) tries of the day; `checked=False` counts a try without ever refusing one."""
+    who = f"account:{account_id}" if account_id is not None else login
+    return LimitKey(
+        scope="account", value=f"day\x1f{kind}\x1f{who}", site_id=site_id, throttle=PER_ACCOUNT_DAY if checked else None
+    )
 
 
 def _failed_sign_in(
@@ -427,9 +479,11 @@ def _failed_sign_in(
     volunteer: Volunteer | None,
     account: Account | None,
     kind: str,
+    tablet: KnownDevice | None,
     now: dt.datetime,
 ) -> SignInFailed:
-    """Count the failed try against every key and log it; the same answer whether or not the login exists."""
+    """Count the failed try against every key and log it (with the tablet it was made on, for the organizers' list);
+    the same answer whether or not the login exists."""
     record_failed_try(session, keys=keys, now=now)
     record_event(
         session,
@@ -439,9 +493,72 @@ def _failed_sign_in(
         entity="account",
         entity_id=account.id if volunteer and account else None,
         now=now,
-        after={"kind": kind},
+        after={"kind": kind} if tablet is None else {"kind": kind, "tablet": tablet.id},
     )
     return SignInFailed()
+
+
+# --- Names paused for the day, and an organizer lifting the pause ---
+
+
+@dataclass(frozen=True)
+class PausedName:
+    """A person of the site whose PIN or password drew a day's worth of wrong tries."""
+
+    volunteer_id: int
+    name: str
+    kind: str  # "volunteer" (the PIN) or "organizer" (the password)
+    failures: int
+
+
+def list_paused_names(session: Session, *, site_id: int, now: dt.datetime) -> list[PausedName]:
+    """Who is refused on the tablet and on unknown browsers today, by name."""
+    holders = session.execute(
+        select(Volunteer.id, Volunteer.name, Account.id.label("account_id"))
+        .join(Account, Account.volunteer_id == Volunteer.id)
+        .where(Volunteer.site_id == site_id, Volunteer.active.is_(True))
+        .order_by(Volunteer.name, Volunteer.id)
+    ).all()
+    keys = {
+        (row.id, row.name, kind): _day_key(
+            kind=kind, account_id=row.account_id, login="", site_id=site_id, checked=True
+        )
+        for row in holders
+        for kind in ("volunteer", "organizer")
+    }
+    counted = failures_today(session, keys=list(keys.values()), now=now)
+    return [
+        PausedName(volunteer_id=volunteer_id, name=name, kind=kind, failures=counted[key])
+        for (volunteer_id, name, kind), key in keys.items()
+        if counted[key] >= PER_ACCOUNT_DAY.tries
+    ]
+
+
+def lift_pause(session: Session, *, site_id: int, volunteer_id: int, actor_id: int, now: dt.datetime) -> None:
+    """An organizer lets a paused name sign in again today (its PIN and its password): the day's count starts afresh."""
+    account = session.scalar(
+        select(Account)
+        .join(Volunteer, Volunteer.id == Account.volunteer_id)
+        .where(Account.volunteer_id == volunteer_id, Volunteer.site_id == site_id)
+    )
+    if account is None:
+        raise NotFound("error.volunteer_not_found")
+    if "organizer" not in roles_at(session, volunteer_id=actor_id, site_id=site_id):
+        raise NotAllowed()
+    keys = [
+        _day_key(kind=kind, account_id=account.id, login="", site_id=site_id, checked=True)
+        for kind in ("volunteer", "organizer")
+    ]
+    forget_failed_tries(session, keys=keys, now=now)
+    record_event(
+        session,
+        site_id=site_id,
+        actor_id=actor_id,
+        action="account.pause_lifted",
+        entity="volunteer",
+        entity_id=volunteer_id,
+        now=now,
+    )
 
 
 def _change_own_secret(
@@ -466,6 +583,9 @@ def _change_own_secret(
                 session, account=account, hashed=hashed, current=current, kind=kind, keys=keys, now=now
             )
         if outcome is None and account is not None:
+            if kind == "pin":
+                # Checked here, where the person's mobile number is at hand (the format was checked before).
+                check_pin_rules(new, phone=account.volunteer.phone)
             _store_secret(session, account=account, kind=kind, new=new, now=now, keep_token=keep_token)
             record_event(
                 session,

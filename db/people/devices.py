@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from db.core.clock import local_day_bounds, local_today
 from db.core.engine import rows_changed
 from db.core.errors import InvalidValue, NotFound
 from db.core.events import record_event
-from db.core.models import Device, LoginSession, Volunteer
+from db.core.models import Account, Device, Event, LoginSession, Volunteer
 
 MAX_DEVICE_NAME = 100
 
@@ -44,6 +45,16 @@ class TabletRow:
     enrolled_by: str | None
     enrolled_at: dt.datetime
     last_seen_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class TabletWrongPins:
+    """Wrong PINs typed on one tablet for one name today: how many, and the last one."""
+
+    tablet: str
+    name: str
+    failures: int
+    last_at: dt.datetime
 
 
 def new_token() -> str:
@@ -176,6 +187,34 @@ def revoke_tablet(session: Session, *, site_id: int, device_id: int, actor_id: i
         entity_id=device_id,
         now=now,
     )
+
+
+def list_wrong_pins_on_tablets(session: Session, *, site_id: int, now: dt.datetime) -> list[TabletWrongPins]:
+    """Today's wrong PINs on the site's tablets, per tablet and name, the most recent first: many of them tell the
+    organizers someone is guessing at the counter (or with a copy of its cookie); nobody else is slowed by them."""
+    start, _ = local_day_bounds(local_today(now))
+    rows = session.execute(
+        select(Event.after, Event.happened_at, Volunteer.name)
+        .outerjoin(Account, Account.id == Event.entity_id)
+        .outerjoin(Volunteer, Volunteer.id == Account.volunteer_id)
+        .where(Event.site_id == site_id, Event.action == "auth.sign_in_failed", Event.happened_at >= start)
+    ).all()
+    tablets = {
+        row.id: row.name for row in session.execute(select(Device.id, Device.name).where(Device.site_id == site_id))
+    }
+    seen: dict[tuple[str, str], tuple[int, dt.datetime]] = {}
+    for row in rows:
+        tablet_id = (row.after or {}).get("tablet")
+        tablet = tablets.get(tablet_id) if isinstance(tablet_id, int) else None
+        if tablet is None:
+            continue
+        failures, last = seen.get((tablet, row.name or ""), (0, row.happened_at))
+        seen[(tablet, row.name or "")] = (failures + 1, max(last, row.happened_at))
+    listed = [
+        TabletWrongPins(tablet=tablet, name=name, failures=failures, last_at=last)
+        for (tablet, name), (failures, last) in seen.items()
+    ]
+    return sorted(listed, key=lambda row: (row.last_at, row.tablet, row.name), reverse=True)
 
 
 def count_tablets_ever(session: Session) -> int:

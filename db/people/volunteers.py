@@ -278,8 +278,10 @@ def _check_row(number: int, values: dict[str, str]) -> PlannedVolunteer | Reject
     pin = values.get("pin", "") or None
     if pin is not None:
         try:
-            check_pin_rules(pin)
-        except InvalidValue:
-            return RejectedVolunteerRow(number, "error.row_bad_pin")
+            check_pin_rules(pin, phone=phone)
+        except InvalidValue as error:
+            # A PIN of the wrong shape, or one a guesser tries first (each says which).
+            key = "error.row_bad_pin" if error.key == "error.pin_format" else error.key
+            return RejectedVolunteerRow(number, key, error.params)
     roles = tuple(dict.fromkeys(ROLE_NAMES[word.lower()] for word in words))
     return PlannedVolunteer(row=number, name=name, phone=phone, roles=roles, pin=pin)

@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from tests.support.app_data import AppData
+from tests.support.app_data import APP_VOLUNTEER_PIN, AppData
 from tests.support.browser import IDLE_APP, enroll_as_tablet, open_page, sign_in_on_tablet, streamlit_server, zh
 
 # The app database: 王阿姨 (13812345678) and 李主任 volunteer; 张先生's order 8-123 is for 13700002222.
@@ -36,16 +36,34 @@ def new_tab(context):
     return tab
 
 
-def test_a_volunteer_on_the_tablet_reloads_and_is_still_signed_in(
+def test_a_volunteer_mistypes_then_types_the_pin_again_and_a_reload_stays_signed_in(
     chromium,
     server: str,
     app_database_copy: AppData,
 ):
+    """Typed as a person types: a wrong PIN is refused, the box is emptied with the cursor in it, so the right PIN
+    typed straight away (no tap) signs in; then a reload stays signed in."""
+    from playwright.sync_api import expect  # here: without playwright the fixtures skip before this runs
+
     context = new_browser(chromium, "198.51.100.7")
     enroll_as_tablet(context, base_url=server, database_url=app_database_copy.url, site_id=app_database_copy.site_id)
     page = new_tab(context)
     try:
-        sign_in_on_tablet(page, server)
+        open_page(page, f"{server}/sign_in", zh("page.sign_in.title"))
+        page.get_by_label(zh("sign_in.name")).click()
+        page.get_by_role("option", name="王阿姨").click()
+        page.get_by_label(zh("sign_in.pin")).click()
+        page.keyboard.type("2469")
+        page.keyboard.press("Enter")
+        page.get_by_text(zh("error.sign_in_failed")).wait_for()
+        page.locator(IDLE_APP).wait_for()
+        pin = page.get_by_label(zh("sign_in.pin"))
+        expect(pin).to_be_focused()
+        assert pin.input_value() == ""
+        page.keyboard.type(APP_VOLUNTEER_PIN)
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name=zh("page.desk.title")).wait_for()
+        page.locator(IDLE_APP).wait_for()
         page.locator('[data-testid="stSidebarNavLink"]', has_text=zh("page.arrivals.title")).click()
         page.get_by_role("heading", name=zh("page.arrivals.title")).wait_for()
         page.locator(IDLE_APP).wait_for()

@@ -28,10 +28,14 @@ def test_an_organizer_changes_their_password_and_resets_a_volunteers_pin(writabl
     assert [element.value for element in at.error] == [zh("error.current_secret_wrong")]
     fill(at, "change_password", current=APP_ORGANIZER_PASSWORD, new="new-password", again="other-password")
     assert [element.value for element in at.error] == [zh("account.new_secrets_differ")]
+    fill(at, "change_password", current=APP_ORGANIZER_PASSWORD, new="iloveyou", again="iloveyou")
+    assert [element.value for element in at.error] == [zh("error.password_common")]
     fill(at, "change_password", current=APP_ORGANIZER_PASSWORD, new="new-password", again="new-password")
     assert zh("account.password_changed") in [element.value for element in at.success]
 
     at.selectbox(key="reset_pin_person").select_index(0)  # 王阿姨, the only other person
+    fill(at, "reset_pin", new="9876", again="9876")
+    assert [element.value for element in at.error] == [zh("error.pin_run")]
     fill(at, "reset_pin", new="97531", again="97531")
     assert zh("account.pin_reset") in [element.value for element in at.success]
 
@@ -63,5 +67,7 @@ def test_a_volunteer_changes_their_pin_and_has_no_reset_forms(writable_app_env: 
     assert [element.key for element in at.selectbox if element.key.startswith("reset_")] == []
     fill(at, "change_pin", current=APP_VOLUNTEER_PIN, new="12", again="12")
     assert [element.value for element in at.error] == [zh("error.pin_format")]
+    fill(at, "change_pin", current=APP_VOLUNTEER_PIN, new="1111", again="1111")
+    assert [element.value for element in at.error] == [zh("error.pin_repeated")]
     fill(at, "change_pin", current=APP_VOLUNTEER_PIN, new="1357", again="1357")
     assert zh("account.pin_changed") in [element.value for element in at.success]

@@ -189,6 +189,9 @@ def test_wrong_pin_is_refused_and_said_so(counter_tablet: AppData):
     assert [element.value for element in at.error] == [
         f"{translate('zh-CN', 'error.sign_in_failed')}\n\n{translate('zh-CN', 'sign_in.pin_next')}"
     ]
+    # The wrong digits are gone (typing the PIN again must not append to them); the name stays picked.
+    assert at.text_input(key="sign_in_pin").value == ""
+    assert at.selectbox(key="sign_in_volunteer").value is not None
 
 
 def test_pin_without_a_name_asks_for_the_name(counter_tablet: AppData):
@@ -270,6 +273,8 @@ def test_wrong_password_is_refused(writable_app_env: AppData):
     assert [element.value for element in at.error] == [
         f"{translate('zh-CN', 'error.sign_in_failed')}\n\n{translate('zh-CN', 'sign_in.password_next')}"
     ]
+    assert at.text_input(key="sign_in_password").value == ""
+    assert at.text_input(key="sign_in_username").value == APP_ORGANIZER_USERNAME
 
 
 def test_sign_out_returns_to_the_sign_in_page(app_env: AppData):
@@ -343,4 +348,42 @@ def test_an_organizer_ends_a_persons_sign_ins(writable_app_env: AppData):
     assert not at.exception
     with unit_of_work(store) as session:
         assert resume_login_session(session, token=token, now=utc_now()) is None
+    store.dispose()
+
+
+def test_the_tablets_page_shows_wrong_pins_and_lifts_a_paused_name(writable_app_env: AppData):
+    from db.core.models import Account
+    from db.people.accounts import Client, _day_key, sign_in_volunteer
+    from db.people.throttling import PER_ACCOUNT_DAY, record_failed_try
+
+    store = make_engine(writable_app_env.url)
+    volunteer_id = writable_app_env.volunteer.volunteer_id
+    with unit_of_work(store) as session:
+        token = enroll_tablet(
+            session, site_id=writable_app_env.site_id, name="取货台平板 9", actor_id=None, now=utc_now()
+        )
+        account_id = session.query(Account.id).filter(Account.volunteer_id == volunteer_id).scalar()
+        day = _day_key(
+            kind="volunteer", account_id=account_id, login="", site_id=writable_app_env.site_id, checked=True
+        )
+        record_failed_try(session, keys=[day] * (PER_ACCOUNT_DAY.tries - 1), now=utc_now())
+    with pytest.raises(Exception, match="sign_in_failed"):
+        sign_in_volunteer(
+            store,
+            site_id=writable_app_env.site_id,
+            volunteer_id=volunteer_id,
+            pin="0000",
+            client=Client(address="local", device_token=token),
+            now=utc_now(),
+        )
+    at = new_app(writable_app_env, audience=ORGANIZER).switch_page(page_spec("devices").path).run()
+    assert not at.exception
+    wrong, paused = at.dataframe[1].value, at.dataframe[2].value
+    assert wrong.iloc[0, :3].tolist() == ["取货台平板 9", "王阿姨", 1]
+    assert paused.iloc[0].tolist() == ["王阿姨", translate("zh-CN", "sign_in.pin"), PER_ACCOUNT_DAY.tries]
+    at.selectbox(key="devices_paused_person").set_value((volunteer_id, "王阿姨")).run()
+    at.button(key="devices_lift").click().run()
+    at.button(key="devices_lift_yes").click().run()
+    assert not at.exception
+    assert "devices_paused_person" not in [box.key for box in at.selectbox]
     store.dispose()

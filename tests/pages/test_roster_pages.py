@@ -143,6 +143,13 @@ def test_organizer_pages_render_in_both_languages(app_env: AppData, language: st
 def test_organizer_resets_a_pin(writable_app_env: AppData):
     at = new_app(writable_app_env, audience=ORGANIZER).switch_page("pages/volunteers.py").run()
     at.selectbox(key="pin_who").select_index(at.selectbox(key="pin_who").options.index("王阿姨"))
+    at.text_input(key="pin_new").input("1234")
+    at.text_input(key="pin_again").input("1234")
+    at.button(key="pin_submit").click().run()
+    # Refused with the reason; both boxes are empty for the next PIN, the person stays picked.
+    assert [element.value for element in at.error] == [zh("error.pin_run")]
+    assert at.text_input(key="pin_new").value == at.text_input(key="pin_again").value == ""
+    assert at.selectbox(key="pin_who").value.name == "王阿姨"
     at.text_input(key="pin_new").input("1357")
     at.text_input(key="pin_again").input("1357")
     at.button(key="pin_submit").click().run()

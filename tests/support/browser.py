@@ -64,7 +64,8 @@ def streamlit_server(
 ) -> Iterator[str]:
     """`streamlit run app.py` against `database_url` (None: the embedded file under `root`'s data/, as a fresh
     install has it); yields the base URL once /_stcore/health says ok. `root` is the app's folder (a copy, for a
-    test that needs an install of its own); `script` another page to serve instead (the bench's floor page)."""
+    test that needs an install of its own); `script` another page to serve instead of app.py (the bench's floor
+    page, a test's probe)."""
     port = free_port()
     command = [
         sys.executable,
