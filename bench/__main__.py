@@ -22,6 +22,7 @@ from typing import Any
 from bench.browser import browser_figures
 from bench.data import SIZES, Store, reused, seeded
 from bench.desk import desk_figures
+from bench.first_visit import first_visit_figures
 from bench.import_manifest import import_seconds
 from bench.pages import page_figures, rss_mb
 from bench.reports import report_figures
@@ -30,12 +31,13 @@ from bench.timing import Figure, print_figures
 # Timed iterations: store calls are cheap, page reruns and the district's full-history figures are not.
 RUNS = {"store": 300, "pages": 20, "district": 10, "warmup": 2}
 QUICK_RUNS = {"store": 5, "pages": 1, "district": 1, "warmup": 0}
+# Fresh browser sessions opening the orders and storage pages on the demo, once per invocation (Chromium).
+BROWSER_SESSIONS = 7
 # The manifest import, once per invocation on a fresh SQLite file of its own: (rows, runs).
 IMPORT = (5000, 3)
 QUICK_IMPORT = (200, 1)
 # The browser gestures: (bags timed, untimed first bags).
 BROWSER = (25, 2)
-QUICK_BROWSER = (2, 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,12 +65,23 @@ def main(argv: list[str] | None = None) -> int:
             if phase not in ("rows", "runs")
         )
     )
-    if not args.no_browser:
-        bags, warmup = QUICK_BROWSER if args.quick else BROWSER
-        browser = {name: figure.as_json() for name, figure in browser_figures(runs=bags, warmup=warmup).items()}
-        report["figures"] = {**report["figures"], **browser}
+    # Chromium against `streamlit run` (the desk's gestures, the first visits): not in a smoke run (--quick), where
+    # a demo seeded and two servers started would double the bench test's time, nor with --no-browser.
+    browser: dict[str, Any] = {}
+    if not (args.quick or args.no_browser):
+        bags, warmup = BROWSER
+        desk = browser_figures(runs=bags, warmup=warmup)
         print(f"\nthe desk in Chromium at 1024×768 on the demo, {bags} bags, against the floor page:")
-        print_figures(browser)
+        print_figures({name: figure.as_json() for name, figure in desk.items()})
+        visits = first_visit_figures(sessions=BROWSER_SESSIONS)
+        print("\nfirst visit in a fresh browser session, demo on `streamlit run`, Chromium (median, p95):")
+        for name, figure in visits.items():
+            print(
+                f"{name:34} {figure.ours_ms:>9.0f} ms (floor {figure.floor_ms:.0f} ms, {figure.ratio:.2f}×); "
+                f"p95 {figure.ours_p95_ms:.0f} ms ({figure.p95_ratio:.2f}×)"
+            )
+        browser = {**desk, **visits}
+    report["browser_figures"] = {name: figure.as_json() for name, figure in browser.items()}
     report["scaling"] = _scaling(results[0], results[-1]) if len(results) > 1 else {}
     if len(results) > 1:
         _print_scaling(results[0], results[-1], report["scaling"])
@@ -85,10 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--database-url", help="a PostgreSQL server to create the scratch database on")
     where.add_argument("--db", metavar="URL", help="bench an existing database (it grants one organizer every site)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch PostgreSQL database")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: a few iterations of each figure")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: a few iterations, no browser")
     parser.add_argument("--runs", type=int, help=f"iterations of each store figure (default {RUNS['store']})")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
-    parser.add_argument("--no-browser", action="store_true", help="skip the desk's gestures in Chromium")
+    parser.add_argument("--no-browser", action="store_true", help="skip the figures measured in Chromium")
     return parser
 
 

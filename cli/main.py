@@ -249,7 +249,7 @@ def _backup(args: argparse.Namespace) -> int:
     try:
         summary = make_backup(engine, path=args.path, kind=args.kind)
     except StoreError as error:
-        print(f"refused: {translate('en', error.key, **error.params)}", file=sys.stderr)
+        print(f"refused: {translate('en', error.key, **error.params).plain}", file=sys.stderr)
         return EXIT_USAGE if error.key in ("error.backup_exists", "error.backup_no_folder") else EXIT_REFUSED
     except SQLAlchemyError as error:
         print(f"cannot read the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}", file=sys.stderr)
@@ -282,7 +282,7 @@ def _restore(args: argparse.Namespace) -> int:
                 )
         summary = restore_backup(engine, path=args.path, force=args.force)
     except StoreError as error:
-        print(f"refused: {translate('en', error.key, **error.params)}", file=sys.stderr)
+        print(f"refused: {translate('en', error.key, **error.params).plain}", file=sys.stderr)
         return EXIT_USAGE if isinstance(error, BackupUnreadable) else EXIT_REFUSED
     except SQLAlchemyError as error:
         print(f"cannot use the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}", file=sys.stderr)

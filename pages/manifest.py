@@ -29,7 +29,9 @@ if upload is None:
 data = upload.getvalue()
 digest = hashlib.sha256(data).hexdigest()
 last = st.session_state.get(LAST_IMPORT_KEY)
-if last is not None and last[0] == digest:
+# Just imported: its outcome, not a second preview of the same file (which would offer nothing, or 0 orders).
+just_imported = last is not None and last[0] == digest
+if just_imported:
     st.success(last[1])
 
 try:
@@ -42,7 +44,8 @@ except ManifestUnreadable as error:
 today = local_today()
 with read_scope() as session:
     plan = plan_import(session, site_id=user.site_id, table=table, today=today)
-st.info(import_summary(plan, language=language, planned=True))
+if not just_imported:
+    st.info(import_summary(plan, language=language, planned=True))
 
 if plan.orders:
     st.subheader(t("manifest.orders_heading"))

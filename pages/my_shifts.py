@@ -19,6 +19,7 @@ from db.roster.shifts import (
 from ui.actions import run_change
 from ui.guard import require_role
 from ui.i18n import t
+from ui.keyboard import input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.roster_view import shift_label, staffing_label
 from ui.store import read_scope, session_scope
@@ -28,6 +29,9 @@ user = require_role(VOLUNTEER, ORGANIZER)
 page_header("my_shifts")
 
 DAYS_AHEAD = 14
+# The shift just signed up for (from the list of open shifts at the bottom): its check-in button, when the window is
+# open, appears at the top, out of sight; it is brought into view once.
+SIGNED_UP_KEY = "my_shifts_signed_up"
 
 now = utc_now()
 with session_scope() as session:
@@ -105,6 +109,12 @@ for shift in open_shifts:
     if big_button(t("my_shifts.sign_up"), key=f"sign_up_{shift.id}"):
         run_change(
             partial(sign_up, shift_id=shift.id, volunteer_id=user.volunteer_id, now=utc_now()),
+            then=lambda _, shift_id=shift.id: st.session_state.update({SIGNED_UP_KEY: shift_id}),
             done_key="my_shifts.signed_up",
             shift=label,
         )
+
+signed_up = st.session_state.pop(SIGNED_UP_KEY, None)
+for assignment in on_duty:
+    if assignment.shift_id == signed_up and assignment.status == "signed_up":
+        input_hints(reveal=f"check_in_{assignment.assignment_id}", token=assignment.assignment_id)

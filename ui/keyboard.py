@@ -12,7 +12,8 @@ import streamlit as st
 from ui.i18n import MarkdownText
 
 NUMERIC = "numeric"  # digits only: PIN, phone tail
-DECIMAL = "decimal"  # digits, point (and minus on most keypads): a temperature
+DECIMAL = "decimal"  # digits and a point (iOS has no minus sign on it): a fridge's temperature
+FULL = "text"  # the full keyboard: a freezer's temperature, which needs a minus sign
 PHONE = "tel"  # a whole phone number
 
 # Sets `inputmode` on every input (or text area) whose aria-label is a key of `modes`, now and whenever
@@ -20,6 +21,10 @@ PHONE = "tel"  # a whole phone number
 # focuses it again; so does a freshly drawn input, e.g. on arriving at the page), without scrolling to it; scrolls
 # the element of the widget key `reveal` (Streamlit's `st-key-…` class) into view once per key and token, as little
 # as needed. The observer of an earlier mount is replaced.
+# `tapFocus` ({prefix, label}): a tap on a button whose widget key starts with `prefix` puts the cursor into the
+# input labelled `label` at once, in the browser (its text selected, so the first keys replace it); when that input
+# is not drawn yet (the first tap), the keys typed meanwhile are kept and typed into it as soon as it appears, so
+# nothing typed right after the tap waits for, or is lost to, the page's run.
 _HINTS_JS = """
 export default function (component) {
   const spec = component.data || {};
@@ -35,7 +40,52 @@ export default function (component) {
   const inputs = (label) => document.querySelectorAll(
     `input[aria-label="${CSS.escape(label)}"], textarea[aria-label="${CSS.escape(label)}"]`
   );
+  const usable = (label) => {
+    const input = label ? inputs(label)[0] : null;
+    return input && !input.disabled ? input : null;
+  };
+  state.tapFocus = spec.tapFocus || null;
+  if (!state.tapListening) {
+    state.tapListening = true;
+    document.addEventListener("click", (event) => {
+      const tap = state.tapFocus;
+      if (!tap || !event.target.closest || !event.target.closest(`[class*="st-key-${tap.prefix}"] button`)) return;
+      const input = usable(tap.label);
+      state.pending = input ? null : { label: tap.label, until: Date.now() + 10000, text: "", enter: false };
+      if (input) {
+        input.focus({ preventScroll: true });
+        input.select();
+      }
+    }, true);
+    document.addEventListener("keydown", (event) => {
+      const pending = state.pending;
+      if (!pending) return;
+      if (Date.now() > pending.until || usable(pending.label)) {
+        state.pending = null;
+        return;
+      }
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key.length === 1) pending.text += event.key;
+      else if (event.key === "Enter") pending.enter = true;
+      else return;
+      event.preventDefault();
+    }, true);
+  }
+  const typePending = () => {
+    const pending = state.pending;
+    const input = pending ? usable(pending.label) : null;
+    if (!input) return;
+    state.pending = null;
+    input.focus({ preventScroll: true });
+    const setValue = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(input), "value").set;
+    setValue.call(input, pending.text);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    if (pending.enter) {
+      input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", code: "Enter", keyCode: 13, bubbles: true }));
+    }
+  };
   const apply = () => {
+    typePending();
     for (const [label, mode] of Object.entries(modes)) {
       for (const input of inputs(label)) {
         if (input.getAttribute("inputmode") !== mode) input.setAttribute("inputmode", mode);
@@ -81,17 +131,21 @@ def input_hints(
     reveal: str | None = None,
     token: int | str = 0,
     focus_key: str | None = None,
+    tap_focus: tuple[str, str | MarkdownText] | None = None,
 ) -> None:
     """Once per page run: `modes` maps an input's label (as given to st.text_input) to its keypad (NUMERIC,
     DECIMAL, PHONE); `focus` is the label of the input that gets the cursor, again whenever `token` changes
     (`focus_key` instead names it by widget key, where two inputs share a label);
-    `reveal` is the key of a widget to bring into view (the last button of a confirm step), once per token."""
+    `reveal` is the key of a widget to bring into view (the last button of a confirm step), once per token;
+    `tap_focus` (button key prefix, input label): a tap on such a button puts the cursor into that input in the
+    browser, before the page's run, and keeps the keys typed until the input is drawn."""
     data = {
         "reveal": reveal or "",
         "modes": {_plain(label): mode for label, mode in (modes or {}).items()},
         "focus": _plain(focus) if focus is not None else "",
         "focus_key": focus_key or "",
         "token": token,
+        "tapFocus": {"prefix": tap_focus[0], "label": _plain(tap_focus[1])} if tap_focus else None,
     }
     _hints(key="cloudbasket_input_hints", data=data, height=0)
 

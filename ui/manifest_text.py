@@ -18,7 +18,7 @@ def import_summary(result: ImportResult | ImportPlan, *, language: str, planned:
         return translate(language, "manifest.nothing_changed", already=result.already_imported)
     key = "manifest.preview_summary" if planned else "manifest.summary"
     return translate(
-        language, key, orders=orders, items=items, already=result.already_imported, rejected=len(result.rejected)
+        language, key, orders=orders, items=items, already=result.already_imported, rejected=result.rejected_rows
     )
 
 

@@ -35,7 +35,7 @@ from ui.actions import keep, run_change
 from ui.charts import draw_chart, temperature_chart
 from ui.downloads import frame_buttons
 from ui.i18n import t
-from ui.keyboard import DECIMAL, input_hints
+from ui.keyboard import DECIMAL, FULL, input_hints
 from ui.store import read_scope
 from ui.widgets import big_button, show_error, show_table
 
@@ -44,6 +44,9 @@ UNIT_KEY = "temperature_unit"
 RESULT_KEY = "temperature_result"
 # Changes whenever a unit is tapped: the cursor goes into its reading.
 FOCUS_TOKEN_KEY = "temperature_focus_token"
+UNIT_BUTTON_PREFIX = "temperature_unit_"
+# The reading typed for a freezer without its minus sign that the volunteer confirmed as meant (no question again).
+PLUS_CONFIRMED_KEY = "temperature_plus_confirmed"
 FORM_KEYS = ("temperature_reading", "temperature_action", "temperature_earlier", "temperature_late_reason")
 TODAY_COLUMNS = ["time", "unit", "reading_c", "in_range", "volunteer", "corrective_action", "late_reason"]
 DAY_COLUMNS = [
@@ -85,12 +88,21 @@ def unit_picker(units: dict[int, ColdUnit]) -> int | None:
     for unit_id, unit in units.items():
         kind = t(f"value.kind.{unit.kind}")
         label = t("temperatures.unit_button", code=unit.code, name=unit.name, kind=kind, low=unit.low, high=unit.high)
-        if big_button(label, key=f"temperature_unit_{unit.code}", primary=unit_id == chosen):
-            st.session_state[UNIT_KEY] = unit_id
-            st.session_state.pop(RESULT_KEY, None)
-            st.session_state[FOCUS_TOKEN_KEY] = st.session_state.get(FOCUS_TOKEN_KEY, 0) + 1
-            st.rerun()
+        # A callback, not a rerun after the click: one run draws the chosen unit's box (the keys typed right after
+        # the tap wait in the browser for it, ui.keyboard's tap_focus).
+        big_button(
+            label,
+            key=f"{UNIT_BUTTON_PREFIX}{unit.code}",
+            primary=unit_id == chosen,
+            on_click=partial(_choose_unit, unit_id),
+        )
     return chosen
+
+
+def _choose_unit(unit_id: int) -> None:
+    st.session_state[UNIT_KEY] = unit_id
+    st.session_state.pop(RESULT_KEY, None)
+    st.session_state[FOCUS_TOKEN_KEY] = st.session_state.get(FOCUS_TOKEN_KEY, 0) + 1
 
 
 def reading_form(user: SignedIn, unit: ColdUnit) -> bool:
@@ -100,7 +112,25 @@ def reading_form(user: SignedIn, unit: ColdUnit) -> bool:
     typed = st.text_input(
         t("temperatures.reading"), key="temperature_reading", placeholder=t("temperatures.reading_placeholder")
     )
-    out_of_range = _out_of_range(typed, unit)
+    unsigned = _missing_minus(typed, unit)
+    if unsigned is not None:
+        # A freezer's reading without its minus sign is most likely a slip: ask before it becomes an excursion.
+        st.warning(t("temperatures.minus_question", reading=_with_minus(unsigned)))
+        yes, no = st.columns(2)
+        with yes:
+            big_button(
+                t("temperatures.minus_yes", reading=_with_minus(unsigned)),
+                key="temperature_minus_yes",
+                primary=True,
+                on_click=partial(_add_minus, unsigned),
+            )
+        with no:
+            big_button(
+                t("temperatures.minus_no", reading=f"{unsigned:g}"),
+                key="temperature_minus_no",
+                on_click=partial(_keep_plus, typed),
+            )
+    out_of_range = unsigned is None and _out_of_range(typed, unit)
     if out_of_range:
         st.warning(t("temperatures.out_of_range", low=unit.low, high=unit.high))
         st.text_area(
@@ -119,8 +149,34 @@ def reading_form(user: SignedIn, unit: ColdUnit) -> bool:
         )
         st.text_input(t("temperatures.late_reason"), key="temperature_late_reason")
     st.caption(t("temperatures.signed_as", name=user.name))
-    big_button(t("temperatures.save"), key="temperature_save", primary=True, on_click=partial(_save_reading, user))
+    big_button(
+        t("temperatures.save"), key="temperature_save", primary=True, on_click=partial(_save_reading, user, unit)
+    )
     return out_of_range
+
+
+def _missing_minus(typed: str, unit: ColdUnit) -> float | None:
+    """The reading when it is above zero for a unit whose whole range is below zero (a freezer) and the volunteer
+    has not yet said it is meant so; else None."""
+    if unit.high >= 0 or st.session_state.get(PLUS_CONFIRMED_KEY) == typed.strip():
+        return None
+    try:
+        reading = parse_reading(typed) if typed.strip() else 0.0
+    except StoreError:
+        return None
+    return reading if reading > 0 else None
+
+
+def _with_minus(reading: float) -> str:
+    return f"\u2212{reading:g}"
+
+
+def _add_minus(reading: float) -> None:
+    st.session_state["temperature_reading"] = f"-{reading:g}"
+
+
+def _keep_plus(typed: str) -> None:
+    st.session_state[PLUS_CONFIRMED_KEY] = typed.strip()
 
 
 def reading_hints(unit: ColdUnit | None, *, out_of_range: bool) -> None:
@@ -130,11 +186,14 @@ def reading_hints(unit: ColdUnit | None, *, out_of_range: bool) -> None:
     focus = None
     if unit is not None:
         focus = t("temperatures.corrective_action") if out_of_range else t("temperatures.reading")
+    # Every run names the box's keypad: the box is the same element from one unit to the next, and a keypad left
+    # set for a fridge would stay on the freezer's.
     input_hints(
-        modes={t("temperatures.reading"): DECIMAL} if unit is not None and unit.low >= 0 else None,
+        modes={t("temperatures.reading"): DECIMAL if unit.low >= 0 else FULL} if unit is not None else None,
         focus=focus,
         reveal="temperature_save" if unit is not None else None,
         token=f"{st.session_state.get(FOCUS_TOKEN_KEY, 0)}:{out_of_range}",
+        tap_focus=(UNIT_BUTTON_PREFIX, t("temperatures.reading")),
     )
 
 
@@ -147,9 +206,13 @@ def _out_of_range(typed: str, unit: ColdUnit) -> bool:
         return False  # said on saving, when the volunteer has finished typing
 
 
-def _save_reading(user: SignedIn) -> None:
-    """Runs before the rerun (a button callback), so the form can be emptied after a reading is saved."""
+def _save_reading(user: SignedIn, unit: ColdUnit) -> None:
+    """Runs before the rerun (a button callback), so the form can be emptied after a reading is saved. A freezer's
+    reading above zero is not saved until the volunteer has answered whether it lacks its minus sign."""
     state = st.session_state
+    if _missing_minus(state.get("temperature_reading", ""), unit) is not None:
+        state.pop(RESULT_KEY, None)
+        return
     earlier = state.get("temperature_earlier")
     run_change(
         partial(
@@ -183,6 +246,7 @@ def _record_reading(
 
 def _reading_saved(result: tuple[float, bool, dt.datetime]) -> None:
     st.session_state[RESULT_KEY] = result
+    st.session_state.pop(PLUS_CONFIRMED_KEY, None)
     # Set, not deleted: the browser keeps a widget's last value unless the server sends a new one.
     for key in FORM_KEYS:
         st.session_state[key] = False if key == "temperature_earlier" else ""

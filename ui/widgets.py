@@ -278,18 +278,21 @@ def _worded_time(value: Any, *, language: str | None = None) -> str:
     return translate(language or current_language(), key, at=value).plain
 
 
-# Fields of an event's before/after that hold a stored code word, and the value family that names it.
-CHANGE_VALUE_FAMILIES = {
-    "status": "status",
-    "kind": "kind",
-    "storage_class": "kind",
-    "role": "role",
-    "roles": "role",
-    "outcome": "outcome",
-    "weekday": "weekday",
-    "collected_by": "collector",
+# Fields of an event's before/after that hold a stored code word, and the value families that name it, tried in
+# order (an `outcome` is an excursion check's or a call's; a `kind` a unit's, a storage class, an account's secret or
+# a backup's).
+CHANGE_VALUE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "kind": ("kind",),
+    "storage_class": ("kind",),
+    "role": ("role",),
+    "roles": ("role",),
+    "outcome": ("outcome", "call_outcome"),
+    "notice": ("notice",),
+    "weekday": ("weekday",),
+    "collected_by": ("collector",),
     # A weekday's hours in a rules change: "closed" or "usual" in words, other hours as they are ("09:00–12:00").
-    **{f"weekday_hours_{weekday}": "opening" for weekday in range(7)},
+    **{f"weekday_hours_{weekday}": ("opening",) for weekday in range(7)},
 }
 
 
@@ -303,9 +306,16 @@ def change_text(values: dict[str, Any] | None) -> str:
     for field_name, value in values.items():
         if value is None:
             continue
-        family = CHANGE_VALUE_FAMILIES.get(field_name)
         codes = value if isinstance(value, list) else [value]
-        if family and all(f"value.{family}.{code}" in catalog for code in codes):
+        family = next(
+            (
+                family
+                for family in CHANGE_VALUE_FAMILIES.get(field_name, ())
+                if all(f"value.{family}.{code}" in catalog for code in codes)
+            ),
+            None,
+        )
+        if family:
             shown = translate_codes([str(code) for code in codes], family)
         elif isinstance(value, bool):
             shown = t(f"value.yes_no.{value}")

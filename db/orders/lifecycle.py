@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.sql.expression import ColumnElement
 
 from db.cold_chain.units import claim_free_slot, free_slots_query, lock_slot, slot_is_occupied
@@ -56,6 +56,7 @@ from db.core.models import (
 )
 from db.core.privacy import mask_name, mask_phone
 from db.orders.rollups import FACT_COLUMNS, add_new_orders, facts_of, move_in_rollups
+from db.people.opening_hours import ALWAYS_OPEN, OpenDays, open_days
 
 UNDO_WINDOW = dt.timedelta(minutes=2)
 # A bag may be reported missing or damaged until it leaves the pickup point's hands.
@@ -438,39 +439,81 @@ class FoundOrder:
 
 
 def collect_by(*, delivery_date: dt.date, hold_days: int) -> dt.date:
-    """The last day a resident can collect: the delivery day counts as day one."""
-    return delivery_date + dt.timedelta(days=hold_days - 1)
+    """The last day a resident can collect: the delivery day counts as day one, and a day that falls on a closed
+    day runs on to the next open day when `hold_days` carries the site's calendar (a `Hold`, from
+    `hold_days_of(class_hold_days(rules), …)`); a plain number counts calendar days."""
+    last_day = delivery_date + dt.timedelta(days=hold_days - 1)
+    return open_days_of(hold_days).next_open(last_day)
 
 
-# Days each storage class is held: one number for every class, or one per class (ambient, chilled, frozen).
+class Hold(int):
+    """Days one storage class is held, with the site's calendar in force: wherever a hold goes as a number (the
+    desk, the residents' page, the notices, the reports), its collect-by day still runs over closed days."""
+
+    open_days: OpenDays
+
+    def __new__(cls, days: int, *, open_days: OpenDays) -> Hold:
+        hold = super().__new__(cls, days)
+        hold.open_days = open_days
+        return hold
+
+
+class ClassHolds(dict[str, int]):
+    """The site's hold per storage class, with its calendar in force (`open_days`)."""
+
+    open_days: OpenDays
+
+    def __init__(self, holds: Mapping[str, int], *, open_days: OpenDays) -> None:
+        super().__init__(holds)
+        self.open_days = open_days
+
+
+# Days each storage class is held: one number for every class, or one per class (ambient, chilled, frozen). A plain
+# number or mapping counts calendar days; a Hold or ClassHolds carries the site's calendar.
 HoldDays = int | Mapping[str, int]
 
 
-def class_hold_days(rules: SiteRules) -> dict[str, int]:
-    """The site's hold per storage class: `hold_days` for ambient bags, chilled and frozen may be shorter."""
-    return {"ambient": rules.hold_days, "chilled": rules.chilled_hold_days, "frozen": rules.frozen_hold_days}
+def class_hold_days(rules: SiteRules, *, calendar: OpenDays | None = None) -> ClassHolds:
+    """The site's hold per storage class: `hold_days` for ambient bags, chilled and frozen may be shorter; with the
+    site's calendar in force (`calendar`, else read through the rules' session)."""
+    if calendar is None:
+        session = object_session(rules)
+        calendar = ALWAYS_OPEN if session is None else open_days(session, site_id=rules.site_id)
+    return ClassHolds(
+        {"ambient": rules.hold_days, "chilled": rules.chilled_hold_days, "frozen": rules.frozen_hold_days},
+        open_days=calendar,
+    )
 
 
 def hold_days_of(hold_days: HoldDays, storage_class: str) -> int:
-    """The hold of one storage class (an unknown class is held as long as ambient)."""
+    """The hold of one storage class (an unknown class is held as long as ambient), with the site's calendar when
+    `hold_days` carries it."""
     if isinstance(hold_days, int):
         return hold_days
-    return hold_days.get(storage_class, hold_days.get("ambient", max(hold_days.values())))
+    days = hold_days.get(storage_class, hold_days.get("ambient", max(hold_days.values())))
+    return Hold(days, open_days=hold_days.open_days) if isinstance(hold_days, ClassHolds) else days
+
+
+def open_days_of(hold_days: HoldDays) -> OpenDays:
+    """The calendar a hold carries (ALWAYS_OPEN for a plain number or mapping: calendar days)."""
+    return hold_days.open_days if isinstance(hold_days, Hold | ClassHolds) else ALWAYS_OPEN
 
 
 def overdue_condition(*, hold_days: HoldDays, today: dt.date) -> ColumnElement[bool]:
-    """SQL: the order's collect-by day, by its storage class, is before `today` (collect_by(d) < today ⇔
-    d < today − (hold − 1)). One range per class over the delivery date."""
+    """SQL: the order's collect-by day, by its storage class, is before `today`. With the site's calendar, that is
+    the calendar collect-by day before the day after the last open day (OpenDays.overdue_from), so it stays
+    collect_by(d) < day ⇔ d < day − (hold − 1): one range per class over the delivery date."""
+    day = open_days_of(hold_days).overdue_from(today)
     if isinstance(hold_days, int):
-        return Order.delivery_date < today - dt.timedelta(days=hold_days - 1)
+        return Order.delivery_date < day - dt.timedelta(days=hold_days - 1)
     # The shortest hold's cutoff bounds every class's: a range the (site, status, delivery date) index can read,
     # where the OR of the classes alone would send the planner through the site's whole history.
-    latest = today - dt.timedelta(days=min(hold_days.values()) - 1)
+    latest = day - dt.timedelta(days=min(hold_days.values()) - 1)
     return and_(
         Order.delivery_date < latest,
         or_(
             *(
-                and_(Order.storage_class == storage_class, Order.delivery_date < today - dt.timedelta(days=days - 1))
+                and_(Order.storage_class == storage_class, Order.delivery_date < day - dt.timedelta(days=days - 1))
                 for storage_class, days in sorted(hold_days.items())
             )
         ),

@@ -143,6 +143,11 @@ class ImportPlan:
     def item_count(self) -> int:
         return sum(len(order.items) for order in self.orders)
 
+    @property
+    def rejected_rows(self) -> int:
+        """How many rows were rejected (a row may have several faults, each in `rejected`)."""
+        return len({row.number for row in self.rejected})
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -150,6 +155,11 @@ class ImportResult:
     items: int
     already_imported: int
     rejected: list[RejectedRow]
+
+    @property
+    def rejected_rows(self) -> int:
+        """How many rows were rejected (a row may have several faults, each in `rejected`)."""
+        return len({row.number for row in self.rejected})
 
     @property
     def exit_code(self) -> int:
@@ -210,7 +220,7 @@ def plan_import(session: Session, *, site_id: int, table: ManifestTable, today: 
             orders.append(planned)
         else:
             rejected.extend(planned)
-    rejected.sort(key=lambda r: r.number)
+    rejected.sort(key=lambda r: r.number)  # stable: a row's faults keep their column order
     return ImportPlan(orders=orders, already_imported=already, rejected=rejected)
 
 
@@ -227,8 +237,8 @@ def _group_rows(
     first_rows: dict[tuple[tuple[str, Any], ...], int] = {}
     for row in rows:
         checked = _check_row(row, today=today)
-        if isinstance(checked, RejectedRow):
-            rejected.append(checked)
+        if isinstance(checked, list):
+            rejected.extend(checked)
             platform, number = _clean(row.values.get("platform", "")), _clean(row.values.get("order_number", ""))
             grouped.setdefault((platform, number), []).append((row, {"bad": True}))
             continue
@@ -541,40 +551,62 @@ def _clean(value: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
 
 
-def _check_row(row: ManifestRow, *, today: dt.date) -> dict[str, Any] | RejectedRow:
+def _check_row(row: ManifestRow, *, today: dt.date) -> dict[str, Any] | list[RejectedRow]:
+    """The row's values as they will be stored, or every fault found in it (each column checked on its own, so the
+    organizer fixes the row once, not once per fault)."""
     # Text as read; quantity and delivery_date become an int and a date once checked.
     values: dict[str, Any] = {name: _clean(value) for name, value in row.values.items()}
     values.setdefault("address", "")
     # Stored as the desk compares it; checked for length as stored.
     values["pickup_code"] = normalize_pickup_code(values.get("pickup_code", ""))
+    faults: list[RejectedRow] = []
+    unchecked: set[str] = set()  # too long or missing: not checked further
     for name, limit in FIELD_LIMITS.items():
         if len(values.get(name, "")) > limit:
-            return RejectedRow(row.number, "error.row_value_too_long", {"column": name, "limit": limit})
+            faults.append(RejectedRow(row.number, "error.row_value_too_long", {"column": name, "limit": limit}))
+            unchecked.add(name)
     for name in REQUIRED_FIELDS:
-        if not values[name]:
-            return RejectedRow(row.number, "error.row_missing_value", {"column": name})
-    phone = normalize_phone(values["phone"])
-    if not 7 <= len(phone) <= 15:
-        return RejectedRow(row.number, "error.row_bad_phone", {"value": values["phone"]})
-    values["phone"] = phone
-    quantity_text = values["quantity"].replace(" ", "")
+        if not values[name] and name not in unchecked:
+            faults.append(RejectedRow(row.number, "error.row_missing_value", {"column": name}))
+            unchecked.add(name)
+    for name, check in _COLUMN_CHECKS:
+        if name not in unchecked:
+            checked = check(values[name], today=today)
+            if isinstance(checked, tuple):
+                key, params = checked
+                faults.append(RejectedRow(row.number, key, params))
+            else:
+                values[name] = checked
+    return faults or values
+
+
+def _check_phone(text: str, *, today: dt.date) -> str | tuple[str, dict[str, Any]]:
+    phone = normalize_phone(text)
+    return phone if 7 <= len(phone) <= 15 else ("error.row_bad_phone", {"value": text})
+
+
+def _check_quantity(text: str, *, today: dt.date) -> int | tuple[str, dict[str, Any]]:
+    quantity_text = text.replace(" ", "")
     if not re.fullmatch(r"-?\d+(\.0+)?", quantity_text):
-        return RejectedRow(row.number, "error.row_bad_quantity", {"value": values["quantity"]})
+        return ("error.row_bad_quantity", {"value": text})
     quantity = int(float(quantity_text))
     if not 1 <= quantity <= MAX_QUANTITY:
-        return RejectedRow(row.number, "error.row_quantity_range", {"value": quantity, "maximum": MAX_QUANTITY})
-    values["quantity"] = quantity
-    storage_class = STORAGE_CLASS_NAMES.get(values["storage_class"].lower())
-    if storage_class is None:
-        return RejectedRow(row.number, "error.row_bad_storage_class", {"value": values["storage_class"]})
-    values["storage_class"] = storage_class
-    delivery_date = _parse_date(values["delivery_date"])
+        return ("error.row_quantity_range", {"value": quantity, "maximum": MAX_QUANTITY})
+    return quantity
+
+
+def _check_storage_class(text: str, *, today: dt.date) -> str | tuple[str, dict[str, Any]]:
+    storage_class = STORAGE_CLASS_NAMES.get(text.lower())
+    return storage_class if storage_class is not None else ("error.row_bad_storage_class", {"value": text})
+
+
+def _check_delivery_date(text: str, *, today: dt.date) -> dt.date | tuple[str, dict[str, Any]]:
+    delivery_date = _parse_date(text)
     if delivery_date is None:
-        return RejectedRow(row.number, "error.row_bad_date", {"value": values["delivery_date"]})
+        return ("error.row_bad_date", {"value": text})
     earliest, latest = today - dt.timedelta(days=DELIVERY_DAYS_BACK), today + dt.timedelta(days=DELIVERY_DAYS_AHEAD)
     if not earliest <= delivery_date <= latest:
-        return RejectedRow(
-            row.number,
+        return (
             "error.row_date_outside_window",
             {
                 "value": delivery_date.isoformat(),
@@ -584,8 +616,16 @@ def _check_row(row: ManifestRow, *, today: dt.date) -> dict[str, Any] | Rejected
                 "ahead": DELIVERY_DAYS_AHEAD,
             },
         )
-    values["delivery_date"] = delivery_date
-    return values
+    return delivery_date
+
+
+# Each column's own check, in the manifest's column order: its stored value, or (message key, parameters).
+_COLUMN_CHECKS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    ("phone", _check_phone),
+    ("quantity", _check_quantity),
+    ("storage_class", _check_storage_class),
+    ("delivery_date", _check_delivery_date),
+)
 
 
 def _parse_date(text: str) -> dt.date | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import Date, Integer, and_, cast, null, select, union_all
 from sqlalchemy.orm import Session
 
 from db.core.errors import NotFound
@@ -63,6 +63,75 @@ class WeekdayOpening:
 class ClosedDate:
     day: dt.date
     note: str
+
+
+@dataclass(frozen=True)
+class OpenDays:
+    """The days a site opens, as the calendar in force says: its closed weekdays and closed dates. A collect-by day
+    that falls on a closed day runs on to the next open day (db.orders.lifecycle.collect_by). A site closed on every
+    weekday has no open day to run on to: its hold stays calendar days."""
+
+    closed_weekdays: frozenset[int] = frozenset()
+    closed_dates: frozenset[dt.date] = frozenset()
+
+    def is_open(self, day: dt.date) -> bool:
+        return day.weekday() not in self.closed_weekdays and day not in self.closed_dates
+
+    @property
+    def _never_open(self) -> bool:
+        return len(self.closed_weekdays) >= len(WEEKDAYS)
+
+    def next_open(self, day: dt.date) -> dt.date:
+        """`day` when the site opens then, else the first open day after it."""
+        if self._never_open:
+            return day
+        while not self.is_open(day):
+            day += dt.timedelta(days=1)
+        return day
+
+    def overdue_from(self, today: dt.date) -> dt.date:
+        """The day after the last open day before `today`: a bag is overdue today exactly when its calendar
+        collect-by day (delivery day + hold − 1) is before it, because next_open(c) < today ⇔ c ≤ that open day.
+        So the overdue rule stays one delivery-date cutoff per storage class, with this day in place of today."""
+        if self._never_open:
+            return today
+        day = today - dt.timedelta(days=1)
+        while not self.is_open(day):
+            day -= dt.timedelta(days=1)
+        return day + dt.timedelta(days=1)
+
+
+# Every day open: hold days are calendar days.
+ALWAYS_OPEN = OpenDays()
+
+
+def open_days_of_sites(session: Session, *, site_ids: list[int]) -> dict[int, OpenDays]:
+    """The calendar in force of every site in `site_ids` (a site with no closed weekday or date: ALWAYS_OPEN), in one
+    statement: the closed weekdays' rows and the closed dates, a few rows a site."""
+    closed_weekdays = select(WeekdayHours.site_id, WeekdayHours.weekday, cast(null(), Date).label("day")).where(
+        WeekdayHours.site_id.in_(site_ids), WeekdayHours.closed
+    )
+    closed_dates = select(ClosedDay.site_id, cast(null(), Integer).label("weekday"), ClosedDay.day).where(
+        ClosedDay.site_id.in_(site_ids)
+    )
+    weekdays: dict[int, set[int]] = {}
+    dates: dict[int, set[dt.date]] = {}
+    for site_id, weekday, day in session.execute(union_all(closed_weekdays, closed_dates)):
+        if day is None:
+            weekdays.setdefault(site_id, set()).add(weekday)
+        else:
+            dates.setdefault(site_id, set()).add(day)
+    return {
+        site_id: OpenDays(
+            closed_weekdays=frozenset(weekdays.get(site_id, ())), closed_dates=frozenset(dates.get(site_id, ()))
+        )
+        for site_id in site_ids
+    }
+
+
+def open_days(session: Session, *, site_id: int) -> OpenDays:
+    """The site's calendar in force (its closed weekdays and closed dates)."""
+    return open_days_of_sites(session, site_ids=[site_id])[site_id]
 
 
 def hours_of_sites_on(session: Session, *, site_ids: list[int], day: dt.date) -> dict[int, DayHours]:

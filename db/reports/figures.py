@@ -39,8 +39,17 @@ from db.core.models import (
     TemperatureSignOff,
     Volunteer,
 )
-from db.orders.lifecycle import class_hold_days, collect_by, hold_days_of, overdue_condition
+from db.orders.lifecycle import (
+    ClassHolds,
+    HoldDays,
+    class_hold_days,
+    collect_by,
+    hold_days_of,
+    open_days_of,
+    overdue_condition,
+)
 from db.orders.rollups import MS_PER_HOUR, SPEED_WINDOWS_HOURS, dwell_ms_sql
+from db.people.opening_hours import open_days_of_sites
 
 # The longest hold a site may set (site_rules.hold_days ≤ 60): bags delivered earlier are not searched for
 # unless they are still in a slot.
@@ -68,9 +77,12 @@ DISTRICT_SORTS = (
 
 
 def overdue_cutoff(*, day: dt.date, hold_days: int) -> dt.date:
-    """Bags delivered before this date are overdue on `day`: their collect-by date has passed."""
-    # The inverse of db.orders.lifecycle.collect_by: a bag delivered on the cutoff may last be collected on `day`.
-    return day - dt.timedelta(days=hold_days - 1)
+    """Bags delivered before this date are overdue on `day`: their collect-by date has passed (with the site's
+    calendar when `hold_days` carries it: db.orders.lifecycle.overdue_condition)."""
+    # The inverse of db.orders.lifecycle.collect_by: a bag delivered on the cutoff may last be collected on `day`
+    # (or, when `day` is closed, on the next open day), one delivered the day before no later than the open day
+    # before it.
+    return open_days_of(hold_days).overdue_from(day) - dt.timedelta(days=hold_days - 1)
 
 
 def _held_at(moment: dt.datetime) -> ColumnElement[bool]:
@@ -84,10 +96,11 @@ def _held_at(moment: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _hold_days(session: Session, *, site_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Each site's hold per storage class (db.orders.lifecycle.class_hold_days)."""
-    rules = session.scalars(select(SiteRules).where(SiteRules.site_id.in_(site_ids)))
-    return {rule.site_id: class_hold_days(rule) for rule in rules}
+def _hold_days(session: Session, *, site_ids: list[int]) -> dict[int, ClassHolds]:
+    """Each site's hold per storage class, with its calendar in force (db.orders.lifecycle.class_hold_days)."""
+    rules = session.scalars(select(SiteRules).where(SiteRules.site_id.in_(site_ids))).all()
+    calendars = open_days_of_sites(session, site_ids=[rule.site_id for rule in rules])
+    return {rule.site_id: class_hold_days(rule, calendar=calendars[rule.site_id]) for rule in rules}
 
 
 # --- KPI cards and the district table ---
@@ -557,7 +570,7 @@ def overdue_trend_frame(
     days = [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)][-MAX_TREND_DAYS:]
     if not days:
         return pd.DataFrame(columns=["day", "held", "overdue"])
-    holds = _hold_days(session, site_ids=[site_id]).get(site_id, {})
+    holds: HoldDays = _hold_days(session, site_ids=[site_id]).get(site_id, {})
     groups = _held_groups(session, site_id=site_id, first_day=days[0], last_day=days[-1])
     if not groups:
         return pd.DataFrame(columns=["day", "held", "overdue"])

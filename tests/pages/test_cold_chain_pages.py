@@ -97,6 +97,41 @@ def test_an_out_of_range_reading_needs_an_action_and_asks_for_a_follow_up(writab
     assert follow_ups(new_app(writable_app_env, audience=VOLUNTEER).switch_page("pages/desk.py").run(), marker) == []
 
 
+def test_a_freezer_reading_without_its_minus_asks_before_it_becomes_an_excursion(writable_app_env: AppData):
+    at = new_app(writable_app_env, audience=VOLUNTEER).switch_page("pages/temperatures.py").run()
+    at.button(key="temperature_unit_Z1").click().run()
+    at.text_input(key="temperature_reading").input("19").run()
+    question = zh("temperatures.minus_question", reading="\u221219")
+    assert question == "是 \u221219 吗？"
+    excursion = zh("temperatures.out_of_range", low=0, high=0)[:6]
+    assert asked(at, question, excursion) == [question]  # no excursion warning yet
+    # Saving first does not save: the question stays.
+    at.button(key="temperature_save").click().run()
+    assert readings(writable_app_env) == []
+    assert asked(at, question, excursion) == [question]
+    # "Yes, −19": the box says -19, and it saves in range.
+    at.button(key="temperature_minus_yes").click().run()
+    assert at.text_input(key="temperature_reading").value == "-19"
+    at.button(key="temperature_save").click().run()
+    assert not at.exception and not at.error
+    assert readings(writable_app_env) == [(-19.0, True, None)]
+
+    # "No, it is 19": then it is an excursion, with its corrective action.
+    at.text_input(key="temperature_reading").input("19").run()
+    at.button(key="temperature_minus_no").click().run()
+    assert [warning[:6] for warning in asked(at, question, excursion)] == [excursion]
+    at.text_area(key="temperature_action").input("门没关严，已关好").run()
+    at.button(key="temperature_save").click().run()
+    assert readings(writable_app_env)[-1] == (19.0, False, "门没关严，已关好")
+    # English asks the same.
+    assert translate("en", "temperatures.minus_question", reading="\u221219") == "Is it \u221219?"
+
+
+def asked(at: AppTest, question: str, excursion: str) -> list[str]:
+    """The form's own warnings (the minus question, the excursion), without the readings due."""
+    return [element.value for element in at.warning if element.value == question or element.value.startswith(excursion)]
+
+
 def follow_ups(at: AppTest, marker: str) -> list[str]:
     assert not at.exception
     return [element.value for element in (*at.warning, *at.error) if element.value.startswith(marker)]

@@ -64,6 +64,26 @@ def test_the_catalogs_follow_the_glossary(row: list[str]):
     assert any(zh_term.split("（")[0] in text for text in chinese.values()), zh_term
 
 
+def test_the_reconciliation_counts_bags_in_bags():
+    """It counts orders, one bag each: 袋 (docs/glossary.md), never 件, which counts items (缺件 is a term itself)."""
+    chinese = load_catalog("zh-CN")
+    shown = [
+        key
+        for key in chinese
+        if key.startswith(("reconcile.", "page.reconciliation.", "value.balance.")) or key == "column.in_manifest"
+    ]
+    assert len(shown) > 5
+    assert sorted(key for key in shown if "件" in chinese[key].replace("缺件", "")) == []
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_the_backup_page_says_what_to_do_in_words_not_a_shell_command(language: str):
+    catalog = load_catalog(language)
+    shown = {key: text for key, text in catalog.items() if key.startswith(("backup.", "page.backup."))}
+    assert len(shown) > 5
+    assert sorted(key for key, text in shown.items() if "`" in text or "python" in text) == []
+
+
 def test_english_says_pickup_point_not_site():
     english = load_catalog("en")
     site = re.compile(r"\bsites?\b", re.IGNORECASE)

@@ -95,7 +95,20 @@ def _reading(engine: Engine, reading_id: int) -> TemperatureReading:
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("4.5", 4.5), ("4,5", 4.5), ("－３", -3.0), (" −18 ℃", -18.0), ("-40", -40.0), ("40", 40.0)],
+    [
+        ("4.5", 4.5),
+        ("4,5", 4.5),
+        ("－３", -3.0),
+        (" −18 ℃", -18.0),
+        ("-40", -40.0),
+        ("40", 40.0),
+        # A freezer's reading as keyboards type its minus: ASCII, full-width, U+2212, small hyphen-minus.
+        ("-19", -19.0),
+        ("－19", -19.0),
+        ("\u221219", -19.0),
+        ("\ufe6319", -19.0),
+        ("-19.5", -19.5),
+    ],
 )
 def test_typed_readings_are_understood(typed: str, expected: float) -> None:
     assert parse_reading(typed) == expected

@@ -183,6 +183,21 @@ def test_bad_row_rejects_its_whole_order_only(
         assert session.scalars(select(Order.order_number)).all() == ["MT001"]
 
 
+def test_a_row_with_several_faults_reports_every_one(engine: Engine, site_id: int, now: dt.datetime) -> None:
+    many = "多多买菜,DD003,1003,张三,123,面条,0,常冻,2026-13-40,"
+    result = run_import(engine, site_id, csv_bytes(GOOD_ROWS[2], many), now)
+    assert reasons(result) == [
+        (3, "error.row_bad_phone"),
+        (3, "error.row_quantity_range"),
+        (3, "error.row_bad_storage_class"),
+        (3, "error.row_bad_date"),
+    ]
+    assert (result.orders, result.rejected_rows, result.exit_code) == (1, 1, 1)
+    # A missing value is one fault of its own, and the other columns are still checked.
+    result = run_import(engine, site_id, csv_bytes("多多买菜,DD004,1004,,13800138001,面条,x,常温,2026-11-25,"), now)
+    assert reasons(result) == [(2, "error.row_missing_value"), (2, "error.row_bad_quantity")]
+
+
 def test_pickup_code_clash_with_an_open_order(engine: Engine, site_id: int, now: dt.datetime) -> None:
     with unit_of_work(engine) as session:
         create_order(
