@@ -50,7 +50,7 @@ class Notice:
     site_name: str
     day: dt.date
     # The site's hours that day (closed: no times), and for arrivals the closed dates from that day to the latest
-    # collect-by day (hold days are calendar days: a closed date does not move the collect-by day).
+    # collect-by day (a collect-by day that falls on a closed day has already run on to the next open day).
     hours: DayHours
     closed_days: list[ClosedDate]
     # Building ("12号"; "" when the address names none plainly, always last) → its bags.
