@@ -57,6 +57,10 @@ DUMPED_TABLES = (
 )
 
 
+# The tests that read the shared demo run on one pytest-xdist worker, so that it is built once per database.
+ON_THE_DEMO = pytest.mark.xdist_group("seed_demo")
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database holding the demo for TODAY, seed 0, shared by the read-only shape tests."""
@@ -111,6 +115,7 @@ def dump(engine: Engine) -> dict[str, list[tuple]]:
     return tables
 
 
+@ON_THE_DEMO
 def test_demo_is_the_same_for_the_same_seed_and_day(demo: Engine, demo_url: str, tmp_path, request) -> None:
     if demo_url.startswith("sqlite"):
         other_url, admin = f"sqlite:///{tmp_path / 'again.db'}", None
@@ -132,6 +137,7 @@ def test_demo_is_the_same_for_the_same_seed_and_day(demo: Engine, demo_url: str,
             drop_postgres_database(admin, other_url)
 
 
+@ON_THE_DEMO
 def test_demo_site_units_and_volunteers(demo: Engine) -> None:
     with unit_of_work(demo) as session:
         site = session.scalar(select(Site))
@@ -147,6 +153,7 @@ def test_demo_site_units_and_volunteers(demo: Engine) -> None:
         assert min(roles["receiving"], roles["handout"], roles["cold_check"]) >= 4
 
 
+@ON_THE_DEMO
 def test_demo_orders_have_a_realistic_shape(demo: Engine) -> None:
     with unit_of_work(demo) as session:
         hold_days = get_site_rules(session, site_id=session.scalar(select(Site.id))).hold_days
@@ -184,6 +191,7 @@ def test_demo_orders_have_a_realistic_shape(demo: Engine) -> None:
     assert all(o.address.endswith("室") and "号" in o.address for o in orders)
 
 
+@ON_THE_DEMO
 def test_demo_temperatures_twice_a_day_with_one_excursion(demo: Engine) -> None:
     with unit_of_work(demo) as session:
         readings = list(session.scalars(select(TemperatureReading).order_by(TemperatureReading.taken_at)))
@@ -207,6 +215,7 @@ def test_demo_temperatures_twice_a_day_with_one_excursion(demo: Engine) -> None:
     assert all(r.late_reason is None for r in readings)
 
 
+@ON_THE_DEMO
 def test_demo_roster_this_week_and_next(demo: Engine) -> None:
     monday = TODAY - dt.timedelta(days=TODAY.weekday())
     with unit_of_work(demo) as session:
@@ -232,6 +241,7 @@ def test_demo_roster_this_week_and_next(demo: Engine) -> None:
         assert all(a.ends_at <= b.starts_at for a, b in zip(taken, taken[1:], strict=False))
 
 
+@ON_THE_DEMO
 def test_demo_accounts_sign_in(demo: Engine) -> None:
     organizer = sign_in_organizer(
         demo, username=ORGANIZER_USERNAME, password=ORGANIZER_PASSWORD, client=Client(address="local"), now=DEMO_NOW
@@ -442,6 +452,7 @@ def test_scale_command_builds_sites_in_bulk_and_reports_progress(database_url: s
         engine.dispose()
 
 
+@ON_THE_DEMO
 def test_nothing_in_the_demo_is_dated_after_its_own_now(demo: Engine) -> None:
     """The demo stops at 09:00 today: no event, reading, sign-up or check-in lies after that."""
     with unit_of_work(demo) as session:
