@@ -18,8 +18,11 @@ import pytest
 from argon2 import PasswordHasher
 
 import db.people.accounts as accounts
+from db.core.engine import make_engine
+from seed.demo import seed_demo
 from tests.support.app_data import AppData, build_app_database
 from tests.support.databases import (
+    DEMO_DAY,
     create_postgres_database,
     drop_postgres_database,
     migrate_once,
@@ -83,6 +86,20 @@ def migrated_postgres_template(postgres_server: str) -> Iterator[str]:
         yield url.rsplit("/", 1)[-1]
     finally:
         drop_postgres_database(admin, url)
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_file(migrated_sqlite_file: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """The seeded demo (`seed_demo`, seed 0, for DEMO_DAY) in a SQLite file, built once per run; copy it, never open
+    it. Its tests share an `xdist_group` ("seed_demo"), so that one worker builds it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(migrated_sqlite_file, path)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        seed_demo(engine, today=DEMO_DAY, seed=0)
+    finally:
+        engine.dispose()
+    return path
 
 
 # --- Passwords and PINs: argon2 at its lowest cost in tests, production's cost in the one test that asks for it. ---

@@ -16,6 +16,8 @@ from db.core.migrate import upgrade_to_head
 
 # A fixed moment for store tests: Wednesday 2026-11-25, 10:00 in Shanghai.
 NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
+# The day of the seeded demo the tests share (seed 0): NOW's day.
+DEMO_DAY = dt.date(2026, 11, 25)
 
 
 def required(name: str) -> bool:

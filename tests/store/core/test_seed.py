@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -35,11 +36,11 @@ from seed.__main__ import main as seed_main
 from seed.bulk import rollup_site_in_bulk, slot_ids_by_code, write_plans_in_bulk
 from seed.demo import DEMO_PIN, EXCURSION_ACTION, ORGANIZER_PASSWORD, ORGANIZER_USERNAME, seed_demo, seed_demo_if_empty
 from seed.plan import NO_SLOT_REASON, Resident, apply_plan_through_store, plan_orders, slot_layout
-from tests.support.databases import create_postgres_database, drop_postgres_database
+from tests.support.databases import DEMO_DAY, create_postgres_database, drop_postgres_database
 from tests.support.store import enrolled_tablet
 
 # A Wednesday: the roster's last week, this week and next all have past and future shifts.
-TODAY = dt.date(2026, 11, 25)
+TODAY = DEMO_DAY
 DEMO_NOW = local_moment(TODAY, dt.time(9, 0))
 # Tables whose every column the demo must reproduce; accounts and events are compared apart.
 DUMPED_TABLES = (
@@ -64,15 +65,17 @@ ON_THE_DEMO = pytest.mark.xdist_group("seed_demo")
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database holding the demo for TODAY, seed 0, shared by the read-only shape tests."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-        admin = None
+    if request.param == "sqlite":  # a copy of the one built once per run (tests/conftest.py)
+        path = tmp_path_factory.mktemp("demo") / "demo.db"
+        shutil.copyfile(request.getfixturevalue("demo_sqlite_file"), path)
+        url, admin = f"sqlite:///{path}", None
     else:
         url, admin = create_postgres_database(request.getfixturevalue("postgres_server"))
     engine = make_engine(url)
     try:
-        upgrade_to_head(engine)
-        seed_demo(engine, today=TODAY, seed=0)
+        if admin is not None:
+            upgrade_to_head(engine)
+            seed_demo(engine, today=TODAY, seed=0)
         yield url
     finally:
         engine.dispose()
