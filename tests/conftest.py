@@ -11,12 +11,25 @@ from __future__ import annotations
 import logging
 import pathlib
 import shutil
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from argon2 import PasswordHasher
 
+import db.people.accounts as accounts
+from db.core.engine import make_engine
+from seed.demo import seed_demo
 from tests.support.app_data import AppData, build_app_database
-from tests.support.databases import postgres_server_url, skip_or_fail
+from tests.support.databases import (
+    DEMO_DAY,
+    create_postgres_database,
+    drop_postgres_database,
+    migrate_once,
+    postgres_server_url,
+    skip_or_fail,
+    wait_for_dropped_databases,
+)
 
 # AppTest runs scripts without a browser session; this logger only says so, on every run.
 logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True
@@ -42,13 +55,78 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> str:
+def postgres_server() -> Iterator[str]:
     """TEST_DATABASE_URL: a server the tests may create databases on; skipped (failed under REQUIRE_POSTGRES=1)
-    when unset."""
+    when unset. At the end of the run it waits until the databases the tests left to drop are gone."""
     url = postgres_server_url()
     if url is None:
         skip_or_fail("TEST_DATABASE_URL is not set: PostgreSQL tests skipped", required_by="REQUIRE_POSTGRES")
-    return url
+    yield url
+    wait_for_dropped_databases()
+
+
+# --- Migrated databases to copy: the migrations run once per test run (per xdist worker), not once per test. ---
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A SQLite file at the newest revision and nothing else in it; copy it (`shutil.copyfile`), never open it."""
+    path = tmp_path_factory.mktemp("migrated") / "store.db"
+    migrate_once(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_template(postgres_server: str) -> Iterator[str]:
+    """The name of a PostgreSQL database at the newest revision, for `create_postgres_database(template=...)`;
+    nobody connects to it after it is migrated (a template must have no connections), and it is dropped at the end."""
+    url, admin = create_postgres_database(postgres_server)
+    try:
+        migrate_once(url)
+        yield url.rsplit("/", 1)[-1]
+    finally:
+        drop_postgres_database(admin, url)
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_file(migrated_sqlite_file: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """The seeded demo (`seed_demo`, seed 0, for DEMO_DAY) in a SQLite file, built once per run; copy it, never open
+    it. Its tests share an `xdist_group` ("seed_demo"), so that one worker builds it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(migrated_sqlite_file, path)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        seed_demo(engine, today=DEMO_DAY, seed=0)
+    finally:
+        engine.dispose()
+    return path
+
+
+# --- Passwords and PINs: argon2 at its lowest cost in tests, production's cost in the one test that asks for it. ---
+
+PRODUCTION_HASHER = accounts._hasher
+# The smallest parameters argon2 accepts (memory_cost is in KiB, at least 8 per lane): ~0.1 ms a hash instead of
+# ~0.2-0.8 s. A hash carries its own parameters, so checking one made here costs as little, in any process
+# (the `streamlit run` of the browser tests verifies these hashes with its own production-cost hasher).
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", CHEAP_HASHER)
+        accounts._dummy_hash.cache_clear()
+        yield
+    accounts._dummy_hash.cache_clear()
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[PasswordHasher]:
+    """The hasher production builds (`PasswordHasher()`, argon2's defaults), for a test that checks its cost."""
+    monkeypatch.setattr(accounts, "_hasher", PRODUCTION_HASHER)
+    accounts._dummy_hash.cache_clear()
+    yield PRODUCTION_HASHER
+    accounts._dummy_hash.cache_clear()
 
 
 # --- App data for page and browser tests: one small pickup point, built through the store. ---

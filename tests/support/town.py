@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, text
 
 from db.cold_chain.temperatures import record_temperature
 from db.cold_chain.units import create_storage_unit
 from db.core.clock import local_moment
 from db.core.engine import unit_of_work
+from db.core.models import Base
 from db.orders.lifecycle import ItemSpec, create_order, hand_over, receive_order, report_problem, shelve_order
 from db.people.accounts import create_volunteer, grant_role
 from db.people.sites import create_site
@@ -51,7 +53,53 @@ ORDERS = (
 
 
 def build_town(engine: Engine) -> Town:
-    """Site TS2 with the orders above, three cold units, a shift; site TS3 with one bag; one organizer of both."""
+    """Site TS2 with the orders above, three cold units, a shift; site TS3 with one bag; one organizer of both.
+
+    Built through the store the first time in a run (per kind of database); into another empty store its rows are
+    then copied as they were written, which takes a few statements instead of the ~60 transactions of the steps."""
+    dialect = engine.dialect.name
+    if not _is_empty(engine):
+        return _build_town(engine)
+    if dialect in _TOWNS:
+        town, rows = _TOWNS[dialect]
+        _write_rows(engine, rows)
+        return town
+    town = _build_town(engine)
+    _TOWNS[dialect] = (town, _read_rows(engine))
+    return town
+
+
+# The town built once per kind of database in this process, and every row it wrote, by table in insert order.
+_TOWNS: dict[str, tuple[Town, dict[str, list[dict[str, Any]]]]] = {}
+
+
+def _is_empty(engine: Engine) -> bool:
+    """No row in any of the app's tables (a freshly migrated store: the migrations write none)."""
+    with engine.connect() as connection:
+        return not any(connection.execute(select(table).limit(1)).first() for table in Base.metadata.sorted_tables)
+
+
+def _read_rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    with engine.connect() as connection:
+        return {
+            table.name: [dict(row._mapping) for row in connection.execute(select(table))]
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def _write_rows(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """The rows with their ids; PostgreSQL's id sequences then go on after the highest id, as after the inserts."""
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            if rows[table.name]:
+                connection.execute(table.insert(), rows[table.name])
+                if connection.dialect.name == "postgresql" and "id" in table.c:
+                    connection.execute(
+                        text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), MAX(id)) FROM {table.name}")
+                    )
+
+
+def _build_town(engine: Engine) -> Town:
     start = at(10, 8)
     with unit_of_work(engine) as session:
         site = create_site(session, code="TS2", name="天山二村", now=start)

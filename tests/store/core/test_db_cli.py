@@ -232,6 +232,7 @@ def run_module(*args: str, database_url: str) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.xdist_group("timed")  # a time limit: with the other timed tests on one pytest-xdist worker
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
 def test_import_manifest_hostile_workbooks_exit_2_with_a_message_and_no_traceback(
     database_url: str,

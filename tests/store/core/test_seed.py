@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -35,11 +36,11 @@ from seed.__main__ import main as seed_main
 from seed.bulk import rollup_site_in_bulk, slot_ids_by_code, write_plans_in_bulk
 from seed.demo import DEMO_PIN, EXCURSION_ACTION, ORGANIZER_PASSWORD, ORGANIZER_USERNAME, seed_demo, seed_demo_if_empty
 from seed.plan import NO_SLOT_REASON, Resident, apply_plan_through_store, plan_orders, slot_layout
-from tests.support.databases import create_postgres_database, drop_postgres_database
+from tests.support.databases import DEMO_DAY, create_postgres_database, drop_postgres_database
 from tests.support.store import enrolled_tablet
 
 # A Wednesday: the roster's last week, this week and next all have past and future shifts.
-TODAY = dt.date(2026, 11, 25)
+TODAY = DEMO_DAY
 DEMO_NOW = local_moment(TODAY, dt.time(9, 0))
 # Tables whose every column the demo must reproduce; accounts and events are compared apart.
 DUMPED_TABLES = (
@@ -57,18 +58,24 @@ DUMPED_TABLES = (
 )
 
 
+# The tests that read the shared demo run on one pytest-xdist worker, so that it is built once per database.
+ON_THE_DEMO = pytest.mark.xdist_group("seed_demo")
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database holding the demo for TODAY, seed 0, shared by the read-only shape tests."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-        admin = None
+    if request.param == "sqlite":  # a copy of the one built once per run (tests/conftest.py)
+        path = tmp_path_factory.mktemp("demo") / "demo.db"
+        shutil.copyfile(request.getfixturevalue("demo_sqlite_file"), path)
+        url, admin = f"sqlite:///{path}", None
     else:
         url, admin = create_postgres_database(request.getfixturevalue("postgres_server"))
     engine = make_engine(url)
     try:
-        upgrade_to_head(engine)
-        seed_demo(engine, today=TODAY, seed=0)
+        if admin is not None:
+            upgrade_to_head(engine)
+            seed_demo(engine, today=TODAY, seed=0)
         yield url
     finally:
         engine.dispose()
@@ -111,6 +118,7 @@ def dump(engine: Engine) -> dict[str, list[tuple]]:
     return tables
 
 
+@ON_THE_DEMO
 def test_demo_is_the_same_for_the_same_seed_and_day(demo: Engine, demo_url: str, tmp_path, request) -> None:
     if demo_url.startswith("sqlite"):
         other_url, admin = f"sqlite:///{tmp_path / 'again.db'}", None
@@ -132,6 +140,7 @@ def test_demo_is_the_same_for_the_same_seed_and_day(demo: Engine, demo_url: str,
             drop_postgres_database(admin, other_url)
 
 
+@ON_THE_DEMO
 def test_demo_site_units_and_volunteers(demo: Engine) -> None:
     with unit_of_work(demo) as session:
         site = session.scalar(select(Site))
@@ -147,6 +156,7 @@ def test_demo_site_units_and_volunteers(demo: Engine) -> None:
         assert min(roles["receiving"], roles["handout"], roles["cold_check"]) >= 4
 
 
+@ON_THE_DEMO
 def test_demo_orders_have_a_realistic_shape(demo: Engine) -> None:
     with unit_of_work(demo) as session:
         hold_days = get_site_rules(session, site_id=session.scalar(select(Site.id))).hold_days
@@ -184,6 +194,7 @@ def test_demo_orders_have_a_realistic_shape(demo: Engine) -> None:
     assert all(o.address.endswith("室") and "号" in o.address for o in orders)
 
 
+@ON_THE_DEMO
 def test_demo_temperatures_twice_a_day_with_one_excursion(demo: Engine) -> None:
     with unit_of_work(demo) as session:
         readings = list(session.scalars(select(TemperatureReading).order_by(TemperatureReading.taken_at)))
@@ -207,6 +218,7 @@ def test_demo_temperatures_twice_a_day_with_one_excursion(demo: Engine) -> None:
     assert all(r.late_reason is None for r in readings)
 
 
+@ON_THE_DEMO
 def test_demo_roster_this_week_and_next(demo: Engine) -> None:
     monday = TODAY - dt.timedelta(days=TODAY.weekday())
     with unit_of_work(demo) as session:
@@ -232,6 +244,7 @@ def test_demo_roster_this_week_and_next(demo: Engine) -> None:
         assert all(a.ends_at <= b.starts_at for a, b in zip(taken, taken[1:], strict=False))
 
 
+@ON_THE_DEMO
 def test_demo_accounts_sign_in(demo: Engine) -> None:
     organizer = sign_in_organizer(
         demo, username=ORGANIZER_USERNAME, password=ORGANIZER_PASSWORD, client=Client(address="local"), now=DEMO_NOW
@@ -442,6 +455,7 @@ def test_scale_command_builds_sites_in_bulk_and_reports_progress(database_url: s
         engine.dispose()
 
 
+@ON_THE_DEMO
 def test_nothing_in_the_demo_is_dated_after_its_own_now(demo: Engine) -> None:
     """The demo stops at 09:00 today: no event, reading, sign-up or check-in lies after that."""
     with unit_of_work(demo) as session:

@@ -252,6 +252,9 @@ def test_everything_rejected_is_exit_code_two(engine: Engine, site_id: int, now:
 
 # --- Limits (issue 11): hostile files refused quickly and whole; dates in a window; duplicate rows reported. ---
 
+# The refusals with a time limit run one after another on one pytest-xdist worker (`--dist loadgroup`), never
+# beside each other.
+TIMED = pytest.mark.xdist_group("timed")
 XLSX_ROW = ["多多买菜", "DD7", "7001", "李四", "13800138000", "大米", 1, "常温", "2026-11-25", "5号"]
 
 
@@ -270,6 +273,7 @@ def test_a_malformed_cell_reference_is_an_unreadable_file_not_a_traceback() -> N
     assert key == "error.manifest_bad_xlsx"
 
 
+@TIMED
 def test_a_zip_bomb_is_refused_from_its_declared_size_before_parsing() -> None:
     data = zip_bomb_xlsx(MAX_XLSX_UNPACKED_BYTES, rows=[XLSX_ROW])
     assert len(data) < 100 * 1024  # small on disk …
@@ -279,6 +283,7 @@ def test_a_zip_bomb_is_refused_from_its_declared_size_before_parsing() -> None:
     assert seconds < 1.0
 
 
+@TIMED
 def test_a_zip_that_understates_its_size_is_refused_by_what_it_really_inflates_to() -> None:
     data = understate_size(zip_bomb_xlsx(MAX_XLSX_UNPACKED_BYTES, rows=[XLSX_ROW]), declared=4096)
     key, _, seconds = refused(data)
@@ -298,6 +303,7 @@ def many_parts(count: int) -> bytes:
     return buffer.getvalue()
 
 
+@TIMED
 def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read() -> None:
     assert refused(many_parts(MAX_XLSX_PARTS + 1))[0] == "error.manifest_bad_xlsx"
     # One part's directory entry 350,000 times (19 MB) behind an end record claiming one part: zipfile alone
@@ -321,6 +327,7 @@ def test_a_workbook_just_under_the_unpacked_limit_is_read() -> None:
     assert [row.values["order_number"] for row in read_manifest(data, filename="m.xlsx").rows] == ["DD7"]
 
 
+@TIMED
 def test_a_sheet_claiming_a_huge_dimension_is_read_quickly() -> None:
     # The last allowed row far below the first: every row between is blank. Trusting <dimension> would pad each of
     # those 20,000 rows to 16,384 cells and look at every one (a minute or more); the column limit keeps it short.
@@ -340,6 +347,7 @@ def test_a_sheet_claiming_a_huge_dimension_is_read_quickly() -> None:
     assert time.perf_counter() - started < 5.0
 
 
+@TIMED
 def test_rows_beyond_the_limit_are_refused_without_reading_on() -> None:
     # One row far down the sheet: openpyxl would hand a million blank rows before it.
     data = xlsx_bytes([XLSX_ROW])

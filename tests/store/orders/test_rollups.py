@@ -300,6 +300,7 @@ def test_the_upgrade_fills_the_held_rollups_from_the_orders(engine: Engine) -> N
         assert read_rollups(session, site_id=site_id)["held_rollups"] == kept
 
 
+@pytest.mark.xdist_group("timed")  # several processes racing: one such test at a time (README)
 def test_two_processes_hand_over_one_bag_and_it_is_counted_once(engine: Engine, database_url: str) -> None:
     world = make_world(engine, now=START)
     order_id = add_order(engine, world, now=START, number="R1", code="R1")

@@ -35,6 +35,10 @@ from tests.support.databases import create_postgres_database, drop_postgres_data
 from tests.support.slot_workers import NOW, Bag, check_in_worker, mixed_worker
 from tests.support.store import add_order, make_world
 
+# Several processes racing for the slots: these run on one pytest-xdist worker, one at a time, with the other timed
+# tests (README).
+pytestmark = pytest.mark.xdist_group("timed")
+
 WORKERS = 8
 BAGS_PER_WORKER = 100
 CLASSES = ("ambient", "chilled", "frozen")

@@ -6,8 +6,10 @@ import datetime as dt
 import json
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 
+import db.people.accounts as accounts
 from db.core.engine import unit_of_work
 from db.core.errors import DuplicateValue, InvalidValue, NotAllowed, NotFound, SignInFailed, TooManyAttempts
 from db.core.models import Account, Event
@@ -57,6 +59,29 @@ def test_organizer_signs_in_and_secrets_are_hashed(engine: Engine, people: dict[
     with unit_of_work(engine) as session:
         hashes = [a.password_hash or a.pin_hash for a in session.scalars(select(Account))]
     assert all(h.startswith("$argon2") for h in hashes)
+
+
+# argon2's defaults (RFC 9106's low-memory choice): 64 MiB, 3 passes, 4 lanes. The other tests hash at the lowest cost.
+PRODUCTION_COST = "$argon2id$v=19$m=65536,t=3,p=4$"
+
+
+def test_secrets_are_hashed_at_production_cost(
+    engine: Engine, now: dt.datetime, production_password_hashing: PasswordHasher
+) -> None:
+    """With the hasher production builds: the stored hashes, and the dummy an unknown login is checked against (so
+    it takes as long as a known one), carry production's cost, and the right secrets sign in."""
+    with unit_of_work(engine) as session:
+        site = create_site(session, code="TS2", name="天山二村", now=now)
+        boss = create_volunteer(session, site_id=site.id, name="居委会陈主任", roles=["organizer"], pin="2468", now=now)
+        create_organizer_account(session, volunteer_id=boss.id, username="organizer", password="basket-demo", now=now)
+    with unit_of_work(engine) as session:
+        account = session.scalars(select(Account)).one()
+        assert account.password_hash.startswith(PRODUCTION_COST) and account.pin_hash.startswith(PRODUCTION_COST)
+    signed_in = sign_in_organizer(engine, username="organizer", password="basket-demo", client=LAPTOP, now=now)
+    assert signed_in.volunteer_id == boss.id
+    with pytest.raises(SignInFailed):
+        sign_in_organizer(engine, username="nobody", password="basket-demo", client=LAPTOP, now=now)
+    assert accounts._dummy_hash().startswith(PRODUCTION_COST)
 
 
 def test_wrong_password_and_unknown_user_fail_alike_and_are_recorded(
