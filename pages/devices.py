@@ -3,7 +3,9 @@ tablets and lift a name paused for the day, see who is signed in where and end a
 volunteer who left)."""
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -121,17 +123,7 @@ def wrong_tries() -> None:
             columns=["person", "secret", "failures"],
         )
     )
-    people = sorted({(row.volunteer_id, row.name) for row in paused}, key=lambda person: person[1])
-    if not people:
-        return
-    person = st.selectbox(
-        t("devices.person"),
-        people,
-        index=None,
-        format_func=lambda person: person[1],
-        placeholder=t("devices.paused_placeholder"),
-        key="devices_paused_person",
-    )
+    person = pick_person(paused, placeholder=t("devices.paused_placeholder"), key="devices_paused_person")
     if person is not None and confirmed_button(
         t("devices.lift"), key="devices_lift", question=t("devices.lift_question", name=person[1])
     ):
@@ -158,17 +150,7 @@ def open_sessions() -> None:
             columns=["person", "audience", "device", "signed_in_at", "last_seen_at"],
         )
     )
-    people = sorted({(row.volunteer_id, row.name) for row in rows}, key=lambda person: person[1])
-    if not people:
-        return
-    person = st.selectbox(
-        t("devices.person"),
-        people,
-        index=None,
-        format_func=lambda person: person[1],
-        placeholder=t("devices.person_placeholder"),
-        key="devices_person",
-    )
+    person = pick_person(rows, placeholder=t("devices.person_placeholder"), key="devices_person")
     if person is not None and confirmed_button(
         t("devices.end_sessions"), key="devices_end", question=t("devices.end_question", name=person[1])
     ):
@@ -180,6 +162,16 @@ def open_sessions() -> None:
             now=utc_now(),
         )
         run_change(end, scope=bookkeeping_scope, done_key="devices.sessions_ended", result_as="count", name=person[1])
+
+
+def pick_person(rows: Sequence[Any], *, placeholder: str, key: str) -> tuple[int, str] | None:
+    """One of the people the rows name (volunteer_id, name), by name; None until one is picked or when none is."""
+    people = sorted({(row.volunteer_id, row.name) for row in rows}, key=lambda person: person[1])
+    if not people:
+        return None
+    return st.selectbox(
+        t("devices.person"), people, index=None, format_func=lambda person: person[1], placeholder=placeholder, key=key
+    )
 
 
 this_browser()
