@@ -259,10 +259,12 @@ XLSX_ROW = ["多多买菜", "DD7", "7001", "李四", "13800138000", "大米", 1,
 
 
 def refused(data: bytes, filename: str = "m.xlsx") -> tuple[str, dict, float]:
-    started = time.perf_counter()
+    """The refusal and the processor seconds it took: this process's own work, which other processes on a loaded
+    machine do not stretch as they do the wall clock (the bounds tell a refusal from a minute of parsing)."""
+    started = time.process_time()
     with pytest.raises(ManifestUnreadable) as refusal:
         read_manifest(data, filename=filename)
-    return refusal.value.key, refusal.value.params, time.perf_counter() - started
+    return refusal.value.key, refusal.value.params, time.process_time() - started
 
 
 def test_a_malformed_cell_reference_is_an_unreadable_file_not_a_traceback() -> None:
@@ -341,10 +343,10 @@ def test_a_sheet_claiming_a_huge_dimension_is_read_quickly() -> None:
             f'<row r="{last}"><c r="B{last}" t="inlineStr"><is><t>DD8</t></is></c></row></sheetData>'.encode(),
         )
     )
-    started = time.perf_counter()
+    started = time.process_time()
     table = read_manifest(replace_part(data, sheet), filename="m.xlsx")
     assert [(row.number, row.values["order_number"]) for row in table.rows] == [(2, "DD7"), (last, "DD8")]
-    assert time.perf_counter() - started < 5.0
+    assert time.process_time() - started < 5.0
 
 
 @TIMED

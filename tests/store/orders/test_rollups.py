@@ -13,6 +13,8 @@ import datetime as dt
 import itertools
 import multiprocessing
 import queue
+import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
@@ -306,24 +308,10 @@ def test_two_processes_hand_over_one_bag_and_it_is_counted_once(engine: Engine, 
     order_id = add_order(engine, world, now=START, number="R1", code="R1")
     with unit_of_work(engine) as session:
         receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=START)
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(2), context.Queue()
-    workers = [
-        context.Process(target=hand_over_worker, args=(database_url, order_id, volunteer, start, results))
-        for volunteer in (world.volunteer_id, world.other_volunteer_id)
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        # Read before joining: a process does not exit while its report sits unread in the queue's pipe.
-        outcomes = sorted(results.get(timeout=120) for _ in workers)
-    except queue.Empty:
-        pytest.fail(f"a worker reported nothing in 120 s; exit codes {[worker.exitcode for worker in workers]}")
-    finally:
-        for worker in workers:
-            worker.join(timeout=30)
-            if worker.is_alive():
-                worker.kill()
+    outcomes = _race(database_url, order_id, [world.volunteer_id, world.other_volunteer_id])
+    if outcomes is None:  # a worker died before it ran (never reaching the store): the race once more, said aloud
+        warnings.warn("a racing worker died before its first line; the race was run again", stacklevel=1)
+        outcomes = _race(database_url, order_id, [world.volunteer_id, world.other_volunteer_id])
     assert outcomes == ["AlreadyHandedOver", "handed_over"]
     with unit_of_work(engine) as session:
         handed = session.scalar(select(DeliveryRollup.picked_up).where(DeliveryRollup.site_id == world.site_id))
@@ -331,6 +319,46 @@ def test_two_processes_hand_over_one_bag_and_it_is_counted_once(engine: Engine, 
     assert (handed, hourly) == (1, 1)
     kept, recounted = _kept_and_recounted(engine, site_id=world.site_id)
     assert kept == recounted
+
+
+def _race(database_url: str, order_id: int, volunteers: list[int]) -> list[str] | None:
+    """Each volunteer's process hands the bag over at once; their outcomes, sorted. None when a process died before
+    it ran its first line (seen once in a CI run under load, exit code 1 and nothing reported): the other is still
+    waiting at the barrier then, so nothing reached the store and the race can be run again."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(len(volunteers)), context.Queue()
+    workers = [
+        context.Process(target=hand_over_worker, args=(number, database_url, order_id, volunteer, start, results))
+        for number, volunteer in enumerate(volunteers)
+    ]
+    for worker in workers:
+        worker.start()
+    started: set[int] = set()
+    outcomes: dict[int, str] = {}
+    deadline = time.monotonic() + 120
+    try:
+        # Read before joining: a process does not exit while its report sits unread in the queue's pipe.
+        while len(outcomes) < len(workers):
+            try:
+                number, what = results.get(timeout=1)
+            except queue.Empty:
+                if any(worker.exitcode not in (None, 0) for n, worker in enumerate(workers) if n not in started):
+                    return None
+                if time.monotonic() > deadline:
+                    codes = [worker.exitcode for worker in workers]
+                    pytest.fail(f"a worker reported nothing in 120 s; started {sorted(started)}, exit codes {codes}")
+                continue
+            if what == "started":
+                started.add(number)
+            else:
+                outcomes[number] = what
+    finally:
+        for worker in workers:
+            worker.join(timeout=0 if len(outcomes) < len(workers) else 30)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    return sorted(outcomes.values())
 
 
 @pytest.mark.parametrize("site", [None, "one"])
