@@ -21,8 +21,8 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.keyboard import input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.roster_view import shift_label, staffing_label
 from ui.store import read_scope, session_scope
+from ui.views.roster.shifts import shift_label, staffing_label
 from ui.widgets import big_button, confirmed_button, page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)

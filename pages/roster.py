@@ -15,7 +15,8 @@ from ui.downloads import frame_buttons
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
-from ui.roster_view import (
+from ui.store import read_scope, session_scope
+from ui.views.roster.shifts import (
     cancelled_contacts,
     day_label,
     generate_form,
@@ -27,7 +28,6 @@ from ui.roster_view import (
     template_switch,
     templates_table,
 )
-from ui.store import read_scope, session_scope
 from ui.widgets import page_header, show_table
 
 HISTORY_DAYS = 28

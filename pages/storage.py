@@ -15,11 +15,11 @@ from db.cold_chain.units import (
 from db.core.clock import utc_now
 from db.people.login_sessions import SignedIn
 from ui.actions import run_change
-from ui.cold_chain_view import add_unit_form, excursion_tab, local_text
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
+from ui.views.cold_chain.storage import add_unit_form, excursion_tab, local_text
 from ui.widgets import big_button, confirmed_button, page_header, show_table
 
 REGISTER_COLUMNS = ["unit", "name", "kind", "min_temp_c", "max_temp_c", "slots", "used", "free", "active"]

@@ -6,7 +6,7 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.session import current_audience
-from ui.temperatures_view import (
+from ui.views.cold_chain.temperatures import (
     chart_tab,
     cold_units,
     export_tab,

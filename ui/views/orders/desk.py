@@ -26,10 +26,10 @@ from db.orders.lifecycle import (
 from db.orders.proof import WRONG_ANSWERS_ALLOWED, check_collector, names_the_bag
 from db.people.login_sessions import SignedIn
 from ui.actions import forget, run_change
-from ui.calls_view import last_call_words
 from ui.i18n import join_list, t
 from ui.keyboard import input_hints
 from ui.store import read_scope
+from ui.views.orders.calls import last_call_words
 from ui.widgets import ask_first, big_button, camera_scan, show_error, translate_codes
 
 QUERY_KEY = "desk_query"
