@@ -13,17 +13,11 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
+from ui.secret_form import SecretEntry, refused_secret_box, secret_form, secret_refused
 from ui.session import current_audience, session_token
 from ui.store import get_engine, read_scope
-from ui.widgets import (
-    SecretEntry,
-    page_header,
-    refused_secret_box,
-    secret_form,
-    secret_refused,
-    show_error,
-    translate_codes,
-)
+from ui.tables import translate_codes
+from ui.widgets import page_header, show_error
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("account")

@@ -13,8 +13,9 @@ from ui.i18n import t
 from ui.kpis import kpi_strip
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.store import read_scope
+from ui.views.cold_chain.due_readings import due_readings_notice
 from ui.views.orders.desk import last_handover, pending_handover, results, scan_hints, search_box
-from ui.widgets import due_readings_notice, page_header
+from ui.widgets import page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("desk")

@@ -13,7 +13,8 @@ from ui.i18n import current_language, t
 from ui.manifest_text import import_error_text, import_summary, rejected_reason
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import big_button, page_header, show_table
+from ui.tables import show_table
+from ui.widgets import big_button, page_header
 
 PREVIEW_ROWS = 200
 # (file digest, summary) of the import this session made last: shown above the file's fresh preview.

@@ -14,7 +14,8 @@ from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.session import acting_site_id
 from ui.store import read_scope
-from ui.widgets import page_header, show_table
+from ui.tables import show_table
+from ui.widgets import page_header
 
 CODES = {"balance": "balance"}
 BAG_CODES = {"issue": "issue"}

@@ -16,6 +16,7 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope, session_scope
+from ui.tables import show_table
 from ui.views.roster.shifts import (
     cancelled_contacts,
     day_label,
@@ -28,7 +29,7 @@ from ui.views.roster.shifts import (
     template_switch,
     templates_table,
 )
-from ui.widgets import page_header, show_table
+from ui.widgets import page_header
 
 HISTORY_DAYS = 28
 

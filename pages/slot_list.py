@@ -9,7 +9,8 @@ from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import page_header, show_print_table
+from ui.tables import show_print_table
+from ui.widgets import page_header
 
 CODES = {"kind": "kind"}
 

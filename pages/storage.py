@@ -19,8 +19,9 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
+from ui.tables import show_table
 from ui.views.cold_chain.storage import add_unit_form, excursion_tab, local_text
-from ui.widgets import big_button, confirmed_button, page_header, show_table
+from ui.widgets import big_button, confirmed_button, page_header
 
 REGISTER_COLUMNS = ["unit", "name", "kind", "min_temp_c", "max_temp_c", "slots", "used", "free", "active"]
 BAG_COLUMNS = ["unit", "slot", "pickup_code", "storage_class", "held_since", "hours_held"]

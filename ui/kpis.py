@@ -18,7 +18,9 @@ from ui.charts import district_pickups_chart, show_chart
 from ui.i18n import t
 from ui.session import act_for_site, acting_site_id
 from ui.store import cached_read
-from ui.widgets import big_button, organizer_sites, show_table
+from ui.switches import organizer_sites
+from ui.tables import show_table
+from ui.widgets import big_button
 
 KPI_REFRESH = dt.timedelta(seconds=60)
 # Days of the district's pickups chart, today included.

@@ -21,7 +21,8 @@ from ui.session import (
     watch_idle,
 )
 from ui.store import builds_demo, engine_ready, get_engine
-from ui.widgets import acting_site_switch, apply_tablet_style, language_switch
+from ui.style import apply_tablet_style
+from ui.switches import acting_site_switch, language_switch
 
 # Per script thread (one run of one browser session at a time), not session_state: a stopped run must not
 # leave it set.

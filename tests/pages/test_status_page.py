@@ -194,7 +194,7 @@ def test_the_qr_code_reads_back_as_the_desk_expects():
     from PIL import Image
 
     from db.orders.lifecycle import parse_qr_payload, qr_payload
-    from ui.widgets import qr_png
+    from ui.qr import qr_png
 
     payload = qr_payload(site_code="TS2", pickup_code=CODE)
     [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(payload))))

@@ -27,7 +27,8 @@ from db.people.login_sessions import SignedIn
 from ui.actions import forget, keep, run_change
 from ui.i18n import t
 from ui.keyboard import input_hints
-from ui.widgets import camera_scan, confirmed_button, show_table, translate_codes
+from ui.tables import show_table, translate_codes
+from ui.widgets import camera_scan, confirmed_button
 
 # What the last check-in did, shown after the page reruns with fresh counts.
 LAST_SLOT_KEY = "arrivals_last_slot"

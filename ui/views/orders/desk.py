@@ -29,8 +29,9 @@ from ui.actions import forget, run_change
 from ui.i18n import join_list, t
 from ui.keyboard import input_hints
 from ui.store import read_scope
+from ui.tables import translate_codes
 from ui.views.orders.calls import last_call_words
-from ui.widgets import ask_first, big_button, camera_scan, show_error, translate_codes
+from ui.widgets import ask_first, big_button, camera_scan, show_error
 
 QUERY_KEY = "desk_query"
 # What the last Enter searched for: the results are its, and the box, empty for the next scan, shows it greyed.

@@ -24,8 +24,9 @@ from db.people.volunteers import (
 from ui.actions import run_change
 from ui.i18n import current_language, t
 from ui.manifest_text import import_error_text, import_message
+from ui.secret_form import secret_refused
 from ui.store import read_scope
-from ui.widgets import secret_refused, show_table
+from ui.tables import show_table
 
 # A new uploader key after each import empties it, so the same file is not offered twice.
 IMPORT_ROUND_KEY = "volunteer_import_round"

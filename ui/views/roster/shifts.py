@@ -29,7 +29,8 @@ from db.roster.shifts import (
 from ui.actions import keep, run_change
 from ui.i18n import t
 from ui.store import read_scope
-from ui.widgets import confirmed_button, show_table
+from ui.tables import show_table
+from ui.widgets import confirmed_button
 
 # The people a cancelled shift had, for the organizer to call (shown once, on the next run).
 CONTACTS_KEY = "roster_cancelled_contacts"
