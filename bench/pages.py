@@ -49,7 +49,7 @@ def people(url: str) -> tuple[SignedIn, SignedIn]:
 def signed_in(user: SignedIn, audience: str, page: str):  # -> AppTest
     from streamlit.testing.v1 import AppTest
 
-    from ui.session import AUDIENCE_KEY, SIGNED_IN_KEY
+    from ui.signed_in import AUDIENCE_KEY, SIGNED_IN_KEY
 
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state[SIGNED_IN_KEY] = user

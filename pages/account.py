@@ -14,7 +14,8 @@ from ui.i18n import t
 from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.secret_form import SecretEntry, refused_secret_box, secret_form, secret_refused
-from ui.session import current_audience, session_token
+from ui.session import session_token
+from ui.signed_in import current_audience
 from ui.store import get_engine, read_scope
 from ui.tables import translate_codes
 from ui.widgets import page_header, show_error

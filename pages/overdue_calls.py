@@ -8,7 +8,7 @@ from db.orders.calls import list_overdue_calls
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, STAFF
-from ui.session import current_audience
+from ui.signed_in import current_audience
 from ui.store import read_scope
 from ui.tables import show_print_table
 from ui.views.orders.calls import group_by_building, print_frame, resident_card, today_label

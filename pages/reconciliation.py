@@ -12,7 +12,7 @@ from ui.downloads import download_buttons
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
-from ui.session import acting_site_id
+from ui.signed_in import acting_site_id
 from ui.store import read_scope
 from ui.tables import show_table
 from ui.widgets import page_header

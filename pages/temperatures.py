@@ -5,7 +5,7 @@ import streamlit as st
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.session import current_audience
+from ui.signed_in import current_audience
 from ui.views.cold_chain.due_readings import due_readings_notice
 from ui.views.cold_chain.temperatures import (
     chart_tab,

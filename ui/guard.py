@@ -9,8 +9,8 @@ import streamlit as st
 from db.people.login_sessions import SignedIn
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, PUBLIC, SIGN_IN_PAGE, page_spec
-from ui.session import acting_site_id, current_audience, current_user
 from ui.shell import ensure_shell
+from ui.signed_in import acting_site_id, current_audience, current_user
 
 
 def require_role(*audiences: str) -> SignedIn | None:

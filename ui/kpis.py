@@ -16,7 +16,7 @@ from db.reports.figures import (
 )
 from ui.charts import district_pickups_chart, show_chart
 from ui.i18n import t
-from ui.session import act_for_site, acting_site_id
+from ui.signed_in import act_for_site, acting_site_id
 from ui.store import cached_read
 from ui.switches import organizer_sites
 from ui.tables import show_table

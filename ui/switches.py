@@ -12,7 +12,7 @@ from ui.i18n import (
     current_language,
     t,
 )
-from ui.session import act_for_site, acting_site_id, current_user
+from ui.signed_in import act_for_site, acting_site_id, current_user
 from ui.store import cached_read
 
 

@@ -20,7 +20,8 @@ from tests.support.paths import APP, ROOT
 from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE
 from ui.i18n import LANGUAGES, has_message, load_catalog, translate
 from ui.pages_registry import AUDIENCES, HOME, ORGANIZER, PAGES, PUBLIC, SIGN_IN_PAGE, VOLUNTEER, page_spec
-from ui.session import AUDIENCE_KEY, LAST_ACTIVE_KEY, SESSION_TOKEN_KEY, SIGNED_IN_KEY
+from ui.session import LAST_ACTIVE_KEY, SESSION_TOKEN_KEY
+from ui.signed_in import AUDIENCE_KEY, SIGNED_IN_KEY
 
 
 def raw_keys(at: AppTest) -> list[str]:
