@@ -18,13 +18,13 @@ from db.core.errors import InvalidValue, NotFound, StoreError
 from db.core.events import record_event
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, StorageUnit, Volunteer
 from db.core.privacy import mask_name, mask_phone
+from db.core.typed import normalize_phone
 from db.orders.buildings import building_of
 from db.orders.lifecycle import (
     class_hold_days,
     collect_by,
     hold_days_of,
     item_count_column,
-    normalize_phone,
     open_days_of,
     overdue_condition,
     return_order,

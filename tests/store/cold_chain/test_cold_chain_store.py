@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 import db.orders.lifecycle
-from db.cold_chain.excursions import list_excursion_bags, list_excursions, record_excursion_check
+from db.cold_chain.excursions import list_excursion_bags, list_excursions
 from db.cold_chain.temperatures import (
     correct_temperature,
     count_missing_readings,
@@ -34,6 +34,7 @@ from db.core.engine import unit_of_work
 from db.core.errors import DuplicateValue, InvalidValue, NotAllowed
 from db.core.events import record_event
 from db.core.models import Order, Slot, StorageUnit, TemperatureReading
+from db.orders.excursion_checks import record_excursion_check
 from db.orders.lifecycle import hand_over, order_history, receive_order
 from tests.support.store import add_order, make_world
 from ui.exports import escape_formula, frame_to_csv_bytes, frame_to_xlsx_bytes

@@ -15,7 +15,6 @@ from db.cold_chain.excursions import (
     ExcursionBag,
     list_excursion_bags,
     list_excursions,
-    record_excursion_outcome,
 )
 from db.cold_chain.temperatures import (
     parse_reading,
@@ -23,6 +22,7 @@ from db.cold_chain.temperatures import (
 from db.cold_chain.units import create_storage_unit, deactivate_storage_unit, update_unit_range
 from db.core.clock import local_day_bounds, local_today, to_local, utc_now
 from db.core.models import EXCURSION_OUTCOMES, UNIT_KINDS
+from db.orders.excursion_checks import record_excursion_outcome
 from db.people.login_sessions import SignedIn
 from ui.actions import run_change
 from ui.i18n import t
