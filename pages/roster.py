@@ -5,11 +5,10 @@ import datetime as dt
 import streamlit as st
 
 from db.core.clock import local_today, utc_now
-from db.roster.shifts import settle_assignments
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
-from ui.store import session_scope
+from ui.views.roster.shifts import settle_roster
 from ui.views.roster.week import coverage_tab, hours_tab, shifts_tab, staffing_tab, templates_tab
 from ui.widgets import page_header
 
@@ -18,8 +17,7 @@ page_header("roster")
 
 now = utc_now()
 today = local_today(now)
-with session_scope(site_id=user.site_id) as session:
-    settle_assignments(session, site_id=user.site_id, now=now)
+settle_roster(site_id=user.site_id, now=now)
 
 chosen_day = st.date_input(t("roster.week_of"), value=today, key="roster_week")
 week_start = chosen_day - dt.timedelta(days=chosen_day.weekday())

@@ -17,6 +17,7 @@ from db.roster.shifts import (
     ShiftInfo,
     cancel_shift,
     cancel_sign_up,
+    count_unsettled_assignments,
     create_shift,
     create_shift_template,
     generate_shifts,
@@ -24,11 +25,12 @@ from db.roster.shifts import (
     list_shift_templates,
     list_volunteers_for_role,
     set_template_active,
+    settle_assignments,
     sign_up,
 )
 from ui.actions import keep, run_change
 from ui.i18n import t
-from ui.store import read_scope
+from ui.store import read_scope, session_scope
 from ui.tables import show_table
 from ui.widgets import confirmed_button
 
@@ -36,6 +38,16 @@ from ui.widgets import confirmed_button
 CONTACTS_KEY = "roster_cancelled_contacts"
 PEOPLE_COLUMNS = ["person_name", "phone", "status", "checked_in_at", "checked_out_at", "auto_checked_out"]
 TEMPLATE_COLUMNS = ["weekday", "band", "role", "min_staff", "max_staff", "active"]
+
+
+def settle_roster(*, site_id: int, now: dt.datetime) -> None:
+    """Before a roster screen shows anything: forgotten check-outs closed, no-shows marked. A write (and so fresh
+    figures for the site) only when there is one to make, not on every view of the page."""
+    with read_scope() as session:
+        due = count_unsettled_assignments(session, site_id=site_id, now=now)
+    if due:
+        with session_scope(site_id=site_id) as session:
+            settle_assignments(session, site_id=site_id, now=now)
 
 
 def day_label(day: dt.date) -> str:
