@@ -76,7 +76,9 @@ def worded_changes(events: pd.DataFrame) -> pd.DataFrame:
 
 def _local_if_moment(value: Any) -> str:
     """Times in events are stored as UTC ISO text; shown in Asia/Shanghai like every other time, as the catalog
-    spells a moment (no seconds)."""
+    spells a moment (no seconds). A time of day (a template's start) as the catalog spells a time."""
+    if isinstance(value, dt.time):
+        return t("format.time", at=value).plain
     if isinstance(value, str) and "T" in value:
         try:
             moment = dt.datetime.fromisoformat(value)

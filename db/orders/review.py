@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.cold_chain.units import slotted_bags_query
-from db.core.clock import local_today, to_local
+from db.core.clock import local_today
 from db.core.errors import InvalidValue, NotFound, StoreError
 from db.core.events import record_event
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, StorageUnit, Volunteer
@@ -208,7 +208,7 @@ def get_order_detail(session: Session, *, site_id: int, order_id: int, now: dt.d
     history = pd.DataFrame(
         [
             {
-                "happened_at": to_local(event.happened_at).strftime("%Y-%m-%d %H:%M"),
+                "happened_at": event.happened_at,  # worded by the page, in the reader's format and local time
                 "actor": name or "",
                 "action": event.action,
                 "before": event.before,
