@@ -180,7 +180,7 @@ def test_no_page_shows_a_whole_phone_number_to_volunteers_or_residents(app_env: 
             shown = list(texts(at._tree))
             shown += [str(cell) for frame in at.dataframe for cell in frame.value.to_numpy().ravel()]
             assert [text for text in shown if FULL_PHONE.search(text)] == [], (audience, spec.name)
-    # Organizers do see them whole, on the volunteers page (DESIGN.md).
+    # Organizers do see them whole, on the volunteers page (docs/security.md).
     at = new_app(app_env, audience=ORGANIZER).switch_page(page_spec("volunteers").path).run()
     assert "13812345678" in {str(cell) for frame in at.dataframe for cell in frame.value.to_numpy().ravel()}
 

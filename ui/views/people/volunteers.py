@@ -42,7 +42,7 @@ def site_volunteers(user: SignedIn) -> list[VolunteerDetail]:
 
 
 def people_table(people: list[VolunteerDetail]) -> None:
-    """Everyone of the site. Organizers see phone numbers whole (DESIGN.md): no masking on this page."""
+    """Everyone of the site. Organizers see phone numbers whole (docs/security.md): no masking on this page."""
     rows = [
         {"person_name": p.name, "phone": p.phone, "roles": list(p.roles), "active": p.active, "has_pin": p.has_pin}
         for p in people

@@ -70,7 +70,8 @@ def _local_naive(moment: dt.datetime | None) -> dt.datetime | None:
 
 
 def cancelled_contacts() -> None:
-    """After a shift is cancelled: whom to tell. Organizers see whole phone numbers (DESIGN.md): they call them."""
+    """After a shift is cancelled: whom to tell. Organizers see whole phone numbers (docs/security.md): they call
+    them."""
     contacts = st.session_state.pop(CONTACTS_KEY, None)
     if contacts is not None:
         st.warning(t("roster.tell_these_people", count=len(contacts)))
