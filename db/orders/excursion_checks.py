@@ -16,33 +16,6 @@ from db.core.models import EXCURSION_OUTCOMES, ExcursionCheck, StorageUnit
 from db.orders.lifecycle import report_problem
 
 
-def record_excursion_check(
-    session: Session,
-    *,
-    reading_id: int,
-    order_id: int,
-    outcome: str,
-    volunteer_id: int,
-    now: dt.datetime,
-    reason: str | None = None,
-) -> ExcursionCheck:
-    """An organizer's verdict on a bag: checked OK, discarded (the order becomes a problem) or resident informed.
-    The order's history shows it."""
-    _check_outcome(outcome)
-    excursion = get_excursion(session, reading_id=reading_id)
-    if order_id not in {bag.order_id for bag in list_excursion_bags(session, reading_id=reading_id, now=now)}:
-        raise NotAllowed("error.bag_not_in_excursion")
-    return _check_bag(
-        session,
-        excursion=excursion,
-        order_id=order_id,
-        outcome=outcome,
-        volunteer_id=volunteer_id,
-        now=now,
-        reason=reason,
-    )
-
-
 def record_excursion_outcome(
     session: Session,
     *,

@@ -25,7 +25,6 @@ from db.orders.lifecycle import (
     collect_by,
     hold_days_of,
     item_count_column,
-    open_days_of,
     overdue_condition,
     return_order,
 )
@@ -106,13 +105,6 @@ class ReturnOutcome:
 
     returned: list[str]
     refused: list[tuple[str, StoreError]] = field(default_factory=list)
-
-
-def overdue_before(*, today: dt.date, hold_days: int) -> dt.date:
-    """Bags delivered before this day are past their collect-by date today (with the site's calendar when
-    `hold_days` carries it: lifecycle.overdue_condition)."""
-    # collect_by(d) < today  ⇔  d < day − (hold_days − 1), the day after the last open day before today
-    return open_days_of(hold_days).overdue_from(today) - dt.timedelta(days=hold_days - 1)
 
 
 def days_overdue(*, delivery_date: dt.date, hold_days: int, today: dt.date) -> int:
