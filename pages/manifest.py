@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from db.core.clock import local_today, utc_now
-from db.orders.manifest import ManifestUnreadable, apply_import, plan_import, read_manifest
+from db.core.errors import ManifestUnreadable
+from db.orders.manifest import apply_import, plan_import, read_manifest
 from ui.actions import keep, run_change
 from ui.guard import require_role
 from ui.i18n import current_language, t

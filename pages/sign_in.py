@@ -8,13 +8,13 @@ import streamlit as st
 from db.core.clock import utc_now
 from db.core.errors import StoreError
 from db.people.accounts import (
-    SignedIn,
     list_volunteers_for_sign_in,
     sign_in_organizer,
     sign_in_volunteer,
     sign_in_volunteer_elsewhere,
 )
 from db.people.devices import KnownDevice
+from db.people.login_sessions import SignedIn
 from db.people.sites import get_site
 from ui.guard import allow_public
 from ui.i18n import t

@@ -52,6 +52,7 @@ def change_text(values: dict[str, Any] | None) -> str:
             ),
             None,
         )
+        shown: str
         if family:
             shown = translate_codes([str(code) for code in codes], family)
         elif isinstance(value, bool):

@@ -49,7 +49,10 @@ def this_minute() -> dt.datetime:
 
 def site_figures(site_ids: list[int], *, day: dt.date | None = None) -> list[SiteFigures]:
     now = this_minute()
-    return cached_read(list_site_figures, site_ids=tuple(site_ids), day=day or local_today(now), now=now)
+    figures: list[SiteFigures] = cached_read(
+        list_site_figures, site_ids=tuple(site_ids), day=day or local_today(now), now=now
+    )
+    return figures
 
 
 @st.fragment(run_every=KPI_REFRESH)

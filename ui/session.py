@@ -192,6 +192,8 @@ def idle_minutes() -> int:
     minutes = st.session_state.get(IDLE_MINUTES_KEY)
     if minutes is None:
         user = current_user()
+        if user is None:
+            raise RuntimeError("idle_minutes asks for the site of someone signed in")
         with read_scope() as session:
             minutes = get_site_rules(session, site_id=user.site_id).idle_signout_minutes
         st.session_state[IDLE_MINUTES_KEY] = minutes

@@ -16,23 +16,27 @@ ACTING_SITE_KEY = "acting_site_id"
 
 
 def current_user() -> SignedIn | None:
-    return st.session_state.get(SIGNED_IN_KEY)
+    user: SignedIn | None = st.session_state.get(SIGNED_IN_KEY)
+    return user
 
 
 def current_audience() -> str:
     """public, volunteer or organizer: decides which pages this browser session may see."""
     if current_user() is None:
         return PUBLIC
-    return st.session_state.get(AUDIENCE_KEY, PUBLIC)
+    audience: str = st.session_state.get(AUDIENCE_KEY, PUBLIC)
+    return audience
 
 
 def acting_site_id() -> int:
     """The site every page works on: the one an organizer opened (district view or the sidebar switch), else
     the signed-in person's own. Every organizer page asks here instead of reading `site_id` off the user."""
     user = current_user()
-    acting = st.session_state.get(ACTING_SITE_KEY)
+    acting: int | None = st.session_state.get(ACTING_SITE_KEY)
     if acting is not None and current_audience() == ORGANIZER:
         return acting
+    if user is None:
+        raise RuntimeError("acting_site_id asks for the site of someone signed in")
     return user.site_id
 
 

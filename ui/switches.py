@@ -28,12 +28,15 @@ def choose_site(sites: list[SiteInfo], *, key: str) -> SiteInfo | None:
 
 def organizer_sites(volunteer_id: int) -> list[SiteInfo]:
     """The sites this organizer may act for (read through the short cache: every organizer run asks)."""
-    return cached_read(list_organizer_sites, volunteer_id=volunteer_id)
+    sites: list[SiteInfo] = cached_read(list_organizer_sites, volunteer_id=volunteer_id)
+    return sites
 
 
 def acting_site_switch() -> None:
     """In the sidebar, for an organizer of several sites: which site the pages are about (ui.session)."""
     user = current_user()
+    if user is None:
+        return
     sites = organizer_sites(user.volunteer_id)
     if len(sites) < 2:
         return

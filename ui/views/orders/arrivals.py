@@ -196,7 +196,7 @@ def problem_report(user: SignedIn, orders: list[ExpectedOrder]) -> None:
         key="arrivals_problem_reason",
         format_func=reason_labels.__getitem__,
     )
-    reason = t(PROBLEM_REASONS[reason_choice])
+    reason: str = t(PROBLEM_REASONS[reason_choice])
     if reason_choice == "other":
         reason = st.text_input(t("arrivals.problem_reason_text"), key="arrivals_problem_text")
     if confirmed_button(
