@@ -6,7 +6,14 @@ import streamlit as st
 
 from db.core.clock import utc_now
 from db.core.errors import StoreError
-from db.people.accounts import change_own_password, change_own_pin, list_account_holders, reset_password, reset_pin
+from db.people.accounts import (
+    AccountHolder,
+    change_own_password,
+    change_own_pin,
+    list_account_holders,
+    reset_password,
+    reset_pin,
+)
 from db.people.sites import get_site
 from ui.actions import run_change
 from ui.guard import require_role
@@ -82,7 +89,7 @@ if me is not None and me.has_pin:
 if organizer:
     others = [holder for holder in holders if holder.volunteer_id != user.volunteer_id]
 
-    def reset(kind: str, people: list, *, heading: str, done: str) -> None:
+    def reset(kind: str, people: list[AccountHolder], *, heading: str, done: str) -> None:
         st.subheader(t(heading))
         person = st.selectbox(
             t("account.person"),

@@ -37,7 +37,7 @@ if (end - start).days >= MAX_RECONCILIATION_DAYS:
     st.warning(t("reconcile.range_too_long", days=MAX_RECONCILIATION_DAYS))
 
 
-def load_days():
+def load_days() -> pd.DataFrame:
     with read_scope() as session:
         return reconcile_deliveries(session, site_id=site_id, start=start, end=end, today=today)
 
@@ -69,7 +69,7 @@ choice = st.selectbox(
 chosen = choices[choice or 0]
 
 
-def load_bags():
+def load_bags() -> pd.DataFrame:
     with read_scope() as session:
         bags = list_reconciliation_bags(
             session, site_id=site_id, delivery_date=chosen.delivery_date, platform=chosen.platform, today=today

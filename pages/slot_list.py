@@ -1,5 +1,6 @@
 """The slot list to print: every bag in a slot, by slot or by building, as a plain table and as files."""
 
+import pandas as pd
 import streamlit as st
 
 from db.core.clock import local_today, utc_now
@@ -22,7 +23,7 @@ orders = {"slot": t("slot_list.by_slot"), "building": t("slot_list.by_building")
 by = st.radio(t("slot_list.by"), list(orders), format_func=orders.get, horizontal=True, key="slot_list_by")
 
 
-def load_bags():
+def load_bags() -> pd.DataFrame:
     with read_scope() as session:
         return list_slot_bags(session, site_id=user.site_id, now=now, by=by)
 

@@ -19,7 +19,13 @@ from db.cold_chain.excursions import (
 from db.cold_chain.temperatures import (
     parse_reading,
 )
-from db.cold_chain.units import create_storage_unit, deactivate_storage_unit, update_unit_range
+from db.cold_chain.units import (
+    HeldBag,
+    UnitOccupancy,
+    create_storage_unit,
+    deactivate_storage_unit,
+    update_unit_range,
+)
 from db.core.clock import local_day_bounds, local_today, to_local, utc_now
 from db.core.models import EXCURSION_OUTCOMES, UNIT_KINDS
 from db.orders.excursion_checks import record_excursion_outcome
@@ -193,7 +199,7 @@ def degrees(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def register_tab(user: SignedIn, units: list) -> None:
+def register_tab(user: SignedIn, units: list[UnitOccupancy]) -> None:
     """Every unit with its slots and range; add one, edit a range, remove one."""
     rows = [
         {
@@ -251,7 +257,7 @@ def register_tab(user: SignedIn, units: list) -> None:
                 run_change(remove)
 
 
-def occupancy_tab(units: list, bags: list) -> None:
+def occupancy_tab(units: list[UnitOccupancy], bags: list[HeldBag]) -> None:
     """What each unit holds and for how long; the attention list (site's dwell limits), oldest first."""
     rows = [
         {"unit": unit.code, "kind": unit.kind, "slots": unit.slots, "used": unit.used, "free": unit.free}
@@ -266,7 +272,7 @@ def occupancy_tab(units: list, bags: list) -> None:
     show_table(bag_rows(bags), codes={"storage_class": "kind"})
 
 
-def bag_rows(shown: list) -> pd.DataFrame:
+def bag_rows(shown: list[HeldBag]) -> pd.DataFrame:
     rows = [
         {
             "unit": bag.unit,

@@ -4,6 +4,7 @@ from a CSV list (pages/volunteers.py lays them out)."""
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -148,7 +149,7 @@ def pin_tab(user: SignedIn, people: list[VolunteerDetail]) -> None:
 def _reset_pin_now(user: SignedIn) -> None:
     person = st.session_state.get("pin_who")
     new_pin = st.session_state.get("pin_new", "")
-    refusal: tuple[str, str, dict] | None = None
+    refusal: tuple[str, str, dict[str, Any]] | None = None
     if person is None:
         refusal = ("warning", "volunteers.choose_first", {})
     elif new_pin != st.session_state.get("pin_again", ""):

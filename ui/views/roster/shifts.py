@@ -15,6 +15,7 @@ from db.core.models import ROLES
 from db.people.login_sessions import SignedIn
 from db.roster.shifts import (
     ShiftInfo,
+    TemplateInfo,
     cancel_shift,
     cancel_sign_up,
     count_unsettled_assignments,
@@ -160,7 +161,7 @@ def one_off_form(user: SignedIn, *, today: dt.date) -> None:
             run_change(add, done_key="roster.one_off_added")
 
 
-def templates_table(user: SignedIn) -> list:
+def templates_table(user: SignedIn) -> list[TemplateInfo]:
     """The weekly templates, shown; returned for the pause/resume form."""
     with read_scope() as session:
         templates = list_shift_templates(session, site_id=user.site_id)
@@ -216,7 +217,7 @@ def _add_templates(session: Session, *, weekdays: tuple[int, ...], **template: o
         create_shift_template(session, weekday=weekday, now=utc_now(), **template)
 
 
-def template_switch(user: SignedIn, templates: list) -> None:
+def template_switch(user: SignedIn, templates: list[TemplateInfo]) -> None:
     """Pause a weekly template (the summer break) or take it up again."""
     with st.form("template_toggle"):
         template = st.selectbox(
