@@ -4,7 +4,7 @@ tooltips in the reader's language."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import altair as alt
 import pandas as pd
@@ -26,7 +26,7 @@ STAGES = {
 }
 
 
-def show_chart(build: Callable[[pd.DataFrame], alt.Chart], frame: pd.DataFrame, *, title: str) -> None:
+def show_chart(build: Callable[[pd.DataFrame], alt.Chart | alt.LayerChart], frame: pd.DataFrame, *, title: str) -> None:
     """A chart under its subheading, or a plain "no data yet" when the frame is empty."""
     st.subheader(title)
     if frame.empty:
@@ -271,12 +271,12 @@ def coverage_heatmap(grid: pd.DataFrame, *, days: list[str], states: tuple[str, 
     return (heat + labels).properties(height=alt.Step(ROW_HEIGHT))
 
 
-def staffing_heatmap(shown: pd.DataFrame, *, weekday_names: list[str]) -> alt.LayerChart:
+def staffing_heatmap(shown: pd.DataFrame, *, weekday_names: Sequence[str]) -> alt.LayerChart:
     """Average pickups per weekday and hour, each cell saying on duty/suggested, red where short. `shown` is
     db.roster.coverage.staffing_frame with `weekday_name`, `band` and `people` added."""
     base = alt.Chart(shown).encode(
         x=alt.X("band:O", title=t("column.band")),
-        y=alt.Y("weekday_name:O", title=None, sort=weekday_names),
+        y=alt.Y("weekday_name:O", title=None, sort=list(weekday_names)),
     )
     heat = base.mark_rect().encode(
         color=alt.Color("avg_pickups:Q", title=t("column.avg_pickups"), scale=alt.Scale(scheme="oranges")),
