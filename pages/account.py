@@ -1,6 +1,7 @@
 """My account: who is signed in; change one's own PIN or password; organizers reset others' PINs and passwords."""
 
 from functools import partial
+from typing import Any
 
 import streamlit as st
 
@@ -104,7 +105,7 @@ if organizer:
             entered.answer.warning(t("account.person_placeholder"))
         elif entered:
             store_call = reset_pin if kind == "pin" else reset_password
-            secret = {"new_pin": entered.new} if kind == "pin" else {"new_password": entered.new}
+            secret: dict[str, Any] = {"new_pin": entered.new} if kind == "pin" else {"new_password": entered.new}
             answer = entered.answer
 
             def refused(error: StoreError) -> None:

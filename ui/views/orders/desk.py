@@ -224,7 +224,7 @@ def _hand_over(user: SignedIn, *, collected_by: str) -> None:
         return  # answered already (a second tap)
     collector_name = st.session_state.get(COLLECTOR_NAME_KEY, "") if collected_by != "self" else ""
     moment = utc_now()
-    who = {"volunteer_id": user.volunteer_id, "now": moment, "collected_by": collected_by}
+    who: dict[str, Any] = {"volunteer_id": user.volunteer_id, "now": moment, "collected_by": collected_by}
     if len(waiting["order_ids"]) > 1:
         change = partial(hand_over_household, order_ids=waiting["order_ids"], collector_name=collector_name, **who)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -212,7 +213,7 @@ def template_form(user: SignedIn) -> None:
         run_change(add, done_key="roster.templates_added", count=len(weekdays))
 
 
-def _add_templates(session: Session, *, weekdays: tuple[int, ...], **template: object) -> None:
+def _add_templates(session: Session, *, weekdays: tuple[int, ...], **template: Any) -> None:
     for weekday in weekdays:
         create_shift_template(session, weekday=weekday, now=utc_now(), **template)
 
