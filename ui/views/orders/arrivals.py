@@ -81,6 +81,12 @@ def _checked_in(result: tuple[str, str, str, int | None, dt.datetime | None]) ->
     _refocus()
 
 
+def _slot_done(_: object) -> None:
+    """After the bag is shelved or its check-in undone: the slot shown is done with, the cursor back in the box."""
+    forget(LAST_SLOT_KEY)
+    _refocus()
+
+
 def _refocus() -> None:
     st.session_state[FOCUS_TOKEN_KEY] = st.session_state.get(FOCUS_TOKEN_KEY, 0) + 1
 
@@ -117,7 +123,7 @@ def last_check_in(
     if shelve_column.button(t("arrivals.shelved", slot=slot), key="arrivals_shelved", type="primary", width="stretch"):
         run_change(
             partial(shelve_order, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),
-            then=lambda _: (forget(LAST_SLOT_KEY), _refocus()),
+            then=_slot_done,
             done_key="arrivals.shelved_done",
             code=code,
             slot=slot,
@@ -129,7 +135,7 @@ def last_check_in(
     ):
         run_change(
             partial(undo_receive, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),
-            then=lambda _: (forget(LAST_SLOT_KEY), _refocus()),
+            then=_slot_done,
             done_key="arrivals.receive_undone",
             code=code,
             slot=slot,
