@@ -18,7 +18,8 @@ from bench.timing import Figure, interleaved
 from db.core.clock import utc_now
 from db.core.engine import make_engine, read_only, unit_of_work
 from db.core.models import SLOTTED_ORDER_STATUSES, Order, Site, Volunteer, status_among
-from db.people.accounts import SignedIn, grant_role
+from db.people.accounts import grant_role
+from db.people.login_sessions import SignedIn
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -49,7 +50,7 @@ def people(url: str) -> tuple[SignedIn, SignedIn]:
 def signed_in(user: SignedIn, audience: str, page: str):  # -> AppTest
     from streamlit.testing.v1 import AppTest
 
-    from ui.session import AUDIENCE_KEY, SIGNED_IN_KEY
+    from ui.signed_in import AUDIENCE_KEY, SIGNED_IN_KEY
 
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state[SIGNED_IN_KEY] = user

@@ -1,29 +1,32 @@
 """My account: who is signed in; change one's own PIN or password; organizers reset others' PINs and passwords."""
 
 from functools import partial
+from typing import Any
 
 import streamlit as st
 
 from db.core.clock import utc_now
 from db.core.errors import StoreError
-from db.people.accounts import change_own_password, change_own_pin, list_account_holders, reset_password, reset_pin
+from db.people.accounts import (
+    AccountHolder,
+    change_own_password,
+    change_own_pin,
+    list_account_holders,
+    reset_password,
+    reset_pin,
+)
 from db.people.sites import get_site
 from ui.actions import run_change
 from ui.guard import require_role
 from ui.i18n import t
 from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.session import current_audience, session_token
+from ui.secret_form import SecretEntry, refused_secret_box, secret_form, secret_refused
+from ui.session import session_token
+from ui.signed_in import current_audience
 from ui.store import get_engine, read_scope
-from ui.widgets import (
-    SecretEntry,
-    page_header,
-    refused_secret_box,
-    secret_form,
-    secret_refused,
-    show_error,
-    translate_codes,
-)
+from ui.tables import translate_codes
+from ui.widgets import page_header, show_error
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("account")
@@ -87,7 +90,7 @@ if me is not None and me.has_pin:
 if organizer:
     others = [holder for holder in holders if holder.volunteer_id != user.volunteer_id]
 
-    def reset(kind: str, people: list, *, heading: str, done: str) -> None:
+    def reset(kind: str, people: list[AccountHolder], *, heading: str, done: str) -> None:
         st.subheader(t(heading))
         person = st.selectbox(
             t("account.person"),
@@ -102,7 +105,7 @@ if organizer:
             entered.answer.warning(t("account.person_placeholder"))
         elif entered:
             store_call = reset_pin if kind == "pin" else reset_password
-            secret = {"new_pin": entered.new} if kind == "pin" else {"new_password": entered.new}
+            secret: dict[str, Any] = {"new_pin": entered.new} if kind == "pin" else {"new_password": entered.new}
             answer = entered.answer
 
             def refused(error: StoreError) -> None:

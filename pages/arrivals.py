@@ -4,11 +4,11 @@ import streamlit as st
 
 from db.core.clock import local_today
 from db.orders.lifecycle import list_expected_orders
-from ui.arrivals_view import check_in_by_code, next_in_view, problem_report, todays_list, whole_delivery
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.store import read_scope
+from ui.views.orders.arrivals import check_in_by_code, next_in_view, problem_report, todays_list, whole_delivery
 from ui.widgets import page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)

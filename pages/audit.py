@@ -4,11 +4,13 @@ import streamlit as st
 
 from db.core.clock import local_day_bounds
 from db.reports.audit import events_frame, list_event_filters
+from ui.event_words import worded_changes
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import page_header, show_table, translate_codes, worded_changes
+from ui.tables import show_table, translate_codes
+from ui.widgets import page_header
 
 user = require_role(ORGANIZER)
 page_header("audit")

@@ -14,7 +14,8 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import get_engine, read_scope, session_scope
-from ui.widgets import page_header, show_error, show_table
+from ui.tables import show_table
+from ui.widgets import page_header, show_error
 
 MADE_KEY = "backup_made"
 

@@ -10,9 +10,10 @@ from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.kpis import this_minute
 from ui.pages_registry import ORGANIZER
-from ui.session import acting_site_id
+from ui.signed_in import acting_site_id
 from ui.store import cached_read
-from ui.widgets import page_header, show_print_table, show_table
+from ui.tables import show_print_table, show_table
+from ui.widgets import page_header
 
 require_role(ORGANIZER)
 

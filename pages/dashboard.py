@@ -9,9 +9,10 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.kpis import district_view, kpi_strip, this_minute
 from ui.pages_registry import ORGANIZER
-from ui.session import acting_site_id
+from ui.signed_in import acting_site_id
 from ui.store import cached_read
-from ui.widgets import due_readings_notice, page_header
+from ui.views.cold_chain.due_readings import due_readings_notice
+from ui.widgets import page_header
 
 user = require_role(ORGANIZER)
 

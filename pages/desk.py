@@ -8,13 +8,14 @@ from db.core.models import SLOTTED_ORDER_STATUSES
 from db.orders.calls import last_contacts
 from db.orders.lifecycle import class_hold_days, count_orders_by_status, find_orders
 from db.people.sites import get_site_rules
-from ui.desk_view import last_handover, pending_handover, results, scan_hints, search_box
 from ui.guard import require_role
 from ui.i18n import t
 from ui.kpis import kpi_strip
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.store import read_scope
-from ui.widgets import due_readings_notice, page_header
+from ui.views.cold_chain.due_readings import due_readings_notice
+from ui.views.orders.desk import last_handover, pending_handover, results, scan_hints, search_box
+from ui.widgets import page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("desk")

@@ -21,7 +21,8 @@ from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.session import current_device, set_device
 from ui.store import bookkeeping_scope, read_scope
-from ui.widgets import confirmed_button, page_header, show_table
+from ui.tables import show_table
+from ui.widgets import confirmed_button, page_header
 
 user = require_role(ORGANIZER)
 page_header("devices")

@@ -8,10 +8,10 @@ from db.core.clock import local_today
 from db.orders.labels import list_bag_labels, list_slot_labels
 from ui.guard import require_role
 from ui.i18n import t
-from ui.labels_view import bag_label_cards, show_label_sheet, slot_label_cards
 from ui.pages_registry import ORGANIZER
-from ui.session import acting_site_id
+from ui.signed_in import acting_site_id
 from ui.store import read_scope
+from ui.views.orders.labels import bag_label_cards, show_label_sheet, slot_label_cards
 from ui.widgets import page_header
 
 require_role(ORGANIZER)

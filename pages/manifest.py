@@ -6,14 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from db.core.clock import local_today, utc_now
-from db.orders.manifest import ManifestUnreadable, apply_import, plan_import, read_manifest
+from db.core.errors import ManifestUnreadable
+from db.orders.manifest import apply_import, plan_import, read_manifest
 from ui.actions import keep, run_change
 from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.manifest_text import import_error_text, import_summary, rejected_reason
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import big_button, page_header, show_table
+from ui.tables import show_table
+from ui.widgets import big_button, page_header
 
 PREVIEW_ROWS = 200
 # (file digest, summary) of the import this session made last: shown above the file's fresh preview.

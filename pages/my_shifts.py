@@ -13,7 +13,6 @@ from db.roster.shifts import (
     check_out,
     list_my_assignments,
     list_open_shifts,
-    settle_assignments,
     sign_up,
 )
 from ui.actions import run_change
@@ -21,8 +20,8 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.keyboard import input_hints
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.roster_view import shift_label, staffing_label
-from ui.store import read_scope, session_scope
+from ui.store import read_scope
+from ui.views.roster.shifts import settle_roster, shift_label, staffing_label
 from ui.widgets import big_button, confirmed_button, page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
@@ -34,8 +33,7 @@ DAYS_AHEAD = 14
 SIGNED_UP_KEY = "my_shifts_signed_up"
 
 now = utc_now()
-with session_scope() as session:
-    settle_assignments(session, site_id=user.site_id, now=now)
+settle_roster(site_id=user.site_id, now=now)
 with read_scope() as session:
     mine = list_my_assignments(
         session, volunteer_id=user.volunteer_id, start=now, end=now + dt.timedelta(days=DAYS_AHEAD)

@@ -8,9 +8,9 @@ from db.orders.calls import last_contacts
 from db.orders.notices import NOTICE_KINDS, arrivals_notice, overdue_notice
 from ui.guard import require_role
 from ui.i18n import t
-from ui.notices_view import show_notice
 from ui.pages_registry import STAFF
 from ui.store import read_scope
+from ui.views.orders.notices import show_notice
 from ui.widgets import page_header
 
 user = require_role(*STAFF)

@@ -6,8 +6,8 @@ import streamlit as st
 from db.core.clock import utc_now
 from ui.guard import require_role
 from ui.i18n import t
-from ui.orders_view import list_tab, overdue_tab
 from ui.pages_registry import ORGANIZER
+from ui.views.orders.orders import list_tab, overdue_tab
 from ui.widgets import page_header
 
 user = require_role(ORGANIZER)

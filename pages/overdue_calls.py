@@ -5,13 +5,14 @@ import streamlit as st
 
 from db.core.clock import utc_now
 from db.orders.calls import list_overdue_calls
-from ui.calls_view import group_by_building, print_frame, resident_card, today_label
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, STAFF
-from ui.session import current_audience
+from ui.signed_in import current_audience
 from ui.store import read_scope
-from ui.widgets import page_header, show_print_table
+from ui.tables import show_print_table
+from ui.views.orders.calls import group_by_building, print_frame, resident_card, today_label
+from ui.widgets import page_header
 
 # The print view: no menu on screen; on paper not the controls either.
 PRINT_CSS = """

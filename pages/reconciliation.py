@@ -12,9 +12,10 @@ from ui.downloads import download_buttons
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
-from ui.session import acting_site_id
+from ui.signed_in import acting_site_id
 from ui.store import read_scope
-from ui.widgets import page_header, show_table
+from ui.tables import show_table
+from ui.widgets import page_header
 
 CODES = {"balance": "balance"}
 BAG_CODES = {"issue": "issue"}
@@ -36,7 +37,7 @@ if (end - start).days >= MAX_RECONCILIATION_DAYS:
     st.warning(t("reconcile.range_too_long", days=MAX_RECONCILIATION_DAYS))
 
 
-def load_days():
+def load_days() -> pd.DataFrame:
     with read_scope() as session:
         return reconcile_deliveries(session, site_id=site_id, start=start, end=end, today=today)
 
@@ -68,7 +69,7 @@ choice = st.selectbox(
 chosen = choices[choice or 0]
 
 
-def load_bags():
+def load_bags() -> pd.DataFrame:
     with read_scope() as session:
         bags = list_reconciliation_bags(
             session, site_id=site_id, delivery_date=chosen.delivery_date, platform=chosen.platform, today=today

@@ -8,15 +8,15 @@ import streamlit as st
 from db.core.clock import utc_now
 from db.core.errors import StoreError
 from db.people.accounts import (
-    SignedIn,
     list_volunteers_for_sign_in,
     sign_in_organizer,
     sign_in_volunteer,
     sign_in_volunteer_elsewhere,
 )
 from db.people.devices import KnownDevice
+from db.people.login_sessions import SignedIn
 from db.people.sites import get_site
-from ui.guard import require_role
+from ui.guard import allow_public
 from ui.i18n import t
 from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import HOME, ORGANIZER, PUBLIC, VOLUNTEER, page_spec
@@ -24,7 +24,7 @@ from ui.session import current_client, current_device, post_notice, start_sessio
 from ui.store import get_engine, read_scope
 from ui.widgets import page_header
 
-require_role(PUBLIC)
+allow_public(PUBLIC)
 # Refused sign-ins in this browser session: each puts the cursor back into the secret box that was refused.
 FAILED_KEY = "sign_in_refused"
 # The last refusal: (form, level, message key, params, next step's key), shown above that form until the next try.

@@ -22,12 +22,14 @@ from db.people.site_rules import (
 from db.people.sites import get_site_rules
 from db.reports.audit import events_frame
 from ui.actions import run_change
+from ui.event_words import worded_changes
 from ui.guard import require_role
-from ui.hours_view import closed_day_lines
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import page_header, show_table, worded_changes
+from ui.tables import show_table
+from ui.views.people.hours import closed_day_lines
+from ui.widgets import page_header
 
 # The form's sections: a heading and its rules, in the order a committee reads its 细则.
 SECTIONS = {

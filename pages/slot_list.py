@@ -1,5 +1,6 @@
 """The slot list to print: every bag in a slot, by slot or by building, as a plain table and as files."""
 
+import pandas as pd
 import streamlit as st
 
 from db.core.clock import local_today, utc_now
@@ -9,7 +10,8 @@ from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
-from ui.widgets import page_header, show_print_table
+from ui.tables import show_print_table
+from ui.widgets import page_header
 
 CODES = {"kind": "kind"}
 
@@ -21,7 +23,7 @@ orders = {"slot": t("slot_list.by_slot"), "building": t("slot_list.by_building")
 by = st.radio(t("slot_list.by"), list(orders), format_func=orders.get, horizontal=True, key="slot_list_by")
 
 
-def load_bags():
+def load_bags() -> pd.DataFrame:
     with read_scope() as session:
         return list_slot_bags(session, site_id=user.site_id, now=now, by=by)
 

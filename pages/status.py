@@ -8,16 +8,18 @@ from db.orders.lifecycle import class_hold_days
 from db.orders.residents import WAITING_STATES, lookup_order_status
 from db.people.opening_hours import upcoming_closed_days, week_hours
 from db.people.sites import get_site_rules, list_sites
-from ui.guard import require_role
-from ui.hours_view import closed_day_lines, week_lines
-from ui.i18n import t
+from ui.guard import allow_public
+from ui.i18n import escape_markdown, t
 from ui.keyboard import NUMERIC, PHONE, input_hints
 from ui.pages_registry import ORGANIZER, PUBLIC
+from ui.qr import show_qr
 from ui.session import client_address
 from ui.store import bookkeeping_scope, read_scope
-from ui.widgets import choose_site, escape_markdown, page_header, show_error, show_qr
+from ui.switches import choose_site
+from ui.views.people.hours import closed_day_lines, week_lines
+from ui.widgets import page_header, show_error
 
-require_role(PUBLIC, ORGANIZER)
+allow_public(PUBLIC, ORGANIZER)
 page_header("status")
 
 with read_scope() as session:

@@ -5,8 +5,9 @@ import streamlit as st
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.session import current_audience
-from ui.temperatures_view import (
+from ui.signed_in import current_audience
+from ui.views.cold_chain.due_readings import due_readings_notice
+from ui.views.cold_chain.temperatures import (
     chart_tab,
     cold_units,
     export_tab,
@@ -17,7 +18,7 @@ from ui.temperatures_view import (
     todays_log,
     unit_picker,
 )
-from ui.widgets import due_readings_notice, page_header
+from ui.widgets import page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("temperatures")

@@ -6,8 +6,9 @@ from ui.guard import require_role
 from ui.i18n import t
 from ui.keyboard import NUMERIC, input_hints
 from ui.pages_registry import ORGANIZER
-from ui.volunteers_view import add_tab, edit_tab, import_tab, people_table, pin_tab, site_volunteers
-from ui.widgets import page_header, refused_secret_box
+from ui.secret_form import refused_secret_box
+from ui.views.people.volunteers import add_tab, edit_tab, import_tab, people_table, pin_tab, site_volunteers
+from ui.widgets import page_header
 
 user = require_role(ORGANIZER)
 page_header("volunteers")

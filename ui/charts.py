@@ -4,7 +4,8 @@ tooltips in the reader's language."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import altair as alt
 import pandas as pd
@@ -26,7 +27,7 @@ STAGES = {
 }
 
 
-def show_chart(build: Callable[[pd.DataFrame], alt.Chart], frame: pd.DataFrame, *, title: str) -> None:
+def show_chart(build: Callable[[pd.DataFrame], alt.Chart | alt.LayerChart], frame: pd.DataFrame, *, title: str) -> None:
     """A chart under its subheading, or a plain "no data yet" when the frame is empty."""
     st.subheader(title)
     if frame.empty:
@@ -42,7 +43,7 @@ def draw_chart(chart: alt.TopLevelMixin) -> None:
     st.vega_lite_chart(spec=vega_lite_spec(chart), width="stretch")
 
 
-def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
+def vega_lite_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """The chart's Vega-Lite spec, unchecked, each part's frame under a name in `datasets` (Streamlit sends those to
     the browser as Arrow tables, as it does for `st.altair_chart`). The chart is used up: its frames are taken out
     of it."""
@@ -69,7 +70,7 @@ def _day_axis(column: str) -> alt.X:
 
 def pickups_by_day_chart(frame: pd.DataFrame) -> alt.Chart:
     shown = _days_as_text(frame, "day")
-    return (
+    chart: alt.Chart = (
         alt.Chart(shown, height=CHART_HEIGHT)
         .mark_bar()
         .encode(
@@ -83,12 +84,13 @@ def pickups_by_day_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+    return chart
 
 
 def district_pickups_chart(frame: pd.DataFrame) -> alt.Chart:
     """Bags handed over per day, stacked by site (db.reports.figures.district_pickups_by_day_frame)."""
     shown = _days_as_text(frame, "day")
-    return (
+    chart: alt.Chart = (
         alt.Chart(shown, height=CHART_HEIGHT)
         .mark_bar()
         .encode(
@@ -102,6 +104,7 @@ def district_pickups_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+    return chart
 
 
 def pickups_by_hour_chart(frame: pd.DataFrame) -> alt.LayerChart:
@@ -125,7 +128,7 @@ def pickups_by_hour_chart(frame: pd.DataFrame) -> alt.LayerChart:
         .mark_line(point=True)
         .encode(x=x, y=y, color=color, tooltip=tooltip)
     )
-    return alt.layer(bars, line, data=long)
+    return cast(alt.LayerChart, alt.layer(bars, line, data=long))
 
 
 def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
@@ -135,7 +138,7 @@ def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
     shown["weekday"] = shown["weekday"].map(lambda number: names[int(number)])
     # Every hour from the first to the last on the axis: quiet hours show as gaps, not as 13 h next to 17 h.
     hours = list(range(int(shown["hour"].min()), int(shown["hour"].max()) + 1)) if not shown.empty else []
-    return (
+    chart: alt.Chart = (
         alt.Chart(shown, height=CHART_HEIGHT)
         .mark_rect()
         .encode(
@@ -149,13 +152,14 @@ def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+    return chart
 
 
 def delivery_funnel_chart(frame: pd.DataFrame) -> alt.Chart:
     shown = frame.copy()
     shown["stage"] = shown["stage"].map(lambda stage: t(STAGES[stage]))
     order = list(shown["stage"])
-    return (
+    chart: alt.Chart = (
         alt.Chart(shown, height=CHART_HEIGHT)
         .mark_bar()
         .encode(
@@ -169,6 +173,7 @@ def delivery_funnel_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+    return chart
 
 
 def handover_speed_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -178,7 +183,7 @@ def handover_speed_chart(frame: pd.DataFrame) -> alt.Chart:
         id_vars=["delivery_date", "received"], value_vars=list(labels), var_name="window", value_name="share"
     )
     long["window"] = long["window"].map(labels)
-    return (
+    chart: alt.Chart = (
         alt.Chart(long, height=CHART_HEIGHT)
         .mark_line(point=True)
         .encode(
@@ -195,12 +200,13 @@ def handover_speed_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+    return chart
 
 
 def dwell_chart(frame: pd.DataFrame) -> alt.Chart:
     shown = frame.copy()
     shown["storage_class"] = shown["storage_class"].map(lambda code: t(f"value.kind.{code}"))
-    return (
+    chart: alt.Chart = (
         alt.Chart(shown, height=CHART_HEIGHT)
         .mark_bar()
         .encode(
@@ -215,11 +221,12 @@ def dwell_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+    return chart
 
 
 def overdue_trend_chart(frame: pd.DataFrame) -> alt.Chart:
     shown = _days_as_text(frame, "day")
-    return (
+    chart: alt.Chart = (
         alt.Chart(shown, height=CHART_HEIGHT)
         .mark_area(line=True, point=True, opacity=0.4, color="#c62828")
         .encode(
@@ -232,6 +239,7 @@ def overdue_trend_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+    return chart
 
 
 # The roster's grids: red short, green covered, blue full.
@@ -268,15 +276,15 @@ def coverage_heatmap(grid: pd.DataFrame, *, days: list[str], states: tuple[str, 
         ],
     )
     labels = base.mark_text(color="white", fontWeight="bold").encode(text="people:N")
-    return (heat + labels).properties(height=alt.Step(ROW_HEIGHT))
+    return cast(alt.LayerChart, (heat + labels).properties(height=alt.Step(ROW_HEIGHT)))
 
 
-def staffing_heatmap(shown: pd.DataFrame, *, weekday_names: list[str]) -> alt.LayerChart:
+def staffing_heatmap(shown: pd.DataFrame, *, weekday_names: Sequence[str]) -> alt.LayerChart:
     """Average pickups per weekday and hour, each cell saying on duty/suggested, red where short. `shown` is
     db.roster.coverage.staffing_frame with `weekday_name`, `band` and `people` added."""
     base = alt.Chart(shown).encode(
         x=alt.X("band:O", title=t("column.band")),
-        y=alt.Y("weekday_name:O", title=None, sort=weekday_names),
+        y=alt.Y("weekday_name:O", title=None, sort=list(weekday_names)),
     )
     heat = base.mark_rect().encode(
         color=alt.Color("avg_pickups:Q", title=t("column.avg_pickups"), scale=alt.Scale(scheme="oranges")),
@@ -289,7 +297,7 @@ def staffing_heatmap(shown: pd.DataFrame, *, weekday_names: list[str]) -> alt.La
     labels = base.mark_text(fontWeight="bold").encode(
         text="people:N", color=alt.condition("datum.short", alt.value("#d62728"), alt.value("black"))
     )
-    return (heat + labels).properties(height=alt.Step(ROW_HEIGHT))
+    return cast(alt.LayerChart, (heat + labels).properties(height=alt.Step(ROW_HEIGHT)))
 
 
 def _wall_clock(moment: dt.datetime) -> dt.datetime:
@@ -354,4 +362,4 @@ def temperature_chart(
             ],
         )
     )
-    return alt.layer(band, excursion_layer, line, dots)
+    return cast(alt.LayerChart, alt.layer(band, excursion_layer, line, dots))

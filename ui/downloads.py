@@ -16,7 +16,7 @@ def translated_frame(
 ) -> pd.DataFrame:
     """A copy for people: without the store's row ids (`id`, `…_id`), the `first` columns leading, headers
     (`column.<name>`) and stored code words in `language`, as plain text for files (a page printing it through
-    st.table escapes it there: ui.widgets.show_print_table)."""
+    st.table escapes it there: ui.tables.show_print_table)."""
     kept = [column for column in frame.columns if not is_internal_id(column)]
     leading = [column for column in first if column in kept]
     shown = frame[[*leading, *(column for column in kept if column not in leading)]].copy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -38,7 +39,7 @@ def frame_to_xlsx_bytes(frame: pd.DataFrame, *, sheet_name: str = "Sheet1") -> b
     return frames_to_xlsx_bytes({sheet_name: frame})
 
 
-def frames_to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+def frames_to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     """One workbook, one sheet per frame (names cut to Excel's 31 characters)."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:

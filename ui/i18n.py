@@ -9,7 +9,8 @@ import os
 import pathlib
 import re
 import string
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Self
 
 from db.core.clock import to_local
 
@@ -23,7 +24,10 @@ LANGUAGE_STATE_KEY = "lang"
 # language's CLDR rule; a message with several numbers words each with a spec, `{orders:order|orders}`. Two
 # languages need only this much: Chinese has one form (`other`), English "one" for
 # exactly 1. Babel would give every CLDR language and rule, a dependency worth taking with the third language.
-PLURAL_RULES = {"zh-CN": lambda count: "other", "en": lambda count: "one" if count == 1 else "other"}
+PLURAL_RULES: dict[str, Callable[[int], str]] = {
+    "zh-CN": lambda count: "other",
+    "en": lambda count: "one" if count == 1 else "other",
+}
 PLURAL_FORMS = ("one", "other")
 # How a list of words is joined in running text: 冷藏、冷冻 / chilled, frozen.
 LIST_SEPARATORS = {"zh-CN": "、", "en": ", "}
@@ -34,7 +38,8 @@ CODED_PARAMS = ("status", "kind", "role", "rule", "weekday")
 @functools.cache
 def load_catalog(language: str) -> dict[str, str]:
     with (LOCALES_DIR / f"{language}.json").open(encoding="utf-8") as handle:
-        return json.load(handle)
+        catalog: dict[str, str] = json.load(handle)
+    return catalog
 
 
 def configured_language() -> str:
@@ -54,7 +59,7 @@ class MarkdownText(str):
 
     plain: str
 
-    def __new__(cls, markdown: str, plain: str | None = None) -> MarkdownText:
+    def __new__(cls, markdown: str, plain: str | None = None) -> Self:
         text = super().__new__(cls, markdown)
         text.plain = str(markdown) if plain is None else plain
         return text

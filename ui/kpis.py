@@ -16,9 +16,11 @@ from db.reports.figures import (
 )
 from ui.charts import district_pickups_chart, show_chart
 from ui.i18n import t
-from ui.session import act_for_site, acting_site_id
+from ui.signed_in import act_for_site, acting_site_id
 from ui.store import cached_read
-from ui.widgets import big_button, organizer_sites, show_table
+from ui.switches import organizer_sites
+from ui.tables import show_table
+from ui.widgets import big_button
 
 KPI_REFRESH = dt.timedelta(seconds=60)
 # Days of the district's pickups chart, today included.
@@ -47,7 +49,10 @@ def this_minute() -> dt.datetime:
 
 def site_figures(site_ids: list[int], *, day: dt.date | None = None) -> list[SiteFigures]:
     now = this_minute()
-    return cached_read(list_site_figures, site_ids=tuple(site_ids), day=day or local_today(now), now=now)
+    figures: list[SiteFigures] = cached_read(
+        list_site_figures, site_ids=tuple(site_ids), day=day or local_today(now), now=now
+    )
+    return figures
 
 
 @st.fragment(run_every=KPI_REFRESH)

@@ -7,10 +7,10 @@ from typing import Any
 
 from db.core.errors import StoreError
 from db.orders.manifest import ImportPlan, ImportResult, RejectedRow
-from ui.i18n import join_list, translate
+from ui.i18n import MarkdownText, join_list, translate
 
 
-def import_summary(result: ImportResult | ImportPlan, *, language: str, planned: bool = False) -> str:
+def import_summary(result: ImportResult | ImportPlan, *, language: str, planned: bool = False) -> MarkdownText:
     """One sentence: what was (or, for a preview, would be) imported, already there, and rejected."""
     orders = len(result.orders) if isinstance(result, ImportPlan) else result.orders
     items = result.item_count if isinstance(result, ImportPlan) else result.items
@@ -22,16 +22,16 @@ def import_summary(result: ImportResult | ImportPlan, *, language: str, planned:
     )
 
 
-def rejected_reason(row: RejectedRow, *, language: str) -> str:
+def rejected_reason(row: RejectedRow, *, language: str) -> MarkdownText:
     return import_message(row.key, row.params, language=language)
 
 
-def import_error_text(error: StoreError, *, language: str) -> str:
+def import_error_text(error: StoreError, *, language: str) -> MarkdownText:
     """A file refused as a whole (missing columns, unreadable), with its column names as headings."""
     return import_message(error.key, error.params, language=language)
 
 
-def import_message(key: str, params: Mapping[str, Any], *, language: str) -> str:
+def import_message(key: str, params: Mapping[str, Any], *, language: str) -> MarkdownText:
     """A manifest or volunteer-list message; the stored field names (`phone`) shown as column headings (手机)."""
     shown = dict(params)
     if "column" in shown:

@@ -23,17 +23,20 @@ from db.people.login_sessions import (
 from db.people.sites import get_site_rules, list_sites
 from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie, write_cookies
 from ui.i18n import MarkdownText, t
-from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER
+from ui.pages_registry import VOLUNTEER
+from ui.signed_in import (
+    ACTING_SITE_KEY,
+    AUDIENCE_KEY,
+    SIGNED_IN_KEY,
+    current_audience,
+    current_user,
+)
 from ui.store import bookkeeping_scope, read_scope
 
-# session_state keys; the page tests set the first two directly to act as a signed-in person.
-SIGNED_IN_KEY = "signed_in"
-AUDIENCE_KEY = "audience"
+# session_state keys (those of who is signed in: ui/signed_in.py).
 LAST_ACTIVE_KEY = "last_active_at"
 IDLE_MINUTES_KEY = "idle_signout_minutes"
 NOTICE_KEY = "notice"
-# The site an organizer with several sites is looking after right now (see acting_site_id).
-ACTING_SITE_KEY = "acting_site_id"
 # The sign-in's token (its hash is in login_sessions), its row id and when the row last heard from us.
 SESSION_TOKEN_KEY = "login_token"
 SESSION_ID_KEY = "login_session_id"
@@ -42,17 +45,6 @@ SESSION_SEEN_KEY = "login_seen_at"
 DEVICE_TOKEN_KEY = "device_token"
 DEVICE_KEY = "device"
 COOKIES_READ_KEY = "cookies_read"
-
-
-def current_user() -> SignedIn | None:
-    return st.session_state.get(SIGNED_IN_KEY)
-
-
-def current_audience() -> str:
-    """public, volunteer or organizer: decides which pages this browser session may see."""
-    if current_user() is None:
-        return PUBLIC
-    return st.session_state.get(AUDIENCE_KEY, PUBLIC)
 
 
 def current_device() -> KnownDevice | None:
@@ -182,21 +174,6 @@ def sync_cookies() -> None:
     )
 
 
-def acting_site_id() -> int:
-    """The site every page works on: the one an organizer opened (district view or the sidebar switch), else
-    the signed-in person's own. Every organizer page asks here instead of reading `site_id` off the user."""
-    user = current_user()
-    acting = st.session_state.get(ACTING_SITE_KEY)
-    if acting is not None and current_audience() == ORGANIZER:
-        return acting
-    return user.site_id
-
-
-def act_for_site(site_id: int) -> None:
-    """Only for a site the caller took from the organizer's own list (db.people.sites.list_organizer_sites)."""
-    st.session_state[ACTING_SITE_KEY] = site_id
-
-
 def post_notice(key: str, **params: object) -> None:
     """A message for the next run, which may be on another page (sign-in, sign-out)."""
     st.session_state[NOTICE_KEY] = (key, params)
@@ -215,6 +192,8 @@ def idle_minutes() -> int:
     minutes = st.session_state.get(IDLE_MINUTES_KEY)
     if minutes is None:
         user = current_user()
+        if user is None:
+            raise RuntimeError("idle_minutes asks for the site of someone signed in")
         with read_scope() as session:
             minutes = get_site_rules(session, site_id=user.site_id).idle_signout_minutes
         st.session_state[IDLE_MINUTES_KEY] = minutes

@@ -10,18 +10,11 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.pages_registry import HOME, ORGANIZER, PAGES, SIGN_IN_PAGE, page_spec
-from ui.session import (
-    current_audience,
-    current_user,
-    end_session,
-    pop_notice,
-    restore_sign_in,
-    sign_out_if_idle,
-    sync_cookies,
-    watch_idle,
-)
+from ui.session import end_session, pop_notice, restore_sign_in, sign_out_if_idle, sync_cookies, watch_idle
+from ui.signed_in import current_audience, current_user
 from ui.store import builds_demo, engine_ready, get_engine
-from ui.widgets import acting_site_switch, apply_tablet_style, language_switch
+from ui.style import apply_tablet_style
+from ui.switches import acting_site_switch, language_switch
 
 # Per script thread (one run of one browser session at a time), not session_state: a stopped run must not
 # leave it set.

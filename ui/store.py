@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from db.core.engine import (
 )
 from db.core.migrate import upgrade_to_head
 from db.people.sites import count_sites
+from ui.signed_in import working_site
 
 # URLs whose engine this process has built (migrated, and seeded when it is the demo file): the shell shows the
 # first page and a progress message before it builds one, instead of a blank screen.
@@ -75,15 +75,7 @@ def session_scope(*, site_id: int | None = None) -> Iterator[Session]:
     the site written (`site_id`, else the page's current site) and the district's, not every other site's."""
     with unit_of_work(get_engine()) as session:
         yield session
-    changed(site_id=site_id if site_id is not None else _current_site())
-
-
-def _current_site() -> int | None:
-    """The site the signed-in person is working on (ui.session.acting_site_id), None when nobody is signed in."""
-    # Imported here: ui.session reads the store through this module.
-    from ui.session import acting_site_id, current_user
-
-    return acting_site_id() if current_user() is not None else None
+    changed(site_id=site_id if site_id is not None else working_site())
 
 
 @contextmanager
@@ -140,12 +132,18 @@ def generations(url: str) -> Generations:
 
 
 @st.cache_data(ttl=REPORT_TTL, show_spinner=False, max_entries=500)
-def _cached_read(url: str, function: str, arguments: tuple[tuple[str, Any], ...], generation: tuple[int, ...]) -> Any:
+def _cached_read(
+    url: str,
+    name: str,
+    arguments: tuple[tuple[str, Any], ...],
+    generation: tuple[int, ...],
+    _function: Callable[..., Any],
+) -> Any:
     # Keyed on the URL too: tests (and a changed DATABASE_URL) in one process must not share figures. `generation`
-    # only keys: a write bumps it, and the next read misses the old entry (left to the TTL and max_entries).
-    module, name = function.rsplit(".", 1)
+    # only keys: a write bumps it, and the next read misses the old entry (left to the TTL and max_entries). The
+    # function is keyed by its `name` (module and qualified name); Streamlit leaves `_function` out of the key.
     with read_only(_engine_for(url)) as session:
-        return getattr(importlib.import_module(module), name)(session, **dict(arguments))
+        return _function(session, **dict(arguments))
 
 
 def cached_read(function: Callable[..., Any], **arguments: Any) -> Any:
@@ -157,7 +155,7 @@ def cached_read(function: Callable[..., Any], **arguments: Any) -> Any:
     name = f"{function.__module__}.{function.__qualname__}"
     site = _single_site(arguments)
     generation = generations(url).of(ALL, DISTRICT if site is None else site)
-    return _cached_read(url, name, tuple(sorted(arguments.items())), generation)
+    return _cached_read(url, name, tuple(sorted(arguments.items())), generation, function)
 
 
 def _single_site(arguments: dict[str, Any]) -> int | None:

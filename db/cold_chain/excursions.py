@@ -3,7 +3,8 @@
 An excursion whose in-range reading came within the follow-up window (FOLLOW_UP_WITHIN after it began, the time a
 volunteer has to read the unit again) is *settled by the re-measure*: a glitch or an open door put right at once.
 Its bags are still listed, but none waits for a check. A longer one needs an outcome for every bag, which an
-organizer gives for all of them at once, with exceptions (`record_excursion_outcome`).
+organizer gives for all of them at once, with exceptions (`db.orders.excursion_checks.record_excursion_outcome`:
+it acts on the bags, so it sits with the orders, above the cold chain).
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ from sqlalchemy.orm import Session
 
 from db.cold_chain.temperatures import FOLLOW_UP_WITHIN
 from db.cold_chain.units import temperature_range
-from db.core.errors import InvalidValue, NotAllowed, NotFound
-from db.core.events import record_event
+from db.core.errors import NotFound
 from db.core.models import (
-    EXCURSION_OUTCOMES,
     SLOTTED_ORDER_STATUSES,
     Event,
     ExcursionCheck,
@@ -29,7 +28,6 @@ from db.core.models import (
     TemperatureReading,
     Volunteer,
 )
-from db.orders.lifecycle import report_problem
 
 # Older than any reading: the lower bound when a unit has no in-range reading before a window.
 _BEGINNING = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -267,122 +265,3 @@ def _latest_checks(session: Session, *, reading_id: int) -> dict[int, tuple[str,
         .order_by(ExcursionCheck.checked_at, ExcursionCheck.id)
     )
     return {order_id: (outcome, name, checked_at) for order_id, outcome, name, checked_at in rows}
-
-
-def record_excursion_check(
-    session: Session,
-    *,
-    reading_id: int,
-    order_id: int,
-    outcome: str,
-    volunteer_id: int,
-    now: dt.datetime,
-    reason: str | None = None,
-) -> ExcursionCheck:
-    """An organizer's verdict on a bag: checked OK, discarded (the order becomes a problem) or resident informed.
-    The order's history shows it."""
-    _check_outcome(outcome)
-    excursion = get_excursion(session, reading_id=reading_id)
-    if order_id not in {bag.order_id for bag in list_excursion_bags(session, reading_id=reading_id, now=now)}:
-        raise NotAllowed("error.bag_not_in_excursion")
-    return _check_bag(
-        session,
-        excursion=excursion,
-        order_id=order_id,
-        outcome=outcome,
-        volunteer_id=volunteer_id,
-        now=now,
-        reason=reason,
-    )
-
-
-def record_excursion_outcome(
-    session: Session,
-    *,
-    reading_id: int,
-    outcome: str,
-    exceptions: dict[int, str],
-    volunteer_id: int,
-    now: dt.datetime,
-    reason: str | None = None,
-) -> int:
-    """One verdict for every bag of the excursion not checked yet, except the bags in `exceptions` ({order id:
-    outcome}), which get their own (checked or not). One check and one event per bag, as a single check writes;
-    a bag whose latest check already says its outcome is left alone. Returns how many bags were checked now."""
-    for given in (outcome, *exceptions.values()):
-        _check_outcome(given)
-    # Refused before any bag is written: a discard needs its reason.
-    if "discarded" in (outcome, *exceptions.values()) and not (reason or "").strip():
-        raise InvalidValue("error.reason_required")
-    excursion = get_excursion(session, reading_id=reading_id)
-    bags = list_excursion_bags(session, reading_id=reading_id, now=now)
-    if set(exceptions) - {bag.order_id for bag in bags}:
-        raise NotAllowed("error.bag_not_in_excursion")
-    checked = 0
-    for bag in bags:
-        wanted = exceptions.get(bag.order_id, outcome if bag.outcome is None else None)
-        if wanted is None or wanted == bag.outcome:
-            continue
-        _check_bag(
-            session,
-            excursion=excursion,
-            order_id=bag.order_id,
-            outcome=wanted,
-            volunteer_id=volunteer_id,
-            now=now,
-            reason=reason if wanted == "discarded" else None,
-        )
-        checked += 1
-    return checked
-
-
-def _check_outcome(outcome: str) -> None:
-    if outcome not in EXCURSION_OUTCOMES:
-        raise InvalidValue("error.excursion_outcome_unknown", outcome=outcome)
-
-
-def _check_bag(
-    session: Session,
-    *,
-    excursion: Excursion,
-    order_id: int,
-    outcome: str,
-    volunteer_id: int,
-    now: dt.datetime,
-    reason: str | None,
-) -> ExcursionCheck:
-    """The check of one bag known to be in the excursion, and its event; a discarded bag becomes a problem."""
-    reason = (reason or "").strip() or None
-    if outcome == "discarded":
-        if reason is None:
-            raise InvalidValue("error.reason_required")
-        report_problem(session, order_id=order_id, volunteer_id=volunteer_id, reason=reason, now=now)
-    check = ExcursionCheck(
-        site_id=session.scalar(select(StorageUnit.site_id).where(StorageUnit.id == excursion.storage_unit_id)),
-        storage_unit_id=excursion.storage_unit_id,
-        reading_id=excursion.reading_id,
-        order_id=order_id,
-        outcome=outcome,
-        volunteer_id=volunteer_id,
-        checked_at=now,
-        note=reason,
-    )
-    session.add(check)
-    session.flush()
-    record_event(
-        session,
-        site_id=check.site_id,
-        actor_id=volunteer_id,
-        action="order.excursion_checked",
-        entity="order",
-        entity_id=order_id,
-        now=now,
-        after={
-            "outcome": outcome,
-            "unit": excursion.unit_code,
-            "excursion_started_at": excursion.started_at,
-            "worst_c": excursion.worst_c,
-            "reason": reason,
-        },
-    )
-    return check

@@ -369,8 +369,3 @@ def list_held_bags(session: Session, *, site_id: int, now: dt.datetime) -> list[
             )
         )
     return bags
-
-
-def list_dwell_attention(session: Session, *, site_id: int, now: dt.datetime) -> list[HeldBag]:
-    """Chilled bags held over the site's chilled limit (24 h) and frozen over the frozen one (72 h), oldest first."""
-    return [bag for bag in list_held_bags(session, site_id=site_id, now=now) if bag.over_limit]

@@ -74,6 +74,12 @@ class CollectorCheckExhausted(StoreError):
     key = "error.collector_check_exhausted"
 
 
+class ManifestUnreadable(StoreError):
+    """The file as a whole cannot be used (a manifest, a volunteers' list): nothing is imported."""
+
+    key = "error.manifest_unreadable"
+
+
 class BackupUnreadable(StoreError):
     """Not a backup this app can read: missing, truncated, corrupt, or of an unknown kind."""
 

@@ -1,4 +1,4 @@
-"""The schema: one typed SQLAlchemy model per domain word in DESIGN.md, constraints included."""
+"""The schema: one typed SQLAlchemy model per domain word of docs/glossary.md, constraints included."""
 
 from __future__ import annotations
 

@@ -55,6 +55,7 @@ from db.core.models import (
     status_among,
 )
 from db.core.privacy import mask_name, mask_phone
+from db.core.typed import normalize_phone
 from db.orders.rollups import FACT_COLUMNS, add_new_orders, facts_of, move_in_rollups
 from db.people.opening_hours import ALWAYS_OPEN, OpenDays, open_days
 
@@ -81,15 +82,6 @@ class ItemSpec:
     product: str
     quantity: int
     storage_class: str
-
-
-def normalize_phone(raw: str) -> str:
-    """Digits only, without a +86/0086 prefix: '+86 138-0013-8000' → '13800138000'."""
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", raw or ""))
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
-            digits = digits[len(prefix) :]
-    return digits
 
 
 def normalize_pickup_code(raw: str) -> str:

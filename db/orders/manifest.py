@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from db.core.errors import StoreError
+from db.core.errors import ManifestUnreadable
 from db.core.models import OPEN_ORDER_STATUSES, Event, Item, Order
-from db.orders.lifecycle import MAX_QUANTITY, coldest_storage_class, normalize_phone, normalize_pickup_code
+from db.core.typed import decode_table_file, normalize_phone
+from db.orders.lifecycle import MAX_QUANTITY, coldest_storage_class, normalize_pickup_code
 from db.orders.rollups import OrderFacts, add_new_orders
 
 # --- Limits: what a manifest may be. Every one is checked before the work it bounds, so a hostile file is refused
@@ -89,12 +90,6 @@ STORAGE_CLASS_NAMES = {
     "frozen": "frozen",
 }
 _DATE_PATTERN = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+[\d:]+)?")
-
-
-class ManifestUnreadable(StoreError):
-    """The file as a whole cannot be used: nothing is imported."""
-
-    key = "error.manifest_unreadable"
 
 
 @dataclass(frozen=True)
@@ -180,7 +175,7 @@ def read_manifest(data: bytes, *, filename: str = "") -> ManifestTable:
         raise ManifestUnreadable("error.manifest_too_large", megabytes=MAX_FILE_BYTES // (1024 * 1024))
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data)
-    text, encoding = _decode(data)
+    text, encoding = decode_table_file(data)
     return _table(_csv_lines(text), encoding=encoding)
 
 
@@ -369,16 +364,6 @@ def _order_values(order: PlannedOrder, *, site_id: int, now: dt.datetime) -> dic
         "status": "expected",
         "created_at": now,
     }
-
-
-def _decode(data: bytes) -> tuple[str, str]:
-    # Strict and in this order: UTF-8 (a BOM is dropped), then GB18030, which covers GBK exports.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ManifestUnreadable("error.manifest_encoding")
 
 
 def _csv_lines(text: str) -> Iterator[list[Any]]:

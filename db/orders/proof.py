@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from db.core.errors import CollectorCheckExhausted, InvalidValue, NotFound
 from db.core.events import record_event
 from db.core.models import Event, Order
-from db.orders.lifecycle import normalize_phone, normalize_pickup_code, parse_qr_payload
+from db.core.typed import normalize_phone
+from db.orders.lifecycle import normalize_pickup_code, parse_qr_payload
 
 # Wrong answers a bag may draw in a day at the desk before only its code (scanned in the search box) opens it.
 WRONG_ANSWERS_ALLOWED = 3

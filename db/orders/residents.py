@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from db.core.clock import local_today
 from db.core.errors import FullPhoneNeeded, InvalidValue
 from db.core.models import Order, Site, SiteRules, Slot
+from db.core.typed import normalize_phone
 from db.orders.lifecycle import (
     class_hold_days,
     collect_by,
     hold_days_of,
-    normalize_phone,
     normalize_pickup_code,
     qr_payload,
 )

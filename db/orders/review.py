@@ -13,19 +13,18 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.cold_chain.units import slotted_bags_query
-from db.core.clock import local_today, to_local
+from db.core.clock import local_today
 from db.core.errors import InvalidValue, NotFound, StoreError
 from db.core.events import record_event
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, StorageUnit, Volunteer
 from db.core.privacy import mask_name, mask_phone
+from db.core.typed import normalize_phone
 from db.orders.buildings import building_of
 from db.orders.lifecycle import (
     class_hold_days,
     collect_by,
     hold_days_of,
     item_count_column,
-    normalize_phone,
-    open_days_of,
     overdue_condition,
     return_order,
 )
@@ -106,13 +105,6 @@ class ReturnOutcome:
 
     returned: list[str]
     refused: list[tuple[str, StoreError]] = field(default_factory=list)
-
-
-def overdue_before(*, today: dt.date, hold_days: int) -> dt.date:
-    """Bags delivered before this day are past their collect-by date today (with the site's calendar when
-    `hold_days` carries it: lifecycle.overdue_condition)."""
-    # collect_by(d) < today  ⇔  d < day − (hold_days − 1), the day after the last open day before today
-    return open_days_of(hold_days).overdue_from(today) - dt.timedelta(days=hold_days - 1)
 
 
 def days_overdue(*, delivery_date: dt.date, hold_days: int, today: dt.date) -> int:
@@ -208,7 +200,7 @@ def get_order_detail(session: Session, *, site_id: int, order_id: int, now: dt.d
     history = pd.DataFrame(
         [
             {
-                "happened_at": to_local(event.happened_at).strftime("%Y-%m-%d %H:%M"),
+                "happened_at": event.happened_at,  # worded by the page, in the reader's format and local time
                 "actor": name or "",
                 "action": event.action,
                 "before": event.before,

@@ -24,7 +24,7 @@ from db.core.errors import (
 )
 from db.core.events import record_event
 from db.core.models import ROLES, Account, Volunteer, VolunteerRole
-from db.orders.lifecycle import normalize_phone
+from db.core.typed import normalize_phone
 from db.people.devices import KnownDevice, find_device, mark_device_seen
 from db.people.login_sessions import SignedIn, end_sessions_of, roles_at
 from db.people.throttling import (

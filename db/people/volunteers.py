@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from db.core.errors import InvalidValue, NotAllowed, NotFound, StoreError
 from db.core.events import record_event
 from db.core.models import ROLES, Account, Volunteer, VolunteerRole
-from db.orders.lifecycle import normalize_phone
-from db.orders.manifest import _decode
+from db.core.typed import decode_table_file, normalize_phone
 from db.people.accounts import check_pin_rules, create_volunteer, hash_secret
 
 MAX_IMPORT_BYTES = 1024 * 1024
@@ -224,7 +223,7 @@ def _read_grid(data: bytes) -> list[list[str]]:
     if len(data) > MAX_IMPORT_BYTES:
         raise VolunteerImportUnreadable("error.manifest_too_large", megabytes=MAX_IMPORT_BYTES // (1024 * 1024))
     try:
-        text, _ = _decode(data)
+        text, _ = decode_table_file(data)
     except StoreError as error:
         raise VolunteerImportUnreadable("error.manifest_encoding") from error
     if "\x00" in text:

@@ -215,9 +215,7 @@ def read_names(session: Session, *, events: Iterable[Event]) -> EventNames:
     templates = _read(
         session, wanted, "shift_template", select(ShiftTemplate.id, ShiftTemplate.weekday, ShiftTemplate.starts)
     )
-    names.rows["shift_template"] = {
-        row.id: {"weekday": row.weekday, "starts": row.starts.strftime("%H:%M")} for row in templates
-    }
+    names.rows["shift_template"] = {row.id: {"weekday": row.weekday, "starts": row.starts} for row in templates}
     volunteers = names.rows["volunteer"]
     names.rows["account"] = {row.id: dict(volunteers.get(row.volunteer_id, {})) for row in accounts}
     names.rows["assignment"] = {

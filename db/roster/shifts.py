@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from db.core.clock import local_moment
@@ -546,9 +546,8 @@ def _shifts_from_templates(
     return shifts
 
 
-def close_forgotten_check_outs(session: Session, *, site_id: int, now: dt.datetime) -> int:
-    """Check out, flagged as automatic, everyone still checked in an hour after their shift ended."""
-    rows = session.execute(
+def _forgotten_check_outs(*, site_id: int, now: dt.datetime) -> Select[int, dt.datetime]:
+    return (
         select(Assignment.id, Shift.ends_at)
         .join(Shift, Shift.id == Assignment.shift_id)
         .where(
@@ -556,7 +555,35 @@ def close_forgotten_check_outs(session: Session, *, site_id: int, now: dt.dateti
             Assignment.status == "checked_in",
             Shift.ends_at <= now - FORGOTTEN_CHECK_OUT_AFTER,
         )
-    ).all()
+    )
+
+
+def _no_shows(*, site_id: int, now: dt.datetime) -> Select[int]:
+    return (
+        select(Assignment.id)
+        .join(Shift, Shift.id == Assignment.shift_id)
+        .where(
+            Assignment.site_id == site_id,
+            Assignment.status == "signed_up",
+            Shift.cancelled_at.is_(None),
+            Shift.ends_at <= now,
+        )
+    )
+
+
+def count_unsettled_assignments(session: Session, *, site_id: int, now: dt.datetime) -> int:
+    """How many assignments settle_assignments would change now (forgotten check-outs and no-shows): a reading page
+    writes only when there is one, so its views leave the site's cached figures alone."""
+    forgotten = session.scalar(
+        select(func.count()).select_from(_forgotten_check_outs(site_id=site_id, now=now).subquery())
+    )
+    absent = session.scalar(select(func.count()).select_from(_no_shows(site_id=site_id, now=now).subquery()))
+    return int(forgotten or 0) + int(absent or 0)
+
+
+def close_forgotten_check_outs(session: Session, *, site_id: int, now: dt.datetime) -> int:
+    """Check out, flagged as automatic, everyone still checked in an hour after their shift ended."""
+    rows = session.execute(_forgotten_check_outs(site_id=site_id, now=now)).all()
     closed = 0
     for assignment_id, ends_at in rows:
         closed += _settle(
@@ -577,16 +604,7 @@ def close_forgotten_check_outs(session: Session, *, site_id: int, now: dt.dateti
 
 def mark_no_shows(session: Session, *, site_id: int, now: dt.datetime) -> int:
     """Everyone still only signed up for a shift that has ended did not come: a no-show."""
-    rows = session.scalars(
-        select(Assignment.id)
-        .join(Shift, Shift.id == Assignment.shift_id)
-        .where(
-            Assignment.site_id == site_id,
-            Assignment.status == "signed_up",
-            Shift.cancelled_at.is_(None),
-            Shift.ends_at <= now,
-        )
-    ).all()
+    rows = session.scalars(_no_shows(site_id=site_id, now=now)).all()
     return sum(
         _settle(
             session,

@@ -16,7 +16,7 @@ from db.core.models import Assignment
 from db.roster.shifts import create_shift, sign_up
 from tests.support.app_data import AppData
 from tests.support.browser import IDLE_APP, enroll_as_tablet, sign_in_on_tablet, streamlit_server, zh
-from ui.roster_view import shift_label
+from ui.views.roster.shifts import shift_label
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from tests.support.markdown_payloads import (
 from tests.support.paths import ROOT
 from ui.i18n import LANGUAGE_STATE_KEY, LANGUAGES
 from ui.pages_registry import AUDIENCES, ORGANIZER, PAGES, PUBLIC, VOLUNTEER
-from ui.session import AUDIENCE_KEY, SIGNED_IN_KEY
+from ui.signed_in import AUDIENCE_KEY, SIGNED_IN_KEY
 
 # Fields that Streamlit shows as typed, never as Markdown: option lists of the select widgets, what is in an input
 # box, and names that are not text at all (ids, icons, URLs).

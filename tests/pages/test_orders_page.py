@@ -14,7 +14,7 @@ from db.core.models import Event, Order
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
 from tests.support.app_data import AppData, stored
 from tests.support.pages import organizer_on, zh
-from ui.widgets import change_text
+from ui.event_words import change_text
 
 
 def add_overdue_order(data: AppData, *, number: str, code: str, days: int = 6) -> int:

@@ -15,7 +15,7 @@ from tests.support.paths import APP
 from tests.support.town import P2, Town, build_town
 from ui.i18n import LANGUAGE_STATE_KEY, translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.session import AUDIENCE_KEY, SIGNED_IN_KEY
+from ui.signed_in import AUDIENCE_KEY, SIGNED_IN_KEY
 
 D = dt.date
 

@@ -15,7 +15,7 @@ from tests.support.app_data import AppData
 from tests.support.pages import chart_specs, new_app
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
-from ui.roster_view import shift_label
+from ui.views.roster.shifts import shift_label
 
 
 def zh(key: str, **params: object) -> str:

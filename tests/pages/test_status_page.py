@@ -180,7 +180,7 @@ def test_no_page_shows_a_whole_phone_number_to_volunteers_or_residents(app_env: 
             shown = list(texts(at._tree))
             shown += [str(cell) for frame in at.dataframe for cell in frame.value.to_numpy().ravel()]
             assert [text for text in shown if FULL_PHONE.search(text)] == [], (audience, spec.name)
-    # Organizers do see them whole, on the volunteers page (DESIGN.md).
+    # Organizers do see them whole, on the volunteers page (docs/security.md).
     at = new_app(app_env, audience=ORGANIZER).switch_page(page_spec("volunteers").path).run()
     assert "13812345678" in {str(cell) for frame in at.dataframe for cell in frame.value.to_numpy().ravel()}
 
@@ -194,7 +194,7 @@ def test_the_qr_code_reads_back_as_the_desk_expects():
     from PIL import Image
 
     from db.orders.lifecycle import parse_qr_payload, qr_payload
-    from ui.widgets import qr_png
+    from ui.qr import qr_png
 
     payload = qr_payload(site_code="TS2", pickup_code=CODE)
     [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(payload))))

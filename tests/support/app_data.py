@@ -14,7 +14,8 @@ from db.core.engine import make_engine, unit_of_work
 from db.core.migrate import upgrade_to_head
 from db.core.models import Event, Order
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
-from db.people.accounts import SignedIn, create_organizer_account, create_volunteer
+from db.people.accounts import create_organizer_account, create_volunteer
+from db.people.login_sessions import SignedIn
 from db.people.sites import create_site
 from db.roster.shifts import create_shift, sign_up
 from tests.support.databases import NOW

@@ -20,7 +20,8 @@ from tests.support.paths import ROOT
 from ui.i18n import translate
 
 CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying hosts it cannot reach (TESTING.md).
+# Without the background-networking flags Chromium keeps trying hosts it cannot reach (update and safe-browsing
+# services).
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -18,7 +18,7 @@ from db.core.engine import make_engine, unit_of_work
 from db.core.models import Order
 from db.orders.lifecycle import normalize_pickup_code, receive_order, report_problem, shelve_order
 from db.orders.manifest import apply_import, plan_import, read_manifest
-from db.people.accounts import SignedIn
+from db.people.login_sessions import SignedIn
 from db.people.site_rules import add_closed_days
 from db.people.volunteers import update_volunteer
 from tests.support.app_data import AppData, build_app_database

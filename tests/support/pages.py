@@ -11,7 +11,7 @@ from tests.support.app_data import AppData
 from tests.support.paths import APP
 from ui.i18n import LANGUAGE_STATE_KEY, translate
 from ui.pages_registry import ORGANIZER, PUBLIC, VOLUNTEER
-from ui.session import AUDIENCE_KEY, SIGNED_IN_KEY
+from ui.signed_in import AUDIENCE_KEY, SIGNED_IN_KEY
 
 
 def new_app(data: AppData, *, audience: str = PUBLIC, language: str | None = None) -> AppTest:

@@ -1,5 +1,5 @@
 """The event log (audit page, an order's history) shows no stored code word: every code an event's before or after
-can hold, for every field that holds one, is worded in both languages (ui.widgets.change_text)."""
+can hold, for every field that holds one, is worded in both languages (ui.event_words.change_text)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from db.core.models import (
 )
 from db.orders.calls import CALL_OUTCOMES
 from db.orders.notices import NOTICE_KINDS
+from ui.event_words import CHANGE_VALUE_FAMILIES, change_text
 from ui.i18n import LANGUAGES, load_catalog
-from ui.widgets import CHANGE_VALUE_FAMILIES, change_text
 
 # Every code word the store writes into an event's before/after, by field.
 EVENT_CODES = {
@@ -40,7 +40,8 @@ RAW = re.compile(r"\b[a-z]+(?:_[a-z]+)*\b")
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("field", sorted(EVENT_CODES))
 def test_every_code_an_event_holds_is_worded(field: str, language: str, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr("ui.widgets.current_language", lambda: language)
+    monkeypatch.setattr("ui.event_words.current_language", lambda: language)
+    monkeypatch.setattr("ui.tables.current_language", lambda: language)
     monkeypatch.setattr("ui.i18n.current_language", lambda: language)
     catalog = load_catalog(language)
     for code in EVENT_CODES[field]:

@@ -9,11 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 import db.reports.figures as figures
-import ui.session
+import ui.signed_in
 from db.core.engine import make_engine, unit_of_work
 from db.core.migrate import upgrade_to_head
 from db.people.sites import create_site
-from db.reports.figures import list_site_figures
 from tests.support.databases import NOW
 from ui.store import cached_read, session_scope
 
@@ -49,8 +48,8 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, ...]]]:
 
 
 def read(*site_ids: int) -> None:
-    # The function imported before the patch names the cached read; the cache calls the module's (counting) one.
-    cached_read(list_site_figures, site_ids=site_ids, day=DAY, now=NOW)
+    # The module's function at the time of the read: the counting one while `reads` patches it.
+    cached_read(figures.list_site_figures, site_ids=site_ids, day=DAY, now=NOW)
 
 
 def read_all(first: int, second: int) -> None:
@@ -82,8 +81,8 @@ def test_a_page_write_counts_for_the_site_the_page_works_on(sites, reads, monkey
     first, second = sites
     read_all(first, second)
     reads.clear()
-    monkeypatch.setattr(ui.session, "current_user", lambda: object())
-    monkeypatch.setattr(ui.session, "acting_site_id", lambda: second)
+    monkeypatch.setattr(ui.signed_in, "current_user", lambda: object())
+    monkeypatch.setattr(ui.signed_in, "acting_site_id", lambda: second)
     with session_scope():
         pass
     read_all(first, second)
@@ -94,7 +93,7 @@ def test_a_write_at_no_known_site_rereads_every_figure(sites, reads, monkeypatch
     first, second = sites
     read_all(first, second)
     reads.clear()
-    monkeypatch.setattr(ui.session, "current_user", lambda: None)
+    monkeypatch.setattr(ui.signed_in, "current_user", lambda: None)
     with session_scope():
         pass
     read_all(first, second)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from functools import partial
 
 import openpyxl
 import pytest
 from sqlalchemy import Engine, select, update
 
 import db.orders.lifecycle
-from db.cold_chain.excursions import list_excursion_bags, list_excursions, record_excursion_check
+from db.cold_chain.excursions import list_excursion_bags, list_excursions
 from db.cold_chain.temperatures import (
     correct_temperature,
     count_missing_readings,
@@ -25,7 +26,6 @@ from db.cold_chain.temperatures import (
 from db.cold_chain.units import (
     create_storage_unit,
     deactivate_storage_unit,
-    list_dwell_attention,
     list_held_bags,
     update_unit_range,
 )
@@ -34,6 +34,7 @@ from db.core.engine import unit_of_work
 from db.core.errors import DuplicateValue, InvalidValue, NotAllowed
 from db.core.events import record_event
 from db.core.models import Order, Slot, StorageUnit, TemperatureReading
+from db.orders.excursion_checks import record_excursion_outcome
 from db.orders.lifecycle import hand_over, order_history, receive_order
 from tests.support.store import add_order, make_world
 from ui.exports import escape_formula, frame_to_csv_bytes, frame_to_xlsx_bytes
@@ -329,56 +330,23 @@ def test_marking_bags_of_an_excursion_shows_in_the_order_history(engine: Engine,
             receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=at(DAY, 8))
     start = log(engine, world, "F1", 14.0, at(DAY, 9))
     with unit_of_work(engine) as session:
-        record_excursion_check(
-            session,
-            reading_id=start,
-            order_id=kept,
-            outcome="checked_ok",
-            volunteer_id=world.volunteer_id,
-            now=at(DAY, 9, 20),
-        )
-        record_excursion_check(
-            session,
-            reading_id=start,
-            order_id=spoiled,
-            outcome="discarded",
-            volunteer_id=world.volunteer_id,
-            now=at(DAY, 9, 21),
-            reason="温度偏离 14 °C，已丢弃",
+        # Through the organizer's one verdict with exceptions, as the storage page gives it.
+        verdict = partial(record_excursion_outcome, session, reading_id=start, volunteer_id=world.volunteer_id)
+        verdict(
+            outcome="checked_ok", exceptions={spoiled: "discarded"}, now=at(DAY, 9, 21), reason="温度偏离 14 °C，已丢弃"
         )
         with pytest.raises(InvalidValue, match="reason_required"):
-            record_excursion_check(
-                session,
-                reading_id=start,
-                order_id=kept,
-                outcome="discarded",
-                volunteer_id=world.volunteer_id,
-                now=at(DAY, 9, 22),
-            )
+            verdict(outcome="checked_ok", exceptions={kept: "discarded"}, now=at(DAY, 9, 22))
         with pytest.raises(NotAllowed, match="bag_not_in_excursion"):
-            record_excursion_check(
-                session,
-                reading_id=start,
-                order_id=elsewhere,
-                outcome="checked_ok",
-                volunteer_id=world.volunteer_id,
-                now=at(DAY, 9, 22),
-            )
+            verdict(outcome="checked_ok", exceptions={elsewhere: "checked_ok"}, now=at(DAY, 9, 22))
         with pytest.raises(InvalidValue, match="outcome_unknown"):
-            record_excursion_check(
-                session,
-                reading_id=start,
-                order_id=kept,
-                outcome="fine",
-                volunteer_id=world.volunteer_id,
-                now=at(DAY, 9, 22),
-            )
+            verdict(outcome="fine", exceptions={}, now=at(DAY, 9, 22))
     with unit_of_work(engine) as session:
-        record_excursion_check(
+        record_excursion_outcome(
             session,
             reading_id=start,
-            order_id=kept,
-            outcome="resident_informed",
+            outcome="checked_ok",
+            exceptions={kept: "resident_informed"},
             volunteer_id=world.volunteer_id,
             now=at(DAY, 9, 30),
         )
@@ -507,8 +475,9 @@ def test_dwell_attention_lists_chilled_over_24h_and_frozen_over_72h_oldest_first
                 session, order_id=order_id, volunteer_id=world.volunteer_id, now=now - dt.timedelta(hours=hours)
             )
     with unit_of_work(engine) as session:
-        attention = list_dwell_attention(session, site_id=world.site_id, now=now)
         held = list_held_bags(session, site_id=world.site_id, now=now)
+    # The attention list as the storage page shows it: chilled over 24 h, frozen over 72 h, oldest first.
+    attention = [bag for bag in held if bag.over_limit]
     assert [names[bag.order_id] for bag in attention] == ["frozen_73h", "chilled_25h"]
     assert [(names[bag.order_id], bag.hours_held) for bag in held][:2] == [
         ("ambient_100h", 100.0),

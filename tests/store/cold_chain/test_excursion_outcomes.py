@@ -8,12 +8,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, func, select
 
-from db.cold_chain.excursions import get_excursion, list_excursion_bags, record_excursion_outcome
+from db.cold_chain.excursions import get_excursion, list_excursion_bags
 from db.cold_chain.temperatures import FOLLOW_UP_WITHIN, list_due_readings, record_temperature
 from db.core.clock import local_moment
 from db.core.engine import unit_of_work
 from db.core.errors import InvalidValue, NotAllowed
 from db.core.models import Event, ExcursionCheck, Order, StorageUnit
+from db.orders.excursion_checks import record_excursion_outcome
 from db.orders.lifecycle import receive_order
 from tests.support.store import add_order, make_world
 

@@ -27,7 +27,7 @@ from db.orders.lifecycle import (
 )
 from db.orders.notices import arrivals_notice, overdue_notice
 from db.orders.residents import lookup_order_status
-from db.orders.review import OrderFilter, days_overdue, list_orders, overdue_before
+from db.orders.review import OrderFilter, days_overdue, list_orders
 from db.people.opening_hours import OpenDays, WeekdayRule
 from db.people.site_rules import add_closed_days, update_site_rules
 from db.people.sites import get_site_rules
@@ -140,9 +140,8 @@ def test_a_closed_collect_by_day_is_not_counted_overdue_and_days_overdue_count_f
     # The delivery-date cutoffs say the same. On Monday the 30th, bags delivered up to the 27th (collect by Sunday at
     # the latest) are overdue, the 28th's (collect by Monday) not; on Sunday the 29th, the 25th's (collect by the
     # 27th, closed: Sunday) is not yet, the 24th's (collect by Thursday the 26th) is.
-    assert overdue_before(today=D(2026, 11, 30), hold_days=hold) == D(2026, 11, 28)
     assert overdue_cutoff(day=D(2026, 11, 30), hold_days=hold) == D(2026, 11, 28)
-    assert overdue_before(today=D(2026, 11, 29), hold_days=hold) == D(2026, 11, 25)
+    assert overdue_cutoff(day=D(2026, 11, 29), hold_days=hold) == D(2026, 11, 25)
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -34,8 +34,9 @@ from sqlalchemy import Engine, func, select
 from cli.main import main
 from db.core.clock import local_today
 from db.core.engine import unit_of_work
+from db.core.errors import ManifestUnreadable
 from db.core.models import Event, Item, Order
-from db.orders.manifest import HEADER_NAMES, ImportResult, ManifestUnreadable, apply_import, plan_import, read_manifest
+from db.orders.manifest import HEADER_NAMES, ImportResult, apply_import, plan_import, read_manifest
 from db.people.sites import create_site
 from tests.support.databases import NOW
 from tests.support.manifest_files import HEADER, replace_part, xlsx_bytes

@@ -24,10 +24,10 @@ from db.orders.review import (
     list_orders,
     list_platforms,
     list_slot_bags,
-    overdue_before,
     return_orders,
 )
 from db.people.sites import create_site
+from db.reports.figures import overdue_cutoff
 from tests.support.store import World, make_world
 from ui.exports import escape_formula, frame_to_csv_bytes, frame_to_xlsx_bytes
 
@@ -71,7 +71,7 @@ def days_ago(now: dt.datetime, days: int) -> dt.date:
 def test_overdue_is_derived_from_hold_days() -> None:
     today = dt.date(2026, 11, 25)
     # Hold 3 days: delivered the 22nd, collect by the 24th; overdue from the 25th.
-    assert overdue_before(today=today, hold_days=3) == dt.date(2026, 11, 23)
+    assert overdue_cutoff(day=today, hold_days=3) == dt.date(2026, 11, 23)
     assert days_overdue(delivery_date=dt.date(2026, 11, 22), hold_days=3, today=today) == 1
     assert days_overdue(delivery_date=dt.date(2026, 11, 23), hold_days=3, today=today) == 0
     assert days_overdue(delivery_date=dt.date(2026, 11, 20), hold_days=1, today=today) == 5

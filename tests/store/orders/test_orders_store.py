@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from db.core.engine import make_engine, unit_of_work
 from db.core.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, WrongState
 from db.core.models import Order
+from db.core.typed import normalize_phone
 from db.orders.lifecycle import (
     ItemSpec,
     collect_by,
@@ -17,7 +18,6 @@ from db.orders.lifecycle import (
     create_order,
     find_orders,
     hand_over,
-    normalize_phone,
     order_history,
     receive_order,
     report_problem,

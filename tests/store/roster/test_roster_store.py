@@ -22,6 +22,7 @@ from db.roster.shifts import (
     check_in_open,
     check_out,
     close_forgotten_check_outs,
+    count_unsettled_assignments,
     create_shift,
     create_shift_template,
     generate_shifts,
@@ -247,6 +248,11 @@ def test_forgotten_check_out_is_closed_an_hour_after_the_end_and_no_shows_marked
 
     ends = starts + dt.timedelta(hours=2)
     with unit_of_work(engine) as session:
+        # What a page asks first, to write only when there is something to settle.
+        assert count_unsettled_assignments(session, site_id=world.site_id, now=ends - dt.timedelta(minutes=1)) == 0
+        assert count_unsettled_assignments(session, site_id=world.site_id, now=ends) == 1  # the no-show only
+        assert count_unsettled_assignments(session, site_id=world.site_id, now=ends + dt.timedelta(hours=1)) == 2
+    with unit_of_work(engine) as session:
         assert close_forgotten_check_outs(session, site_id=world.site_id, now=ends + dt.timedelta(minutes=59)) == 0
         assert mark_no_shows(session, site_id=world.site_id, now=ends - dt.timedelta(minutes=1)) == 0
     with unit_of_work(engine) as session:
@@ -256,6 +262,7 @@ def test_forgotten_check_out_is_closed_an_hour_after_the_end_and_no_shows_marked
         # Run again (another page renders): nothing more to do.
         assert close_forgotten_check_outs(session, site_id=world.site_id, now=ends + dt.timedelta(hours=2)) == 0
         assert mark_no_shows(session, site_id=world.site_id, now=ends + dt.timedelta(hours=2)) == 0
+        assert count_unsettled_assignments(session, site_id=world.site_id, now=ends + dt.timedelta(hours=2)) == 0
     closed = status_of(engine, came)
     assert (closed.status, closed.auto_checked_out, closed.checked_out_at) == (
         "checked_out",

@@ -27,7 +27,8 @@ from db.people.login_sessions import SignedIn
 from ui.actions import forget, keep, run_change
 from ui.i18n import t
 from ui.keyboard import input_hints
-from ui.widgets import camera_scan, confirmed_button, show_table, translate_codes
+from ui.tables import show_table, translate_codes
+from ui.widgets import camera_scan, confirmed_button
 
 # What the last check-in did, shown after the page reruns with fresh counts.
 LAST_SLOT_KEY = "arrivals_last_slot"
@@ -80,6 +81,12 @@ def _checked_in(result: tuple[str, str, str, int | None, dt.datetime | None]) ->
     _refocus()
 
 
+def _slot_done(_: object) -> None:
+    """After the bag is shelved or its check-in undone: the slot shown is done with, the cursor back in the box."""
+    forget(LAST_SLOT_KEY)
+    _refocus()
+
+
 def _refocus() -> None:
     st.session_state[FOCUS_TOKEN_KEY] = st.session_state.get(FOCUS_TOKEN_KEY, 0) + 1
 
@@ -116,7 +123,7 @@ def last_check_in(
     if shelve_column.button(t("arrivals.shelved", slot=slot), key="arrivals_shelved", type="primary", width="stretch"):
         run_change(
             partial(shelve_order, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),
-            then=lambda _: (forget(LAST_SLOT_KEY), _refocus()),
+            then=_slot_done,
             done_key="arrivals.shelved_done",
             code=code,
             slot=slot,
@@ -128,7 +135,7 @@ def last_check_in(
     ):
         run_change(
             partial(undo_receive, order_id=order_id, volunteer_id=user.volunteer_id, now=utc_now()),
-            then=lambda _: (forget(LAST_SLOT_KEY), _refocus()),
+            then=_slot_done,
             done_key="arrivals.receive_undone",
             code=code,
             slot=slot,
@@ -195,7 +202,7 @@ def problem_report(user: SignedIn, orders: list[ExpectedOrder]) -> None:
         key="arrivals_problem_reason",
         format_func=reason_labels.__getitem__,
     )
-    reason = t(PROBLEM_REASONS[reason_choice])
+    reason: str = t(PROBLEM_REASONS[reason_choice])
     if reason_choice == "other":
         reason = st.text_input(t("arrivals.problem_reason_text"), key="arrivals_problem_text")
     if confirmed_button(

@@ -37,7 +37,8 @@ from ui.downloads import frame_buttons
 from ui.i18n import t
 from ui.keyboard import DECIMAL, FULL, input_hints
 from ui.store import read_scope
-from ui.widgets import big_button, show_error, show_table
+from ui.tables import show_table
+from ui.widgets import big_button, show_error
 
 # The temperatures page's state: the unit chosen, the last reading saved (or its refusal), the reading form's fields.
 UNIT_KEY = "temperature_unit"

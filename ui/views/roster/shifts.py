@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -15,8 +16,10 @@ from db.core.models import ROLES
 from db.people.login_sessions import SignedIn
 from db.roster.shifts import (
     ShiftInfo,
+    TemplateInfo,
     cancel_shift,
     cancel_sign_up,
+    count_unsettled_assignments,
     create_shift,
     create_shift_template,
     generate_shifts,
@@ -24,17 +27,29 @@ from db.roster.shifts import (
     list_shift_templates,
     list_volunteers_for_role,
     set_template_active,
+    settle_assignments,
     sign_up,
 )
 from ui.actions import keep, run_change
 from ui.i18n import t
-from ui.store import read_scope
-from ui.widgets import confirmed_button, show_table
+from ui.store import read_scope, session_scope
+from ui.tables import show_table
+from ui.widgets import confirmed_button
 
 # The people a cancelled shift had, for the organizer to call (shown once, on the next run).
 CONTACTS_KEY = "roster_cancelled_contacts"
 PEOPLE_COLUMNS = ["person_name", "phone", "status", "checked_in_at", "checked_out_at", "auto_checked_out"]
 TEMPLATE_COLUMNS = ["weekday", "band", "role", "min_staff", "max_staff", "active"]
+
+
+def settle_roster(*, site_id: int, now: dt.datetime) -> None:
+    """Before a roster screen shows anything: forgotten check-outs closed, no-shows marked. A write (and so fresh
+    figures for the site) only when there is one to make, not on every view of the page."""
+    with read_scope() as session:
+        due = count_unsettled_assignments(session, site_id=site_id, now=now)
+    if due:
+        with session_scope(site_id=site_id) as session:
+            settle_assignments(session, site_id=site_id, now=now)
 
 
 def day_label(day: dt.date) -> str:
@@ -57,7 +72,8 @@ def _local_naive(moment: dt.datetime | None) -> dt.datetime | None:
 
 
 def cancelled_contacts() -> None:
-    """After a shift is cancelled: whom to tell. Organizers see whole phone numbers (DESIGN.md): they call them."""
+    """After a shift is cancelled: whom to tell. Organizers see whole phone numbers (docs/security.md): they call
+    them."""
     contacts = st.session_state.pop(CONTACTS_KEY, None)
     if contacts is not None:
         st.warning(t("roster.tell_these_people", count=len(contacts)))
@@ -146,7 +162,7 @@ def one_off_form(user: SignedIn, *, today: dt.date) -> None:
             run_change(add, done_key="roster.one_off_added")
 
 
-def templates_table(user: SignedIn) -> list:
+def templates_table(user: SignedIn) -> list[TemplateInfo]:
     """The weekly templates, shown; returned for the pause/resume form."""
     with read_scope() as session:
         templates = list_shift_templates(session, site_id=user.site_id)
@@ -197,12 +213,12 @@ def template_form(user: SignedIn) -> None:
         run_change(add, done_key="roster.templates_added", count=len(weekdays))
 
 
-def _add_templates(session: Session, *, weekdays: tuple[int, ...], **template: object) -> None:
+def _add_templates(session: Session, *, weekdays: tuple[int, ...], **template: Any) -> None:
     for weekday in weekdays:
         create_shift_template(session, weekday=weekday, now=utc_now(), **template)
 
 
-def template_switch(user: SignedIn, templates: list) -> None:
+def template_switch(user: SignedIn, templates: list[TemplateInfo]) -> None:
     """Pause a weekly template (the summer break) or take it up again."""
     with st.form("template_toggle"):
         template = st.selectbox(

@@ -13,7 +13,7 @@ import streamlit as st
 
 from db.orders.labels import BagLabel, SlotLabel
 from ui.i18n import t
-from ui.widgets import qr_png
+from ui.qr import qr_png
 
 PER_ROW = 3
 SHEET_KEY = "labels_sheet"

@@ -29,9 +29,11 @@ from db.orders.review import (
 from db.people.login_sessions import SignedIn
 from ui.actions import keep, run_change
 from ui.downloads import download_buttons, translated_frame
+from ui.event_words import worded_changes
 from ui.i18n import current_language, join_list, t
 from ui.store import read_scope
-from ui.widgets import ask_first, big_button, confirmation, show_print_table, show_table, worded_changes
+from ui.tables import show_print_table, show_table
+from ui.widgets import ask_first, big_button, confirmation
 
 CODES = {"status": "status", "storage_class": "kind"}
 RETURN_OUTCOME_KEY = "orders_return_outcome"

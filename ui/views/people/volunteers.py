@@ -4,6 +4,7 @@ from a CSV list (pages/volunteers.py lays them out)."""
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -24,8 +25,9 @@ from db.people.volunteers import (
 from ui.actions import run_change
 from ui.i18n import current_language, t
 from ui.manifest_text import import_error_text, import_message
+from ui.secret_form import secret_refused
 from ui.store import read_scope
-from ui.widgets import secret_refused, show_table
+from ui.tables import show_table
 
 # A new uploader key after each import empties it, so the same file is not offered twice.
 IMPORT_ROUND_KEY = "volunteer_import_round"
@@ -41,7 +43,7 @@ def site_volunteers(user: SignedIn) -> list[VolunteerDetail]:
 
 
 def people_table(people: list[VolunteerDetail]) -> None:
-    """Everyone of the site. Organizers see phone numbers whole (DESIGN.md): no masking on this page."""
+    """Everyone of the site. Organizers see phone numbers whole (docs/security.md): no masking on this page."""
     rows = [
         {"person_name": p.name, "phone": p.phone, "roles": list(p.roles), "active": p.active, "has_pin": p.has_pin}
         for p in people
@@ -147,7 +149,7 @@ def pin_tab(user: SignedIn, people: list[VolunteerDetail]) -> None:
 def _reset_pin_now(user: SignedIn) -> None:
     person = st.session_state.get("pin_who")
     new_pin = st.session_state.get("pin_new", "")
-    refusal: tuple[str, str, dict] | None = None
+    refusal: tuple[str, str, dict[str, Any]] | None = None
     if person is None:
         refusal = ("warning", "volunteers.choose_first", {})
     elif new_pin != st.session_state.get("pin_again", ""):

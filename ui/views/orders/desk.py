@@ -26,11 +26,12 @@ from db.orders.lifecycle import (
 from db.orders.proof import WRONG_ANSWERS_ALLOWED, check_collector, names_the_bag
 from db.people.login_sessions import SignedIn
 from ui.actions import forget, run_change
-from ui.calls_view import last_call_words
 from ui.i18n import join_list, t
 from ui.keyboard import input_hints
 from ui.store import read_scope
-from ui.widgets import ask_first, big_button, camera_scan, show_error, translate_codes
+from ui.tables import translate_codes
+from ui.views.orders.calls import last_call_words
+from ui.widgets import ask_first, big_button, camera_scan, show_error
 
 QUERY_KEY = "desk_query"
 # What the last Enter searched for: the results are its, and the box, empty for the next scan, shows it greyed.
@@ -223,7 +224,7 @@ def _hand_over(user: SignedIn, *, collected_by: str) -> None:
         return  # answered already (a second tap)
     collector_name = st.session_state.get(COLLECTOR_NAME_KEY, "") if collected_by != "self" else ""
     moment = utc_now()
-    who = {"volunteer_id": user.volunteer_id, "now": moment, "collected_by": collected_by}
+    who: dict[str, Any] = {"volunteer_id": user.volunteer_id, "now": moment, "collected_by": collected_by}
     if len(waiting["order_ids"]) > 1:
         change = partial(hand_over_household, order_ids=waiting["order_ids"], collector_name=collector_name, **who)
     else:
