@@ -13,6 +13,8 @@ import time
 from collections import Counter
 from typing import Any
 
+from sqlalchemy import Engine, event
+
 from db.cold_chain.units import free_slots_query
 from db.core.engine import make_engine, read_only, unit_of_work
 from db.core.errors import DuplicateValue, NoFreeSlot, WrongState
@@ -30,11 +32,26 @@ from db.orders.lifecycle import (
 NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
 
 Bag = tuple[int, str]  # (order id, storage class)
+# SQLite's busy handler is not a queue: with four processes writing as fast as they can on a loaded 2-core machine
+# one of them was once kept waiting past the app's 15 s (OperationalError, "database is locked"). These tests check
+# the slots' logic under real concurrency, not the machine's speed, so their writers wait longer.
+WORKER_BUSY_TIMEOUT_MS = 120_000
+
+
+def _engine(url: str) -> Engine:
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _wait_longer(dbapi_connection: Any, _record: Any) -> None:  # after the app's own settings
+            dbapi_connection.execute(f"PRAGMA busy_timeout = {WORKER_BUSY_TIMEOUT_MS}")
+
+    return engine
 
 
 def check_in_worker(url: str, site_id: int, volunteer_id: int, bags: list[Bag], start: Any, results: Any) -> None:
     """Check each bag in, one transaction per bag; after a refusal, count the slots of its kind still free."""
-    engine = make_engine(url)
+    engine = _engine(url)
     counts: Counter[str] = Counter()
     free_after_refusal: list[int] = []
     try:
@@ -79,7 +96,7 @@ def mixed_worker(url: str, site_id: int, volunteer_id: int, bags: list[Bag], sta
     (the site has a slot for every bag); an undone handover may find its slot taken meanwhile, and a move may
     find its target taken meanwhile — both are counted, not failures.
     """
-    engine = make_engine(url)
+    engine = _engine(url)
     counts: Counter[str] = Counter()
 
     def attempt(name: str, call: Any, **kwargs: Any) -> bool:
