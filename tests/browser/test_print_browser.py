@@ -30,25 +30,16 @@ def visible(page, selector: str) -> int:
     return sum(1 for element in page.locator(selector).all() if element.is_visible())
 
 
-# Three views of the same data, changing nothing: one server for the module, on one worker.
-pytestmark = pytest.mark.xdist_group("print_module")
-
-
-@pytest.fixture(scope="module")
-def bags(module_app_database: AppData) -> None:
-    """The test order received into a slot and one more bag overdue (so the lists have rows), before the server
-    starts."""
-    receive(module_app_database)
-    add_overdue_bag(module_app_database)
-
-
 @pytest.fixture
-def organizer(chromium, bags: None, module_server: str):  # a playwright Page
-    """The organizer on a laptop, signed in afresh for each test."""
+def organizer(chromium, app_server: str, app_database_copy: AppData):  # a playwright Page
+    """The organizer on a laptop, with the test order received into a slot and one more bag overdue (so the lists
+    have rows)."""
+    receive(app_database_copy)
+    add_overdue_bag(app_database_copy)
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     laptop = context.new_page()
     laptop.set_default_timeout(30_000)
-    sign_in_as_organizer(laptop, module_server)
+    sign_in_as_organizer(laptop, app_server)
     yield laptop
     context.close()
 
