@@ -39,7 +39,7 @@ TESTS = pathlib.Path(__file__).resolve().parent
 LAYER_MARKERS = {"pages": "page", "browser": "browser"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`browser` for tests/browser/ and whatever drives Chromium, `page` for tests/pages/, `postgres` for a test
     parametrized onto PostgreSQL (any parameter "postgresql") or asking for the server itself."""
     for item in items:
@@ -52,6 +52,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgres = callspec is not None and "postgresql" in callspec.params.values()
         if on_postgres or "postgres_server" in item.fixturenames:
             item.add_marker("postgres")
+    if getattr(config.option, "loadgroup", False):  # set on a pytest-xdist worker under --dist loadgroup
+        group_by_xdist_group(items)
+
+
+def group_by_xdist_group(items: list[pytest.Item]) -> None:
+    """What pytest-xdist 3.8 means to do for `xdist_group`: suffix each test's id with its group, by which
+    --dist loadgroup sends a group to one worker. Its own hook writes the id where pytest 9 no longer reads it
+    (`_nodeid`; pytest 9 keeps it in `_id`), so without this every group was silently spread over the workers."""
+    from _pytest.nodeid import coerce_node_id  # pytest 9's id type; xdist has no public way either
+
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        nodeid = item.nodeid
+        if names and nodeid.rfind("@") <= nodeid.rfind("]"):  # not yet suffixed (by a fixed xdist)
+            item._id = coerce_node_id(f"{nodeid}@{'_'.join(sorted(names))}")  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

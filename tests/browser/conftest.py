@@ -1,9 +1,13 @@
-"""Browser-test fixtures: one headless Chromium per run, `streamlit run app.py` per test, the counter tablet's page."""
+"""Browser-test fixtures: one headless Chromium per run, `streamlit run app.py` per test (or one per module for
+tests that leave nothing behind another test reads, `module_server`), the counter tablet's page."""
 
 from __future__ import annotations
 
 import pathlib
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 
 import pytest
 
@@ -34,17 +38,47 @@ def app_server(app_database_copy: AppData, tmp_path: pathlib.Path) -> Iterator[s
         yield base_url
 
 
-@pytest.fixture
-def page(chromium, app_server: str, app_database_copy: AppData):  # playwright objects
-    # The counter's 10-inch tablet in landscape, enrolled by the organizer.
+@contextmanager
+def tablet_tab(chromium, base_url: str, data: AppData):  # playwright objects
+    """The counter's 10-inch tablet in landscape, enrolled by the organizer: a browser context of its own."""
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
-    enroll_as_tablet(
-        context, base_url=app_server, database_url=app_database_copy.url, site_id=app_database_copy.site_id
-    )
+    enroll_as_tablet(context, base_url=base_url, database_url=data.url, site_id=data.site_id)
     tab = context.new_page()
     tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(chromium, app_server: str, app_database_copy: AppData):  # playwright objects
+    with tablet_tab(chromium, app_server, app_database_copy) as tab:
+        yield tab
+
+
+@pytest.fixture(scope="module")
+def module_app_database(app_database: AppData, tmp_path_factory: pytest.TempPathFactory) -> AppData:
+    """A copy of the app database shared by one module's tests (each adds only what the others do not read)."""
+    target = tmp_path_factory.mktemp("module_app") / "app.db"
+    shutil.copyfile(app_database.url.removeprefix("sqlite:///"), target)
+    return replace(app_database, url=f"sqlite:///{target}")
+
+
+@pytest.fixture(scope="module")
+def module_server(module_app_database: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One `streamlit run app.py` for a whole module, over `module_app_database`. A module using it marks its
+    tests with one `xdist_group`, so that they run on one pytest-xdist worker and start the server once."""
+    log_path = tmp_path_factory.mktemp("module_server") / "streamlit.log"
+    with streamlit_server(module_app_database.url, log_path=log_path) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def module_tablet(chromium, module_server: str, module_app_database: AppData):  # playwright objects
+    """The `page` fixture's counter tablet (a browser context of its own) on the module's server."""
+    with tablet_tab(chromium, module_server, module_app_database) as tab:
+        yield tab
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import re
 
-import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.browser import IDLE_APP, open_page, sign_in_as_organizer, sign_in_on_tablet, zh
@@ -87,31 +86,45 @@ def visit_all(page, language: str, audience: str) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.parametrize("language", ["zh-CN", "en"])
-def test_every_page_speaks_one_language(chromium, page, app_server: str, language: str):
+LANGUAGES = ("zh-CN", "en")
+
+
+def visit_in_each_language(page, audience: str) -> dict[str, list[str]]:
+    """The audience's menu in Chinese, then the same session switched to English in the sidebar and the menu again:
+    each page of each language without a second server or sign-in. Starts on a page in Chinese."""
+    found: dict[str, list[str]] = {}
+    choose_language(page, "zh-CN")
+    for language in LANGUAGES:
+        if language != "zh-CN":
+            switch_language(page, language)
+        found.update({f"{language} {name}": words for name, words in visit_all(page, language, audience).items()})
+    return found
+
+
+def test_every_page_speaks_one_language(chromium, page, app_server: str):
+    """One server for both languages: a page run's markup is the same in each, only its words change, so each
+    audience's session visits its menu once per language."""
     found: dict[str, list[str]] = {}
     # Residents: no sign-in.
     open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
-    choose_language(page, language)
-    found.update(visit_all(page, language, PUBLIC))
-    # A volunteer on the counter tablet.
+    found.update(visit_in_each_language(page, PUBLIC))
+    # A volunteer on the counter tablet: back to the sign-in page (in Chinese) from the English menu.
     page.locator(f'[data-testid="stSidebarNavLink"][href$="/{SIGN_IN_PAGE}"]').click()
-    if language != "zh-CN":
-        switch_language(page, "zh-CN")
+    switch_language(page, "zh-CN")
     sign_in_on_tablet(page, app_server)
-    choose_language(page, language)
-    found.update(visit_all(page, language, VOLUNTEER))
+    found.update(visit_in_each_language(page, VOLUNTEER))
     # An organizer on the laptop.
-    context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale=language)
+    context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     laptop = context.new_page()
     laptop.set_default_timeout(30_000)
     try:
         sign_in_as_organizer(laptop, app_server)
-        choose_language(laptop, language)
-        found.update(visit_all(laptop, language, ORGANIZER))
+        found.update(visit_in_each_language(laptop, ORGANIZER))
     finally:
         context.close()
 
-    assert len(found) >= len(pages_for(ORGANIZER)) + len(pages_for(VOLUNTEER))
+    for language in LANGUAGES:
+        visited = [name for name in found if name.startswith(f"{language} ")]
+        assert len(visited) >= len(pages_for(ORGANIZER)) + len(pages_for(VOLUNTEER)), language
     wrong = [f"{name}: {text!r}" for name, words in found.items() for text in words]
     assert wrong == [], "\n".join(wrong)
