@@ -217,6 +217,7 @@ def test_a_volunteers_day(tablet: Tablet, app_server: str, app_database_copy: Ap
     tablet.tap(household)
     # Found by the phone tail: the resident says the whole number, typed into the box that has the cursor.
     focused_on(page, zh("desk.proof"))
+    tablet.idle()  # the resident says the number once the screen has settled (keys typed mid-run can be redrawn away)
     page.keyboard.type("13700002222")
     page.keyboard.press("Enter")
     family = tablet.button(zh("desk.confirm_family"))
