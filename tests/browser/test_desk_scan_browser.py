@@ -10,38 +10,12 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from db.core.clock import local_today, utc_now
-from db.core.engine import make_engine, unit_of_work
+from db.core.clock import local_today
 from db.core.models import Order, Slot
-from db.orders.lifecycle import ItemSpec, create_order, receive_order
-from tests.support.app_data import CODE, AppData, order_row, receive, stored
+from tests.support.app_data import CODE, AppData, add_bag, order_row, receive, stored
 from tests.support.browser import IDLE_APP, sign_in_on_tablet, zh
 
 HEIGHT = 768
-
-
-def add_bag(data: AppData, *, code: str, phone: str, days_ago: int = 0, received: bool = True) -> str | None:
-    """A bag of another resident, in its slot (whose code is returned) or still expected."""
-    store = make_engine(data.url)
-    try:
-        with unit_of_work(store) as session:
-            order = create_order(
-                session,
-                site_id=data.site_id,
-                platform="美团优选",
-                order_number=f"N-{code}",
-                pickup_code=code,
-                resident_name="赵女士",
-                phone=phone,
-                delivery_date=local_today() - dt.timedelta(days=days_ago),
-                items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")],
-                now=utc_now(),
-            )
-            if not received:
-                return None
-            return receive_order(session, order_id=order.id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
-    finally:
-        store.dispose()
 
 
 def slot_of(data: AppData, code: str) -> str:
@@ -54,11 +28,12 @@ def test_a_scanner_finds_each_bag_without_a_tap(page, app_server: str, app_datab
 
     data = app_database_copy
     slot = receive(data)
-    other_slot = add_bag(data, code="922041", phone="13900003790")
-    overdue_slot = add_bag(data, code="5-5", phone="13900005555", days_ago=20)
-    add_bag(data, code="7-7", phone="13900007777", received=False)
+    add_bag(data, code="922041", phone="13900003790", delivered=local_today())
+    add_bag(data, code="5-5", phone="13900005555", delivered=local_today() - dt.timedelta(days=20))
+    other_slot, overdue_slot = slot_of(data, "922041"), slot_of(data, "5-5")
+    add_bag(data, code="7-7", phone="13900007777", delivered=local_today(), received=False)
     for code in ("6-1", "6-2"):
-        add_bag(data, code=code, phone="13900006666", received=False)
+        add_bag(data, code=code, phone="13900006666", delivered=local_today(), received=False)
     shots = tmp_path / "screens"
     shots.mkdir()
     step = iter(range(1, 100))

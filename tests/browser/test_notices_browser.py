@@ -5,40 +5,23 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.core.clock import local_today, utc_now
-from db.core.engine import make_engine, unit_of_work
+from db.core.clock import local_today
 from db.core.models import Event, Order
-from db.orders.lifecycle import ItemSpec, create_order, receive_order
 from db.orders.notices import TOLD_ACTION
-from tests.support.app_data import CODE, AppData, receive, stored
+from tests.support.app_data import CODE, AppData, add_bag, receive, stored
 from tests.support.browser import IDLE_APP, sign_in_on_tablet, zh
-
-
-def add_bag_in_building_12(data: AppData) -> None:
-    store = make_engine(data.url)
-    try:
-        with unit_of_work(store) as session:
-            order = create_order(
-                session,
-                site_id=data.site_id,
-                platform="多多买菜",
-                order_number="B-12",
-                pickup_code="9-412",
-                resident_name="王秀英",
-                phone="13600005512",
-                address="娄山关路88号天山二村12号501",
-                delivery_date=local_today(),
-                items=[ItemSpec(product="米", quantity=1, storage_class="ambient")],
-                now=utc_now(),
-            )
-            receive_order(session, order_id=order.id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
-    finally:
-        store.dispose()
 
 
 def test_a_volunteer_copies_one_buildings_notice(page, app_server: str, app_database_copy: AppData):
     receive(app_database_copy)
-    add_bag_in_building_12(app_database_copy)
+    add_bag(
+        app_database_copy,
+        code="9-412",
+        phone="13600005512",
+        name="王秀英",
+        address="娄山关路88号天山二村12号501",
+        delivered=local_today(),
+    )
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_server)
     sign_in_on_tablet(page, app_server)
     page.locator('[data-testid="stSidebarNavLink"][href$="/notices"]').click()

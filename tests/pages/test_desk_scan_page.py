@@ -8,39 +8,14 @@ import datetime as dt
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from db.core.clock import local_today, utc_now
-from db.core.engine import make_engine, unit_of_work
+from db.core.clock import local_today
 from db.core.models import Event
-from db.orders.lifecycle import ItemSpec, create_order, receive_order
 from db.orders.proof import WRONG_ANSWERS_ALLOWED
-from tests.support.app_data import CODE, AppData, order_row, receive, stored
+from tests.support.app_data import CODE, AppData, add_bag, order_row, receive, stored
 from tests.support.pages import new_app, zh
 from ui.pages_registry import VOLUNTEER
 
 WHOLE_PHONE = "13700002222"  # the test order's resident
-
-
-def add_bag(data: AppData, *, code: str, phone: str, delivered: dt.date, received: bool = True) -> int:
-    store = make_engine(data.url)
-    try:
-        with unit_of_work(store) as session:
-            order = create_order(
-                session,
-                site_id=data.site_id,
-                platform="美团优选",
-                order_number=f"N-{code}",
-                pickup_code=code,
-                resident_name="赵女士",
-                phone=phone,
-                delivery_date=delivered,
-                items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")],
-                now=utc_now(),
-            )
-            if received:
-                receive_order(session, order_id=order.id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
-            return order.id
-    finally:
-        store.dispose()
 
 
 def desk(data: AppData) -> AppTest:

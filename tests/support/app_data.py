@@ -150,3 +150,37 @@ def stored(data: AppData, query):  # a select() and what it returns
             return list(session.execute(query))
     finally:
         store.dispose()
+
+
+def add_bag(
+    data: AppData,
+    *,
+    code: str,
+    phone: str,
+    delivered: dt.date,
+    name: str = "赵女士",
+    address: str = "",
+    received: bool = True,
+) -> int:
+    """Another resident's bag of rice in the app database, checked into a slot unless `received` is False; its id."""
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            order = create_order(
+                session,
+                site_id=data.site_id,
+                platform="美团优选",
+                order_number=f"N-{code}",
+                pickup_code=code,
+                resident_name=name,
+                phone=phone,
+                address=address,
+                delivery_date=delivered,
+                items=[ItemSpec(product="大米", quantity=1, storage_class="ambient")],
+                now=utc_now(),
+            )
+            if received:
+                receive_order(session, order_id=order.id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
+            return order.id
+    finally:
+        store.dispose()
