@@ -38,8 +38,9 @@ from db.core.migrate import downgrade_to_base, upgrade_to, upgrade_to_head
 from db.core.models import Base
 
 # Rows not worth keeping in a portable archive: failed tries age out within a day; sign-ins must not come back
-# to life from an old backup (restoring signs everyone out); the lookup key is made afresh on first use.
-TRANSIENT_TABLES = frozenset({"lookup_attempts", "login_sessions", "app_secrets"})
+# to life from an old backup (restoring signs everyone out); the lookup key is made afresh on first use; the
+# channels' secrets (webhook keys, SMS access keys) are never written to a file: after a restore, enter them again.
+TRANSIENT_TABLES = frozenset({"lookup_attempts", "login_sessions", "app_secrets", "channel_secrets"})
 VERSION_TABLE = "alembic_version"
 KINDS = ("sqlite", "pg_dump", "portable")
 ARCHIVE_FORMAT = "cloudbasket-backup"

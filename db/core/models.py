@@ -123,6 +123,8 @@ class SiteRules(Base):
     pickups_per_volunteer_hour: Mapped[int] = mapped_column(default=30)
     # The written rules themselves, plain text, shown to residents as typed.
     rules_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The language of what the app sends for the site (the outbox's texts): a code of ui/i18n.py's LANGUAGES.
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN", server_default="zh-CN")
 
     site: Mapped[Site] = relationship(back_populates="rules")
 
@@ -714,3 +716,146 @@ class LoginSession(Base):
             name="ended_with_reason",
         ),
     )
+
+
+# The outbox (db/outbox): every message the app sends is a row first, sent by the runner (`python -m db jobs run`).
+CHANNELS = ("wecom", "sms", "copy")
+# Who a message is for: the site's staff group (the WeCom robot), the organizers (the same group, their lines),
+# one volunteer (@ by mobile in the staff group), one resident (SMS to their own phone).
+AUDIENCES = ("staff", "organizers", "volunteer", "resident")
+# due → sending → sent | failed (tried again later) → given_up; due → cancelled; a runner killed mid-send leaves
+# sending, which the next runner settles with an SMS provider or marks unknown (the robot cannot be asked).
+# copied: a text an organizer copied into a personal WeChat group by hand.
+MESSAGE_STATUSES = ("due", "sending", "sent", "failed", "given_up", "cancelled", "unknown", "copied")
+
+
+class Message(Base):
+    """One message the app sends (or a volunteer copied), from the moment it is due until it is settled."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))
+    audience: Mapped[str] = mapped_column(String(12))
+    # The template: a key of what is said (shift_reminder_24h, overdue_reminder, …); its text is in the catalogs.
+    kind: Mapped[str] = mapped_column(String(40))
+    # Where it goes: a resident's phone for SMS, a volunteer's mobile to @ in the staff group; None for a group.
+    recipient: Mapped[str | None] = mapped_column(String(32))
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+    # The template's values, as filled in (the SMS provider's variables are these).
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The text as sent, in the site's language.
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(10), default="due")
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Which runner holds it while sending, since when.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The id the app gave the provider with the request (SMS OutId), the provider's own (BizId), its last answer.
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    provider_answer: Mapped[str | None] = mapped_column(Text)
+    # One key per thing said once (a shift's 24-hour reminder): a second runner, or a second run, adds nothing.
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # What it is about: the shift, the cold unit's reading; bags through message_orders.
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id", ondelete="SET NULL"), index=True)
+    reading_id: Mapped[int | None] = mapped_column(
+        ForeignKey("temperature_readings.id", ondelete="SET NULL"), index=True
+    )
+    storage_unit_id: Mapped[int | None] = mapped_column(ForeignKey("storage_units.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # An organizer who queued, copied, retried or cancelled it; None for the runner's own.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="channel_known"),
+        CheckConstraint(_in("audience", AUDIENCES), name="audience_known"),
+        CheckConstraint(_in("status", MESSAGE_STATUSES), name="status_known"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # The runner's claim: what is due, oldest first.
+        Index("ix_messages_status_due_at", "status", "due_at"),
+        # The robot's 20 a minute: what one site's channel sent lately.
+        Index("ix_messages_site_channel_sent_at", "site_id", "channel", "sent_at"),
+        # SMS: 50 a day to one phone per template.
+        Index("ix_messages_recipient_kind_sent_at", "recipient", "kind", "sent_at"),
+        # The outbox page: a site's messages by day.
+        Index("ix_messages_site_due_at", "site_id", "due_at"),
+    )
+
+
+class MessageOrder(Base):
+    """A bag a message was about (a resident's overdue reminder names all their bags in one)."""
+
+    __tablename__ = "message_orders"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class SiteChannel(Base):
+    """A channel set up for a site, and what of it is not secret (the SMS signature and template codes)."""
+
+    __tablename__ = "site_channels"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+
+    __table_args__ = (CheckConstraint(_in("channel", ("wecom", "sms")), name="channel_known"),)
+
+
+class ChannelSecret(Base):
+    """A channel's secret (the robot's webhook URL with its key, the SMS access keys): written by organizers, read
+    only by the runner; pages show its last four characters. Not in portable backups (db/core/backup.py)."""
+
+    __tablename__ = "channel_secrets"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    last_four: Mapped[str] = mapped_column(String(4))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+
+
+class NotificationSwitch(Base):
+    """A kind of message a site turned off (or on again); a kind without a row is on where the channel is set up."""
+
+    __tablename__ = "notification_switches"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+
+
+class SmsOptOut(Base):
+    """A resident who asked at the desk for no more SMS: a keyed hash of the number, never the number."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+
+
+class JobRun(Base):
+    """One run of the scheduled jobs (`python -m db jobs run`): the dashboard warns when none ran lately."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    runner: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # What the run did, by what: {"queued": 3, "sent": 2, "failed": 0, "refused": 1, …}.
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
