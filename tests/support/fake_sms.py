@@ -10,7 +10,8 @@ What SendSms answers is scripted, one behaviour per request, then "ok":
 - "error": HTTP 500 with the API's error body (Code ServiceUnavailable);
 - "hold": recorded as sent, then no answer until `release()` (or the server stops): a timeout, or a runner
   killed while it waits (`held` is set when a request is being held).
-QuerySendDetails lists what SendSms recorded for the phone on that Shanghai day (SendStatus 3, delivered).
+QuerySendDetails lists what SendSms recorded for the phone on that Shanghai day (SendStatus 3, delivered); a test
+whose runner runs on a fixed clock sets `send_day` to that clock's day, under which every arrival is then filed.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class SmsArrival:
     out_id: str
     biz_id: str
     access_key_id: str
-    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    day: dt.date = field(default_factory=lambda: to_local(dt.datetime.now(dt.UTC)).date())
 
 
 class FakeSms:
@@ -48,6 +49,7 @@ class FakeSms:
     def __init__(self) -> None:
         self.sent: list[SmsArrival] = []
         self.queries: list[dict[str, str]] = []
+        self.send_day: dt.date | None = None
         self.held = threading.Event()
         self._release = threading.Event()
         self._script: deque[str] = deque()
@@ -113,6 +115,7 @@ class FakeSms:
                     out_id=query.get("OutId", ""),
                     biz_id=biz_id,
                     access_key_id=query.get("_credential", ""),
+                    **({"day": self.send_day} if self.send_day else {}),
                 )
             )
         if behaviour == "hold":
@@ -129,7 +132,7 @@ class FakeSms:
             found = [
                 arrival
                 for arrival in self.sent
-                if arrival.phone == query.get("PhoneNumber") and f"{to_local(arrival.at):%Y%m%d}" == day
+                if arrival.phone == query.get("PhoneNumber") and f"{arrival.day:%Y%m%d}" == day
             ]
         shown = found[(page - 1) * size : page * size]
         details = [
@@ -139,8 +142,8 @@ class FakeSms:
                 "ErrCode": "DELIVERED",
                 "TemplateCode": arrival.template_code,
                 "Content": f"【{arrival.sign_name}】…",
-                "SendDate": f"{to_local(arrival.at):%Y-%m-%d %H:%M:%S}",
-                "ReceiveDate": f"{to_local(arrival.at):%Y-%m-%d %H:%M:%S}",
+                "SendDate": f"{arrival.day:%Y-%m-%d} 10:00:00",
+                "ReceiveDate": f"{arrival.day:%Y-%m-%d} 10:00:03",
                 "OutId": arrival.out_id,
             }
             for arrival in shown
