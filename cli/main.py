@@ -413,8 +413,7 @@ def _jobs_serve(args: argparse.Namespace) -> int:
     """Run, then wait for the next start (`--every` seconds after this one's), until SIGTERM or Ctrl-C: a signal
     during a run lets it finish; during the wait it ends the wait."""
     stop = threading.Event()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signal_number, lambda *_: stop.set())
+    handlers = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGTERM, signal.SIGINT)}
     engine = make_engine(args.database_url or database_url())
     runs = 0
     try:
@@ -432,6 +431,8 @@ def _jobs_serve(args: argparse.Namespace) -> int:
                 stop.wait(max(0.0, args.every - (time.monotonic() - started)))
     finally:
         engine.dispose()
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
     return EXIT_OK
 
 
