@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from cli.outbox_text import is_markdown, message_text, message_values
 from cli.senders import FAILED, RATE_LIMITED, SENT, UNKNOWN, Delivery
-from cli.senders.sms import ProviderUnreachable, SmsProvider, sms_provider
+from cli.senders.sms import ProviderUnreachable, SmsProvider, sms_provider, template_values
 from cli.senders.wecom import WecomRobot, part_count
 from db.core.clock import local_moment, to_local
 from db.core.engine import unit_of_work
@@ -138,7 +138,7 @@ class _Run:
             planned = due_notifications(session, now=self.now)
             for plan in planned:
                 language = self._language(session, plan.site_id)
-                values = message_values(plan.kind, plan.values, channel=plan.channel)
+                values = message_values(plan.kind, plan.values, channel=plan.channel, language=language)
                 message_id = queue_message(
                     session,
                     site_id=plan.site_id,
@@ -332,7 +332,7 @@ class _Run:
             phone=phone,
             sign_name=sign_name,
             template_code=template_code,
-            values=message_values(message.kind, message.values, channel="sms"),
+            values=template_values(message.values),  # as queued: the provider's variables
             request_id=message.request_id,
         )
         if delivery.outcome == RATE_LIMITED:

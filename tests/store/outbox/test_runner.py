@@ -182,10 +182,11 @@ def test_a_provider_refusal_settles_the_sms(
 
 
 def test_a_resident_who_asked_for_none_gets_none(engine: Engine, now: dt.datetime, sms: FakeSms, http: httpx.Client):
+    """The store cancels what waits when the opt-out is recorded; one queued after it is given up at sending."""
     site = site_with_channels(engine, now=now, sms=True)
-    [message_id] = queue(engine, site_id=site, channel="sms", due_at=now, recipients=phones(1), key="k")
     with unit_of_work(engine) as session:
         record_sms_opt_out(session, site_id=site, phone=phones(1)[0], volunteer_id=None, now=now)
+    [message_id] = queue(engine, site_id=site, channel="sms", due_at=now, recipients=phones(1), key="k")
     report = runner(engine, FakeClock(now), http).run_once()
     assert message(engine, message_id).status == "given_up" and sms.sent == []
     assert any("asked for no more" in line for line in report.lines)
