@@ -32,9 +32,10 @@ from cli.senders import FAILED, RATE_LIMITED, SENT, UNKNOWN, Delivery
 from cli.senders.sms import ProviderUnreachable, SmsProvider, sms_provider, template_values
 from cli.senders.wecom import WecomRobot, part_count
 from db.core.clock import local_moment, to_local
-from db.core.engine import unit_of_work
+from db.core.engine import read_only, unit_of_work
 from db.core.errors import StoreError, WrongState
 from db.core.privacy import mask_phone
+from db.core.secrets import OPT_OUT_HASH_KEY, app_secret
 from db.outbox.channels import ChannelConfig, channel_for_sending
 from db.outbox.limits import QUIET_UNTIL, ROBOT_PER_MINUTE, SMS_PER_PHONE_DAY, after_quiet_hours, in_quiet_hours
 from db.outbox.messages import (
@@ -104,6 +105,15 @@ class Runner:
         self.language = language
         self._sms_providers = sms_providers or _aliyun_from_channel
         self._robot_timeout = robot_timeout
+        self._hash_key_made = False
+
+    def make_hash_key(self) -> None:
+        """The opt-outs' hash key, made on its first use (db/core/secrets.py): made here once, in a write
+        transaction, so the planner, which hashes phones, only reads."""
+        if not self._hash_key_made:
+            with unit_of_work(self.engine) as session:
+                app_secret(session, name=OPT_OUT_HASH_KEY, now=self.clock())
+            self._hash_key_made = True
 
     def run_once(self) -> RunReport:
         now = self.clock()
@@ -130,16 +140,23 @@ class _Run:
         self._robot_posts: Counter[int] = Counter()
         self._robot_before: dict[int, int] = {}
         self._robot_full: set[int] = set()
-        self._languages: dict[int, str] = {}
 
     # --- queue ---
 
     def queue_due(self) -> None:
+        """Plan in a read-only transaction (on SQLite no write lock while the planner reads, which is every minute
+        with nothing new), then queue what was planned in one write transaction; a key another runner queued
+        meanwhile adds nothing."""
         engine = self.runner.engine
-        with unit_of_work(engine) as session:
+        self.runner.make_hash_key()
+        with read_only(engine) as session:
             planned = due_notifications(session, now=self.now)
+            languages = {site: get_site_rules(session, site_id=site).language for site in {p.site_id for p in planned}}
+        if not planned:
+            return
+        with unit_of_work(engine) as session:
             for plan in planned:
-                language = self._language(session, plan.site_id)
+                language = languages[plan.site_id]
                 values = message_values(plan.kind, plan.values, channel=plan.channel, language=language)
                 message_id = queue_message(
                     session,
@@ -161,11 +178,6 @@ class _Run:
                 )
                 if message_id is not None:
                     self._said("queued", message_id, plan)
-
-    def _language(self, session: Any, site_id: int) -> str:
-        if site_id not in self._languages:
-            self._languages[site_id] = get_site_rules(session, site_id=site_id).language
-        return self._languages[site_id]
 
     # --- settle what a dead runner left ---
 
