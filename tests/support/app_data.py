@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 from dataclasses import dataclass
+from typing import TypeVarTuple
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 
 from db.cold_chain.units import create_storage_unit
 from db.core.clock import local_today, utc_now
@@ -19,6 +20,8 @@ from db.people.login_sessions import SignedIn
 from db.people.sites import create_site
 from db.roster.shifts import create_shift, sign_up
 from tests.support.databases import NOW
+
+Columns = TypeVarTuple("Columns")
 
 APP_VOLUNTEER_PIN = "2468"
 APP_ORGANIZER_USERNAME = "organizer"
@@ -137,13 +140,14 @@ def receive(data: AppData) -> str:
     store = make_engine(data.url)
     try:
         with unit_of_work(store) as session:
-            order_id = session.scalar(select(Order.id).where(Order.pickup_code == CODE))
+            order_id = session.scalars(select(Order.id).where(Order.pickup_code == CODE)).one()
             return receive_order(session, order_id=order_id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
     finally:
         store.dispose()
 
 
-def stored(data: AppData, query):  # a select() and what it returns
+def stored(data: AppData, query: Select[*Columns]) -> list[Row[*Columns]]:
+    """What `query` reads from the app's database now."""
     store = make_engine(data.url)
     try:
         with unit_of_work(store) as session:
