@@ -26,12 +26,13 @@ from contextlib import contextmanager
 
 import httpx
 from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
 
 from bench.data import SIZES, Store, reused, seeded
 from bench.timing import p95
 from cli.jobs import Runner, _Run
 from db.core.clock import local_moment, utc_now
-from db.core.engine import make_engine, unit_of_work
+from db.core.engine import make_engine, rows_changed, unit_of_work
 from db.core.models import Message, Site
 from db.outbox.channels import set_channel
 from db.outbox.messages import queue_message
@@ -93,7 +94,8 @@ def _burst(engine: Engine, *, robot: FakeRobot, http: httpx.Client, now: dt.date
             )  # fmt: skip
     clock = FakeClock(now)
     runner = Runner(engine, name="bench-burst", clock=clock, http=http)
-    sent_per_minute, wall_ms = [], []
+    sent_per_minute: list[int] = []
+    wall_ms: list[float] = []
     while sum(sent_per_minute) < BURST and len(sent_per_minute) < 10:
         posts = robot.posts
         started = time.perf_counter()
@@ -120,9 +122,10 @@ def _idle(engine: Engine, *, store: Store, robot: FakeRobot, http: httpx.Client,
     _Run(runner, now).queue_due()
     first_ms = (time.perf_counter() - started) * 1000
     with unit_of_work(engine) as session:
-        queued = session.execute(
-            update(Message).where(Message.status == "due").values(status="sent", sent_at=now - dt.timedelta(hours=1))
-        ).rowcount
+        queued = rows_changed(
+            session,
+            update(Message).where(Message.status == "due").values(status="sent", sent_at=now - dt.timedelta(hours=1)),
+        )
     wall, cpu = [], []
     for _ in range(runs):
         started, started_cpu = time.perf_counter(), time.process_time()
@@ -169,6 +172,7 @@ def _due_to_sent(engine: Engine, *, robot: FakeRobot, http: httpx.Client) -> Non
             for due_at, sent_at in session.execute(
                 select(Message.due_at, Message.sent_at).where(Message.site_id == site_id, Message.status == "sent")
             )
+            if sent_at is not None
         ]
     print(
         f"due to sent inside a run (20 robot messages due at the run's start, real clock): median "
@@ -177,13 +181,13 @@ def _due_to_sent(engine: Engine, *, robot: FakeRobot, http: httpx.Client) -> Non
     )
 
 
-def _channels(session: object, *, site_id: int, robot: FakeRobot, now: dt.datetime) -> None:
+def _channels(session: Session, *, site_id: int, robot: FakeRobot, now: dt.datetime) -> None:
     set_channel(
-        session, site_id=site_id, channel="wecom", enabled=True, settings={},  # type: ignore[arg-type]
+        session, site_id=site_id, channel="wecom", enabled=True, settings={},
         secrets={"webhook_url": robot.webhook_url()}, volunteer_id=None, now=now,
     )  # fmt: skip
     set_channel(
-        session, site_id=site_id, channel="sms", enabled=True,  # type: ignore[arg-type]
+        session, site_id=site_id, channel="sms", enabled=True,
         settings={"provider": "aliyun", "sign_name": "bench", "template_codes": {"overdue_reminder": "SMS_1"}},
         secrets={"access_key_id": "bench-id", "access_key_secret": "bench-secret"}, volunteer_id=None, now=now,
     )  # fmt: skip
