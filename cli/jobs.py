@@ -199,7 +199,7 @@ class _Run:
             return
         found: Delivery | None = None
         try:
-            for day in _days_back(self.now, message.due_at):
+            for day in settle_days(self.now, message.due_at):
                 found = provider.find_sent(phone=message.recipient, request_id=message.request_id, sent_on=day)
                 if found is not None:
                     break
@@ -411,8 +411,9 @@ class _Run:
 _TICK = dt.timedelta(microseconds=1)
 
 
-def _days_back(now: dt.datetime, due_at: dt.datetime) -> list[dt.date]:
-    """The Shanghai days an SMS claimed after `due_at` and before `now` may be filed under, newest first."""
+def settle_days(now: dt.datetime, due_at: dt.datetime) -> list[dt.date]:
+    """The Shanghai days an SMS claimed after `due_at` and before `now` may be filed under at the provider, newest
+    first, at most SETTLE_DAYS of them."""
     last = to_local(now).date()
     first = max(to_local(due_at).date(), last - dt.timedelta(days=SETTLE_DAYS - 1))
     return [last - dt.timedelta(days=back) for back in range((last - first).days + 1)]

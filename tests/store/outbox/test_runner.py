@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from cli.jobs import Runner
+from cli.jobs import SETTLE_DAYS, Runner, settle_days
 from cli.senders.sms import AliyunSms
 from db.core.clock import local_moment, to_local
 from db.core.engine import unit_of_work
@@ -269,3 +269,10 @@ def test_a_message_for_a_channel_the_site_removed_is_given_up(
     report = runner(engine, FakeClock(now), http).run_once()
     assert report.counts["given_up"] == 1 and message(engine, message_id).status == "given_up"
     assert robot.posts == 0
+
+
+def test_an_sms_left_sending_is_looked_for_from_its_due_day_to_today_at_most_three_days():
+    due = dt.datetime(2026, 11, 25, 15, 55, tzinfo=dt.UTC)  # 23:55 in Shanghai
+    assert settle_days(due + dt.timedelta(minutes=11), due) == [dt.date(2026, 11, 26), dt.date(2026, 11, 25)]
+    assert settle_days(due + dt.timedelta(minutes=1), due) == [dt.date(2026, 11, 25)]
+    assert len(settle_days(due + dt.timedelta(days=9), due)) == SETTLE_DAYS
