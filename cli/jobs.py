@@ -137,8 +137,9 @@ class _Run:
         self.report = RunReport()
         self._channels: dict[tuple[int, str], ChannelConfig | None] = {}
         self._providers: dict[int, SmsProvider] = {}
-        self._robot_posts: Counter[int] = Counter()
-        self._robot_before: dict[int, int] = {}
+        # Posts to a site's robot this run that the store does not count as sent messages: a long text's further
+        # parts, and posts whose answer never came (unknown).
+        self._robot_uncounted: Counter[int] = Counter()
         self._robot_full: set[int] = set()
 
     # --- queue ---
@@ -267,7 +268,7 @@ class _Run:
         mentions = [message.recipient] if message.recipient and not markdown else []
         delivery = robot.send(message.text, markdown=markdown, mentioned_mobiles=mentions)
         if delivery.outcome in (SENT, UNKNOWN):
-            self._robot_posts[site] += parts
+            self._robot_uncounted[site] += parts - 1 if delivery.outcome == SENT else parts
         if delivery.outcome == RATE_LIMITED:
             self._robot_full.add(site)  # do not hammer: its others wait for the next minute too
             self._put_back(message, self.now + ROBOT_WINDOW, "robot_refused", answer=delivery.answer)
@@ -281,14 +282,12 @@ class _Run:
         return dict(message_id=message.id, runner=self.runner.name, now=self.now)
 
     def _robot_posted(self, site: int) -> int:
-        """Posts to the site's robot in its last minute (now − 60 s, now]: what the store counted sent before this
-        run's first post to it (other runners' too), and this run's own since."""
-        if site not in self._robot_before:
-            with unit_of_work(self.runner.engine) as session:
-                self._robot_before[site] = sent_lately(
-                    session, site_id=site, channel="wecom", since=self.now - ROBOT_WINDOW + _TICK
-                )
-        return self._robot_before[site] + self._robot_posts[site]
+        """Posts to the site's robot in its last minute (now − 60 s, now]: the messages the store has as sent in it,
+        this run's and other runners' (asked before each post, so runners at once keep each other's count), and this
+        run's posts the store does not count."""
+        with read_only(self.runner.engine) as session:
+            lately = sent_lately(session, site_id=site, channel="wecom", since=self.now - ROBOT_WINDOW + _TICK)
+        return lately + self._robot_uncounted[site]
 
     def _robot_options(self) -> dict[str, Any]:
         return {"timeout": self.runner._robot_timeout} if self.runner._robot_timeout is not None else {}

@@ -85,6 +85,18 @@ def test_a_burst_of_100_goes_through_one_robot_20_a_minute(
     assert robot.posts == 100  # never one refused: the runner counted first
 
 
+def test_a_second_runner_counts_the_first_ones_posts_in_the_robots_minute(
+    engine: Engine, now: dt.datetime, robot: FakeRobot, http: httpx.Client
+):
+    site = site_with_channels(engine, now=now, webhook_url=robot.webhook_url())
+    queue(engine, site_id=site, channel="wecom", due_at=now, recipients=[None] * 15, key="a")
+    runner(engine, FakeClock(now), http, name="runner-a").run_once()
+    later = now + dt.timedelta(seconds=30)
+    queue(engine, site_id=site, channel="wecom", due_at=later, recipients=[None] * 15, key="b")
+    report = runner(engine, FakeClock(later), http, name="runner-b").run_once()
+    assert (report.counts["sent"], report.counts["held"], robot.posts) == (5, 10, 20)
+
+
 def test_130101_puts_the_message_back_and_the_robots_others_wait_without_a_post(
     engine: Engine, now: dt.datetime, robot: FakeRobot, http: httpx.Client
 ):
