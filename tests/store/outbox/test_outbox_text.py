@@ -69,7 +69,7 @@ def test_each_text_is_filled_whole(kind: str, language: str):
 
 def test_a_shift_reminder_names_the_time_on_the_sites_clock_the_role_and_who_else_is_on():
     text = message_text("shift_reminder_24h", VALUES["shift_reminder_24h"], language="zh-CN")
-    assert text.startswith("王*英您好：您在天山二村的班次（发放）11月26日 08:00–12:00。同班：李*、张*华。")
+    assert text.startswith("王*英您好：提醒您，11月26日 08:00–12:00 您在天山二村有班次（发放）。同班：李*、张*华。")
     english = message_text("shift_reminder_2h", VALUES["shift_reminder_2h"], language="en")
     assert "(handout)" in english and "starts at 08:00 and ends at 12:00" in english
     assert "Also on it: nobody else yet." in english
