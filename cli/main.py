@@ -6,6 +6,7 @@ db/ and ui/, and db/__main__.py only hands over to it."""
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
 import getpass
 import pathlib
@@ -168,8 +169,8 @@ def _parser() -> argparse.ArgumentParser:
         "set",
         help="set up or change a site's channels (secrets are kept, shown only by their last four characters)",
         description="Each option changes only what it names; a secret not given keeps the stored one. A secret on "
-        "the command line is in the shell's history: give `-` to read it from stdin instead. Exit 0: saved; "
-        "1: refused (unknown site, a value the store refuses).",
+        "the command line is in the shell's history: give `-` to read it from the next line of stdin instead. "
+        "Exit 0: saved; 1: refused (unknown site, a value the store refuses); 2: an option's value is malformed.",
     )
     channels_set.add_argument("--site", required=True, help="the site code, e.g. TS2")
     channels_set.add_argument("--wecom-webhook", help="the staff group robot's webhook URL (with its key), or -")
@@ -593,7 +594,8 @@ _MESSAGES = {
 
 def _describe(error: StoreError) -> str:
     template = _MESSAGES.get(error.key)
-    return template.format(**error.params) if template else str(error)
+    # A value the error does not carry shows as "…" rather than failing the command's last words.
+    return template.format_map(collections.defaultdict(lambda: "…", error.params)) if template else str(error)
 
 
 if __name__ == "__main__":
