@@ -10,6 +10,7 @@ import streamlit as st
 from db.core.clock import local_today, utc_now
 from db.people.opening_hours import WeekdayRule, list_closed_days, week_hours
 from db.people.site_rules import (
+    CHOICES,
     MAX_CLOSED_NOTE,
     MAX_RULES_TEXT,
     RULES_CHANGED,
@@ -37,6 +38,7 @@ SECTIONS = {
     "site_rules.section_cold": ("chilled_min_c", "chilled_max_c", "frozen_min_c", "frozen_max_c", "readings_per_day"),
     "site_rules.section_storage": ("chilled_dwell_hours", "frozen_dwell_hours"),
     "site_rules.section_people": ("idle_signout_minutes", "signout_cutoff_hours", "pickups_per_volunteer_hour"),
+    "site_rules.section_messages": ("language",),
 }
 HISTORY_ROWS = 20
 
@@ -69,6 +71,15 @@ def rule_input(name: str):
             value=float(current[name]),
             step=0.5,
             format="%.1f",
+            key=key,
+        )
+    if name in CHOICES:
+        choices = CHOICES[name]
+        return st.selectbox(
+            label,
+            choices,
+            index=choices.index(current[name]) if current[name] in choices else 0,
+            format_func=lambda code: t(f"value.{name}.{code}").plain,
             key=key,
         )
     return st.time_input(label, value=current[name], step=900, key=key)
@@ -115,6 +126,8 @@ with st.form("site_rules_form"):
             weekdays = weekday_inputs()
             if weekdays:
                 wanted["weekday_hours"] = weekdays
+        if heading == "site_rules.section_messages":
+            st.caption(t("site_rules.language_help"))
     st.subheader(t("site_rules.section_text"))
     wanted["rules_text"] = st.text_area(
         t("value.rule.rules_text"), value=current["rules_text"], max_chars=MAX_RULES_TEXT, height=200, key="rule_text"

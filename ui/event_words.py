@@ -28,6 +28,8 @@ CHANGE_VALUE_FAMILIES: dict[str, tuple[str, ...]] = {
     "notice": ("notice",),
     "weekday": ("weekday",),
     "collected_by": ("collector",),
+    # The language of a site's messages (a rules change): zh-CN → 中文.
+    "language": ("language",),
     # A weekday's hours in a rules change: "closed" or "usual" in words, other hours as they are ("09:00–12:00").
     **{f"weekday_hours_{weekday}": ("opening",) for weekday in range(7)},
 }
