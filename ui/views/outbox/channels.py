@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from db.core.clock import utc_now
 from db.core.errors import StoreError
 from db.outbox.channels import (
+    CHANNEL_SECRETS,
     KIND_CHANNELS,
     NOTIFICATION_KINDS,
     SMS_PROVIDERS,
@@ -22,7 +23,7 @@ from db.outbox.channels import (
     set_notification,
 )
 from db.people.login_sessions import SignedIn
-from ui.actions import run_change
+from ui.actions import forget, run_change
 from ui.i18n import load_catalog, t
 from ui.widgets import confirmed_button, show_error
 
@@ -59,8 +60,18 @@ def secret_box(view: ChannelView | None, name: str, *, channel: str) -> str:
         placeholder=stored_secret_hint(view, name),
         help=t("channels.secret_help"),
         autocomplete="off",
-        key=f"channels_{channel}_{name}",
+        key=secret_key(channel, name),
     )
+
+
+def secret_key(channel: str, name: str) -> str:
+    return f"channels_{channel}_{name}"
+
+
+def forget_secrets(channel: str) -> None:
+    """Once a form is submitted, what was typed into its secret boxes leaves the session (the browser empties the
+    boxes itself: clear_on_submit), saved or refused: the server keeps a secret only in the store."""
+    forget(*(secret_key(channel, name) for name in CHANNEL_SECRETS[channel]))
 
 
 def refused_with_field(error: StoreError) -> None:
@@ -84,6 +95,7 @@ def robot_form(user: SignedIn, view: ChannelView | None) -> None:
         webhook_url = secret_box(view, "webhook_url", channel="wecom")
         saved = st.form_submit_button(t("channels.save_robot"), type="primary", key="channels_wecom_save")
     if saved:
+        forget_secrets("wecom")
         change = partial(
             set_channel,
             site_id=user.site_id,
@@ -139,6 +151,7 @@ def sms_form(user: SignedIn, view: ChannelView | None) -> None:
         }
         saved = st.form_submit_button(t("channels.save_sms"), type="primary", key="channels_sms_save")
     if saved:
+        forget_secrets("sms")
         change = partial(
             set_channel,
             site_id=user.site_id,

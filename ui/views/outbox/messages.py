@@ -165,7 +165,10 @@ def sent_about(*, order_id: int | None = None, shift_id: int | None = None, read
     if about.empty:
         st.caption(t("outbox.sent_about_none"))
         return
-    show_table(about.rename(columns=RENAMED)[ABOUT_COLUMNS], codes=CODES)
+    show_table(
+        about.rename(columns=RENAMED)[ABOUT_COLUMNS],
+        codes={column: family for column, family in CODES.items() if column in ABOUT_COLUMNS},
+    )
 
 
 def runner_notice(*, site_id: int, now: dt.datetime) -> None:
