@@ -47,7 +47,8 @@ def test_pages_build_no_sql():
         assert not {name for name in modules if name.split(".")[0] == "sqlalchemy"}, path.name
 
 
-# Each layer and the store's packages, lowest first: an import points at a lower rank or its own. cli/ sits beside
+# Each layer and the store's packages, lowest first: an import points at a lower rank or its own (db/outbox sits
+# beside db/reports: its plans read orders, the roster, the cold chain and people). cli/ sits beside
 # ui/ (it prints the translator's words: ui/i18n.py, ui/manifest_text.py); nothing imports pages/.
 RANKS = {
     "db.core": 0,
@@ -56,6 +57,7 @@ RANKS = {
     "db.roster": 2,
     "db.orders": 3,
     "db.reports": 4,
+    "db.outbox": 4,
     "db": 4,
     "ui": 5,
     "cli": 6,
