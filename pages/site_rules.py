@@ -75,11 +75,13 @@ def rule_input(name: str):
         )
     if name in CHOICES:
         choices = CHOICES[name]
+        # Worded now, in this run's language (a format_func may be called outside the run).
+        words = {code: t(f"value.{name}.{code}").plain for code in choices}
         return st.selectbox(
             label,
             choices,
             index=choices.index(current[name]) if current[name] in choices else 0,
-            format_func=lambda code: t(f"value.{name}.{code}").plain,
+            format_func=words.__getitem__,
             key=key,
         )
     return st.time_input(label, value=current[name], step=900, key=key)

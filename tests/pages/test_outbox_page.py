@@ -15,73 +15,26 @@ from db.core.engine import make_engine, unit_of_work
 from db.core.models import ChannelSecret, JobRun, Message, NotificationSwitch, Order, SiteChannel, SmsOptOut
 from db.orders.notices import arrivals_notice
 from db.outbox.channels import NOTIFICATION_KINDS, set_channel
-from db.outbox.messages import claim_due_messages, mark_failed, mark_sent, mark_unknown, queue_message
-from tests.support.app_data import CODE, AppData, order_row, receive, stored
+from tests.support.app_data import (
+    CODE,
+    RESIDENT_PHONE,
+    VOLUNTEER_PHONE,
+    AppData,
+    fill_outbox,
+    order_row,
+    receive,
+    stored,
+)
 from tests.support.pages import new_app, organizer_on, texts
 from ui.i18n import translate
 from ui.pages_registry import VOLUNTEER
 from ui.views.orders.notices import record_copy
 
-RESIDENT_PHONE = "13700002222"  # the app database's one order
-VOLUNTEER_PHONE = "13812345678"
 WEBHOOK = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0b1c-SECRET-KEY-7f3e"
 
 
 def zh(key: str, **params: object) -> str:
     return translate("zh-CN", key, **params)
-
-
-def fill_outbox(data: AppData) -> dict[str, int]:
-    """Four messages as a runner would have left them: failed, due (an SMS about the bag), unknown, sent."""
-    now = utc_now()
-    order_id = order_row(data)[0]
-    ids = {}
-    store = make_engine(data.url)
-
-    def queue(name: str, **message: object) -> None:
-        with unit_of_work(store) as session:
-            message_id = queue_message(
-                session, site_id=data.site_id, values={}, idempotency_key=f"test:{name}", now=now, **message
-            )
-            assert message_id is not None
-            ids[name] = message_id
-
-    def settle(settle_as) -> None:
-        with unit_of_work(store) as session:
-            [claimed] = claim_due_messages(session, runner="test-runner", now=now)
-            settle_as(session, message_id=claimed.id, runner="test-runner", now=now)
-
-    robot = {"channel": "wecom", "due_at": now - dt.timedelta(minutes=5)}
-    queue(
-        "failed",
-        audience="volunteer",
-        kind="shift_reminder_2h",
-        text="王阿姨 明天 9:00 值班",
-        recipient=VOLUNTEER_PHONE,
-        volunteer_id=data.volunteer.volunteer_id,
-        **robot,
-    )
-    settle(
-        lambda session, **claim: mark_failed(
-            session, answer='{"errcode": 93000}', retry_at=now + dt.timedelta(hours=1), **claim
-        )
-    )
-    queue("unknown", audience="staff", kind="day_summary", text="今日小结 **12 袋**", **robot)
-    settle(lambda session, **claim: mark_unknown(session, answer="runner stopped", **claim))
-    queue("sent", audience="organizers", kind="reading_missed", text="F1 漏记温度", **robot)
-    settle(lambda session, **claim: mark_sent(session, answer='{"errcode": 0}', **claim))
-    queue(
-        "due",
-        channel="sms",
-        audience="resident",
-        kind="overdue_reminder",
-        text="您的菜袋已超期",
-        recipient=RESIDENT_PHONE,
-        due_at=now + dt.timedelta(hours=1),
-        order_ids=[order_id],
-    )
-    store.dispose()
-    return ids
 
 
 def status_of(data: AppData, message_id: int) -> str:

@@ -14,6 +14,7 @@ from db.core.engine import make_engine, unit_of_work
 from db.core.migrate import upgrade_to_head
 from db.core.models import Event, Order
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
+from db.outbox.messages import claim_due_messages, mark_failed, mark_sent, mark_unknown, queue_message
 from db.people.accounts import create_organizer_account, create_volunteer
 from db.people.login_sessions import SignedIn
 from db.people.sites import create_site
@@ -116,6 +117,8 @@ def fill_app_database(url: str) -> AppData:
 # --- reads and writes of the app database, as the pages would make them ---
 
 CODE = "8-123"  # the one order in the page tests' database: chilled, delivered today
+RESIDENT_PHONE = "13700002222"  # its resident's
+VOLUNTEER_PHONE = "13812345678"  # 王阿姨's
 
 
 def order_row(data: AppData) -> tuple[int, str, str | None, list[str], str | None]:
@@ -184,3 +187,56 @@ def add_bag(
             return order.id
     finally:
         store.dispose()
+
+
+def fill_outbox(data: AppData) -> dict[str, int]:
+    """Four messages as a runner would have left them: failed, due (an SMS about the bag), unknown, sent."""
+    now = utc_now()
+    order_id = order_row(data)[0]
+    ids = {}
+    store = make_engine(data.url)
+
+    def queue(name: str, **message: object) -> None:
+        with unit_of_work(store) as session:
+            message_id = queue_message(
+                session, site_id=data.site_id, values={}, idempotency_key=f"test:{name}", now=now, **message
+            )
+            assert message_id is not None
+            ids[name] = message_id
+
+    def settle(settle_as) -> None:
+        with unit_of_work(store) as session:
+            [claimed] = claim_due_messages(session, runner="test-runner", now=now)
+            settle_as(session, message_id=claimed.id, runner="test-runner", now=now)
+
+    robot = {"channel": "wecom", "due_at": now - dt.timedelta(minutes=5)}
+    queue(
+        "failed",
+        audience="volunteer",
+        kind="shift_reminder_2h",
+        text="王阿姨 明天 9:00 值班",
+        recipient=VOLUNTEER_PHONE,
+        volunteer_id=data.volunteer.volunteer_id,
+        **robot,
+    )
+    settle(
+        lambda session, **claim: mark_failed(
+            session, answer='{"errcode": 93000}', retry_at=now + dt.timedelta(hours=1), **claim
+        )
+    )
+    queue("unknown", audience="staff", kind="day_summary", text="今日小结 **12 袋**", **robot)
+    settle(lambda session, **claim: mark_unknown(session, answer="runner stopped", **claim))
+    queue("sent", audience="organizers", kind="reading_missed", text="F1 漏记温度", **robot)
+    settle(lambda session, **claim: mark_sent(session, answer='{"errcode": 0}', **claim))
+    queue(
+        "due",
+        channel="sms",
+        audience="resident",
+        kind="overdue_reminder",
+        text="您的菜袋已超期",
+        recipient=RESIDENT_PHONE,
+        due_at=now + dt.timedelta(hours=1),
+        order_ids=[order_id],
+    )
+    store.dispose()
+    return ids

@@ -123,11 +123,12 @@ def sms_form(user: SignedIn, view: ChannelView | None) -> None:
         enabled = st.toggle(
             t("channels.enabled"), value=view.enabled if view is not None else True, key="channels_sms_enabled"
         )
+        provider_words = {code: t(f"value.sms_provider.{code}").plain for code in SMS_PROVIDERS}
         provider = st.selectbox(
             t("channels.provider"),
             SMS_PROVIDERS,
             index=SMS_PROVIDERS.index(settings["provider"]) if settings.get("provider") in SMS_PROVIDERS else 0,
-            format_func=lambda code: t(f"value.sms_provider.{code}").plain,
+            format_func=provider_words.__getitem__,
             key="channels_sms_provider",
         )
         key_id_column, key_secret_column = st.columns(2)

@@ -51,12 +51,15 @@ CHOSEN_KEY = "outbox_chosen"
 
 def outbox_filters() -> tuple[dt.date | None, list[str], str | None]:
     """The day (of the due time, any when empty), the statuses (any when none) and the channel (any when none)."""
+    # Options worded now, in this run's language (a format_func may be called outside the run).
+    status_words = {code: t(f"value.message_status.{code}").plain for code in MESSAGE_STATUSES}
+    channel_words = {code: t(f"value.channel.{code}").plain for code in CHANNELS}
     day_column, status_column, channel_column = st.columns([1, 2, 1])
     day = day_column.date_input(t("outbox.filter_day"), value=None, key="outbox_day")
     statuses = status_column.multiselect(
         t("outbox.filter_status"),
         MESSAGE_STATUSES,
-        format_func=lambda code: t(f"value.message_status.{code}").plain,
+        format_func=status_words.__getitem__,
         placeholder=t("outbox.filter_any"),
         key="outbox_status",
     )
@@ -64,7 +67,7 @@ def outbox_filters() -> tuple[dt.date | None, list[str], str | None]:
         t("outbox.filter_channel"),
         CHANNELS,
         index=None,
-        format_func=lambda code: t(f"value.channel.{code}").plain,
+        format_func=channel_words.__getitem__,
         placeholder=t("outbox.filter_any"),
         key="outbox_channel",
     )
@@ -85,11 +88,12 @@ def outbox_list(user: SignedIn) -> None:
     st.caption(t("outbox.count_limited" if len(shown) >= LISTED else "outbox.count", count=len(shown)))
     show_table(shown[LIST_COLUMNS], codes=CODES)
     rows = {int(row.id): row for row in shown.itertuples(index=False)}
+    labels = {message_id: message_label(row) for message_id, row in rows.items()}
     chosen = st.selectbox(
         t("outbox.choose"),
         list(rows),
         index=None,
-        format_func=lambda message_id: message_label(rows[message_id]),
+        format_func=labels.__getitem__,
         placeholder=t("outbox.choose_placeholder"),
         key=CHOSEN_KEY,
     )
