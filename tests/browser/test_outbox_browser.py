@@ -56,11 +56,16 @@ def open_from_menu(page, name: str, language: str) -> None:
 
 
 def screenshots(page, shots: pathlib.Path, name: str) -> None:
+    """The page's top and its end (Streamlit scrolls its main area, not the window), at each size."""
     close_toasts(page)
+    main = page.locator('[data-testid="stMain"]')
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
         page.locator(IDLE_APP).wait_for()
-        page.screenshot(path=str(shots / f"{name}_{width}x{height}.png"), full_page=True)
+        for end, scroll in (("top", "0"), ("end", "element.scrollHeight")):
+            main.evaluate(f"element => element.scrollTo(0, {scroll})")
+            page.screenshot(path=str(shots / f"{name}_{width}x{height}_{end}.png"))
+    main.evaluate("element => element.scrollTo(0, 0)")
     page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
 
 
@@ -89,6 +94,9 @@ def test_outbox_and_channels_in_both_languages(
         open_from_menu(page, "outbox", "zh-CN")
         page.get_by_label(words("zh-CN", "outbox.choose")).click()
         page.get_by_role("option", name=re.compile(rf"^#{ids['failed']} ")).click()
+        page.get_by_role("button", name=words("zh-CN", "outbox.retry")).wait_for()
+        page.locator(IDLE_APP).wait_for()
+        screenshots(page, tmp_path, "outbox_detail_zh-CN")
         page.get_by_role("button", name=words("zh-CN", "outbox.retry")).click()
         page.get_by_text(words("zh-CN", "outbox.retry_question")).wait_for()
         page.get_by_role("button", name=words("zh-CN", "confirm.yes")).click()
@@ -98,12 +106,12 @@ def test_outbox_and_channels_in_both_languages(
 
         # The robot's webhook URL: typed once, saved, never on the page again; its box says its last four.
         open_from_menu(page, "channels", "zh-CN")
-        box = page.get_by_label(words("zh-CN", "channels.webhook_url"))
+        box = page.get_by_role("textbox", name=words("zh-CN", "channels.webhook_url"))
         box.fill(WEBHOOK)
         page.get_by_role("button", name=words("zh-CN", "channels.save_robot")).click()
         page.get_by_text(words("zh-CN", "channels.saved")).first.wait_for()
         page.locator(IDLE_APP).wait_for()
-        box = page.get_by_label(words("zh-CN", "channels.webhook_url"))
+        box = page.get_by_role("textbox", name=words("zh-CN", "channels.webhook_url"))
         assert box.input_value() == ""
         assert box.get_attribute("placeholder") == words("zh-CN", "channels.secret_stored", last_four="c9b1")
         assert "BROWSER-SECRET" not in page.content()

@@ -44,7 +44,7 @@ CODES = {
     "message_audience": "message_audience",
     "message_kind": "message_kind",
 }
-LIST_COLUMNS = ["due_at", "sent_at", "status", "channel", "message_kind", "message_audience", "recipient", "volunteer"]
+LIST_COLUMNS = ["due_at", "sent_at", "status", "channel", "message_kind", "message_audience", "recipient"]
 ABOUT_COLUMNS = ["due_at", "sent_at", "status", "channel", "message_kind", "recipient", "message_text"]
 CHOSEN_KEY = "outbox_chosen"
 
@@ -84,7 +84,7 @@ def outbox_list(user: SignedIn) -> None:
     if listed.empty:
         st.info(t("outbox.none"))
         return
-    shown = listed.rename(columns=RENAMED)
+    shown = with_recipient_words(listed.rename(columns=RENAMED))
     st.caption(t("outbox.count_limited" if len(shown) >= LISTED else "outbox.count", count=len(shown)))
     show_table(shown[LIST_COLUMNS], codes=CODES)
     rows = {int(row.id): row for row in shown.itertuples(index=False)}
@@ -99,6 +99,16 @@ def outbox_list(user: SignedIn) -> None:
     )
     if chosen is not None:
         message_detail(user, rows[chosen])
+
+
+def with_recipient_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """One column says to whom: a volunteer by name with their masked mobile (王阿姨 138****5678), a resident by
+    their masked phone; blank for a group."""
+    words = [
+        " ".join(part for part in (_blank(volunteer), _blank(recipient)) if part)
+        for volunteer, recipient in zip(frame["volunteer"], frame["recipient"], strict=True)
+    ]
+    return frame.assign(recipient=words)
 
 
 def message_label(row: Any) -> str:
@@ -123,7 +133,7 @@ def message_detail(user: SignedIn, row: Any) -> None:
                 status=translate_codes(row.status, "message_status"),
                 channel=translate_codes(row.channel, "channel"),
                 audience=translate_codes(row.message_audience, "message_audience"),
-                recipient=_blank(row.recipient) or _blank(row.volunteer) or "—",
+                recipient=row.recipient or "—",
                 attempts=int(row.attempts),
             )
         )
@@ -170,7 +180,7 @@ def sent_about(*, order_id: int | None = None, shift_id: int | None = None, read
         st.caption(t("outbox.sent_about_none"))
         return
     show_table(
-        about.rename(columns=RENAMED)[ABOUT_COLUMNS],
+        with_recipient_words(about.rename(columns=RENAMED))[ABOUT_COLUMNS],
         codes={column: family for column, family in CODES.items() if column in ABOUT_COLUMNS},
     )
 
