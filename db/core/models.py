@@ -655,6 +655,17 @@ class AppSecret(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+class KeptSecret(Base):
+    """A secret the app made for itself that must come back with a restore, so it is in every backup, unlike
+    app_secrets: the key of the SMS opt-outs' hashes (db/outbox/opt_outs.py). An environment variable overrides it."""
+
+    __tablename__ = "kept_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
 DEVICE_KINDS = ("tablet", "browser")
 
 
