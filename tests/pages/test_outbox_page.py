@@ -244,6 +244,7 @@ def test_the_desk_records_a_residents_no_more_sms(writable_app_env: AppData):
     assert stored(writable_app_env, select(SmsOptOut.site_id, SmsOptOut.recorded_by)) == [
         (writable_app_env.site_id, writable_app_env.volunteer.volunteer_id)
     ]
+    assert zh("desk.no_more_sms_recorded", name="张**") in [element.value for element in at.info]
     # The whole number never reached the page.
     assert RESIDENT_PHONE not in "\n".join(texts(at._tree))
     assert stored(writable_app_env, select(Order.status).where(Order.id == order_id)) == [("received",)]

@@ -31,6 +31,7 @@ from db.people.login_sessions import SignedIn
 from ui.actions import forget, run_change
 from ui.i18n import join_list, t
 from ui.keyboard import input_hints
+from ui.session import post_notice
 from ui.store import read_scope
 from ui.tables import translate_codes
 from ui.views.orders.calls import last_call_words
@@ -339,14 +340,20 @@ def _no_more_sms(user: SignedIn, order: FoundOrder) -> None:
         no_key=f"desk_no_sms_{order.id}_no",
     ):
         change = partial(record_opt_out_of_bag, site_id=user.site_id, order_id=order.id, volunteer_id=user.volunteer_id)
-        run_change(change, done_key="desk.no_more_sms_recorded", name=order.resident_name)
+
+        def _told(added: bool) -> None:
+            key = "desk.no_more_sms_recorded" if added else "desk.no_more_sms_already"
+            post_notice(key, name=order.resident_name)
+
+        run_change(change, then=_told)
 
 
-def record_opt_out_of_bag(session: Session, *, site_id: int, order_id: int, volunteer_id: int) -> None:
-    """The phone number of the bag's resident gets no SMS again (db.outbox.opt_outs keeps a keyed hash of it)."""
+def record_opt_out_of_bag(session: Session, *, site_id: int, order_id: int, volunteer_id: int) -> bool:
+    """The phone number of the bag's resident gets no SMS again (db.outbox.opt_outs keeps a keyed hash of it, and
+    cancels an SMS to it still waiting). False when it was recorded before."""
     now = utc_now()
     phone = get_order_detail(session, site_id=site_id, order_id=order_id, now=now).phone
-    record_sms_opt_out(session, site_id=site_id, phone=phone, volunteer_id=volunteer_id, now=now)
+    return record_sms_opt_out(session, site_id=site_id, phone=phone, volunteer_id=volunteer_id, now=now)
 
 
 def _hand_over_button(order: FoundOrder, query: str) -> None:
