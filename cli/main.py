@@ -1,24 +1,40 @@
 """`python -m db …`: the store's command line — `upgrade`, `init-site` for a real pickup point, `import-manifest`,
-`revision`, `backup` and `restore`. It prints words in the reader's language, so it lives here, above both db/ and
-ui/, and db/__main__.py only hands over to it."""
+`revision`, `backup` and `restore`, the outbox's runner (`jobs run`, `jobs serve`: cli/jobs.py) and a site's
+channels (`channels set`, `channels show`). It prints words in the reader's language, so it lives here, above both
+db/ and ui/, and db/__main__.py only hands over to it."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import pathlib
+import signal
 import sys
 import tempfile
+import threading
+import time
+from typing import Any
 
+import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
+from cli.jobs import Runner, RunReport
 from db.core.backup import KINDS, TableCount, describe_target, make_backup, restore_backup
-from db.core.clock import local_today, utc_now
-from db.core.engine import database_url, make_engine, unit_of_work
+from db.core.clock import local_today, to_local, utc_now
+from db.core.engine import database_url, make_engine, read_only, unit_of_work
 from db.core.errors import BackupUnreadable, StoreError
 from db.core.migrate import current_heads, upgrade_to_head, write_revision
 from db.orders.manifest import MAX_FILE_BYTES, apply_import, plan_import, read_manifest
 from db.orders.rollups import rebuild_rollups
+from db.outbox.channels import (
+    CHANNEL_SECRETS,
+    channel_views,
+    notification_switches,
+    remove_channel,
+    set_channel,
+    set_notification,
+)
 from db.people.accounts import create_organizer_account, create_volunteer
 from db.people.sites import create_site, get_site_by_code
 
@@ -27,6 +43,8 @@ from ui.i18n import LANGUAGES, configured_language, translate
 from ui.manifest_text import import_error_text, import_summary, rejected_reason
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+# The channels `channels set` switches or removes: those with secrets (copy to WeChat needs no set-up).
+CHANNELS_SET_UP = tuple(CHANNEL_SECRETS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +142,75 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--site", help="a site code, e.g. TS2 (default: every site)")
     rebuild.set_defaults(run=_rebuild_rollups)
 
-    for command in (upgrade, init_site, import_manifest, backup, restore, rebuild):
+    jobs = commands.add_parser("jobs", help="the scheduled jobs: queue and send the outbox's messages")
+    job_commands = jobs.add_subparsers(dest="job", required=True)
+    jobs_run = job_commands.add_parser(
+        "run",
+        help="run every due job once and exit (for cron or a systemd timer, every minute)",
+        description="Queue the reminders and alerts now due, settle the messages a stopped runner left sending, "
+        "send what is due within each channel's limits, and print a line per message. Several runners at once "
+        "never send a message twice. Exit 0: the run finished (messages that failed are said and tried again "
+        "later); 2: the database cannot be used.",
+    )
+    jobs_run.add_argument("--now", type=_moment, help=argparse.SUPPRESS)  # tests: the run's clock, ISO with a zone
+    jobs_run.set_defaults(run=_jobs_run)
+    jobs_serve = job_commands.add_parser(
+        "serve",
+        help="keep running the jobs, once a minute, until stopped (SIGTERM or Ctrl-C ends it after the run)",
+    )
+    jobs_serve.add_argument("--every", type=float, default=60.0, help="seconds between the starts of two runs")
+    jobs_serve.add_argument("--runs", type=int, default=None, help=argparse.SUPPRESS)  # tests: stop after N runs
+    jobs_serve.set_defaults(run=_jobs_serve)
+
+    channels = commands.add_parser("channels", help="a site's channels: the staff group's robot, SMS")
+    channel_commands = channels.add_subparsers(dest="channels_command", required=True)
+    channels_set = channel_commands.add_parser(
+        "set",
+        help="set up or change a site's channels (secrets are kept, shown only by their last four characters)",
+        description="Each option changes only what it names; a secret not given keeps the stored one. A secret on "
+        "the command line is in the shell's history: give `-` to read it from stdin instead. Exit 0: saved; "
+        "1: refused (unknown site, a value the store refuses).",
+    )
+    channels_set.add_argument("--site", required=True, help="the site code, e.g. TS2")
+    channels_set.add_argument("--wecom-webhook", help="the staff group robot's webhook URL (with its key), or -")
+    channels_set.add_argument("--sms-provider", choices=("aliyun",), help="the SMS provider (default aliyun)")
+    channels_set.add_argument("--sms-access-key-id", help="the provider's access key id, or -")
+    channels_set.add_argument("--sms-access-key-secret", help="the provider's access key secret, or -")
+    channels_set.add_argument("--sms-sign-name", help="the SMS signature the provider approved, e.g. 天山二村")
+    channels_set.add_argument(
+        "--sms-template",
+        action="append",
+        default=[],
+        metavar="KIND=CODE",
+        help="the provider's template code for a kind of message, e.g. overdue_reminder=SMS_123456789 (repeatable)",
+    )
+    channels_set.add_argument(
+        "--off", action="append", default=[], choices=CHANNELS_SET_UP, help="switch a channel off"
+    )
+    channels_set.add_argument("--on", action="append", default=[], choices=CHANNELS_SET_UP, help="switch it on again")
+    channels_set.add_argument(
+        "--remove", action="append", default=[], choices=CHANNELS_SET_UP, help="remove a channel and its secrets"
+    )
+    channels_set.add_argument(
+        "--notification",
+        action="append",
+        default=[],
+        metavar="KIND=on|off",
+        help="switch a kind of message on or off for the site, e.g. day_summary=off (repeatable)",
+    )
+    channels_set.set_defaults(run=_channels_set)
+    channels_show = channel_commands.add_parser(
+        "show", help="a site's channels, secrets masked (last four characters), and which kinds of message are on"
+    )
+    channels_show.add_argument("--site", required=True, help="the site code, e.g. TS2")
+    channels_show.set_defaults(run=_channels_show)
+
+    for command in (jobs_run, jobs_serve):
+        command.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the printed lines")
+    for command in (upgrade, init_site, import_manifest, backup, restore, rebuild, jobs_run, jobs_serve) + (
+        channels_set,
+        channels_show,
+    ):
         command.add_argument("--database-url", help="default: DATABASE_URL, else the embedded SQLite file")
     return parser
 
@@ -303,6 +389,177 @@ def _restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _jobs_run(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url or database_url())
+    fixed = args.now
+    try:
+        with httpx.Client() as http:
+            runner = Runner(
+                engine,
+                clock=(lambda: fixed) if fixed else utc_now,
+                http=http,
+                language=args.lang or configured_language(),
+            )
+            _print_run(runner.run_once(), language=runner.language)
+    except SQLAlchemyError as error:
+        print(f"cannot use the database: {error.__class__.__name__}: {getattr(error, 'orig', error)}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def _jobs_serve(args: argparse.Namespace) -> int:
+    """Run, then wait for the next start (`--every` seconds after this one's), until SIGTERM or Ctrl-C: a signal
+    during a run lets it finish; during the wait it ends the wait."""
+    stop = threading.Event()
+    handlers = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGTERM, signal.SIGINT)}
+    engine = make_engine(args.database_url or database_url())
+    runs = 0
+    try:
+        with httpx.Client() as http:
+            runner = Runner(engine, clock=utc_now, http=http, language=args.lang or configured_language())
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    _print_run(runner.run_once(), language=runner.language)
+                except SQLAlchemyError as error:  # the database is away for a while: said, tried again next time
+                    print(f"run failed: {error.__class__.__name__}: {getattr(error, 'orig', error)}", file=sys.stderr)
+                runs += 1
+                if args.runs is not None and runs >= args.runs:
+                    break
+                stop.wait(max(0.0, args.every - (time.monotonic() - started)))
+    finally:
+        engine.dispose()
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    return EXIT_OK
+
+
+def _print_run(report: RunReport, *, language: str) -> None:
+    for line in report.lines:
+        print(line)
+    counts = ", ".join(f"{what} {count}" for what, count in sorted(report.counts.items())) or "-"
+    print(translate(language, "cli.jobs.summary", at=utc_now(), counts=counts).plain, flush=True)
+
+
+def _moment(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("a moment with its zone, e.g. 2026-11-25T10:00+08:00")
+    return moment.astimezone(dt.UTC)
+
+
+def _channels_set(args: argparse.Namespace) -> int:
+    try:
+        templates = _pairs(args.sms_template)
+        switches = {kind: _on_off(value) for kind, value in _pairs(args.notification).items()}
+        webhook, key_id, key_secret = (
+            _secret(value) for value in (args.wecom_webhook, args.sms_access_key_id, args.sms_access_key_secret)
+        )
+    except ValueError as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = make_engine(args.database_url or database_url())
+    now = utc_now()
+    try:
+        with unit_of_work(engine) as session:
+            site = get_site_by_code(session, code=args.site.strip().upper())
+            views = {view.channel: view for view in channel_views(session, site_id=site.id)}
+            wanted: dict[str, tuple[dict[str, Any], dict[str, str | None]]] = {}
+            if webhook is not None:
+                wanted["wecom"] = ({}, {"webhook_url": webhook})
+            sms_settings: dict[str, Any] = {}
+            if args.sms_provider or "sms" not in views:
+                sms_settings["provider"] = args.sms_provider or "aliyun"
+            if args.sms_sign_name is not None:
+                sms_settings["sign_name"] = args.sms_sign_name
+            if templates:
+                stored = dict(views["sms"].settings.get("template_codes") or {}) if "sms" in views else {}
+                sms_settings["template_codes"] = stored | templates
+            if key_id is not None or key_secret is not None or set(sms_settings) - {"provider"}:
+                wanted["sms"] = (sms_settings, {"access_key_id": key_id, "access_key_secret": key_secret})
+            for channel in {*args.on, *args.off} - set(wanted):
+                wanted[channel] = ({}, {})
+            for channel, (settings, secrets) in sorted(wanted.items()):
+                enabled = channel not in args.off and (
+                    channel in args.on or views.get(channel) is None or views[channel].enabled
+                )
+                set_channel(
+                    session,
+                    site_id=site.id,
+                    channel=channel,
+                    enabled=enabled,
+                    settings=settings,
+                    secrets=secrets,
+                    volunteer_id=None,
+                    now=now,
+                )
+            for channel in args.remove:
+                remove_channel(session, site_id=site.id, channel=channel, volunteer_id=None, now=now)
+            for kind, enabled in sorted(switches.items()):
+                set_notification(session, site_id=site.id, kind=kind, enabled=enabled, volunteer_id=None, now=now)
+            code = site.code
+    except StoreError as error:
+        print(f"refused: {_describe(error)}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        engine.dispose()
+    print(f"channels of site {code} saved")
+    return _channels_show(args)
+
+
+def _channels_show(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url or database_url())
+    try:
+        with read_only(engine) as session:
+            site = get_site_by_code(session, code=args.site.strip().upper())
+            views = channel_views(session, site_id=site.id)
+            switches = notification_switches(session, site_id=site.id)
+    except StoreError as error:
+        print(f"refused: {_describe(error)}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        engine.dispose()
+    print(f"site {site.code} {site.name}")
+    if not views:
+        print("no channel set up")
+    for view in views:
+        state = "on" if view.enabled else "off"
+        print(f"{view.channel}: {state}, changed {to_local(view.updated_at):%Y-%m-%d %H:%M}")
+        for name, value in sorted(view.settings.items()):
+            if isinstance(value, dict):
+                value = ", ".join(f"{kind}={code}" for kind, code in sorted(value.items())) or "-"
+            print(f"  {name}: {value}")
+        for name, last_four in sorted(view.secret_last_fours.items()):
+            print(f"  {name}: …{last_four}")
+    print("notifications: " + ", ".join(f"{kind} {'on' if on else 'off'}" for kind, on in switches.items()))
+    return EXIT_OK
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise ValueError(f"{item!r} is not NAME=VALUE")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def _on_off(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise ValueError(f"{value!r} is neither on nor off")
+    return value == "on"
+
+
+def _secret(value: str | None) -> str | None:
+    """A secret option: as given, or `-` for the first line of stdin (kept out of the shell's history)."""
+    if value != "-":
+        return value
+    return sys.stdin.readline().strip()
+
+
 def _print_counts(tables: tuple[TableCount, ...]) -> None:
     width = max([len("total"), *(len(table.name) for table in tables)])
     print(f"{'table':<{width}}  {'rows':>9}  checksum (SHA-256 sum, first 16)")
@@ -329,6 +586,8 @@ _MESSAGES = {
     "error.password_too_short": "the password needs at least {minimum} characters",
     "error.name_required": "the organizer's name is required",
     "error.site_not_found": "no site has this code",
+    "error.invalid_value": "{field} has a value the store refuses",
+    "error.not_found": "not found: {channel}",
 }
 
 

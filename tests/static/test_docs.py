@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 
+from cli.main import _parser
 from tests.support.paths import ROOT
 from ui.i18n import translate
 from ui.pages_registry import PAGES, SIGN_IN_PAGE
@@ -19,7 +21,18 @@ def test_every_screen_is_in_the_readme_by_its_chinese_and_english_name():
 
 
 def test_every_command_is_in_the_readme():
-    for package, module in (("db", "cli/main.py"), ("seed", "seed/__main__.py")):
-        source = (ROOT / module).read_text(encoding="utf-8")
-        for command in re.findall(r"add_parser\(\s*\"([a-z-]+)\"", source):
-            assert f"python -m {package} {command}" in README, (package, command)
+    """Every command, a group's with its group (`python -m db jobs run`)."""
+    for command in command_names(_parser()):
+        assert f"python -m db {command}" in README, command
+    source = (ROOT / "seed" / "__main__.py").read_text(encoding="utf-8")
+    for command in re.findall(r"add_parser\(\s*\"([a-z-]+)\"", source):
+        assert f"python -m seed {command}" in README, command
+
+
+def command_names(parser: argparse.ArgumentParser, prefix: str = "") -> list[str]:
+    names = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                names += command_names(command, f"{prefix}{name} ") or [f"{prefix}{name}"]
+    return names
