@@ -87,6 +87,10 @@ def test_outbox_and_channels_in_both_languages(
             assert RESIDENT_PHONE not in page.content()
             screenshots(page, tmp_path, f"outbox_{language}")
             open_from_menu(page, "channels", language)
+            # One kind's text unfolded, to read as an organizer does.
+            page.locator('[data-testid="stExpander"] summary').filter(
+                has_text=words(language, "value.message_kind.shift_reminder_24h")
+            ).click()
             screenshots(page, tmp_path, f"channels_{language}")
 
         # Back in Chinese: the failed message sent again, after the second tap.

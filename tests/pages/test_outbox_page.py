@@ -108,8 +108,10 @@ def test_secrets_are_typed_once_and_never_shown_again(writable_app_env: AppData)
     at = organizer_on(writable_app_env, "channels")
     assert zh("channels.not_set_up") in [element.value for element in at.info]
     assert at.text_input(key="channels_wecom_webhook_url").placeholder == zh("channels.secret_none").plain
-    # Every kind's text is there to read, one fold each.
+    # Every kind's text is there to read, one fold each, in the pickup point's language, its placeholders by name.
     assert len(at.expander) == len(NOTIFICATION_KINDS)
+    [reminder] = at.expander[0].text
+    assert "{starts_at}" in reminder.value and "%" not in reminder.value
 
     at.text_input(key="channels_wecom_webhook_url").input(WEBHOOK)
     at.button(key="channels_wecom_save").click().run()

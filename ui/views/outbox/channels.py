@@ -4,6 +4,7 @@ and the text of each kind in the site's language (pages/channels.py lays them ou
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -33,6 +34,8 @@ SECRET_LABELS = {
     "access_key_id": "channels.access_key_id",
     "access_key_secret": "channels.access_key_secret",
 }
+# A placeholder with a time format: `{starts_at:%m月%d日 %H:%M}`.
+TIME_FORMAT = re.compile(r"\{(\w+):[^{}]*%[^{}]*\}")
 # The boxes a refusal may name (the store's InvalidValue `field`), in the reader's words.
 FIELD_LABELS = {
     **SECRET_LABELS,
@@ -244,6 +247,10 @@ def templates(language: str) -> None:
 
 def template_texts(catalog: dict[str, str], kind: str) -> list[str]:
     """The catalog's `message.<kind>` text and its parts (`message.<kind>.<part>`: a plural form, a line), in key
-    order."""
+    order; a moment's format (`{starts_at:%H:%M}`) shown as its name alone (`{starts_at}`)."""
     prefix = f"message.{kind}"
-    return [text for key, text in sorted(catalog.items()) if key == prefix or key.startswith(f"{prefix}.")]
+    return [
+        TIME_FORMAT.sub(r"{\1}", text)
+        for key, text in sorted(catalog.items())
+        if key == prefix or key.startswith(f"{prefix}.")
+    ]
