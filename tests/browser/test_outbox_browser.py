@@ -56,13 +56,14 @@ def open_from_menu(page, name: str, language: str) -> None:
 
 
 def screenshots(page, shots: pathlib.Path, name: str) -> None:
-    """The page's top and its end (Streamlit scrolls its main area, not the window), at each size."""
+    """The page's top, a third of the way down and its end (Streamlit scrolls its main area, not the window), at
+    each size."""
     close_toasts(page)
     main = page.locator('[data-testid="stMain"]')
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
         page.locator(IDLE_APP).wait_for()
-        for end, scroll in (("top", "0"), ("end", "element.scrollHeight")):
+        for end, scroll in (("top", "0"), ("middle", "element.scrollHeight / 3"), ("end", "element.scrollHeight")):
             main.evaluate(f"element => element.scrollTo(0, {scroll})")
             page.screenshot(path=str(shots / f"{name}_{width}x{height}_{end}.png"))
     main.evaluate("element => element.scrollTo(0, 0)")

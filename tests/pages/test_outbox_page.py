@@ -110,7 +110,7 @@ def test_secrets_are_typed_once_and_never_shown_again(writable_app_env: AppData)
     assert at.text_input(key="channels_wecom_webhook_url").placeholder == zh("channels.secret_none").plain
     # Every kind's text is there to read, one fold each, in the pickup point's language, its placeholders by name.
     assert len(at.expander) == len(NOTIFICATION_KINDS)
-    [reminder] = at.expander[0].text
+    [reminder] = at.expander[0].code
     assert "{starts_at}" in reminder.value and "%" not in reminder.value
 
     at.text_input(key="channels_wecom_webhook_url").input(WEBHOOK)

@@ -239,8 +239,9 @@ def templates(language: str) -> None:
         texts = template_texts(catalog, kind)
         with st.expander(t(f"value.message_kind.{kind}")):
             if texts:
-                # Catalog text with its {placeholders}: shown literally, never as Markdown.
-                st.text("\n\n".join(texts))
+                # The template as the app fills it: its {placeholders} and, for the robot, its Markdown shown
+                # literally, as source (a code block), in the pickup point's language whatever the reader's.
+                st.code("\n\n".join(texts), language=None, wrap_lines=True)
             else:
                 st.caption(t("channels.template_missing"))
 
