@@ -30,6 +30,10 @@ CHANGE_VALUE_FAMILIES: dict[str, tuple[str, ...]] = {
     "collected_by": ("collector",),
     # The language of a site's messages (a rules change): zh-CN → 中文.
     "language": ("language",),
+    # The outbox's changes (db/outbox/channels.py): a channel set up or removed, a kind of message switched.
+    "channel": ("channel",),
+    "provider": ("sms_provider",),
+    "notification": ("message_kind",),
     # A weekday's hours in a rules change: "closed" or "usual" in words, other hours as they are ("09:00–12:00").
     **{f"weekday_hours_{weekday}": ("opening",) for weekday in range(7)},
 }
