@@ -331,7 +331,13 @@ def _no_more_sms(user: SignedIn, order: FoundOrder) -> None:
     """The resident asks at the desk for no more SMS: recorded for their phone number (which the desk never shows;
     the store takes it from the bag), asked once more."""
     pending = f"desk_no_sms_{order.id}_pending"
-    if st.button(t("desk.no_more_sms"), key=f"desk_no_sms_{order.id}", type="tertiary", icon=":material/sms_failed:"):
+    if st.button(
+        t("desk.no_more_sms"),
+        key=f"desk_no_sms_{order.id}",
+        type="tertiary",
+        icon=":material/sms_failed:",
+        width="stretch",
+    ):
         ask_first(pending)
     if confirmation(
         pending,
