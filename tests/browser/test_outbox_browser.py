@@ -1,12 +1,15 @@
 """In Chromium on the organizer's laptop, in both languages: the outbox lists what was sent, due and failed, and a
 failed message is sent again after a second tap; the channel settings take a webhook URL once and never show it
-again (its last four characters only). Screenshots of both pages at 1440x900 and 1024x768 in each language.
+again (its last four characters only).
 
+Screenshots of both pages at 1440x900 and 1024x768 in each language (top, a third down, end) go to the folder
+CLOUD_BASKET_SCREENSHOTS names, when it is set: to look at them after a change; CI takes none (about 6 s).
 One server for the module (`module_server`): its one test writes only what it reads itself."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import pathlib
 import re
 
@@ -55,9 +58,11 @@ def open_from_menu(page, name: str, language: str) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, name
 
 
-def screenshots(page, shots: pathlib.Path, name: str) -> None:
+def screenshots(page, shots: pathlib.Path | None, name: str) -> None:
     """The page's top, a third of the way down and its end (Streamlit scrolls its main area, not the window), at
-    each size."""
+    each size; nothing without a folder."""
+    if shots is None:
+        return
     close_toasts(page)
     main = page.locator('[data-testid="stMain"]')
     for width, height in SIZES:
@@ -70,9 +75,11 @@ def screenshots(page, shots: pathlib.Path, name: str) -> None:
     page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
 
 
-def test_outbox_and_channels_in_both_languages(
-    chromium, module_server: str, module_app_database: AppData, tmp_path: pathlib.Path
-):
+def test_outbox_and_channels_in_both_languages(chromium, module_server: str, module_app_database: AppData):
+    wanted = os.environ.get("CLOUD_BASKET_SCREENSHOTS")
+    shots = pathlib.Path(wanted) if wanted else None
+    if shots is not None:
+        shots.mkdir(parents=True, exist_ok=True)
     ids = fill_outbox(module_app_database)
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = context.new_page()
@@ -86,13 +93,13 @@ def test_outbox_and_channels_in_both_languages(
             page.locator('[data-testid="stDataFrame"]').first.wait_for()
             # Recipients masked: the whole number is nowhere in the page.
             assert RESIDENT_PHONE not in page.content()
-            screenshots(page, tmp_path, f"outbox_{language}")
+            screenshots(page, shots, f"outbox_{language}")
             open_from_menu(page, "channels", language)
             # One kind's text unfolded, to read as an organizer does.
             page.locator('[data-testid="stExpander"] summary').filter(
                 has_text=words(language, "value.message_kind.shift_reminder_24h")
             ).click()
-            screenshots(page, tmp_path, f"channels_{language}")
+            screenshots(page, shots, f"channels_{language}")
 
         # Back in Chinese: the failed message sent again, after the second tap.
         switch_language(page, "zh-CN")
@@ -101,7 +108,7 @@ def test_outbox_and_channels_in_both_languages(
         page.get_by_role("option", name=re.compile(rf"^#{ids['failed']} ")).click()
         page.get_by_role("button", name=words("zh-CN", "outbox.retry")).wait_for()
         page.locator(IDLE_APP).wait_for()
-        screenshots(page, tmp_path, "outbox_detail_zh-CN")
+        screenshots(page, shots, "outbox_detail_zh-CN")
         page.get_by_role("button", name=words("zh-CN", "outbox.retry")).click()
         page.get_by_text(words("zh-CN", "outbox.retry_question")).wait_for()
         page.get_by_role("button", name=words("zh-CN", "confirm.yes")).click()
@@ -121,7 +128,6 @@ def test_outbox_and_channels_in_both_languages(
         assert box.get_attribute("placeholder") == words("zh-CN", "channels.secret_stored", last_four="c9b1")
         assert "BROWSER-SECRET" not in page.content()
         assert stored(module_app_database, select(ChannelSecret.value)) == [(WEBHOOK,)]
-        screenshots(page, tmp_path, "channels_saved_zh-CN")
+        screenshots(page, shots, "channels_saved_zh-CN")
     finally:
         context.close()
-    print(f"screenshots: {tmp_path}")
