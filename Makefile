@@ -32,8 +32,8 @@ format:  ## ruff: format the tree and apply the safe lint fixes
 	$(PYTHON) -m ruff format .
 	$(PYTHON) -m ruff check --fix
 
-typecheck:  ## mypy over the store
-	$(PYTHON) -m mypy db
+typecheck:  ## mypy over every layer (pyproject.toml [tool.mypy] lists them), strictly
+	$(PYTHON) -m mypy
 
 bench:  ## every figure against its floor on scratch SQLite stores of 10k and 1M orders (a few minutes)
 	$(PYTHON) -m bench

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -40,12 +42,15 @@ from tests.support.browser import (
     zh,
 )
 
+if TYPE_CHECKING:  # for the annotations: playwright may be missing, and the figures are then skipped
+    from playwright.sync_api import Locator, Page, ViewportSize
+
 RUNS = 25
 WARMUP = 2
 FLOOR_PAGE = "bench/floor_page.py"
 FIND = "desk browser scan to card"
 HAND_OVER = "desk browser hand over to banner"
-VIEWPORT = {"width": 1024, "height": 768}
+VIEWPORT: ViewportSize = {"width": 1024, "height": 768}
 TIMEOUT_MS = 30_000
 
 
@@ -121,13 +126,13 @@ def _demo(path: pathlib.Path, *, bags: int) -> Demo:
     return Demo(url=url, site_id=site.id, volunteer=volunteer, bags=random.Random(0).sample(alone, bags))
 
 
-def _timed(ours, floor, bags: list[tuple[str, str]], *, runs: int, warmup: int) -> dict[str, Figure]:  # pages
+def _timed(ours: Page, floor: Page, bags: list[tuple[str, str]], *, runs: int, warmup: int) -> dict[str, Figure]:
     """Bag by bag, the desk's pair of gestures and the floor's, the order within a pair flipping every bag."""
     times: dict[str, dict[str, list[float]]] = {FIND: {"ours": [], "floor": []}, HAND_OVER: {"ours": [], "floor": []}}
     for index, (code, slot) in enumerate(bags):
         sides: list[tuple[str, Callable[[], tuple[float, float]]]] = [
-            ("ours", lambda code=code, slot=slot: _desk_gestures(ours, code, slot)),
-            ("floor", lambda code=code: _floor_gestures(floor, code)),
+            ("ours", partial(_desk_gestures, ours, code, slot)),
+            ("floor", partial(_floor_gestures, floor, code)),
         ]
         for side, gestures in sides if index % 2 == 0 else reversed(sides):
             find_ms, hand_over_ms = gestures()
@@ -137,7 +142,7 @@ def _timed(ours, floor, bags: list[tuple[str, str]], *, runs: int, warmup: int) 
     return {name: figure_of(pair["ours"], pair["floor"]) for name, pair in times.items()}
 
 
-def _desk_gestures(page, code: str, slot: str) -> tuple[float, float]:  # a playwright Page
+def _desk_gestures(page: Page, code: str, slot: str) -> tuple[float, float]:
     main = page.locator('[data-testid="stMain"]')
     find_ms = _scan(page, zh("desk.search"), code, shown=main.get_by_role("heading", name=zh("desk.slot", slot=slot)))
     main.get_by_text(code, exact=True).wait_for()
@@ -151,7 +156,7 @@ def _desk_gestures(page, code: str, slot: str) -> tuple[float, float]:  # a play
     return find_ms, hand_over_ms
 
 
-def _floor_gestures(page, code: str) -> tuple[float, float]:  # a playwright Page
+def _floor_gestures(page: Page, code: str) -> tuple[float, float]:
     main = page.locator('[data-testid="stMain"]')
     find_ms = _scan(page, "code", code, shown=main.get_by_role("heading", name=code))
     banner = main.locator('[data-testid="stAlertContentSuccess"]', has_text=code)
@@ -160,7 +165,7 @@ def _floor_gestures(page, code: str) -> tuple[float, float]:  # a playwright Pag
     return find_ms, hand_over_ms
 
 
-def _scan(page, label: str, code: str, *, shown) -> float:  # a playwright Page and Locator
+def _scan(page: Page, label: str, code: str, *, shown: Locator) -> float:
     """The code typed over whatever the box holds (untimed), then Enter until `shown` is visible."""
     box = page.get_by_label(label)
     box.click()
@@ -174,9 +179,11 @@ def _scan(page, label: str, code: str, *, shown) -> float:  # a playwright Page 
     return elapsed
 
 
-def _tap(page, button, *, shown: tuple) -> float:  # a playwright Page, Locators
+def _tap(page: Page, button: Locator, *, shown: tuple[Locator, ...]) -> float:
     """A click in the middle of `button` (found untimed) until every locator of `shown` is visible."""
     box = button.bounding_box()
+    if box is None:
+        raise RuntimeError(f"{button} is not on the page")
     start = time.perf_counter()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     for locator in shown:

@@ -38,7 +38,7 @@ def desk_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
         with read_only(engine) as session:
 
             def pick(index: int) -> tuple[int, int, str, str, str, str]:
-                return targets[index % len(targets)]  # type: ignore[return-value]
+                return targets[index % len(targets)]
 
             def tidy(call: Callable[[int], object]) -> Callable[[int], object]:
                 """Each call starts with an empty identity map, as a page's fresh session would."""

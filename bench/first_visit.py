@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from typing import TYPE_CHECKING
 
 from bench.timing import Figure, p95
 from db.core.clock import local_today
@@ -21,6 +22,9 @@ from db.core.engine import make_engine
 from db.core.migrate import upgrade_to_head
 from seed.demo import ORGANIZER_PASSWORD, ORGANIZER_USERNAME, seed_demo
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, IDLE_APP, browser_missing, streamlit_server, zh
+
+if TYPE_CHECKING:  # for the annotations: playwright may be missing, and the figures are then skipped
+    from playwright.sync_api import Browser
 
 FLOOR_PAGE = "bench/floor_menu_page.py"
 PAGES = {"orders": "page.orders.title", "storage": "page.storage.title"}
@@ -73,7 +77,7 @@ def first_visit_figures(*, sessions: int) -> dict[str, Figure]:
     }
 
 
-def _organizer_session(browser, base_url: str) -> dict[str, float]:  # a playwright Browser
+def _organizer_session(browser: Browser, base_url: str) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -98,7 +102,7 @@ def _organizer_session(browser, base_url: str) -> dict[str, float]:  # a playwri
         context.close()
 
 
-def _floor_session(browser, base_url: str) -> float:  # a playwright Browser
+def _floor_session(browser: Browser, base_url: str) -> float:
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     try:

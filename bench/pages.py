@@ -11,6 +11,8 @@ import random
 import resource
 import subprocess
 import sys
+from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -20,6 +22,9 @@ from db.core.engine import make_engine, read_only, unit_of_work
 from db.core.models import SLOTTED_ORDER_STATUSES, Order, Site, Volunteer, status_among
 from db.people.accounts import grant_role
 from db.people.login_sessions import SignedIn
+
+if TYPE_CHECKING:  # for the annotations: the functions below import AppTest where they run it
+    from streamlit.testing.v1 import AppTest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -47,7 +52,7 @@ def people(url: str) -> tuple[SignedIn, SignedIn]:
         engine.dispose()
 
 
-def signed_in(user: SignedIn, audience: str, page: str):  # -> AppTest
+def signed_in(user: SignedIn, audience: str, page: str) -> AppTest:
     from streamlit.testing.v1 import AppTest
 
     from ui.signed_in import AUDIENCE_KEY, SIGNED_IN_KEY
@@ -58,7 +63,7 @@ def signed_in(user: SignedIn, audience: str, page: str):  # -> AppTest
     return checked(at.switch_page(page).run())
 
 
-def checked(at):  # AppTest -> AppTest
+def checked(at: AppTest) -> AppTest:
     if at.exception:
         raise RuntimeError([element.value for element in at.exception])
     return at
@@ -80,6 +85,10 @@ def page_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
             os.environ.pop("DATABASE_URL", None)
         else:
             os.environ["DATABASE_URL"] = previous
+
+
+def _rerun(page: AppTest, _index: int) -> None:
+    checked(page.run())
 
 
 def _page_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
@@ -118,9 +127,7 @@ def _page_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
     for name in ORGANIZER_PAGES:
         page = signed_in(organizer, "organizer", f"pages/{name}.py")
 
-        def rerun(_index: int, page=page) -> None:  # AppTest
-            checked(page.run())
-
+        rerun = partial(_rerun, page)
         figures[f"{name} page rerun cold"] = interleaved(
             rerun, floor, runs=runs, warmup=warmup, before=lambda _index: changed()
         )

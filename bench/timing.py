@@ -6,6 +6,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def interleaved(
         for call, times in pair if index % 2 == 0 else reversed(pair):
             if before is not None:
                 before(index)
-            times.append(milliseconds(lambda call=call, index=index: call(index)))
+            times.append(milliseconds(partial(call, index)))
     return figure_of(ours_times, floor_times)
 
 

@@ -20,19 +20,22 @@ import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from cli.outbox_text import is_markdown, message_text, message_values
 from cli.senders import FAILED, RATE_LIMITED, SENT, UNKNOWN, Delivery
 from cli.senders.sms import ProviderUnreachable, SmsProvider, sms_provider, template_values
 from cli.senders.wecom import WecomRobot, part_count
 from db.core.clock import local_moment, to_local
-from db.core.engine import unit_of_work
+from db.core.engine import read_only, unit_of_work
 from db.core.errors import StoreError, WrongState
 from db.core.privacy import mask_phone
+from db.core.secrets import OPT_OUT_HASH_KEY, app_secret
 from db.outbox.channels import ChannelConfig, channel_for_sending
 from db.outbox.limits import QUIET_UNTIL, ROBOT_PER_MINUTE, SMS_PER_PHONE_DAY, after_quiet_hours, in_quiet_hours
 from db.outbox.messages import (
@@ -102,6 +105,15 @@ class Runner:
         self.language = language
         self._sms_providers = sms_providers or _aliyun_from_channel
         self._robot_timeout = robot_timeout
+        self._hash_key_made = False
+
+    def make_hash_key(self) -> None:
+        """The opt-outs' hash key, made on its first use (db/core/secrets.py): made here once, in a write
+        transaction, so the planner, which hashes phones, only reads."""
+        if not self._hash_key_made:
+            with unit_of_work(self.engine) as session:
+                app_secret(session, name=OPT_OUT_HASH_KEY, now=self.clock())
+            self._hash_key_made = True
 
     def run_once(self) -> RunReport:
         now = self.clock()
@@ -128,16 +140,23 @@ class _Run:
         self._robot_posts: Counter[int] = Counter()
         self._robot_before: dict[int, int] = {}
         self._robot_full: set[int] = set()
-        self._languages: dict[int, str] = {}
 
     # --- queue ---
 
     def queue_due(self) -> None:
+        """Plan in a read-only transaction (on SQLite no write lock while the planner reads, which is every minute
+        with nothing new), then queue what was planned in one write transaction; a key another runner queued
+        meanwhile adds nothing."""
         engine = self.runner.engine
-        with unit_of_work(engine) as session:
+        self.runner.make_hash_key()
+        with read_only(engine) as session:
             planned = due_notifications(session, now=self.now)
+            languages = {site: get_site_rules(session, site_id=site).language for site in {p.site_id for p in planned}}
+        if not planned:
+            return
+        with unit_of_work(engine) as session:
             for plan in planned:
-                language = self._language(session, plan.site_id)
+                language = languages[plan.site_id]
                 values = message_values(plan.kind, plan.values, channel=plan.channel, language=language)
                 message_id = queue_message(
                     session,
@@ -160,43 +179,23 @@ class _Run:
                 if message_id is not None:
                     self._said("queued", message_id, plan)
 
-    def _language(self, session: Any, site_id: int) -> str:
-        if site_id not in self._languages:
-            self._languages[site_id] = get_site_rules(session, site_id=site_id).language
-        return self._languages[site_id]
-
     # --- settle what a dead runner left ---
 
     def settle_stale(self) -> None:
         with unit_of_work(self.runner.engine) as session:
             stale = stale_sending(session, now=self.now, older_than_minutes=STALE_MINUTES)
         for message in stale:
-            holder = message.claimed_by or ""
-            if message.channel != "sms":
-                self._settle(
-                    "unknown",
-                    message,
-                    lambda session, message=message, holder=holder: mark_unknown(
-                        session,
-                        message_id=message.id,
-                        runner=holder,
-                        now=self.now,
-                        answer=f"runner {holder} stopped while sending; the robot cannot be asked what arrived",
-                    ),
-                )
-                continue
-            self._settle_sms(message, holder)
+            holder: dict[str, Any] = dict(message_id=message.id, runner=message.claimed_by or "", now=self.now)
+            if message.channel == "sms":
+                self._settle_sms(message, holder)
+            else:
+                answer = f"runner {message.claimed_by} stopped while sending; the robot cannot be asked what arrived"
+                self._settle("unknown", message, partial(mark_unknown, **holder, answer=answer))
 
-    def _settle_sms(self, message: OutgoingMessage, holder: str) -> None:
+    def _settle_sms(self, message: OutgoingMessage, holder: dict[str, Any]) -> None:
         provider = self._provider(message.site_id)
         if provider is None or not message.recipient or not message.request_id:
-            self._settle(
-                "unknown",
-                message,
-                lambda session: mark_unknown(
-                    session, message_id=message.id, runner=holder, now=self.now, answer="no SMS provider to ask"
-                ),
-            )
+            self._settle("unknown", message, partial(mark_unknown, **holder, answer="no SMS provider to ask"))
             return
         found: Delivery | None = None
         try:
@@ -208,37 +207,15 @@ class _Run:
             self._said("unsettled", message.id, message, reason=str(error))
             return
         if found is None:
-            # The provider never got it: it goes now, by the claim below (one more attempt counted).
-            self._settle(
-                "resent",
-                message,
-                lambda session: mark_failed(
-                    session,
-                    message_id=message.id,
-                    runner=holder,
-                    now=self.now,
-                    answer="not at the provider: sent again",
-                    retry_at=self.now,
-                ),
-            )
+            # The provider never got it: due again now, so the claim below sends it (one more attempt counted).
+            answer = "not at the provider: sent again"
+            self._settle("resent", message, partial(mark_failed, **holder, answer=answer, retry_at=self.now))
         elif found.outcome == SENT:
-            self._settle(
-                "sent",
-                message,
-                lambda session: mark_sent(
-                    session, message_id=message.id, runner=holder, now=self.now, answer=found.answer
-                ),
-            )
+            self._settle("sent", message, partial(mark_sent, **holder, answer=found.answer))
         else:
-            self._settle(
-                "given_up",
-                message,
-                lambda session: mark_failed(
-                    session, message_id=message.id, runner=holder, now=self.now, answer=found.answer, retry_at=None
-                ),
-            )
+            self._settle("given_up", message, partial(mark_failed, **holder, answer=found.answer, retry_at=None))
 
-    def _settle(self, what: str, message: OutgoingMessage, change: Callable[[Any], Any]) -> None:
+    def _settle(self, what: str, message: OutgoingMessage, change: Callable[[Session], object]) -> None:
         try:
             with unit_of_work(self.runner.engine) as session:
                 change(session)
@@ -284,15 +261,13 @@ class _Run:
             self._robot_full.add(site)  # do not hammer: its others wait for the next minute too
             self._put_back(message, self.now + ROBOT_WINDOW, "robot_refused", answer=delivery.answer)
         elif delivery.outcome == UNKNOWN:
-            self._mark(
-                "unknown",
-                message,
-                lambda session: mark_unknown(
-                    session, message_id=message.id, runner=self.runner.name, now=self.now, answer=delivery.answer
-                ),
-            )
+            self._mark("unknown", message, partial(mark_unknown, **self._held(message), answer=delivery.answer))
         else:
             self._settle_delivery(message, delivery)
+
+    def _held(self, message: OutgoingMessage) -> dict[str, Any]:
+        """How this runner names a message it holds, for the store's settlements."""
+        return dict(message_id=message.id, runner=self.runner.name, now=self.now)
 
     def _robot_posted(self, site: int) -> int:
         """Posts to the site's robot in its last minute (now − 60 s, now]: what the store counted sent before this
@@ -344,74 +319,48 @@ class _Run:
             self._settle_delivery(message, delivery)
 
     def _settle_delivery(self, message: OutgoingMessage, delivery: Delivery) -> None:
-        if delivery.outcome == SENT:
-            self._mark(
-                "sent",
-                message,
-                lambda session: mark_sent(
-                    session,
-                    message_id=message.id,
-                    runner=self.runner.name,
-                    now=self.runner.clock(),  # when it went, for the time from due to sent
-                    provider_id=delivery.provider_id,
-                    answer=delivery.answer,
-                ),
-            )
-        else:
+        if delivery.outcome != SENT:
             self._fail(message, delivery)
+            return
+        # Marked at the moment it went (the run's clock read again), for the time from due to sent.
+        held = self._held(message) | {"now": self.runner.clock()}
+        self._mark(
+            "sent", message, partial(mark_sent, **held, provider_id=delivery.provider_id, answer=delivery.answer)
+        )
 
     def _fail(self, message: OutgoingMessage, delivery: Delivery, *, reason: str | None = None) -> None:
         retry_at = self.now + RETRY_AFTER[min(message.attempts, len(RETRY_AFTER)) - 1] if delivery.retry else None
-        status: list[str] = []
-        self._mark(
-            "failed",
-            message,
-            lambda session: status.append(
-                mark_failed(
-                    session,
-                    message_id=message.id,
-                    runner=self.runner.name,
-                    now=self.now,
-                    answer=delivery.answer,
-                    retry_at=retry_at,
-                )
-            ),
-            quiet=True,
-        )
-        if status:
-            self._said(status[0], message.id, message, reason=reason or delivery.answer, at=retry_at)
+        change = partial(mark_failed, **self._held(message), answer=delivery.answer, retry_at=retry_at)
+        status = self._mark("failed", message, change, quiet=True)
+        if status is not None:  # failed (tried again at retry_at) or given_up
+            self._said(str(status), message.id, message, reason=reason or delivery.answer, at=retry_at)
 
     def _put_back(
         self, message: OutgoingMessage, due_at: dt.datetime, reason: str, *, answer: str | None = None
     ) -> None:
-        self._mark(
-            "held",
-            message,
-            lambda session: put_back(
-                session, message_id=message.id, runner=self.runner.name, due_at=due_at, answer=answer
-            ),
-            reason=reason,
-            at=due_at,
-        )
+        change = partial(put_back, message_id=message.id, runner=self.runner.name, due_at=due_at, answer=answer)
+        self._mark("held", message, change, reason=reason, at=due_at)
 
     def _mark(
         self,
         what: str,
         message: OutgoingMessage,
-        change: Callable[[Any], Any],
+        change: Callable[[Session], object],
         *,
         quiet: bool = False,
         reason: str | None = None,
         at: dt.datetime | None = None,
-    ) -> None:
+    ) -> object:
+        """Write a settlement of a message this runner holds; what the store returned, None when it had moved."""
         try:
             with unit_of_work(self.runner.engine) as session:
-                change(session)
+                result = change(session)
         except StoreError as error:  # moved meanwhile (an organizer cancelled it): said, nothing more
             self._said("moved", message.id, message, reason=error.key)
-            return
+            return None
         if not quiet:
             self._said(what, message.id, message, reason=reason, at=at)
+        return result if result is not None else what
 
     # --- reading the channels ---
 

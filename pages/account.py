@@ -1,5 +1,6 @@
 """My account: who is signed in; change one's own PIN or password; organizers reset others' PINs and passwords."""
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -40,11 +41,11 @@ me = next((holder for holder in holders if holder.volunteer_id == user.volunteer
 organizer = current_audience() == ORGANIZER
 
 
-def saved(change, message_key: str, form: str, entered: SecretEntry, **values) -> None:
+def saved(change: Callable[[], object], message_key: str, form: str, entered: SecretEntry) -> None:
     """Run one account change and say how it went, above its form; after a refusal the cursor goes back into the
     form's first box (the form emptied its boxes on submit, so the secret is typed afresh)."""
     try:
-        change(**values)
+        change()
     except StoreError as error:
         with entered.answer:
             show_error(error)
@@ -58,16 +59,18 @@ if organizer and me is not None and me.username:
     entered = secret_form("change_password", kind="password", ask_current=True)
     if entered:
         saved(
-            change_own_password,
+            partial(
+                change_own_password,
+                engine=get_engine(),
+                volunteer_id=user.volunteer_id,
+                current_password=entered.current,
+                new_password=entered.new,
+                now=utc_now(),
+                keep_token=session_token(),
+            ),
             "account.password_changed",
             "change_password",
             entered,
-            engine=get_engine(),
-            volunteer_id=user.volunteer_id,
-            current_password=entered.current,
-            new_password=entered.new,
-            now=utc_now(),
-            keep_token=session_token(),
         )
 
 if me is not None and me.has_pin:
@@ -75,16 +78,18 @@ if me is not None and me.has_pin:
     entered = secret_form("change_pin", kind="pin", ask_current=True)
     if entered:
         saved(
-            change_own_pin,
+            partial(
+                change_own_pin,
+                engine=get_engine(),
+                volunteer_id=user.volunteer_id,
+                current_pin=entered.current,
+                new_pin=entered.new,
+                now=utc_now(),
+                keep_token=session_token(),
+            ),
             "account.pin_changed",
             "change_pin",
             entered,
-            engine=get_engine(),
-            volunteer_id=user.volunteer_id,
-            current_pin=entered.current,
-            new_pin=entered.new,
-            now=utc_now(),
-            keep_token=session_token(),
         )
 
 if organizer:
@@ -101,27 +106,27 @@ if organizer:
             key=f"reset_{kind}_person",
         )
         entered = secret_form(f"reset_{kind}", kind=kind, ask_current=False)
-        if entered and person is None:
+        if not entered:
+            return
+        if person is None:
             entered.answer.warning(t("account.person_placeholder"))
-        elif entered:
-            store_call = reset_pin if kind == "pin" else reset_password
-            secret: dict[str, Any] = {"new_pin": entered.new} if kind == "pin" else {"new_password": entered.new}
-            answer = entered.answer
+            return
+        store_call = reset_pin if kind == "pin" else reset_password
+        secret: dict[str, Any] = {"new_pin": entered.new} if kind == "pin" else {"new_password": entered.new}
+        answer = entered.answer
 
-            def refused(error: StoreError) -> None:
-                with answer:
-                    show_error(error)
-                secret_refused(f"reset_{kind}", ask_current=False)
+        def refused(error: StoreError) -> None:
+            with answer:
+                show_error(error)
+            secret_refused(f"reset_{kind}", ask_current=False)
 
-            # Told in place: the form is already empty, and a fresh run would lose nothing worth keeping.
-            run_change(
-                partial(
-                    store_call, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(), **secret
-                ),
-                then=lambda _: answer.success(t(done)),
-                refused=refused,
-                rerun=False,
-            )
+        # Told in place: the form is already empty, and a fresh run would lose nothing worth keeping.
+        run_change(
+            partial(store_call, volunteer_id=person.volunteer_id, actor_id=user.volunteer_id, now=utc_now(), **secret),
+            then=lambda _: answer.success(t(done)),
+            refused=refused,
+            rerun=False,
+        )
 
     reset("pin", others, heading="account.reset_pin", done="account.pin_reset")
     reset(

@@ -44,7 +44,7 @@ actor = right.selectbox(
     key="audit_actor",
     format_func=lambda choice: everything(None if choice is None else choice[1]),
 )
-days = st.date_input(t("audit.days"), value=(), key="audit_days")
+days = st.date_input(t("audit.days"), value=[], key="audit_days")
 
 start = local_day_bounds(days[0])[0] if days else None
 end = local_day_bounds(days[-1])[1] if days else None

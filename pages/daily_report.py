@@ -50,16 +50,18 @@ with st.container(key="daily_controls"):
 
 report = cached_read(daily_report, site_id=site_id, day=day, now=this_minute())
 language = current_language()
+titles = {part: t(PART_TITLES[part]) for part in report.parts()}
+# The workbook's sheets and the CSV files by their titles as words (a file shows text as it is, not as Markdown).
 sheets = {
-    t(PART_TITLES[part]): translated_frame(frame, language=language, codes=CODES.get(part))
+    titles[part].plain: translated_frame(frame, language=language, codes=CODES.get(part))
     for part, frame in report.parts().items()
 }
 
 st.markdown(t("daily.site_day", site=report.site_name, code=report.site_code, day=report.day))
-for (part, frame), (title, shown) in zip(report.parts().items(), sheets.items(), strict=True):
-    st.subheader(f"{title} ({len(frame)})")
+for part, frame in report.parts().items():
+    st.subheader(f"{titles[part]} ({len(frame)})")
     if printable and not frame.empty:
-        show_print_table(shown)
+        show_print_table(sheets[titles[part].plain])
     else:
         show_table(frame, codes=CODES.get(part))
 if report.signed_off_by:

@@ -167,7 +167,7 @@ def open_sessions() -> None:
 
 def pick_person(rows: Sequence[Any], *, placeholder: str, key: str) -> tuple[int, str] | None:
     """One of the people the rows name (volunteer_id, name), by name; None until one is picked or when none is."""
-    people = sorted({(row.volunteer_id, row.name) for row in rows}, key=lambda person: person[1])
+    people: list[tuple[int, str]] = sorted({(row.volunteer_id, row.name) for row in rows}, key=lambda person: person[1])
     if not people:
         return None
     return st.selectbox(

@@ -10,7 +10,7 @@ from db.core.errors import ManifestUnreadable
 from db.orders.manifest import apply_import, plan_import, read_manifest
 from ui.actions import keep, run_change
 from ui.guard import require_role
-from ui.i18n import current_language, t
+from ui.i18n import MarkdownText, current_language, t
 from ui.manifest_text import import_error_text, import_summary, rejected_reason
 from ui.pages_registry import ORGANIZER
 from ui.store import read_scope
@@ -30,11 +30,12 @@ if upload is None:
     st.stop()
 data = upload.getvalue()
 digest = hashlib.sha256(data).hexdigest()
-last = st.session_state.get(LAST_IMPORT_KEY)
+last: tuple[str, MarkdownText] | None = st.session_state.get(LAST_IMPORT_KEY)
 # Just imported: its outcome, not a second preview of the same file (which would offer nothing, or 0 orders).
-just_imported = last is not None and last[0] == digest
-if just_imported:
-    st.success(last[1])
+outcome = last[1] if last is not None and last[0] == digest else None
+just_imported = outcome is not None
+if outcome is not None:
+    st.success(outcome)
 
 try:
     table = read_manifest(data, filename=upload.name)
@@ -93,23 +94,22 @@ if plan.rejected:
     )
 
 
-def import_now(session, bar) -> object:
-    # Planned again inside the write: orders someone imported meanwhile count as already there.
-    fresh = plan_import(session, site_id=user.site_id, table=table, today=today)
-    return apply_import(
-        session,
-        site_id=user.site_id,
-        plan=fresh,
-        now=utc_now(),
-        actor_id=user.volunteer_id,
-        progress=lambda share: bar.progress(share, text=t("manifest.importing")),
-    )
-
-
 # Without orders to import there is no button: a second click after an import finds nothing to press.
 if plan.orders and big_button(t("manifest.confirm", count=len(plan.orders)), key="manifest_confirm", primary=True):
     bar = st.progress(0.0, text=t("manifest.importing"))
+
+    def show_progress(share: float) -> None:
+        bar.progress(share, text=t("manifest.importing"))
+
     run_change(
-        lambda session: import_now(session, bar),
+        # Planned again inside the write: orders someone imported meanwhile count as already there.
+        lambda session: apply_import(
+            session,
+            site_id=user.site_id,
+            plan=plan_import(session, site_id=user.site_id, table=table, today=today),
+            now=utc_now(),
+            actor_id=user.volunteer_id,
+            progress=show_progress,
+        ),
         then=lambda result: keep(LAST_IMPORT_KEY)((digest, import_summary(result, language=language))),
     )

@@ -107,7 +107,7 @@ for shift in open_shifts:
     if big_button(t("my_shifts.sign_up"), key=f"sign_up_{shift.id}"):
         run_change(
             partial(sign_up, shift_id=shift.id, volunteer_id=user.volunteer_id, now=utc_now()),
-            then=lambda _, shift_id=shift.id: st.session_state.update({SIGNED_UP_KEY: shift_id}),
+            then=lambda assignment: st.session_state.update({SIGNED_UP_KEY: assignment.shift_id}),
             done_key="my_shifts.signed_up",
             shift=label,
         )

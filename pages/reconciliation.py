@@ -56,23 +56,30 @@ show_table(days, codes=CODES)
 download_buttons(load_days, key="reconcile_days", file_stem=f"reconciliation-{start}-{end}", codes=CODES)
 
 st.subheader(t("reconcile.bags"))
+
+
+def day_platforms(rows: pd.DataFrame) -> list[tuple[dt.date, str]]:
+    """Each row's (delivery day, platform)."""
+    return list(zip(rows["delivery_date"], rows["platform"], strict=True))
+
+
 # Flagged days first: they are why the organizer is here.
-choices = list(flagged.itertuples(index=False)) + list(days[days["balance"] == BALANCED].itertuples(index=False))
+choices = day_platforms(flagged) + day_platforms(days[days["balance"] == BALANCED])
 choice = st.selectbox(
     t("reconcile.day_platform"),
     range(len(choices)),
     format_func=lambda index: (
-        t("reconcile.day_platform_option", day=choices[index].delivery_date, platform=choices[index].platform).plain
+        t("reconcile.day_platform_option", day=choices[index][0], platform=choices[index][1]).plain
     ),
     key="reconcile_choice",
 )
-chosen = choices[choice or 0]
+chosen_day, chosen_platform = choices[choice or 0]
 
 
 def load_bags() -> pd.DataFrame:
     with read_scope() as session:
         bags = list_reconciliation_bags(
-            session, site_id=site_id, delivery_date=chosen.delivery_date, platform=chosen.platform, today=today
+            session, site_id=site_id, delivery_date=chosen_day, platform=chosen_platform, today=today
         )
     # On the site's clock, to the minute: what a support desk on the phone asks about.
     bags["reported_at"] = bags["reported_at"].map(
@@ -82,9 +89,7 @@ def load_bags() -> pd.DataFrame:
 
 
 bags = load_bags()
-st.caption(t("reconcile.bags_caption", count=len(bags), day=chosen.delivery_date, platform=chosen.platform))
+st.caption(t("reconcile.bags_caption", count=len(bags), day=chosen_day, platform=chosen_platform))
 show_table(bags, codes=BAG_CODES)
 if not bags.empty:
-    download_buttons(
-        load_bags, key="reconcile_bags", file_stem=f"reconciliation-{chosen.delivery_date}-bags", codes=BAG_CODES
-    )
+    download_buttons(load_bags, key="reconcile_bags", file_stem=f"reconciliation-{chosen_day}-bags", codes=BAG_CODES)

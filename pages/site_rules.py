@@ -54,7 +54,9 @@ with read_scope() as session:
     closed_days = list_closed_days(session, site_id=user.site_id, first=today, last=dt.date.max)
 
 
-def rule_input(name: str):
+def rule_input(name: str) -> float | dt.time | str | None:
+    """The box for one rule: a whole number, a temperature, one of a few codes (the messages' language) or a time of
+    day (None while a time box is empty)."""
     label = t(f"value.rule.{name}")
     key = f"rule_{name}"
     if name in WHOLE_NUMBERS:
@@ -84,13 +86,14 @@ def rule_input(name: str):
             format_func=words.__getitem__,
             key=key,
         )
-    return st.time_input(label, value=current[name], step=900, key=key)
+    moment: dt.time = current[name]
+    return st.time_input(label, value=moment, step=900, key=key)
 
 
 def weekday_inputs() -> dict[int, WeekdayRule]:
     """A row per weekday: opens, closes, closed. Only the weekdays the organizer changed go to the store, so a
     weekday showing the usual hours follows them when the usual hours change in the same save."""
-    changed = {}
+    changed: dict[int, WeekdayRule] = {}
     for day in week:
         shown = WeekdayRule(
             opens_at=day.opens_at or current["opens_at"], closes_at=day.closes_at or current["closes_at"]
@@ -114,7 +117,7 @@ def weekday_inputs() -> dict[int, WeekdayRule]:
 
 
 with st.form("site_rules_form"):
-    wanted = {}
+    wanted: dict[str, object] = {}
     for heading, names in SECTIONS.items():
         st.subheader(t(heading))
         # Two to a row: three squeezed a number box on the tablet (1024 px with the menu open) to "0." and "-1".
@@ -135,10 +138,10 @@ with st.form("site_rules_form"):
         t("value.rule.rules_text"), value=current["rules_text"], max_chars=MAX_RULES_TEXT, height=200, key="rule_text"
     )
     if st.form_submit_button(t("site_rules.save"), type="primary", width="stretch"):
-        change = partial(
+        save = partial(
             update_site_rules, site_id=user.site_id, changes=wanted, actor_id=user.volunteer_id, now=utc_now()
         )
-        run_change(change, done_key="site_rules.saved")
+        run_change(save, done_key="site_rules.saved")
 
 st.subheader(t("site_rules.section_closed"))
 st.caption(t("site_rules.closed_help"))
@@ -152,20 +155,16 @@ with st.form("closed_days_form", clear_on_submit=True):
     last = last_column.date_input(t("site_rules.closed_last"), value=None, key="closed_last")
     note = st.text_input(t("site_rules.closed_note"), max_chars=MAX_CLOSED_NOTE, key="closed_note")
     if st.form_submit_button(t("site_rules.closed_add"), type="primary", width="stretch"):
-
-        def add(session):
-            added = add_closed_days(
-                session,
-                site_id=user.site_id,
-                first=first,
-                last=last,
-                note=note,
-                actor_id=user.volunteer_id,
-                now=utc_now(),
-            )
-            return len(added)
-
-        run_change(add, done_key="site_rules.closed_added", result_as="count")
+        add = partial(
+            add_closed_days,
+            site_id=user.site_id,
+            first=first,
+            last=last,
+            note=note,
+            actor_id=user.volunteer_id,
+            now=utc_now(),
+        )
+        run_change(lambda session: len(add(session)), done_key="site_rules.closed_added", result_as="count")
 if closed_days:
     with st.form("closed_days_remove"):
         labels = dict(
@@ -183,10 +182,10 @@ if closed_days:
             key="closed_remove_days",
         )
         if st.form_submit_button(t("site_rules.closed_remove"), width="stretch"):
-            change = partial(
+            remove = partial(
                 remove_closed_days, site_id=user.site_id, days=chosen, actor_id=user.volunteer_id, now=utc_now()
             )
-            run_change(lambda session: len(change(session)), done_key="site_rules.closed_removed", result_as="count")
+            run_change(lambda session: len(remove(session)), done_key="site_rules.closed_removed", result_as="count")
 
 st.subheader(t("site_rules.history"))
 with read_scope() as session:

@@ -5,7 +5,7 @@ import streamlit as st
 from db.core.clock import local_today, utc_now
 from db.core.errors import FullPhoneNeeded, StoreError, TooManyAttempts
 from db.orders.lifecycle import class_hold_days
-from db.orders.residents import WAITING_STATES, lookup_order_status
+from db.orders.residents import lookup_order_status
 from db.people.opening_hours import upcoming_closed_days, week_hours
 from db.people.sites import get_site_rules, list_sites
 from ui.guard import allow_public
@@ -93,7 +93,8 @@ if site is not None:
                     st.warning(t("status.state.returned", at=status.since))
                 else:
                     st.warning(t("status.state.ask_desk"))
-                if status is not None and status.state in WAITING_STATES:
+                # The collect-by day and the QR come only while the bag waits (the store's WAITING_STATES).
+                if status is not None and status.qr_payload is not None:
                     if not status.overdue:
                         st.markdown(t("status.collect_by", date=f"{status.collect_by:%Y-%m-%d}"))
                     show_qr(status.qr_payload, caption=t("status.qr_caption", code=status.pickup_code))

@@ -6,6 +6,9 @@ import argparse
 import datetime as dt
 import sys
 import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine
 
 from db.core.clock import local_today
 from db.core.engine import database_url, make_engine, unit_of_work
@@ -18,8 +21,9 @@ from seed.scale import build_scale
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     engine = make_engine(args.database_url or database_url())
+    run: Callable[[Engine, argparse.Namespace], int] = args.run
     try:
-        return args.run(engine, args)
+        return run(engine, args)
     finally:
         engine.dispose()
 
@@ -54,7 +58,7 @@ def _positive(value: str) -> int:
     return number
 
 
-def _demo(engine, args: argparse.Namespace) -> int:
+def _demo(engine: Engine, args: argparse.Namespace) -> int:
     upgrade_to_head(engine)
     with unit_of_work(engine) as session:
         sites = count_sites(session)
@@ -70,7 +74,7 @@ def _demo(engine, args: argparse.Namespace) -> int:
     return 0
 
 
-def _scale(engine, args: argparse.Namespace) -> int:
+def _scale(engine: Engine, args: argparse.Namespace) -> int:
     result = build_scale(
         engine,
         sites=args.sites,

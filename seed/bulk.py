@@ -40,6 +40,8 @@ ORDER_COLUMNS = (
 )
 ITEM_COLUMNS = ("id", "site_id", "order_id", "product", "quantity", "storage_class")
 BATCH_SIZE = 50_000
+ORDERS = Order.metadata.tables[Order.__tablename__]
+ITEMS = Item.metadata.tables[Item.__tablename__]
 
 
 def write_plans_in_bulk(
@@ -60,10 +62,10 @@ def write_plans_in_bulk(
     (PostgreSQL: the tables are locked per batch and the id sequences moved past the new rows at the end).
     """
     dialect = connection.dialect
-    date_value = _binder(Order.__table__, "delivery_date", dialect)
-    moment = _binder(Order.__table__, "created_at", dialect)
-    order_sql = _insert_sql(Order.__table__, ORDER_COLUMNS, dialect.paramstyle)
-    item_sql = _insert_sql(Item.__table__, ITEM_COLUMNS, dialect.paramstyle)
+    date_value = _binder(ORDERS, "delivery_date", dialect)
+    moment = _binder(ORDERS, "created_at", dialect)
+    order_sql = _insert_sql(ORDERS, ORDER_COLUMNS, dialect.paramstyle)
+    item_sql = _insert_sql(ITEMS, ITEM_COLUMNS, dialect.paramstyle)
     is_postgresql = dialect.name == "postgresql"
     orders_written = items_written = 0
     plans = iter(plans)
@@ -71,9 +73,10 @@ def write_plans_in_bulk(
         with connection.begin():
             if is_postgresql:
                 connection.exec_driver_sql("LOCK TABLE orders, items IN SHARE ROW EXCLUSIVE MODE")
-            order_id = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM orders").scalar()
-            item_id = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM items").scalar()
-            order_rows, item_rows = [], []
+            order_id: int = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM orders").scalar_one()
+            item_id: int = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM items").scalar_one()
+            order_rows: list[tuple[Any, ...]] = []
+            item_rows: list[tuple[Any, ...]] = []
             for plan in batch:
                 order_id += 1
                 order_rows.append(
@@ -104,8 +107,8 @@ def write_plans_in_bulk(
                     item_id += 1
                     item_rows.append((item_id, site_id, order_id, item.product, item.quantity, item.storage_class))
             if is_postgresql:
-                _copy_rows(connection, table=Order.__table__, columns=ORDER_COLUMNS, rows=order_rows)
-                _copy_rows(connection, table=Item.__table__, columns=ITEM_COLUMNS, rows=item_rows)
+                _copy_rows(connection, table=ORDERS, columns=ORDER_COLUMNS, rows=order_rows)
+                _copy_rows(connection, table=ITEMS, columns=ITEM_COLUMNS, rows=item_rows)
             else:
                 connection.exec_driver_sql(order_sql, order_rows)
                 connection.exec_driver_sql(item_sql, item_rows)
@@ -179,7 +182,7 @@ def sqlite_bulk_pragmas(connection: Connection, *, bulk: bool = True) -> None:
         return
     pragmas = ("synchronous = OFF", "cache_size = -262144") if bulk else ("synchronous = NORMAL", "cache_size = -2000")
     # On the driver's connection, outside any transaction: SQLite refuses to change these inside one.
-    driver_connection = connection.connection.driver_connection
+    driver_connection = _driver_connection(connection)
     for pragma in pragmas:
         driver_connection.execute(f"PRAGMA {pragma}")
 
@@ -187,13 +190,21 @@ def sqlite_bulk_pragmas(connection: Connection, *, bulk: bool = True) -> None:
 def _copy_rows(connection: Connection, *, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """PostgreSQL's COPY … FROM STDIN through psycopg, in the connection's open transaction: several times the rows
     per second of a batched INSERT, which is what makes ten million orders a matter of minutes."""
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = _driver_connection(connection).cursor()
     try:
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     finally:
         cursor.close()
+
+
+def _driver_connection(connection: Connection) -> Any:
+    """The driver's own connection under SQLAlchemy's (sqlite3's, psycopg's): untyped, as each driver has its own."""
+    driver_connection = connection.connection.driver_connection
+    if driver_connection is None:  # the pool has let go of it: the connection was closed
+        raise RuntimeError("the connection is closed")
+    return driver_connection
 
 
 def _insert_sql(table: Table, columns: tuple[str, ...], paramstyle: str) -> str:

@@ -10,6 +10,7 @@ import itertools
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -222,15 +223,18 @@ def plan_orders(
         day += dt.timedelta(days=1)
 
 
-class _Weighted:
+Value = TypeVar("Value")
+
+
+class _Weighted(Generic[Value]):
     """A weighted choice that costs one random() and one bisect."""
 
-    def __init__(self, weights: dict) -> None:
+    def __init__(self, weights: dict[Value, int]) -> None:
         self.values = tuple(weights)
         self.cumulative = list(itertools.accumulate(weights.values()))
         self.total = self.cumulative[-1]
 
-    def draw(self, rng: random.Random):
+    def draw(self, rng: random.Random) -> Value:
         return self.values[bisect.bisect(self.cumulative, rng.random() * self.total)]
 
 

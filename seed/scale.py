@@ -155,7 +155,7 @@ def _free_site_codes(engine: Engine, *, count: int) -> list[str]:
     """SC0001, SC0002, … skipping codes a previous run already used."""
     with unit_of_work(engine) as session:
         taken = set(session.scalars(select(Site.code)))
-    codes = []
+    codes: list[str] = []
     number = 1
     while len(codes) < count:
         code = f"SC{number:04d}"

@@ -11,7 +11,7 @@ from PIL import Image, UnidentifiedImageError
 def decode_qr(image_bytes: bytes) -> str | None:
     """The text of the first code in the photo, or None when the photo holds none (or is not an image)."""
     try:
-        image = Image.open(io.BytesIO(image_bytes))
+        image: Image.Image = Image.open(io.BytesIO(image_bytes))
         image.load()
     except (UnidentifiedImageError, OSError, ValueError):
         return None

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 import httpx
 
 from cli.senders import FAILED, RATE_LIMITED, SENT, UNKNOWN, Delivery, short_answer
+from db.outbox.limits import ROBOT_TEXT_BYTES, split_for_robot
 
-TEXT_BYTES = 2048
+TEXT_BYTES = ROBOT_TEXT_BYTES
 MARKDOWN_BYTES = 4096
 # 130101: "send too many messages" for a robot; 45009: the API's general frequency limit.
 RATE_LIMIT_CODES = frozenset({130101, 45009})
@@ -24,44 +25,9 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 _KEY = re.compile(r"(key=)[^&\s]+")
 
 
-def split_text(text: str, *, limit: int) -> list[str]:
-    """`text` in parts of at most `limit` UTF-8 bytes: whole lines where they fit, a line longer than that cut at a
-    character (never inside one), nothing lost or added but the line breaks between parts."""
-    if len(text.encode("utf-8")) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        joined = f"{current}\n{line}" if current else line
-        if len(joined.encode("utf-8")) <= limit:
-            current = joined
-            continue
-        if current:
-            parts.append(current)
-        current = ""
-        while len(line.encode("utf-8")) > limit:
-            cut = _fitting_characters(line, limit)
-            parts.append(line[:cut])
-            line = line[cut:]
-        current = line
-    if current:
-        parts.append(current)
-    return parts
-
-
-def _fitting_characters(line: str, limit: int) -> int:
-    """How many leading characters of `line` fit in `limit` bytes (at least one)."""
-    size = 0
-    for index, character in enumerate(line):
-        size += len(character.encode("utf-8"))
-        if size > limit:
-            return max(index, 1)
-    return len(line)
-
-
 def part_count(text: str, *, markdown: bool) -> int:
     """How many posts `text` takes: what the per-minute limit counts."""
-    return len(split_text(text, limit=MARKDOWN_BYTES if markdown else TEXT_BYTES))
+    return len(split_for_robot(text, limit=MARKDOWN_BYTES if markdown else TEXT_BYTES))
 
 
 class WecomRobot:
@@ -75,7 +41,7 @@ class WecomRobot:
     def send(self, text: str, *, markdown: bool = False, mentioned_mobiles: Sequence[str] = ()) -> Delivery:
         """Post `text` in as many parts as it needs, in order, the @ with the first. A part after the first that
         does not go makes the whole UNKNOWN: some of it is in the group, so sending it all again would double it."""
-        parts = split_text(text, limit=MARKDOWN_BYTES if markdown else TEXT_BYTES)
+        parts = split_for_robot(text, limit=MARKDOWN_BYTES if markdown else TEXT_BYTES)
         answers = []
         for number, part in enumerate(parts, start=1):
             if markdown:

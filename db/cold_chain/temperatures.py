@@ -187,20 +187,8 @@ def _add_reading(
     return reading
 
 
-def list_effective_readings(
-    session: Session, *, site_id: int, start: dt.datetime, end: dt.datetime, storage_unit_id: int | None = None
-) -> list[TemperatureReading]:
-    """Readings taken in [start, end) that no correction replaced, oldest first."""
-    return _effective_readings(session, site_ids=[site_id], start=start, end=end, storage_unit_id=storage_unit_id)
-
-
-def _effective_readings(
-    session: Session,
-    *,
-    site_ids: list[int],
-    start: dt.datetime,
-    end: dt.datetime,
-    storage_unit_id: int | None = None,
+def list_effective_readings_of_sites(
+    session: Session, *, site_ids: list[int], start: dt.datetime, end: dt.datetime
 ) -> list[TemperatureReading]:
     """The sites' readings taken in [start, end) that no correction replaced, oldest first (one statement). A
     correction keeps the time of the entry it replaces, so both fall in the same window."""
@@ -213,8 +201,6 @@ def _effective_readings(
         )
         .order_by(TemperatureReading.taken_at, TemperatureReading.id)
     )
-    if storage_unit_id is not None:
-        query = query.where(TemperatureReading.storage_unit_id == storage_unit_id)
     readings = list(session.scalars(query))
     replaced = {reading.corrects_id for reading in readings if reading.corrects_id is not None}
     return [reading for reading in readings if reading.id not in replaced]
@@ -278,7 +264,7 @@ def count_missing_readings(session: Session, *, site_id: int, day: dt.date, now:
     hours = hours_of_sites_on(session, site_ids=[site_id], day=day)[site_id]
     units = list_cold_units(session, site_id=site_id)
     start, end = local_day_bounds(day)
-    readings = _effective_readings(session, site_ids=[site_id], start=start, end=end)
+    readings = list_effective_readings_of_sites(session, site_ids=[site_id], start=start, end=end)
     return _missing_per_unit(units=units, schedule=_schedule(rules, hours), readings=readings, now=now)
 
 
@@ -302,7 +288,7 @@ def list_due_readings_of_sites(
     today = local_today(now)
     hours = hours_of_sites_on(session, site_ids=site_ids, day=today)
     start, end = local_day_bounds(today)
-    readings = _effective_readings(session, site_ids=site_ids, start=start, end=end)
+    readings = list_effective_readings_of_sites(session, site_ids=site_ids, start=start, end=end)
     due_by_site: dict[int, list[DueReading]] = {}
     for site_id in site_ids:
         due: list[DueReading] = []

@@ -34,7 +34,7 @@ from db.core.clock import utc_now
 from db.core.engine import READ_ONLY_OPTION
 from db.core.errors import BackupFailed, BackupNotVerified, BackupUnreadable, DatabaseNotEmpty
 from db.core.events import record_event
-from db.core.migrate import downgrade_to_base, upgrade_to, upgrade_to_head
+from db.core.migrate import downgrade_to, upgrade_to, upgrade_to_head
 from db.core.models import Base
 
 # Rows not worth keeping in a portable archive: failed tries age out within a day; sign-ins must not come back
@@ -648,7 +648,7 @@ def _clear_target(engine: Engine, *, force: bool) -> int:
         raise DatabaseNotEmpty(rows=sum(occupied.values()), tables=", ".join(sorted(occupied)))
     try:
         # The migrations' own downgrades also drop what they made besides tables (the events trigger function).
-        downgrade_to_base(engine)
+        downgrade_to(engine, revision="base")
     except CommandError as error:
         raise BackupFailed("error.restore_failed", detail=f"the target database: {error}") from error
     # Alembic leaves its empty version table behind; a pg_dump brings its own.
@@ -692,7 +692,7 @@ def _restore_pg_dump(
         ]
     if failed:
         # pg_restore has committed: take the unverified rows out again rather than leave them.
-        downgrade_to_base(engine)
+        downgrade_to(engine, revision="base")
         raise BackupNotVerified(tables=", ".join(failed))
     return expected, replaced
 

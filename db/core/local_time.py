@@ -1,4 +1,4 @@
-"""SQL for the site's wall clock: local day, hour and weekday of a stored UTC column, on SQLite and PostgreSQL."""
+"""SQL for the site's wall clock: local day and hour of a stored UTC column, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -36,12 +36,6 @@ class _LocalHour(_LocalPart):
     part = "hour"
 
 
-class _LocalWeekday(_LocalPart):
-    type = Integer()
-    inherit_cache = True
-    part = "weekday"
-
-
 class _HoursBetween(FunctionElement[Any]):
     """Hours from one UTC timestamp column to another, as a float."""
 
@@ -54,10 +48,7 @@ def _local_part_sqlite(element: _LocalPart, compiler: Any, **kw: Any) -> str:
     column = compiler.process(list(element.clauses)[0], **kw)
     if element.part == "day":
         return f"date({column}, {SQLITE_SHIFT})"
-    if element.part == "hour":
-        return f"CAST(strftime('%H', {column}, {SQLITE_SHIFT}) AS INTEGER)"
-    # strftime's %w counts from Sunday = 0; the app counts from Monday = 0, as Python's weekday() does.
-    return f"((CAST(strftime('%w', {column}, {SQLITE_SHIFT}) AS INTEGER) + 6) % 7)"
+    return f"CAST(strftime('%H', {column}, {SQLITE_SHIFT}) AS INTEGER)"
 
 
 @compiles(_LocalPart, "postgresql")
@@ -66,9 +57,7 @@ def _local_part_postgresql(element: _LocalPart, compiler: Any, **kw: Any) -> str
     local = f"(({column} AT TIME ZONE 'UTC') AT TIME ZONE '{SITE_TZ.key}')"
     if element.part == "day":
         return f"CAST({local} AS DATE)"
-    if element.part == "hour":
-        return f"CAST(EXTRACT(HOUR FROM {local}) AS INTEGER)"
-    return f"(CAST(EXTRACT(ISODOW FROM {local}) AS INTEGER) - 1)"
+    return f"CAST(EXTRACT(HOUR FROM {local}) AS INTEGER)"
 
 
 @compiles(_HoursBetween, "sqlite")
@@ -91,11 +80,6 @@ def local_day(column: Any) -> ColumnElement[dt.date]:
 def local_hour(column: Any) -> ColumnElement[int]:
     """The local hour, 0–23."""
     return _LocalHour(column)
-
-
-def local_weekday(column: Any) -> ColumnElement[int]:
-    """The local weekday, Monday = 0 … Sunday = 6."""
-    return _LocalWeekday(column)
 
 
 def hours_between(start: Any, end: Any) -> ColumnElement[float]:

@@ -32,13 +32,9 @@ def upgrade_to(engine: Engine, *, revision: str) -> None:
 
 
 def downgrade_to(engine: Engine, *, revision: str) -> None:
-    """Take the schema back down to `revision` (tests of an upgrade start from data written at an older one)."""
+    """Take the schema back down to `revision`; "base" undoes every migration, dropping the app's tables (and the
+    triggers and functions the migrations made), as a restore does before it builds the schema afresh."""
     _run_locked(engine, lambda config: command.downgrade(config, revision))
-
-
-def downgrade_to_base(engine: Engine) -> None:
-    """Undo every migration, dropping the app's tables (and the triggers and functions the migrations made)."""
-    _run_locked(engine, lambda config: command.downgrade(config, "base"))
 
 
 def _run_locked(engine: Engine, step: Callable[[Config], None]) -> None:

@@ -59,9 +59,3 @@ def _make_secret(session: Session, *, name: str, now: dt.datetime) -> str:
     except IntegrityError:
         return session.execute(select(model.value).where(model.name == name)).scalar_one()
     return made
-
-
-def forget_cached_secrets() -> None:
-    """For tests that drop and recreate a database under the same URL."""
-    with _lock:
-        _known.clear()

@@ -45,7 +45,6 @@ from db.core.models import (
     STORAGE_CLASSES,
     UNIT_KIND_FOR_CLASS,
     WAITING_ORDER_STATUSES,
-    Event,
     Item,
     Order,
     SiteRules,
@@ -745,12 +744,6 @@ def _slot_code(session: Session, *, slot_id: int | None) -> str | None:
     if slot_id is None:
         return None
     return session.scalar(select(_SLOTS.code).where(_SLOTS.id == slot_id))
-
-
-def order_history(session: Session, *, order_id: int) -> list[Event]:
-    """The order's events, oldest first."""
-    query = select(Event).where(Event.entity == "order", Event.entity_id == order_id).order_by(Event.id)
-    return list(session.scalars(query))
 
 
 @dataclass(frozen=True)

@@ -421,21 +421,3 @@ def rebuild_rollups(session: Session, *, site_id: int | None = None) -> dict[str
             counting = counting.where(table.site_id == site_id)
         written[table.__tablename__] = int(session.scalar(counting) or 0)
     return written
-
-
-def read_rollups(session: Session, *, site_id: int | None = None) -> dict[str, set[tuple[Any, ...]]]:
-    """Every key's counts, summed over its shards, as tuples (key, then counts) where any count is not zero: to
-    compare the kept rollups with a rebuild."""
-    found: dict[str, set[tuple[Any, ...]]] = {}
-    for table, keys, counted in TABLES:
-        columns = table.__table__.c
-        grouped = [columns[name] for name in keys]
-        query = select(*grouped, *(func.sum(columns[name]) for name in counted)).group_by(*grouped)
-        if site_id is not None:
-            query = query.where(columns.site_id == site_id)
-        found[table.__tablename__] = {
-            (*row[: len(keys)], *(int(number) for number in row[len(keys) :]))
-            for row in session.execute(query)
-            if any(row[len(keys) :])
-        }
-    return found

@@ -36,8 +36,13 @@ def mobile_number(phone: str) -> str:
 
 def phone_hash(session: Session, *, phone: str, now: dt.datetime) -> str:
     """The keyed hash of a phone number, as sms_opt_outs keeps it (and the overdue reminder's idempotency key)."""
-    key = app_secret(session, name=OPT_OUT_HASH_KEY, now=now)
-    return hmac.new(key.encode(), normalize_phone(phone).encode(), hashlib.sha256).hexdigest()
+    return phone_hashes(session, phones=[phone], now=now)[phone]
+
+
+def phone_hashes(session: Session, *, phones: Iterable[str], now: dt.datetime) -> dict[str, str]:
+    """`phone_hash` of each number, the key read once."""
+    key = app_secret(session, name=OPT_OUT_HASH_KEY, now=now).encode()
+    return {phone: hmac.new(key, normalize_phone(phone).encode(), hashlib.sha256).hexdigest() for phone in phones}
 
 
 def record_sms_opt_out(

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import ColumnElement
 
 from db.cold_chain.temperatures import FOLLOW_UP_WITHIN, list_due_readings_of_sites
 from db.cold_chain.units import list_cold_units_of_sites
@@ -43,9 +44,9 @@ from db.core.models import (
 )
 from db.core.privacy import mask_given_name
 from db.core.typed import normalize_phone
-from db.orders.lifecycle import class_hold_days, collect_by, hold_days_of, overdue_condition
+from db.orders.lifecycle import ClassHolds, class_hold_days, collect_by, hold_days_of, open_days_of, overdue_condition
 from db.outbox.channels import KIND_CHANNELS
-from db.outbox.opt_outs import opted_out_among, phone_hash
+from db.outbox.opt_outs import opted_out_among, phone_hashes
 from db.people.opening_hours import hours_of_sites_on, open_days_of_sites
 from db.reports.figures import list_site_figures
 
@@ -136,13 +137,19 @@ def _sending_sites(session: Session) -> _Sites:
     return sites
 
 
+def _queued_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """Which of these idempotency keys are in the outbox (by its unique index)."""
+    wanted = sorted(set(keys))
+    queued: set[str] = set()
+    for start in range(0, len(wanted), KEYS_PER_STATEMENT):
+        chunk = wanted[start : start + KEYS_PER_STATEMENT]
+        queued |= set(session.scalars(select(Message.idempotency_key).where(Message.idempotency_key.in_(chunk))))
+    return queued
+
+
 def _not_queued(session: Session, planned: list[Planned]) -> list[Planned]:
     """The planned messages whose key is not in the outbox yet (and each key once)."""
-    keys = sorted({item.idempotency_key for item in planned})
-    queued: set[str] = set()
-    for start in range(0, len(keys), KEYS_PER_STATEMENT):
-        chunk = keys[start : start + KEYS_PER_STATEMENT]
-        queued |= set(session.scalars(select(Message.idempotency_key).where(Message.idempotency_key.in_(chunk))))
+    queued = _queued_keys(session, (item.idempotency_key for item in planned))
     fresh: dict[str, Planned] = {}
     for item in planned:
         if item.idempotency_key not in queued:
@@ -438,7 +445,7 @@ def _day_summaries(session: Session, *, sites: _Sites, now: dt.datetime) -> list
         if day.closes_at is not None and local_moment(today, day.closes_at) <= now
     }
     keys = {site_id: f"day_summary:{site_id}:{today.isoformat()}" for site_id in closed}
-    queued = set(session.scalars(select(Message.idempotency_key).where(Message.idempotency_key.in_(keys.values()))))
+    queued = _queued_keys(session, keys.values())
     wanted = [site_id for site_id in sorted(closed) if keys[site_id] not in queued]
     if not wanted:
         return []
@@ -472,43 +479,59 @@ def _day_summaries(session: Session, *, sites: _Sites, now: dt.datetime) -> list
 
 def _overdue_reminders(session: Session, *, sites: _Sites, now: dt.datetime) -> list[Planned]:
     """One SMS per phone and day, naming all the phone's bags held past their day at the site, when one of them is
-    overdue for the first day today; none to a phone that opted out."""
+    overdue for the first day today; none to a phone that opted out or already has today's.
+
+    Every minute this reads only the bags whose first overdue day is today (one delivery-date range per storage
+    class); a phone's other overdue bags are read once, for a reminder not queued yet."""
     site_ids = sites.sending("overdue_reminder")
     if not site_ids:
         return []
     today = local_today(now)
     rules = {rule.site_id: rule for rule in session.scalars(select(SiteRules).where(SiteRules.site_id.in_(site_ids)))}
     calendars = open_days_of_sites(session, site_ids=site_ids)
-    planned: list[Planned] = []
+    holds = {site_id: class_hold_days(rules[site_id], calendar=calendars[site_id]) for site_id in site_ids}
+    phones_of: dict[int, set[str]] = {}
     for site_id in site_ids:
-        holds = class_hold_days(rules[site_id], calendar=calendars[site_id])
-        # The bags held past their day: a range of (site_id, status, delivery_date) per status.
-        rows = session.execute(
-            select(
-                Order.id,
-                Order.phone,
-                Order.pickup_code,
-                Order.storage_class,
-                Order.delivery_date,
-                overdue_condition(hold_days=holds, today=today - dt.timedelta(days=1)).label("overdue_before"),
+        phones_of[site_id] = {
+            phone
+            for raw in session.scalars(
+                select(Order.phone)
+                .where(
+                    Order.site_id == site_id,
+                    Order.status.in_(SLOTTED_ORDER_STATUSES),
+                    _first_overdue_today(holds[site_id], today=today),
+                )
+                .distinct()
             )
+            if (phone := _mobile(raw)) is not None
+        }
+    every_phone = set().union(*phones_of.values())
+    if not every_phone:
+        return []
+    hashes = phone_hashes(session, phones=every_phone, now=now)
+    keys = {phone: f"overdue_reminder:{hashes[phone]}:{today.isoformat()}" for phone in every_phone}
+    queued = _queued_keys(session, keys.values())
+    opted_out = opted_out_among(session, phone_hashes=hashes.values())
+    planned: list[Planned] = []
+    for site_id, phones in phones_of.items():
+        wanted = sorted(phone for phone in phones if keys[phone] not in queued and hashes[phone] not in opted_out)
+        if not wanted:
+            continue
+        bags_of: dict[str, list[Any]] = defaultdict(list)
+        for bag in session.execute(
+            select(Order.id, Order.phone, Order.pickup_code, Order.storage_class, Order.delivery_date)
             .where(
                 Order.site_id == site_id,
+                Order.phone_tail.in_(sorted({phone[-4:] for phone in wanted})),
+                Order.phone.in_(wanted),
                 Order.status.in_(SLOTTED_ORDER_STATUSES),
-                overdue_condition(hold_days=holds, today=today),
+                overdue_condition(hold_days=holds[site_id], today=today),
             )
             .order_by(Order.delivery_date, Order.pickup_code)
-        ).all()
-        by_phone: dict[str, list[Any]] = defaultdict(list)
-        for row in rows:
-            phone = _mobile(row.phone)
-            if phone is not None:
-                by_phone[phone].append(row)
-        hashes = {phone: phone_hash(session, phone=phone, now=now) for phone, bags in by_phone.items()}
-        opted_out = opted_out_among(session, phone_hashes=hashes.values())
-        for phone, bags in sorted(by_phone.items()):
-            if hashes[phone] in opted_out or all(bag.overdue_before for bag in bags):
-                continue
+        ):
+            bags_of[bag.phone].append(bag)
+        for phone in wanted:
+            bags = bags_of[phone]
             planned.append(
                 Planned(
                     site_id=site_id,
@@ -523,7 +546,7 @@ def _overdue_reminders(session: Session, *, sites: _Sites, now: dt.datetime) -> 
                         "collect_by": min(
                             collect_by(
                                 delivery_date=bag.delivery_date,
-                                hold_days=hold_days_of(holds, bag.storage_class),
+                                hold_days=hold_days_of(holds[site_id], bag.storage_class),
                             )
                             for bag in bags
                         ).isoformat(),
@@ -531,8 +554,32 @@ def _overdue_reminders(session: Session, *, sites: _Sites, now: dt.datetime) -> 
                     recipient=phone,
                     volunteer_id=None,
                     due_at=local_moment(today, dt.time(0)),
-                    idempotency_key=f"overdue_reminder:{hashes[phone]}:{today.isoformat()}",
+                    idempotency_key=keys[phone],
                     order_ids=tuple(bag.id for bag in bags),
                 )
             )
     return planned
+
+
+def _first_overdue_today(holds: ClassHolds, *, today: dt.date) -> ColumnElement[bool]:
+    """SQL: the bag's first overdue day is `today` — overdue today (db.orders.lifecycle.overdue_condition) and not
+    yesterday: per storage class one range of delivery dates, inside one overall range the (site_id, status,
+    delivery_date) index reads."""
+    calendar = open_days_of(holds)
+    ranges = {
+        storage_class: (
+            calendar.overdue_from(today - dt.timedelta(days=1)) - dt.timedelta(days=days - 1),
+            calendar.overdue_from(today) - dt.timedelta(days=days - 1),
+        )
+        for storage_class, days in sorted(holds.items())
+    }
+    return and_(
+        Order.delivery_date >= min(low for low, _high in ranges.values()),
+        Order.delivery_date < max(high for _low, high in ranges.values()),
+        or_(
+            *(
+                and_(Order.storage_class == storage_class, Order.delivery_date >= low, Order.delivery_date < high)
+                for storage_class, (low, high) in ranges.items()
+            )
+        ),
+    )

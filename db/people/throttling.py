@@ -173,7 +173,3 @@ def forget_failed_tries(session: Session, *, keys: list[LimitKey], now: dt.datet
         session.execute(
             delete(LookupAttempt).where(LookupAttempt.scope == key.scope, LookupAttempt.key_hash == key.digest(secret))
         )
-
-
-def count_stored_tries(session: Session) -> int:
-    return session.scalar(select(func.count(LookupAttempt.id))) or 0

@@ -133,11 +133,6 @@ class SiteFigures:
 COUNTED = tuple(f.name for f in fields(SiteFigures) if f.name not in ("site_id", "code", "name"))
 
 
-def count_site_figures(session: Session, *, site_id: int, day: dt.date, now: dt.datetime) -> SiteFigures:
-    """The KPI cards of one site."""
-    return list_site_figures(session, site_ids=[site_id], day=day, now=now)[0]
-
-
 def list_site_figures(session: Session, *, site_ids: list[int], day: dt.date, now: dt.datetime) -> list[SiteFigures]:
     """The KPI cards of several sites, in the order of `site_ids`: a fixed number of grouped statements whatever the
     number of sites, units and readings (tests/store/reports counts them)."""

@@ -15,9 +15,10 @@ from db.cold_chain.units import list_cold_units
 from db.core.clock import local_today, to_local, utc_now
 from db.core.engine import make_engine, unit_of_work
 from db.core.models import ExcursionCheck, Order, TemperatureReading
-from db.orders.lifecycle import ItemSpec, create_order, order_history, receive_order
+from db.orders.lifecycle import ItemSpec, create_order, receive_order
 from tests.support.app_data import AppData
 from tests.support.pages import chart_specs, new_app
+from tests.support.store_reads import order_history
 from ui.i18n import LANGUAGES, translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER
 

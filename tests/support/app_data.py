@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 from dataclasses import dataclass
+from typing import TypeVarTuple
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 
 from db.cold_chain.units import create_storage_unit
 from db.core.clock import local_today, utc_now
@@ -20,6 +21,8 @@ from db.people.login_sessions import SignedIn
 from db.people.sites import create_site
 from db.roster.shifts import create_shift, sign_up
 from tests.support.databases import NOW
+
+Columns = TypeVarTuple("Columns")
 
 APP_VOLUNTEER_PIN = "2468"
 APP_ORGANIZER_USERNAME = "organizer"
@@ -140,13 +143,14 @@ def receive(data: AppData) -> str:
     store = make_engine(data.url)
     try:
         with unit_of_work(store) as session:
-            order_id = session.scalar(select(Order.id).where(Order.pickup_code == CODE))
+            order_id = session.scalars(select(Order.id).where(Order.pickup_code == CODE)).one()
             return receive_order(session, order_id=order_id, volunteer_id=data.volunteer.volunteer_id, now=utc_now())
     finally:
         store.dispose()
 
 
-def stored(data: AppData, query):  # a select() and what it returns
+def stored(data: AppData, query: Select[*Columns]) -> list[Row[*Columns]]:
+    """What `query` reads from the app's database now."""
     store = make_engine(data.url)
     try:
         with unit_of_work(store) as session:
@@ -193,50 +197,47 @@ def fill_outbox(data: AppData) -> dict[str, int]:
     """Four messages as a runner would have left them: failed, due (an SMS about the bag), unknown, sent."""
     now = utc_now()
     order_id = order_row(data)[0]
-    ids = {}
+    robot_due, sms_due = now - dt.timedelta(minutes=5), now + dt.timedelta(hours=1)
+    ids: dict[str, int] = {}
     store = make_engine(data.url)
-
-    def queue(name: str, **message: object) -> None:
-        with unit_of_work(store) as session:
-            message_id = queue_message(
-                session, site_id=data.site_id, values={}, idempotency_key=f"test:{name}", now=now, **message
-            )
-            assert message_id is not None
-            ids[name] = message_id
-
-    def settle(settle_as) -> None:
-        with unit_of_work(store) as session:
-            [claimed] = claim_due_messages(session, runner="test-runner", now=now)
-            settle_as(session, message_id=claimed.id, runner="test-runner", now=now)
-
-    robot = {"channel": "wecom", "due_at": now - dt.timedelta(minutes=5)}
-    queue(
-        "failed",
-        audience="volunteer",
-        kind="shift_reminder_2h",
-        text="王阿姨 明天 9:00 值班",
-        recipient=VOLUNTEER_PHONE,
-        volunteer_id=data.volunteer.volunteer_id,
-        **robot,
-    )
-    settle(
-        lambda session, **claim: mark_failed(
-            session, answer='{"errcode": 93000}', retry_at=now + dt.timedelta(hours=1), **claim
-        )
-    )
-    queue("unknown", audience="staff", kind="day_summary", text="今日小结 **12 袋**", **robot)
-    settle(lambda session, **claim: mark_unknown(session, answer="runner stopped", **claim))
-    queue("sent", audience="organizers", kind="reading_missed", text="F1 漏记温度", **robot)
-    settle(lambda session, **claim: mark_sent(session, answer='{"errcode": 0}', **claim))
-    queue(
-        "due",
-        channel="sms",
-        audience="resident",
-        kind="overdue_reminder",
-        text="您的菜袋已超期",
-        recipient=RESIDENT_PHONE,
-        due_at=now + dt.timedelta(hours=1),
-        order_ids=[order_id],
-    )
-    store.dispose()
+    try:
+        for name, channel, audience, kind, text, recipient, due_at in (
+            ("failed", "wecom", "volunteer", "shift_reminder_2h", "王阿姨 明天 9:00 值班", VOLUNTEER_PHONE, robot_due),
+            ("unknown", "wecom", "staff", "day_summary", "今日小结 **12 袋**", None, robot_due),
+            ("sent", "wecom", "organizers", "reading_missed", "F1 漏记温度", None, robot_due),
+            # Due in an hour: not claimed below.
+            ("due", "sms", "resident", "overdue_reminder", "您的菜袋已超期", RESIDENT_PHONE, sms_due),
+        ):
+            with unit_of_work(store) as session:
+                message_id = queue_message(
+                    session,
+                    site_id=data.site_id,
+                    channel=channel,
+                    audience=audience,
+                    kind=kind,
+                    values={},
+                    text=text,
+                    due_at=due_at,
+                    idempotency_key=f"test:{name}",
+                    now=now,
+                    recipient=recipient,
+                    volunteer_id=data.volunteer.volunteer_id if audience == "volunteer" else None,
+                    order_ids=[order_id] if channel == "sms" else (),
+                )
+                assert message_id is not None
+                ids[name] = message_id
+            if name == "due":
+                continue
+            with unit_of_work(store) as session:
+                [claimed] = claim_due_messages(session, runner="test-runner", now=now)
+                held, runner = claimed.id, "test-runner"
+                if name == "failed":
+                    later, answer = now + dt.timedelta(hours=1), '{"errcode": 93000}'
+                    mark_failed(session, message_id=held, runner=runner, now=now, answer=answer, retry_at=later)
+                elif name == "unknown":
+                    mark_unknown(session, message_id=held, runner=runner, now=now, answer="runner stopped")
+                else:
+                    mark_sent(session, message_id=held, runner=runner, now=now, answer='{"errcode": 0}')
+    finally:
+        store.dispose()
     return ids

@@ -13,11 +13,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, APP_VOLUNTEER_PIN
 from tests.support.markdown_payloads import unescaped
 from tests.support.paths import ROOT
 from ui.i18n import translate
+
+if TYPE_CHECKING:  # for the annotations: playwright may be missing where browser_missing() says so
+    from playwright.sync_api import BrowserContext, Page
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps trying hosts it cannot reach (update and safe-browsing
@@ -50,7 +54,8 @@ def browser_missing() -> str | None:
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @contextmanager
@@ -104,7 +109,7 @@ def streamlit_server(
                 server.wait()
 
 
-def _wait_healthy(server: subprocess.Popen, base_url: str, *, timeout: float, log_path: pathlib.Path) -> None:
+def _wait_healthy(server: subprocess.Popen[bytes], base_url: str, *, timeout: float, log_path: pathlib.Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -136,7 +141,7 @@ def fresh_install(target: pathlib.Path) -> pathlib.Path:
 
 
 def enroll_as_tablet(
-    context,  # a playwright BrowserContext
+    context: BrowserContext,
     *,
     base_url: str,
     database_url: str,
@@ -163,13 +168,13 @@ def zh(key: str, **params: object) -> str:
     return unescaped(translate("zh-CN", key, **params))
 
 
-def open_page(page, url: str, heading: str) -> None:
+def open_page(page: Page, url: str, heading: str) -> None:
     page.goto(url)
     page.get_by_role("heading", name=heading).first.wait_for()
     page.locator(IDLE_APP).wait_for()
 
 
-def sign_in_on_tablet(page, base_url: str, *, name: str = "王阿姨") -> None:
+def sign_in_on_tablet(page: Page, base_url: str, *, name: str = "王阿姨") -> None:
     """Pick the name on the tablet's sign-in page, type the PIN, and wait for the desk."""
     open_page(page, f"{base_url}/sign_in", zh("page.sign_in.title"))
     page.get_by_label(zh("sign_in.name")).click()
@@ -181,7 +186,7 @@ def sign_in_on_tablet(page, base_url: str, *, name: str = "王阿姨") -> None:
     page.locator(IDLE_APP).wait_for()
 
 
-def sign_in_as_organizer(page, base_url: str) -> None:
+def sign_in_as_organizer(page: Page, base_url: str) -> None:
     """Username and password on the organizer tab of the sign-in page, then wait for the dashboard. Go on through
     the menu: a fresh page load starts a new browser session."""
     page.goto(f"{base_url}/sign_in")

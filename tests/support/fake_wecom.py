@@ -102,6 +102,7 @@ def _handler(fake: FakeRobot) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
+            answer: dict[str, Any] | None
             if url.path != "/cgi-bin/webhook/send":
                 status, answer = 404, {"errcode": 404, "errmsg": "not found"}
             else:

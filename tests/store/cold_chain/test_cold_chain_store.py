@@ -17,7 +17,7 @@ from db.cold_chain.temperatures import (
     correct_temperature,
     count_missing_readings,
     list_due_readings,
-    list_effective_readings,
+    list_effective_readings_of_sites,
     month_log_frame,
     parse_reading,
     record_temperature,
@@ -35,8 +35,9 @@ from db.core.errors import DuplicateValue, InvalidValue, NotAllowed
 from db.core.events import record_event
 from db.core.models import Order, Slot, StorageUnit, TemperatureReading
 from db.orders.excursion_checks import record_excursion_outcome
-from db.orders.lifecycle import hand_over, order_history, receive_order
+from db.orders.lifecycle import hand_over, receive_order
 from tests.support.store import add_order, make_world
+from tests.support.store_reads import order_history
 from ui.exports import escape_formula, frame_to_csv_bytes, frame_to_xlsx_bytes
 
 DAY = dt.date(2026, 11, 24)
@@ -423,8 +424,8 @@ def test_a_signed_off_day_takes_only_corrections(engine: Engine, now: dt.datetim
                 reason=" ",
                 now=at(DAY + dt.timedelta(days=1), 9),
             )
-        effective = list_effective_readings(
-            session, site_id=world.site_id, start=at(DAY, 0), end=at(DAY + dt.timedelta(days=1), 0)
+        effective = list_effective_readings_of_sites(
+            session, site_ids=[world.site_id], start=at(DAY, 0), end=at(DAY + dt.timedelta(days=1), 0)
         )
         excursions = list_excursions(
             session, site_id=world.site_id, start=at(DAY, 0), end=at(DAY + dt.timedelta(days=1), 0)

@@ -18,9 +18,9 @@ from db.core.engine import PROJECT_DIR, make_engine, unit_of_work
 from db.core.migrate import current_heads
 from db.core.models import DeliveryRollup, Order, Site, Volunteer
 from db.orders.manifest import MAX_FILE_BYTES, MAX_XLSX_UNPACKED_BYTES
-from db.orders.rollups import read_rollups
 from db.people.accounts import Client, sign_in_organizer
 from tests.support.manifest_files import malformed_reference_xlsx, zip_bomb_xlsx
+from tests.support.store_reads import read_rollups
 from ui.i18n import translate
 
 PASSWORD = "a-long-secret"

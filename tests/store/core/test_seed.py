@@ -29,7 +29,6 @@ from db.core.models import (
     VolunteerRole,
 )
 from db.orders.lifecycle import ItemSpec, create_order
-from db.orders.rollups import read_rollups
 from db.people.accounts import Client, create_volunteer, sign_in_organizer, sign_in_volunteer
 from db.people.sites import count_sites, create_site, get_site_rules
 from seed.__main__ import main as seed_main
@@ -38,6 +37,7 @@ from seed.demo import DEMO_PIN, EXCURSION_ACTION, ORGANIZER_PASSWORD, ORGANIZER_
 from seed.plan import NO_SLOT_REASON, Resident, apply_plan_through_store, plan_orders, slot_layout
 from tests.support.databases import DEMO_DAY, create_postgres_database, drop_postgres_database
 from tests.support.store import enrolled_tablet
+from tests.support.store_reads import read_rollups
 
 # A Wednesday: the roster's last week, this week and next all have past and future shifts.
 TODAY = DEMO_DAY

@@ -16,7 +16,6 @@ from db.orders.lifecycle import (
     list_expected_orders,
     list_free_slot_codes,
     move_order,
-    order_history,
     qr_payload,
     receive_delivery,
     receive_order,
@@ -26,6 +25,7 @@ from db.orders.lifecycle import (
     undo_receive,
 )
 from tests.support.store import add_order, make_world
+from tests.support.store_reads import order_history
 
 
 def _slot_and_status(engine: Engine, order_id: int) -> tuple[str | None, str]:

@@ -10,15 +10,9 @@ from sqlalchemy import Engine
 from db.core.engine import unit_of_work
 from db.core.errors import AlreadyHandedOver, InvalidValue, WrongState
 from db.core.models import Order
-from db.orders.lifecycle import (
-    find_orders,
-    hand_over,
-    hand_over_household,
-    order_history,
-    receive_order,
-    undo_hand_over_household,
-)
+from db.orders.lifecycle import find_orders, hand_over, hand_over_household, receive_order, undo_hand_over_household
 from tests.support.store import World, add_order, make_world
+from tests.support.store_reads import order_history
 
 
 def _bags(engine: Engine, world: World, now: dt.datetime, count: int = 3) -> list[int]:

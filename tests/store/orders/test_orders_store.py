@@ -18,7 +18,6 @@ from db.orders.lifecycle import (
     create_order,
     find_orders,
     hand_over,
-    order_history,
     receive_order,
     report_problem,
     return_order,
@@ -26,6 +25,7 @@ from db.orders.lifecycle import (
     undo_hand_over,
 )
 from tests.support.store import add_order, make_world, run_at_once
+from tests.support.store_reads import order_history
 
 
 def _status(engine: Engine, order_id: int) -> str:

@@ -15,15 +15,9 @@ from db.core.models import LookupAttempt, SiteRules
 from db.orders.lifecycle import hand_over, receive_order, report_problem, return_order
 from db.orders.residents import lookup_order_status
 from db.people.sites import create_site
-from db.people.throttling import (
-    FIRST_DELAY,
-    FULL_PHONE_AFTER,
-    FULL_PHONE_WINDOW,
-    PER_CLIENT,
-    PER_SECRET_AND_CLIENT,
-    count_stored_tries,
-)
+from db.people.throttling import FIRST_DELAY, FULL_PHONE_AFTER, FULL_PHONE_WINDOW, PER_CLIENT, PER_SECRET_AND_CLIENT
 from tests.support.store import add_order, make_world
+from tests.support.store_reads import count_stored_tries
 
 # add_order's phone is +86 138-0013-8000.
 TAIL = "8000"

@@ -45,12 +45,13 @@ from db.orders.lifecycle import (
 )
 from db.orders.manifest import apply_import, plan_import, read_manifest
 from db.orders.review import correct_order, return_orders
-from db.orders.rollups import read_rollups, rebuild_rollups
+from db.orders.rollups import rebuild_rollups
 from db.people.accounts import create_volunteer
 from db.people.sites import create_site
 from db.reports.figures import delivery_funnel_frame
 from tests.support.rollup_workers import hand_over_worker
 from tests.support.store import World, add_order, make_world
+from tests.support.store_reads import read_rollups
 
 START = dt.datetime(2026, 11, 20, 0, 30, tzinfo=dt.UTC)  # 08:30 in Shanghai
 PLATFORMS = ("多多买菜", "美团优选")

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from db.core.clock import local_moment
 from db.core.engine import unit_of_work
@@ -262,3 +262,20 @@ def test_counts_for_the_limits_read_what_was_sent(engine: Engine, now: dt.dateti
         assert sent_lately(session, site_id=world.site_id, channel="wecom", since=now - MINUTE) == 0
         assert sent_lately(session, site_id=world.site_id, channel="wecom", since=now - 3 * MINUTE) == 1
         assert sent_lately(session, site_id=world.site_id, channel="sms", since=now - MINUTE) == 2
+
+
+def test_on_postgresql_a_second_runner_takes_the_next_rows_without_waiting_for_the_first(
+    engine: Engine, now: dt.datetime
+):
+    """FOR UPDATE SKIP LOCKED: while one runner's claim is still open, another claims the rows after it at once
+    (on SQLite the second waits for the write lock instead: the multi-process test covers it)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serializes claims through BEGIN IMMEDIATE")
+    world = make_world(engine, now=now)
+    ids = [queue(engine, world, key=f"k{number}", due_at=now - number * MINUTE, now=now) for number in range(4)]
+    with unit_of_work(engine) as first:
+        held = claim_due_messages(first, runner="r1", now=now, limit=2)
+        with unit_of_work(engine) as second:
+            second.execute(text("SET LOCAL lock_timeout = '2s'"))  # a wait would fail, not hang
+            taken = claim_due_messages(second, runner="r2", now=now, limit=10)
+    assert [m.id for m in held] == [ids[3], ids[2]] and [m.id for m in taken] == [ids[1], ids[0]]

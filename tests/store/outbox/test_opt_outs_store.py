@@ -10,12 +10,12 @@ import pathlib
 import pytest
 from sqlalchemy import Engine, select
 
+import db.core.secrets as secrets
 from db.core.backup import make_backup, restore_backup
 from db.core.engine import make_engine, unit_of_work
 from db.core.errors import InvalidValue
 from db.core.migrate import upgrade_to_head
 from db.core.models import Event, KeptSecret, Message, SmsOptOut
-from db.core.secrets import forget_cached_secrets
 from db.outbox.messages import queue_message
 from db.outbox.opt_outs import is_opted_out, opted_out_among, phone_hash, record_sms_opt_out
 from tests.support.store import make_world
@@ -58,7 +58,9 @@ def test_the_environment_key_overrides_the_stored_one(engine: Engine, now: dt.da
         assert phone_hash(session, phone=PHONE, now=now) != stored
 
 
-def test_opt_outs_survive_a_portable_backup_restored_elsewhere(tmp_path: pathlib.Path, now: dt.datetime):
+def test_opt_outs_survive_a_portable_backup_restored_elsewhere(
+    tmp_path: pathlib.Path, now: dt.datetime, monkeypatch: pytest.MonkeyPatch
+):
     source = make_engine(f"sqlite:///{tmp_path / 'source.db'}")
     upgrade_to_head(source)
     world = make_world(source, now=now)
@@ -66,7 +68,7 @@ def test_opt_outs_survive_a_portable_backup_restored_elsewhere(tmp_path: pathlib
         record_sms_opt_out(session, site_id=world.site_id, phone=PHONE, volunteer_id=None, now=now)
     make_backup(source, path=tmp_path / "backup.zip", kind="portable", now=now)
     source.dispose()
-    forget_cached_secrets()  # another machine: nothing remembered in this process
+    monkeypatch.setattr(secrets, "_known", {})  # another machine: nothing remembered in this process
     target = make_engine(f"sqlite:///{tmp_path / 'target.db'}")
     restore_backup(target, path=tmp_path / "backup.zip")
     with unit_of_work(target) as session:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, event, select, update
 from db.cold_chain.temperatures import record_temperature
 from db.core.clock import local_moment
 from db.core.engine import make_engine, unit_of_work
-from db.core.models import Message, StorageUnit, Volunteer
+from db.core.models import Message, SiteRules, StorageUnit, Volunteer
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
 from db.outbox.channels import set_channel, set_notification
 from db.outbox.messages import queue_message
@@ -231,7 +231,8 @@ def test_the_overdue_sms_goes_on_the_first_overdue_day_one_per_phone_with_all_it
 ):
     world = make_world(engine, now=now, shelf_slots=8)
     enable(engine, world, "sms", now=now)
-    without_cold_units(engine)
+    with unit_of_work(engine) as session:
+        session.execute(update(SiteRules).where(SiteRules.site_id == world.site_id).values(chilled_hold_days=1))
     bags = {}
     with unit_of_work(engine) as session:
         for number, (phone, delivered) in enumerate(
@@ -242,19 +243,25 @@ def test_the_overdue_sms_goes_on_the_first_overdue_day_one_per_phone_with_all_it
                 ("13800000003", TODAY - dt.timedelta(days=3)),  # opted out
                 ("13800000004", TODAY - dt.timedelta(days=2)),  # not overdue yet
                 ("021-62345678", TODAY - dt.timedelta(days=3)),  # a landline: no SMS
+                ("13800000005", TODAY - dt.timedelta(days=1)),  # chilled, held a day: overdue from today
             ]
         ):
             order = create_order(
                 session, site_id=world.site_id, platform="多多买菜", order_number=f"N{number}",
                 pickup_code=f"8-{number}", resident_name="李四", phone=phone, delivery_date=delivered,
-                items=[ItemSpec("青菜", 1, "ambient")], now=now,
+                items=[ItemSpec("青菜", 1, "chilled" if number == 6 else "ambient")], now=now,
             )  # fmt: skip
             receive_order(session, order_id=order.id, volunteer_id=world.volunteer_id, now=now)
             bags[number] = order.id
         record_sms_opt_out(session, site_id=world.site_id, phone="13800000003", volunteer_id=None, now=now)
         hashed = phone_hash(session, phone="13800000001", now=now)
+        chilled = phone_hash(session, phone="13800000005", now=now)
     planned = plan(engine, now=now)
-    assert kinds(planned) == [("overdue_reminder", f"overdue_reminder:{hashed}:2026-11-25")]
+    assert kinds(planned) == sorted(
+        ("overdue_reminder", f"overdue_reminder:{key}:2026-11-25") for key in (hashed, chilled)
+    )
+    assert next(item for item in planned if item.recipient == "13800000005").order_ids == (bags[6],)
+    planned = [item for item in planned if item.recipient == "13800000001"]
     sms = planned[0]
     assert (sms.channel, sms.audience, sms.recipient) == ("sms", "resident", "13800000001")
     assert sorted(sms.order_ids) == [bags[0], bags[1]] and sms.values["bags"] == 2
@@ -262,9 +269,9 @@ def test_the_overdue_sms_goes_on_the_first_overdue_day_one_per_phone_with_all_it
     assert "13800000001" not in sms.idempotency_key
     queue_all(engine, planned, now=now)
     with unit_of_work(engine) as session:
-        queued = session.scalars(select(Message)).one()
+        queued = session.scalars(select(Message).where(Message.recipient == "13800000001")).one()
     assert queued.due_at == local_moment(TODAY, dt.time(8))  # midnight, in quiet hours: 08:00
-    assert plan(engine, now=now + HOUR) == []
+    assert [item.recipient for item in plan(engine, now=now + HOUR)] == ["13800000005"]  # not queued above
     with unit_of_work(engine) as session:
         set_notification(
             session, site_id=world.site_id, kind="overdue_reminder", enabled=False, volunteer_id=None, now=now

@@ -16,6 +16,7 @@ from cli.senders.sms import AliyunSms
 from db.core.clock import local_moment, to_local
 from db.core.engine import unit_of_work
 from db.core.models import Message
+from db.outbox.channels import ChannelConfig
 from db.outbox.limits import ROBOT_PER_MINUTE, SMS_PER_PHONE_DAY
 from db.outbox.messages import claim_due_messages
 from db.outbox.opt_outs import record_sms_opt_out
@@ -228,3 +229,36 @@ def test_a_run_is_recorded_with_what_it_did(engine: Engine, now: dt.datetime, ro
     with unit_of_work(engine) as session:
         run = last_job_run(session)
     assert run is not None and run.started_at == now and run.counts.get("sent") == 2
+
+
+def test_an_sms_whose_answer_timed_out_is_asked_about_not_sent_again(
+    engine: Engine, now: dt.datetime, sms: FakeSms, http: httpx.Client
+):
+    site = site_with_channels(engine, now=now, sms=True)
+    [message_id] = queue(engine, site_id=site, channel="sms", due_at=now, recipients=phones(1), key="k")
+    sms.answer_next("hold")
+
+    def impatient(config: ChannelConfig) -> AliyunSms:
+        secrets = config.secrets
+        return AliyunSms(
+            access_key_id=secrets["access_key_id"], access_key_secret=secrets["access_key_secret"], read_timeout_ms=300
+        )
+
+    clock = FakeClock(now)
+    first = Runner(engine, name="runner-a", clock=clock, http=http, language="en", sms_providers=impatient)
+    assert first.run_once().counts["left_sending"] == 1 and message(engine, message_id).status == "sending"
+    sms.release()
+    clock.advance(minutes=11)
+    report = runner(engine, clock, http, name="runner-b").run_once()
+    assert report.counts["settled_sent"] == 1 and message(engine, message_id).status == "sent"
+    assert len(sms.sent) == 1
+
+
+def test_a_message_for_a_channel_the_site_removed_is_given_up(
+    engine: Engine, now: dt.datetime, robot: FakeRobot, http: httpx.Client
+):
+    site = site_with_channels(engine, now=now)
+    [message_id] = queue(engine, site_id=site, channel="wecom", due_at=now, recipients=[None], key="k")
+    report = runner(engine, FakeClock(now), http).run_once()
+    assert report.counts["given_up"] == 1 and message(engine, message_id).status == "given_up"
+    assert robot.posts == 0

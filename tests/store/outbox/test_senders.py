@@ -12,8 +12,9 @@ import pytest
 
 from cli.senders import FAILED, RATE_LIMITED, SENT, UNKNOWN
 from cli.senders.sms import VALUE_CHARS, AliyunSms, ProviderUnreachable, sent_on_days, template_values
-from cli.senders.wecom import TEXT_BYTES, WecomRobot, part_count, split_text
+from cli.senders.wecom import TEXT_BYTES, WecomRobot, part_count
 from db.core.clock import local_today
+from db.outbox.limits import split_for_robot
 from tests.support.fake_sms import FakeSms
 from tests.support.fake_wecom import FakeRobot
 
@@ -115,9 +116,9 @@ def test_a_later_part_that_does_not_go_makes_the_whole_unknown(robot_server: Fak
     assert robot_server.posts == 2
 
 
-def test_split_text_cuts_a_long_line_between_characters_and_keeps_a_fitting_text_whole():
-    assert split_text("a" * TEXT_BYTES, limit=TEXT_BYTES) == ["a" * TEXT_BYTES]
-    parts = split_text("温" * 1000, limit=TEXT_BYTES)  # 3 bytes each: 682 fit
+def test_split_for_robot_cuts_a_long_line_between_characters_and_keeps_a_fitting_text_whole():
+    assert split_for_robot("a" * TEXT_BYTES, limit=TEXT_BYTES) == ["a" * TEXT_BYTES]
+    parts = split_for_robot("温" * 1000, limit=TEXT_BYTES)  # 3 bytes each: 682 fit
     assert [len(part) for part in parts] == [682, 318] and "".join(parts) == "温" * 1000
 
 

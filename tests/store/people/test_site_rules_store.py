@@ -20,7 +20,7 @@ from db.orders.residents import lookup_order_status
 from db.orders.review import OrderFilter, list_orders
 from db.people.site_rules import update_site_rules
 from db.people.sites import get_site_rules
-from db.reports.figures import count_site_figures
+from db.reports.figures import list_site_figures
 from tests.support.town import NOW, D, Town, at, build_town
 
 
@@ -160,7 +160,7 @@ def test_chilled_bags_may_be_held_fewer_days_everywhere_overdue_is_decided(engin
             calls = list_overdue_calls(session, site_id=town.site_id, now=NOW, reveal_phone=True)
             notice = overdue_notice(session, site_id=town.site_id, now=NOW)
             listed = list_orders(session, site_id=town.site_id, filters=OrderFilter(overdue_only=True), now=NOW)
-            card = count_site_figures(session, site_id=town.site_id, day=D(2026, 11, 25), now=NOW)
+            [card] = list_site_figures(session, site_ids=[town.site_id], day=D(2026, 11, 25), now=NOW)
         with unit_of_work(engine) as session:
             resident = lookup_order_status(
                 session, site_id=town.site_id, pickup_code="7-777", phone_tail="7777", client="test", now=NOW

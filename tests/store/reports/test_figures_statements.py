@@ -17,7 +17,7 @@ from db.core.models import Site
 from db.orders.lifecycle import ItemSpec, create_order, hand_over, receive_order
 from db.people.accounts import create_volunteer
 from db.people.sites import create_site
-from db.reports.figures import count_site_figures, district_frame, list_site_figures, total_figures
+from db.reports.figures import district_frame, list_site_figures, total_figures
 from db.roster.shifts import check_in, create_shift, sign_up
 from tests.support.town import NOW, D, at
 
@@ -152,7 +152,7 @@ def test_the_district_figures_are_the_single_site_rules(engine: Engine):
         site_ids = list(session.scalars(select(Site.id).order_by(Site.id)))
         figures = list_site_figures(session, site_ids=site_ids, day=TODAY, now=NOW)
         for site_id, site in zip(site_ids, figures, strict=True):
-            assert site == count_site_figures(session, site_id=site_id, day=TODAY, now=NOW)
+            assert [site] == list_site_figures(session, site_ids=[site_id], day=TODAY, now=NOW)
             due = list_due_readings(session, site_id=site_id, now=NOW)
             excursion = {item.storage_unit_id for item in due if item.kind == "follow_up"}
             missing = {item.storage_unit_id for item in due if item.kind == "scheduled"} - excursion

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from db.core.engine import read_only, unit_of_work
-from db.core.local_time import hours_between, local_day, local_hour, local_weekday
+from db.core.local_time import hours_between, local_day, local_hour
 from db.core.models import Order
 from db.orders.lifecycle import (
     collect_by,
@@ -16,7 +16,6 @@ from db.orders.lifecycle import (
 from db.people.sites import create_site
 from db.reports.figures import (
     DISTRICT_COLUMNS,
-    count_site_figures,
     daily_report,
     delivery_funnel_frame,
     district_frame,
@@ -45,19 +44,18 @@ def records(frame: pd.DataFrame) -> list[dict]:
 # --- the SQL clock ---
 
 
-def test_local_day_hour_and_weekday_are_shanghai_time(engine: Engine, town: Town):
+def test_local_day_and_hour_are_shanghai_time(engine: Engine, town: Town):
     with read_only(engine) as session:
         row = session.execute(
             select(
                 local_day(Order.picked_up_at),
                 local_hour(Order.picked_up_at),
-                local_weekday(Order.picked_up_at),
                 hours_between(Order.received_at, Order.picked_up_at),
             ).where(Order.order_number == "o2")
         ).one()
-    # Picked up 2026-11-18 00:30 in Shanghai, which is Tuesday 16:30 UTC.
-    assert (row[0], row[1], row[2]) == (D(2026, 11, 18), 0, 2)
-    assert row[3] == pytest.approx(16.5)
+    # Picked up 2026-11-18 00:30 in Shanghai, which is the 17th 16:30 UTC.
+    assert (row[0], row[1]) == (D(2026, 11, 18), 0)
+    assert row[2] == pytest.approx(16.5)
 
 
 def test_overdue_cutoff_is_the_inverse_of_collect_by():
@@ -71,8 +69,8 @@ def test_overdue_cutoff_is_the_inverse_of_collect_by():
 
 def test_kpis_for_yesterday_and_today(engine: Engine, town: Town):
     with read_only(engine) as session:
-        yesterday = count_site_figures(session, site_id=town.site_id, day=D(2026, 11, 24), now=NOW)
-        today = count_site_figures(session, site_id=town.site_id, day=D(2026, 11, 25), now=NOW)
+        [yesterday] = list_site_figures(session, site_ids=[town.site_id], day=D(2026, 11, 24), now=NOW)
+        [today] = list_site_figures(session, site_ids=[town.site_id], day=D(2026, 11, 25), now=NOW)
     # The 24th: o6 still expected; o3, o4, o5 arrived; o5 and o7 on the shelves; o3, o4 handed over that day;
     # o7 (delivered the 21st, collect by the 23rd) overdue.
     assert (
@@ -258,7 +256,7 @@ def test_every_figure_of_an_empty_site_is_empty_or_zero(engine: Engine):
         site_id = create_site(session, code="E1", name="空", now=NOW).id
     day = D(2026, 11, 25)
     with read_only(engine) as session:
-        figures = count_site_figures(session, site_id=site_id, day=day, now=NOW)
+        [figures] = list_site_figures(session, site_ids=[site_id], day=day, now=NOW)
         assert total_figures([figures]) == figures.__class__(
             site_id=0,
             code="",

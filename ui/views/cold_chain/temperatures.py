@@ -27,7 +27,7 @@ from db.cold_chain.temperatures import (
     sign_off_day,
     temperature_log_frame,
 )
-from db.cold_chain.units import list_cold_units
+from db.cold_chain.units import list_cold_units, temperature_range
 from db.core.clock import local_day_bounds, local_moment, local_today, recent_months, to_local, utc_now
 from db.core.errors import StoreError
 from db.people.login_sessions import SignedIn
@@ -77,7 +77,7 @@ class ColdUnit(NamedTuple):
 def cold_units(user: SignedIn) -> dict[int, ColdUnit]:
     with read_scope() as session:
         return {
-            unit.id: ColdUnit(unit.code, unit.name, unit.kind, unit.min_temp_c, unit.max_temp_c)
+            unit.id: ColdUnit(unit.code, unit.name, unit.kind, *temperature_range(unit))
             for unit in list_cold_units(session, site_id=user.site_id)
         }
 
@@ -337,9 +337,9 @@ def correction_form(user: SignedIn, day_log: pd.DataFrame) -> None:
         st.caption(t("table.empty"))
         return
     # Option text is shown as typed (not Markdown): the plain words.
-    options = {
-        row.reading_no: t("temperatures.correct_option", time=row.time, unit=row.unit, reading=row.reading_c).plain
-        for row in correctable.itertuples()
+    options: dict[int, str] = {
+        int(reading_no): t("temperatures.correct_option", time=row.time, unit=row.unit, reading=row.reading_c).plain
+        for reading_no, row in zip(correctable["reading_no"], correctable.itertuples(), strict=True)
     }
     target = st.selectbox(
         t("temperatures.correct_which"), list(options), format_func=options.__getitem__, key="temperature_correct_id"
@@ -351,7 +351,7 @@ def correction_form(user: SignedIn, day_log: pd.DataFrame) -> None:
         run_change(
             lambda session: correct_temperature(
                 session,
-                reading_id=int(target),
+                reading_id=target,
                 reading_c=parse_reading(new_value),
                 volunteer_id=user.volunteer_id,
                 reason=reason,

@@ -62,7 +62,7 @@ def search_box() -> str:
     found: nothing, a bag not taken, a bag not ready. A new search drops a confirm step left open. A button empties
     the search; the camera searches what it reads."""
     camera_scan(key="desk_camera", fills=SEARCH_KEY)
-    search = st.session_state.get(SEARCH_KEY, "")
+    search: str = st.session_state.get(SEARCH_KEY, "")
     # The last search stays in sight in the empty box, where the next scan's keys replace it; no line of its own,
     # so the bag found and its button stay in view on the landscape tablet.
     shown = t("desk.searched", text=search).plain if search else t("desk.search_placeholder")
@@ -373,7 +373,7 @@ def _move(user: SignedIn, order: FoundOrder) -> None:
     target = st.selectbox(
         t("desk.move_to"), free, index=None, key=f"desk_move_to_{order.id}", placeholder=t("desk.move_placeholder")
     )
-    if big_button(t("desk.move_submit"), key=f"desk_move_submit_{order.id}", disabled=target is None):
+    if big_button(t("desk.move_submit"), key=f"desk_move_submit_{order.id}", disabled=target is None) and target:
         run_change(
             partial(move_order, order_id=order.id, slot_code=target, volunteer_id=user.volunteer_id, now=utc_now()),
             then=lambda _: _refocus(),

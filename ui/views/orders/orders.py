@@ -56,8 +56,15 @@ OVERDUE_COLUMNS = [
 EXPORT_FIRST = ("pickup_code", "resident_name", "phone", "status", "slot", "delivery_date")
 
 
-def order_label(row) -> str:
-    return f"{row.pickup_code} · {row.platform} {row.order_number} · {row.resident_name}"
+def order_labels(orders: pd.DataFrame, *, slot_first: bool = False) -> dict[str, int]:
+    """Each order's id by its label (pickup code · platform and order number · name; unique by platform and order
+    number), the options of a picker that reads the chosen label back to its order; `slot_first` starts with the
+    bag's slot."""
+    return {
+        (f"{row.slot} · " if slot_first else "")
+        + f"{row.pickup_code} · {row.platform} {row.order_number} · {row.resident_name}": int(order_id)
+        for row, order_id in zip(orders.itertuples(), orders["id"], strict=True)
+    }
 
 
 def list_tab(user: SignedIn, *, now: dt.datetime) -> None:
@@ -77,7 +84,7 @@ def list_tab(user: SignedIn, *, now: dt.datetime) -> None:
     download_buttons(load_all, key="orders_export", file_stem="orders", codes=CODES, first=EXPORT_FIRST)
 
     # Labels as the options (unique: platform + order number): a page reads them back to ids.
-    ids_by_label = {order_label(row): row.id for row in shown.itertuples()}
+    ids_by_label = order_labels(shown)
     chosen_label = st.selectbox(
         t("orders.detail_choose"),
         list(ids_by_label),
@@ -244,7 +251,7 @@ def return_outcome() -> None:
 def return_form(user: SignedIn, overdue: pd.DataFrame) -> None:
     """Choose the bags (or all of them) and the reason; the return asks once more before it is made."""
     every = st.toggle(t("orders.overdue_all"), key="overdue_all")
-    overdue_ids = {f"{row.slot} · {order_label(row)}": row.id for row in overdue.itertuples()}
+    overdue_ids = order_labels(overdue, slot_first=True)
     labels = (
         list(overdue_ids)
         if every

@@ -89,7 +89,8 @@ def outbox_list(user: SignedIn) -> None:
     shown = with_recipient_words(listed.rename(columns=RENAMED))
     st.caption(t("outbox.count_limited" if len(shown) >= LISTED else "outbox.count", count=len(shown)))
     show_table(shown[LIST_COLUMNS], codes=CODES)
-    rows = {int(row.id): row for row in shown.itertuples(index=False)}
+    ids = [int(message_id) for message_id in shown["id"].tolist()]
+    rows = dict(zip(ids, shown.itertuples(index=False), strict=True))
     labels = {message_id: message_label(row) for message_id, row in rows.items()}
     chosen = st.selectbox(
         t("outbox.choose"),
