@@ -16,10 +16,10 @@ from ui.i18n import (
 from ui.tables import translate_codes
 
 # Fields of an event's before/after that hold a stored code word, and the value families that name it, tried in
-# order (an `outcome` is an excursion check's or a call's; a `kind` a unit's, a storage class, an account's secret or
-# a backup's).
+# order (a `status` is a bag's, a sign-up's or a message's; an `outcome` is an excursion check's or a call's; a
+# `kind` a unit's, a storage class, an account's secret or a backup's).
 CHANGE_VALUE_FAMILIES: dict[str, tuple[str, ...]] = {
-    "status": ("status",),
+    "status": ("status", "message_status"),
     "kind": ("kind",),
     "storage_class": ("kind",),
     "role": ("role",),
