@@ -161,6 +161,13 @@ def test_secrets_are_typed_once_and_never_shown_again(writable_app_env: AppData)
     ]
     assert at.toggle(key="channels_switch_day_summary").value is False
 
+    # The robot removed, asked once more: its secret goes with it.
+    at.button(key="channels_wecom_remove").click().run()
+    at.button(key="channels_wecom_remove_yes").click().run()
+    assert not at.exception and not at.error
+    assert stored(writable_app_env, select(SiteChannel.channel)) == [("sms",)]
+    assert "webhook_url" not in secret_rows(writable_app_env)
+
 
 def runner_warnings(at: AppTest) -> list[str]:
     return [element.value for element in at.warning if "发送程序" in element.value]  # the runner, in Chinese
