@@ -20,6 +20,7 @@ from tests.support.app_data import (
     RESIDENT_PHONE,
     VOLUNTEER_PHONE,
     AppData,
+    add_bag,
     fill_outbox,
     order_row,
     receive,
@@ -257,3 +258,11 @@ def test_the_desk_records_a_residents_no_more_sms(writable_app_env: AppData):
     # The whole number never reached the page.
     assert RESIDENT_PHONE not in "\n".join(texts(at._tree))
     assert stored(writable_app_env, select(Order.status).where(Order.id == order_id)) == [("received",)]
+
+    # A landline gets no SMS anyway: said so, nothing recorded.
+    landline = add_bag(writable_app_env, code="6-606", phone="02162345678", delivered=local_today())
+    at.text_input(key="desk_query").input("6-606").run()
+    at.button(key=f"desk_no_sms_{landline}").click().run()
+    at.button(key=f"desk_no_sms_{landline}_yes").click().run()
+    assert zh("desk.no_more_sms_not_mobile") in [element.value for element in at.info]
+    assert len(stored(writable_app_env, select(SmsOptOut.phone_hash))) == 1

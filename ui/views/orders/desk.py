@@ -351,7 +351,15 @@ def _no_more_sms(user: SignedIn, order: FoundOrder) -> None:
             key = "desk.no_more_sms_recorded" if added else "desk.no_more_sms_already"
             post_notice(key, name=order.resident_name)
 
-        run_change(change, then=_told)
+        run_change(change, then=_told, refused=_no_sms_refused)
+
+
+def _no_sms_refused(error: StoreError) -> None:
+    # The one refusal a volunteer meets here: the bag's number is no mobile number, which gets no SMS anyway.
+    if error.params.get("field") == "phone":
+        st.info(t("desk.no_more_sms_not_mobile"))
+        return
+    show_error(error)
 
 
 def record_opt_out_of_bag(session: Session, *, site_id: int, order_id: int, volunteer_id: int) -> bool:
