@@ -154,10 +154,15 @@ class _Run:
             languages = {site: get_site_rules(session, site_id=site).language for site in {p.site_id for p in planned}}
         if not planned:
             return
+        signatures = {plan.site_id: self._sign_name(plan.site_id) for plan in planned if plan.channel == "sms"}
         with unit_of_work(engine) as session:
             for plan in planned:
                 language = languages[plan.site_id]
                 values = message_values(plan.kind, plan.values, channel=plan.channel, language=language)
+                text = message_text(plan.kind, values, language=language)
+                if signatures.get(plan.site_id) and plan.channel == "sms":
+                    # As the phone shows it: the provider puts the site's signature first, 【天山二村】.
+                    text = f"【{signatures[plan.site_id]}】{text}"
                 message_id = queue_message(
                     session,
                     site_id=plan.site_id,
@@ -165,7 +170,7 @@ class _Run:
                     audience=plan.audience,
                     kind=plan.kind,
                     values=values,
-                    text=message_text(plan.kind, values, language=language),
+                    text=text,
                     due_at=plan.due_at,
                     idempotency_key=plan.idempotency_key,
                     now=self.now,
@@ -178,6 +183,12 @@ class _Run:
                 )
                 if message_id is not None:
                     self._said("queued", message_id, plan)
+
+    def _sign_name(self, site_id: int) -> str | None:
+        config = self._channel(site_id, "sms")
+        if config is None or not config.settings.get("sign_name"):
+            return None
+        return str(config.settings["sign_name"])
 
     # --- settle what a dead runner left ---
 
@@ -199,7 +210,7 @@ class _Run:
             return
         found: Delivery | None = None
         try:
-            for day in _days_back(self.now, message.due_at):
+            for day in settle_days(self.now, message.due_at):
                 found = provider.find_sent(phone=message.recipient, request_id=message.request_id, sent_on=day)
                 if found is not None:
                     break
@@ -367,7 +378,7 @@ class _Run:
     def _channel(self, site_id: int, channel: str) -> ChannelConfig | None:
         key = (site_id, channel)
         if key not in self._channels:
-            with unit_of_work(self.runner.engine) as session:
+            with read_only(self.runner.engine) as session:
                 self._channels[key] = channel_for_sending(session, site_id=site_id, channel=channel)
         return self._channels[key]
 
@@ -411,8 +422,9 @@ class _Run:
 _TICK = dt.timedelta(microseconds=1)
 
 
-def _days_back(now: dt.datetime, due_at: dt.datetime) -> list[dt.date]:
-    """The Shanghai days an SMS claimed after `due_at` and before `now` may be filed under, newest first."""
+def settle_days(now: dt.datetime, due_at: dt.datetime) -> list[dt.date]:
+    """The Shanghai days an SMS claimed after `due_at` and before `now` may be filed under at the provider, newest
+    first, at most SETTLE_DAYS of them."""
     last = to_local(now).date()
     first = max(to_local(due_at).date(), last - dt.timedelta(days=SETTLE_DAYS - 1))
     return [last - dt.timedelta(days=back) for back in range((last - first).days + 1)]

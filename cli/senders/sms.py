@@ -17,7 +17,6 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from cli.senders import FAILED, RATE_LIMITED, SENT, UNKNOWN, Delivery, short_answer
-from db.core.clock import to_local
 
 # Where the Alibaba Cloud SMS API is: its host (HTTPS), or a URL with its scheme (the tests' fake: http://127.0.0.1:N).
 ENDPOINT_VARIABLE = "CLOUD_BASKET_SMS_ENDPOINT"
@@ -185,11 +184,3 @@ SMS_PROVIDERS: dict[str, Callable[..., SmsProvider]] = {"aliyun": AliyunSms}
 def sms_provider(name: str, *, access_key_id: str, access_key_secret: str) -> SmsProvider:
     """The provider a site's channel names, with its keys; KeyError for a provider the code does not know."""
     return SMS_PROVIDERS[name](access_key_id=access_key_id, access_key_secret=access_key_secret)
-
-
-def sent_on_days(claimed_at: dt.datetime) -> tuple[dt.date, ...]:
-    """The Shanghai days a send claimed at `claimed_at` may be filed under at the provider: that day, and the next
-    when the claim was in the last minutes before midnight."""
-    local = to_local(claimed_at)
-    later = to_local(claimed_at + dt.timedelta(minutes=15))
-    return (local.date(),) if later.date() == local.date() else (local.date(), later.date())

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from cli.jobs import Runner
+from cli.jobs import SETTLE_DAYS, Runner, settle_days
 from cli.senders.sms import AliyunSms
 from db.core.clock import local_moment, to_local
 from db.core.engine import unit_of_work
@@ -26,6 +26,7 @@ from tests.support.fake_sms import FakeSms
 from tests.support.fake_wecom import FakeRobot
 from tests.support.outbox_runs import FakeClock, phones, queue, site_with_channels, statuses
 
+# A read timeout for the one post a test holds unanswered; every other post has the runner's own.
 SHORT = httpx.Timeout(0.3, connect=1.0)
 
 
@@ -49,8 +50,14 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
-def runner(engine: Engine, clock: FakeClock, http: httpx.Client, name: str = "runner-a") -> Runner:
-    return Runner(engine, name=name, clock=clock, http=http, language="en", robot_timeout=SHORT)
+def runner(
+    engine: Engine,
+    clock: FakeClock,
+    http: httpx.Client,
+    name: str = "runner-a",
+    robot_timeout: httpx.Timeout | None = None,
+) -> Runner:
+    return Runner(engine, name=name, clock=clock, http=http, language="en", robot_timeout=robot_timeout)
 
 
 def message(engine: Engine, message_id: int) -> Message:
@@ -119,7 +126,7 @@ def test_a_robot_timeout_is_unknown_and_never_sent_again_by_a_runner(
     [message_id] = queue(engine, site_id=site, channel="wecom", due_at=now, recipients=[None], key="k")
     robot.answer_next("hold")
     clock = FakeClock(now)
-    report = runner(engine, clock, http).run_once()
+    report = runner(engine, clock, http, robot_timeout=SHORT).run_once()
     assert report.counts["unknown"] == 1 and message(engine, message_id).status == "unknown"
     robot.release()
     clock.advance(minutes=30)
@@ -262,3 +269,10 @@ def test_a_message_for_a_channel_the_site_removed_is_given_up(
     report = runner(engine, FakeClock(now), http).run_once()
     assert report.counts["given_up"] == 1 and message(engine, message_id).status == "given_up"
     assert robot.posts == 0
+
+
+def test_an_sms_left_sending_is_looked_for_from_its_due_day_to_today_at_most_three_days():
+    due = dt.datetime(2026, 11, 25, 15, 55, tzinfo=dt.UTC)  # 23:55 in Shanghai
+    assert settle_days(due + dt.timedelta(minutes=11), due) == [dt.date(2026, 11, 26), dt.date(2026, 11, 25)]
+    assert settle_days(due + dt.timedelta(minutes=1), due) == [dt.date(2026, 11, 25)]
+    assert len(settle_days(due + dt.timedelta(days=9), due)) == SETTLE_DAYS

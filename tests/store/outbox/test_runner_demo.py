@@ -88,6 +88,7 @@ def test_the_demos_reminders_and_overdue_sms_go_out_once(demo: Engine, monkeypat
         assert Counter(arrival.content for arrival in robot.arrived) == robot_sent
         sms_sent = sorted(message.request_id or "" for message in sent if message.channel == "sms")
         assert sorted(arrival.out_id for arrival in sms.sent) == sms_sent
+        assert all(message.text.startswith("【天山二村】") for message in sent if message.channel == "sms")
         phones = [arrival.phone for arrival in sms.sent]
         assert len(phones) == len(set(phones)) == kinds["overdue_reminder"]
         # No pickup code in a group's text; an @ only by a volunteer's mobile.

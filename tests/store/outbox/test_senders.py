@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from cli.senders import FAILED, RATE_LIMITED, SENT, UNKNOWN
-from cli.senders.sms import VALUE_CHARS, AliyunSms, ProviderUnreachable, sent_on_days, template_values
+from cli.senders.sms import VALUE_CHARS, AliyunSms, ProviderUnreachable, template_values
 from cli.senders.wecom import TEXT_BYTES, WecomRobot, part_count
 from db.core.clock import local_today
 from db.outbox.limits import split_for_robot
@@ -184,9 +184,3 @@ def test_template_values_are_text_within_the_providers_length():
     values = template_values({"count": 3, "site": "天" * 50, "codes": "A1 \n B2"})
     assert values["count"] == "3" and values["codes"] == "A1 B2"
     assert len(values["site"]) == VALUE_CHARS and values["site"].endswith("…")
-
-
-def test_a_send_near_midnight_is_looked_for_on_both_days():
-    before_midnight = dt.datetime(2026, 11, 25, 15, 55, tzinfo=dt.UTC)  # 23:55 in Shanghai
-    assert sent_on_days(before_midnight) == (dt.date(2026, 11, 25), dt.date(2026, 11, 26))
-    assert sent_on_days(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)) == (dt.date(2026, 11, 25),)
