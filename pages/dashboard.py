@@ -1,8 +1,9 @@
-"""The organizer's dashboard: today's cards, the district's sites, two weeks of pickups and overdue bags."""
+"""The organizer's dashboard: readings due, whether the message runner runs, today's cards, the district's sites, two
+weeks of pickups and overdue bags."""
 
 import datetime as dt
 
-from db.core.clock import local_today
+from db.core.clock import local_today, utc_now
 from db.reports.figures import overdue_trend_frame, pickups_by_day_frame
 from ui.charts import overdue_trend_chart, pickups_by_day_chart, show_chart
 from ui.guard import require_role
@@ -12,6 +13,7 @@ from ui.pages_registry import ORGANIZER
 from ui.signed_in import acting_site_id
 from ui.store import cached_read
 from ui.views.cold_chain.due_readings import due_readings_notice
+from ui.views.outbox.messages import runner_notice
 from ui.widgets import page_header
 
 user = require_role(ORGANIZER)
@@ -20,6 +22,8 @@ DAYS_SHOWN = 14
 page_header("dashboard")
 site_id = acting_site_id()
 due_readings_notice(site_id=site_id)
+# Where the site sends messages: whether the runner that sends them still runs.
+runner_notice(site_id=site_id, now=utc_now())
 kpi_strip(site_id)
 district_view(user.volunteer_id)
 

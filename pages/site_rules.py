@@ -10,6 +10,7 @@ import streamlit as st
 from db.core.clock import local_today, utc_now
 from db.people.opening_hours import WeekdayRule, list_closed_days, week_hours
 from db.people.site_rules import (
+    CHOICES,
     MAX_CLOSED_NOTE,
     MAX_RULES_TEXT,
     RULES_CHANGED,
@@ -37,6 +38,7 @@ SECTIONS = {
     "site_rules.section_cold": ("chilled_min_c", "chilled_max_c", "frozen_min_c", "frozen_max_c", "readings_per_day"),
     "site_rules.section_storage": ("chilled_dwell_hours", "frozen_dwell_hours"),
     "site_rules.section_people": ("idle_signout_minutes", "signout_cutoff_hours", "pickups_per_volunteer_hour"),
+    "site_rules.section_messages": ("language",),
 }
 HISTORY_ROWS = 20
 
@@ -52,8 +54,9 @@ with read_scope() as session:
     closed_days = list_closed_days(session, site_id=user.site_id, first=today, last=dt.date.max)
 
 
-def rule_input(name: str) -> float | dt.time | None:
-    """The box for one rule: a whole number, a temperature or a time of day (None while a time box is empty)."""
+def rule_input(name: str) -> float | dt.time | str | None:
+    """The box for one rule: a whole number, a temperature, one of a few codes (the messages' language) or a time of
+    day (None while a time box is empty)."""
     label = t(f"value.rule.{name}")
     key = f"rule_{name}"
     if name in WHOLE_NUMBERS:
@@ -70,6 +73,17 @@ def rule_input(name: str) -> float | dt.time | None:
             value=float(current[name]),
             step=0.5,
             format="%.1f",
+            key=key,
+        )
+    if name in CHOICES:
+        choices = CHOICES[name]
+        # Worded now, in this run's language (a format_func may be called outside the run).
+        words = {code: t(f"value.{name}.{code}").plain for code in choices}
+        return st.selectbox(
+            label,
+            choices,
+            index=choices.index(current[name]) if current[name] in choices else 0,
+            format_func=words.__getitem__,
             key=key,
         )
     moment: dt.time = current[name]
@@ -117,6 +131,8 @@ with st.form("site_rules_form"):
             weekdays = weekday_inputs()
             if weekdays:
                 wanted["weekday_hours"] = weekdays
+        if heading == "site_rules.section_messages":
+            st.caption(t("site_rules.language_help"))
     st.subheader(t("site_rules.section_text"))
     wanted["rules_text"] = st.text_area(
         t("value.rule.rules_text"), value=current["rules_text"], max_chars=MAX_RULES_TEXT, height=200, key="rule_text"

@@ -16,10 +16,10 @@ from ui.i18n import (
 from ui.tables import translate_codes
 
 # Fields of an event's before/after that hold a stored code word, and the value families that name it, tried in
-# order (an `outcome` is an excursion check's or a call's; a `kind` a unit's, a storage class, an account's secret or
-# a backup's).
+# order (a `status` is a bag's, a sign-up's or a message's; an `outcome` is an excursion check's or a call's; a
+# `kind` a unit's, a storage class, an account's secret or a backup's).
 CHANGE_VALUE_FAMILIES: dict[str, tuple[str, ...]] = {
-    "status": ("status",),
+    "status": ("status", "message_status"),
     "kind": ("kind",),
     "storage_class": ("kind",),
     "role": ("role",),
@@ -28,6 +28,12 @@ CHANGE_VALUE_FAMILIES: dict[str, tuple[str, ...]] = {
     "notice": ("notice",),
     "weekday": ("weekday",),
     "collected_by": ("collector",),
+    # The language of a site's messages (a rules change): zh-CN → 中文.
+    "language": ("language",),
+    # The outbox's changes (db/outbox/channels.py): a channel set up or removed, a kind of message switched.
+    "channel": ("channel",),
+    "provider": ("sms_provider",),
+    "notification": ("message_kind",),
     # A weekday's hours in a rules change: "closed" or "usual" in words, other hours as they are ("09:00–12:00").
     **{f"weekday_hours_{weekday}": ("opening",) for weekday in range(7)},
 }

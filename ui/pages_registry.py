@@ -59,6 +59,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("roster", "manage", ORGANIZERS, ":material/calendar_month:"),
     PageSpec("volunteers", "manage", ORGANIZERS, ":material/groups:"),
     PageSpec("site_rules", "manage", ORGANIZERS, ":material/rule:"),
+    PageSpec("outbox", "manage", ORGANIZERS, ":material/outbox:"),
+    PageSpec("channels", "manage", ORGANIZERS, ":material/notifications:"),
     PageSpec("reports", "manage", ORGANIZERS, ":material/bar_chart:"),
     PageSpec("daily_report", "manage", ORGANIZERS, ":material/summarize:"),
     PageSpec("reconciliation", "manage", ORGANIZERS, ":material/fact_check:"),

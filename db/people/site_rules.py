@@ -49,7 +49,10 @@ TEMPERATURES = {
 }
 RANGES = (("chilled_min_c", "chilled_max_c"), ("frozen_min_c", "frozen_max_c"))
 TIMES = ("opens_at", "closes_at")
-RULE_FIELDS = (*WHOLE_NUMBERS, *TEMPERATURES, *TIMES, "rules_text")
+# Rules that take one of a few codes: the language the site's messages (the outbox) are written in — the codes of
+# ui/i18n.py's LANGUAGES, which the store may not import (tests/static/test_i18n.py keeps the two the same).
+CHOICES = {"language": ("zh-CN", "en")}
+RULE_FIELDS = (*WHOLE_NUMBERS, *TEMPERATURES, *TIMES, *CHOICES, "rules_text")
 # The weekdays' own hours: `changes["weekday_hours"]` maps a weekday (0 = Monday) to a WeekdayRule; in the event
 # each changed weekday is `weekday_hours_<n>`: its hours "09:00–12:00", "closed", or "usual" (the usual hours).
 WEEKDAY_HOURS = "weekday_hours"
@@ -260,6 +263,10 @@ def _checked_values(changes: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, dt.time):
                 raise InvalidValue("error.rules_time", rule=name)
             values[name] = value.replace(second=0, microsecond=0)
+        elif name in CHOICES:
+            if value not in CHOICES[name]:
+                raise InvalidValue("error.rules_choice", rule=name)
+            values[name] = value
         else:
             text = str(value or "").strip()
             if len(text) > MAX_RULES_TEXT:

@@ -23,12 +23,19 @@ def test_an_organizer_changes_the_rules_and_residents_see_them(writable_app_env:
     at = organizer_on(writable_app_env, "site_rules")
     at.number_input(key="rule_hold_days").set_value(5)
     at.text_area(key="rule_text").input(RULES_TEXT)
+    # The language the site's messages are written in: a rule like the others, shown in words.
+    assert at.selectbox(key="rule_language").value == "zh-CN"
+    at.selectbox(key="rule_language").select("en")
     at.button[0].click().run()
     assert not at.exception
-    assert stored(writable_app_env, select(SiteRules.hold_days, SiteRules.rules_text)) == [(5, RULES_TEXT)]
+    assert stored(writable_app_env, select(SiteRules.hold_days, SiteRules.rules_text, SiteRules.language)) == [
+        (5, RULES_TEXT, "en")
+    ]
     # The change is in the page's history, in words.
     history = at.dataframe[0].value
     assert len(history) == 1
+    field, value = translate("zh-CN", "column.language").plain, translate("zh-CN", "value.language.en").plain
+    assert translate("zh-CN", "change.field", field=field, value=value).plain in history.iloc[0, -1]
     status = new_app(writable_app_env).switch_page("pages/status.py").run()
     assert translate("zh-CN", "status.hold_by_class", ambient=5, chilled=3, frozen=3) in [
         caption.value for caption in status.caption

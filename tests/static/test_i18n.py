@@ -11,6 +11,7 @@ import pytest
 
 import db.core.errors
 from db.core.models import ASSIGNMENT_STATUSES, ORDER_STATUSES, ROLES, STORAGE_CLASSES, UNIT_KINDS
+from db.people.site_rules import CHOICES
 from tests.support.paths import ROOT
 from ui.i18n import LANGUAGES, PLURAL_FORMS, has_message, join_list, load_catalog, placeholders, translate
 from ui.pages_registry import AUDIENCES, PAGES
@@ -151,6 +152,15 @@ def test_page_and_value_families_are_complete():
     wanted |= {f"value.status.{status}" for status in (*ORDER_STATUSES, *ASSIGNMENT_STATUSES)}
     wanted |= {f"value.kind.{kind}" for kind in (*UNIT_KINDS, *STORAGE_CLASSES)}
     assert sorted(wanted - set(catalog)) == []
+
+
+def test_a_site_writes_its_messages_only_in_a_language_the_app_speaks():
+    """The store checks a site's `language` against its own list (it may not import ui/i18n.py): the same codes,
+    each with a name in both catalogs (the rules page's box, the rules change in the event log)."""
+    assert CHOICES["language"] == LANGUAGES
+    for language in LANGUAGES:
+        catalog = load_catalog(language)
+        assert [code for code in LANGUAGES if f"value.language.{code}" not in catalog] == [], language
 
 
 def test_every_table_column_of_the_store_frames_has_a_header():

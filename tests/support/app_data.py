@@ -15,6 +15,7 @@ from db.core.engine import make_engine, unit_of_work
 from db.core.migrate import upgrade_to_head
 from db.core.models import Event, Order
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
+from db.outbox.messages import claim_due_messages, mark_failed, mark_sent, mark_unknown, queue_message
 from db.people.accounts import create_organizer_account, create_volunteer
 from db.people.login_sessions import SignedIn
 from db.people.sites import create_site
@@ -119,6 +120,8 @@ def fill_app_database(url: str) -> AppData:
 # --- reads and writes of the app database, as the pages would make them ---
 
 CODE = "8-123"  # the one order in the page tests' database: chilled, delivered today
+RESIDENT_PHONE = "13700002222"  # its resident's
+VOLUNTEER_PHONE = "13812345678"  # 王阿姨's
 
 
 def order_row(data: AppData) -> tuple[int, str, str | None, list[str], str | None]:
@@ -188,3 +191,53 @@ def add_bag(
             return order.id
     finally:
         store.dispose()
+
+
+def fill_outbox(data: AppData) -> dict[str, int]:
+    """Four messages as a runner would have left them: failed, due (an SMS about the bag), unknown, sent."""
+    now = utc_now()
+    order_id = order_row(data)[0]
+    robot_due, sms_due = now - dt.timedelta(minutes=5), now + dt.timedelta(hours=1)
+    ids: dict[str, int] = {}
+    store = make_engine(data.url)
+    try:
+        for name, channel, audience, kind, text, recipient, due_at in (
+            ("failed", "wecom", "volunteer", "shift_reminder_2h", "王阿姨 明天 9:00 值班", VOLUNTEER_PHONE, robot_due),
+            ("unknown", "wecom", "staff", "day_summary", "今日小结 **12 袋**", None, robot_due),
+            ("sent", "wecom", "organizers", "reading_missed", "F1 漏记温度", None, robot_due),
+            # Due in an hour: not claimed below.
+            ("due", "sms", "resident", "overdue_reminder", "您的菜袋已超期", RESIDENT_PHONE, sms_due),
+        ):
+            with unit_of_work(store) as session:
+                message_id = queue_message(
+                    session,
+                    site_id=data.site_id,
+                    channel=channel,
+                    audience=audience,
+                    kind=kind,
+                    values={},
+                    text=text,
+                    due_at=due_at,
+                    idempotency_key=f"test:{name}",
+                    now=now,
+                    recipient=recipient,
+                    volunteer_id=data.volunteer.volunteer_id if audience == "volunteer" else None,
+                    order_ids=[order_id] if channel == "sms" else (),
+                )
+                assert message_id is not None
+                ids[name] = message_id
+            if name == "due":
+                continue
+            with unit_of_work(store) as session:
+                [claimed] = claim_due_messages(session, runner="test-runner", now=now)
+                held, runner = claimed.id, "test-runner"
+                if name == "failed":
+                    later, answer = now + dt.timedelta(hours=1), '{"errcode": 93000}'
+                    mark_failed(session, message_id=held, runner=runner, now=now, answer=answer, retry_at=later)
+                elif name == "unknown":
+                    mark_unknown(session, message_id=held, runner=runner, now=now, answer="runner stopped")
+                else:
+                    mark_sent(session, message_id=held, runner=runner, now=now, answer='{"errcode": 0}')
+    finally:
+        store.dispose()
+    return ids

@@ -11,6 +11,7 @@ from db.core.backup import KINDS as BACKUP_KINDS
 from db.core.models import (
     ASSIGNMENT_STATUSES,
     EXCURSION_OUTCOMES,
+    MESSAGE_STATUSES,
     ORDER_STATUSES,
     ROLES,
     STORAGE_CLASSES,
@@ -18,12 +19,14 @@ from db.core.models import (
 )
 from db.orders.calls import CALL_OUTCOMES
 from db.orders.notices import NOTICE_KINDS
+from db.outbox.channels import CHANNEL_SECRETS, NOTIFICATION_KINDS, SMS_PROVIDERS
+from db.people.site_rules import CHOICES
 from ui.event_words import CHANGE_VALUE_FAMILIES, change_text
 from ui.i18n import LANGUAGES, load_catalog
 
 # Every code word the store writes into an event's before/after, by field.
 EVENT_CODES = {
-    "status": (*ORDER_STATUSES, *ASSIGNMENT_STATUSES),
+    "status": (*ORDER_STATUSES, *ASSIGNMENT_STATUSES, *MESSAGE_STATUSES),
     "kind": (*UNIT_KINDS, *STORAGE_CLASSES, *BACKUP_KINDS, "pin", "password", "organizer", "volunteer"),
     "storage_class": STORAGE_CLASSES,
     "role": ROLES,
@@ -32,6 +35,10 @@ EVENT_CODES = {
     "notice": NOTICE_KINDS,
     "collected_by": ("self", "family", "neighbour"),
     "weekday_hours_0": ("closed", "usual"),
+    "language": CHOICES["language"],
+    "channel": tuple(CHANNEL_SECRETS),
+    "provider": SMS_PROVIDERS,
+    "notification": NOTIFICATION_KINDS,
 }
 # A stored code as it would leak: lower-case ASCII words, joined by underscores.
 RAW = re.compile(r"\b[a-z]+(?:_[a-z]+)*\b")

@@ -69,6 +69,8 @@ def test_a_change_is_one_event_with_before_and_after(engine: Engine, town: Town)
         ({"closes_at": "21:00"}, "error.rules_time"),
         ({"rules_text": "长" * 5001}, "error.rules_text_too_long"),
         ({"holdays": 4}, "error.rules_unknown"),
+        ({"language": "fr"}, "error.rules_choice"),
+        ({"language": None}, "error.rules_choice"),
     ],
 )
 def test_bad_rules_are_refused_whole(engine: Engine, town: Town, changes: dict, key: str):
@@ -79,6 +81,14 @@ def test_bad_rules_are_refused_whole(engine: Engine, town: Town, changes: dict, 
     with read_only(engine) as session:
         assert get_site_rules(session, site_id=town.site_id).hold_days == 3
     assert rules_events(engine) == []
+
+
+def test_the_messages_language_is_a_rule_with_its_event(engine: Engine, town: Town):
+    assert change(engine, town, language="en") == ["language"]
+    with read_only(engine) as session:
+        assert get_site_rules(session, site_id=town.site_id).language == "en"
+    [event] = rules_events(engine)
+    assert (event.before, event.after) == ({"language": "zh-CN"}, {"language": "en"})
 
 
 def test_hold_days_decide_what_is_overdue(engine: Engine, town: Town):

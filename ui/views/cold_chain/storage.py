@@ -34,6 +34,7 @@ from ui.actions import run_change
 from ui.i18n import t
 from ui.store import read_scope
 from ui.tables import show_table
+from ui.views.outbox.messages import sent_about
 from ui.widgets import big_button, confirmed_button
 
 REGISTER_COLUMNS = ["unit", "name", "kind", "min_temp_c", "max_temp_c", "slots", "used", "free", "active"]
@@ -102,8 +103,8 @@ def excursion_tab(user: SignedIn) -> None:
 
 
 def excursion_section(user: SignedIn, excursion: Excursion, listed: list[ExcursionBag]) -> None:
-    """One excursion: what happened, the bags that were in the unit, and one verdict for all of them (with
-    exceptions). One settled by a re-measure back in range needs no verdict and stays folded."""
+    """One excursion: what happened, the messages sent about it, the bags that were in the unit, and one verdict for
+    all of them (with exceptions). One settled by a re-measure back in range needs no verdict and stays folded."""
     open_checks = 0 if excursion.settled_by_remeasure else sum(1 for bag in listed if bag.outcome is None)
     title = t(
         "storage.excursion_title_settled" if excursion.settled_by_remeasure else "storage.excursion_title",
@@ -122,6 +123,7 @@ def excursion_section(user: SignedIn, excursion: Excursion, listed: list[Excursi
         if excursion.corrective_actions:
             actions = t("change.separator").plain.join(excursion.corrective_actions)
             st.markdown(t("storage.excursion_actions", actions=actions))
+        sent_about(reading_id=excursion.reading_id)
         if not listed:
             st.caption(t("storage.excursion_no_bags"))
             return

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from db.core.clock import to_local, utc_now
 from db.core.errors import StoreError
@@ -24,14 +25,17 @@ from db.orders.lifecycle import (
     undo_hand_over_household,
 )
 from db.orders.proof import WRONG_ANSWERS_ALLOWED, check_collector, names_the_bag
+from db.orders.review import get_order_detail
+from db.outbox.opt_outs import record_sms_opt_out
 from db.people.login_sessions import SignedIn
 from ui.actions import forget, run_change
 from ui.i18n import join_list, t
 from ui.keyboard import input_hints
+from ui.session import post_notice
 from ui.store import read_scope
 from ui.tables import translate_codes
 from ui.views.orders.calls import last_call_words
-from ui.widgets import ask_first, big_button, camera_scan, show_error
+from ui.widgets import ask_first, big_button, camera_scan, confirmation, show_error
 
 QUERY_KEY = "desk_query"
 # What the last Enter searched for: the results are its, and the box, empty for the next scan, shows it greyed.
@@ -314,11 +318,56 @@ def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact |
             _told(contact)
         if order.slot is None:
             st.info(t("desk.not_ready", status=translate_codes(order.status, "status")))
-            return
-        if not order.overdue:
-            _hand_over_button(order, query)
-        if st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
-            _move(user, order)
+        else:
+            if not order.overdue:
+                _hand_over_button(order, query)
+            if st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
+                _move(user, order)
+        # Last in the card, small: asked for now and then, never in the way of the handover.
+        _no_more_sms(user, order)
+
+
+def _no_more_sms(user: SignedIn, order: FoundOrder) -> None:
+    """The resident asks at the desk for no more SMS: recorded for their phone number (which the desk never shows;
+    the store takes it from the bag), asked once more."""
+    pending = f"desk_no_sms_{order.id}_pending"
+    if st.button(
+        t("desk.no_more_sms"),
+        key=f"desk_no_sms_{order.id}",
+        type="tertiary",
+        icon=":material/sms_failed:",
+        width="stretch",
+    ):
+        ask_first(pending)
+    if confirmation(
+        pending,
+        question=t("desk.no_more_sms_question", name=order.resident_name, phone=order.phone),
+        yes_key=f"desk_no_sms_{order.id}_yes",
+        no_key=f"desk_no_sms_{order.id}_no",
+    ):
+        change = partial(record_opt_out_of_bag, site_id=user.site_id, order_id=order.id, volunteer_id=user.volunteer_id)
+
+        def _told(added: bool) -> None:
+            key = "desk.no_more_sms_recorded" if added else "desk.no_more_sms_already"
+            post_notice(key, name=order.resident_name)
+
+        run_change(change, then=_told, refused=_no_sms_refused)
+
+
+def _no_sms_refused(error: StoreError) -> None:
+    # The one refusal a volunteer meets here: the bag's number is no mobile number, which gets no SMS anyway.
+    if error.params.get("field") == "phone":
+        st.info(t("desk.no_more_sms_not_mobile"))
+        return
+    show_error(error)
+
+
+def record_opt_out_of_bag(session: Session, *, site_id: int, order_id: int, volunteer_id: int) -> bool:
+    """The phone number of the bag's resident gets no SMS again (db.outbox.opt_outs keeps a keyed hash of it, and
+    cancels an SMS to it still waiting). False when it was recorded before."""
+    now = utc_now()
+    phone = get_order_detail(session, site_id=site_id, order_id=order_id, now=now).phone
+    return record_sms_opt_out(session, site_id=site_id, phone=phone, volunteer_id=volunteer_id, now=now)
 
 
 def _hand_over_button(order: FoundOrder, query: str) -> None:

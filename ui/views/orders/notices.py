@@ -1,6 +1,6 @@
 """Residents' notices as the text a volunteer pastes into a group chat (plain text, the UI's language): one copy
 button for the whole estate and one per building, each recording as told only the bags of the text it copied, and
-how many of them were told before.
+how many of them were told before. Each copy is also in the outbox, as copied (pages/outbox.py).
 
 The text names a bag as neighbours may read it (masked name, building, storage class, collect-by day) and never
 carries what opens it at the desk (pickup code, phone tail): see db.orders.notices."""
@@ -11,9 +11,11 @@ import datetime as dt
 from functools import partial
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from db.core.clock import utc_now
 from db.orders.notices import Notice, NoticeLine, record_notice_copied
+from db.outbox.messages import record_copied
 from db.people.login_sessions import SignedIn
 from ui.actions import run_change
 from ui.clipboard import copy_button
@@ -24,6 +26,8 @@ from ui.store import bookkeeping_scope
 HEADS = {"arrivals": "notices.arrivals_head", "overdue": "notices.overdue_head"}
 LINES = {"arrivals": "notices.arrivals_line", "overdue": "notices.overdue_line"}
 NONE = {"arrivals": "notices.arrivals_none", "overdue": "notices.overdue_none"}
+# A copied notice's kind in the outbox (value.message_kind.<kind>).
+COPIED_KINDS = {"arrivals": "arrivals_notice", "overdue": "overdue_notice"}
 # Building buttons to a row: three fit the counter tablet; a phone stacks them.
 BUTTONS_PER_ROW = 3
 
@@ -80,11 +84,12 @@ def _bag_line(kind: str, bag: NoticeLine, *, with_day: bool) -> str:
 def copy_notice(user: SignedIn, notice: Notice, *, key: str, label: str) -> None:
     """A copy button for `notice` (the estate's or one building's); once the browser copied its text, each bag of
     that text, and only those, records that it was told."""
+    text = notice_text(notice)
     record = partial(
-        record_notice_copied,
+        record_copy,
         site_id=user.site_id,
-        kind=notice.kind,
-        order_ids=notice.order_ids,
+        notice=notice,
+        text=text,
         volunteer_id=user.volunteer_id,
         now=utc_now(),
     )
@@ -93,13 +98,34 @@ def copy_notice(user: SignedIn, notice: Notice, *, key: str, label: str) -> None
         run_change(record, done_key="notices.recorded", result_as="count", scope=bookkeeping_scope, rerun=False)
 
     copy_button(
-        notice_text(notice),
+        text,
         key=key,
         label=label,
         done=t("notices.copied").plain,
         failed=t("notices.copy_failed").plain,
         on_copied=copied,
     )
+
+
+def record_copy(
+    session: Session, *, site_id: int, notice: Notice, text: str, volunteer_id: int, now: dt.datetime
+) -> int:
+    """One copy, in one transaction: each bag of the text told, and the text in the outbox as copied (db.outbox:
+    channel copy), so the outbox lists it beside what the robot and SMS sent. Returns how many bags."""
+    count = record_notice_copied(
+        session, site_id=site_id, kind=notice.kind, order_ids=notice.order_ids, volunteer_id=volunteer_id, now=now
+    )
+    record_copied(
+        session,
+        site_id=site_id,
+        kind=COPIED_KINDS[notice.kind],
+        values={"notice": notice.kind, "day": notice.day.isoformat(), "bags": len(notice.order_ids)},
+        text=text,
+        volunteer_id=volunteer_id,
+        now=now,
+        order_ids=notice.order_ids,
+    )
+    return count
 
 
 def show_notice(user: SignedIn, notice: Notice, *, told: dict[int, str]) -> None:

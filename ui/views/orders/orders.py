@@ -33,6 +33,7 @@ from ui.event_words import worded_changes
 from ui.i18n import current_language, join_list, t
 from ui.store import read_scope
 from ui.tables import show_print_table, show_table
+from ui.views.outbox.messages import sent_about
 from ui.widgets import ask_first, big_button, confirmation
 
 CODES = {"status": "status", "storage_class": "kind"}
@@ -138,7 +139,7 @@ def order_filters(user: SignedIn) -> OrderFilter:
 
 
 def order_detail(user: SignedIn, *, order_id: int, now: dt.datetime) -> None:
-    """One order: who, where, when, its items and history, and the correction form."""
+    """One order: who, where, when, its items and history, the messages sent about it, and the correction form."""
     with read_scope() as session:
         detail = get_order_detail(session, site_id=user.site_id, order_id=order_id, now=now)
         free_slots = list_free_slot_codes(session, site_id=user.site_id, storage_class=detail.storage_class)
@@ -168,6 +169,7 @@ def order_detail(user: SignedIn, *, order_id: int, now: dt.datetime) -> None:
     show_table(detail.items, codes={"storage_class": "kind"})
     st.markdown(f"**{t('orders.history_heading')}**")
     show_table(worded_changes(detail.history), codes={"action": "action"})
+    sent_about(order_id=order_id)
     correction_form(user, detail, free_slots=free_slots)
 
 

@@ -34,6 +34,7 @@ from ui.actions import keep, run_change
 from ui.i18n import t
 from ui.store import read_scope, session_scope
 from ui.tables import show_table
+from ui.views.outbox.messages import sent_about
 from ui.widgets import confirmed_button
 
 # The people a cancelled shift had, for the organizer to call (shown once, on the next run).
@@ -81,7 +82,8 @@ def cancelled_contacts() -> None:
 
 
 def shift_editor(user: SignedIn, shift: ShiftInfo) -> None:
-    """One shift: who is on it, assign someone, take someone off, cancel the whole shift."""
+    """One shift: who is on it and the messages sent about it, assign someone, take someone off, cancel the whole
+    shift."""
     with read_scope() as session:
         people = list_shift_people(session, shift_id=shift.id)
         candidates = list_volunteers_for_role(session, site_id=user.site_id, role=shift.role)
@@ -97,6 +99,7 @@ def shift_editor(user: SignedIn, shift: ShiftInfo) -> None:
         for p in people
     ]
     show_table(pd.DataFrame(rows, columns=PEOPLE_COLUMNS), codes={"status": "status"})
+    sent_about(shift_id=shift.id)
     with st.form("roster_assign"):
         chosen = st.selectbox(
             t("roster.assign_who"),
