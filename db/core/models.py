@@ -21,6 +21,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -188,6 +189,8 @@ class Volunteer(Base):
     phone: Mapped[str] = mapped_column(String(20), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # 长辈模式 for this person's screens once signed in (large text and targets); the tablet's own rules before.
+    elder_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     roles: Mapped[list[VolunteerRole]] = relationship(back_populates="volunteer", cascade="all, delete-orphan")
     account: Mapped[Account | None] = relationship(back_populates="volunteer")
@@ -687,9 +690,15 @@ class Device(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The counter tablet's own settings: 长辈模式 on its sign-in screen, and the voice at the counter (None: on in
+    # elder mode, off otherwise), at a volume from 0 to 100.
+    elder_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    voice_on: Mapped[bool | None] = mapped_column(Boolean)
+    voice_volume: Mapped[int] = mapped_column(default=80, server_default="80")
 
     __table_args__ = (
         CheckConstraint(_in("kind", DEVICE_KINDS), name="kind_known"),
+        CheckConstraint("voice_volume BETWEEN 0 AND 100", name="voice_volume_range"),
         CheckConstraint("(kind = 'browser') = (volunteer_id IS NOT NULL)", name="browser_has_owner"),
     )
 
