@@ -102,6 +102,8 @@ html { font-size: 24px !important; }
 [data-testid="stSidebar"] p, [data-testid="stSidebar"] span, [data-testid="stSidebar"] label,
 [data-testid="stSidebarNavLink"] span, [data-testid="stNavSectionHeader"], [data-testid="stNavSectionHeader"] * {
   font-size: 1rem !important; }
+/* A long page name wraps instead of ending in "…" at the larger size. */
+[data-testid="stSidebarNavLink"] span { white-space: normal; overflow: visible; text-overflow: clip; }
 .stSelectbox [data-baseweb="select"] *, .stMultiSelect [data-baseweb="select"] *, .stSelectbox input,
 .stSelectbox [role="group"] * { font-size: 1rem !important; }
 .stApp p, .stApp li, .stApp label, .stApp td, .stApp th { line-height: 1.4; }

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from db.core.clock import utc_now
-from db.core.engine import make_engine
+from db.core.engine import make_engine, unit_of_work
 from db.people.accounts import Client, sign_in_organizer, sign_in_volunteer
+from db.people.volunteers import volunteer_elder_mode
 from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_VOLUNTEER_PIN, AppData
 from tests.support.pages import new_app
 from tests.support.store import enrolled_tablet
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER, page_spec
+from ui.style import ELDER_STYLE_SHEET
 
 
 def zh(key: str, **params: object) -> str:
@@ -71,3 +73,17 @@ def test_a_volunteer_changes_their_pin_and_has_no_reset_forms(writable_app_env: 
     assert [element.value for element in at.error] == [zh("error.pin_repeated")]
     fill(at, "change_pin", current=APP_VOLUNTEER_PIN, new="1357", again="1357")
     assert zh("account.pin_changed") in [element.value for element in at.success]
+
+
+def test_a_volunteer_switches_elder_mode_on_for_themselves_on_the_account_page(writable_app_env: AppData):
+    """The switch keeps the volunteer's own choice in the store; the style sheet follows it at once."""
+    at = new_app(writable_app_env, audience=VOLUNTEER).switch_page(page_spec("account").path).run()
+    assert at.toggle(key="elder_mode_account").value is False
+    at.toggle(key="elder_mode_account").set_value(True).run()
+    assert not at.exception
+    assert at.toggle(key="elder_mode_account").value is True
+    assert any(element.proto.body == ELDER_STYLE_SHEET for element in at.get("html"))
+    store = make_engine(writable_app_env.url)
+    with unit_of_work(store) as session:
+        assert volunteer_elder_mode(session, volunteer_id=writable_app_env.volunteer.volunteer_id) is True
+    store.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # Everything a finger can hit. A checkbox's or radio's own input is drawn hidden: its label is the target.
 _SMALL_TARGETS_JS = """
 (minimum) => {
@@ -173,13 +175,18 @@ _ELDER_MEASURES_JS = """
     controls.push({ name: `${where(target)} "${name.slice(0, 30)}"`, width: Math.round(box.width),
                     height: Math.round(box.height), chrome: !!target.closest(CHROME) });
   }
-  return { texts, controls };
+  // The primary actions on screen (a form's submit button too): elder mode wants one per step.
+  const primaries = [...document.querySelectorAll('button[kind^=primary]')]
+    .filter((button) => drawn(button) && !button.closest(CHROME))
+    .map((button) => (button.innerText || '').trim());
+  return { texts, controls, primaries };
 }
 """
 
 
-def elder_measures(page) -> dict[str, list[dict[str, object]]]:
+def elder_measures(page) -> dict[str, list[Any]]:
     """Every drawn text (size, contrast, line height, where) and control box (name, width, height) on `page`, each
-    marked `chrome` when Streamlit draws it as its own frame (see _ELDER_MEASURES_JS)."""
-    measures: dict[str, list[dict[str, object]]] = page.evaluate(_ELDER_MEASURES_JS)
+    marked `chrome` when Streamlit draws it as its own frame (see _ELDER_MEASURES_JS), and the primary buttons'
+    words."""
+    measures: dict[str, list[Any]] = page.evaluate(_ELDER_MEASURES_JS)
     return measures
