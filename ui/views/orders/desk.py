@@ -282,6 +282,8 @@ def results(user: SignedIn, found: list[FoundOrder], *, query: str, contacts: di
     for bag in found:
         if bag.slot is not None:
             households.setdefault(bag.household, []).append(bag)
+    # A household's one button is the step's primary action; its bags' own buttons are then secondary.
+    grouped = {bag.id for group in households.values() if len(group) > 1 for bag in group}
     for number, bags in enumerate(group for group in households.values() if len(group) > 1):
         with st.container(border=True):
             st.markdown(t("desk.household", name=bags[0].resident_name, phone=bags[0].phone, count=len(bags)))
@@ -289,7 +291,7 @@ def results(user: SignedIn, found: list[FoundOrder], *, query: str, contacts: di
             if big_button(label, key=f"desk_hand_over_household_{number}", primary=True):
                 _ask(bags, query)
     for bag in found:
-        _result(user, bag, query=query, contact=contacts.get(bag.id))
+        _result(user, bag, query=query, contact=contacts.get(bag.id), primary=bag.id not in grouped)
 
 
 def _told(contact: Contact) -> None:
@@ -301,7 +303,7 @@ def _told(contact: Contact) -> None:
         st.caption(t("calls.last_call", words=last_call_words(contact.call)))
 
 
-def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact | None) -> None:
+def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact | None, primary: bool) -> None:
     with st.container(border=True):
         # An overdue bag says so first; the handover button right under the slot: on the landscape tablet, at 200 %
         # zoom too, the search box, the slot and its button are in view without scrolling, the details below them.
@@ -309,7 +311,7 @@ def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact |
             st.error(t("desk.overdue"))
         st.markdown(f"### {t('desk.slot', slot=order.slot or '—')}")
         if order.slot is not None:
-            _hand_over_button(order, query)
+            _hand_over_button(order, query, primary=primary)
         st.markdown(
             t(
                 "desk.result_code",
@@ -375,8 +377,8 @@ def record_opt_out_of_bag(session: Session, *, site_id: int, order_id: int, volu
     return record_sms_opt_out(session, site_id=site_id, phone=phone, volunteer_id=volunteer_id, now=now)
 
 
-def _hand_over_button(order: FoundOrder, query: str) -> None:
-    if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=True):
+def _hand_over_button(order: FoundOrder, query: str, *, primary: bool) -> None:
+    if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=primary):
         _ask([order], query)
 
 
