@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from db.core.clock import utc_now
 from db.core.engine import make_engine, unit_of_work
+from db.core.models import Event
 from db.people.accounts import Client, sign_in_organizer, sign_in_volunteer
 from db.people.volunteers import volunteer_elder_mode
-from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_VOLUNTEER_PIN, AppData
+from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_VOLUNTEER_PIN, AppData, stored
 from tests.support.pages import new_app
 from tests.support.store import enrolled_tablet
 from ui.i18n import translate
@@ -87,3 +90,16 @@ def test_a_volunteer_switches_elder_mode_on_for_themselves_on_the_account_page(w
     with unit_of_work(store) as session:
         assert volunteer_elder_mode(session, volunteer_id=writable_app_env.volunteer.volunteer_id) is True
     store.dispose()
+
+
+def test_on_the_sign_in_screen_a_plain_browser_switches_elder_mode_for_its_session_only(writable_app_env: AppData):
+    """No tablet and nobody signed in: the sidebar's switch lasts for this browser session and writes nothing."""
+    at = new_app(writable_app_env).switch_page(page_spec("sign_in").path).run()
+    assert not any(element.proto.body == ELDER_STYLE_SHEET for element in at.get("html"))
+    at.toggle(key="elder_mode_switch").set_value(True).run()
+    assert not at.exception
+    assert any(element.proto.body == ELDER_STYLE_SHEET for element in at.get("html"))
+    at.switch_page(page_spec("status").path).run()  # another page, the same session: still on, switch not shown
+    assert any(element.proto.body == ELDER_STYLE_SHEET for element in at.get("html"))
+    assert not [toggle for toggle in at.toggle if toggle.key == "elder_mode_switch"]
+    assert stored(writable_app_env, select(Event.action).where(Event.action.like("%elder_mode%"))) == []
