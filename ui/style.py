@@ -136,6 +136,11 @@ html { font-size: 24px !important; }
   min-height: 3rem; font-weight: 700; outline: 3px solid #1b5e20; outline-offset: 3px; }
 .stButton button[kind="primary"] p, .stFormSubmitButton button[kind="primaryFormSubmit"] p { font-weight: 700; }
 /* Status never by colour alone: each kind of message starts with its own sign (its words say the rest). */
+/* Alerts' words darker than Streamlit's (its warning is 4.6:1 on its yellow). */
+[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentSuccess"] * { color: #0b4d1f !important; }
+[data-testid="stAlertContentWarning"], [data-testid="stAlertContentWarning"] * { color: #4d3600 !important; }
+[data-testid="stAlertContentError"], [data-testid="stAlertContentError"] * { color: #7a0c0c !important; }
+[data-testid="stAlertContentInfo"], [data-testid="stAlertContentInfo"] * { color: #0d3c78 !important; }
 [data-testid="stAlertContentSuccess"]::before { content: "✔"; }
 [data-testid="stAlertContentWarning"]::before { content: "⚠"; }
 [data-testid="stAlertContentError"]::before { content: "✖"; }

@@ -148,12 +148,19 @@ def test_in_elder_mode_every_volunteer_screen_has_large_text_strong_contrast_and
                 page.get_by_role("button", name=zh("desk.hand_over")).wait_for()
                 page.locator(IDLE_APP).wait_for()
             measured[spec.name] = elder_measures(page)
+            if spec.name == "desk":  # the next step: who collects, one primary action among four buttons; backed out
+                page.get_by_role("button", name=zh("desk.hand_over")).click()
+                page.locator(".st-key-desk_cancel button").wait_for()
+                page.locator(IDLE_APP).wait_for()
+                measured["desk (confirm)"] = elder_measures(page)
+                page.locator(".st-key-desk_cancel button").click()
+                page.locator(".st-key-desk_cancel").wait_for(state="detached")
     finally:
         context.close()
 
     for name, measures in measured.items():
         print(f"{width}x{height} {name}: {figures(measures)}")
-    assert set(measured) == {SIGN_IN_PAGE, *(spec.name for spec in pages_for(VOLUNTEER))}
+    assert set(measured) == {SIGN_IN_PAGE, "desk (confirm)", *(spec.name for spec in pages_for(VOLUNTEER))}
     assert {name: found for name, measures in measured.items() if (found := offenders(measures))} == {}
 
 
