@@ -141,11 +141,12 @@ html { font-size: 24px !important; }
 [data-testid="stAlertContentWarning"], [data-testid="stAlertContentWarning"] * { color: #4d3600 !important; }
 [data-testid="stAlertContentError"], [data-testid="stAlertContentError"] * { color: #7a0c0c !important; }
 [data-testid="stAlertContentInfo"], [data-testid="stAlertContentInfo"] * { color: #0d3c78 !important; }
-[data-testid="stAlertContentSuccess"]::before { content: "✔"; }
-[data-testid="stAlertContentWarning"]::before { content: "⚠"; }
-[data-testid="stAlertContentError"]::before { content: "✖"; }
-[data-testid="stAlertContentInfo"]::before { content: "ℹ"; }
-[data-testid^="stAlertContent"]::before { font-size: 1.25rem; margin-right: 0.5rem; font-weight: 700; }
+[data-testid="stAlertContentSuccess"] [data-testid="stMarkdownContainer"] > p:first-child::before { content: "✔"; }
+[data-testid="stAlertContentWarning"] [data-testid="stMarkdownContainer"] > p:first-child::before { content: "⚠"; }
+[data-testid="stAlertContentError"] [data-testid="stMarkdownContainer"] > p:first-child::before { content: "✖"; }
+[data-testid="stAlertContentInfo"] [data-testid="stMarkdownContainer"] > p:first-child::before { content: "ℹ"; }
+[data-testid^="stAlertContent"] [data-testid="stMarkdownContainer"] > p:first-child::before {
+  margin-right: 0.5rem; font-weight: 700; }
 /* A short view (200 % zoom): tighter gaps, so the desk's search row, the slot found and its button fit in 384 px. */
 @media (max-height: 500px) {
   .stMain [data-testid="stVerticalBlock"] { gap: 0.5rem; }

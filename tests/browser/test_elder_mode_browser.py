@@ -87,6 +87,7 @@ def offenders(measures: dict[str, list[dict[str, Any]]]) -> list[str]:
             found.append(f"contrast {contrast}: {text['where']} {text['text']!r}")
         if line is not None and line < LINE_HEIGHT - 0.01:
             found.append(f"line height {line:.2f}: {text['where']} {text['text']!r}")
+    found.extend(f"status by colour alone: {words!r}" for words in measures["unsigned"])
     if len(measures["primaries"]) > 1:
         found.append(f"primary actions side by side: {measures['primaries']}")
     for control in measures["controls"]:

@@ -179,14 +179,23 @@ _ELDER_MEASURES_JS = """
   const primaries = [...document.querySelectorAll('button[kind^=primary]')]
     .filter((button) => drawn(button) && !button.closest(CHROME))
     .map((button) => (button.innerText || '').trim());
-  return { texts, controls, primaries };
+  // Status never by colour alone: each alert drawn starts with a sign (the style sheet's ::before) before its words.
+  const unsigned = [...document.querySelectorAll('[data-testid^=stAlertContent]')]
+    .filter((alert) => drawn(alert))
+    .filter((alert) => {
+      const first = alert.querySelector('[data-testid=stMarkdownContainer] > p');
+      const sign = first ? getComputedStyle(first, '::before').content : 'none';
+      return !sign || sign === 'none' || sign === 'normal';
+    })
+    .map((alert) => (alert.innerText || '').trim().slice(0, 40));
+  return { texts, controls, primaries, unsigned };
 }
 """
 
 
 def elder_measures(page) -> dict[str, list[Any]]:
     """Every drawn text (size, contrast, line height, where) and control box (name, width, height) on `page`, each
-    marked `chrome` when Streamlit draws it as its own frame (see _ELDER_MEASURES_JS), and the primary buttons'
-    words."""
+    marked `chrome` when Streamlit draws it as its own frame (see _ELDER_MEASURES_JS), the primary buttons' words,
+    and the alerts drawn without a sign before their words."""
     measures: dict[str, list[Any]] = page.evaluate(_ELDER_MEASURES_JS)
     return measures
