@@ -73,7 +73,7 @@ def voice_settings() -> CounterVoice | None:
     settings = _settings(device.id)
     on = settings.speaks(elder_mode=elder_mode_on())
     with st.sidebar:
-        st.subheader(t("voice.heading"))
+        st.divider()
         # Seeded from the store each run: elder mode (and so the default) follows who signs in.
         st.session_state[ON_KEY] = settings.on if settings.on is not None else elder_mode_on()
         st.session_state[VOLUME_KEY] = settings.volume
