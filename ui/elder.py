@@ -69,4 +69,4 @@ def elder_mode_switch(*, key: str = SWITCH_KEY) -> None:
 
     # Seeded from the rule each run: the mode follows who signs in, so the widget's own value must not linger.
     st.session_state[key] = elder_mode_on()
-    st.toggle(t("elder.switch"), key=key, on_change=_keep_choice, help=t("elder.switch_help"))
+    st.toggle(t("elder.switch"), key=key, on_change=_keep_choice)

@@ -48,6 +48,10 @@ LAST_HANDOVER_KEY = "desk_last_handover"
 REFUSED_KEY = "desk_handover_refused"
 # Changes after each handover, undo, cancel, move or refusal: the cursor goes back into the search box.
 FOCUS_TOKEN_KEY = "desk_focus_token"
+# Counts the searches: on a short view (200 % zoom on the tablet) each one brings the search row to the top again.
+SEARCHES_KEY = "desk_searches"
+# The search row's container: pinned to the top of a short view, its box and button side by side at any width.
+SEARCH_ROW_KEY = "desk_search_row"
 COLLECTOR_NAME_KEY = "desk_collector_name"
 # The code or whole phone number a bag found by phone tail or name asks for; the answer waits here for its check.
 PROOF_KEY = "desk_proof"
@@ -71,11 +75,12 @@ def search_box() -> str:
     # The last search stays in sight in the empty box, where the next scan's keys replace it; no line of its own,
     # so the bag found and its button stay in view on the landscape tablet.
     shown = t("desk.searched", text=search).plain if search else t("desk.search_placeholder")
-    box, clear = st.columns([5, 1], vertical_alignment="bottom")
-    with box:
-        st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=shown, on_change=_take_search)
-    with clear:
-        big_button(t("desk.clear"), key="desk_clear", on_click=_clear_search)
+    with st.container(key=SEARCH_ROW_KEY):
+        box, clear = st.columns([5, 1], vertical_alignment="bottom")
+        with box:
+            st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=shown, on_change=_take_search)
+        with clear:
+            big_button(t("desk.clear"), key="desk_clear", on_click=_clear_search)
     return search
 
 
@@ -85,7 +90,9 @@ def scan_hints() -> None:
     waiting = st.session_state.get(PENDING_KEY)
     focus = t("desk.proof") if waiting is not None and waiting.get("proof", True) else t("desk.search")
     reveal = "desk_cancel" if waiting is not None else None
-    input_hints(focus=focus, reveal=reveal, token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
+    token = st.session_state.get(FOCUS_TOKEN_KEY, 0)
+    pin = (SEARCH_ROW_KEY, f"{token}.{st.session_state.get(SEARCHES_KEY, 0)}") if waiting is None else None
+    input_hints(focus=focus, reveal=reveal, token=token, pin=pin)
 
 
 def _take_search() -> None:
@@ -93,6 +100,7 @@ def _take_search() -> None:
     st.session_state[SEARCH_KEY] = st.session_state[QUERY_KEY].strip()
     st.session_state[SEARCH_COUNT_KEY] = st.session_state.get(SEARCH_COUNT_KEY, 0) + 1
     st.session_state[QUERY_KEY] = ""
+    st.session_state[SEARCHES_KEY] = st.session_state.get(SEARCHES_KEY, 0) + 1
     forget(PENDING_KEY, COLLECTOR_NAME_KEY, PROOF_KEY, PROOF_ANSWER_KEY)
 
 
@@ -330,12 +338,12 @@ def _told(contact: Contact) -> None:
 
 def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact | None) -> None:
     with st.container(border=True):
-        # An overdue bag says so first, its button right under its slot: on the landscape tablet both are in view
-        # without scrolling, the details below them.
+        # An overdue bag says so first; the handover button right under the slot: on the landscape tablet, at 200 %
+        # zoom too, the search box, the slot and its button are in view without scrolling, the details below them.
         if order.overdue:
             st.error(t("desk.overdue"))
         st.markdown(f"### {t('desk.slot', slot=order.slot or '—')}")
-        if order.overdue and order.slot is not None:
+        if order.slot is not None:
             _hand_over_button(order, query)
         st.markdown(
             t(
@@ -353,11 +361,8 @@ def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact |
             _told(contact)
         if order.slot is None:
             st.info(t("desk.not_ready", status=translate_codes(order.status, "status")))
-        else:
-            if not order.overdue:
-                _hand_over_button(order, query)
-            if st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
-                _move(user, order)
+        elif st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
+            _move(user, order)
         # Last in the card, small: asked for now and then, never in the way of the handover.
         _no_more_sms(user, order)
 
