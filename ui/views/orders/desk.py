@@ -58,9 +58,8 @@ PROOF_KEY = "desk_proof"
 PROOF_ANSWER_KEY = "desk_proof_answer"
 # The confirm buttons: the first (the resident) keeps the desk's old key.
 CONFIRM_KEYS = {"self": "desk_confirm", "family": "desk_confirm_family", "neighbour": "desk_confirm_neighbour"}
-# Counts the Enters in the search box; with the text searched it tells a new search from a rerun of the last one
-# (a camera read fills the search without an Enter), which the voice says once.
-SEARCH_COUNT_KEY = "desk_search_count"
+# The search the voice last spoke about: (SEARCHES_KEY's count, the text), so a rerun of the same search says
+# nothing again (a camera read fills the search without an Enter: its new text counts as new).
 HEARD_KEY = "desk_search_heard"
 CONFIRM_LABELS = {"self": "desk.confirm_self", "family": "desk.confirm_family", "neighbour": "desk.confirm_neighbour"}
 
@@ -98,7 +97,6 @@ def scan_hints() -> None:
 def _take_search() -> None:
     # A widget callback: runs before the page, the one moment the box's own value may still be changed.
     st.session_state[SEARCH_KEY] = st.session_state[QUERY_KEY].strip()
-    st.session_state[SEARCH_COUNT_KEY] = st.session_state.get(SEARCH_COUNT_KEY, 0) + 1
     st.session_state[QUERY_KEY] = ""
     st.session_state[SEARCHES_KEY] = st.session_state.get(SEARCHES_KEY, 0) + 1
     forget(PENDING_KEY, COLLECTOR_NAME_KEY, PROOF_KEY, PROOF_ANSWER_KEY)
@@ -307,7 +305,7 @@ def _announce_find(found: list[FoundOrder], query: str) -> None:
     """Once per search: where the bag is ("冷藏，F1-13"), a household's slots ("三袋：F1-13、F1-29"), how many bags
     when they are not one resident's, or the other tone when nothing waits in a slot (nothing found, not ready).
     Slot, class and count only: residents stand at the counter."""
-    heard = (st.session_state.get(SEARCH_COUNT_KEY, 0), query)
+    heard = (st.session_state.get(SEARCHES_KEY, 0), query)
     if st.session_state.get(HEARD_KEY) == heard:
         return
     st.session_state[HEARD_KEY] = heard
