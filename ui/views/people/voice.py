@@ -23,6 +23,7 @@ from ui.voice import SUCCESS, announce, voice_player
 SETTINGS_KEY = "voice_settings"
 ON_KEY = "voice_on"
 VOLUME_KEY = "voice_volume"
+VOLUMES = list(range(VOLUME_MIN, VOLUME_MAX + 1, 10))
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,11 @@ def voice_settings() -> CounterVoice | None:
         )
         # What is said, in words rather than a tooltip (an 18 px target, left out in elder mode).
         st.caption(t("voice.on_help"))
-        st.slider(
+        # A list, not a slider: its box is a large target in elder mode, a slider's thumb is not.
+        st.selectbox(
             t("voice.volume"),
-            min_value=VOLUME_MIN,
-            max_value=VOLUME_MAX,
-            step=10,
+            VOLUMES if settings.volume in VOLUMES else sorted({*VOLUMES, settings.volume}),
+            format_func=lambda volume: f"{volume} %",
             key=VOLUME_KEY,
             on_change=lambda: _save(
                 device.id, device.site_id, on=settings.on, volume=int(st.session_state[VOLUME_KEY])
