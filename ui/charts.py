@@ -29,7 +29,7 @@ STAGES = {
 
 def show_chart(build: Callable[[pd.DataFrame], alt.Chart | alt.LayerChart], frame: pd.DataFrame, *, title: str) -> None:
     """A chart under its subheading, or a plain "no data yet" when the frame is empty."""
-    st.subheader(title)
+    st.header(title)
     if frame.empty:
         st.info(t("chart.no_data"), icon=":material/bar_chart_off:")
         return

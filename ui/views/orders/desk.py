@@ -299,7 +299,7 @@ def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact |
         # without scrolling, the details below them.
         if order.overdue:
             st.error(t("desk.overdue"))
-        st.markdown(f"### {t('desk.slot', slot=order.slot or '—')}")
+        st.markdown(f"## {t('desk.slot', slot=order.slot or '—')}")
         if order.overdue and order.slot is not None:
             _hand_over_button(order, query)
         st.markdown(
