@@ -1,6 +1,7 @@
 """Every page, as each audience sees it, in both languages: no Chinese script in the English UI and no English
 words in the Chinese one, Streamlit's own words included. People's data (names, addresses, platforms) and codes
-are allowed, each listed here."""
+are allowed, each listed here. The same walk runs axe-core on every page (tests/support/axe.py): no violation the
+app causes, and none of Streamlit's beyond those listed there."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import re
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.support.axe import axe_missing, run_axe
 from tests.support.browser import IDLE_APP, open_page, sign_in_as_organizer, sign_in_on_tablet, zh
+from tests.support.databases import skip_or_fail
 from tests.support.markdown_payloads import unescaped
 from tests.support.page_scan import visible_words
 from ui.i18n import LANGUAGE_NAMES, translate
@@ -71,8 +74,9 @@ def switch_language(page, language: str) -> None:
     page.locator(IDLE_APP).wait_for()
 
 
-def visit_all(page, language: str, audience: str) -> dict[str, list[str]]:
-    """Each page of the audience's menu, through the menu (a fresh load would start a new session)."""
+def visit_all(page, language: str, audience: str, axe_found: list[str] | None = None) -> dict[str, list[str]]:
+    """Each page of the audience's menu, through the menu (a fresh load would start a new session); with
+    `axe_found`, axe's violations on each page (Streamlit's listed ones left out) are added to it."""
     found = {}
     for spec in pages_for(audience):
         link = page.locator(f'[data-testid="stSidebarNavLink"][href$="/{spec.url_path}"]')
@@ -83,13 +87,18 @@ def visit_all(page, language: str, audience: str) -> dict[str, list[str]]:
         page.locator(IDLE_APP).wait_for()
         assert page.locator('[data-testid="stException"]').count() == 0, spec.name
         found[f"{audience} {spec.name}"] = wrong_script(visible_words(page), language)
+        if axe_found is not None:
+            where = f"{language} {audience} {spec.name}"
+            axe_found.extend(finding.line(where) for finding in run_axe(page) if not finding.listed)
     return found
 
 
 LANGUAGES = ("zh-CN", "en")
+# A page's markup is the same in each language (only its words change): axe looks at it once, in Chinese.
+AXE_LANGUAGES = ("zh-CN",)
 
 
-def visit_in_each_language(page, audience: str) -> dict[str, list[str]]:
+def visit_in_each_language(page, audience: str, axe_found: list[str] | None = None) -> dict[str, list[str]]:
     """The audience's menu in Chinese, then the same session switched to English in the sidebar and the menu again:
     each page of each language without a second server or sign-in. Starts on a page in Chinese."""
     found: dict[str, list[str]] = {}
@@ -97,7 +106,9 @@ def visit_in_each_language(page, audience: str) -> dict[str, list[str]]:
     for language in LANGUAGES:
         if language != "zh-CN":
             switch_language(page, language)
-        found.update({f"{language} {name}": words for name, words in visit_all(page, language, audience).items()})
+        axe_here = axe_found if language in AXE_LANGUAGES else None
+        visited = visit_all(page, language, audience, axe_here)
+        found.update({f"{language} {name}": words for name, words in visited.items()})
     return found
 
 
@@ -105,21 +116,22 @@ def test_every_page_speaks_one_language(chromium, page, app_server: str):
     """One server for both languages: a page run's markup is the same in each, only its words change, so each
     audience's session visits its menu once per language."""
     found: dict[str, list[str]] = {}
+    axe_found: list[str] | None = [] if axe_missing() is None else None
     # Residents: no sign-in.
     open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
-    found.update(visit_in_each_language(page, PUBLIC))
+    found.update(visit_in_each_language(page, PUBLIC, axe_found))
     # A volunteer on the counter tablet: back to the sign-in page (in Chinese) from the English menu.
     page.locator(f'[data-testid="stSidebarNavLink"][href$="/{SIGN_IN_PAGE}"]').click()
     switch_language(page, "zh-CN")
     sign_in_on_tablet(page, app_server)
-    found.update(visit_in_each_language(page, VOLUNTEER))
+    found.update(visit_in_each_language(page, VOLUNTEER, axe_found))
     # An organizer on the laptop.
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     laptop = context.new_page()
     laptop.set_default_timeout(30_000)
     try:
         sign_in_as_organizer(laptop, app_server)
-        found.update(visit_in_each_language(laptop, ORGANIZER))
+        found.update(visit_in_each_language(laptop, ORGANIZER, axe_found))
     finally:
         context.close()
 
@@ -128,3 +140,7 @@ def test_every_page_speaks_one_language(chromium, page, app_server: str):
         assert len(visited) >= len(pages_for(ORGANIZER)) + len(pages_for(VOLUNTEER)), language
     wrong = [f"{name}: {text!r}" for name, words in found.items() for text in words]
     assert wrong == [], "\n".join(wrong)
+    # The words are checked either way; axe only where its script is installed (CI installs it).
+    if axe_found is None:
+        skip_or_fail(str(axe_missing()), required_by="REQUIRE_BROWSER")
+    assert axe_found == [], f"{len(axe_found)} axe violations:\n" + "\n".join(axe_found)

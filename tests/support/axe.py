@@ -1,0 +1,137 @@
+"""axe-core in the browser tests: where its script is, how CI gets it (`python -m tests.support.axe`, run by .ci/run:
+`npm pack` of a pinned version, its integrity checked), and how a test runs it on a page and keeps apart what
+Streamlit's own markup causes (listed here, each with its reason) from what the app draws."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import pathlib
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+
+from tests.support.paths import ROOT
+
+AXE_VERSION = "4.14.1"
+# `npm view axe-core@4.14.1 dist.integrity`: the tarball is checked against it before anything is taken from it.
+AXE_INTEGRITY = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+# Not in git (build/ is ignored): .ci/run installs it, and so does a developer with the same command.
+AXE_DIR = ROOT / "build" / f"axe-core-{AXE_VERSION}"
+AXE_SCRIPT = AXE_DIR / "axe.min.js"
+INSTALL_COMMAND = "python -m tests.support.axe"
+
+# WCAG 2.1 A and AA plus axe's best practices (heading order, landmarks, a page's one main heading).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+@dataclass(frozen=True)
+class StreamlitMarkup:
+    """A violation Streamlit's own markup causes: the axe rule, a CSS selector its element matches, and why it is not
+    ours to fix."""
+
+    rule: str
+    selector: str
+    reason: str
+
+
+# Every violation the app cannot fix from its own code. A violation on an element matching none of these fails the
+# test: fix it in the app, or, when Streamlit draws it, add it here with the reason.
+STREAMLIT_MARKUP: tuple[StreamlitMarkup, ...] = (
+    StreamlitMarkup(
+        "list",
+        '[data-testid="stSidebarNavItems"]',
+        "Streamlit 1.67's sidebar menu (st.navigation) puts a <div> around each <li> inside its <ul>; no parameter or"
+        " style changes the menu's markup. Its links still read as links.",
+    ),
+    StreamlitMarkup(
+        "listitem",
+        '[data-testid="stSidebarNavItems"] li',
+        "The same menu: each <li> has that <div>, not the <ul>, as its parent.",
+    ),
+    StreamlitMarkup(
+        "presentation-role-conflict",
+        '[data-testid="stFileUploaderDropzone"]',
+        "st.file_uploader's drop zone is a <section role=presentation> with an aria-label (the app's label) and"
+        " tabindex=-1; its own button, named by the same label, is what the keyboard reaches.",
+    ),
+)
+
+
+def axe_missing() -> str | None:
+    """Why the axe-core script is not there, or None when it is."""
+    if AXE_SCRIPT.is_file():
+        return None
+    return f"axe-core {AXE_VERSION} is not installed at {AXE_SCRIPT.relative_to(ROOT)} (run `{INSTALL_COMMAND}`)"
+
+
+def install(*, timeout: float = 120) -> pathlib.Path:
+    """`npm pack axe-core@AXE_VERSION`, its integrity checked, and its axe.min.js and licence put in AXE_DIR."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm is missing (apt-get install npm)")
+    with tempfile.TemporaryDirectory() as scratch:
+        subprocess.run(
+            [npm, "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", scratch, "--silent"],
+            check=True,
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+        )
+        (tarball,) = pathlib.Path(scratch).glob("axe-core-*.tgz")
+        algorithm, expected = AXE_INTEGRITY.split("-", 1)
+        digest = base64.b64encode(hashlib.new(algorithm, tarball.read_bytes()).digest()).decode()
+        if digest != expected:
+            raise SystemExit(f"{tarball.name}: integrity {algorithm}-{digest} is not the pinned {AXE_INTEGRITY}")
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tarball) as archive:
+            for name in ("axe.min.js", "LICENSE"):
+                member = archive.extractfile(f"package/{name}")
+                assert member is not None, name
+                (AXE_DIR / name).write_bytes(member.read())
+    return AXE_SCRIPT
+
+
+# Runs axe on the whole document and says, for each failing node, whether a listed Streamlit selector matches it.
+_RUN_AXE_JS = """
+async ({tags, known}) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+  const found = [];
+  for (const violation of result.violations) {
+    for (const node of violation.nodes) {
+      const target = node.target.length === 1 ? node.target[0] : null;
+      const element = typeof target === 'string' ? document.querySelector(target) : null;
+      const listed = known.some(([rule, selector]) => rule === violation.id && element && element.matches(selector));
+      found.push({rule: violation.id, target: node.target.join(' >>> '), html: node.html.slice(0, 160),
+                  summary: (node.failureSummary || '').split('\\n').slice(1, 2).join('').trim(), listed});
+    }
+  }
+  return found;
+}
+"""
+
+
+@dataclass(frozen=True)
+class AxeFinding:
+    rule: str
+    target: str
+    html: str
+    summary: str
+    listed: bool  # Streamlit's own markup, in STREAMLIT_MARKUP
+
+    def line(self, where: str) -> str:
+        return f"{where}: {self.rule} {self.target} {self.summary} {self.html}"
+
+
+def run_axe(page) -> list[AxeFinding]:
+    """Every axe violation on `page` (a playwright Page), the script injected once per document."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    known = [[entry.rule, entry.selector] for entry in STREAMLIT_MARKUP]
+    return [AxeFinding(**found) for found in page.evaluate(_RUN_AXE_JS, {"tags": AXE_TAGS, "known": known})]
+
+
+if __name__ == "__main__":
+    print(f"axe-core {AXE_VERSION}: {install().relative_to(ROOT)}", file=sys.stderr)
