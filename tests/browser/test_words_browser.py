@@ -49,12 +49,15 @@ def title(language: str, spec) -> str:
     return unescaped(translate(language, spec.title_key))
 
 
-def choose_language(page, language: str) -> None:
+def choose_language(page, language: str, axe_found: list[str] | None = None) -> None:
     # A toast shown before the switch keeps its words until it fades (Streamlit cannot take one back): the welcome
     # toast of a sign-in is closed first, as a volunteer switching language at once would see it in the old one.
     toasts = page.locator('[data-testid="stToast"]')
     with contextlib.suppress(PlaywrightTimeout):  # no toast: the residents' pages post none
         toasts.first.wait_for(timeout=3_000)
+    if axe_found is not None and toasts.count():  # the welcome toast, named and in contrast, while it is there
+        within = '[data-testid="stToastContainer"]'
+        axe_found.extend(finding.line("toast") for finding in run_axe(page, within=within) if not finding.listed)
     for close in toasts.locator("button").all():
         close.click()
     toasts.first.wait_for(state="detached")
@@ -102,7 +105,7 @@ def visit_in_each_language(page, audience: str, axe_found: list[str] | None = No
     """The audience's menu in Chinese, then the same session switched to English in the sidebar and the menu again:
     each page of each language without a second server or sign-in. Starts on a page in Chinese."""
     found: dict[str, list[str]] = {}
-    choose_language(page, "zh-CN")
+    choose_language(page, "zh-CN", axe_found)
     for language in LANGUAGES:
         if language != "zh-CN":
             switch_language(page, language)

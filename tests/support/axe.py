@@ -58,6 +58,13 @@ STREAMLIT_MARKUP: tuple[StreamlitMarkup, ...] = (
         "st.file_uploader's drop zone is a <section role=presentation> with an aria-label (the app's label) and"
         " tabindex=-1; its own button, named by the same label, is what the keyboard reaches.",
     ),
+    StreamlitMarkup(
+        "aria-dialog-name",
+        '[data-testid="stToast"]',
+        "st.toast draws a react-aria toast, role=alertdialog, whose aria-labelledby names an id it never renders;"
+        " st.toast takes no label and the app cannot reach the toast's markup. Its words are inside it, in the"
+        " reader's language.",
+    ),
 )
 
 
@@ -96,8 +103,9 @@ def install(*, timeout: float = 120) -> pathlib.Path:
 
 # Runs axe on the whole document and says, for each failing node, whether a listed Streamlit selector matches it.
 _RUN_AXE_JS = """
-async ({tags, known}) => {
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+async ({tags, known, within}) => {
+  const options = {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']};
+  const result = await axe.run(within ? {include: [within]} : document, options);
   const found = [];
   for (const violation of result.violations) {
     for (const node of violation.nodes) {
@@ -125,12 +133,14 @@ class AxeFinding:
         return f"{where}: {self.rule} {self.target} {self.summary} {self.html}"
 
 
-def run_axe(page) -> list[AxeFinding]:
-    """Every axe violation on `page` (a playwright Page), the script injected once per document."""
+def run_axe(page, *, within: str | None = None) -> list[AxeFinding]:
+    """Every axe violation on `page` (a playwright Page), or only inside the elements matching the CSS selector
+    `within`; the script is injected once per document."""
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_SCRIPT))
     known = [[entry.rule, entry.selector] for entry in STREAMLIT_MARKUP]
-    return [AxeFinding(**found) for found in page.evaluate(_RUN_AXE_JS, {"tags": AXE_TAGS, "known": known})]
+    found = page.evaluate(_RUN_AXE_JS, {"tags": AXE_TAGS, "known": known, "within": within})
+    return [AxeFinding(**finding) for finding in found]
 
 
 if __name__ == "__main__":
