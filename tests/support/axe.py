@@ -103,9 +103,10 @@ def install(*, timeout: float = 120) -> pathlib.Path:
 
 # Runs axe on the whole document and says, for each failing node, whether a listed Streamlit selector matches it.
 _RUN_AXE_JS = """
-async ({tags, known, within}) => {
+async ({tags, known, within, outside}) => {
   const options = {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']};
-  const result = await axe.run(within ? {include: [within]} : document, options);
+  const context = within ? {include: [within]} : outside ? {exclude: [outside]} : document;
+  const result = await axe.run(context, options);
   const found = [];
   for (const violation of result.violations) {
     for (const node of violation.nodes) {
@@ -133,13 +134,13 @@ class AxeFinding:
         return f"{where}: {self.rule} {self.target} {self.summary} {self.html}"
 
 
-def run_axe(page, *, within: str | None = None) -> list[AxeFinding]:
+def run_axe(page, *, within: str | None = None, outside: str | None = None) -> list[AxeFinding]:
     """Every axe violation on `page` (a playwright Page), or only inside the elements matching the CSS selector
-    `within`; the script is injected once per document."""
+    `within`, or only outside those matching `outside`; the script is injected once per document."""
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_SCRIPT))
     known = [[entry.rule, entry.selector] for entry in STREAMLIT_MARKUP]
-    found = page.evaluate(_RUN_AXE_JS, {"tags": AXE_TAGS, "known": known, "within": within})
+    found = page.evaluate(_RUN_AXE_JS, {"tags": AXE_TAGS, "known": known, "within": within, "outside": outside})
     return [AxeFinding(**finding) for finding in found]
 
 
