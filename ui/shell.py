@@ -9,6 +9,7 @@ import threading
 import streamlit as st
 
 from ui.i18n import t
+from ui.page_language import mark_page_language
 from ui.pages_registry import HOME, ORGANIZER, PAGES, SIGN_IN_PAGE, page_spec
 from ui.session import end_session, pop_notice, restore_sign_in, sign_out_if_idle, sync_cookies, watch_idle
 from ui.signed_in import current_audience, current_user
@@ -49,6 +50,7 @@ def run_app() -> None:
         st.toast(notice, duration="long")
     with st.sidebar:
         drop_stale_toasts(keep=notice.plain if notice else "")
+        mark_page_language()
     _shell.running = True
     try:
         page.run()

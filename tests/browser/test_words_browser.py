@@ -90,6 +90,8 @@ def visit_all(page, language: str, audience: str, axe_found: list[str] | None = 
         page.get_by_role("heading", name=title(language, spec)).first.wait_for()
         page.locator(IDLE_APP).wait_for()
         assert page.locator('[data-testid="stException"]').count() == 0, spec.name
+        # A screen reader speaks the page in its <html lang> (ui/page_language.py).
+        page.locator(f'html[lang="{language}"]').wait_for(state="attached")
         found_before = bool(found)
         found[f"{audience} {spec.name}"] = wrong_script(visible_words(page), language)
         if axe_found is not None:
