@@ -30,6 +30,10 @@ LATIN_TOKENS |= {"Ctrl"}  # the labels page says how to print (Ctrl+P)
 # A Latin word of two or more letters not glued to digits (F1-01, TS2, A-1 and 8-123 are codes).
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z]{2,}(?![A-Za-z0-9_-])")
 SIDEBAR = '[data-testid="stSidebar"]'
+# A chart in a tab not chosen is drawn when the tab is (the roster's staffing grid).
+CHARTS_SUMMARIZED_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+  .filter((chart) => chart.checkVisibility())
+  .every((chart) => !['', 'Vega visualization'].includes(chart.getAttribute('aria-label') || ''))"""
 
 
 def wrong_script(words: list[str], language: str) -> list[str]:
@@ -92,6 +96,9 @@ def visit_all(page, language: str, audience: str, axe_found: list[str] | None = 
         assert page.locator('[data-testid="stException"]').count() == 0, spec.name
         # A screen reader speaks the page in its <html lang> (ui/page_language.py).
         page.locator(f'html[lang="{language}"]').wait_for(state="attached")
+        # Every chart is named by its text summary (ui/charts.py), which Vega puts on the chart as its aria-label
+        # once drawn (without one, Vega's own "Vega visualization").
+        page.wait_for_function(CHARTS_SUMMARIZED_JS)
         found_before = bool(found)
         found[f"{audience} {spec.name}"] = wrong_script(visible_words(page), language)
         if axe_found is not None:
