@@ -18,6 +18,7 @@ from db.people.accounts import (
 )
 from db.people.sites import get_site
 from ui.actions import run_change
+from ui.elder import elder_mode_switch
 from ui.guard import require_role
 from ui.i18n import t
 from ui.keyboard import NUMERIC, input_hints
@@ -37,6 +38,8 @@ with read_scope() as session:
     holders = list_account_holders(session, site_id=user.site_id)
 st.markdown(t("account.who", name=user.name, site=site.name))
 st.markdown(t("account.roles", roles=translate_codes(sorted(user.roles), "role") or t("account.no_roles")))
+# Their own 长辈模式: it rules their screens once signed in, on any device.
+elder_mode_switch(key="elder_mode_account")
 me = next((holder for holder in holders if holder.volunteer_id == user.volunteer_id), None)
 organizer = current_audience() == ORGANIZER
 

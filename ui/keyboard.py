@@ -21,6 +21,10 @@ PHONE = "tel"  # a whole phone number
 # focuses it again; so does a freshly drawn input, e.g. on arriving at the page), without scrolling to it; scrolls
 # the element of the widget key `reveal` (Streamlit's `st-key-…` class) into view once per key and token, as little
 # as needed. The observer of an earlier mount is replaced.
+# `pin` ({key, token}): on a short view (under 500 CSS px high: the tablet at 200 % zoom, a phone on its side) the
+# element of that widget key is scrolled to the top of the view once per token (ui/style.py's scroll-margin keeps it
+# clear of Streamlit's header), so it and what follows it (the desk's search row, the first bag found) are in view;
+# on a taller view nothing moves.
 # `tapFocus` ({prefix, label}): a tap on a button whose widget key starts with `prefix` puts the cursor into the
 # input labelled `label` at once, in the browser (its text selected, so the first keys replace it); when that input
 # is not drawn yet (the first tap), the keys typed meanwhile are kept and typed into it as soon as it appears, so
@@ -35,7 +39,10 @@ export default function (component) {
     observer: null,
     revealed: "",
     revealUntil: 0,
+    pinned: "",
+    pinUntil: 0,
   });
+  const pin = spec.pin ? `${spec.pin.key}#${spec.pin.token}` : "";
   const reveal = spec.reveal ? `${spec.reveal}#${token}` : "";
   const inputs = (label) => document.querySelectorAll(
     `input[aria-label="${CSS.escape(label)}"], textarea[aria-label="${CSS.escape(label)}"]`
@@ -107,6 +114,13 @@ export default function (component) {
     const revealing = reveal && Date.now() < state.revealUntil;
     const shown = revealing ? document.querySelector(`.st-key-${CSS.escape(spec.reveal)}`) : null;
     if (shown) shown.scrollIntoView({ block: "nearest" });
+    if (pin && pin !== state.pinned) {
+      state.pinned = pin;
+      state.pinUntil = Date.now() + 1500;
+    }
+    const pinning = pin && Date.now() < state.pinUntil && window.innerHeight < 500;
+    const row = pinning ? document.querySelector(`.st-key-${CSS.escape(spec.pin.key)}`) : null;
+    if (row) row.scrollIntoView({ block: "start" });
   };
   if (state.observer) state.observer.disconnect();
   state.observer = new MutationObserver(apply);
@@ -132,13 +146,15 @@ def input_hints(
     token: int | str = 0,
     focus_key: str | None = None,
     tap_focus: tuple[str, str | MarkdownText] | None = None,
+    pin: tuple[str, str] | None = None,
 ) -> None:
     """Once per page run: `modes` maps an input's label (as given to st.text_input) to its keypad (NUMERIC,
     DECIMAL, PHONE); `focus` is the label of the input that gets the cursor, again whenever `token` changes
     (`focus_key` instead names it by widget key, where two inputs share a label);
     `reveal` is the key of a widget to bring into view (the last button of a confirm step), once per token;
     `tap_focus` (button key prefix, input label): a tap on such a button puts the cursor into that input in the
-    browser, before the page's run, and keeps the keys typed until the input is drawn."""
+    browser, before the page's run, and keeps the keys typed until the input is drawn; `pin` (widget key, token):
+    on a short view that widget is scrolled to the top once per token."""
     data = {
         "reveal": reveal or "",
         "modes": {_plain(label): mode for label, mode in (modes or {}).items()},
@@ -146,6 +162,7 @@ def input_hints(
         "focus_key": focus_key or "",
         "token": token,
         "tapFocus": {"prefix": tap_focus[0], "label": _plain(tap_focus[1])} if tap_focus else None,
+        "pin": {"key": pin[0], "token": pin[1]} if pin else None,
     }
     _hints(key="cloudbasket_input_hints", data=data, height=0)
 

@@ -8,13 +8,22 @@ import threading
 
 import streamlit as st
 
+from ui.elder import elder_mode_on, elder_mode_switch
 from ui.i18n import t
 from ui.page_language import mark_page_language
 from ui.pages_registry import HOME, ORGANIZER, PAGES, SIGN_IN_PAGE, page_spec
-from ui.session import end_session, pop_notice, restore_sign_in, sign_out_if_idle, sync_cookies, watch_idle
+from ui.session import (
+    current_device,
+    end_session,
+    pop_notice,
+    restore_sign_in,
+    sign_out_if_idle,
+    sync_cookies,
+    watch_idle,
+)
 from ui.signed_in import current_audience, current_user
 from ui.store import builds_demo, engine_ready, get_engine
-from ui.style import apply_tablet_style
+from ui.style import apply_elder_style, apply_tablet_style
 from ui.switches import acting_site_switch, language_switch
 
 # Per script thread (one run of one browser session at a time), not session_state: a stopped run must not
@@ -42,7 +51,9 @@ def run_app() -> None:
         # The tablet goes back to the sign-in screen for the next volunteer; the notice says why.
         st.switch_page(page_spec(SIGN_IN_PAGE).path)
     apply_tablet_style()
-    sidebar()
+    if elder_mode_on():
+        apply_elder_style()
+    sidebar(on_sign_in=page.url_path == page_spec(SIGN_IN_PAGE).url_path)
     notice = pop_notice()
     if notice:
         st.info(notice)
@@ -132,7 +143,7 @@ def land_on_home() -> None:
     st.switch_page(page_spec(HOME[current_audience()]).path, query_params=st.query_params.to_dict())
 
 
-def sidebar() -> None:
+def sidebar(*, on_sign_in: bool) -> None:
     with st.sidebar:
         sync_cookies()
         user = current_user()
@@ -145,6 +156,11 @@ def sidebar() -> None:
             if current_audience() == ORGANIZER:
                 acting_site_switch()
         language_switch()
+        device = current_device()
+        # 长辈模式: always on the counter tablet (the tablet's own, or the signed-in volunteer's), and on the sign-in
+        # screen anywhere (this browser session's); elsewhere a volunteer switches it on the account page.
+        if (device is not None and device.kind == "tablet") or on_sign_in:
+            elder_mode_switch()
         if user is not None:
             watch_idle()
 

@@ -220,3 +220,56 @@ def list_wrong_pins_on_tablets(session: Session, *, site_id: int, now: dt.dateti
 def count_tablets_ever(session: Session) -> int:
     """Tablets ever enrolled anywhere, revoked ones included: the demo enrolls its first browser when this is 0."""
     return session.scalar(select(func.count(Device.id)).where(Device.kind == "tablet")) or 0
+
+
+def _live_tablet(session: Session, *, device_id: int) -> Device:
+    device = session.get(Device, device_id)
+    if device is None or device.kind != "tablet" or device.revoked_at is not None:
+        raise NotFound("error.device_not_found")
+    return device
+
+
+def tablet_elder_mode(session: Session, *, device_id: int) -> bool:
+    """Whether this counter tablet is in 长辈模式 (it rules the tablet while nobody is signed in on it)."""
+    return _live_tablet(session, device_id=device_id).elder_mode
+
+
+def set_tablet_elder_mode(
+    session: Session, *, device_id: int, elder_mode: bool, actor_id: int | None, now: dt.datetime
+) -> None:
+    """Switch the counter tablet's 长辈模式 on or off (anyone at the tablet may; a signed-in person is the actor)."""
+    device = _live_tablet(session, device_id=device_id)
+    if device.elder_mode == elder_mode:
+        return
+    before = device.elder_mode
+    device.elder_mode = elder_mode
+    session.flush()
+    record_event(
+        session,
+        site_id=device.site_id,
+        actor_id=actor_id,
+        action="device.elder_mode_set",
+        entity="device",
+        entity_id=device.id,
+        now=now,
+        before={"elder_mode": before},
+        after={"elder_mode": elder_mode},
+    )
+
+
+def elder_mode_applies(
+    session: Session, *, volunteer_id: int | None, device_id: int | None, chosen_for_session: bool
+) -> bool:
+    """The rule of which 长辈模式 applies: a signed-in volunteer's own; else, on an enrolled counter tablet, the
+    tablet's; else (a plain browser, a remembered one, a revoked tablet) what was switched for this browser session."""
+    if volunteer_id is not None:
+        return bool(session.scalar(select(Volunteer.elder_mode).where(Volunteer.id == volunteer_id)))
+    if device_id is not None:
+        tablet = session.scalar(
+            select(Device.elder_mode).where(
+                Device.id == device_id, Device.kind == "tablet", Device.revoked_at.is_(None)
+            )
+        )
+        if tablet is not None:
+            return tablet
+    return chosen_for_session

@@ -166,6 +166,37 @@ def update_volunteer(
     )
 
 
+def volunteer_elder_mode(session: Session, *, volunteer_id: int) -> bool:
+    """Whether this volunteer wants 长辈模式 on their screens once signed in."""
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound("error.volunteer_not_found")
+    return volunteer.elder_mode
+
+
+def set_volunteer_elder_mode(session: Session, *, volunteer_id: int, elder_mode: bool, now: dt.datetime) -> None:
+    """The volunteer switches their own 长辈模式 on or off (from the account page or the tablet's sidebar)."""
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise NotFound("error.volunteer_not_found")
+    if volunteer.elder_mode == elder_mode:
+        return
+    before = volunteer.elder_mode
+    volunteer.elder_mode = elder_mode
+    session.flush()
+    record_event(
+        session,
+        site_id=volunteer.site_id,
+        actor_id=volunteer_id,
+        action="volunteer.elder_mode_set",
+        entity="volunteer",
+        entity_id=volunteer_id,
+        now=now,
+        before={"elder_mode": before},
+        after={"elder_mode": elder_mode},
+    )
+
+
 def plan_volunteer_import(session: Session, *, site_id: int, data: bytes) -> VolunteerImportPlan:
     """Read a CSV (UTF-8 with or without BOM, or GB18030) of name, phone, roles and optional PIN; check every row.
 

@@ -1,15 +1,23 @@
-"""The account page's forms and the event log's filters, through the widgets under AppTest."""
+"""The account page's forms, the event log's filters and the elder-mode switches (account page, sidebar), through the
+widgets under AppTest."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from db.core.clock import utc_now
-from db.core.engine import make_engine
+from db.core.engine import make_engine, unit_of_work
+from db.core.models import Event
 from db.people.accounts import Client, sign_in_organizer, sign_in_volunteer
-from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_VOLUNTEER_PIN, AppData
+from db.people.devices import find_device, tablet_elder_mode
+from db.people.volunteers import volunteer_elder_mode
+from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_VOLUNTEER_PIN, AppData, stored
 from tests.support.pages import new_app
 from tests.support.store import enrolled_tablet
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, VOLUNTEER, page_spec
+from ui.session import COOKIES_READ_KEY, DEVICE_KEY, DEVICE_TOKEN_KEY
+from ui.style import ELDER_STYLE_SHEET
 
 
 def zh(key: str, **params: object) -> str:
@@ -71,3 +79,51 @@ def test_a_volunteer_changes_their_pin_and_has_no_reset_forms(writable_app_env: 
     assert [element.value for element in at.error] == [zh("error.pin_repeated")]
     fill(at, "change_pin", current=APP_VOLUNTEER_PIN, new="1357", again="1357")
     assert zh("account.pin_changed") in [element.value for element in at.success]
+
+
+def test_a_volunteer_switches_elder_mode_on_for_themselves_on_the_account_page(writable_app_env: AppData):
+    """The switch keeps the volunteer's own choice in the store; the style sheet follows it at once."""
+    at = new_app(writable_app_env, audience=VOLUNTEER).switch_page(page_spec("account").path).run()
+    assert at.toggle(key="elder_mode_account").value is False
+    at.toggle(key="elder_mode_account").set_value(True).run()
+    assert not at.exception
+    assert at.toggle(key="elder_mode_account").value is True
+    assert any(element.proto.body == ELDER_STYLE_SHEET for element in at.get("html"))
+    store = make_engine(writable_app_env.url)
+    with unit_of_work(store) as session:
+        assert volunteer_elder_mode(session, volunteer_id=writable_app_env.volunteer.volunteer_id) is True
+    store.dispose()
+
+
+def test_on_the_sign_in_screen_a_plain_browser_switches_elder_mode_for_its_session_only(writable_app_env: AppData):
+    """No tablet and nobody signed in: the sidebar's switch lasts for this browser session and writes nothing."""
+    at = new_app(writable_app_env).switch_page(page_spec("sign_in").path).run()
+    assert not any(element.proto.body == ELDER_STYLE_SHEET for element in at.get("html"))
+    at.toggle(key="elder_mode_switch").set_value(True).run()
+    assert not at.exception
+    assert any(element.proto.body == ELDER_STYLE_SHEET for element in at.get("html"))
+    at.switch_page(page_spec("status").path).run()  # another page, the same session: still on, switch not shown
+    assert any(element.proto.body == ELDER_STYLE_SHEET for element in at.get("html"))
+    assert not [toggle for toggle in at.toggle if toggle.key == "elder_mode_switch"]
+    assert stored(writable_app_env, select(Event.action).where(Event.action.like("%elder_mode%"))) == []
+
+
+def test_on_the_tablet_the_sidebar_switch_changes_the_signed_in_volunteers_own_not_the_tablets(
+    writable_app_env: AppData,
+):
+    store = make_engine(writable_app_env.url)
+    client = enrolled_tablet(store, site_id=writable_app_env.site_id, now=utc_now())
+    with unit_of_work(store) as session:
+        device = find_device(session, token=client.device_token)
+    at = new_app(writable_app_env, audience=VOLUNTEER)
+    at.session_state[COOKIES_READ_KEY] = True  # the tablet as its cookie made it known
+    at.session_state[DEVICE_TOKEN_KEY] = client.device_token
+    at.session_state[DEVICE_KEY] = device
+    at.switch_page(page_spec("desk").path).run()
+    at.toggle(key="elder_mode_switch").set_value(True).run()
+    assert not at.exception
+    assert any(element.proto.body == ELDER_STYLE_SHEET for element in at.get("html"))
+    with unit_of_work(store) as session:
+        assert volunteer_elder_mode(session, volunteer_id=writable_app_env.volunteer.volunteer_id) is True
+        assert device is not None and tablet_elder_mode(session, device_id=device.id) is False
+    store.dispose()

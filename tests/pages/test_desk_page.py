@@ -125,7 +125,11 @@ def test_desk_hands_over_a_household_in_one_confirm_and_undoes_it_at_once(writab
     at = desk(writable_app_env)
     at.text_input(key="desk_query").input("2222").run()
     assert not at.exception
-    # Three bags of one phone: one button for all, then one confirm that also says who collected.
+    # Three bags of one phone: one button for all, the step's one primary action (each bag's own is secondary),
+    # then one confirm that also says who collected.
+    kinds = {button.key: button.proto.type for button in at.button if button.key.startswith("desk_hand_over_")}
+    assert sorted(kinds.values()) == ["primary", "secondary", "secondary", "secondary"]
+    assert kinds["desk_hand_over_household_0"] == "primary"
     at.button(key="desk_hand_over_household_0").click().run()
     assert any(text.startswith(zh("desk.confirm_hand_over_household", count=3, bags="")[:8]) for text in messages(at))
     assert set(statuses(writable_app_env).values()) == {"received"}

@@ -47,6 +47,10 @@ LAST_HANDOVER_KEY = "desk_last_handover"
 REFUSED_KEY = "desk_handover_refused"
 # Changes after each handover, undo, cancel, move or refusal: the cursor goes back into the search box.
 FOCUS_TOKEN_KEY = "desk_focus_token"
+# Counts the searches: on a short view (200 % zoom on the tablet) each one brings the search row to the top again.
+SEARCHES_KEY = "desk_searches"
+# The search row's container: pinned to the top of a short view, its box and button side by side at any width.
+SEARCH_ROW_KEY = "desk_search_row"
 COLLECTOR_NAME_KEY = "desk_collector_name"
 # The code or whole phone number a bag found by phone tail or name asks for; the answer waits here for its check.
 PROOF_KEY = "desk_proof"
@@ -66,11 +70,12 @@ def search_box() -> str:
     # The last search stays in sight in the empty box, where the next scan's keys replace it; no line of its own,
     # so the bag found and its button stay in view on the landscape tablet.
     shown = t("desk.searched", text=search).plain if search else t("desk.search_placeholder")
-    box, clear = st.columns([5, 1], vertical_alignment="bottom")
-    with box:
-        st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=shown, on_change=_take_search)
-    with clear:
-        big_button(t("desk.clear"), key="desk_clear", on_click=_clear_search)
+    with st.container(key=SEARCH_ROW_KEY):
+        box, clear = st.columns([5, 1], vertical_alignment="bottom")
+        with box:
+            st.text_input(t("desk.search"), key=QUERY_KEY, placeholder=shown, on_change=_take_search)
+        with clear:
+            big_button(t("desk.clear"), key="desk_clear", on_click=_clear_search)
     return search
 
 
@@ -80,13 +85,16 @@ def scan_hints() -> None:
     waiting = st.session_state.get(PENDING_KEY)
     focus = t("desk.proof") if waiting is not None and waiting.get("proof", True) else t("desk.search")
     reveal = "desk_cancel" if waiting is not None else None
-    input_hints(focus=focus, reveal=reveal, token=st.session_state.get(FOCUS_TOKEN_KEY, 0))
+    token = st.session_state.get(FOCUS_TOKEN_KEY, 0)
+    pin = (SEARCH_ROW_KEY, f"{token}.{st.session_state.get(SEARCHES_KEY, 0)}") if waiting is None else None
+    input_hints(focus=focus, reveal=reveal, token=token, pin=pin)
 
 
 def _take_search() -> None:
     # A widget callback: runs before the page, the one moment the box's own value may still be changed.
     st.session_state[SEARCH_KEY] = st.session_state[QUERY_KEY].strip()
     st.session_state[QUERY_KEY] = ""
+    st.session_state[SEARCHES_KEY] = st.session_state.get(SEARCHES_KEY, 0) + 1
     forget(PENDING_KEY, COLLECTOR_NAME_KEY, PROOF_KEY, PROOF_ANSWER_KEY)
 
 
@@ -274,6 +282,8 @@ def results(user: SignedIn, found: list[FoundOrder], *, query: str, contacts: di
     for bag in found:
         if bag.slot is not None:
             households.setdefault(bag.household, []).append(bag)
+    # A household's one button is the step's primary action; its bags' own buttons are then secondary.
+    grouped = {bag.id for group in households.values() if len(group) > 1 for bag in group}
     for number, bags in enumerate(group for group in households.values() if len(group) > 1):
         with st.container(border=True):
             st.markdown(t("desk.household", name=bags[0].resident_name, phone=bags[0].phone, count=len(bags)))
@@ -281,7 +291,7 @@ def results(user: SignedIn, found: list[FoundOrder], *, query: str, contacts: di
             if big_button(label, key=f"desk_hand_over_household_{number}", primary=True):
                 _ask(bags, query)
     for bag in found:
-        _result(user, bag, query=query, contact=contacts.get(bag.id))
+        _result(user, bag, query=query, contact=contacts.get(bag.id), primary=bag.id not in grouped)
 
 
 def _told(contact: Contact) -> None:
@@ -293,15 +303,15 @@ def _told(contact: Contact) -> None:
         st.caption(t("calls.last_call", words=last_call_words(contact.call)))
 
 
-def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact | None) -> None:
+def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact | None, primary: bool) -> None:
     with st.container(border=True):
-        # An overdue bag says so first, its button right under its slot: on the landscape tablet both are in view
-        # without scrolling, the details below them.
+        # An overdue bag says so first; the handover button right under the slot: on the landscape tablet, at 200 %
+        # zoom too, the search box, the slot and its button are in view without scrolling, the details below them.
         if order.overdue:
             st.error(t("desk.overdue"))
         st.markdown(f"## {t('desk.slot', slot=order.slot or '—')}")
-        if order.overdue and order.slot is not None:
-            _hand_over_button(order, query)
+        if order.slot is not None:
+            _hand_over_button(order, query, primary=primary)
         st.markdown(
             t(
                 "desk.result_code",
@@ -318,11 +328,8 @@ def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact |
             _told(contact)
         if order.slot is None:
             st.info(t("desk.not_ready", status=translate_codes(order.status, "status")))
-        else:
-            if not order.overdue:
-                _hand_over_button(order, query)
-            if st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
-                _move(user, order)
+        elif st.toggle(t("desk.move"), key=f"desk_move_{order.id}"):
+            _move(user, order)
         # Last in the card, small: asked for now and then, never in the way of the handover.
         _no_more_sms(user, order)
 
@@ -370,8 +377,8 @@ def record_opt_out_of_bag(session: Session, *, site_id: int, order_id: int, volu
     return record_sms_opt_out(session, site_id=site_id, phone=phone, volunteer_id=volunteer_id, now=now)
 
 
-def _hand_over_button(order: FoundOrder, query: str) -> None:
-    if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=True):
+def _hand_over_button(order: FoundOrder, query: str, *, primary: bool) -> None:
+    if big_button(t("desk.hand_over"), key=f"desk_hand_over_{order.id}", primary=primary):
         _ask([order], query)
 
 
