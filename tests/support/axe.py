@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tests.support.paths import ROOT
 
@@ -112,9 +112,9 @@ async ({tags, known, within, outside}) => {
     for (const node of violation.nodes) {
       const target = node.target.length === 1 ? node.target[0] : null;
       const element = typeof target === 'string' ? document.querySelector(target) : null;
-      const listed = known.some(([rule, selector]) => rule === violation.id && element && element.matches(selector));
+      const entry = known.findIndex(([rule, selector]) => rule === violation.id && element?.matches(selector));
       found.push({rule: violation.id, target: node.target.join(' >>> '), html: node.html.slice(0, 160),
-                  summary: (node.failureSummary || '').split('\\n').slice(1, 2).join('').trim(), listed});
+                  summary: (node.failureSummary || '').split('\\n').slice(1, 2).join('').trim(), entry});
     }
   }
   return found;
@@ -128,7 +128,11 @@ class AxeFinding:
     target: str
     html: str
     summary: str
-    listed: bool  # Streamlit's own markup, in STREAMLIT_MARKUP
+    entry: int  # its place in STREAMLIT_MARKUP, or -1 when the app's
+
+    @property
+    def listed(self) -> bool:
+        return self.entry >= 0
 
     def line(self, where: str) -> str:
         return f"{where}: {self.rule} {self.target} {self.summary} {self.html}"
@@ -142,6 +146,30 @@ def run_axe(page, *, within: str | None = None, outside: str | None = None) -> l
     known = [[entry.rule, entry.selector] for entry in STREAMLIT_MARKUP]
     found = page.evaluate(_RUN_AXE_JS, {"tags": AXE_TAGS, "known": known, "within": within, "outside": outside})
     return [AxeFinding(**finding) for finding in found]
+
+
+@dataclass
+class AxeLog:
+    """What axe found over a walk of pages: the violations not listed, as lines, and the listed entries met."""
+
+    unlisted: list[str] = field(default_factory=list)
+    listed_met: set[int] = field(default_factory=set)
+
+    def check(self, page, where: str, *, within: str | None = None, outside: str | None = None) -> None:
+        """Run axe on `page` (see run_axe) and keep what it found under `where`."""
+        for finding in run_axe(page, within=within, outside=outside):
+            if finding.listed:
+                self.listed_met.add(finding.entry)
+            else:
+                self.unlisted.append(finding.line(where))
+
+    def never_met(self) -> list[str]:
+        """Listed entries no page showed: Streamlit fixed them, or the walk lost the page that has them."""
+        return [
+            f"{entry.rule} {entry.selector}"
+            for index, entry in enumerate(STREAMLIT_MARKUP)
+            if index not in self.listed_met
+        ]
 
 
 if __name__ == "__main__":
