@@ -31,6 +31,9 @@ LATIN_TOKENS |= {"Ctrl"}  # the labels page says how to print (Ctrl+P)
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z]{2,}(?![A-Za-z0-9_-])")
 SIDEBAR = '[data-testid="stSidebar"]'
 SIDEBAR_MENU = '[data-testid="stSidebarNav"]'
+ANIMATIONS_DONE_JS = (
+    "(element) => Promise.all(element.getAnimations({subtree: true}).map((running) => running.finished))"
+)
 # 长辈模式's style sheet is in force (ui/style.py's ELDER_CSS sets the root font size).
 ELDER_STYLE_JS = "() => getComputedStyle(document.documentElement).fontSize === '24px'"
 # A chart in a tab not chosen is drawn when the tab is (the roster's staffing grid).
@@ -64,6 +67,8 @@ def choose_language(page, language: str, axe: AxeLog | None = None) -> None:
     with contextlib.suppress(PlaywrightTimeout):  # no toast: the residents' pages post none
         toasts.first.wait_for(timeout=3_000)
     if axe is not None and toasts.count():  # the welcome toast, named and in contrast, while it is there
+        # Once it has slid in: half-way its words are faded, and axe would measure them so.
+        toasts.first.evaluate(ANIMATIONS_DONE_JS)
         axe.check(page, "toast", within='[data-testid="stToastContainer"]')
     for close in toasts.locator("button").all():
         close.click()
