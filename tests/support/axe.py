@@ -13,8 +13,12 @@ import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tests.support.paths import ROOT
+
+if TYPE_CHECKING:  # for the annotations: playwright may be missing where browser_missing() says so
+    from playwright.sync_api import Page
 
 AXE_VERSION = "4.14.1"
 # `npm view axe-core@4.14.1 dist.integrity`: the tarball is checked against it before anything is taken from it.
@@ -142,7 +146,7 @@ class AxeFinding:
         return f"{where}: {self.rule} {self.target} {self.summary} {self.html}"
 
 
-def run_axe(page, *, within: str | None = None, outside: str | None = None) -> list[AxeFinding]:
+def run_axe(page: Page, *, within: str | None = None, outside: str | None = None) -> list[AxeFinding]:
     """Every axe violation on `page` (a playwright Page), or only inside the elements matching the CSS selector
     `within`, or only outside those matching `outside`; the script is injected once per document."""
     if not page.evaluate("typeof axe !== 'undefined'"):
@@ -159,7 +163,7 @@ class AxeLog:
     unlisted: list[str] = field(default_factory=list)
     listed_met: set[int] = field(default_factory=set)
 
-    def check(self, page, where: str, *, within: str | None = None, outside: str | None = None) -> None:
+    def check(self, page: Page, where: str, *, within: str | None = None, outside: str | None = None) -> None:
         """Run axe on `page` (see run_axe) and keep what it found under `where`."""
         for finding in run_axe(page, within=within, outside=outside):
             if finding.listed:
