@@ -15,10 +15,13 @@ from ui.pages_registry import ORGANIZER, VOLUNTEER
 from ui.store import read_scope
 from ui.views.cold_chain.due_readings import due_readings_notice
 from ui.views.orders.desk import last_handover, pending_handover, results, scan_hints, search_box
+from ui.views.people.voice import counter_voice, voice_settings
 from ui.widgets import page_header
 
 user = require_role(VOLUNTEER, ORGANIZER)
 page_header("desk")
+# On the counter tablet, in the sidebar: the voice on or off, its volume, a test.
+voice = voice_settings()
 
 with read_scope() as session:
     hold_days = class_hold_days(get_site_rules(session, site_id=user.site_id))
@@ -44,3 +47,5 @@ if not confirming:
     st.metric(t("desk.waiting"), sum(counts.get(status, 0) for status in SLOTTED_ORDER_STATUSES))
     kpi_strip(user.site_id)
 scan_hints()
+# What this run found or handed over, said aloud on the tablet (slot, class, count: never a name or a phone).
+counter_voice(voice)

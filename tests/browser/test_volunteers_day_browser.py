@@ -118,6 +118,8 @@ def search_box_settled(search) -> None:
 
 
 def test_a_volunteers_day(tablet: Tablet, app_server: str, app_database_copy: AppData):
+    from playwright.sync_api import expect  # here: without playwright the fixtures skip before this runs
+
     add_family_bags(app_database_copy)
     page = tablet.page
 
@@ -205,7 +207,11 @@ def test_a_volunteers_day(tablet: Tablet, app_server: str, app_database_copy: Ap
     assert order_row(app_database_copy)[1] == "shelved"
     search_box_settled(search)  # the undo left the box empty; the bag it put back is shown until the clear
     tablet.tap(tablet.button(zh("desk.clear")))
+    # The clear's run has ended once the put-back bag's card is gone: until then the app can read as idle before
+    # that run begins, and keys typed into the box it replaces are lost (a volunteer scans once the screen is clear).
+    expect(tablet.button(zh("desk.hand_over"))).to_have_count(0)
     tablet.idle()
+    search_box_settled(search)
     focused_on(page, zh("desk.search"))
     before = tablet.taps
     page.keyboard.type("2222")  # the phone tail; the cursor is in the box after the clear

@@ -35,6 +35,7 @@ from ui.session import post_notice
 from ui.store import read_scope
 from ui.tables import translate_codes
 from ui.views.orders.calls import last_call_words
+from ui.voice import ALERT, SUCCESS, announce, spoken_number
 from ui.widgets import ask_first, big_button, camera_scan, confirmation, show_error
 
 QUERY_KEY = "desk_query"
@@ -57,6 +58,9 @@ PROOF_KEY = "desk_proof"
 PROOF_ANSWER_KEY = "desk_proof_answer"
 # The confirm buttons: the first (the resident) keeps the desk's old key.
 CONFIRM_KEYS = {"self": "desk_confirm", "family": "desk_confirm_family", "neighbour": "desk_confirm_neighbour"}
+# The search the voice last spoke about: (SEARCHES_KEY's count, the text), so a rerun of the same search says
+# nothing again (a camera read fills the search without an Enter: its new text counts as new).
+HEARD_KEY = "desk_search_heard"
 CONFIRM_LABELS = {"self": "desk.confirm_self", "family": "desk.confirm_family", "neighbour": "desk.confirm_neighbour"}
 
 
@@ -200,6 +204,7 @@ def _ask_for_proof(user: SignedIn, waiting: dict[str, Any]) -> None:
 
         def _checked(right: bool) -> None:
             if not right:
+                announce(tone=ALERT)
                 st.error(t("desk.proof_wrong", tries=WRONG_ANSWERS_ALLOWED))
                 return
             st.session_state[PENDING_KEY] = {**waiting, "proof": False}
@@ -243,11 +248,14 @@ def _hand_over(user: SignedIn, *, collected_by: str) -> None:
         change = partial(hand_over, order_id=waiting["order_ids"][0], collector_name=collector_name, **who)
 
     def _done(_: object) -> None:
+        count = len(waiting["order_ids"])
+        announce(tone=SUCCESS, words=t("voice.handed_over", count=count, number=spoken_number(count)).plain)
         st.session_state[LAST_HANDOVER_KEY] = {**waiting, "at": moment}
         forget(SEARCH_KEY)
         _refocus()
 
     def _refused(error: StoreError) -> None:
+        announce(tone=ALERT)
         st.session_state[REFUSED_KEY] = error
         _refocus()
 
@@ -275,6 +283,7 @@ def _ask(bags: list[FoundOrder], query: str) -> None:
 def results(user: SignedIn, found: list[FoundOrder], *, query: str, contacts: dict[int, Contact]) -> None:
     """The bags found: a resident's several waiting bags first, with one button for all of them; then each bag with
     its handover button and a move to another slot."""
+    _announce_find(found, query)
     if not found:
         st.info(t("desk.nothing_found", text=query))
         return
@@ -292,6 +301,30 @@ def results(user: SignedIn, found: list[FoundOrder], *, query: str, contacts: di
                 _ask(bags, query)
     for bag in found:
         _result(user, bag, query=query, contact=contacts.get(bag.id), primary=bag.id not in grouped)
+
+
+def _announce_find(found: list[FoundOrder], query: str) -> None:
+    """Once per search: where the bag is ("冷藏，F1-13"), a household's slots ("三袋：F1-13、F1-29"), how many bags
+    when they are not one resident's, or the other tone when nothing waits in a slot (nothing found, not ready).
+    Slot, class and count only: residents stand at the counter."""
+    heard = (st.session_state.get(SEARCHES_KEY, 0), query)
+    if st.session_state.get(HEARD_KEY) == heard:
+        return
+    st.session_state[HEARD_KEY] = heard
+    waiting = [bag for bag in found if bag.slot is not None]
+    if not waiting:
+        announce(tone=ALERT)
+        return
+    count = len(waiting)
+    if count == 1:
+        storage_class = translate_codes(waiting[0].storage_class, "kind")
+        words = t("voice.found", storage_class=storage_class, slot=waiting[0].slot or "")
+    elif len({bag.household for bag in waiting}) == 1:
+        slots = [bag.slot or "" for bag in waiting]
+        words = t("voice.found_household", number=spoken_number(count), slots=slots)
+    else:
+        words = t("voice.found_several", number=spoken_number(count))
+    announce(tone=SUCCESS, words=words.plain)
 
 
 def _told(contact: Contact) -> None:
