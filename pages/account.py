@@ -58,7 +58,7 @@ def saved(change: Callable[[], object], message_key: str, form: str, entered: Se
 
 
 if organizer and me is not None and me.username:
-    st.subheader(t("account.change_password"))
+    st.header(t("account.change_password"))
     entered = secret_form("change_password", kind="password", ask_current=True)
     if entered:
         saved(
@@ -77,7 +77,7 @@ if organizer and me is not None and me.username:
         )
 
 if me is not None and me.has_pin:
-    st.subheader(t("account.change_pin"))
+    st.header(t("account.change_pin"))
     entered = secret_form("change_pin", kind="pin", ask_current=True)
     if entered:
         saved(
@@ -99,7 +99,7 @@ if organizer:
     others = [holder for holder in holders if holder.volunteer_id != user.volunteer_id]
 
     def reset(kind: str, people: list[AccountHolder], *, heading: str, done: str) -> None:
-        st.subheader(t(heading))
+        st.header(t(heading))
         person = st.selectbox(
             t("account.person"),
             people,

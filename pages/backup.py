@@ -62,7 +62,7 @@ if made is not None:
         key="backup_download",
         icon=":material/download:",
     )
-    st.subheader(t("backup.counts"))
+    st.header(t("backup.counts"))
     show_table(
         pd.DataFrame(
             [{"table": table.name, "count": table.rows, "checksum": table.checksum[:16]} for table in summary.tables]

@@ -59,7 +59,7 @@ sheets = {
 
 st.markdown(t("daily.site_day", site=report.site_name, code=report.site_code, day=report.day))
 for part, frame in report.parts().items():
-    st.subheader(f"{titles[part]} ({len(frame)})")
+    st.header(f"{titles[part]} ({len(frame)})")
     if printable and not frame.empty:
         show_print_table(sheets[titles[part].plain])
     else:
@@ -70,7 +70,7 @@ else:
     st.caption(t("daily.not_signed_off"))
 
 if not printable:
-    st.subheader(t("daily.downloads"))
+    st.header(t("daily.downloads"))
     stem = f"daily-{report.day.isoformat()}"
     st.download_button(
         t("export.xlsx"),

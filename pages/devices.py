@@ -33,7 +33,7 @@ def shown_moment(moment: dt.datetime) -> str:
 
 
 def this_browser() -> None:
-    st.subheader(t("devices.this_browser"))
+    st.header(t("devices.this_browser"))
     device = current_device()
     if device is not None and device.kind == "tablet":
         st.success(t("devices.is_tablet", name=device.name))
@@ -53,7 +53,7 @@ def this_browser() -> None:
 
 
 def tablets() -> None:
-    st.subheader(t("devices.tablets"))
+    st.header(t("devices.tablets"))
     with read_scope() as session:
         rows = list_tablets(session, site_id=user.site_id)
     show_table(
@@ -99,7 +99,7 @@ def wrong_tries() -> None:
     with read_scope() as session:
         wrong = list_wrong_pins_on_tablets(session, site_id=user.site_id, now=now)
         paused = list_paused_names(session, site_id=user.site_id, now=now)
-    st.subheader(t("devices.wrong_pins"))
+    st.header(t("devices.wrong_pins"))
     st.caption(t("devices.wrong_pins_hint", free=PER_SECRET_AND_CLIENT.free_tries))
     show_table(
         pd.DataFrame(
@@ -115,7 +115,7 @@ def wrong_tries() -> None:
             columns=["device", "person", "failures", "last_failed_at"],
         )
     )
-    st.subheader(t("devices.paused"))
+    st.header(t("devices.paused"))
     st.caption(t("devices.paused_hint", tries=PER_ACCOUNT_DAY.tries))
     secrets = {"volunteer": t("sign_in.pin"), "organizer": t("sign_in.password")}
     show_table(
@@ -133,7 +133,7 @@ def wrong_tries() -> None:
 
 
 def open_sessions() -> None:
-    st.subheader(t("devices.sessions"))
+    st.header(t("devices.sessions"))
     with read_scope() as session:
         rows = list_open_sessions(session, site_id=user.site_id, now=utc_now())
     show_table(

@@ -51,7 +51,7 @@ if not just_imported:
     st.info(import_summary(plan, language=language, planned=True))
 
 if plan.orders:
-    st.subheader(t("manifest.orders_heading"))
+    st.header(t("manifest.orders_heading"))
     show_table(
         pd.DataFrame(
             [
@@ -85,7 +85,7 @@ if plan.orders:
     if len(plan.orders) > PREVIEW_ROWS:
         st.caption(t("manifest.preview_more", shown=PREVIEW_ROWS, total=len(plan.orders)))
 if plan.rejected:
-    st.subheader(t("manifest.rejected_heading"))
+    st.header(t("manifest.rejected_heading"))
     show_table(
         pd.DataFrame(
             [{"row": row.number, "reason": rejected_reason(row, language=language).plain} for row in plan.rejected],

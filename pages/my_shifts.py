@@ -43,7 +43,7 @@ with read_scope() as session:
     )
 
 # Now: the shift whose check-in window is open, or the one the volunteer is on.
-st.subheader(t("my_shifts.now"))
+st.header(t("my_shifts.now"))
 on_duty = [
     mine_now
     for mine_now in mine
@@ -74,7 +74,7 @@ for assignment in on_duty:
             )
 
 # Coming up: signing out asks once more, and is refused after the site's cutoff.
-st.subheader(t("my_shifts.upcoming"))
+st.header(t("my_shifts.upcoming"))
 upcoming = [assignment for assignment in mine if assignment.status == "signed_up" and assignment not in on_duty]
 if not upcoming:
     st.caption(t("my_shifts.none_upcoming"))
@@ -97,7 +97,7 @@ for assignment in upcoming:
         )
 
 # Open shifts in the volunteer's roles with a place left.
-st.subheader(t("my_shifts.open"))
+st.header(t("my_shifts.open"))
 if not open_shifts:
     st.caption(t("my_shifts.none_open"))
 for shift in open_shifts:

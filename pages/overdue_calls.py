@@ -45,6 +45,6 @@ elif printable:
     show_print_table(print_frame(residents))
 else:
     for building, group in group_by_building(residents).items():
-        st.subheader(t("calls.building", number=building.rstrip("号")) if building else t("calls.no_building"))
+        st.header(t("calls.building", number=building.rstrip("号")) if building else t("calls.no_building"))
         for resident in group:
             resident_card(user, resident)

@@ -55,7 +55,7 @@ else:
 show_table(days, codes=CODES)
 download_buttons(load_days, key="reconcile_days", file_stem=f"reconciliation-{start}-{end}", codes=CODES)
 
-st.subheader(t("reconcile.bags"))
+st.header(t("reconcile.bags"))
 
 
 def day_platforms(rows: pd.DataFrame) -> list[tuple[dt.date, str]]:

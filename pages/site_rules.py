@@ -119,21 +119,21 @@ def weekday_inputs() -> dict[int, WeekdayRule]:
 with st.form("site_rules_form"):
     wanted: dict[str, object] = {}
     for heading, names in SECTIONS.items():
-        st.subheader(t(heading))
+        st.header(t(heading))
         # Two to a row: three squeezed a number box on the tablet (1024 px with the menu open) to "0." and "-1".
         columns = st.columns(min(len(names), 2))
         for index, name in enumerate(names):
             with columns[index % len(columns)]:
                 wanted[name] = rule_input(name)
         if heading == "site_rules.section_pickup":
-            st.subheader(t("site_rules.section_week"))
+            st.header(t("site_rules.section_week"))
             st.caption(t("site_rules.week_help"))
             weekdays = weekday_inputs()
             if weekdays:
                 wanted["weekday_hours"] = weekdays
         if heading == "site_rules.section_messages":
             st.caption(t("site_rules.language_help"))
-    st.subheader(t("site_rules.section_text"))
+    st.header(t("site_rules.section_text"))
     wanted["rules_text"] = st.text_area(
         t("value.rule.rules_text"), value=current["rules_text"], max_chars=MAX_RULES_TEXT, height=200, key="rule_text"
     )
@@ -143,7 +143,7 @@ with st.form("site_rules_form"):
         )
         run_change(save, done_key="site_rules.saved")
 
-st.subheader(t("site_rules.section_closed"))
+st.header(t("site_rules.section_closed"))
 st.caption(t("site_rules.closed_help"))
 if closed_days:
     st.text("\n".join(closed_day_lines(closed_days, key="site_rules.closed_day")))
@@ -187,7 +187,7 @@ if closed_days:
             )
             run_change(lambda session: len(remove(session)), done_key="site_rules.closed_removed", result_as="count")
 
-st.subheader(t("site_rules.history"))
+st.header(t("site_rules.history"))
 with read_scope() as session:
     history = events_frame(session, site_id=user.site_id, action=RULES_CHANGED, limit=HISTORY_ROWS)
 show_table(worded_changes(history)[["happened_at", "actor", "before", "after"]])

@@ -34,7 +34,7 @@ FULL_PHONE_KEY = "status_wants_full_phone"
 ANSWERS_KEY = "status_answers"
 
 if site is not None:
-    st.subheader(escape_markdown(site.name))
+    st.header(escape_markdown(site.name))
     wants_full_phone = st.session_state.get(FULL_PHONE_KEY, False)
     with st.form("status_lookup"):
         pickup_code = st.text_input(t("status.pickup_code"), max_chars=20, key="status_pickup_code")

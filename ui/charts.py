@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import altair as alt
 import pandas as pd
@@ -16,6 +16,7 @@ from db.core.clock import to_local
 from ui.i18n import t
 
 CHART_HEIGHT = 280
+ChartT = TypeVar("ChartT", alt.Chart, alt.LayerChart)
 # Streamlit draws an Altair chart without Altair's default theme (its own applies); draw_chart hands it specs
 # itself, so the same here, once for the process.
 alt.theme.enable("none")
@@ -29,7 +30,7 @@ STAGES = {
 
 def show_chart(build: Callable[[pd.DataFrame], alt.Chart | alt.LayerChart], frame: pd.DataFrame, *, title: str) -> None:
     """A chart under its subheading, or a plain "no data yet" when the frame is empty."""
-    st.subheader(title)
+    st.header(title)
     if frame.empty:
         st.info(t("chart.no_data"), icon=":material/bar_chart_off:")
         return
@@ -55,6 +56,35 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     spec = chart.to_dict(validate=False)
     spec["datasets"] = frames
     return spec
+
+
+def _described(
+    chart: ChartT, frame: pd.DataFrame, *, at: str | list[str], value: str, what: str, percent: bool = False
+) -> ChartT:
+    """The chart with a text summary a screen reader reads (Vega-Lite's description becomes the chart's aria-label,
+    issue 22): how many points, the highest and the lowest `value` (summed over the rows of each `at`) and where."""
+    totals = frame.groupby(at, sort=False)[value].sum()
+    if totals.empty:
+        return chart
+
+    def number(amount: float) -> str:
+        return f"{amount:.0%}" if percent else f"{round(float(amount), 1):g}"
+
+    def where(key: object) -> str:
+        parts = key if isinstance(key, tuple) else (key,)
+        shown = [part.strftime("%m-%d %H:%M") if isinstance(part, dt.datetime) else str(part) for part in parts]
+        return " ".join(shown)
+
+    summary = t(
+        "a11y.chart_summary",
+        what=what,
+        count=len(totals),
+        high=number(totals.max()),
+        high_at=where(totals.idxmax()),
+        low=number(totals.min()),
+        low_at=where(totals.idxmin()),
+    ).plain
+    return chart.properties(description=summary)
 
 
 def _days_as_text(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -84,7 +114,7 @@ def pickups_by_day_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
-    return chart
+    return _described(chart, shown, at="day", value="pickups", what=t("chart.axis.pickups"))
 
 
 def district_pickups_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -104,7 +134,7 @@ def district_pickups_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
-    return chart
+    return _described(chart, shown, at="day", value="pickups", what=t("chart.axis.pickups"))
 
 
 def pickups_by_hour_chart(frame: pd.DataFrame) -> alt.LayerChart:
@@ -128,7 +158,8 @@ def pickups_by_hour_chart(frame: pd.DataFrame) -> alt.LayerChart:
         .mark_line(point=True)
         .encode(x=x, y=y, color=color, tooltip=tooltip)
     )
-    return cast(alt.LayerChart, alt.layer(bars, line, data=long))
+    layered = cast(alt.LayerChart, alt.layer(bars, line, data=long))
+    return _described(layered, frame, at="hour", value="pickups", what=t("chart.series.chosen_day"))
 
 
 def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
@@ -152,7 +183,7 @@ def weekday_hour_heatmap(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
-    return chart
+    return _described(chart, shown, at=["weekday", "hour"], value="pickups", what=t("chart.axis.pickups"))
 
 
 def delivery_funnel_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -173,7 +204,7 @@ def delivery_funnel_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
-    return chart
+    return _described(chart, shown, at="stage", value="orders", what=t("chart.axis.orders"))
 
 
 def handover_speed_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -200,7 +231,8 @@ def handover_speed_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
-    return chart
+    share = t("chart.axis.share")
+    return _described(chart, long, at=["delivery_date", "window"], value="share", what=share, percent=True)
 
 
 def dwell_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -221,7 +253,7 @@ def dwell_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
-    return chart
+    return _described(chart, shown, at="storage_class", value="average_hours", what=t("chart.axis.average_hours"))
 
 
 def overdue_trend_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -239,7 +271,7 @@ def overdue_trend_chart(frame: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
-    return chart
+    return _described(chart, shown, at="day", value="overdue", what=t("chart.axis.overdue"))
 
 
 # The roster's grids: red short, green covered, blue full.
@@ -276,7 +308,9 @@ def coverage_heatmap(grid: pd.DataFrame, *, days: list[str], states: tuple[str, 
         ],
     )
     labels = base.mark_text(color="white", fontWeight="bold").encode(text="people:N")
-    return cast(alt.LayerChart, (heat + labels).properties(height=alt.Step(ROW_HEIGHT)))
+    layered = cast(alt.LayerChart, (heat + labels).properties(height=alt.Step(ROW_HEIGHT)))
+    staffed = t("column.staffed")
+    return _described(layered, shown, at=["day_label", "band_label"], value="staffed", what=staffed)
 
 
 def staffing_heatmap(shown: pd.DataFrame, *, weekday_names: Sequence[str]) -> alt.LayerChart:
@@ -297,7 +331,9 @@ def staffing_heatmap(shown: pd.DataFrame, *, weekday_names: Sequence[str]) -> al
     labels = base.mark_text(fontWeight="bold").encode(
         text="people:N", color=alt.condition("datum.short", alt.value("#d62728"), alt.value("black"))
     )
-    return cast(alt.LayerChart, (heat + labels).properties(height=alt.Step(ROW_HEIGHT)))
+    layered = cast(alt.LayerChart, (heat + labels).properties(height=alt.Step(ROW_HEIGHT)))
+    pickups = t("column.avg_pickups")
+    return _described(layered, shown, at=["weekday_name", "band"], value="avg_pickups", what=pickups)
 
 
 def _wall_clock(moment: dt.datetime) -> dt.datetime:
@@ -362,4 +398,5 @@ def temperature_chart(
             ],
         )
     )
-    return cast(alt.LayerChart, alt.layer(band, excursion_layer, line, dots))
+    layered = cast(alt.LayerChart, alt.layer(band, excursion_layer, line, dots))
+    return _described(layered, points, at="taken_at", value="reading_c", what=t("chart.temperature"))

@@ -75,7 +75,7 @@ def district_view(volunteer_id: int) -> None:
     sites = organizer_sites(volunteer_id)
     if len(sites) < 2:
         return
-    st.subheader(t("district.title"))
+    st.header(t("district.title"))
     # Labels fixed now: a format_func calling t() later would not know this session's language.
     labels = {name: t(f"column.{name}") for name in DISTRICT_SORTS}
     sort_by = st.selectbox(t("district.sort_by"), DISTRICT_SORTS, format_func=labels.__getitem__, key="district_sort")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui.elder import elder_mode_on, elder_mode_switch
 from ui.i18n import t
+from ui.page_language import mark_page_language
 from ui.pages_registry import HOME, ORGANIZER, PAGES, SIGN_IN_PAGE, page_spec
 from ui.session import (
     current_device,
@@ -60,6 +61,7 @@ def run_app() -> None:
         st.toast(notice, duration="long")
     with st.sidebar:
         drop_stale_toasts(keep=notice.plain if notice else "")
+        mark_page_language()
     _shell.running = True
     try:
         page.run()

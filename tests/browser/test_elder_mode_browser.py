@@ -204,7 +204,7 @@ def test_at_200_percent_zoom_the_desks_search_box_and_first_bag_are_in_view(
             seen[elder] = (
                 arrived,
                 in_view(page, ".st-key-desk_query input"),
-                in_view(page, '[data-testid="stMarkdownContainer"] h3'),
+                in_view(page, '[data-testid="stMarkdownContainer"] h2'),
                 in_view(page, '[class*="st-key-desk_hand_over_"] button'),
             )
             page.locator(EXPAND).click()

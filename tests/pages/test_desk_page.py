@@ -40,7 +40,7 @@ def test_desk_search_hand_over_and_undo(writable_app_env: AppData):
     assert at.text_input(key="desk_query").value == ""
     assert at.text_input(key="desk_query").placeholder == zh("desk.searched", text=CODE).plain
     markdown = [element.value for element in at.markdown]
-    assert f"### {zh('desk.slot', slot=slot)}" in markdown
+    assert f"## {zh('desk.slot', slot=slot)}" in markdown
     # Masked name and phone, their stars escaped: the desk shows them, not bold text.
     assert any("张\\*\\*" in text and "137\\*\\*\\*\\*2222" in text for text in markdown)
 

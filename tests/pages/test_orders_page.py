@@ -62,7 +62,7 @@ def test_orders_list_filters_shows_detail_and_offers_exports(app_database: AppDa
 
     at.selectbox(key="orders_detail").select_index(0).run()
     assert not at.exception
-    assert at.subheader[0].value == zh("orders.detail_heading", platform="多多买菜", order_number="A-1")
+    assert at.header[0].value == zh("orders.detail_heading", platform="多多买菜", order_number="A-1")
     markdown = " ".join(element.value for element in at.markdown)
     assert "13700002222" in markdown  # the whole phone, for organizers only
     history = at.dataframe[-1].value

@@ -64,7 +64,7 @@ def test_organizers_see_the_number_and_a_call_link(overdue_env: AppData, languag
     words = shown(at)
     assert PHONE in words and "王秀英" in words
     assert [button.proto.url for button in at.get("link_button")] == [f"tel:{PHONE}"]
-    assert translate(language, "calls.building", number="7").plain in [header.value for header in at.subheader]
+    assert translate(language, "calls.building", number="7").plain in [header.value for header in at.header]
 
 
 def test_volunteers_see_it_masked_without_a_link(overdue_env: AppData):

@@ -105,7 +105,7 @@ def test_page_renders_or_refuses(app_env: AppData, spec, audience: str, language
     else:
         assert titles == []
         assert refusals(at, language) == [refusal_text(spec, audience, language)]
-        assert not at.dataframe and not at.metric and not at.subheader and not at.text_input
+        assert not at.dataframe and not at.metric and not at.header and not at.text_input
         # No data at all: the page area holds the refusal (and a sign-in link), nothing the page would show.
         assert {element.type for element in at.main.children.values()} <= {"warning", "info", "page_link"}
         assert len(at.main.children) <= 2

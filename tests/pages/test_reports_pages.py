@@ -201,9 +201,9 @@ def test_daily_report_shows_each_part_and_offers_downloads(town_url, monkeypatch
     at.switch_page("pages/daily_report.py").run()
     at.date_input(key="daily_day").set_value(D(2026, 11, 24)).run()
     assert not at.exception
-    subheaders = [element.value for element in at.subheader]
-    assert f"{translate('en', 'daily.part.arrived')} (3)" in subheaders
-    assert f"{translate('en', 'daily.part.overdue')} (1)" in subheaders
+    headers = [element.value for element in at.header]
+    assert f"{translate('en', 'daily.part.arrived')} (3)" in headers
+    assert f"{translate('en', 'daily.part.overdue')} (1)" in headers
     arrived = at.dataframe[0].value
     assert list(arrived[translate("en", "column.pickup_code")]) == ["8-O3", "8-O4", "8-O5"]
     assert len(at.get("download_button")) == 2
@@ -225,7 +225,7 @@ def test_district_view_charts_every_sites_pickups_per_day(town_url, monkeypatch,
     at = organizer_app(url, town_organizer(town), monkeypatch, language=language).run()
     assert not at.exception
     heading = translate(language, "district.pickups_by_day", days=14).plain
-    assert heading in [element.value for element in at.subheader]
+    assert heading in [element.value for element in at.header]
     spec, rows = charts(at)[0]
     assert titles(spec) == {
         "x": translate(language, "chart.axis.day"),

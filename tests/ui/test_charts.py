@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.pages import check_chart_spec
 from ui.charts import staffing_heatmap, vega_lite_spec
+from ui.i18n import translate
 
 
 def test_the_staffing_grid_is_a_valid_chart() -> None:
@@ -28,6 +29,19 @@ def test_the_staffing_grid_is_a_valid_chart() -> None:
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "text"]
     # One frame, on the layer, under the name the spec reads.
     assert list(frames) == [spec["data"]["name"]] and frames[spec["data"]["name"]] is shown
+    # Its text summary, which a screen reader reads as the chart's name: the highest and lowest cell and where.
+    what = translate("zh-CN", "column.avg_pickups").plain
+    summary = translate(
+        "zh-CN",
+        "a11y.chart_summary",
+        what=what,
+        count=3,
+        high="12",
+        high_at="周一 18:00",
+        low="3.5",
+        low_at="周一 08:00",
+    )
+    assert spec["description"] == summary.plain
 
 
 def test_a_chart_off_the_schema_fails_the_page_tests_check() -> None:

@@ -268,9 +268,9 @@ def occupancy_tab(units: list[UnitOccupancy], bags: list[HeldBag]) -> None:
     ]
     show_table(pd.DataFrame(rows, columns=["unit", "kind", "slots", "used", "free"]), codes={"kind": "kind"})
     overdue = [bag for bag in bags if bag.over_limit]
-    st.subheader(t("storage.attention", count=len(overdue)))
+    st.header(t("storage.attention", count=len(overdue)))
     show_table(bag_rows(overdue), codes={"storage_class": "kind"})
-    st.subheader(t("storage.held_bags"))
+    st.header(t("storage.held_bags"))
     show_table(bag_rows(bags), codes={"storage_class": "kind"})
 
 

@@ -84,7 +84,7 @@ def cold_units(user: SignedIn) -> dict[int, ColdUnit]:
 
 def unit_picker(units: dict[int, ColdUnit]) -> int | None:
     """Which unit: one big button each. Returns the unit chosen on an earlier run (None before the first tap)."""
-    st.subheader(t("temperatures.pick_unit"))
+    st.header(t("temperatures.pick_unit"))
     chosen = st.session_state.get(UNIT_KEY)
     for unit_id, unit in units.items():
         kind = t(f"value.kind.{unit.kind}")
@@ -109,7 +109,7 @@ def _choose_unit(unit_id: int) -> None:
 def reading_form(user: SignedIn, unit: ColdUnit) -> bool:
     """The reading of the chosen unit, and what the rules ask for with it (a corrective action, a late reason).
     True when the typed reading is out of range (the action is asked for)."""
-    st.subheader(t("temperatures.reading_for", code=unit.code, name=unit.name, low=unit.low, high=unit.high))
+    st.header(t("temperatures.reading_for", code=unit.code, name=unit.name, low=unit.low, high=unit.high))
     typed = st.text_input(
         t("temperatures.reading"), key="temperature_reading", placeholder=t("temperatures.reading_placeholder")
     )
@@ -267,7 +267,7 @@ def last_reading() -> None:
 
 
 def todays_log(user: SignedIn) -> None:
-    st.subheader(t("temperatures.today"))
+    st.header(t("temperatures.today"))
     start = local_day_bounds(local_today())[0]
     with read_scope() as session:
         today = temperature_log_frame(

@@ -52,7 +52,7 @@ def check_in_by_code(user: SignedIn) -> None:
     """One bag: type or scan its code, and see where it goes. The last bag's slot and its "in the slot" button come
     first, above the code box, so on the landscape tablet they are in sight without scrolling; the cursor goes
     back into the code box after each bag, for the scanner."""
-    st.subheader(t("arrivals.by_code"))
+    st.header(t("arrivals.by_code"))
     last = st.session_state.get(LAST_SLOT_KEY)
     if last is not None:
         last_check_in(user, *last)
@@ -144,7 +144,7 @@ def last_check_in(
 
 def whole_delivery(user: SignedIn, orders: list[ExpectedOrder], *, today: dt.date) -> None:
     """The whole delivery at once: bags whose unit is full are refused and listed, the rest go in; then all shelved."""
-    st.subheader(t("arrivals.whole_delivery"))
+    st.header(t("arrivals.whole_delivery"))
     expected = [order for order in orders if order.status == "expected"]
     if expected and confirmed_button(
         t("arrivals.receive_all", count=len(expected)),
@@ -178,7 +178,7 @@ def whole_delivery(user: SignedIn, orders: list[ExpectedOrder], *, today: dt.dat
 
 def problem_report(user: SignedIn, orders: list[ExpectedOrder]) -> None:
     """A bag missing or damaged: the order becomes a problem, with the reason."""
-    st.subheader(t("arrivals.problem"))
+    st.header(t("arrivals.problem"))
     candidates = [order for order in orders if order.status in PROBLEM_FROM_STATUSES]
     bag = st.selectbox(
         t("arrivals.problem_order"),
@@ -219,7 +219,7 @@ def problem_report(user: SignedIn, orders: list[ExpectedOrder]) -> None:
 
 def todays_list(orders: list[ExpectedOrder]) -> None:
     """Today's delivery, bag by bag."""
-    st.subheader(t("arrivals.today_list"))
+    st.header(t("arrivals.today_list"))
     rows = [
         {
             "pickup_code": order.pickup_code,

@@ -342,7 +342,7 @@ def _result(user: SignedIn, order: FoundOrder, *, query: str, contact: Contact |
         # zoom too, the search box, the slot and its button are in view without scrolling, the details below them.
         if order.overdue:
             st.error(t("desk.overdue"))
-        st.markdown(f"### {t('desk.slot', slot=order.slot or '—')}")
+        st.markdown(f"## {t('desk.slot', slot=order.slot or '—')}")
         if order.slot is not None:
             _hand_over_button(order, query, primary=primary)
         st.markdown(

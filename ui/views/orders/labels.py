@@ -13,7 +13,7 @@ import streamlit as st
 
 from db.orders.labels import BagLabel, SlotLabel
 from ui.i18n import t
-from ui.qr import qr_png
+from ui.qr import qr_alt, qr_png
 
 PER_ROW = 3
 SHEET_KEY = "labels_sheet"
@@ -76,6 +76,6 @@ def show_label_sheet(cards: list[LabelCard]) -> None:
             for offset, (column, card) in enumerate(zip(st.columns(PER_ROW), row, strict=False)):
                 with column.container(border=True, key=f"label_{start + offset}"):
                     st.markdown(t("labels.code", code=card.code))
-                    st.image(qr_png(card.payload), width=120)
+                    st.image(qr_png(card.payload), width=120, alt=qr_alt(card.payload))
                     for line in card.lines:
                         st.caption(t("labels.line", line=line))

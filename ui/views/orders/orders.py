@@ -143,7 +143,7 @@ def order_detail(user: SignedIn, *, order_id: int, now: dt.datetime) -> None:
     with read_scope() as session:
         detail = get_order_detail(session, site_id=user.site_id, order_id=order_id, now=now)
         free_slots = list_free_slot_codes(session, site_id=user.site_id, storage_class=detail.storage_class)
-    st.subheader(t("orders.detail_heading", platform=detail.platform, order_number=detail.order_number))
+    st.header(t("orders.detail_heading", platform=detail.platform, order_number=detail.order_number))
     st.markdown(
         t(
             "orders.detail_summary",

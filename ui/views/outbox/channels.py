@@ -88,7 +88,7 @@ def refused_with_field(error: StoreError) -> None:
 
 def robot_form(user: SignedIn, view: ChannelView | None) -> None:
     """The staff group's WeCom robot: its webhook URL (with the key in it: a secret) and whether it sends."""
-    st.subheader(t("channels.robot_heading"))
+    st.header(t("channels.robot_heading"))
     st.caption(t("channels.robot_help"))
     _state_caption(view)
     with st.form("channels_wecom", clear_on_submit=True):
@@ -117,7 +117,7 @@ def robot_form(user: SignedIn, view: ChannelView | None) -> None:
 def sms_form(user: SignedIn, view: ChannelView | None) -> None:
     """The SMS provider: which one, its access keys (secrets), the signature and a template code per kind of
     message sent by SMS, as the provider approved them."""
-    st.subheader(t("channels.sms_heading"))
+    st.header(t("channels.sms_heading"))
     st.caption(t("channels.sms_help"))
     _state_caption(view)
     settings: dict[str, Any] = view.settings if view is not None else {}
@@ -196,7 +196,7 @@ def _remove_button(user: SignedIn, channel: str) -> None:
 def switches_form(user: SignedIn, switches: dict[str, bool], *, set_up: set[str]) -> None:
     """A switch per kind of message, each saying its channel (and when that channel is not set up, that nothing of
     that kind goes out); only the switches changed are saved, in one change."""
-    st.subheader(t("channels.switches_heading"))
+    st.header(t("channels.switches_heading"))
     st.caption(t("channels.switches_help"))
     with st.form("channels_switches"):
         wanted = {}
@@ -232,7 +232,7 @@ def _switch(session: Session, *, site_id: int, changed: dict[str, bool], volunte
 def templates(language: str) -> None:
     """Each kind's text as the app writes it in the site's language, its {placeholders} as the app fills them: the
     first version is fixed text in the catalogs (an SMS goes out as the provider's approved template)."""
-    st.subheader(t("channels.templates_heading"))
+    st.header(t("channels.templates_heading"))
     st.caption(t("channels.templates_help", site_language=t(f"value.language.{language}")))
     catalog = load_catalog(language)
     for kind in NOTIFICATION_KINDS:

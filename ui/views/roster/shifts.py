@@ -142,7 +142,7 @@ def shift_editor(user: SignedIn, shift: ShiftInfo) -> None:
 
 def one_off_form(user: SignedIn, *, today: dt.date) -> None:
     """A shift outside the weekly templates (a holiday, a big delivery)."""
-    st.subheader(t("roster.one_off_title"))
+    st.header(t("roster.one_off_title"))
     with st.form("roster_one_off"):
         day = st.date_input(t("roster.day"), value=today + dt.timedelta(days=1), key="one_off_day")
         starts = st.time_input(t("roster.starts"), value=dt.time(16, 0), key="one_off_starts")
@@ -247,7 +247,7 @@ def template_switch(user: SignedIn, templates: list[TemplateInfo]) -> None:
 
 def generate_form(user: SignedIn, *, week_start: dt.date) -> None:
     """The weekly templates made into shifts for a range of days (the next week by default)."""
-    st.subheader(t("roster.generate_title"))
+    st.header(t("roster.generate_title"))
     with st.form("generate"):
         first_day = st.date_input(t("roster.first_day"), value=week_start + dt.timedelta(days=7), key="generate_first")
         last_day = st.date_input(t("roster.last_day"), value=week_start + dt.timedelta(days=13), key="generate_last")

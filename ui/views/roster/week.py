@@ -38,14 +38,14 @@ def coverage_tab(user: SignedIn, *, week_start: dt.date, now: dt.datetime) -> No
     with read_scope() as session:
         grid = coverage_frame(session, site_id=user.site_id, week_start=week_start)
         gaps = gaps_frame(session, site_id=user.site_id, now=now, days=7)
-    st.subheader(t("roster.coverage_title", week=day_label(week_start)))
+    st.header(t("roster.coverage_title", week=day_label(week_start)))
     if grid.empty:
         st.caption(t("roster.no_shifts_this_week"))
     else:
         days = [day_label(week_start + dt.timedelta(days=offset)) for offset in range(7)]
         chart = coverage_heatmap(grid.assign(day_label=grid["day"].map(day_label)), days=days, states=COVERAGE_STATES)
         draw_chart(chart)
-    st.subheader(t("roster.gaps_title"))
+    st.header(t("roster.gaps_title"))
     show_table(gaps, codes={"role": "role"})
 
 
@@ -121,7 +121,7 @@ def staffing_tab(user: SignedIn, *, week_start: dt.date, today: dt.date) -> None
     )
     draw_chart(staffing_heatmap(shown, weekday_names=weekday_names))
     st.caption(t("roster.staffing_cells"))
-    st.subheader(t("roster.short_bands"))
+    st.header(t("roster.short_bands"))
     short = shown[shown["short"]]
     short = short.assign(weekday=short["weekday_name"], band=short["hour"].map(lambda h: f"{h:02d}:00–{h + 1:02d}:00"))
     show_table(pd.DataFrame(short, columns=["weekday", "band", "avg_pickups", "suggested", "on_duty"]))
