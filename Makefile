@@ -4,7 +4,7 @@ PYTHON ?= python
 # `make backup` writes here unless told otherwise: make backup BACKUP=elsewhere.zip
 BACKUP ?= data/backups/$(shell date +%F-%H%M%S).db
 
-.PHONY: help install run test test-fast test-sqlite lint format typecheck bench bench-import backup
+.PHONY: help install run test coverage test-fast test-sqlite lint format typecheck bench bench-import backup
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/'
@@ -17,6 +17,9 @@ run:  ## the app on http://localhost:8501 (demo data on first start)
 
 test:  ## the whole suite, as CI runs it (PostgreSQL tests need TEST_DATABASE_URL)
 	$(PYTHON) -m pytest
+
+coverage:  ## the whole suite with the coverage figure of db/, ui/, pages/, cli/, seed/ (no threshold; slower)
+	$(PYTHON) -m pytest --cov --cov-report=term:skip-covered
 
 test-fast:  ## everything but the browser tests
 	$(PYTHON) -m pytest -m "not browser"
