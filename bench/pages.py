@@ -120,7 +120,7 @@ def _page_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
     def search(index: int) -> None:
         checked(desk.text_input(key="desk_query").input(codes[index % len(codes)]).run())
         # The bag is found: its slot heads a result.
-        if not any(element.value.startswith("### ") for element in desk.markdown):
+        if not any(element.value.startswith("## ") for element in desk.markdown):
             raise RuntimeError(f"the desk found nothing for {codes[index % len(codes)]}")
 
     figures = {"desk page rerun with a search": interleaved(search, floor, runs=runs, warmup=warmup)}
