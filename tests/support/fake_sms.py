@@ -19,14 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import threading
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from db.core.clock import to_local
+from tests.support.fake_server import ScriptedServer
 
 BEHAVIOURS = ("ok", "limit", "refused", "error", "hold")
 
@@ -43,50 +42,20 @@ class SmsArrival:
     day: dt.date = field(default_factory=lambda: to_local(dt.datetime.now(dt.UTC)).date())
 
 
-class FakeSms:
+class FakeSms(ScriptedServer):
     """The server, its script and what arrived; `stop()` (or the `with` block's end) releases and closes."""
+
+    BEHAVIOURS = BEHAVIOURS
 
     def __init__(self) -> None:
         self.sent: list[SmsArrival] = []
         self.queries: list[dict[str, str]] = []
         self.send_day: dt.date | None = None
-        self.held = threading.Event()
-        self._release = threading.Event()
-        self._script: deque[str] = deque()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-sms", daemon=True
-        )
-        self._thread.start()
+        super().__init__(_handler(self), name="fake-sms")
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def answer_next(self, *behaviours: str) -> None:
-        assert set(behaviours) <= set(BEHAVIOURS), behaviours
-        with self._lock:
-            self._script.extend(behaviours)
-
-    def release(self) -> None:
-        self._release.set()
-
-    def stop(self) -> None:
-        self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeSms:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _next_behaviour(self) -> str:
-        with self._lock:
-            return self._script.popleft() if self._script else "ok"
+        return f"http://127.0.0.1:{self.port}"
 
     def _send_sms(self, query: dict[str, str]) -> tuple[int, dict[str, Any] | None]:
         behaviour = self._next_behaviour()
@@ -119,8 +88,7 @@ class FakeSms:
                 )
             )
         if behaviour == "hold":
-            self.held.set()
-            self._release.wait(timeout=60)
+            self._hold()
             return 0, None  # the connection is dropped without an answer
         return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": "fake"}
 

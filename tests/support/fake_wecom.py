@@ -12,12 +12,12 @@ What it answers is scripted, one behaviour per request, then "ok":
 from __future__ import annotations
 
 import json
-import threading
-from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.fake_server import ScriptedServer
 
 BEHAVIOURS = ("ok", "rate_limited", "error", "hold")
 
@@ -40,48 +40,22 @@ class RobotArrival:
         return list(self.body.get(self.msgtype, {}).get("mentioned_mobile_list", []))
 
 
-class FakeRobot:
+class FakeRobot(ScriptedServer):
     """The server, its script and what arrived; `stop()` (or the `with` block's end) releases and closes."""
+
+    BEHAVIOURS = BEHAVIOURS
 
     def __init__(self) -> None:
         self.arrived: list[RobotArrival] = []
         self.posts = 0  # every request, answered or not
-        self.held = threading.Event()
-        self._release = threading.Event()
-        self._script: deque[str] = deque()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-robot", daemon=True
-        )
-        self._thread.start()
+        super().__init__(_handler(self), name="fake-robot")
 
     def webhook_url(self, key: str = "robot-key-0001") -> str:
-        return f"http://127.0.0.1:{self._server.server_port}/cgi-bin/webhook/send?key={key}"
-
-    def answer_next(self, *behaviours: str) -> None:
-        assert set(behaviours) <= set(BEHAVIOURS), behaviours
-        with self._lock:
-            self._script.extend(behaviours)
-
-    def release(self) -> None:
-        self._release.set()
-
-    def stop(self) -> None:
-        self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeRobot:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return f"http://127.0.0.1:{self.port}/cgi-bin/webhook/send?key={key}"
 
     def _answer(self, key: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+        behaviour = self._next_behaviour()
         with self._lock:
-            behaviour = self._script.popleft() if self._script else "ok"
             self.posts += 1
             if behaviour in ("ok", "hold"):
                 self.arrived.append(RobotArrival(key=key, body=body))
@@ -90,8 +64,7 @@ class FakeRobot:
         if behaviour == "rate_limited":
             return 200, {"errcode": 130101, "errmsg": "send too many messages"}
         if behaviour == "hold":
-            self.held.set()
-            self._release.wait(timeout=60)
+            self._hold()
             return 0, None
         return 200, {"errcode": 0, "errmsg": "ok"}
 
