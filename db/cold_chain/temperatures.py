@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session, aliased
 
 from db.cold_chain.units import list_cold_units, list_cold_units_of_sites, temperature_range
@@ -352,11 +352,11 @@ def _missing_per_unit(
     return {unit.id: max(due - taken.get(unit.id, 0), 0) for unit in units}
 
 
-def _latest_out_of_range(session: Session, *, unit_ids: list[int], now: dt.datetime) -> dict[int, dt.datetime]:
-    """The units whose latest reading taken by `now` is out of range, and when it was taken: one statement (a seek
-    of the unit's (storage_unit_id, taken_at) index per unit)."""
+def latest_reading_id(*, now: dt.datetime) -> ScalarSelect[int]:
+    """The id of a storage unit's latest reading taken by `now`, as a subquery correlated to `storage_units` (a seek
+    of the (storage_unit_id, taken_at) index per unit): join `TemperatureReading.id == latest_reading_id(now=…)`."""
     earlier = aliased(TemperatureReading)
-    latest_id = (
+    return (
         select(earlier.id)
         .where(earlier.storage_unit_id == StorageUnit.id, earlier.taken_at <= now)
         .order_by(earlier.taken_at.desc(), earlier.id.desc())
@@ -364,10 +364,15 @@ def _latest_out_of_range(session: Session, *, unit_ids: list[int], now: dt.datet
         .correlate(StorageUnit)
         .scalar_subquery()
     )
+
+
+def _latest_out_of_range(session: Session, *, unit_ids: list[int], now: dt.datetime) -> dict[int, dt.datetime]:
+    """The units whose latest reading taken by `now` is out of range, and when it was taken: one statement (a seek
+    of the unit's (storage_unit_id, taken_at) index per unit)."""
     rows = session.execute(
         select(TemperatureReading.storage_unit_id, TemperatureReading.taken_at)
         .select_from(StorageUnit)
-        .join(TemperatureReading, TemperatureReading.id == latest_id)
+        .join(TemperatureReading, TemperatureReading.id == latest_reading_id(now=now))
         .where(StorageUnit.id.in_(unit_ids), TemperatureReading.in_range.is_(False))
     )
     return {unit_id: taken_at for unit_id, taken_at in rows}

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
-from db.cold_chain.temperatures import FOLLOW_UP_WITHIN, list_due_readings_of_sites
+from db.cold_chain.temperatures import FOLLOW_UP_WITHIN, latest_reading_id, list_due_readings_of_sites
 from db.cold_chain.units import list_cold_units_of_sites
 from db.core.clock import local_moment, local_today
 from db.core.models import (
@@ -378,15 +378,6 @@ def _excursions_without_follow_up(
     if not units:
         return []
     by_id = {unit.id: unit for unit in units}
-    earlier = aliased(TemperatureReading)
-    latest_id = (
-        select(earlier.id)
-        .where(earlier.storage_unit_id == StorageUnit.id, earlier.taken_at <= now)
-        .order_by(earlier.taken_at.desc(), earlier.id.desc())
-        .limit(1)
-        .correlate(StorageUnit)
-        .scalar_subquery()
-    )
     rows = session.execute(
         select(
             TemperatureReading.id,
@@ -395,7 +386,7 @@ def _excursions_without_follow_up(
             TemperatureReading.taken_at,
         )
         .select_from(StorageUnit)
-        .join(TemperatureReading, TemperatureReading.id == latest_id)
+        .join(TemperatureReading, TemperatureReading.id == latest_reading_id(now=now))
         .where(
             StorageUnit.id.in_(sorted(by_id)),
             TemperatureReading.in_range.is_(False),
