@@ -33,6 +33,7 @@ from db.reports.figures import (
     pickups_by_weekday_hour_frame,
 )
 from db.roster.coverage import staffing_frame
+from tests.support.query_plans import full_scans
 from tests.support.store import World, add_order, make_world
 
 
@@ -46,29 +47,6 @@ def sqlite_world(tmp_path: pathlib.Path, now: dt.datetime) -> Iterator[tuple[Eng
         receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
     yield store, world
     store.dispose()
-
-
-@contextmanager
-def full_scans_of_orders(store: Engine) -> Iterator[list[str]]:
-    """Each SELECT sent meanwhile, explained; yields the statements whose plan walks the whole orders table."""
-    sent: list[tuple[str, object]] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            sent.append((statement, parameters))
-
-    event.listen(store, "before_cursor_execute", remember)
-    scans: list[str] = []
-    try:
-        yield scans
-    finally:
-        event.remove(store, "before_cursor_execute", remember)
-    with store.connect() as connection:
-        raw = connection.connection.driver_connection
-        for statement, parameters in sent:
-            plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
-            if any(step == "SCAN orders" or step.startswith("SCAN orders ") for step in plan):
-                scans.append(f"{statement}\n  {plan}")
 
 
 WEEK = dt.timedelta(days=7)
@@ -111,7 +89,7 @@ READS: dict[str, Callable[[Session, World, dt.datetime], object]] = {
 @pytest.mark.parametrize("name", list(READS))
 def test_organizer_reads_use_an_index_on_orders(sqlite_world: tuple[Engine, World], now: dt.datetime, name: str):
     store, world = sqlite_world
-    with full_scans_of_orders(store) as scans, read_only(store) as session:
+    with full_scans(store, tables=("orders",)) as scans, read_only(store) as session:
         READS[name](session, world, now)
     assert scans == []
 
@@ -122,7 +100,7 @@ def test_removing_a_unit_checks_its_bags_through_an_index(sqlite_world: tuple[En
         unit = create_storage_unit(
             session, site_id=world.site_id, code="S9", name="空货架", kind="shelf", slot_count=1, now=now
         )
-    with full_scans_of_orders(store) as scans, unit_of_work(store) as session:
+    with full_scans(store, tables=("orders",)) as scans, unit_of_work(store) as session:
         deactivate_storage_unit(session, storage_unit_id=unit.id, actor_id=world.volunteer_id, now=now)
     assert scans == []
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, select, update
 
 from db.cold_chain.temperatures import record_temperature
 from db.core.clock import local_moment
@@ -23,6 +21,7 @@ from db.outbox.messages import queue_message
 from db.outbox.opt_outs import phone_hash, record_sms_opt_out
 from db.outbox.plans import Planned, due_notifications
 from db.roster.shifts import cancel_shift, cancel_sign_up, create_shift, sign_up
+from tests.support.query_plans import full_scans
 from tests.support.store import World, make_world
 
 TODAY = dt.date(2026, 11, 25)  # NOW is 10:00 on this day in Shanghai
@@ -285,31 +284,6 @@ def test_the_overdue_sms_goes_on_the_first_overdue_day_one_per_phone_with_all_it
 GROWING = ("orders", "events", "messages", "shifts", "assignments", "temperature_readings", "message_orders")
 
 
-@contextmanager
-def scans_of_growing_tables(store: Engine) -> Iterator[list[str]]:
-    sent: list[tuple[str, object]] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            sent.append((statement, parameters))
-
-    event.listen(store, "before_cursor_execute", remember)
-    scans: list[str] = []
-    try:
-        yield scans
-    finally:
-        event.remove(store, "before_cursor_execute", remember)
-    assert len(sent) > 10
-    with store.connect() as connection:
-        raw = connection.connection.driver_connection
-        for statement, parameters in sent:
-            plan_steps = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
-            if any(
-                step == f"SCAN {table}" or step.startswith(f"SCAN {table} ") for table in GROWING for step in plan_steps
-            ):
-                scans.append(f"{statement}\n  {plan_steps}")
-
-
 def test_the_planner_reads_no_growing_table_whole(
     migrated_sqlite_file: pathlib.Path, tmp_path: pathlib.Path, now: dt.datetime
 ):
@@ -332,7 +306,7 @@ def test_the_planner_reads_no_growing_table_whole(
             items=[ItemSpec("青菜", 1, "ambient")], now=now,
         )  # fmt: skip
         receive_order(session, order_id=order.id, volunteer_id=world.volunteer_id, now=now)
-    with scans_of_growing_tables(store) as scans:
+    with full_scans(store, tables=GROWING, at_least=11) as scans:
         planned = plan(store, now=closing)
     store.dispose()
     assert {item.kind for item in planned} >= {"shift_cancelled", "stand_in_wanted", "day_summary", "overdue_reminder"}
