@@ -126,6 +126,11 @@ class SiteRules(Base):
     rules_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The language of what the app sends for the site (the outbox's texts): a code of ui/i18n.py's LANGUAGES.
     language: Mapped[str] = mapped_column(String(8), default="zh-CN", server_default="zh-CN")
+    # Days a closed bag (handed over, returned) keeps its resident's name, phone and address (PIPL Art. 19, 47):
+    # then db.privacy.retention anonymises it. See docs/privacy.md.
+    personal_data_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Whom residents ask about their data (the committee's office, a phone number): shown on the residents' page.
+    privacy_contact: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     site: Mapped[Site] = relationship(back_populates="rules")
 
@@ -143,6 +148,7 @@ class SiteRules(Base):
         CheckConstraint("signout_cutoff_hours BETWEEN 0 AND 168", name="cutoff_hours_range"),
         CheckConstraint("chilled_dwell_hours > 0 AND frozen_dwell_hours > 0", name="dwell_positive"),
         CheckConstraint("pickups_per_volunteer_hour > 0", name="pickups_per_hour_positive"),
+        CheckConstraint("personal_data_days BETWEEN 1 AND 365", name="personal_data_days_range"),
     )
 
 
@@ -308,6 +314,12 @@ class Order(Base):
     picked_up_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     picked_up_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
     returned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # A random id shared by one resident's bags at a site (never derived from the phone), given when the first of
+    # them is anonymised, so counts per household still add up after the name and phone are gone.
+    household_id: Mapped[str | None] = mapped_column(String(32))
+    # When the resident's name, phone and address were removed (the retention rule or the resident's request);
+    # the address then holds only its building.
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     items: Mapped[list[Item]] = relationship(back_populates="order", cascade="all, delete-orphan", order_by="Item.id")
     slot: Mapped[Slot | None] = relationship()
@@ -353,6 +365,15 @@ class Order(Base):
             unique=True,
             sqlite_where=text(_in("status", OPEN_ORDER_STATUSES)),
             postgresql_where=text(_in("status", OPEN_ORDER_STATUSES)),
+        ),
+        # The retention job's work: bags still naming their resident, by delivery day (a closed bag was delivered
+        # before it closed). Anonymised bags leave the index, so it stays a few weeks long.
+        Index(
+            "ix_orders_identifiable",
+            "site_id",
+            "delivery_date",
+            sqlite_where=text("anonymised_at IS NULL"),
+            postgresql_where=text("anonymised_at IS NULL"),
         ),
         # A slot holds one bag at a time.
         Index(
@@ -596,6 +617,9 @@ class Event(Base):
     entity_id: Mapped[int | None] = mapped_column()
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The one change the log allows (its triggers refuse every other UPDATE and every DELETE): personal data taken
+    # out of before/after once, by db.privacy.retention; who, what, when and on what stay.
+    scrubbed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         Index("ix_events_entity", "entity", "entity_id"),
@@ -789,6 +813,8 @@ class Message(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # An organizer who queued, copied, retried or cancelled it; None for the runner's own.
     created_by: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id", ondelete="SET NULL"))
+    # When its recipient, values and text were emptied because a bag it was about was anonymised.
+    scrubbed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         CheckConstraint(_in("channel", CHANNELS), name="channel_known"),
@@ -879,3 +905,37 @@ class JobRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     # What the run did, by what: {"queued": 3, "sent": 2, "failed": 0, "refused": 1, …}.
     counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# What an organizer saw or took of residents' personal data (db/privacy/access.py), and why.
+ACCESS_KINDS = ("phone_shown", "export_unmasked", "resident_found", "resident_exported", "resident_anonymised")
+ACCESS_REASONS = ("call", "platform_dispute", "resident_request", "other")
+
+
+class AccessRecord(Base):
+    """One look at personal data beyond the masked default: who, when, why, which bag or household, how many rows.
+    It names a household by its random id, never by the number that was looked up."""
+
+    __tablename__ = "access_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    happened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(String(20))
+    # What the organizer wrote when the reason is "other" (or to add to another), as typed.
+    note: Mapped[str | None] = mapped_column(Text)
+    # The bag whose number was shown; the household a resident's request was about.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    household_id: Mapped[str | None] = mapped_column(String(32))
+    # Which list an export was of (orders, overdue_calls, …) and how many rows it held.
+    subject: Mapped[str | None] = mapped_column(String(40))
+    row_count: Mapped[int | None] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", ACCESS_KINDS), name="kind_known"),
+        CheckConstraint(_in("reason", ACCESS_REASONS), name="reason_known"),
+        CheckConstraint("row_count IS NULL OR row_count >= 0", name="row_count_not_negative"),
+        Index("ix_access_records_site_happened_at", "site_id", "happened_at"),
+    )

@@ -48,7 +48,8 @@ def test_pages_build_no_sql():
 
 
 # Each layer and the store's packages, lowest first: an import points at a lower rank or its own (db/outbox sits
-# beside db/reports: its plans read orders, the roster, the cold chain and people). cli/ sits beside
+# beside db/reports: its plans read orders, the roster, the cold chain and people; db/privacy sits above both: it
+# anonymises bags and the messages about them, and reads the reports' export lists). cli/ sits beside
 # ui/ (it prints the translator's words: ui/i18n.py, ui/manifest_text.py); nothing imports pages/.
 RANKS = {
     "db.core": 0,
@@ -58,10 +59,11 @@ RANKS = {
     "db.orders": 3,
     "db.reports": 4,
     "db.outbox": 4,
-    "db": 4,
-    "ui": 5,
-    "cli": 6,
-    "pages": 7,
+    "db.privacy": 5,
+    "db": 5,
+    "ui": 6,
+    "cli": 7,
+    "pages": 8,
 }
 LAYERS = ("db", "ui", "pages", "cli")
 

@@ -43,9 +43,33 @@ def test_events_are_append_only(engine: Engine, now: dt.datetime) -> None:
         event_id = record_event(
             session, site_id=None, actor_id=None, action="test", entity="test", entity_id=None, now=now
         )
-    for statement in ("UPDATE events SET action = 'changed' WHERE id = :id", "DELETE FROM events WHERE id = :id"):
+    scrub = "UPDATE events SET before = NULL, after = NULL, scrubbed_at = :now"
+    moment = now.replace(tzinfo=None)
+    refused = (
+        "UPDATE events SET action = 'changed' WHERE id = :id",
+        "DELETE FROM events WHERE id = :id",
+        # Before/after changed without saying it is a scrub.
+        "UPDATE events SET after = NULL WHERE id = :id",
+        # A scrub that also changes who, when, what or on what.
+        f"{scrub}, action = 'changed' WHERE id = :id",
+        f"{scrub}, actor_id = 1 WHERE id = :id",
+        f"{scrub}, site_id = 1 WHERE id = :id",
+        f"{scrub}, entity_id = 1 WHERE id = :id",
+        f"{scrub}, entity = 'other' WHERE id = :id",
+        f"{scrub}, happened_at = :later WHERE id = :id",
+    )
+    for statement in refused:
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
-            connection.execute(text(statement), {"id": event_id})
+            connection.execute(
+                text(statement), {"id": event_id, "now": moment, "later": moment + dt.timedelta(hours=1)}
+            )
+    # The one change allowed (db.privacy.retention): before/after emptied once, marked with its moment.
+    with engine.begin() as connection:
+        connection.execute(text(f"{scrub} WHERE id = :id"), {"id": event_id, "now": moment})
+    # Once: a scrubbed row is evidence again.
+    for statement in (f"{scrub} WHERE id = :id", "UPDATE events SET scrubbed_at = NULL WHERE id = :id"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement), {"id": event_id, "now": moment})
 
 
 def _order(session, site_id: int, *, number: str, code: str, now: dt.datetime) -> Order:
