@@ -226,7 +226,9 @@ def _empty_messages(session: Session, *, message_ids: list[int], now: dt.datetim
             values={},
             text="",
             idempotency_key=bindparam("m_key"),
-            status=case((_MESSAGES.c.status.in_(waiting), "cancelled"), else_=_MESSAGES.c.status),
+            status=case(
+                (or_(*(_MESSAGES.c.status == status for status in waiting)), "cancelled"), else_=_MESSAGES.c.status
+            ),
             scrubbed_at=now,
         ),
         [{"m_id": message_id, "m_key": f"scrubbed:{message_id}"} for message_id in message_ids],
@@ -352,7 +354,10 @@ def checkpoint_sqlite(engine: Engine) -> bool:
     tries again a few times while a reader holds the log. True once a checkpoint completed."""
     for attempt in range(CHECKPOINT_TRIES):
         with engine.connect() as connection:
-            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+            # On the driver's own connection, outside a transaction (a checkpoint cannot run inside one).
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if not busy:
             return True
         if attempt + 1 < CHECKPOINT_TRIES:
