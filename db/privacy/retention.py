@@ -67,9 +67,12 @@ PURGED_ACTION = "privacy.purged"
 CLOSED_STATUSES = ("picked_up", "returned")
 # A remembered browser (never a tablet) unseen this long is forgotten.
 BROWSER_UNSEEN = dt.timedelta(days=30)
-# Bags per batch: each batch is one short write transaction, so a handover beside it waits for one batch at most
-# (PurgeReport.longest_batch_ms says how long the longest took).
+# Bags per batch at most: each batch is one short write transaction, so a handover beside it waits for one batch at
+# most (PurgeReport.longest_batch_ms says how long the longest took): about 25 ms for 50 bags on SQLite.
 BATCH_SIZE = 50
+# A batch slower than this (a loaded machine) halves the next one's size; one under half of it doubles it again, up
+# to the batch size asked for. A handover may wait 200 ms at most.
+TARGET_BATCH_MS = 100.0
 # On SQLite a writer waiting for the lock sleeps between tries (at most 25 ms in its first 128 ms, then 50, 100): the
 # purge leaves the lock free this long after each batch, so a handover waiting behind one batch gets in before the
 # next one starts, instead of waiting behind many. PostgreSQL's writers wait on rows, not on one lock.
@@ -271,7 +274,8 @@ def purge_personal_data(
     engine: Engine, *, now: dt.datetime, older_than_days: int | None = None, batch_size: int = BATCH_SIZE
 ) -> PurgeReport:
     """Every site's closed bags closed longer ago than its `personal_data_days` (or `older_than_days`) are
-    anonymised in batches of `batch_size`, each its own transaction; one `privacy.purged` event per site that had
+    anonymised in batches of at most `batch_size` (fewer while batches run slow: TARGET_BATCH_MS), each its own
+    transaction; one `privacy.purged` event per site that had
     anything purged, with the counts; ended or expired sign-in sessions and browsers unseen for 30 days deleted; on
     SQLite the write-ahead log checkpointed after a purge that changed anything."""
     if older_than_days is not None and older_than_days < 1:
@@ -286,13 +290,14 @@ def purge_personal_data(
     for site_id, rule_days in sites:
         days = older_than_days if older_than_days is not None else (rule_days or 30)
         counts = {"orders": 0, "events": 0, "messages": 0}
-        for order_ids in _due_batches(
-            engine, site_id=site_id, closed_before=now - dt.timedelta(days=days), size=batch_size
-        ):
+        pace = _Pace(largest=batch_size, size=batch_size)
+        for order_ids in _due_batches(engine, site_id=site_id, closed_before=now - dt.timedelta(days=days), pace=pace):
             started = time.perf_counter()
             with unit_of_work(engine) as session:
                 done = anonymise_orders(session, site_id=site_id, order_ids=order_ids, now=now)
-            longest = max(longest, (time.perf_counter() - started) * 1000)
+            took = (time.perf_counter() - started) * 1000
+            pace.took(took)
+            longest = max(longest, took)
             batches += 1
             if engine.dialect.name == "sqlite":
                 time.sleep(SQLITE_PAUSE_S)
@@ -328,14 +333,30 @@ def purge_personal_data(
     return PurgeReport(**totals, batches=batches, longest_batch_ms=longest)
 
 
-def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, size: int) -> Iterator[list[int]]:
-    """The site's bags due for anonymising, `size` at a time, in (delivery date, id) order: each batch read through
+@dataclass
+class _Pace:
+    """The next batch's size: halved after a batch slower than TARGET_BATCH_MS, doubled (up to `largest`) after one
+    faster than half of it."""
+
+    largest: int
+    size: int
+
+    def took(self, ms: float) -> None:
+        if ms > TARGET_BATCH_MS:
+            self.size = max(1, self.size // 2)
+        elif ms < TARGET_BATCH_MS / 2:
+            self.size = min(self.largest, self.size * 2)
+
+
+def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, pace: _Pace) -> Iterator[list[int]]:
+    """The site's bags due for anonymising, `pace.size` at a time, in (delivery date, id) order: each batch read through
     the partial index of the bags still naming their resident, from where the last one ended (a bag still open
     stays in the index and is passed over once, not in every batch). A bag closes on or after its delivery day."""
     last_day: dt.date | None = None
     last_id = 0
     latest_day = to_local(closed_before).date() + dt.timedelta(days=1)
     while True:
+        size = pace.size
         query = (
             select(Order.id, Order.delivery_date)
             .where(
@@ -363,8 +384,8 @@ def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, si
 
 
 def _forget_sign_ins(session: Session, *, site_id: int, now: dt.datetime) -> tuple[int, int]:
-    """Delete the site's ended or expired sign-in sessions and its remembered browsers unseen for 30 days (or
-    revoked that long ago); tablets stay. Returns (sessions, devices)."""
+    """Delete the site's ended or expired sign-in sessions and its remembered browsers unseen for 30 days; tablets
+    stay. Returns (sessions, devices)."""
     sessions = rows_changed(
         session,
         delete(LoginSession).where(

@@ -10,7 +10,7 @@ import pathlib
 from db.core.engine import make_engine, unit_of_work
 from db.core.migrate import upgrade_to_head
 from db.orders.lifecycle import hand_over, receive_order
-from db.privacy.retention import purge_personal_data
+from db.privacy.retention import TARGET_BATCH_MS, _Pace, purge_personal_data
 from tests.support.query_plans import explained, full_scans
 from tests.support.store import add_order, make_world
 
@@ -44,3 +44,12 @@ def test_the_purge_reads_orders_events_and_messages_through_indexes(tmp_path: pa
         )
     finally:
         store.dispose()
+
+
+def test_a_slow_batch_halves_the_next_and_fast_ones_grow_it_back_to_the_size_asked():
+    pace = _Pace(largest=50, size=50)
+    sizes = []
+    for took in (TARGET_BATCH_MS + 1, TARGET_BATCH_MS + 1, 10.0, 10.0, 10.0, TARGET_BATCH_MS * 0.75):
+        pace.took(took)
+        sizes.append(pace.size)
+    assert sizes == [25, 12, 24, 48, 50, 50]
