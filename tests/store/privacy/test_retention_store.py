@@ -31,7 +31,7 @@ from db.orders.lifecycle import (
 )
 from db.orders.notices import record_notice_copied
 from db.orders.proof import check_collector
-from db.orders.review import correct_order
+from db.orders.review import OrderFilter, correct_order, get_order_detail, list_orders
 from db.outbox.messages import queue_message, record_copied
 from db.people.sites import get_site_rules
 from db.privacy.retention import KEPT_EVENT_KEYS, PURGED_ACTION, purge_personal_data
@@ -347,7 +347,13 @@ def test_reports_still_add_up_and_the_desk_finds_only_the_open_bag(purged: Purge
         holds = class_hold_days(get_site_rules(session, site_id=world.site_id))
         found = find_orders(session, site_id=world.site_id, text=PHONE[-4:], now=NOW, hold_days=holds, open_only=False)
         list_overdue_calls(session, site_id=world.site_id, now=NOW, reveal_phone=True)
+        detail = get_order_detail(session, site_id=world.site_id, order_id=purged.seeded.handed_over, now=NOW)
+        listed = list_orders(session, site_id=world.site_id, filters=OrderFilter(), now=NOW)
     assert [bag.id for bag in found] == [purged.seeded.still_open]
+    # The organizer's detail and list of an anonymised bag: its codes, dates and history, no person.
+    assert (detail.resident_name, detail.phone, detail.address, detail.status) == ("", "", "8号", "picked_up")
+    assert len(detail.history) >= 5 and NAME not in detail.history.to_string()
+    assert len(listed) == 4
 
 
 def test_sign_ins_ended_and_browsers_unseen_are_deleted_tablets_stay(purged: Purged):
