@@ -18,7 +18,16 @@ from cli.jobs import PURGE_COUNT, Runner
 from cli.main import main
 from db.core.backup import make_backup
 from db.core.engine import make_engine, read_only, unit_of_work
-from db.core.models import Device, Event, LoginSession, Message, Order
+from db.core.models import (
+    Device,
+    Event,
+    ExcursionCheck,
+    LoginSession,
+    Message,
+    Order,
+    StorageUnit,
+    TemperatureReading,
+)
 from db.orders.calls import list_overdue_calls, record_call
 from db.orders.lifecycle import (
     ItemSpec,
@@ -133,6 +142,7 @@ def seed(engine: Engine) -> Seeded:
         )
         assert sms is not None
         assert not check_collector(session, order_ids=[first], answer="13800000000", volunteer_id=volunteer, now=at)
+        _excursion_check(session, world, order_id=first, at=at)
     with unit_of_work(engine) as session:
         hand_over(
             session,
@@ -159,6 +169,37 @@ def seed(engine: Engine) -> Seeded:
         hand_over(session, order_id=recent, volunteer_id=volunteer, now=RECENTLY)
         _sign_ins(session, world)
     return Seeded(world, first, second, still_open, recent, sms, copied)
+
+
+def _excursion_check(session, world: World, *, order_id: int, at: dt.datetime) -> None:
+    """An organizer's verdict on the bag after a fridge ran warm, with a note naming the resident."""
+    fridge = session.scalars(
+        select(StorageUnit.id).where(StorageUnit.site_id == world.site_id, StorageUnit.code == "F1")
+    ).one()
+    reading = TemperatureReading(
+        site_id=world.site_id,
+        storage_unit_id=fridge,
+        reading_c=12.0,
+        taken_at=at,
+        recorded_at=at,
+        volunteer_id=world.volunteer_id,
+        in_range=False,
+        corrective_action="关门",
+    )
+    session.add(reading)
+    session.flush()
+    session.add(
+        ExcursionCheck(
+            site_id=world.site_id,
+            storage_unit_id=fridge,
+            reading_id=reading.id,
+            order_id=order_id,
+            outcome="resident_informed",
+            volunteer_id=world.volunteer_id,
+            checked_at=at,
+            note=f"已打电话告诉{NAME}",
+        )
+    )
 
 
 def _sign_ins(session, world: World) -> None:
@@ -354,6 +395,12 @@ def test_reports_still_add_up_and_the_desk_finds_only_the_open_bag(purged: Purge
     assert (detail.resident_name, detail.phone, detail.address, detail.status) == ("", "", "8号", "picked_up")
     assert len(detail.history) >= 5 and NAME not in detail.history.to_string()
     assert len(listed) == 4
+
+
+def test_the_excursion_check_keeps_its_verdict_not_its_note(purged: Purged):
+    with read_only(purged.engine) as session:
+        check = session.scalars(select(ExcursionCheck)).one()
+    assert (check.order_id, check.outcome, check.note) == (purged.seeded.handed_over, "resident_informed", None)
 
 
 def test_sign_ins_ended_and_browsers_unseen_are_deleted_tablets_stay(purged: Purged):
