@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -60,10 +60,6 @@ KEPT_EVENT_KEYS: frozenset[str] = frozenset(
         "unit",
         "excursion_started_at",
         "worst_c",
-        "orders",
-        "events",
-        "messages",
-        "count",
     }
 )
 PURGED_ACTION = "privacy.purged"
@@ -279,7 +275,14 @@ def purge_personal_data(
                     entity="site",
                     entity_id=site_id,
                     now=now,
-                    after={**counts, "sessions": sessions, "devices": devices, "days": days},
+                    after={
+                        "bags": counts["orders"],
+                        "events": counts["events"],
+                        "messages": counts["messages"],
+                        "sessions": sessions,
+                        "browsers": devices,
+                        "personal_data_days": days,
+                    },
                 )
         longest = max(longest, (time.perf_counter() - started) * 1000)
         for key, value in (*counts.items(), ("sessions", sessions), ("devices", devices)):
@@ -289,7 +292,7 @@ def purge_personal_data(
     return PurgeReport(**totals, batches=batches, longest_batch_ms=longest)
 
 
-def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, size: int) -> Any:
+def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, size: int) -> Iterator[list[int]]:
     """The site's bags due for anonymising, `size` at a time, in (delivery date, id) order: each batch read through
     the partial index of the bags still naming their resident, from where the last one ended (a bag still open
     stays in the index and is passed over once, not in every batch). A bag closes on or after its delivery day."""
