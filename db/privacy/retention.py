@@ -226,7 +226,10 @@ def _empty_messages(session: Session, *, message_ids: list[int], now: dt.datetim
             values={},
             text="",
             idempotency_key=bindparam("m_key"),
-            status=case((_MESSAGES.c.status.in_(waiting), "cancelled"), else_=_MESSAGES.c.status),
+            # Spelled out, not IN (…): an expanding IN cannot run once per row (executemany).
+            status=case(
+                (or_(*(_MESSAGES.c.status == status for status in waiting)), "cancelled"), else_=_MESSAGES.c.status
+            ),
             scrubbed_at=now,
         ),
         [{"m_id": message_id, "m_key": f"scrubbed:{message_id}"} for message_id in message_ids],
