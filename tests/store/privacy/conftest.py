@@ -47,7 +47,9 @@ def pickup(engine: Engine, now: dt.datetime) -> Pickup:
         volunteer = create_volunteer(session, site_id=site.id, name="王阿姨", roles=["handout"], now=earlier)
         other_organizer = create_volunteer(session, site_id=other.id, name="赵主任", roles=["organizer"], now=earlier)
         for site_id in (site.id, other.id):
-            create_storage_unit(session, site_id=site_id, code="S1", name="货架", kind="shelf", slot_count=5, now=earlier)
+            create_storage_unit(
+                session, site_id=site_id, code="S1", name="货架", kind="shelf", slot_count=5, now=earlier
+            )
 
         def bag(site_id: int, number: str, phone: str, name: str = RESIDENT_NAME) -> int:
             return create_order(
