@@ -25,25 +25,21 @@ user = require_role(ORGANIZER)
 page_header("access_records")
 
 with read_scope() as session:
-    people = dict(list_access_volunteers(session, site_id=user.site_id))
+    people: dict[int | None, str] = dict(list_access_volunteers(session, site_id=user.site_id))
 
 today = local_today()
 left, middle, right = st.columns(3)
 days = left.date_input(
     t("access.days"), value=(today - dt.timedelta(days=DEFAULT_DAYS - 1), today), max_value=today, key="access_days"
 )
+# The choices' words looked up now: a format function runs again where the reader's language is not known.
+everyone = t("access.all").plain
+people_words = {None: everyone, **people}
+kind_words: dict[str | None, str] = {None: everyone, **{k: t(f"value.access_kind.{k}").plain for k in ACCESS_KINDS}}
 person = middle.selectbox(
-    t("access.person"),
-    [None, *people],
-    format_func=lambda volunteer_id: t("access.all").plain if volunteer_id is None else people[volunteer_id],
-    key="access_person",
+    t("access.person"), list(people_words), format_func=people_words.__getitem__, key="access_person"
 )
-kind = right.selectbox(
-    t("access.kind"),
-    [None, *ACCESS_KINDS],
-    format_func=lambda code: t("access.all" if code is None else f"value.access_kind.{code}").plain,
-    key="access_kind",
-)
+kind = right.selectbox(t("access.kind"), list(kind_words), format_func=kind_words.__getitem__, key="access_kind")
 # While the range's second day is being picked, the first day alone.
 since, until = (days[0], days[-1]) if days else (today, today)
 read = partial(list_access_records, site_id=user.site_id, since=since, until=until, volunteer_id=person, kind=kind)

@@ -10,7 +10,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from db.core.clock import to_local, utc_now
+from db.core.clock import utc_now
 from db.core.privacy import mask_phone
 from db.people.login_sessions import SignedIn
 from db.privacy.access import record_access, reveal_phone
@@ -41,10 +41,12 @@ def reason_form(key: str, *, submit: str) -> Reason | None:
     is pressed; "other" without a note is refused in place, and None otherwise."""
     with st.form(key=f"{key}_form", border=False):
         st.caption(t("privacy.ask_why"))
+        # Words looked up now: a format function runs again where the reader's language is not known.
+        labels = {code: t(f"value.access_reason.{code}").plain for code in ASKED_REASONS}
         reason = st.radio(
             t("column.reason"),
             ASKED_REASONS,
-            format_func=lambda code: t(f"value.access_reason.{code}").plain,
+            format_func=labels.__getitem__,
             horizontal=True,
             key=f"{key}_reason",
         )
@@ -189,11 +191,11 @@ ACCESS_CODES = {"kind": "access_kind", "reason": "access_reason", "subject": "ac
 
 def worded_access_records(records: pd.DataFrame, *, language: str) -> pd.DataFrame:
     """Access records (db.privacy.access.list_access_records) for people: kinds, reasons and lists in `language`
-    (blank where a record has none), times on the site's clock, the household id under a heading of its own (files
+    (blank where a record has none), times to the minute, the household id under a heading of its own (files
     leave `…_id` columns out)."""
     worded = records.rename(columns={"household_id": "household"})
-    # On the site's clock, to the minute, as text: a workbook cannot hold a moment with its time zone.
-    worded["happened_at"] = worded["happened_at"].map(lambda at: f"{to_local(at):%Y-%m-%d %H:%M}")
+    # Already on the site's clock (the store gives local times): to the minute, as text, on screen and in files.
+    worded["happened_at"] = worded["happened_at"].map(lambda at: f"{at:%Y-%m-%d %H:%M}")
     for column, family in ACCESS_CODES.items():
         worded[column] = worded[column].map(
             lambda code, family=family: (
