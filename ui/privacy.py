@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from db.core.clock import utc_now
+from db.core.errors import StoreError
 from db.core.privacy import mask_phone
 from db.people.login_sessions import SignedIn
 from db.privacy.access import record_access, reveal_phone
@@ -18,6 +19,7 @@ from ui.actions import run_change
 from ui.downloads import download_buttons
 from ui.i18n import t, translate
 from ui.store import bookkeeping_scope
+from ui.widgets import show_error
 
 # The reasons an organizer gives on a screen; a resident's own request is asked on the resident's data page.
 ASKED_REASONS = ("call", "platform_dispute", "other")
@@ -105,9 +107,10 @@ def masked_frame(frame: pd.DataFrame, *, columns: tuple[str, ...] = PHONE_COLUMN
     return shown
 
 
-def unmasked_reason(key: str) -> Reason | None:
+def unmasked_reason(key: str, *, record: Callable[[Reason], None] | None = None) -> Reason | None:
     """The switch for unmasked files and, once it is on, the question why; the answer lasts while the switch
-    stays on (this session only). None while the files stay masked."""
+    stays on (this session only). None while the files stay masked. `record` records a list shown unmasked on
+    the page itself (a print view) once, when the reason is given; files record themselves as they are made."""
     reason_key = f"{key}_unmasked_reason"
     if not st.toggle(t("privacy.unmasked"), key=f"{key}_unmasked", help=t("privacy.unmasked_help")):
         st.session_state.pop(reason_key, None)
@@ -117,6 +120,12 @@ def unmasked_reason(key: str) -> Reason | None:
         reason = reason_form(key, submit=t("privacy.unmasked_go"))
         if reason is None:
             return None
+        if record is not None:
+            try:
+                record(reason)
+            except StoreError as error:
+                show_error(error)
+                return None
         st.session_state[reason_key] = reason
     st.caption(t("privacy.unmasked_ready", reason=t(f"value.access_reason.{reason.reason}"), note=reason.note or ""))
     return reason

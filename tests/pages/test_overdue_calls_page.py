@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, read_only, unit_of_work
-from db.core.models import Event
+from db.core.models import AccessRecord, Event
 from db.orders.calls import CALL_ACTION
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
 from tests.support.app_data import AppData
@@ -111,4 +111,17 @@ def test_the_print_view_is_one_table(overdue_env: AppData):
     table = at.table[0].value
     assert len(table) == 2
     assert PHONE not in shown(at)  # paper lies about: masked
+    # Unmasked only once the organizer says why, recorded once with the list and its rows.
+    at.toggle(key="calls_unmasked").set_value(True).run()
+    assert PHONE not in at.table[0].value.to_csv()
+    at.radio(key="calls_reason").set_value("call")
+    at.button(key="calls_go").click().run()
+    assert not at.exception
+    assert list(at.table[0].value[translate("zh-CN", "column.phone").plain]) == [PHONE, PHONE]
+    at.run()
+    store = make_engine(overdue_env.url)
+    with read_only(store) as session:
+        records = session.execute(select(AccessRecord.kind, AccessRecord.subject, AccessRecord.row_count)).all()
+    store.dispose()
+    assert [tuple(record) for record in records] == [("export_unmasked", "overdue_calls", 2)]
     assert not at.get("link_button")

@@ -94,13 +94,14 @@ def outcome_form(user: SignedIn, resident: OverdueResident, *, key: str) -> None
             run_change(record, done_key="calls.saved", scope=bookkeeping_scope, name=resident.resident_name)
 
 
-def print_frame(residents: list[OverdueResident]) -> pd.DataFrame:
-    """One row per bag, in the list's order, headed in the reader's language; numbers masked (paper lies about)."""
+def print_frame(residents: list[OverdueResident], *, whole: bool = False) -> pd.DataFrame:
+    """One row per bag, in the list's order, headed in the reader's language; numbers masked (paper lies about)
+    unless `whole` (an organizer said why: ui.privacy records it)."""
     rows = [
         {
             "building": resident.building,
             "resident_name": resident.resident_name,
-            "phone": shown_phone(resident),
+            "phone": resident.phone if whole else shown_phone(resident),
             "pickup_code": bag.pickup_code,
             "slot": bag.slot_code or "",
             "delivery_date": bag.delivery_date,
