@@ -205,6 +205,8 @@ def worded_access_records(records: pd.DataFrame, *, language: str) -> pd.DataFra
     worded = records.rename(columns={"household_id": "household"})
     # Already on the site's clock (the store gives local times): to the minute, as text, on screen and in files.
     worded["happened_at"] = worded["happened_at"].map(lambda at: f"{at:%Y-%m-%d %H:%M}")
+    # A count only where a record has one (an export's rows): blank, not "None", elsewhere.
+    worded["row_count"] = worded["row_count"].astype(object).where(worded["row_count"].notna(), None)
     for column, family in ACCESS_CODES.items():
         worded[column] = worded[column].map(
             lambda code, family=family: (
