@@ -51,7 +51,9 @@ def pickup(engine: Engine, now: dt.datetime) -> Pickup:
                 session, site_id=site_id, code="S1", name="货架", kind="shelf", slot_count=5, now=earlier
             )
 
-        def bag(site_id: int, number: str, phone: str, name: str = RESIDENT_NAME) -> int:
+        def bag(
+            site_id: int, number: str, phone: str, name: str = RESIDENT_NAME, address: str = RESIDENT_ADDRESS
+        ) -> int:
             return create_order(
                 session,
                 site_id=site_id,
@@ -60,14 +62,14 @@ def pickup(engine: Engine, now: dt.datetime) -> Pickup:
                 pickup_code=f"8-{number}",
                 resident_name=name,
                 phone=phone,
-                address=RESIDENT_ADDRESS,
+                address=address,
                 delivery_date=earlier.date(),
                 items=[ItemSpec("大白菜", 2, "ambient"), ItemSpec("鸡蛋", 1, "ambient")],
                 now=earlier,
             ).id
 
         closed, still_open = bag(site.id, "a1", RESIDENT_PHONE), bag(site.id, "a2", RESIDENT_PHONE)
-        neighbour = bag(site.id, "b1", NEIGHBOUR_PHONE, name="周大海")
+        neighbour = bag(site.id, "b1", NEIGHBOUR_PHONE, name="周大海", address="12号楼1单元202")
         elsewhere = bag(other.id, "x1", RESIDENT_PHONE)
     with unit_of_work(engine) as session:
         for order_id in (closed, still_open, neighbour):
