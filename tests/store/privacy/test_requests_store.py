@@ -17,7 +17,7 @@ from db.core.errors import InvalidValue, NotAllowed, NotFound, WrongState
 from db.core.models import AccessRecord, Base, Event, Order
 from db.orders.lifecycle import hand_over
 from db.privacy.requests import anonymise_resident, find_resident, record_resident_export
-from tests.store.privacy.conftest import RESIDENT_ADDRESS, RESIDENT_NAME, RESIDENT_PHONE, Pickup
+from tests.support.privacy_pickup import RESIDENT_ADDRESS, RESIDENT_NAME, RESIDENT_PHONE, Pickup
 
 
 def rows_holding(engine: Engine, needle: str) -> list[tuple[str, dict[str, Any]]]:
