@@ -226,7 +226,6 @@ def _empty_messages(session: Session, *, message_ids: list[int], now: dt.datetim
             values={},
             text="",
             idempotency_key=bindparam("m_key"),
-            # Spelled out, not IN (…): an expanding IN cannot run once per row (executemany).
             status=case(
                 (or_(*(_MESSAGES.c.status == status for status in waiting)), "cancelled"), else_=_MESSAGES.c.status
             ),
@@ -355,7 +354,10 @@ def checkpoint_sqlite(engine: Engine) -> bool:
     tries again a few times while a reader holds the log. True once a checkpoint completed."""
     for attempt in range(CHECKPOINT_TRIES):
         with engine.connect() as connection:
-            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+            # On the driver's own connection, outside a transaction (a checkpoint cannot run inside one).
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if not busy:
             return True
         if attempt + 1 < CHECKPOINT_TRIES:

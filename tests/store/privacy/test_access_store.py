@@ -15,7 +15,7 @@ from db.core.models import AccessRecord
 from db.people.accounts import grant_role
 from db.privacy.access import list_access_records, list_access_volunteers, record_access, reveal_phone
 from db.privacy.retention import anonymise_orders
-from tests.store.privacy.conftest import RESIDENT_PHONE, Pickup
+from tests.support.privacy_pickup import RESIDENT_PHONE, Pickup
 
 
 def _record(engine: Engine, pickup: Pickup, now: dt.datetime, **values: object) -> int:
