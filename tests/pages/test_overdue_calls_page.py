@@ -72,6 +72,21 @@ def test_organizers_get_a_call_link_that_shows_the_number_masked(overdue_env: Ap
     assert translate(language, "calls.building", number="7").plain in [header.value for header in at.header]
 
 
+def test_an_organizer_may_ask_for_the_number_on_a_card(overdue_env: AppData):
+    at = open_calls(overdue_env, audience=ORGANIZER)
+    card = next(radio.key for radio in at.radio if radio.key and radio.key.endswith("_outcome")).removesuffix(
+        "_outcome"
+    )
+    at.radio(key=f"{card}_show_reason").set_value("call")
+    at.button(key=f"{card}_show_go").click().run()
+    assert not at.exception and PHONE in shown(at)
+    store = make_engine(overdue_env.url)
+    with read_only(store) as session:
+        records = session.execute(select(AccessRecord.kind, AccessRecord.order_id)).all()
+    store.dispose()
+    assert [tuple(record) for record in records] == [("phone_shown", int(card.removeprefix("call_")))]
+
+
 def test_volunteers_see_it_masked_without_a_link(overdue_env: AppData):
     at = open_calls(overdue_env, audience=VOLUNTEER)
     words = shown(at)

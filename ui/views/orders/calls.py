@@ -16,6 +16,7 @@ from db.orders.calls import CALL_OUTCOMES, MAX_NOTE_LENGTH, CallOutcome, Overdue
 from db.people.login_sessions import SignedIn
 from ui.actions import run_change
 from ui.i18n import t
+from ui.privacy import revealed_phone, show_number_button
 from ui.store import bookkeeping_scope
 
 PRINT_COLUMNS = [
@@ -47,18 +48,22 @@ def resident_card(user: SignedIn, resident: OverdueResident) -> None:
     """Who, the bags, the last call, a call link (whole numbers only: it dials the whole number, its words show the
     masked one) and the outcome form."""
     key = f"call_{resident.bags[0].order_id}"
+    # An organizer who dials from another phone may ask for the number: recorded against the oldest bag.
+    whole = revealed_phone(resident.bags[0].order_id) if resident.phone_is_whole else None
     with st.container(border=True, key=key):
         st.markdown(
             t(
                 "calls.resident",
                 name=resident.resident_name,
-                phone=shown_phone(resident),
+                phone=whole or shown_phone(resident),
                 address=resident.address or t("calls.no_address").plain,
             )
         )
         if resident.phone_is_whole:
             digits = "".join(character for character in resident.phone if character.isdigit() or character == "+")
             st.link_button(t("calls.call", phone=shown_phone(resident)), f"tel:{digits}", icon=":material/call:")
+            if whole is None:
+                show_number_button(user, order_id=resident.bags[0].order_id, key=f"{key}_show")
         for bag in resident.bags:
             st.markdown(
                 t(
