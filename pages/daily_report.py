@@ -1,4 +1,7 @@
-"""The daily report of one site: arrivals, handovers, overdue bags, problems, temperatures and who was on duty."""
+"""The daily report of one site: arrivals, handovers, overdue bags, problems, temperatures and who was on duty.
+Residents' numbers masked on screen, on paper and in the files; an unmasked workbook asks why and is recorded."""
+
+from functools import partial
 
 import streamlit as st
 
@@ -10,12 +13,13 @@ from ui.guard import require_role
 from ui.i18n import current_language, t
 from ui.kpis import this_minute
 from ui.pages_registry import ORGANIZER
+from ui.privacy import masked_frame, recorded_file, unmasked_reason
 from ui.signed_in import acting_site_id
 from ui.store import cached_read
 from ui.tables import show_print_table, show_table
 from ui.widgets import page_header
 
-require_role(ORGANIZER)
+user = require_role(ORGANIZER)
 
 # Stored code words in each part, shown through `value.<family>.<code>`.
 CODES = {
@@ -51,14 +55,15 @@ with st.container(key="daily_controls"):
 report = cached_read(daily_report, site_id=site_id, day=day, now=this_minute())
 language = current_language()
 titles = {part: t(PART_TITLES[part]) for part in report.parts()}
+parts = {part: masked_frame(frame) for part, frame in report.parts().items()}
 # The workbook's sheets and the CSV files by their titles as words (a file shows text as it is, not as Markdown).
 sheets = {
     titles[part].plain: translated_frame(frame, language=language, codes=CODES.get(part))
-    for part, frame in report.parts().items()
+    for part, frame in parts.items()
 }
 
 st.markdown(t("daily.site_day", site=report.site_name, code=report.site_code, day=report.day))
-for part, frame in report.parts().items():
+for part, frame in parts.items():
     st.header(f"{titles[part]} ({len(frame)})")
     if printable and not frame.empty:
         show_print_table(sheets[titles[part].plain])
@@ -93,3 +98,27 @@ if not printable:
         width="stretch",
         icon=":material/download:",
     )
+    reason = unmasked_reason("daily")
+    if reason is not None:
+        whole = {
+            titles[part].plain: translated_frame(frame, language=language, codes=CODES.get(part))
+            for part, frame in report.parts().items()
+        }
+        st.download_button(
+            t("privacy.unmasked_xlsx"),
+            # Recorded when the workbook is made; its overdue bags are the rows that name residents.
+            recorded_file(
+                partial(frames_to_xlsx_bytes, whole),
+                user=user,
+                site_id=site_id,
+                reason=reason,
+                subject="daily_report",
+                row_count=len(report.overdue),
+            ),
+            file_name=f"{stem}-unmasked.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="daily_whole_xlsx",
+            on_click="ignore",
+            width="stretch",
+            icon=":material/download:",
+        )

@@ -1,4 +1,4 @@
-"""Manifest import: upload a platform's delivery list, see what it holds, and import it on confirm."""
+"""Manifest import: upload a platform's delivery list, see what it holds (numbers masked), and import it on confirm."""
 
 import hashlib
 
@@ -7,6 +7,7 @@ import streamlit as st
 
 from db.core.clock import local_today, utc_now
 from db.core.errors import ManifestUnreadable
+from db.core.privacy import mask_phone
 from db.orders.manifest import apply_import, plan_import, read_manifest
 from ui.actions import keep, run_change
 from ui.guard import require_role
@@ -60,7 +61,7 @@ if plan.orders:
                     "order_number": o.order_number,
                     "pickup_code": o.pickup_code,
                     "resident_name": o.resident_name,
-                    "phone": o.phone,
+                    "phone": mask_phone(o.phone),
                     "address": o.address,
                     "delivery_date": o.delivery_date,
                     "storage_class": o.storage_class,

@@ -1,5 +1,8 @@
-"""The overdue call list: residents with bags past their collect-by day, by building and oldest first; organizers see
-whole numbers and a call link, volunteers masked ones; each call's outcome is recorded on the bags."""
+"""The overdue call list: residents with bags past their collect-by day, by building and oldest first; numbers masked,
+organizers get a call link that dials the whole number; each call's outcome is recorded on the bags. The print view
+is masked too; an organizer may print it unmasked after saying why (recorded)."""
+
+from functools import partial
 
 import streamlit as st
 
@@ -8,6 +11,7 @@ from db.orders.calls import list_overdue_calls
 from ui.guard import require_role
 from ui.i18n import t
 from ui.pages_registry import ORGANIZER, STAFF
+from ui.privacy import record_unmasked, unmasked_reason
 from ui.signed_in import current_audience
 from ui.store import read_scope
 from ui.tables import show_print_table
@@ -30,19 +34,24 @@ if printable:
     st.html(PRINT_CSS)
 page_header("overdue_calls")
 
+organizer = current_audience() == ORGANIZER
 with read_scope() as session:
-    residents = list_overdue_calls(session, site_id=user.site_id, now=now, reveal_phone=current_audience() == ORGANIZER)
+    residents = list_overdue_calls(session, site_id=user.site_id, now=now, reveal_phone=organizer)
 
+bags = sum(len(resident.bags) for resident in residents)
 with st.container(key="calls_controls"):
     st.toggle(t("calls.print_view"), key="calls_print")
     st.caption(t("calls.print_help"))
-    bags = sum(len(resident.bags) for resident in residents)
+    unmasked = None
+    if printable and organizer and residents:
+        record = partial(record_unmasked, user=user, site_id=user.site_id, subject="overdue_calls", row_count=bags)
+        unmasked = unmasked_reason("calls", record=lambda reason: record(reason=reason))
     st.caption(t("calls.count", count=len(residents), bags=bags, day=today_label(now)))
 
 if not residents:
     st.info(t("calls.none"))
 elif printable:
-    show_print_table(print_frame(residents))
+    show_print_table(print_frame(residents, whole=unmasked is not None))
 else:
     for building, group in group_by_building(residents).items():
         st.header(t("calls.building", number=building.rstrip("号")) if building else t("calls.no_building"))

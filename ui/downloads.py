@@ -40,10 +40,11 @@ def download_buttons(
     file_stem: str,
     codes: dict[str, str] | None = None,
     first: tuple[str, ...] = (),
+    labels: tuple[str, str] | None = None,
 ) -> None:
-    """CSV and Excel buttons side by side. `load` runs only when one is clicked (on Streamlit's download thread,
-    so it must not use st.*): a long list is not built on every rerun. The files leave out row ids and lead
-    with the `first` columns (see translated_frame)."""
+    """CSV and Excel buttons side by side (`labels` instead of "download CSV / Excel"). `load` runs only when one
+    is clicked (on Streamlit's download thread, so it must not use st.*): a long list is not built on every rerun.
+    The files leave out row ids and lead with the `first` columns (see translated_frame)."""
     language = current_language()
 
     def as_csv() -> bytes:
@@ -53,9 +54,10 @@ def download_buttons(
         frame = translated_frame(load(), language=language, codes=codes, first=first)
         return frame_to_xlsx_bytes(frame, sheet_name=file_stem)
 
+    csv_label, xlsx_label = labels or (t("export.csv"), t("export.xlsx"))
     left, right = st.columns(2)
     left.download_button(
-        t("export.csv"),
+        csv_label,
         as_csv,
         file_name=f"{file_stem}.csv",
         mime="text/csv",
@@ -65,7 +67,7 @@ def download_buttons(
         icon=":material/download:",
     )
     right.download_button(
-        t("export.xlsx"),
+        xlsx_label,
         as_xlsx,
         file_name=f"{file_stem}.xlsx",
         key=f"{key}_xlsx",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from db.core.privacy import mask_phone
 from ui.i18n import (
     current_language,
     join_list,
@@ -37,11 +38,14 @@ CHANGE_VALUE_FAMILIES: dict[str, tuple[str, ...]] = {
     # A weekday's hours in a rules change: "closed" or "usual" in words, other hours as they are ("09:00–12:00").
     **{f"weekday_hours_{weekday}": ("opening",) for weekday in range(7)},
 }
+# Fields of an event's before/after that hold a phone number (a resident's corrected one, a volunteer's changed
+# one, a message's recipient): the event log and a bag's history show them masked, as every list does.
+PHONE_FIELDS = frozenset({"phone", "recipient"})
 
 
 def change_text(values: dict[str, Any] | None) -> str:
-    """An event's before or after in the reader's language: 状态：已上架；货位：F1-01 (not status=shelved).
-    Plain text, for the event tables' cells (never Markdown)."""
+    """An event's before or after in the reader's language: 状态：已上架；货位：F1-01 (not status=shelved), phone
+    numbers masked. Plain text, for the event tables' cells (never Markdown)."""
     if not values:
         return ""
     catalog = load_catalog(current_language())
@@ -59,7 +63,9 @@ def change_text(values: dict[str, Any] | None) -> str:
             None,
         )
         shown: str
-        if family:
+        if field_name in PHONE_FIELDS and isinstance(value, str):
+            shown = mask_phone(value) if value else ""
+        elif family:
             shown = translate_codes([str(code) for code in codes], family)
         elif isinstance(value, bool):
             shown = t(f"value.yes_no.{value}")

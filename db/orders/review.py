@@ -130,8 +130,10 @@ def list_orders(
     now: dt.datetime,
     limit: int = PAGE_SIZE,
     offset: int = 0,
+    masked: bool = True,
 ) -> pd.DataFrame:
-    """One page of the site's orders, newest delivery first, filtered in SQL; phones and names masked."""
+    """One page of the site's orders, newest delivery first, filtered in SQL; phones and names masked unless
+    `masked=False` (an organizer's unmasked export, which the caller records as an access record)."""
     hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
     today = local_today(now)
     item_count = item_count_column()
@@ -157,8 +159,8 @@ def list_orders(
                 "platform": order.platform,
                 "order_number": order.order_number,
                 "pickup_code": order.pickup_code,
-                "resident_name": mask_name(order.resident_name),
-                "phone": mask_phone(order.phone),
+                "resident_name": mask_name(order.resident_name) if masked else order.resident_name,
+                "phone": mask_phone(order.phone) if masked else order.phone,
                 "address": order.address,
                 "storage_class": order.storage_class,
                 "status": order.status,

@@ -64,7 +64,7 @@ def test_orders_list_filters_shows_detail_and_offers_exports(app_database: AppDa
     assert not at.exception
     assert at.header[0].value == zh("orders.detail_heading", platform="多多买菜", order_number="A-1")
     markdown = " ".join(element.value for element in at.markdown)
-    assert "13700002222" in markdown  # the whole phone, for organizers only
+    assert "13700002222" not in markdown and "137\\*\\*\\*\\*2222" in markdown  # masked until asked why
     history = at.dataframe[-1].value
     assert list(history[zh("column.action")]) == [zh("value.action.order.created")]
 
@@ -80,11 +80,19 @@ def test_a_correction_is_saved_and_recorded(app_database_copy: AppData):
     assert at.success[0].value == zh("orders.corrected", fields=zh("column.phone"))
     events = stored(app_database_copy, select(Event.action, Event.after).where(Event.action == "order.corrected"))
     assert [(row.action, row.after) for row in events] == [("order.corrected", {"phone": "13500009999"})]
-    # The history words the change (手机：…), never as stored field names and codes (phone=…, status=expected).
+    # The history words the change (手机：…), never as stored field names and codes (phone=…, status=expected), and
+    # its numbers masked like every list's.
     at.run()
     history = at.dataframe[-1].value
-    assert list(history[zh("column.after")]) == ["状态：待到货；平台：多多买菜；订单号：A-1", "手机：13500009999"]
-    assert list(history[zh("column.before")]) == ["", "手机：13700002222"]
+    assert list(history[zh("column.after")]) == ["状态：待到货；平台：多多买菜；订单号：A-1", "手机：135****9999"]
+    assert list(history[zh("column.before")]) == ["", "手机：137****2222"]
+    # The phone box's hint is the masked number; saved empty, it keeps the number.
+    assert at.text_input(key=f"correct_phone_{order_id}").placeholder == "135****9999"
+    at.text_input(key=f"correct_phone_{order_id}").input("")
+    at.text_input(key=f"correct_name_{order_id}").input("张二先生")
+    at.button(key=f"correct_save_{order_id}").click().run()
+    assert at.success[0].value == zh("orders.corrected", fields=zh("column.resident_name"))
+    assert stored(app_database_copy, select(Order.phone).where(Order.id == order_id))[0].phone == "13500009999"
 
 
 @pytest.mark.usefixtures("writable_app_env")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
@@ -67,3 +68,17 @@ def check_chart_spec(spec: dict) -> None:
     from altair.vegalite.schema import load_schema
 
     validate_jsonschema(spec, load_schema())
+
+
+class Downloads:
+    """The files a page's deferred download buttons make (`st.download_button` given a function), by button key:
+    AppTest drops those functions with each run's stand-in runtime, so the `downloads` fixture keeps them."""
+
+    def __init__(self) -> None:
+        self.makers: dict[str, Callable[[], Any]] = {}
+
+    def file(self, at: AppTest, key: str) -> bytes:
+        """What the button `key` of the latest run hands the browser, made now (as a click would)."""
+        button = next(button for button in at.get("download_button") if button.proto.id.endswith(f"-{key}"))
+        data = self.makers[button.proto.deferred_file_id]()
+        return data.encode() if isinstance(data, str) else bytes(data)

@@ -1,5 +1,6 @@
 """The overdue call list on screen: one card per resident (by building, oldest bag first) with a call link where the
-role may see the number and a form for the call's outcome; and the same list as a table for paper."""
+role may see the number and a form for the call's outcome; and the same list as a table for paper. Numbers show
+masked everywhere: only the call link, where the organizer acts on it, dials the whole one."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from db.core.clock import to_local, utc_now
+from db.core.privacy import mask_phone
 from db.orders.calls import CALL_OUTCOMES, MAX_NOTE_LENGTH, CallOutcome, OverdueResident, record_call
 from db.people.login_sessions import SignedIn
 from ui.actions import run_change
 from ui.i18n import t
+from ui.privacy import revealed_phone, show_number_button
 from ui.store import bookkeeping_scope
 
 PRINT_COLUMNS = [
@@ -36,21 +39,31 @@ def last_call_words(call: CallOutcome | None) -> str:
     return " · ".join(part for part in (*parts, call.note) if part)
 
 
+def shown_phone(resident: OverdueResident) -> str:
+    """The resident's number as the list shows it: masked (the store already masked it for a volunteer)."""
+    return mask_phone(resident.phone) if resident.phone_is_whole else resident.phone
+
+
 def resident_card(user: SignedIn, resident: OverdueResident) -> None:
-    """Who, the bags, the last call, a call link (whole numbers only) and the outcome form."""
+    """Who, the bags, the last call, a call link (whole numbers only: it dials the whole number, its words show the
+    masked one) and the outcome form."""
     key = f"call_{resident.bags[0].order_id}"
+    # An organizer who dials from another phone may ask for the number: recorded against the oldest bag.
+    whole = revealed_phone(resident.bags[0].order_id) if resident.phone_is_whole else None
     with st.container(border=True, key=key):
         st.markdown(
             t(
                 "calls.resident",
                 name=resident.resident_name,
-                phone=resident.phone,
+                phone=whole or shown_phone(resident),
                 address=resident.address or t("calls.no_address").plain,
             )
         )
         if resident.phone_is_whole:
             digits = "".join(character for character in resident.phone if character.isdigit() or character == "+")
-            st.link_button(t("calls.call"), f"tel:{digits}", icon=":material/call:")
+            st.link_button(t("calls.call", phone=shown_phone(resident)), f"tel:{digits}", icon=":material/call:")
+            if whole is None:
+                show_number_button(user, order_id=resident.bags[0].order_id, key=f"{key}_show")
         for bag in resident.bags:
             st.markdown(
                 t(
@@ -86,13 +99,14 @@ def outcome_form(user: SignedIn, resident: OverdueResident, *, key: str) -> None
             run_change(record, done_key="calls.saved", scope=bookkeeping_scope, name=resident.resident_name)
 
 
-def print_frame(residents: list[OverdueResident]) -> pd.DataFrame:
-    """One row per bag, in the list's order, headed in the reader's language."""
+def print_frame(residents: list[OverdueResident], *, whole: bool = False) -> pd.DataFrame:
+    """One row per bag, in the list's order, headed in the reader's language; numbers masked (paper lies about)
+    unless `whole` (an organizer said why: ui.privacy records it)."""
     rows = [
         {
             "building": resident.building,
             "resident_name": resident.resident_name,
-            "phone": resident.phone,
+            "phone": resident.phone if whole else shown_phone(resident),
             "pickup_code": bag.pickup_code,
             "slot": bag.slot_code or "",
             "delivery_date": bag.delivery_date,

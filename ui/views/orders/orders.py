@@ -28,9 +28,10 @@ from db.orders.review import (
 )
 from db.people.login_sessions import SignedIn
 from ui.actions import keep, run_change
-from ui.downloads import download_buttons, translated_frame
+from ui.downloads import translated_frame
 from ui.event_words import worded_changes
 from ui.i18n import current_language, join_list, t
+from ui.privacy import masked_phone, personal_data_downloads, revealed_phone, show_number_button
 from ui.store import read_scope
 from ui.tables import show_print_table, show_table
 from ui.views.outbox.messages import sent_about
@@ -80,8 +81,16 @@ def list_tab(user: SignedIn, *, now: dt.datetime) -> None:
         shown = list_orders(session, site_id=user.site_id, filters=filters, now=now, offset=(page - 1) * PAGE_SIZE)
     st.caption(t("orders.count", count=total))
     show_table(shown.drop(columns=["id"]), codes=CODES)
-    load_all = partial(_all_orders, site_id=user.site_id, filters=filters, now=now)
-    download_buttons(load_all, key="orders_export", file_stem="orders", codes=CODES, first=EXPORT_FIRST)
+    personal_data_downloads(
+        partial(_all_orders, site_id=user.site_id, filters=filters, now=now),
+        partial(_all_orders, site_id=user.site_id, filters=filters, now=now, masked=False),
+        user=user,
+        subject="orders",
+        key="orders_export",
+        file_stem="orders",
+        codes=CODES,
+        first=EXPORT_FIRST,
+    )
 
     # Labels as the options (unique: platform + order number): a page reads them back to ids.
     ids_by_label = order_labels(shown)
@@ -96,10 +105,11 @@ def list_tab(user: SignedIn, *, now: dt.datetime) -> None:
         order_detail(user, order_id=ids_by_label[chosen_label], now=now)
 
 
-def _all_orders(*, site_id: int, filters: OrderFilter, now: dt.datetime) -> pd.DataFrame:
-    """Every order the filters let through (up to the export limit), for the download buttons."""
+def _all_orders(*, site_id: int, filters: OrderFilter, now: dt.datetime, masked: bool = True) -> pd.DataFrame:
+    """Every order the filters let through (up to the export limit), for the download buttons; names and numbers
+    masked unless `masked=False` (an unmasked export, recorded by ui.privacy)."""
     with read_scope() as session:
-        return list_orders(session, site_id=site_id, filters=filters, now=now, limit=EXPORT_LIMIT)
+        return list_orders(session, site_id=site_id, filters=filters, now=now, limit=EXPORT_LIMIT, masked=masked)
 
 
 def order_filters(user: SignedIn) -> OrderFilter:
@@ -153,9 +163,20 @@ def order_detail(user: SignedIn, *, order_id: int, now: dt.datetime) -> None:
             storage_class=t(f"value.kind.{detail.storage_class}"),
         )
     )
+    # The number masked until the organizer says why they need it (recorded: ui.privacy).
+    whole = revealed_phone(order_id)
     st.markdown(
-        t("orders.detail_resident", name=detail.resident_name, phone=detail.phone, address=detail.address or "—")
+        t(
+            "orders.detail_resident",
+            name=detail.resident_name,
+            phone=whole or masked_phone(detail.phone),
+            address=detail.address or "—",
+        )
     )
+    if whole is not None:
+        st.caption(t("privacy.shown_recorded"))
+    elif detail.phone:
+        show_number_button(user, order_id=order_id, key=f"show_number_{order_id}")
     st.markdown(
         t(
             "orders.detail_dates",
@@ -174,25 +195,44 @@ def order_detail(user: SignedIn, *, order_id: int, now: dt.datetime) -> None:
 
 
 def correction_form(user: SignedIn, detail: OrderDetail, *, free_slots: list[str]) -> None:
-    """The resident's name and phone, and another free slot of the bag's kind while it is on the shelf."""
+    """The resident's name and phone, and another free slot of the bag's kind while it is on the shelf. The phone
+    box starts empty, the masked number its hint: a correction needs no look at the old number, and empty keeps it."""
     order_id = detail.id
     with st.form(key=f"correct_{order_id}"):
         st.markdown(f"**{t('orders.correct_heading')}**")
         name = st.text_input(t("orders.correct_name"), value=detail.resident_name, key=f"correct_name_{order_id}")
-        phone = st.text_input(t("orders.correct_phone"), value=detail.phone, key=f"correct_phone_{order_id}")
+        phone = st.text_input(
+            t("orders.correct_phone"),
+            placeholder=masked_phone(detail.phone),
+            help=t("orders.correct_phone_help"),
+            key=f"correct_phone_{order_id}",
+        )
         slot = None
         if detail.slot is not None:
             slot = st.selectbox(t("orders.correct_slot"), [detail.slot, *free_slots], key=f"correct_slot_{order_id}")
         saved = st.form_submit_button(t("orders.correct_save"), width="stretch", key=f"correct_save_{order_id}")
     if saved:
         correct = partial(
-            correct_and_move, user=user, order_id=order_id, name=name, phone=phone, slot=slot, before=detail.slot
+            correct_and_move,
+            user=user,
+            order_id=order_id,
+            name=name,
+            phone=phone.strip() or None,
+            slot=slot,
+            before=detail.slot,
         )
         run_change(correct, then=say_corrected, rerun=False)
 
 
 def correct_and_move(
-    session: Session, *, user: SignedIn, order_id: int, name: str, phone: str, slot: str | None, before: str | None
+    session: Session,
+    *,
+    user: SignedIn,
+    order_id: int,
+    name: str,
+    phone: str | None,
+    slot: str | None,
+    before: str | None,
 ) -> list[str]:
     """The resident's name and phone corrected and, if another slot was chosen, the bag moved: one transaction.
     Returns the fields that changed."""
