@@ -12,6 +12,7 @@ from db.people.opening_hours import WeekdayRule, list_closed_days, week_hours
 from db.people.site_rules import (
     CHOICES,
     MAX_CLOSED_NOTE,
+    MAX_PRIVACY_CONTACT,
     MAX_RULES_TEXT,
     RULES_CHANGED,
     TEMPERATURES,
@@ -39,6 +40,7 @@ SECTIONS = {
     "site_rules.section_storage": ("chilled_dwell_hours", "frozen_dwell_hours"),
     "site_rules.section_people": ("idle_signout_minutes", "signout_cutoff_hours", "pickups_per_volunteer_hour"),
     "site_rules.section_messages": ("language",),
+    "site_rules.section_privacy": ("personal_data_days", "privacy_contact"),
 }
 HISTORY_ROWS = 20
 
@@ -55,10 +57,14 @@ with read_scope() as session:
 
 
 def rule_input(name: str) -> float | dt.time | str | None:
-    """The box for one rule: a whole number, a temperature, one of a few codes (the messages' language) or a time of
-    day (None while a time box is empty)."""
+    """The box for one rule: a whole number, a temperature, one of a few codes (the messages' language), a line of
+    text (the privacy contact) or a time of day (None while a time box is empty)."""
     label = t(f"value.rule.{name}")
     key = f"rule_{name}"
+    if name == "privacy_contact":
+        placeholder = t("site_rules.privacy_contact_example").plain
+        contact: str = current[name]
+        return st.text_input(label, value=contact, max_chars=MAX_PRIVACY_CONTACT, placeholder=placeholder, key=key)
     if name in WHOLE_NUMBERS:
         bounds = WHOLE_NUMBERS[name]
         return st.number_input(
@@ -133,6 +139,8 @@ with st.form("site_rules_form"):
                 wanted["weekday_hours"] = weekdays
         if heading == "site_rules.section_messages":
             st.caption(t("site_rules.language_help"))
+        if heading == "site_rules.section_privacy":
+            st.caption(t("site_rules.privacy_help"))
     st.header(t("site_rules.section_text"))
     wanted["rules_text"] = st.text_area(
         t("value.rule.rules_text"), value=current["rules_text"], max_chars=MAX_RULES_TEXT, height=200, key="rule_text"
