@@ -1,0 +1,357 @@
+"""The retention rule (PIPL Art. 19, 47): a closed bag keeps its resident's name, phone and address for the site's
+`personal_data_days`, then loses them for good (docs/privacy.md).
+
+`anonymise_orders` does it to given bags in the caller's transaction (the purge here, and a resident's request,
+db.privacy.requests): each bag gets a random household id shared with the resident's other bags at the site (so
+counts per household still add up), its name, phone and phone tail emptied and its address cut to its building;
+the event log's before/after of those bags, and of the messages about them, keep only the keys of
+`KEPT_EVENT_KEYS` (the one change the log's triggers allow: it sets `scrubbed_at`, once); those messages lose their
+recipient, values and text; an excursion check's note on them goes.
+
+`purge_personal_data` runs it over every site in short batches, each its own transaction, reading the bags still
+naming their resident through the partial index `ix_orders_identifiable`; it also deletes ended sign-in sessions
+and remembered browsers unseen for 30 days (never a counter tablet), and on SQLite checkpoints the write-ahead log so
+no purged value lingers there (`secure_delete`, db.core.engine, zeroes the freed pages).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Engine, Table, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from db.core.clock import to_local
+from db.core.engine import read_only, rows_changed, unit_of_work
+from db.core.events import record_event
+from db.core.models import (
+    Device,
+    Event,
+    ExcursionCheck,
+    LoginSession,
+    Message,
+    MessageOrder,
+    Order,
+    Site,
+    SiteRules,
+    status_among,
+)
+from db.core.typed import normalize_phone
+from db.orders.buildings import building_of
+
+# The only keys of an event's before/after a scrub keeps: codes, slots, dates and counts, never a name, a phone, an
+# address or free text (a call's note, a return's or a problem's reason, a collector's name, a correction's values).
+KEPT_EVENT_KEYS: frozenset[str] = frozenset(
+    {
+        "status",
+        "slot",
+        "platform",
+        "order_number",
+        "storage_class",
+        "delivery_date",
+        "notice",
+        "outcome",
+        "collected_by",
+        "unit",
+        "excursion_started_at",
+        "worst_c",
+        "orders",
+        "events",
+        "messages",
+        "count",
+    }
+)
+PURGED_ACTION = "privacy.purged"
+# Statuses of a closed bag: handed over or returned. Open ones (and problems) keep their data until they close.
+CLOSED_STATUSES = ("picked_up", "returned")
+# A remembered browser (never a tablet) unseen this long is forgotten.
+BROWSER_UNSEEN = dt.timedelta(days=30)
+# Bags per batch: each batch is one short write transaction, so a handover beside it waits for one batch at most
+# (measured on SQLite in tests/store/privacy/test_retention_store.py's report; see PurgeReport.longest_batch_ms).
+BATCH_SIZE = 200
+# SQLite's checkpoint after a purge: tries while a reader holds the log.
+CHECKPOINT_TRIES = 5
+CHECKPOINT_PAUSE_S = 0.2
+
+_ORDERS = cast(Table, Order.__table__)
+_EVENTS = cast(Table, Event.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+
+
+@dataclass(frozen=True)
+class Anonymised:
+    """How many bags, events and messages one anonymisation changed."""
+
+    orders: int
+    events: int
+    messages: int
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge changed, in how many batches, and its longest batch (the longest a writer beside it waited)."""
+
+    orders: int
+    events: int
+    messages: int
+    sessions: int
+    devices: int
+    batches: int
+    longest_batch_ms: float
+
+
+def household_id_for(session: Session, *, site_id: int, phone: str) -> str:
+    """The household id of the site's bags with this phone: the one they already have, else a new random one
+    (never derived from the phone), written on every such bag of the site, open ones too."""
+    number = normalize_phone(phone)
+    of_phone = and_(Order.site_id == site_id, Order.phone_tail == number[-4:], Order.phone == number)
+    existing = (
+        session.scalar(select(Order.household_id).where(of_phone, Order.household_id.is_not(None)).limit(1))
+        if number
+        else None
+    )
+    household = existing or secrets.token_hex(8)
+    if number:
+        rows_changed(
+            session,
+            update(_ORDERS)
+            .where(
+                _ORDERS.c.site_id == site_id,
+                _ORDERS.c.phone_tail == number[-4:],
+                _ORDERS.c.phone == number,
+                or_(_ORDERS.c.household_id.is_(None), _ORDERS.c.household_id != household),
+            )
+            .values(household_id=household),
+        )
+    return household
+
+
+def anonymise_orders(session: Session, *, site_id: int, order_ids: Sequence[int], now: dt.datetime) -> Anonymised:
+    """In the caller's transaction: the site's bags among `order_ids` not anonymised yet lose their resident's name,
+    phone and address (the building stays) and get their household id; their events and the messages about them
+    (and those messages' events) are scrubbed. Writes no event itself."""
+    if not order_ids:
+        return Anonymised(orders=0, events=0, messages=0)
+    bags = session.execute(
+        select(Order.id, Order.phone, Order.address, Order.household_id).where(
+            Order.site_id == site_id, Order.id.in_(list(order_ids)), Order.anonymised_at.is_(None)
+        )
+    ).all()
+    if not bags:
+        return Anonymised(orders=0, events=0, messages=0)
+    households: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    for bag in bags:
+        number = normalize_phone(bag.phone or "")
+        if number and number not in households:
+            households[number] = household_id_for(session, site_id=site_id, phone=number)
+        household = households[number] if number else (bag.household_id or secrets.token_hex(8))
+        rows.append({"b_id": bag.id, "b_household": household, "b_address": building_of(bag.address or "")})
+    session.execute(
+        update(_ORDERS)
+        .where(_ORDERS.c.id == bindparam("b_id"), _ORDERS.c.anonymised_at.is_(None))
+        .values(
+            resident_name="",
+            phone="",
+            phone_tail="",
+            address=bindparam("b_address"),
+            household_id=bindparam("b_household"),
+            anonymised_at=now,
+        ),
+        rows,
+    )
+    ids = [bag.id for bag in bags]
+    session.execute(
+        update(ExcursionCheck)
+        .where(ExcursionCheck.order_id.in_(ids), ExcursionCheck.note.is_not(None))
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )
+    message_ids = list(
+        session.scalars(
+            select(Message.id)
+            .join(MessageOrder, MessageOrder.message_id == Message.id)
+            .where(MessageOrder.order_id.in_(ids), Message.scrubbed_at.is_(None))
+            .distinct()
+        )
+    )
+    events = _scrub_events(session, entity="order", entity_ids=ids, now=now)
+    events += _scrub_events(session, entity="message", entity_ids=message_ids, now=now)
+    _empty_messages(session, message_ids=message_ids, now=now)
+    # Loaded Orders and Messages must not show what is gone.
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Order | Message):
+            session.expire(instance)
+    return Anonymised(orders=len(ids), events=events, messages=len(message_ids))
+
+
+def _scrub_events(session: Session, *, entity: str, entity_ids: list[int], now: dt.datetime) -> int:
+    """Every event of these entities not scrubbed yet keeps only the kept keys of its before/after (through the
+    entity index); returns how many."""
+    if not entity_ids:
+        return 0
+    found = session.execute(
+        select(Event.id, Event.before, Event.after).where(
+            Event.entity == entity, Event.entity_id.in_(entity_ids), Event.scrubbed_at.is_(None)
+        )
+    ).all()
+    if not found:
+        return 0
+    session.execute(
+        update(_EVENTS)
+        .where(_EVENTS.c.id == bindparam("e_id"), _EVENTS.c.scrubbed_at.is_(None))
+        .values(before=bindparam("e_before"), after=bindparam("e_after"), scrubbed_at=now),
+        [{"e_id": row.id, "e_before": _kept(row.before), "e_after": _kept(row.after)} for row in found],
+    )
+    return len(found)
+
+
+def _kept(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {key: value for key, value in values.items() if key in KEPT_EVENT_KEYS}
+
+
+def _empty_messages(session: Session, *, message_ids: list[int], now: dt.datetime) -> None:
+    """The messages lose recipient, values and text; one still waiting to be sent is cancelled (nothing to send)."""
+    if not message_ids:
+        return
+    waiting = ("due", "failed")
+    session.execute(
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id == bindparam("m_id"), _MESSAGES.c.scrubbed_at.is_(None))
+        .values(
+            recipient=None,
+            values={},
+            text="",
+            idempotency_key=bindparam("m_key"),
+            status=case((_MESSAGES.c.status.in_(waiting), "cancelled"), else_=_MESSAGES.c.status),
+            scrubbed_at=now,
+        ),
+        [{"m_id": message_id, "m_key": f"scrubbed:{message_id}"} for message_id in message_ids],
+    )
+
+
+def purge_personal_data(
+    engine: Engine, *, now: dt.datetime, older_than_days: int | None = None, batch_size: int = BATCH_SIZE
+) -> PurgeReport:
+    """Every site's closed bags closed longer ago than its `personal_data_days` (or `older_than_days`) are
+    anonymised in batches of `batch_size`, each its own transaction; one `privacy.purged` event per site that had
+    anything purged, with the counts; ended or expired sign-in sessions and browsers unseen for 30 days deleted; on
+    SQLite the write-ahead log checkpointed after a purge that changed anything."""
+    if older_than_days is not None and older_than_days < 1:
+        raise ValueError("older_than_days must be at least 1")
+    with read_only(engine) as session:
+        sites = session.execute(
+            select(Site.id, SiteRules.personal_data_days).outerjoin(SiteRules, SiteRules.site_id == Site.id)
+        ).all()
+    totals = {"orders": 0, "events": 0, "messages": 0, "sessions": 0, "devices": 0}
+    batches = 0
+    longest = 0.0
+    for site_id, rule_days in sites:
+        days = older_than_days if older_than_days is not None else (rule_days or 30)
+        counts = {"orders": 0, "events": 0, "messages": 0}
+        for order_ids in _due_batches(
+            engine, site_id=site_id, closed_before=now - dt.timedelta(days=days), size=batch_size
+        ):
+            started = time.perf_counter()
+            with unit_of_work(engine) as session:
+                done = anonymise_orders(session, site_id=site_id, order_ids=order_ids, now=now)
+            longest = max(longest, (time.perf_counter() - started) * 1000)
+            batches += 1
+            counts["orders"] += done.orders
+            counts["events"] += done.events
+            counts["messages"] += done.messages
+        started = time.perf_counter()
+        with unit_of_work(engine) as session:
+            sessions, devices = _forget_sign_ins(session, site_id=site_id, now=now)
+            if sessions or devices or counts["orders"]:
+                record_event(
+                    session,
+                    site_id=site_id,
+                    actor_id=None,
+                    action=PURGED_ACTION,
+                    entity="site",
+                    entity_id=site_id,
+                    now=now,
+                    after={**counts, "sessions": sessions, "devices": devices, "days": days},
+                )
+        longest = max(longest, (time.perf_counter() - started) * 1000)
+        for key, value in (*counts.items(), ("sessions", sessions), ("devices", devices)):
+            totals[key] += value
+    if engine.dialect.name == "sqlite" and any(totals.values()):
+        checkpoint_sqlite(engine)
+    return PurgeReport(**totals, batches=batches, longest_batch_ms=longest)
+
+
+def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, size: int) -> Any:
+    """The site's bags due for anonymising, `size` at a time, in (delivery date, id) order: each batch read through
+    the partial index of the bags still naming their resident, from where the last one ended (a bag still open
+    stays in the index and is passed over once, not in every batch). A bag closes on or after its delivery day."""
+    last_day: dt.date | None = None
+    last_id = 0
+    latest_day = to_local(closed_before).date() + dt.timedelta(days=1)
+    while True:
+        query = (
+            select(Order.id, Order.delivery_date)
+            .where(
+                Order.site_id == site_id,
+                Order.anonymised_at.is_(None),
+                Order.delivery_date <= latest_day,
+                status_among(CLOSED_STATUSES),
+                func.coalesce(Order.picked_up_at, Order.returned_at) < closed_before,
+            )
+            .order_by(Order.delivery_date, Order.id)
+            .limit(size)
+        )
+        if last_day is not None:
+            query = query.where(
+                or_(Order.delivery_date > last_day, and_(Order.delivery_date == last_day, Order.id > last_id))
+            )
+        with read_only(engine) as session:
+            rows = session.execute(query).all()
+        if not rows:
+            return
+        last_id, last_day = rows[-1].id, rows[-1].delivery_date
+        yield [row.id for row in rows]
+        if len(rows) < size:
+            return
+
+
+def _forget_sign_ins(session: Session, *, site_id: int, now: dt.datetime) -> tuple[int, int]:
+    """Delete the site's ended or expired sign-in sessions and its remembered browsers unseen for 30 days (or
+    revoked that long ago); tablets stay. Returns (sessions, devices)."""
+    sessions = rows_changed(
+        session,
+        delete(LoginSession).where(
+            LoginSession.site_id == site_id,
+            or_(LoginSession.ended_at.is_not(None), LoginSession.expires_at <= now),
+        ),
+    )
+    devices = rows_changed(
+        session,
+        delete(Device).where(
+            Device.site_id == site_id,
+            Device.kind == "browser",
+            Device.last_seen_at < now - BROWSER_UNSEEN,
+        ),
+    )
+    return sessions, devices
+
+
+def checkpoint_sqlite(engine: Engine) -> bool:
+    """Copy the write-ahead log into the database file and empty it (TRUNCATE), so a purged value lives in neither;
+    tries again a few times while a reader holds the log. True once a checkpoint completed."""
+    for attempt in range(CHECKPOINT_TRIES):
+        with engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+        if not busy:
+            return True
+        if attempt + 1 < CHECKPOINT_TRIES:
+            time.sleep(CHECKPOINT_PAUSE_S)
+    return False
