@@ -65,6 +65,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("daily_report", "manage", ORGANIZERS, ":material/summarize:"),
     PageSpec("reconciliation", "manage", ORGANIZERS, ":material/fact_check:"),
     PageSpec("audit", "manage", ORGANIZERS, ":material/history:"),
+    PageSpec("resident_data", "manage", ORGANIZERS, ":material/person_search:"),
     PageSpec("backup", "manage", ORGANIZERS, ":material/backup:"),
     # Residents see their order status; organizers may look at what residents see.
     PageSpec("status", "residents", frozenset({PUBLIC, ORGANIZER}), ":material/search:"),
