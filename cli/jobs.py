@@ -52,8 +52,9 @@ from db.outbox.messages import (
 )
 from db.outbox.opt_outs import is_opted_out
 from db.outbox.plans import Planned, due_notifications
-from db.outbox.runs import finish_job_run, start_job_run
+from db.outbox.runs import finish_job_run, ran_since, start_job_run
 from db.people.sites import get_site_rules
+from db.privacy.retention import purge_personal_data
 from ui.i18n import translate
 
 # A claim at a time: small enough that a runner killed mid-batch leaves few messages to settle.
@@ -68,6 +69,9 @@ SMS_LIMITED_WAIT = dt.timedelta(hours=1)
 STALE_MINUTES = 10
 # How many days back an SMS left sending is looked for at the provider (it keeps 30 days of details).
 SETTLE_DAYS = 3
+# The privacy purge (db/privacy/retention.py) runs at most this often: a run that did it counts PURGE_COUNT.
+PURGE_EVERY = dt.timedelta(hours=1)
+PURGE_COUNT = "privacy_purge"
 
 
 def runner_name() -> str:
@@ -123,6 +127,7 @@ class Runner:
         run.queue_due()
         run.settle_stale()
         run.send_due()
+        run.purge_if_due()
         with unit_of_work(self.engine) as session:
             finish_job_run(session, run_id=run_id, counts=dict(run.report.counts), now=self.clock())
         return run.report
@@ -141,6 +146,21 @@ class _Run:
         # parts, and posts whose answer never came (unknown).
         self._robot_uncounted: Counter[int] = Counter()
         self._robot_full: set[int] = set()
+
+    # --- the retention rule's purge, once an hour ---
+
+    def purge_if_due(self) -> None:
+        """Anonymise what has run past the sites' retention rules and forget ended sign-ins, unless a run did it
+        within the last hour; the counts say what it changed (purged_orders, …)."""
+        engine = self.runner.engine
+        with read_only(engine) as session:
+            if ran_since(session, count=PURGE_COUNT, since=self.now - PURGE_EVERY):
+                return
+        purged = purge_personal_data(engine, now=self.now)
+        self.report.counts[PURGE_COUNT] += 1
+        for what in ("orders", "events", "messages", "sessions", "devices"):
+            if getattr(purged, what):
+                self.report.counts[f"purged_{what}"] += getattr(purged, what)
 
     # --- queue ---
 

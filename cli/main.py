@@ -38,6 +38,7 @@ from db.outbox.channels import (
 )
 from db.people.accounts import create_organizer_account, create_volunteer
 from db.people.sites import create_site, get_site_by_code
+from db.privacy.retention import purge_personal_data
 
 # An entry point, not the store: it may word its summary with the UI's pure translator (no streamlit).
 from ui.i18n import LANGUAGES, configured_language, translate
@@ -206,11 +207,32 @@ def _parser() -> argparse.ArgumentParser:
     channels_show.add_argument("--site", required=True, help="the site code, e.g. TS2")
     channels_show.set_defaults(run=_channels_show)
 
-    for command in (jobs_run, jobs_serve):
+    privacy = commands.add_parser("privacy", help="residents' personal data under PIPL (docs/privacy.md)")
+    privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True)
+    privacy_purge = privacy_commands.add_parser(
+        "purge",
+        help="anonymise the closed bags past each site's retention rule, delete ended sign-ins and old browsers",
+        description="Every site's bags handed over or returned longer ago than its rule's days personal data is "
+        "kept (or --older-than-days) lose their resident's name, phone and address for good (the building, "
+        "dates and counts stay, under a random household id), in short batches; their event log entries and "
+        "messages are scrubbed too. Ended sign-in sessions and remembered browsers unseen for 30 days are "
+        "deleted (counter tablets stay). The runner (`jobs run`) does the same once an hour. Exit 0.",
+    )
+    privacy_purge.add_argument(
+        "--older-than-days",
+        type=_days,
+        default=None,
+        help="for this run, instead of each site's rule: bags closed more than N days ago (1-365)",
+    )
+    privacy_purge.add_argument("--now", type=_moment, help=argparse.SUPPRESS)  # tests: the run's clock
+    privacy_purge.set_defaults(run=_privacy_purge)
+
+    for command in (jobs_run, jobs_serve, privacy_purge):
         command.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the printed lines")
     for command in (upgrade, init_site, import_manifest, backup, restore, rebuild, jobs_run, jobs_serve) + (
         channels_set,
         channels_show,
+        privacy_purge,
     ):
         command.add_argument("--database-url", help="default: DATABASE_URL, else the embedded SQLite file")
     return parser
@@ -435,6 +457,39 @@ def _jobs_serve(args: argparse.Namespace) -> int:
         for number, handler in handlers.items():
             signal.signal(number, handler)
     return EXIT_OK
+
+
+def _privacy_purge(args: argparse.Namespace) -> int:
+    engine = make_engine(args.database_url or database_url())
+    try:
+        report = purge_personal_data(engine, now=args.now or utc_now(), older_than_days=args.older_than_days)
+    finally:
+        engine.dispose()
+    language = args.lang or configured_language()
+    print(
+        translate(
+            language,
+            "cli.privacy.purged",
+            orders=report.orders,
+            events=report.events,
+            messages=report.messages,
+            sessions=report.sessions,
+            devices=report.devices,
+            batches=report.batches,
+            longest_ms=round(report.longest_batch_ms),
+        ).plain
+    )
+    return EXIT_OK
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 365:
+        raise argparse.ArgumentTypeError("a whole number of days from 1 to 365")
+    return days
 
 
 def _print_run(report: RunReport, *, language: str) -> None:

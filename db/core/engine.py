@@ -64,6 +64,9 @@ def _make_sqlite_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # A deleted or overwritten value (a purged resident's name and phone) is zeroed in the file, not left in a
+        # free page (db/privacy/retention.py).
+        cursor.execute("PRAGMA secure_delete = ON")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")

@@ -61,3 +61,10 @@ def last_job_run(session: Session) -> JobRunView | None:
         .limit(1)
     ).one_or_none()
     return JobRunView(**row._asdict()) if row is not None else None
+
+
+def ran_since(session: Session, *, count: str, since: dt.datetime) -> bool:
+    """Whether a run started at or after `since` counted `count` (a job the runner does at most so often, like the
+    privacy purge once an hour): the runs of that window only, through the start index."""
+    recorded = session.scalars(select(JobRun.counts).where(JobRun.started_at >= since)).all()
+    return any(count in (counts or {}) for counts in recorded)

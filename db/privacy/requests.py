@@ -172,7 +172,7 @@ def anonymise_resident(
         entity="site",
         entity_id=site_id,
         now=now,
-        after={"household_id": household_id, "orders": done.orders, "events": done.events, "messages": done.messages},
+        after={"household_id": household_id, "bags": done.orders, "events": done.events, "messages": done.messages},
     )
     return done
 

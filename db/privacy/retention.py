@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -60,10 +60,6 @@ KEPT_EVENT_KEYS: frozenset[str] = frozenset(
         "unit",
         "excursion_started_at",
         "worst_c",
-        "orders",
-        "events",
-        "messages",
-        "count",
     }
 )
 PURGED_ACTION = "privacy.purged"
@@ -230,7 +226,9 @@ def _empty_messages(session: Session, *, message_ids: list[int], now: dt.datetim
             values={},
             text="",
             idempotency_key=bindparam("m_key"),
-            status=case((_MESSAGES.c.status.in_(waiting), "cancelled"), else_=_MESSAGES.c.status),
+            status=case(
+                (or_(*(_MESSAGES.c.status == status for status in waiting)), "cancelled"), else_=_MESSAGES.c.status
+            ),
             scrubbed_at=now,
         ),
         [{"m_id": message_id, "m_key": f"scrubbed:{message_id}"} for message_id in message_ids],
@@ -279,7 +277,14 @@ def purge_personal_data(
                     entity="site",
                     entity_id=site_id,
                     now=now,
-                    after={**counts, "sessions": sessions, "devices": devices, "days": days},
+                    after={
+                        "bags": counts["orders"],
+                        "events": counts["events"],
+                        "messages": counts["messages"],
+                        "sessions": sessions,
+                        "browsers": devices,
+                        "personal_data_days": days,
+                    },
                 )
         longest = max(longest, (time.perf_counter() - started) * 1000)
         for key, value in (*counts.items(), ("sessions", sessions), ("devices", devices)):
@@ -289,7 +294,7 @@ def purge_personal_data(
     return PurgeReport(**totals, batches=batches, longest_batch_ms=longest)
 
 
-def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, size: int) -> Any:
+def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, size: int) -> Iterator[list[int]]:
     """The site's bags due for anonymising, `size` at a time, in (delivery date, id) order: each batch read through
     the partial index of the bags still naming their resident, from where the last one ended (a bag still open
     stays in the index and is passed over once, not in every batch). A bag closes on or after its delivery day."""
@@ -349,7 +354,10 @@ def checkpoint_sqlite(engine: Engine) -> bool:
     tries again a few times while a reader holds the log. True once a checkpoint completed."""
     for attempt in range(CHECKPOINT_TRIES):
         with engine.connect() as connection:
-            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+            # On the driver's own connection, outside a transaction (a checkpoint cannot run inside one).
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if not busy:
             return True
         if attempt + 1 < CHECKPOINT_TRIES:

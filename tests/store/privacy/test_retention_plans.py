@@ -1,0 +1,46 @@
+"""The purge reads what it needs through indexes: the bags still naming their resident through the partial index
+`ix_orders_identifiable`, their events through the entity index, the messages about them through message_orders —
+never a whole table of orders, events or messages (SQLite's query plan of every statement it reads with)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+
+from db.core.engine import make_engine, unit_of_work
+from db.core.migrate import upgrade_to_head
+from db.orders.lifecycle import hand_over, receive_order
+from db.privacy.retention import purge_personal_data
+from tests.support.query_plans import explained, full_scans
+from tests.support.store import add_order, make_world
+
+
+def test_the_purge_reads_orders_events_and_messages_through_indexes(tmp_path: pathlib.Path, now: dt.datetime):
+    store = make_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    try:
+        upgrade_to_head(store)
+        long_ago = now - dt.timedelta(days=40)
+        world = make_world(store, now=long_ago)
+        closed = [add_order(store, world, now=long_ago, number=f"D{n}", code=f"10{n}") for n in range(3)]
+        add_order(store, world, now=now, number="OPEN", code="2001")
+        with unit_of_work(store) as session:
+            for order_id in closed:
+                receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=long_ago)
+                hand_over(session, order_id=order_id, volunteer_id=world.volunteer_id, now=long_ago)
+        with (
+            explained(store) as plans,
+            full_scans(store, tables=("orders", "events", "messages", "message_orders"), at_least=4) as scans,
+        ):
+            report = purge_personal_data(store, now=now, batch_size=2)
+        assert report.orders == 3 and report.batches == 2
+        assert scans == [], "\n".join(scans)
+        # Both batches' reads (the first, and the one from where it ended) seek the index of identifiable bags.
+        batch_reads = [
+            plan for statement, plan in plans if "anonymised_at IS NULL" in statement and "LIMIT" in statement
+        ]
+        assert len(batch_reads) == 2
+        assert all(any("USING INDEX ix_orders_identifiable" in step for step in plan) for plan in batch_reads), (
+            batch_reads
+        )
+    finally:
+        store.dispose()
