@@ -12,63 +12,23 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from db.core.clock import local_today, utc_now
-from db.core.engine import make_engine, unit_of_work
+from db.core.clock import local_today
 from db.core.models import AccessRecord, Order
-from db.orders.calls import record_call
-from db.orders.lifecycle import hand_over, return_order
-from db.orders.notices import record_notice_copied
-from db.outbox.messages import queue_message
-from tests.support.app_data import CODE, RESIDENT_PHONE, AppData, add_bag, stored
+from tests.support.app_data import (
+    CLOSED_RESIDENT_NAME,
+    CLOSED_RESIDENT_PHONE,
+    CODE,
+    RESIDENT_PHONE,
+    AppData,
+    add_bag,
+    add_closed_resident,
+    stored,
+)
 from tests.support.pages import new_app, texts
 from ui.exports import frames_to_xlsx_bytes
 from ui.i18n import translate
 from ui.pages_registry import ORGANIZER, page_spec
 from ui.views.privacy import resident as resident_view
-
-# A resident whose two bags are closed: one handed over (a notice told), one returned after a call and an SMS.
-PHONE = "13912340000"
-NAME = "钱阿姨"
-ADDRESS = "天山二村12号501室"
-
-
-def closed_resident(data: AppData) -> None:
-    handed = add_bag(data, code="7-001", phone=PHONE, name=NAME, address=ADDRESS, delivered=local_today())
-    returned = add_bag(data, code="7-002", phone=PHONE, name=NAME, address=ADDRESS, delivered=local_today())
-    now, volunteer_id = utc_now(), data.organizer.volunteer_id
-    store = make_engine(data.url)
-    try:
-        with unit_of_work(store) as session:
-            record_notice_copied(
-                session, site_id=data.site_id, kind="arrivals", order_ids=[handed], volunteer_id=volunteer_id, now=now
-            )
-            hand_over(session, order_id=handed, volunteer_id=volunteer_id, now=now)
-            record_call(
-                session,
-                site_id=data.site_id,
-                order_ids=[returned],
-                outcome="see_note",
-                note="说下周来",
-                volunteer_id=volunteer_id,
-                now=now,
-            )
-            queue_message(
-                session,
-                site_id=data.site_id,
-                channel="sms",
-                audience="resident",
-                kind="overdue_reminder",
-                values={},
-                text="您的菜袋已超期",
-                due_at=now,
-                idempotency_key="test:resident-sms",
-                now=now,
-                recipient=PHONE,
-                order_ids=[returned],
-            )
-            return_order(session, order_id=returned, volunteer_id=volunteer_id, reason="超期", now=now)
-    finally:
-        store.dispose()
 
 
 def open_page(data: AppData, language: str) -> AppTest:
@@ -100,7 +60,7 @@ def anonymise(at: AppTest) -> AppTest:
 def test_an_organizer_finds_a_resident_downloads_it_for_them_and_anonymises_it(
     writable_app_env: AppData, language: str, monkeypatch: pytest.MonkeyPatch
 ):
-    closed_resident(writable_app_env)
+    add_closed_resident(writable_app_env)
     # The workbook the download button offers, as the page built it (AppTest keeps no downloadable file).
     made: list[bytes] = []
 
@@ -109,11 +69,11 @@ def test_an_organizer_finds_a_resident_downloads_it_for_them_and_anonymises_it(
         return made[-1]
 
     monkeypatch.setattr(resident_view, "frames_to_xlsx_bytes", keep_workbook)
-    at = find(open_page(writable_app_env, language), "+86 139-1234-0000")
+    at = find(open_page(writable_app_env, language), "+86 139-1234-0000")  # 13912340000 as people write it
     say = lambda key, **params: translate(language, key, **params)  # noqa: E731
     bags = at.dataframe[0].value
     assert list(bags[say("column.pickup_code").plain]) == ["7-001", "7-002"]
-    assert list(bags[say("column.resident_name").plain]) == [NAME, NAME]
+    assert list(bags[say("column.resident_name").plain]) == [CLOSED_RESIDENT_NAME, CLOSED_RESIDENT_NAME]
     assert list(bags[say("column.status").plain]) == [
         say("value.status.picked_up").plain,
         say("value.status.returned").plain,
@@ -128,8 +88,9 @@ def test_an_organizer_finds_a_resident_downloads_it_for_them_and_anonymises_it(
     events = at.dataframe[1].value
     assert say("value.action.order.picked_up").plain in set(events[say("column.action").plain])
     # The number masked on screen, everywhere (the SMS's recipient too).
-    everything = " ".join(texts(at._tree)) + " ".join(at.dataframe[4].value.astype(str).stack())
-    assert PHONE not in everything and "139****0000" in everything
+    cells = [str(value) for table in at.dataframe for value in table.value.to_numpy().ravel()]
+    everything = " ".join([*texts(at._tree), *cells])
+    assert CLOSED_RESIDENT_PHONE not in everything and "139****0000" in everything
     assert access_kinds(writable_app_env) == [("resident_found", "resident_request", 2)]
 
     # The file for the resident: one workbook, a sheet per part, headings in the organizer's language, number whole.
@@ -143,7 +104,7 @@ def test_an_organizer_finds_a_resident_downloads_it_for_them_and_anonymises_it(
             *(f"resident_data.sheet.{part}" for part in ("bags", "events", "calls", "notices", "messages")),
         )
     ]
-    assert PHONE in [cell.value for row in book[book.sheetnames[0]].iter_rows() for cell in row]
+    assert CLOSED_RESIDENT_PHONE in [cell.value for row in book[book.sheetnames[0]].iter_rows() for cell in row]
     bag_sheet = book[say("resident_data.sheet.bags").plain]
     assert [cell.value for cell in bag_sheet[1]][:3] == [
         say(f"column.{name}").plain for name in ("platform", "order_number", "pickup_code")
@@ -172,7 +133,7 @@ def test_an_organizer_finds_a_resident_downloads_it_for_them_and_anonymises_it(
     ]
     # The box is empty again; the same number now finds nothing.
     assert at.text_input(key="resident_data_phone").value == ""
-    find(at, PHONE)
+    find(at, CLOSED_RESIDENT_PHONE)
     assert [element.value for element in at.info] == [say("error.resident_not_found")]
     assert not at.dataframe
 
