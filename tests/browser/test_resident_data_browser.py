@@ -51,7 +51,8 @@ def test_an_organizer_answers_a_residents_request(chromium, app_server: str, app
         page.get_by_role("heading", name=zh("resident_data.part.bags", count=2)).wait_for()
         page.locator(IDLE_APP).wait_for()
         assert page.get_by_text(zh("error.phone_format")).count() == 0
-        # Masked on screen, never whole (the tables draw on a canvas: the page tests read their cells).
+        # Masked on screen, never whole, the box emptied (the tables draw on a canvas: the page tests read them).
+        assert box.input_value() == ""
         assert CLOSED_RESIDENT_PHONE not in page.locator("main").inner_text()
         assert "139****0000" in page.locator("main").inner_text()
 
@@ -70,7 +71,7 @@ def test_an_organizer_answers_a_residents_request(chromium, app_server: str, app
         page.get_by_text(said("resident_data.anonymised")).first.wait_for()
         page.get_by_role("heading", name=zh("resident_data.part.bags", count=2)).wait_for(state="detached")
         page.locator(IDLE_APP).wait_for()
-        # The box is empty again: the same number, typed again, finds nothing.
+        # The same number, typed again, finds nothing.
         box.click()
         page.keyboard.type(CLOSED_RESIDENT_PHONE)
         page.keyboard.press("Enter")

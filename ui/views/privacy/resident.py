@@ -17,7 +17,7 @@ from db.core.privacy import mask_phone
 from db.people.login_sessions import SignedIn
 from db.privacy.requests import ResidentData, anonymise_resident, find_resident, record_resident_export
 from db.privacy.retention import Anonymised
-from ui.actions import forget, keep, run_change
+from ui.actions import forget, run_change
 from ui.downloads import translated_frame
 from ui.event_words import change_text
 from ui.exports import frames_to_xlsx_bytes
@@ -49,7 +49,8 @@ PARTS: dict[str, dict[str, str]] = {
 
 def find_form(user: SignedIn) -> None:
     """The whole number and "find" (Enter submits). A find is recorded by the store (an access record), so it runs
-    once per submit and its answer is kept for the runs that follow (the download, the question)."""
+    once per submit and its answer is kept for the runs that follow (the download, the question); a number the store
+    cannot read is said in place and stays in the box."""
     if st.session_state.pop(CLEAR_KEY, False):
         st.session_state[PHONE_KEY] = ""
     if st.session_state.get(FOUND_SITE_KEY) != user.site_id:
@@ -62,9 +63,17 @@ def find_form(user: SignedIn) -> None:
     if not asked:
         return
     forget(FOUND_KEY, f"{ANONYMISE_KEY}_pending")
-    find = partial(find_resident, site_id=user.site_id, phone=typed, volunteer_id=user.volunteer_id, now=utc_now())
-    run_change(find, then=keep(FOUND_KEY), scope=bookkeeping_scope, rerun=False)
     st.session_state[FOUND_SITE_KEY] = user.site_id
+    find = partial(find_resident, site_id=user.site_id, phone=typed, volunteer_id=user.volunteer_id, now=utc_now())
+    run_change(find, then=_found, scope=bookkeeping_scope)
+
+
+def _found(found: ResidentData | None) -> None:
+    """Kept for the runs that follow; once someone is found the box empties (the run after this one), so the whole
+    number leaves the screen and the masked one names them. A number that found nobody stays to be corrected."""
+    st.session_state[FOUND_KEY] = found
+    if found is not None:
+        st.session_state[CLEAR_KEY] = True
 
 
 def found_resident() -> ResidentData | None:
