@@ -42,6 +42,8 @@ SECTIONS = {
     "site_rules.section_messages": ("language",),
     "site_rules.section_privacy": ("personal_data_days", "privacy_contact"),
 }
+# Rules whose box takes the whole width: a line of text (the privacy contact, up to 100 characters).
+WIDE = ("privacy_contact",)
 HISTORY_ROWS = 20
 
 user = require_role(ORGANIZER)
@@ -127,10 +129,13 @@ with st.form("site_rules_form"):
     for heading, names in SECTIONS.items():
         st.header(t(heading))
         # Two to a row: three squeezed a number box on the tablet (1024 px with the menu open) to "0." and "-1".
-        columns = st.columns(min(len(names), 2))
-        for index, name in enumerate(names):
+        boxes = [name for name in names if name not in WIDE]
+        columns = st.columns(min(len(boxes), 2))
+        for index, name in enumerate(boxes):
             with columns[index % len(columns)]:
                 wanted[name] = rule_input(name)
+        for name in (name for name in names if name in WIDE):
+            wanted[name] = rule_input(name)
         if heading == "site_rules.section_pickup":
             st.header(t("site_rules.section_week"))
             st.caption(t("site_rules.week_help"))
