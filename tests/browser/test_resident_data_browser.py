@@ -75,7 +75,7 @@ def test_an_organizer_answers_a_residents_request(chromium, app_server: str, app
         box.click()
         page.keyboard.type(CLOSED_RESIDENT_PHONE)
         page.keyboard.press("Enter")
-        page.get_by_text(zh("error.resident_not_found")).wait_for()
+        page.get_by_text(zh("resident_data.not_found")).wait_for()
     finally:
         laptop.close()
 

@@ -135,7 +135,7 @@ def test_an_organizer_finds_a_resident_downloads_it_for_them_and_anonymises_it(
     ]
     # The same number now finds nothing.
     find(at, CLOSED_RESIDENT_PHONE)
-    assert [element.value for element in at.info] == [say("error.resident_not_found")]
+    assert [element.value for element in at.info] == [say("resident_data.not_found")]
     assert not at.dataframe
 
 
@@ -160,7 +160,7 @@ def test_a_short_number_is_said_plainly_and_stays_in_the_box(writable_app_env: A
     assert not at.dataframe and access_kinds(writable_app_env) == []
     # A whole number the site holds nothing under: said plainly, recorded as nothing.
     find(at, "13800000000")
-    assert [element.value for element in at.info] == [translate("zh-CN", "error.resident_not_found")]
+    assert [element.value for element in at.info] == [translate("zh-CN", "resident_data.not_found")]
     assert at.text_input(key="resident_data_phone").value == "13800000000"  # to be corrected
     assert access_kinds(writable_app_env) == []
 

@@ -82,7 +82,7 @@ def found_resident() -> ResidentData | None:
         return None
     found: ResidentData | None = st.session_state[FOUND_KEY]
     if found is None:
-        st.info(t("error.resident_not_found"))
+        st.info(t("resident_data.not_found"))
     return found
 
 
