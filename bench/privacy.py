@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from bench.data import SIZES, seeded
 from bench.timing import p95
 from db.core.clock import utc_now
-from db.core.engine import make_engine, read_only, rows_changed, unit_of_work
+from db.core.engine import make_engine, read_only, unit_of_work
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Volunteer, status_among
 from db.orders.lifecycle import hand_over
 from db.privacy.retention import purge_personal_data
@@ -138,8 +138,9 @@ def add_event_log(engine: Engine) -> int:
         ("order.received", Order.received_at, json_object("status", "received"), Order.received_at.is_not(None)),
         ("order.picked_up", closed_at, json_object("status", Order.status), closed_at.is_not(None)),
     ]
-    added = 0
+    counted = select(func.count()).select_from(Event).where(Event.entity == "order")
     with unit_of_work(engine) as session:
+        before = session.scalar(counted) or 0
         for action, happened_at, after, which in steps:
             rows = select(
                 Order.site_id, happened_at, Order.picked_up_by, literal(action), literal("order"), Order.id, after
@@ -149,8 +150,9 @@ def add_event_log(engine: Engine) -> int:
                 ~exists().where(Event.entity == "order", Event.entity_id == Order.id, Event.action == action),
             )
             columns = ["site_id", "happened_at", "actor_id", "action", "entity", "entity_id", "after"]
-            added += rows_changed(session, insert(Event).from_select(columns, rows))
-    return added
+            session.execute(insert(Event).from_select(columns, rows))
+        # Counted, not the driver's rowcount: psycopg gives none for INSERT … SELECT here.
+        return (session.scalar(counted) or 0) - before
 
 
 def hand_over_beside(
