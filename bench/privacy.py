@@ -27,13 +27,14 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event as EventFlag
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, literal, select
+from sqlalchemy import Engine, exists, func, insert, literal, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bench.data import SIZES, seeded
 from bench.timing import p95
 from db.core.clock import utc_now
-from db.core.engine import make_engine, read_only, rows_changed, unit_of_work
+from db.core.engine import make_engine, read_only, unit_of_work
 from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Volunteer, status_among
 from db.orders.lifecycle import hand_over
 from db.privacy.retention import purge_personal_data
@@ -51,6 +52,8 @@ class Handover:
 
     started: float
     ms: float
+    # It failed (SQLite's busy timeout ran out: "database is locked"), after `ms`.
+    failed: bool
 
 
 def privacy_figures(url: str, *, older_than_days: int = 1, pause_s: float = PAUSE_S) -> dict[str, Any]:
@@ -58,10 +61,12 @@ def privacy_figures(url: str, *, older_than_days: int = 1, pause_s: float = PAUS
     second), its batches and longest batch, and the handovers beside it (count, median, p95, longest)."""
     engine = make_engine(url)
     try:
+        added_at = time.monotonic()
         events_added = add_event_log(engine)
+        events_seconds = time.monotonic() - added_at
         context = multiprocessing.get_context("spawn")
         ready, stop = context.Event(), context.Event()
-        results: Queue[list[tuple[float, float]]] = context.Queue()
+        results: Queue[list[tuple[float, float, bool]]] = context.Queue()
         desk = context.Process(target=hand_over_beside, args=(url, ready, stop, results, pause_s), daemon=True)
         desk.start()
         try:
@@ -77,11 +82,13 @@ def privacy_figures(url: str, *, older_than_days: int = 1, pause_s: float = PAUS
     finally:
         engine.dispose()
     during = [handover.ms for handover in handovers if started <= handover.started <= ended]
+    failed = [handover.ms for handover in handovers if handover.failed and started <= handover.started <= ended]
     before = [handover.ms for handover in handovers if handover.started < started]
     seconds = ended - started
     return {
         "older_than_days": older_than_days,
         "events_added_before": events_added,
+        "events_added_seconds": round(events_seconds, 1),
         "purge_seconds": round(seconds, 2),
         "orders_anonymised": report.orders,
         "events_scrubbed": report.events,
@@ -93,6 +100,7 @@ def privacy_figures(url: str, *, older_than_days: int = 1, pause_s: float = PAUS
         "handover_during_median_ms": _rounded(statistics.median(during) if during else None),
         "handover_during_p95_ms": _rounded(p95(during) if during else None),
         "handover_during_longest_ms": _rounded(max(during, default=None)),
+        "handovers_failed_during": len(failed),
         "handovers_before": len(before),
         "handover_before_median_ms": _rounded(statistics.median(before) if before else None),
         "handover_before_longest_ms": _rounded(max(before, default=None)),
@@ -105,11 +113,8 @@ def _rounded(ms: float | None) -> float | None:
 
 def add_event_log(engine: Engine) -> int:
     """The events a real store holds for its bags, written for every bag that has none (the scale seed writes
-    none): imported (name, phone, address, pickup code), received (the status), handed over or returned. Returns
-    how many."""
-    with read_only(engine) as session:
-        if session.scalar(select(Event.id).where(Event.entity == "order").limit(1)) is not None:
-            return 0
+    none): imported (name, phone, address, pickup code), received (the status), handed over or returned, each
+    step one INSERT … SELECT. Returns how many."""
     json_object = func.json_build_object if engine.dialect.name == "postgresql" else func.json_object
     closed_at = func.coalesce(Order.picked_up_at, Order.returned_at)
     steps = [
@@ -127,30 +132,36 @@ def add_event_log(engine: Engine) -> int:
                 Order.address,
                 "pickup_code",
                 Order.pickup_code,
-            ),  # fmt: skip
+            ),
             Order.id.is_not(None),
         ),
         ("order.received", Order.received_at, json_object("status", "received"), Order.received_at.is_not(None)),
         ("order.picked_up", closed_at, json_object("status", Order.status), closed_at.is_not(None)),
     ]
-    added = 0
+    counted = select(func.count()).select_from(Event).where(Event.entity == "order")
     with unit_of_work(engine) as session:
+        before = session.scalar(counted) or 0
         for action, happened_at, after, which in steps:
             rows = select(
                 Order.site_id, happened_at, Order.picked_up_by, literal(action), literal("order"), Order.id, after
-            ).where(which)
+            ).where(
+                which,
+                # Not twice: the desk's committed handovers (figures timed before) wrote a few events already.
+                ~exists().where(Event.entity == "order", Event.entity_id == Order.id, Event.action == action),
+            )
             columns = ["site_id", "happened_at", "actor_id", "action", "entity", "entity_id", "after"]
-            added += rows_changed(session, insert(Event).from_select(columns, rows))
-    return added
+            session.execute(insert(Event).from_select(columns, rows))
+        # Counted, not the driver's rowcount: psycopg gives none for INSERT … SELECT here.
+        return (session.scalar(counted) or 0) - before
 
 
 def hand_over_beside(
-    url: str, ready: EventFlag, stop: EventFlag, results: Queue[list[tuple[float, float]]], pause_s: float
+    url: str, ready: EventFlag, stop: EventFlag, results: Queue[list[tuple[float, float, bool]]], pause_s: float
 ) -> None:
     """In a process of its own: hand over waiting bags one at a time until `stop`, the first BEFORE before `ready`
     is set; put each handover's (start, ms) on `results` at the end."""
     engine = make_engine(url)
-    timed: list[tuple[float, float]] = []
+    timed: list[tuple[float, float, bool]] = []
     try:
         with read_only(engine) as session:
             bags = [
@@ -167,9 +178,13 @@ def hand_over_beside(
             if stop.is_set():
                 break
             started = time.monotonic()
-            with Session(engine, expire_on_commit=False) as session, session.begin():
-                hand_over(session, order_id=order_id, volunteer_id=volunteers[site_id], now=utc_now())
-            timed.append((started, (time.monotonic() - started) * 1000))
+            try:
+                with Session(engine, expire_on_commit=False) as session, session.begin():
+                    hand_over(session, order_id=order_id, volunteer_id=volunteers[site_id], now=utc_now())
+            except OperationalError:
+                timed.append((started, (time.monotonic() - started) * 1000, True))
+            else:
+                timed.append((started, (time.monotonic() - started) * 1000, False))
             if len(timed) == BEFORE:
                 ready.set()
             time.sleep(pause_s)
@@ -182,7 +197,7 @@ def hand_over_beside(
 
 def print_privacy(figures: dict[str, Any]) -> None:
     print(
-        f"\npurge (older than {figures['older_than_days']} days; {figures['events_added_before']:,} events written "
+        f"\npurge (--older-than-days {figures['older_than_days']}; {figures['events_added_before']:,} events written "
         f"first): {figures['orders_anonymised']:,} bags, {figures['events_scrubbed']:,} events, "
         f"{figures['messages_emptied']:,} messages in {figures['purge_seconds']} s "
         f"({figures['orders_per_second']} bags/s), {figures['batches']} batches, "
@@ -190,7 +205,8 @@ def print_privacy(figures: dict[str, Any]) -> None:
     )
     print(
         f"handovers beside it: {figures['handovers_during']} during, median {figures['handover_during_median_ms']} "
-        f"ms, p95 {figures['handover_during_p95_ms']} ms, longest {figures['handover_during_longest_ms']} ms; "
+        f"ms, p95 {figures['handover_during_p95_ms']} ms, longest {figures['handover_during_longest_ms']} ms "
+        f"({figures['handovers_failed_during']} failed: database locked); "
         f"{figures['handovers_before']} before it, median {figures['handover_before_median_ms']} ms, longest "
         f"{figures['handover_before_longest_ms']} ms"
     )

@@ -5,8 +5,6 @@ and address are in no table but another site's own bag."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,25 +12,11 @@ from sqlalchemy import Engine, select
 
 from db.core.engine import read_only, unit_of_work
 from db.core.errors import InvalidValue, NotAllowed, NotFound, WrongState
-from db.core.models import AccessRecord, Base, Event, Order
+from db.core.models import AccessRecord, Event, Order
 from db.orders.lifecycle import hand_over
 from db.privacy.requests import anonymise_resident, find_resident, record_resident_export
 from tests.support.privacy_pickup import RESIDENT_ADDRESS, RESIDENT_NAME, RESIDENT_PHONE, Pickup
-
-
-def rows_holding(engine: Engine, needle: str) -> list[tuple[str, dict[str, Any]]]:
-    """Every row of every table with `needle` in any of its values (JSON as text, not escaped)."""
-    found = []
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            for row in connection.execute(select(table)).mappings():
-                text = json.dumps({key: str(value) for key, value in row.items()}, ensure_ascii=False)
-                text += json.dumps(
-                    [value for value in row.values() if isinstance(value, dict | list)], ensure_ascii=False
-                )
-                if needle in text:
-                    found.append((table.name, dict(row)))
-    return found
+from tests.support.traces import columns_holding
 
 
 def test_finding_a_resident_gathers_the_sites_bags_events_calls_notices_and_messages(
@@ -68,8 +52,9 @@ def test_finding_a_resident_gathers_the_sites_bags_events_calls_notices_and_mess
     assert record.household_id == data.household_id == households[pickup.closed_bag] == households[pickup.open_bag]
     assert households[pickup.neighbour_bag] is None and households[pickup.other_site_bag] is None
     # The number typed is kept nowhere: not with the record, not in the event log.
-    assert sorted(table for table, _ in rows_holding(engine, RESIDENT_PHONE)) == ["messages"] + ["orders"] * 3
-    assert not [table for table, _ in rows_holding(engine, "12345678") if table in ("access_records", "events")]
+    holding = columns_holding(engine, [RESIDENT_PHONE, "12345678"])
+    assert holding[RESIDENT_PHONE] == {"orders.phone", "messages.recipient"}
+    assert not {column for column in holding["12345678"] if column.startswith(("access_records.", "events."))}
     assert data.household_id not in RESIDENT_PHONE and len(data.household_id) == 16
 
 
@@ -153,9 +138,11 @@ def test_anonymising_waits_for_open_bags_then_leaves_the_resident_in_no_table(
     assert {bag.address for bag in anonymised.values()} == {"12号"}  # its building only (db.orders.buildings)
     assert {bag.household_id for bag in anonymised.values()} == {record.household_id}
     # Only the other site's own bag still names the resident (a request is answered per pickup point).
-    for needle in (RESIDENT_PHONE, RESIDENT_NAME, "3单元501"):
-        holding = [(table, row.get("id")) for table, row in rows_holding(engine, needle)]
-        assert holding == [("orders", pickup.other_site_bag)], needle
+    holding = columns_holding(engine, [RESIDENT_PHONE, RESIDENT_NAME, "3单元501", "12345678"])
+    assert holding == {RESIDENT_PHONE: {"orders.phone"}, RESIDENT_NAME: {"orders.resident_name"},
+                       "3单元501": {"orders.address"}, "12345678": {"orders.phone"}}  # fmt: skip
+    elsewhere = {"orders": {pickup.other_site_bag}}
+    assert not any(columns_holding(engine, [RESIDENT_PHONE, RESIDENT_NAME, "3单元501"], except_rows=elsewhere).values())
     # Nothing left to find; a second request finds nothing and records nothing.
     with unit_of_work(engine) as session:
         assert find_resident(
