@@ -149,25 +149,28 @@ def resident_workbook(found: ResidentData, *, language: str) -> tuple[bytes, int
 
 
 def download_for_resident(found: ResidentData, user: SignedIn) -> None:
-    """ "Download for the resident": the download itself is recorded (resident_exported, with its rows)."""
+    """ "Download for the resident": the download itself is recorded (resident_exported, with its rows), at the
+    moment of the click."""
     data, rows = resident_workbook(found, language=current_language())
-    record = partial(
-        record_resident_export,
-        site_id=user.site_id,
-        household_id=found.household_id,
-        volunteer_id=user.volunteer_id,
-        row_count=rows,
-        now=utc_now(),
-    )
+
+    def record() -> None:
+        exported = partial(
+            record_resident_export,
+            site_id=user.site_id,
+            household_id=found.household_id,
+            volunteer_id=user.volunteer_id,
+            row_count=rows,
+            now=utc_now(),
+        )
+        run_change(exported, done_key="resident_data.downloaded", rows=rows, scope=bookkeeping_scope, rerun=False)
+
     st.download_button(
         t("resident_data.download"),
         data,
         file_name=f"resident-{found.household_id}.xlsx",
         mime=XLSX,
         key="resident_data_download",
-        on_click=partial(
-            run_change, record, done_key="resident_data.downloaded", rows=rows, scope=bookkeeping_scope, rerun=False
-        ),
+        on_click=record,
         type="primary",
         width="stretch",
         icon=":material/download:",
