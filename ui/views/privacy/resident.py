@@ -32,7 +32,7 @@ PHONE_KEY = "resident_data_phone"
 # What the last find gave (a ResidentData, or None for "nothing under this number"), and for which site.
 FOUND_KEY = "resident_data_found"
 FOUND_SITE_KEY = "resident_data_site"
-# Set by a done anonymisation: the next run empties the number box before drawing it.
+# Set by a find that named someone and by a done anonymisation: the next run empties the number box before drawing it.
 CLEAR_KEY = "resident_data_clear"
 ANONYMISE_KEY = "resident_data_anonymise"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
