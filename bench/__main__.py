@@ -5,7 +5,8 @@ a database of its own on that PostgreSQL server, dropped afterwards unless `--ke
 (`--db URL`), and times each figure interleaved with its floor in the same run: median and p95 in milliseconds
 and their ratios. Without `--size` (and without `--db`) it runs `small` and `1m` and prints how each figure
 scaled. The desk's gestures in Chromium (bench.browser, on the demo pickup point, beside a one-widget floor page)
-are timed once per invocation. Not part of the tests: the figures are measured here, never asserted.
+are timed once per invocation. With `--privacy`, the retention purge is timed last on each scratch store, a desk
+handing over bags beside it (bench.privacy). Not part of the tests: the figures are measured here, never asserted.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bench.desk import desk_figures
 from bench.first_visit import first_visit_figures
 from bench.import_manifest import import_seconds
 from bench.pages import page_figures, rss_mb
+from bench.privacy import print_privacy, privacy_figures
 from bench.reports import report_figures
 from bench.timing import Figure, print_figures
 
@@ -41,7 +43,10 @@ BROWSER = (25, 2)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.privacy and args.db:
+        parser.error("--privacy anonymises the store it runs on: only on the bench's own scratch stores, not --db")
     runs = QUICK_RUNS if args.quick else {**RUNS, "store": args.runs or RUNS["store"]}
     sizes = [args.size] if args.size else ([None] if args.db else ["small", "1m"])
     results = []
@@ -49,7 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         with _store(args, size) as store:
             print(f"{store.size}: {store.orders:,} orders on {store.backend}", file=sys.stderr, flush=True)
             results.append(_bench(store, runs=runs))
+            if args.privacy:
+                # Last: the purge changes the store the other figures read.
+                results[-1]["privacy_purge"] = privacy_figures(store.url)
         _print(results[-1])
+        if args.privacy:
+            print_privacy(results[-1]["privacy_purge"])
     report = dict(results[-1])
     rows, imports = QUICK_IMPORT if args.quick else IMPORT
     report["manifest_import_seconds"] = {
@@ -102,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=int, help=f"iterations of each store figure (default {RUNS['store']})")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--no-browser", action="store_true", help="skip the figures measured in Chromium")
+    parser.add_argument(
+        "--privacy",
+        action="store_true",
+        help="also time the retention purge with a desk handing over bags beside it (bench/privacy.py), last on "
+        "each scratch store",
+    )
     return parser
 
 

@@ -12,6 +12,7 @@ from db.people.opening_hours import WeekdayRule, list_closed_days, week_hours
 from db.people.site_rules import (
     CHOICES,
     MAX_CLOSED_NOTE,
+    MAX_PRIVACY_CONTACT,
     MAX_RULES_TEXT,
     RULES_CHANGED,
     TEMPERATURES,
@@ -39,7 +40,10 @@ SECTIONS = {
     "site_rules.section_storage": ("chilled_dwell_hours", "frozen_dwell_hours"),
     "site_rules.section_people": ("idle_signout_minutes", "signout_cutoff_hours", "pickups_per_volunteer_hour"),
     "site_rules.section_messages": ("language",),
+    "site_rules.section_privacy": ("personal_data_days", "privacy_contact"),
 }
+# Rules whose box takes the whole width: a line of text (the privacy contact, up to 100 characters).
+WIDE = ("privacy_contact",)
 HISTORY_ROWS = 20
 
 user = require_role(ORGANIZER)
@@ -55,10 +59,14 @@ with read_scope() as session:
 
 
 def rule_input(name: str) -> float | dt.time | str | None:
-    """The box for one rule: a whole number, a temperature, one of a few codes (the messages' language) or a time of
-    day (None while a time box is empty)."""
+    """The box for one rule: a whole number, a temperature, one of a few codes (the messages' language), a line of
+    text (the privacy contact) or a time of day (None while a time box is empty)."""
     label = t(f"value.rule.{name}")
     key = f"rule_{name}"
+    if name == "privacy_contact":
+        placeholder = t("site_rules.privacy_contact_example").plain
+        contact: str = current[name]
+        return st.text_input(label, value=contact, max_chars=MAX_PRIVACY_CONTACT, placeholder=placeholder, key=key)
     if name in WHOLE_NUMBERS:
         bounds = WHOLE_NUMBERS[name]
         return st.number_input(
@@ -121,10 +129,13 @@ with st.form("site_rules_form"):
     for heading, names in SECTIONS.items():
         st.header(t(heading))
         # Two to a row: three squeezed a number box on the tablet (1024 px with the menu open) to "0." and "-1".
-        columns = st.columns(min(len(names), 2))
-        for index, name in enumerate(names):
+        boxes = [name for name in names if name not in WIDE]
+        columns = st.columns(min(len(boxes), 2))
+        for index, name in enumerate(boxes):
             with columns[index % len(columns)]:
                 wanted[name] = rule_input(name)
+        for name in (name for name in names if name in WIDE):
+            wanted[name] = rule_input(name)
         if heading == "site_rules.section_pickup":
             st.header(t("site_rules.section_week"))
             st.caption(t("site_rules.week_help"))
@@ -133,6 +144,8 @@ with st.form("site_rules_form"):
                 wanted["weekday_hours"] = weekdays
         if heading == "site_rules.section_messages":
             st.caption(t("site_rules.language_help"))
+        if heading == "site_rules.section_privacy":
+            st.caption(t("site_rules.privacy_help"))
     st.header(t("site_rules.section_text"))
     wanted["rules_text"] = st.text_area(
         t("value.rule.rules_text"), value=current["rules_text"], max_chars=MAX_RULES_TEXT, height=200, key="rule_text"

@@ -1,4 +1,5 @@
-"""A resident's order status on their phone: pickup code + last four phone digits → where the bag is, until when."""
+"""A resident's order status on their phone: pickup code + last four phone digits → where the bag is, until when;
+below, the pickup point's hours and rules and what it keeps of residents' personal data."""
 
 import streamlit as st
 
@@ -17,6 +18,7 @@ from ui.session import client_address
 from ui.store import bookkeeping_scope, read_scope
 from ui.switches import choose_site
 from ui.views.people.hours import closed_day_lines, week_lines
+from ui.views.people.privacy import privacy_statement
 from ui.widgets import page_header, show_error
 
 allow_public(PUBLIC, ORGANIZER)
@@ -118,3 +120,4 @@ if site is not None:
         with st.expander(t("status.rules")):
             # The committee's own words, as typed: plain text, nothing read as Markdown.
             st.text(rules.rules_text)
+    privacy_statement(rules)

@@ -66,6 +66,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("reconciliation", "manage", ORGANIZERS, ":material/fact_check:"),
     PageSpec("audit", "manage", ORGANIZERS, ":material/history:"),
     PageSpec("access_records", "manage", ORGANIZERS, ":material/visibility:"),
+    PageSpec("resident_data", "manage", ORGANIZERS, ":material/person_search:"),
     PageSpec("backup", "manage", ORGANIZERS, ":material/backup:"),
     # Residents see their order status; organizers may look at what residents see.
     PageSpec("status", "residents", frozenset({PUBLIC, ORGANIZER}), ":material/search:"),

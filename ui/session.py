@@ -45,6 +45,9 @@ SESSION_SEEN_KEY = "login_seen_at"
 DEVICE_TOKEN_KEY = "device_token"
 DEVICE_KEY = "device"
 COOKIES_READ_KEY = "cookies_read"
+# Pages whose session_state (every key with the prefix) holds a resident's personal data: it is forgotten on the first
+# run of any other page, so a number typed there does not stay in the session once the organizer has moved on.
+PAGE_PRIVATE_STATE = {"resident_data": "resident_data_"}
 
 
 def current_device() -> KnownDevice | None:
@@ -172,6 +175,15 @@ def sync_cookies() -> None:
     write_cookies(
         {SESSION_COOKIE: st.session_state.get(SESSION_TOKEN_KEY), DEVICE_COOKIE: st.session_state.get(DEVICE_TOKEN_KEY)}
     )
+
+
+def forget_left_pages(*, current: str) -> None:
+    """Once per run, before the page (`current`, its URL path): drop what the other pages of PAGE_PRIVATE_STATE
+    kept (their widgets' values too)."""
+    for page, prefix in PAGE_PRIVATE_STATE.items():
+        if page != current:
+            for key in [key for key in st.session_state if str(key).startswith(prefix)]:
+                del st.session_state[key]
 
 
 def post_notice(key: str, **params: object) -> None:

@@ -15,6 +15,7 @@ from ui.pages_registry import HOME, ORGANIZER, PAGES, SIGN_IN_PAGE, page_spec
 from ui.session import (
     current_device,
     end_session,
+    forget_left_pages,
     pop_notice,
     restore_sign_in,
     sign_out_if_idle,
@@ -62,6 +63,7 @@ def run_app() -> None:
     with st.sidebar:
         drop_stale_toasts(keep=notice.plain if notice else "")
         mark_page_language()
+    forget_left_pages(current=page.url_path)
     _shell.running = True
     try:
         page.run()

@@ -19,6 +19,8 @@ from db.people.opening_hours import WEEKDAYS, WeekdayRule, weekday_rules
 from db.people.sites import get_site_rules
 
 MAX_RULES_TEXT = 5000
+# Whom residents ask about their personal data (a name and a number, shown on their page): one line.
+MAX_PRIVACY_CONTACT = 100
 RULES_CHANGED = "site.rules_changed"
 
 
@@ -39,6 +41,8 @@ WHOLE_NUMBERS = {
     "chilled_dwell_hours": Bounds(1, 720),
     "frozen_dwell_hours": Bounds(1, 720),
     "pickups_per_volunteer_hour": Bounds(1, 500),
+    # How many days after a bag is closed (handed over, returned) its resident's name, phone and address are kept.
+    "personal_data_days": Bounds(1, 365),
 }
 # Temperatures in °C: a fridge's and a freezer's allowed range.
 TEMPERATURES = {
@@ -52,7 +56,9 @@ TIMES = ("opens_at", "closes_at")
 # Rules that take one of a few codes: the language the site's messages (the outbox) are written in — the codes of
 # ui/i18n.py's LANGUAGES, which the store may not import (tests/static/test_i18n.py keeps the two the same).
 CHOICES = {"language": ("zh-CN", "en")}
-RULE_FIELDS = (*WHOLE_NUMBERS, *TEMPERATURES, *TIMES, *CHOICES, "rules_text")
+# Text rules and their longest length: the written rules (lines kept) and the privacy contact (one line).
+TEXTS = {"rules_text": MAX_RULES_TEXT, "privacy_contact": MAX_PRIVACY_CONTACT}
+RULE_FIELDS = (*WHOLE_NUMBERS, *TEMPERATURES, *TIMES, *CHOICES, *TEXTS)
 # The weekdays' own hours: `changes["weekday_hours"]` maps a weekday (0 = Monday) to a WeekdayRule; in the event
 # each changed weekday is `weekday_hours_<n>`: its hours "09:00–12:00", "closed", or "usual" (the usual hours).
 WEEKDAY_HOURS = "weekday_hours"
@@ -267,6 +273,12 @@ def _checked_values(changes: dict[str, Any]) -> dict[str, Any]:
             if value not in CHOICES[name]:
                 raise InvalidValue("error.rules_choice", rule=name)
             values[name] = value
+        elif name == "privacy_contact":
+            # One line on the residents' page: runs of spaces and line breaks become one space.
+            contact = " ".join(str(value or "").split())
+            if len(contact) > MAX_PRIVACY_CONTACT:
+                raise InvalidValue("error.rules_contact_too_long", limit=MAX_PRIVACY_CONTACT)
+            values[name] = contact
         else:
             text = str(value or "").strip()
             if len(text) > MAX_RULES_TEXT:

@@ -86,7 +86,7 @@ def find_resident(
     if not order_ids:
         return None
     household_id = household_id_for(session, site_id=site_id, phone=whole)
-    bags = _bags(session, site_id=site_id, order_ids=order_ids)
+    bags = _bags(session, order_ids=order_ids)
     codes = dict(zip(bags["order_id"], bags["pickup_code"], strict=True))
     events = _events(session, site_id=site_id, order_ids=order_ids, codes=codes)
     record_access(
@@ -188,15 +188,15 @@ def _local(moment: dt.datetime | None) -> dt.datetime | None:
     return None if moment is None else to_local(moment).replace(tzinfo=None)
 
 
-def _bags(session: Session, *, site_id: int, order_ids: Sequence[int]) -> pd.DataFrame:
+def _bags(session: Session, *, order_ids: Sequence[int]) -> pd.DataFrame:
     items: dict[int, list[str]] = defaultdict(list)
     for order_id, product, quantity in session.execute(
         select(Item.order_id, Item.product, Item.quantity).where(Item.order_id.in_(order_ids)).order_by(Item.id)
     ):
         items[order_id].append(f"{product} ×{quantity}")
-    orders = session.scalars(
-        select(Order).where(Order.site_id == site_id, Order.id.in_(order_ids)).order_by(Order.delivery_date, Order.id)
-    )
+    # By primary key only (the ids are the site's): with the site in the WHERE, the planner would walk the site's
+    # bags by delivery date for the ORDER BY.
+    orders = session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.delivery_date, Order.id))
     rows = [
         {
             "order_id": order.id,

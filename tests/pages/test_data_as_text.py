@@ -24,6 +24,7 @@ from tests.support.markdown_payloads import (
     ORDER_NUMBER,
     PHONE,
     PLATFORM,
+    PRIVACY_CONTACT,
     PRODUCT,
     REASON,
     UNIT_NAME,
@@ -160,6 +161,10 @@ def visit(at: AppTest, page: str) -> Iterator[AppTest]:
         at.text_input(key="status_phone_tail").input(PHONE[-4:])
         at.button(key="status_submit").click().run()
         yield at
+    elif page == "resident_data":
+        at.text_input(key="resident_data_phone").input(PHONE)
+        at.button(key="resident_data_find_go").click().run()
+        yield at
     elif page == "daily_report":
         at.toggle(key="daily_print").set_value(True).run()
         yield at
@@ -178,10 +183,12 @@ SHOWN = {
     "desk": ([CODE_READY, PLATFORM], []),
     "arrivals": ([CODE_EXPECTED], [CODE_EXPECTED]),
     "orders": ([CODE_PROBLEM, NAME, ADDRESS, REASON, PLATFORM, ORDER_NUMBER], [NAME, PLATFORM, PRODUCT]),
-    "status": ([CODE_READY], [CLOSED_NOTE]),
+    "status": ([CODE_READY, PRIVACY_CONTACT], [CLOSED_NOTE]),
     # A group text also breaks what a chat app would tap (the note's link): db.orders.notices.plain_for_chat.
     "notices": ([], [plain_for_chat(CLOSED_NOTE)]),
-    "site_rules": ([], [CLOSED_NOTE]),
+    "site_rules": ([], [CLOSED_NOTE, PRIVACY_CONTACT]),
+    # Everything the site holds under the resident's number, as literal table cells.
+    "resident_data": ([], [NAME, ADDRESS, PLATFORM, ORDER_NUMBER, PRODUCT, REASON]),
     "daily_report": ([PLATFORM, CODE_PROBLEM, REASON, VOLUNTEER_NAME], []),
     "slot_list": ([CODE_READY], []),
     "temperatures": ([UNIT_NAME], []),

@@ -43,6 +43,23 @@ def test_an_organizer_changes_the_rules_and_residents_see_them(writable_app_env:
     assert RULES_TEXT in [element.value for element in status.text]
 
 
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_an_organizer_sets_how_long_personal_data_is_kept_and_whom_to_ask(writable_app_env: AppData, language: str):
+    at = new_app(writable_app_env, audience="organizer", language=language).switch_page("pages/site_rules.py").run()
+    assert at.number_input(key="rule_personal_data_days").value == 30
+    assert translate(language, "site_rules.privacy_help") in [caption.value for caption in at.caption]
+    at.number_input(key="rule_personal_data_days").set_value(90)
+    at.text_input(key="rule_privacy_contact").input("天山二村居委会 **6259 0000**")
+    press(at, "site_rules.save", language)
+    assert not at.exception and not at.error
+    assert stored(writable_app_env, select(SiteRules.personal_data_days, SiteRules.privacy_contact)) == [
+        (90, "天山二村居委会 **6259 0000**")
+    ]
+    [after] = list(at.dataframe[0].value.iloc[:, -1])
+    field = translate(language, "column.personal_data_days").plain
+    assert translate(language, "change.field", field=field, value="90").plain in after
+
+
 def test_a_range_upside_down_is_refused_with_the_rule_named(writable_app_env: AppData):
     at = organizer_on(writable_app_env, "site_rules")
     at.number_input(key="rule_chilled_min_c").set_value(9.0)

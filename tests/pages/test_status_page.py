@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
@@ -16,6 +17,7 @@ from db.core.errors import FullPhoneNeeded
 from db.core.models import LookupAttempt, Order
 from db.orders.lifecycle import find_orders, receive_order
 from db.orders.residents import lookup_order_status, normalize_pickup_code
+from db.people.site_rules import update_site_rules
 from db.people.sites import get_site_rules
 from db.people.throttling import FIRST_DELAY, PER_SECRET_AND_CLIENT
 from tests.support.app_data import AppData
@@ -199,3 +201,43 @@ def test_the_qr_code_reads_back_as_the_desk_expects():
     payload = qr_payload(site_code="TS2", pickup_code=CODE)
     [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(payload))))
     assert parse_qr_payload(found.text) == ("TS2", CODE)
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_residents_read_what_is_kept_how_long_and_whom_to_ask_before_any_lookup(
+    writable_app_env: AppData, language: str
+):
+    def privacy_lines(at: AppTest) -> str:
+        assert not at.exception
+        assert translate(language, "status.privacy_head") in [element.value for element in at.subheader]
+        [section] = [
+            element.value for element in at.markdown if translate(language, "status.privacy_what") in element.value
+        ]
+        return section
+
+    opened = new_app(writable_app_env, language=language).switch_page(page_spec("status").path).run()
+    section = privacy_lines(opened)
+    assert translate(language, "status.privacy_how_long", days=30) in section
+    # No contact set yet: ask at the pickup desk.
+    assert translate(language, "status.privacy_ask_desk") in section
+    # The section names nobody: no resident's name, no phone number.
+    everything = " ".join(texts(opened._tree))
+    assert "张" not in everything and not FULL_PHONE.search(everything)
+
+    contact = "天山二村居委会 **6259 0000** <b>x</b>"
+    store = make_engine(writable_app_env.url)
+    with unit_of_work(store) as session:
+        changes = {"personal_data_days": 1, "privacy_contact": contact}
+        update_site_rules(
+            session,
+            site_id=writable_app_env.site_id,
+            changes=changes,
+            actor_id=writable_app_env.organizer.volunteer_id,
+            now=utc_now(),
+        )
+    store.dispose()
+    section = privacy_lines(new_app(writable_app_env, language=language).switch_page(page_spec("status").path).run())
+    assert translate(language, "status.privacy_how_long", days=1) in section
+    # The committee's contact as typed: escaped for Markdown by the translator, so it reads as text.
+    assert translate(language, "status.privacy_ask", contact=contact) in section
+    assert "**6259" not in section and "<b>" not in section

@@ -14,7 +14,9 @@ from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, unit_of_work
 from db.core.migrate import upgrade_to_head
 from db.core.models import Event, Order
-from db.orders.lifecycle import ItemSpec, create_order, receive_order
+from db.orders.calls import record_call
+from db.orders.lifecycle import ItemSpec, create_order, hand_over, receive_order, return_order
+from db.orders.notices import record_notice_copied
 from db.outbox.messages import claim_due_messages, mark_failed, mark_sent, mark_unknown, queue_message
 from db.people.accounts import create_organizer_account, create_volunteer
 from db.people.login_sessions import SignedIn
@@ -241,3 +243,53 @@ def fill_outbox(data: AppData) -> dict[str, int]:
     finally:
         store.dispose()
     return ids
+
+
+# A resident whose two bags are closed (the resident's-data page finds and anonymises them).
+CLOSED_RESIDENT_PHONE = "13912340000"
+CLOSED_RESIDENT_NAME = "钱阿姨"
+CLOSED_RESIDENT_CODES = ("7-001", "7-002")
+
+
+def add_closed_resident(data: AppData) -> None:
+    """钱阿姨's two bags: 7-001 told in an arrivals notice and handed over; 7-002 called about (a note), sent an
+    overdue SMS, and returned to the platform."""
+    phone, name, address = CLOSED_RESIDENT_PHONE, CLOSED_RESIDENT_NAME, "天山二村12号501室"
+    handed, returned = (
+        add_bag(data, code=code, phone=phone, name=name, address=address, delivered=local_today())
+        for code in CLOSED_RESIDENT_CODES
+    )
+    now, volunteer_id = utc_now(), data.organizer.volunteer_id
+    store = make_engine(data.url)
+    try:
+        with unit_of_work(store) as session:
+            record_notice_copied(
+                session, site_id=data.site_id, kind="arrivals", order_ids=[handed], volunteer_id=volunteer_id, now=now
+            )
+            hand_over(session, order_id=handed, volunteer_id=volunteer_id, now=now)
+            record_call(
+                session,
+                site_id=data.site_id,
+                order_ids=[returned],
+                outcome="see_note",
+                note="说下周来",
+                volunteer_id=volunteer_id,
+                now=now,
+            )
+            queue_message(
+                session,
+                site_id=data.site_id,
+                channel="sms",
+                audience="resident",
+                kind="overdue_reminder",
+                values={},
+                text="您的菜袋已超期",
+                due_at=now,
+                idempotency_key="test:closed-resident-sms",
+                now=now,
+                recipient=phone,
+                order_ids=[returned],
+            )
+            return_order(session, order_id=returned, volunteer_id=volunteer_id, reason="超期", now=now)
+    finally:
+        store.dispose()

@@ -19,7 +19,7 @@ from db.core.models import Order
 from db.orders.lifecycle import normalize_pickup_code, receive_order, report_problem, shelve_order
 from db.orders.manifest import apply_import, plan_import, read_manifest
 from db.people.login_sessions import SignedIn
-from db.people.site_rules import add_closed_days
+from db.people.site_rules import add_closed_days, update_site_rules
 from db.people.volunteers import update_volunteer
 from tests.support.app_data import AppData, build_app_database
 
@@ -73,6 +73,8 @@ UNIT_NAME = f"<b>H</b> https://{EVIL_HOST}/u"
 # A closed date's note (at most 100 characters): tomorrow, so the residents' page, the arrivals notice (before the
 # collect-by day) and the rules page show it.
 CLOSED_NOTE = f"**粗B** <b>H</b> :red[红R] [链L](https://{EVIL_HOST}/l) 甲 -> 乙"
+# The rules page's privacy contact (one line, at most 100 characters): the residents' page names it.
+PRIVACY_CONTACT = f"[链L](https://{EVIL_HOST}/l) :red[红R] 甲 -> 乙 me@{EVIL_HOST} **粗B**"
 STORED_VALUES = (
     CODE_READY,
     CODE_PROBLEM,
@@ -86,6 +88,7 @@ STORED_VALUES = (
     REASON,
     UNIT_NAME,
     CLOSED_NOTE,
+    PRIVACY_CONTACT,
 )
 assert all(any(atom in value for value in STORED_VALUES) for atom in ATOMS)
 
@@ -156,6 +159,13 @@ def build_payload_database(path: pathlib.Path) -> PayloadData:
                 site_id=app.site_id,
                 first=local_today(now) + dt.timedelta(days=1),
                 note=CLOSED_NOTE,
+                actor_id=app.organizer.volunteer_id,
+                now=now,
+            )
+            update_site_rules(
+                session,
+                site_id=app.site_id,
+                changes={"privacy_contact": PRIVACY_CONTACT},
                 actor_id=app.organizer.volunteer_id,
                 now=now,
             )

@@ -51,7 +51,7 @@ def bench_databases(server_url: str) -> set[str]:
 
 
 def test_a_quick_tiny_run_writes_every_figure_against_its_floor(tmp_path: pathlib.Path):
-    report = run_bench(tmp_path)
+    report = run_bench(tmp_path, "--privacy")
     assert {"size", "backend", "figures", "scaling", "seed_seconds", "rss_mb"} <= report.keys()
     assert (report["size"], report["backend"], report["orders"]) == ("tiny", "sqlite", 300)
     assert set(report["figures"]) == FIGURES
@@ -63,6 +63,10 @@ def test_a_quick_tiny_run_writes_every_figure_against_its_floor(tmp_path: pathli
     assert report["seed_seconds"] > 0 and report["rss_mb"] > 0
     assert report["manifest_import_seconds"]["total"] > 0
     assert report["browser_figures"] == {}  # Chromium's first visits only in a full run
+    # The purge ran last, with the desk handing over bags before and while it ran.
+    purge = report["privacy_purge"]
+    assert purge["orders_anonymised"] > 0 and purge["events_scrubbed"] >= 2 * purge["orders_anonymised"]
+    assert purge["handovers_before"] > 0 and purge["handover_before_longest_ms"] > 0
 
 
 def test_on_postgresql_the_bench_seeds_its_own_database_and_drops_it(postgres_server: str, tmp_path: pathlib.Path):

@@ -71,6 +71,10 @@ def test_a_change_is_one_event_with_before_and_after(engine: Engine, town: Town)
         ({"holdays": 4}, "error.rules_unknown"),
         ({"language": "fr"}, "error.rules_choice"),
         ({"language": None}, "error.rules_choice"),
+        ({"personal_data_days": 0}, "error.rules_out_of_range"),
+        ({"personal_data_days": 366}, "error.rules_out_of_range"),
+        ({"personal_data_days": "30"}, "error.rules_not_a_number"),
+        ({"privacy_contact": "居" * 101}, "error.rules_contact_too_long"),
     ],
 )
 def test_bad_rules_are_refused_whole(engine: Engine, town: Town, changes: dict, key: str):
@@ -89,6 +93,27 @@ def test_the_messages_language_is_a_rule_with_its_event(engine: Engine, town: To
         assert get_site_rules(session, site_id=town.site_id).language == "en"
     [event] = rules_events(engine)
     assert (event.before, event.after) == ({"language": "zh-CN"}, {"language": "en"})
+
+
+def test_the_privacy_rules_keep_their_days_and_one_line_of_contact(engine: Engine, town: Town):
+    with read_only(engine) as session:
+        rules = get_site_rules(session, site_id=town.site_id)
+        assert (rules.personal_data_days, rules.privacy_contact) == (30, "")
+    # The contact is one line on the residents' page: a line break and runs of spaces become one space; 100 fit.
+    assert change(engine, town, personal_data_days=365, privacy_contact=" 天山二村居委会\n  6259 0000 ") == [
+        "personal_data_days",
+        "privacy_contact",
+    ]
+    [event] = rules_events(engine)
+    assert event.before == {"personal_data_days": 30, "privacy_contact": ""}
+    assert event.after == {"personal_data_days": 365, "privacy_contact": "天山二村居委会 6259 0000"}
+    assert change(engine, town, personal_data_days=1, privacy_contact="居" * 100) == [
+        "personal_data_days",
+        "privacy_contact",
+    ]
+    with read_only(engine) as session:
+        rules = get_site_rules(session, site_id=town.site_id)
+        assert (rules.personal_data_days, rules.privacy_contact) == (1, "居" * 100)
 
 
 def test_hold_days_decide_what_is_overdue(engine: Engine, town: Town):

@@ -1,0 +1,1 @@
+"""The parts of the privacy screens: a resident's data."""
