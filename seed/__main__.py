@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     scale = commands.add_parser("scale", help="add benchmark sites with many orders, written in bulk")
     scale.add_argument("--sites", type=_positive, required=True)
     scale.add_argument("--days", type=_positive, required=True)
-    scale.add_argument("--orders-per-day", type=_positive, required=True)
+    scale.add_argument(
+        "--orders-per-day", type=_positive, required=True, help="around this many a day: sites differ, days swing"
+    )
     scale.add_argument("--seed", type=int, default=0)
     scale.add_argument("--today", type=dt.date.fromisoformat, help="the last day, YYYY-MM-DD (default: today)")
     scale.add_argument("--batch-size", type=_positive, default=50_000, help=argparse.SUPPRESS)

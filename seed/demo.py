@@ -19,7 +19,7 @@ from db.core.models import Shift, StorageUnit
 from db.people.accounts import create_organizer_account, create_volunteer, hash_secret
 from db.people.sites import SiteInfo, count_sites, create_site, get_site, get_site_rules
 from db.roster.shifts import check_in, check_out, create_shift_template, generate_shifts, mark_no_show, sign_up
-from seed.plan import Resident, apply_plan_through_store, plan_orders, slot_layout
+from seed.plan import Resident, apply_plan_through_store, daily_volumes, plan_orders, slot_layout
 
 SITE_CODE = "TS2"
 SITE_NAME = "天山二村买菜点"
@@ -154,19 +154,15 @@ def fill_demo(session: Session, *, today: dt.date, seed: int = 0) -> SiteInfo:
     residents = make_residents(faker, rng, count=RESIDENTS)
     hold_days = get_site_rules(session, site_id=site.id).hold_days
     volume_rng = random.Random(rng.random())
-
-    def daily_volume(day: dt.date) -> int:
-        # Weekends are busier; every day varies a little.
-        return round(ORDERS_PER_DAY * (1.2 if day.weekday() >= 5 else 1.0) * volume_rng.uniform(0.85, 1.15))
-
     plans = list(
         plan_orders(
             rng,
             residents=residents,
             layout=slot_layout(session, site_id=site.id),
             first_day=first_day,
-            last_day=today,
-            daily_volume=daily_volume,
+            # Tomorrow's list too: the platforms send it this evening, and the demo imports it at its own `now`.
+            last_day=today + dt.timedelta(days=1),
+            daily_volume=daily_volumes(volume_rng, mean=ORDERS_PER_DAY),
             now=now,
             hold_days=hold_days,
             volunteer_count=len(volunteers),

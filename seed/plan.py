@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import heapq
 import itertools
+import math
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ from db.orders.lifecycle import (
 PLATFORMS = ("多多买菜", "美团优选")
 # 多多买菜 brings most bags; 美团优选 the rest.
 PLATFORM_SHARE = 0.6
-MANIFEST_TIME = dt.time(6, 0)
 RETURN_TIME = dt.time(10, 0)
 BASKETS = 2000
 # When each platform's truck is checked in, local wall-clock time (start, minutes of work).
@@ -89,12 +89,31 @@ PRODUCTS = {
 CLASS_WEIGHTS = {"ambient": 62, "chilled": 28, "frozen": 10}
 ITEM_COUNT_WEIGHTS = {1: 30, 2: 30, 3: 20, 4: 12, 5: 8}
 QUANTITY_WEIGHTS = {1: 70, 2: 22, 3: 8}
-# Which day after delivery a resident comes (0 = the same day).
-PICKUP_DAY_WEIGHTS = {0: 62, 1: 28, 2: 8, 3: 2}
 MISSING_RATE = 0.004
 DAMAGED_RATE = 0.005
 UNCLAIMED_RATE = 0.02
-LUNCH_SHARE = 0.15
+# The platforms send a day's order list the evening before, each at its own time (local start, minutes of spread);
+# an import creates all of a list's orders at once, `expected`.
+MANIFEST_IMPORTS = {"多多买菜": (dt.time(20, 0), 50), "美团优选": (dt.time(21, 0), 50)}
+# Orders per delivery day relative to the site's mean, Monday first: low after the weekend's own shopping,
+# highest for the weekend's meals.
+WEEKDAY_VOLUME = (0.84, 0.93, 0.96, 1.0, 1.1, 1.2, 0.97)
+# Which day after delivery a household comes (0 = the same day), by its habit: most come the same evening, some
+# always the next day, a few days late.
+DELAY_WEIGHTS = {
+    "prompt": {0: 88, 1: 10, 2: 2},
+    "next_day": {0: 10, 1: 80, 2: 8, 3: 2},
+    "late": {1: 10, 2: 35, 3: 35, 4: 15, 5: 5},
+}
+# The chance that a household who would come a day later comes a day sooner for a chilled or frozen bag.
+COLD_HURRY = {"ambient": 0.0, "chilled": 0.35, "frozen": 0.6}
+# A rainy day (the same for every site of a district): some who meant to come that day come the next.
+RAIN_RATE = 0.1
+RAIN_POSTPONED = 0.4
+# Now and then a household comes at any time the site is open, whatever its habit.
+STRAY_SHARE = 0.05
+# When residents can come for a bag: after the morning's check-in, before closing (local seconds of the day).
+EARLIEST_PICKUP, LATEST_PICKUP = 10 * 3600, 20 * 3600 + 55 * 60
 MISSING_REASON = "到货缺件：此袋未随车送达"
 DAMAGED_REASONS = ("袋子破损，鸡蛋碎了", "冷冻品已化冻，待平台处理", "商品与清单不符")
 NO_SLOT_REASON = "货位已满，暂放待处理"
@@ -108,6 +127,33 @@ class Resident:
     name: str
     phone: str
     address: str
+
+
+@dataclass(frozen=True)
+class Habits:
+    """How a site's households order and come for their bags: the demo's by default, one drawn per site at scale.
+
+    Shares are of households; each household keeps its habit over all its orders.
+    """
+
+    weekday_volume: tuple[float, ...] = WEEKDAY_VOLUME
+    # An ordinary day's swing (standard deviation of the log of its factor), and how often a larger one comes:
+    # a platform's promotion (x1.3-1.8) or a lull (a holiday weekend away, a platform outage: x0.55-0.8).
+    swing: float = 0.12
+    promotion_rate: float = 0.04
+    lull_rate: float = 0.03
+    # Households who come the same evening, and who come days late; the others come the next day.
+    prompt_share: float = 0.6
+    late_share: float = 0.1
+    # Households at home in the daytime (retired, most of them), and who come at lunchtime on weekdays; the others
+    # come after work.
+    daytime_share: float = 0.3
+    lunch_share: float = 0.1
+    # Whose weather: sites of one district share their rainy days.
+    weather: str = "demo"
+
+
+DEMO_HABITS = Habits()
 
 
 @dataclass(slots=True)
@@ -170,6 +216,25 @@ def slot_layout(session: Session, *, site_id: int) -> dict[str, list[str]]:
     return layout
 
 
+def daily_volumes(rng: random.Random, *, mean: float, habits: Habits = DEMO_HABITS) -> Callable[[dt.date], int]:
+    """Orders per delivery day around `mean`, for days asked in order: the weekday's pattern, a slowly drifting level
+    (a site gains and loses households), an ordinary day's swing and now and then a larger one."""
+    level = 1.0
+
+    def volume(day: dt.date) -> int:
+        nonlocal level
+        level = 1.0 + 0.9 * (level - 1.0) + rng.gauss(0.0, 0.015)
+        swing = math.exp(rng.gauss(-(habits.swing**2) / 2, habits.swing))
+        rare, size = rng.random(), rng.random()
+        if rare < habits.promotion_rate:
+            swing *= 1.3 + 0.5 * size
+        elif rare < habits.promotion_rate + habits.lull_rate:
+            swing *= 0.55 + 0.25 * size
+        return max(0, round(mean * habits.weekday_volume[day.weekday()] * level * swing))
+
+    return volume
+
+
 def plan_orders(
     rng: random.Random,
     *,
@@ -182,20 +247,27 @@ def plan_orders(
     hold_days: int,
     volunteer_count: int,
     order_prefix: str = "",
+    habits: Habits = DEMO_HABITS,
 ) -> Iterator[OrderPlan]:
     """Orders delivered from `first_day` to `last_day`, yielded day by day, each with its fate up to `now`.
 
-    Slots are simulated exactly as the store hands them out (first free slot by unit code and position,
-    operations in (moment, rank, seq) order), so applying the plan through the store or in bulk gives
-    the same rows. Pickup codes are unique among the orders open at each moment. A bag that finds no
-    free slot becomes a problem order, as a volunteer would record it.
+    Each day's orders are imported the evening before (MANIFEST_IMPORTS); a list whose evening is still to come at
+    `now` (the seeds' tomorrow) is imported at `now`. Slots are simulated exactly as the store hands them out (first
+    free slot by unit code and position, operations in (moment, rank, seq) order), so applying the plan through the
+    store or in bulk gives the same rows. Pickup codes are unique among the orders open at each moment. A bag that
+    finds no free slot becomes a problem order, as a volunteer would record it.
     """
     sim = _Simulation(layout=layout)
     # Households buy from a repertoire: drawing whole baskets keeps a million orders quick to plan.
     baskets = [_draw_basket(rng) for _ in range(BASKETS)]
+    households = _Households(rng, count=len(residents), habits=habits)
     seq = 0
     day = first_day
     while day <= last_day:
+        imported = {
+            platform: min(now, _moment(day - ONE_DAY, start) + dt.timedelta(seconds=rng.randrange(minutes * 60)))
+            for platform, (start, minutes) in MANIFEST_IMPORTS.items()
+        }
         plans = []
         for number in range(daily_volume(day)):
             plan = _draw_order(
@@ -204,7 +276,9 @@ def plan_orders(
                 seq=seq,
                 number=number,
                 day=day,
+                imported=imported,
                 residents=residents,
+                households=households,
                 baskets=baskets,
                 now=now,
                 hold_days=hold_days,
@@ -217,10 +291,10 @@ def plan_orders(
                 heapq.heappush(sim.pending, (plan.received_at, RANK_RECEIVE, plan.seq, plan))
             elif plan.problem_at is not None:
                 heapq.heappush(sim.pending, (plan.problem_at, RANK_CLOSE, plan.seq, plan))
-        # Every operation on this day's and earlier orders that happens before tomorrow's manifests.
-        _run_until(sim, end=_moment(day + dt.timedelta(days=1), MIDNIGHT))
+        # Every operation before the next day's lists come in: their pickup codes avoid every bag still open then.
+        _run_until(sim, end=_moment(day, MANIFEST_IMPORTS[PLATFORMS[0]][0]))
         yield from plans
-        day += dt.timedelta(days=1)
+        day += ONE_DAY
 
 
 Value = TypeVar("Value")
@@ -241,13 +315,49 @@ class _Weighted(Generic[Value]):
 _ITEM_COUNT = _Weighted(ITEM_COUNT_WEIGHTS)
 _CLASS = _Weighted(CLASS_WEIGHTS)
 _QUANTITY = _Weighted(QUANTITY_WEIGHTS)
-_PICKUP_DAY = _Weighted(PICKUP_DAY_WEIGHTS)
+_DELAY = {habit: _Weighted(weights) for habit, weights in DELAY_WEIGHTS.items()}
 MIDNIGHT = dt.time(0, 0)
+ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Household:
+    delay: _Weighted[int]
+    # "evening", "daytime" or "lunch": when on a weekday this household comes; and its own shift of that time.
+    hours: str
+    shift: int
+
+
+class _Households:
+    """Each resident's habit, drawn once; some households order far more often than others."""
+
+    def __init__(self, rng: random.Random, *, count: int, habits: Habits) -> None:
+        self.weather = habits.weather
+        self.members: list[_Household] = []
+        for _ in range(count):
+            kind, hours = rng.random(), rng.random()
+            delay = "prompt" if kind < habits.prompt_share else "late" if kind > 1 - habits.late_share else "next_day"
+            if hours < habits.daytime_share:
+                when = "daytime"
+            elif hours < habits.daytime_share + habits.lunch_share:
+                when = "lunch"
+            else:
+                when = "evening"
+            self.members.append(_Household(delay=_DELAY[delay], hours=when, shift=rng.randrange(-1800, 1801)))
+        self.cumulative = list(itertools.accumulate(rng.lognormvariate(0.0, 0.8) for _ in range(count)))
+
+    def draw(self, rng: random.Random) -> int:
+        return bisect.bisect(self.cumulative, rng.random() * self.cumulative[-1])
 
 
 @functools.cache
 def _moment(day: dt.date, time: dt.time) -> dt.datetime:
     return local_moment(day, time)
+
+
+@functools.cache
+def _rainy(weather: str, day: dt.date) -> bool:
+    return random.Random(f"cloudbasket-weather:{weather}:{day.toordinal()}").random() < RAIN_RATE
 
 
 def _draw_order(
@@ -257,7 +367,9 @@ def _draw_order(
     seq: int,
     number: int,
     day: dt.date,
+    imported: dict[str, dt.datetime],
     residents: list[Resident],
+    households: _Households,
     baskets: list[tuple[ItemSpec, ...]],
     now: dt.datetime,
     hold_days: int,
@@ -265,7 +377,8 @@ def _draw_order(
     order_prefix: str,
 ) -> OrderPlan:
     platform = PLATFORMS[0] if rng.random() < PLATFORM_SHARE else PLATFORMS[1]
-    resident = rng.choice(residents)
+    who = households.draw(rng)
+    resident = residents[who]
     items = rng.choice(baskets)
     code = _draw_pickup_code(rng, platform=platform, taken=sim.open_codes)
     sim.open_codes.add(code)
@@ -280,7 +393,7 @@ def _draw_order(
         delivery_date=day,
         items=items,
         storage_class=coldest_storage_class([i.storage_class for i in items]),
-        created_at=_moment(day, MANIFEST_TIME) + dt.timedelta(seconds=rng.randrange(3600)),
+        created_at=imported[platform],
     )
     start, minutes = ARRIVALS[platform]
     arrival = _moment(day, start) + dt.timedelta(seconds=rng.randrange(minutes * 60))
@@ -289,7 +402,16 @@ def _draw_order(
     plan.received_by = rng.randrange(volunteer_count)
     plan.closed_by = rng.randrange(volunteer_count)
     shelve_after = dt.timedelta(seconds=rng.randrange(60, 600))
-    close_after = _draw_close_after(rng, day=day, hold_days=hold_days, fate=fate, arrival=arrival)
+    close_after = _draw_close_after(
+        rng,
+        day=day,
+        hold_days=hold_days,
+        fate=fate,
+        arrival=arrival,
+        household=households.members[who],
+        storage_class=plan.storage_class,
+        weather=households.weather,
+    )
     if arrival > now:
         return plan
     if fate < MISSING_RATE:
@@ -312,22 +434,60 @@ def _draw_order(
 
 
 def _draw_close_after(
-    rng: random.Random, *, day: dt.date, hold_days: int, fate: float, arrival: dt.datetime
+    rng: random.Random,
+    *,
+    day: dt.date,
+    hold_days: int,
+    fate: float,
+    arrival: dt.datetime,
+    household: _Household,
+    storage_class: str,
+    weather: str,
 ) -> dt.datetime:
-    """When the bag leaves: damaged soon after arrival, unclaimed ones returned some days after the hold time."""
+    """When the bag leaves: damaged soon after arrival, unclaimed ones returned some days after the hold time, the
+    others when the household comes, by its habit, sooner for cold bags, later after rain."""
     if fate < MISSING_RATE + DAMAGED_RATE:
         return arrival + dt.timedelta(seconds=rng.randrange(120, 1200))
     if fate < MISSING_RATE + DAMAGED_RATE + UNCLAIMED_RATE:
         # Volunteers clear overdue bags when they get round to it: some days after the last collection day.
         return_day = day + dt.timedelta(days=hold_days + rng.randrange(7))
         return _moment(return_day, RETURN_TIME) + dt.timedelta(seconds=rng.randrange(5400))
-    pickup_day = day + dt.timedelta(days=_PICKUP_DAY.draw(rng))
-    if rng.random() < LUNCH_SHARE:
-        seconds = rng.randrange(11 * 3600 + 1800, 13 * 3600 + 1800)
+    days = household.delay.draw(rng)
+    if days and rng.random() < COLD_HURRY[storage_class]:
+        days -= 1
+    pickup_day = day + dt.timedelta(days=days)
+    if _rainy(weather, pickup_day) and rng.random() < RAIN_POSTPONED:
+        pickup_day += ONE_DAY
+    seconds = _draw_pickup_seconds(rng, household=household, weekend=pickup_day.weekday() >= 5)
+    moment = _moment(pickup_day, MIDNIGHT) + dt.timedelta(seconds=seconds)
+    if moment < arrival + dt.timedelta(minutes=15):
+        # Waiting at the door for the truck: right after the bag is checked in.
+        moment = arrival + dt.timedelta(seconds=rng.randrange(900, 3600))
+    return moment
+
+
+def _draw_pickup_seconds(rng: random.Random, *, household: _Household, weekend: bool) -> int:
+    """The time of day a household comes: after work on weekdays (the evening peak), at lunch, or in the daytime for
+    those at home; weekend mornings and afternoons for all. Its own shift keeps each household near its usual time."""
+    hour = 3600
+    which = rng.random()
+    if which < STRAY_SHARE:
+        return rng.randrange(EARLIEST_PICKUP, LATEST_PICKUP)
+    if household.hours == "daytime":
+        if which < 0.6:
+            seconds = rng.triangular(10 * hour, 12 * hour, 10.5 * hour)
+        else:
+            seconds = rng.triangular(14 * hour, 17.5 * hour, 15.5 * hour)
+    elif weekend:
+        if which < 0.45:
+            seconds = rng.triangular(10 * hour, 12.5 * hour, 10.75 * hour)
+        else:
+            seconds = rng.triangular(14 * hour, 21 * hour, 17 * hour)
+    elif household.hours == "lunch":
+        seconds = rng.triangular(11.5 * hour, 13.5 * hour, 12.25 * hour)
     else:
-        # Residents come after work: most around 18:45, few right at opening or closing.
-        seconds = int(rng.triangular(17 * 3600, 20 * 3600 + 1800, 18 * 3600 + 2700))
-    return _moment(pickup_day, MIDNIGHT) + dt.timedelta(seconds=seconds)
+        seconds = rng.triangular(17.25 * hour, 21 * hour, 18.6 * hour)
+    return min(LATEST_PICKUP, max(EARLIEST_PICKUP, int(seconds) + household.shift))
 
 
 def _draw_basket(rng: random.Random) -> tuple[ItemSpec, ...]:

@@ -30,12 +30,14 @@ from seed.bulk import (
     write_plans_in_bulk,
 )
 from seed.demo import DEMO_PIN, DEMO_TIME, make_residents
-from seed.plan import plan_orders, slot_layout
+from seed.plan import WEEKDAY_VOLUME, Habits, daily_volumes, plan_orders, slot_layout
 
 VOLUNTEERS_PER_SITE = 8
 # Share of bags per storage class (the coldest item decides) and how many days' bags a unit must hold at peak.
 CLASS_SHARES = {"ambient": 0.38, "chilled": 0.42, "frozen": 0.22}
 PEAK_DAYS_OF_BAGS = 2.2
+# How much sites differ in size: the standard deviation of the log of a site's mean orders per day over the asked one.
+SIZE_SPREAD = 0.35
 UNIT_PREFIX = {
     "ambient": ("S", "shelf", "常温货架"),
     "chilled": ("F", "fridge", "冷藏柜"),
@@ -66,18 +68,30 @@ def build_scale(
     batch_size: int = BATCH_SIZE,
     report: Callable[[str], None] | None = None,
 ) -> ScaleResult:
-    """Add `sites` new sites, each with `days` days of `orders_per_day` orders ending today.
+    """Add `sites` new sites, each with `days` days of orders ending today (around `orders_per_day` a day: sites
+    differ in size and habits, days in volume) and tomorrow's lists already imported.
 
     Sites, units, slots and volunteers go through the store's functions (few rows); orders and items
     are planned by `seed.plan.plan_orders` and written by `seed.bulk.write_plans_in_bulk` (no events).
     """
     upgrade_to_head(engine)
     started = time.perf_counter()
-    total = sites * days * orders_per_day
     orders = items = 0
     pin_hash = hash_secret(DEMO_PIN)
     now = local_moment(today, DEMO_TIME)
     codes = _free_site_codes(engine, count=sites)
+    first_day, last_day = today - dt.timedelta(days=days - 1), today + dt.timedelta(days=1)
+    profiles = [
+        _site_profile(
+            random.Random(f"cloudbasket-scale-site:{seed}:{today.toordinal()}:{index}"),
+            orders_per_day=orders_per_day,
+            weather=f"scale:{seed}",
+            first_day=first_day,
+            last_day=last_day,
+        )
+        for index in range(len(codes))
+    ]
+    total = sum(sum(profile.volumes.values()) for profile in profiles)
     new_site_ids: list[int] = []
     with sqlite_indexes_set_aside(engine, tables=BULK_TABLES):
         for index, code in enumerate(codes):
@@ -89,24 +103,27 @@ def build_scale(
                     session,
                     code=code,
                     faker=faker,
-                    orders_per_day=orders_per_day,
+                    orders_per_day=profiles[index].mean,
                     pin_hash=pin_hash,
                     opened=local_moment(today - dt.timedelta(days=days + 7), dt.time(10, 0)),
                 )
                 layout = slot_layout(session, site_id=site_id)
                 slot_ids = slot_ids_by_code(session, site_id=site_id)
                 hold_days = get_site_rules(session, site_id=site_id).hold_days
+            profile = profiles[index]
             plans = plan_orders(
                 rng,
-                residents=make_residents(faker, rng, count=min(3000, max(100, orders_per_day * 2))),
+                residents=make_residents(faker, rng, count=min(3000, max(100, round(profile.mean * 2)))),
                 layout=layout,
-                first_day=today - dt.timedelta(days=days - 1),
-                last_day=today,
-                daily_volume=lambda _day: orders_per_day,
+                first_day=first_day,
+                # Tomorrow's lists too: imported at `now`, as the demo does (seed.plan.plan_orders).
+                last_day=last_day,
+                daily_volume=profile.volumes.__getitem__,
                 now=now,
                 hold_days=hold_days,
                 volunteer_count=len(volunteer_ids),
                 order_prefix=f"{code}-",
+                habits=profile.habits,
             )
             done_before = orders
 
@@ -151,6 +168,40 @@ def build_scale(
     return ScaleResult(sites=len(codes), orders=orders, items=items, seconds=time.perf_counter() - started)
 
 
+@dataclass(frozen=True)
+class _SiteProfile:
+    mean: float
+    habits: Habits
+    volumes: dict[dt.date, int]
+
+
+def _site_profile(
+    rng: random.Random, *, orders_per_day: int, weather: str, first_day: dt.date, last_day: dt.date
+) -> _SiteProfile:
+    """Sites differ: in size (around `orders_per_day`), in their weekday pattern a little, in how much their days
+    swing, and in their households' habits. They share the district's weather."""
+    size = min(2.5, max(0.4, rng.lognormvariate(-(SIZE_SPREAD**2) / 2, SIZE_SPREAD)))
+    weekday = [factor * rng.uniform(0.95, 1.05) for factor in WEEKDAY_VOLUME]
+    habits = Habits(
+        weekday_volume=tuple(7 * factor / sum(weekday) for factor in weekday),
+        swing=rng.uniform(0.08, 0.16),
+        promotion_rate=rng.uniform(0.02, 0.06),
+        lull_rate=rng.uniform(0.01, 0.04),
+        prompt_share=rng.uniform(0.45, 0.72),
+        late_share=rng.uniform(0.05, 0.16),
+        daytime_share=rng.uniform(0.15, 0.45),
+        lunch_share=rng.uniform(0.05, 0.18),
+        weather=weather,
+    )
+    volume = daily_volumes(random.Random(rng.random()), mean=orders_per_day * size, habits=habits)
+    volumes = {}
+    day = first_day
+    while day <= last_day:
+        volumes[day] = volume(day)
+        day += dt.timedelta(days=1)
+    return _SiteProfile(mean=orders_per_day * size, habits=habits, volumes=volumes)
+
+
 def _free_site_codes(engine: Engine, *, count: int) -> list[str]:
     """SC0001, SC0002, … skipping codes a previous run already used."""
     with unit_of_work(engine) as session:
@@ -166,7 +217,7 @@ def _free_site_codes(engine: Engine, *, count: int) -> list[str]:
 
 
 def _set_up_site(
-    session: Session, *, code: str, faker: Faker, orders_per_day: int, pin_hash: str, opened: dt.datetime
+    session: Session, *, code: str, faker: Faker, orders_per_day: float, pin_hash: str, opened: dt.datetime
 ) -> tuple[int, list[int]]:
     site = create_site(session, code=code, name=f"压测提货点 {code}", address=faker.address(), now=opened)
     for storage_class, share in CLASS_SHARES.items():

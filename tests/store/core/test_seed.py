@@ -34,13 +34,14 @@ from db.people.sites import count_sites, create_site, get_site_rules
 from seed.__main__ import main as seed_main
 from seed.bulk import rollup_site_in_bulk, slot_ids_by_code, write_plans_in_bulk
 from seed.demo import DEMO_PIN, EXCURSION_ACTION, ORGANIZER_PASSWORD, ORGANIZER_USERNAME, seed_demo, seed_demo_if_empty
-from seed.plan import NO_SLOT_REASON, Resident, apply_plan_through_store, plan_orders, slot_layout
+from seed.plan import NO_SLOT_REASON, Resident, apply_plan_through_store, daily_volumes, plan_orders, slot_layout
 from tests.support.databases import DEMO_DAY, create_postgres_database, drop_postgres_database
 from tests.support.store import enrolled_tablet
 from tests.support.store_reads import read_rollups
 
 # A Wednesday: the roster's last week, this week and next all have past and future shifts.
 TODAY = DEMO_DAY
+TOMORROW = TODAY + dt.timedelta(days=1)
 DEMO_NOW = local_moment(TODAY, dt.time(9, 0))
 # Tables whose every column the demo must reproduce; accounts and events are compared apart.
 DUMPED_TABLES = (
@@ -165,11 +166,18 @@ def test_demo_orders_have_a_realistic_shape(demo: Engine) -> None:
     statuses = Counter(order.status for order in orders)
     assert {"expected", "received", "shelved", "picked_up", "returned", "problem"} <= set(statuses)
     assert statuses["picked_up"] > len(orders) * 0.75
-    assert len({order.delivery_date for order in orders}) == 14
-    assert max(order.delivery_date for order in orders) == TODAY
     assert {order.platform for order in orders} == {"多多买菜", "美团优选"}
-    # Only today's delivery still waits to be checked in, and part of it already has been.
-    assert {order.delivery_date for order in orders if order.status == "expected"} == {TODAY}
+    # Two weeks of deliveries and tomorrow's lists, which the demo imports at its own now.
+    assert {order.delivery_date for order in orders} == {TODAY + dt.timedelta(days=d) for d in range(-13, 2)}
+    tomorrow = [order for order in orders if order.delivery_date == TOMORROW]
+    assert tomorrow and all(o.status == "expected" and o.created_at == DEMO_NOW for o in tomorrow)
+    # Every earlier list came in the evening before, each platform's at one moment.
+    imported = {(o.delivery_date, o.platform): o.created_at for o in orders if o.delivery_date <= TODAY}
+    assert all(imported[(o.delivery_date, o.platform)] == o.created_at for o in orders if o.delivery_date <= TODAY)
+    for (day, _platform), moment in imported.items():
+        assert to_local(moment).date() == day - dt.timedelta(days=1) and 20 <= to_local(moment).hour <= 21
+    # Only today's delivery and tomorrow's still wait to be checked in, and part of today's already has been.
+    assert {order.delivery_date for order in orders if order.status == "expected"} == {TODAY, TOMORROW}
     assert any(order.delivery_date == TODAY and order.status == "shelved" for order in orders)
     overdue = [
         o
@@ -181,17 +189,39 @@ def test_demo_orders_have_a_realistic_shape(demo: Engine) -> None:
     assert set(items_per_order.values()) <= {1, 2, 3, 4, 5} and len(items_per_order) == len(orders)
     received_hours = Counter(to_local(o.received_at).hour for o in orders if o.received_at)
     assert set(received_hours) <= {7, 8, 9}
-    pickup_hours = Counter(to_local(o.picked_up_at).hour for o in orders if o.picked_up_at)
-    evening = sum(count for hour, count in pickup_hours.items() if 17 <= hour <= 20)
-    assert evening > 0.7 * sum(pickup_hours.values()) and set(pickup_hours) <= set(range(11, 21))
-    same_or_next_day = sum(
-        1 for o in orders if o.picked_up_at and (to_local(o.picked_up_at).date() - o.delivery_date).days <= 1
-    )
-    assert same_or_next_day > 0.85 * statuses["picked_up"]
     open_codes = [o.pickup_code for o in orders if o.status in ("expected", "received", "shelved", "problem")]
     assert len(open_codes) == len(set(open_codes))
     assert all(len(o.phone) == 11 and o.phone_tail == o.phone[-4:] for o in orders)
     assert all(o.address.endswith("室") and "号" in o.address for o in orders)
+
+
+@ON_THE_DEMO
+def test_demo_residents_come_by_habit(demo: Engine) -> None:
+    """Weekday evenings after work are the peak, weekend mornings busier than weekday ones; cold bags go sooner; a
+    household keeps its habit, and a few come days late."""
+    with unit_of_work(demo) as session:
+        picked = list(session.scalars(select(Order).where(Order.picked_up_at.is_not(None))))
+    moments = [(to_local(o.picked_up_at), o) for o in picked]
+    assert {moment.hour for moment, _o in moments} <= set(range(10, 21))
+    weekday = Counter(moment.hour for moment, _o in moments if moment.weekday() < 5)
+    weekend = Counter(moment.hour for moment, _o in moments if moment.weekday() >= 5)
+    assert sum(weekday[hour] for hour in (17, 18, 19, 20)) > 0.5 * weekday.total()
+    assert max(weekday, key=weekday.__getitem__) in (18, 19)
+    assert (weekend[10] + weekend[11]) / weekend.total() > 2 * (weekday[10] + weekday[11]) / weekday.total()
+    delays: dict[str, list[int]] = {}
+    by_resident: dict[str, list[int]] = {}
+    for moment, order in moments:
+        delay = (moment.date() - order.delivery_date).days
+        delays.setdefault(order.storage_class, []).append(delay)
+        by_resident.setdefault(order.phone, []).append(delay)
+    mean = {storage_class: sum(days) / len(days) for storage_class, days in delays.items()}
+    assert mean["frozen"] < mean["ambient"] and mean["chilled"] < mean["ambient"]
+    every = [delay for days in delays.values() for delay in days]
+    assert sum(1 for delay in every if delay <= 1) > 0.8 * len(every) and max(every) >= 3
+    # Households that came often mostly came on their usual day.
+    regulars = [days for days in by_resident.values() if len(days) >= 5]
+    usual = sum(Counter(days).most_common(1)[0][1] for days in regulars) / sum(len(days) for days in regulars)
+    assert len(regulars) >= 10 and usual > 0.7
 
 
 @ON_THE_DEMO
@@ -277,6 +307,22 @@ def test_demo_fills_an_empty_database_once_even_when_two_start_together(engine: 
         assert count_sites(session) == 1
     for engine in engines:
         engine.dispose()
+
+
+def test_daily_volumes_follow_the_week_and_swing() -> None:
+    """Monday is the quietest weekday and Friday and Saturday the busiest; ordinary days swing and a few swing far."""
+    volume = daily_volumes(random.Random(3), mean=100)
+    days = [TODAY + dt.timedelta(days=n) for n in range(52 * 7)]
+    volumes = [volume(day) for day in days]
+    by_weekday = [[v for day, v in zip(days, volumes, strict=True) if day.weekday() == w] for w in range(7)]
+    means = [sum(values) / len(values) for values in by_weekday]
+    assert 95 < sum(volumes) / len(volumes) < 105
+    assert means[0] == min(means) and min(means[4], means[5]) > max(means[1:4] + [means[6]])
+    swings = [v / means[day.weekday()] - 1 for day, v in zip(days, volumes, strict=True)]
+    assert sum(1 for swing in swings if abs(swing) > 0.08) > 0.3 * len(swings)
+    assert sum(1 for swing in swings if swing > 0.3) >= 5 and sum(1 for swing in swings if swing < -0.25) >= 5
+    again = daily_volumes(random.Random(3), mean=100)
+    assert [again(day) for day in days] == volumes
 
 
 def _small_site(engine: Engine) -> tuple[int, list[int]]:
@@ -438,21 +484,29 @@ def test_scale_command_builds_sites_in_bulk_and_reports_progress(database_url: s
     ]
     assert seed_main(arguments) == 0
     captured = capsys.readouterr()
-    assert "480 orders" in captured.out
-    assert "SC0002: 480/480 orders (100%)" in captured.err and captured.err.count("\n") >= 5
+    written = int(captured.out.split(" orders")[0].replace(",", ""))
+    assert f"SC0002: {written:,}/{written:,} orders (100%)" in captured.err and captured.err.count("\n") >= 5
     # A second run adds new sites beside the first ones.
     assert seed_main([*arguments[:2], "1", *arguments[3:]]) == 0
     engine = make_engine(database_url)
     try:
         with unit_of_work(engine) as session:
             assert list(session.scalars(select(Site.code).order_by(Site.code))) == ["SC0001", "SC0002", "SC0003"]
-            per_site = dict(session.execute(select(Order.site_id, func.count()).group_by(Order.site_id)).all())
-            assert sorted(per_site.values()) == [240, 240, 240]
-            assert session.scalar(select(func.count()).select_from(Item)) >= 720
+            by_site = select(Site.code).join(Order, Order.site_id == Site.id).group_by(Site.code)
+            per_site = dict(session.execute(by_site.add_columns(func.count())).all())
+            days = dict(session.execute(by_site.add_columns(func.count(Order.delivery_date.distinct()))).all())
+            tomorrow = session.scalars(select(Order.status).where(Order.delivery_date == TOMORROW).distinct()).all()
             statuses = set(session.scalars(select(Order.status).distinct()))
-            assert {"expected", "shelved", "picked_up"} <= statuses
+            assert session.scalar(select(func.count()).select_from(Item)) >= sum(per_site.values())
     finally:
         engine.dispose()
+    # Six days each and tomorrow's lists; sites differ in size, around the asked 40 a day.
+    assert set(days.values()) == {7} and per_site["SC0001"] != per_site["SC0002"]
+    # The same seed, day and place in the run give the same site again (under its own code).
+    assert per_site["SC0003"] == per_site["SC0001"]
+    assert per_site["SC0001"] + per_site["SC0002"] == written
+    assert all(40 * 7 * 0.3 < orders < 40 * 7 * 3 for orders in per_site.values())
+    assert tomorrow == ["expected"] and {"expected", "shelved", "picked_up"} <= statuses
 
 
 @ON_THE_DEMO
