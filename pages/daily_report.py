@@ -1,4 +1,5 @@
-"""The daily report of one site: arrivals, handovers, overdue bags, problems, temperatures and who was on duty."""
+"""The daily report of one site: arrivals, handovers, overdue bags, problems, temperatures and who was on duty; on
+today's report, tomorrow's bags by storage class and the volunteers needed."""
 
 import streamlit as st
 
@@ -22,6 +23,7 @@ CODES = {
     "arrived": {"storage_class": "kind", "status": "status"},
     "temperatures": {"in_range": "yes_no", "correction": "yes_no"},
     "on_duty": {"role": "role", "status": "status"},
+    "tomorrow": {"storage_class": "kind"},
 }
 PART_TITLES = {
     "arrived": "daily.part.arrived",
@@ -30,6 +32,8 @@ PART_TITLES = {
     "problems": "daily.part.problems",
     "temperatures": "daily.part.temperatures",
     "on_duty": "daily.part.on_duty",
+    "tomorrow": "daily.part.tomorrow",
+    "hands": "daily.part.hands",
 }
 # The print view: no sidebar or menu on screen either (on paper the shared style sheet hides the controls).
 PRINT_VIEW_CSS = """

@@ -4,10 +4,11 @@ whole numbers and a call link, volunteers masked ones; each call's outcome is re
 import streamlit as st
 
 from db.core.clock import utc_now
+from db.core.models import STORAGE_CLASSES
 from db.orders.calls import list_overdue_calls
 from ui.guard import require_role
 from ui.i18n import t
-from ui.pages_registry import ORGANIZER, STAFF
+from ui.pages_registry import ORGANIZER, STAFF, page_spec
 from ui.signed_in import current_audience
 from ui.store import read_scope
 from ui.tables import show_print_table
@@ -30,14 +31,26 @@ if printable:
     st.html(PRINT_CSS)
 page_header("overdue_calls")
 
+# `?class=frozen`: only that storage class's bags (the dashboard's link when tomorrow's freezer is short of slots).
+wanted_class = st.query_params.get("class")
+storage_class = wanted_class if wanted_class in STORAGE_CLASSES else None
 with read_scope() as session:
-    residents = list_overdue_calls(session, site_id=user.site_id, now=now, reveal_phone=current_audience() == ORGANIZER)
+    residents = list_overdue_calls(
+        session,
+        site_id=user.site_id,
+        now=now,
+        reveal_phone=current_audience() == ORGANIZER,
+        storage_class=storage_class,
+    )
 
 with st.container(key="calls_controls"):
     st.toggle(t("calls.print_view"), key="calls_print")
     st.caption(t("calls.print_help"))
     bags = sum(len(resident.bags) for resident in residents)
     st.caption(t("calls.count", count=len(residents), bags=bags, day=today_label(now)))
+    if storage_class is not None:
+        st.caption(t("calls.only_class", kind=storage_class))
+        st.page_link(page_spec("overdue_calls").path, label=t("calls.every_class"), query_params={})
 
 if not residents:
     st.info(t("calls.none"))

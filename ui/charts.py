@@ -280,6 +280,29 @@ COVERAGE_COLOURS = {"short": "#d62728", "covered": "#2ca02c", "full": "#1f77b4"}
 ROW_HEIGHT = 30
 
 
+def outlook_chart(frame: pd.DataFrame) -> alt.Chart:
+    """The forecast's coming days (db.reports.tomorrow.outlook_frame): bags expected to be collected each day, by
+    storage class (stacked)."""
+    shown = _days_as_text(frame, "day").assign(
+        storage_class=frame["storage_class"].map(lambda code: t(f"value.kind.{code}").plain)
+    )
+    chart: alt.Chart = (
+        alt.Chart(shown, height=CHART_HEIGHT // 2 + 40)
+        .mark_bar()
+        .encode(
+            x=alt.X("day:O", title=t("chart.axis.day"), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("sum(collected):Q", title=t("tomorrow.axis.collected")),
+            color=alt.Color("storage_class:N", title=t("column.storage_class")),
+            tooltip=[
+                alt.Tooltip("day:O", title=t("chart.axis.day")),
+                alt.Tooltip("storage_class:N", title=t("column.storage_class")),
+                alt.Tooltip("collected:Q", title=t("tomorrow.axis.collected")),
+            ],
+        )
+    )
+    return _described(chart, shown, at="day", value="collected", what=t("tomorrow.axis.collected"))
+
+
 def coverage_heatmap(grid: pd.DataFrame, *, days: list[str], states: tuple[str, ...]) -> alt.LayerChart:
     """The week's shifts as a day × band grid coloured by coverage, each cell saying staffed/max. `grid` is
     db.roster.coverage.coverage_frame with `day_label` added; `days` the week's labels in order."""

@@ -158,6 +158,25 @@ def cached_read(function: Callable[..., Any], **arguments: Any) -> Any:
     return _cached_read(url, name, tuple(sorted(arguments.items())), generation, function)
 
 
+# A forecast is read at most once an hour per site (tomorrow's lines change slowly; a write at the desk every few
+# seconds must not rebuild it): keyed on the hour the caller rounds `now` to, not on the site's generation.
+HOURLY_TTL = dt.timedelta(hours=1)
+
+
+@st.cache_data(ttl=HOURLY_TTL, show_spinner=False, max_entries=200)
+def _hourly_read(url: str, name: str, arguments: tuple[tuple[str, Any], ...], _function: Callable[..., Any]) -> Any:
+    with read_only(_engine_for(url)) as session:
+        return _function(session, **dict(arguments))
+
+
+def hourly_read(function: Callable[..., Any], **arguments: Any) -> Any:
+    """`function(session, **arguments)` through a cache kept an hour and shared by every browser session, keyed on
+    its name and arguments only (pass a `now` rounded to the hour or day): for the forecast, which writes do not
+    clear — a manifest imported for tomorrow shows within the hour."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    return _hourly_read(database_url(), name, tuple(sorted(arguments.items())), function)
+
+
 def _single_site(arguments: dict[str, Any]) -> int | None:
     if arguments.get("site_id") is not None:
         return int(arguments["site_id"])
