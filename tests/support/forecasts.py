@@ -4,7 +4,7 @@ for db.forecast's builder, so each test says exactly what tomorrow holds."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import importlib
 
 import pytest
 
@@ -71,9 +71,11 @@ def made_up_forecast(first: DayForecast, *, history_days: int = 56, profile: str
     )
 
 
-def use_forecast(
-    monkeypatch: pytest.MonkeyPatch, forecast: Forecast, *, accuracy: Accuracy | None = None, modules: Any = ()
-) -> None:
+# The modules that import the forecast's builder by name.
+READERS = ("ui.views.forecast.tomorrow", "db.reports.figures", "db.outbox.plans")
+
+
+def use_forecast(monkeypatch: pytest.MonkeyPatch, forecast: Forecast, *, accuracy: Accuracy | None = None) -> None:
     """db.forecast's builder and its recent error answer with these, wherever they were imported."""
 
     def forecast_site(session, *, site_id: int, now: dt.datetime, days: int = 7) -> Forecast:
@@ -82,6 +84,9 @@ def use_forecast(
     def recent_accuracy(session, *, site_id: int, now: dt.datetime, weeks: int = 4) -> Accuracy | None:
         return accuracy
 
-    for module in (forecast_model, *modules):
+    # Named by what they answer: the hour's cache (ui.store.hourly_read) keys on the function's name.
+    forecast_site.__qualname__ = f"forecast_site_{id(forecast)}"
+    recent_accuracy.__qualname__ = f"recent_accuracy_{id(forecast)}_{id(accuracy)}"
+    for module in (forecast_model, *(importlib.import_module(name) for name in READERS)):
         monkeypatch.setattr(module, "forecast_site", forecast_site, raising=False)
         monkeypatch.setattr(module, "recent_accuracy", recent_accuracy, raising=False)
