@@ -57,3 +57,23 @@ def test_no_warning_when_every_class_fits_and_too_little_history_is_said(app_env
     shown = list(texts(at._tree))
     assert translate(language, "tomorrow.not_enough_history", count=2) in shown
     assert translate(language, "tomorrow.hands_enough", most=2) in shown
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_todays_daily_report_carries_tomorrows_bags_and_volunteers(app_env: AppData, monkeypatch, language: str):
+    use_forecast(monkeypatch, made_up_forecast(day_forecast(frozen_held=17.4, short_hands=True)))
+    at = new_app(app_env, audience=ORGANIZER, language=language).switch_page("pages/daily_report.py").run()
+    assert not at.exception, [element.value for element in at.exception]
+    headers = [header.value for header in at.header]
+    assert f"{translate(language, 'daily.part.tomorrow')} (3)" in headers
+    assert f"{translate(language, 'daily.part.hands')} (12)" in headers
+    tables = {tuple(frame.value.columns): frame.value for frame in at.dataframe}
+    bags = tables[tuple(translate(language, f"column.{name}").plain for name in CLASS_COLUMNS)]
+    frozen = bags[bags.iloc[:, 0] == translate(language, "value.kind.frozen").plain].iloc[0].tolist()
+    assert frozen[1:] == [12, 10, 12, "18:00", 17, 6]
+    hands = tables[tuple(translate(language, f"column.{name}").plain for name in HANDS_COLUMNS)]
+    assert hands.iloc[:, 3].tolist() == [0] * 10 + [1, 0]
+
+
+CLASS_COLUMNS = ("storage_class", "arriving", "collected", "slots", "peak_hour", "peak_held", "short_by")
+HANDS_COLUMNS = ("band", "needed", "on_duty", "short_by")
