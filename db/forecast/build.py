@@ -26,11 +26,11 @@ from db.core.models import (
 from db.forecast.history import (
     HORIZON_DAYS,
     WINDOW_DAYS,
+    Rows,
     SiteHistory,
     Stock,
     read_expected,
-    read_histories,
-    read_stock,
+    read_rows,
 )
 from db.forecast.learn import DELAY_DAYS, Learned, default_learned, learn
 from db.forecast.model import (
@@ -75,36 +75,69 @@ class Origin:
     manifests: Manifests
 
 
+@dataclass(frozen=True)
+class Place:
+    """What a forecast needs of the site besides its history: the hold per class, pickups per volunteer-hour,
+    the open hours of each day, the slots per class."""
+
+    holds: dict[str, int]
+    pickups_per_volunteer_hour: int
+    openings: dict[dt.date, Opening]
+    slots: dict[str, int]
+
+
 def forecast_site(session: Session, *, site_id: int, now: dt.datetime, days: int = HORIZON_DAYS) -> Forecast:
     """The next `days` days of one site, tomorrow first (see the module's doc)."""
     today = to_local(now).date()
+    rows = read_rows(session, site_ids=[site_id], first_day=history_start(today - DAY), last_day=today)[site_id]
     origin = Origin(
         now=now,
         observed_until=today - DAY,
-        stock=read_stock(session, site_id=site_id, after=today),
+        stock=rows.stock(after=today),
         manifests=read_expected(session, site_id=site_id, first=today, last=today + days * DAY),
     )
-    return forecast_from(session, site_id=site_id, origin=origin, days=days)
+    place = read_place(session, site_id=site_id, first=today, last=today + (days + DELAY_DAYS) * DAY)
+    rostered = _rostered(session, site_id=site_id, first=today + DAY, last=today + days * DAY)
+    return forecast_from(session, site_id=site_id, origin=origin, rows=rows, place=place, rostered=rostered, days=days)
 
 
-def forecast_from(session: Session, *, site_id: int, origin: Origin, days: int) -> Forecast:
-    today = to_local(origin.now).date()
-    first_day = origin.observed_until - (WINDOW_DAYS + DELAY_DAYS - 1) * DAY
-    own = read_histories(session, site_ids=[site_id], observed_until=origin.observed_until, first_day=first_day)[
-        site_id
-    ]
+def history_start(observed_until: dt.date) -> dt.date:
+    """The first delivery day a forecast learns from: eight weeks, and the delays of the oldest week's bags."""
+    return observed_until - (WINDOW_DAYS + DELAY_DAYS - 1) * DAY
+
+
+def read_place(session: Session, *, site_id: int, first: dt.date, last: dt.date) -> Place:
     rules = get_site_rules(session, site_id=site_id)
-    holds = {"ambient": rules.hold_days, "chilled": rules.chilled_hold_days, "frozen": rules.frozen_hold_days}
+    return Place(
+        holds={"ambient": rules.hold_days, "chilled": rules.chilled_hold_days, "frozen": rules.frozen_hold_days},
+        pickups_per_volunteer_hour=rules.pickups_per_volunteer_hour,
+        openings=_openings(session, site_id=site_id, first=first, last=last),
+        slots=_slots(session, site_id=site_id),
+    )
+
+
+def forecast_from(
+    session: Session,
+    *,
+    site_id: int,
+    origin: Origin,
+    rows: Rows,
+    place: Place,
+    rostered: dict[tuple[dt.date, int], int],
+    days: int,
+) -> Forecast:
+    """The forecast as made at `origin`, from the site's rollup rows (only what was known then is used)."""
+    today = to_local(origin.now).date()
+    first_day = history_start(origin.observed_until)
+    own = rows.as_of(observed_until=origin.observed_until, first_day=first_day)
     site_days = (origin.observed_until - own.first_day).days + 1 if own.first_day else 0
     learned, profile = _learned(
-        session, site_id=site_id, own=own, site_days=site_days, origin=origin, first_day=first_day, holds=holds
+        session, site_id=site_id, own=own, site_days=site_days, origin=origin, first_day=first_day, holds=place.holds
     )
-    openings = _openings(session, site_id=site_id, first=today, last=today + (days + DELAY_DAYS) * DAY)
+    openings = place.openings
     leaving, collected_by_day, start_held, arrivals, arrivals_from = _flows(
-        own=own, learned=learned, origin=origin, today=today, days=days, holds=holds, openings=openings
+        own=own, learned=learned, origin=origin, today=today, days=days, holds=place.holds, openings=openings
     )
-    slots = _slots(session, site_id=site_id)
-    rostered = _rostered(session, site_id=site_id, first=today + DAY, last=today + days * DAY)
     forecast_days = []
     for offset in range(1, days + 1):
         day = today + offset * DAY
@@ -120,14 +153,12 @@ def forecast_from(session: Session, *, site_id: int, origin: Origin, days: int) 
                     arriving=arrivals[(day, storage_class)],
                     leaving=leaving[(day, storage_class)],
                     collected=collected_by_day[(day, storage_class)],
-                    slots=slots.get(storage_class, 0),
+                    slots=place.slots.get(storage_class, 0),
                 )
             )
-        collected = sum(c.collected for c in classes)
+        per_volunteer = place.pickups_per_volunteer_hour
         needed = {
-            hour: max(
-                1, math.ceil(sum(c.hours[i].collected for c in classes) / rules.pickups_per_volunteer_hour - 1e-9)
-            )
+            hour: max(1, math.ceil(sum(c.hours[i].collected for c in classes) / per_volunteer - 1e-9))
             for i, hour in enumerate(opening.hours)
         }
         forecast_days.append(
@@ -136,7 +167,7 @@ def forecast_from(session: Session, *, site_id: int, origin: Origin, days: int) 
                 closed=not opening.hours,
                 arrivals_from=arrivals_from[day],
                 classes=tuple(classes),
-                collected=collected,
+                collected=sum(c.collected for c in classes),
                 volunteers_needed=needed,
                 volunteers_rostered={hour: rostered.get((day, hour), 0) for hour in opening.hours},
             )
@@ -164,11 +195,10 @@ def _learned(
     enough of theirs); else the site's few days pooled over the weekdays; else the stated default."""
     if site_days >= MIN_SITE_DAYS:
         return learn([own], observed_until=origin.observed_until, holds=holds, by_weekday=True), PROFILE_SITE
-    others = [other for other in session.scalars(select(Site.id).where(Site.id != site_id))]
+    others = list(session.scalars(select(Site.id).where(Site.id != site_id)))
     if others:
-        histories = read_histories(
-            session, site_ids=others, observed_until=origin.observed_until, first_day=first_day
-        ).values()
+        rows = read_rows(session, site_ids=others, first_day=first_day, last_day=origin.observed_until)
+        histories = [r.as_of(observed_until=origin.observed_until, first_day=first_day) for r in rows.values()]
         enough = [
             h for h in histories if h.first_day and (origin.observed_until - h.first_day).days + 1 >= MIN_SITE_DAYS
         ]

@@ -43,78 +43,102 @@ class Stock:
     bags: dict[tuple[dt.date, str], int]
 
 
-def read_histories(
-    session: Session, *, site_ids: list[int], observed_until: dt.date, first_day: dt.date
-) -> dict[int, SiteHistory]:
-    """The rollups of `site_ids` from `first_day` to `observed_until` (the last complete day known at the origin):
-    three range reads on the rollups' keys (site, day …), a few thousand rows a site."""
-    histories = {site_id: SiteHistory() for site_id in site_ids}
-    held = session.execute(
+@dataclass(frozen=True)
+class Rows:
+    """A site's rollup rows over a span of days, read once; `as_of` gives what was known at an origin (the
+    backtest and the recent accuracy read once and forecast many origins from it)."""
+
+    held: list[tuple[dt.date, dt.date, dt.date, str, int]]  # delivery, received day, left day, class, bags
+    deliveries: list[tuple[dt.date, str, str, int, int, int]]  # delivery, platform, class, orders, received, returned
+    hours: list[tuple[dt.date, int, int, int]]  # day, hour, checked in, left (handed over or returned)
+
+    def as_of(self, *, observed_until: dt.date, first_day: dt.date) -> SiteHistory:
+        history = SiteHistory()
+        for delivery, received_day, left_day, storage_class, bags in self.held:
+            if delivery < first_day or delivery > observed_until or received_day > observed_until:
+                continue
+            history.checked_in[(delivery, storage_class)] += bags
+            if left_day <= observed_until:
+                history.left[(delivery, storage_class, (left_day - delivery).days)] += bags
+        for delivery, platform, storage_class, orders, received, returned in self.deliveries:
+            if delivery < first_day or delivery > observed_until:
+                continue
+            if orders:
+                history.first_day = delivery if history.first_day is None else min(history.first_day, delivery)
+            history.orders[(delivery, platform, storage_class)] += orders
+            history.received[(delivery, storage_class)] += received
+            history.returned[(delivery, storage_class)] += returned
+        for day, hour, received, leaving in self.hours:
+            if first_day <= day <= observed_until:
+                history.check_ins_by_hour[day][hour] = history.check_ins_by_hour[day].get(hour, 0) + received
+                history.pickups_by_hour[day][hour] = history.pickups_by_hour[day].get(hour, 0) + leaving
+        return history
+
+    def stock(self, *, after: dt.date) -> Stock:
+        """Bags checked in by the end of `after` that had not left by then."""
+        bags: dict[tuple[dt.date, str], int] = defaultdict(int)
+        for delivery, received_day, left_day, storage_class, count in self.held:
+            if received_day <= after < left_day:
+                bags[(delivery, storage_class)] += count
+        return Stock(bags={key: count for key, count in bags.items() if count})
+
+    def delivered(self, *, first: dt.date, last: dt.date) -> dict[tuple[dt.date, str, str], int]:
+        """Orders per (delivery day, platform, class) of the days first..last, as the rollups hold them now."""
+        return {
+            (delivery, platform, storage_class): orders
+            for delivery, platform, storage_class, orders, _, _ in self.deliveries
+            if first <= delivery <= last and orders
+        }
+
+
+def read_rows(session: Session, *, site_ids: list[int], first_day: dt.date, last_day: dt.date) -> dict[int, Rows]:
+    """The rollup rows of `site_ids` from `first_day` to `last_day` (held rows: those that left from `first_day`
+    on, or are still held): three range reads on the rollups' keys (site, day …), a few thousand rows a site."""
+    held: dict[int, list[tuple[dt.date, dt.date, dt.date, str, int]]] = {site_id: [] for site_id in site_ids}
+    for site_id, delivery, received_day, left_day, storage_class, bags in session.execute(
         select(
             HeldRollup.site_id,
             HeldRollup.delivery_date,
             HeldRollup.received_day,
             HeldRollup.left_day,
             HeldRollup.storage_class,
-            func.sum(HeldRollup.bags),
-        )
-        .where(HeldRollup.site_id.in_(site_ids), HeldRollup.left_day >= first_day)
-        .group_by(
-            HeldRollup.site_id,
-            HeldRollup.delivery_date,
-            HeldRollup.received_day,
-            HeldRollup.left_day,
-            HeldRollup.storage_class,
-        )
-    )
-    for site_id, delivery, received_day, left_day, storage_class, bags in held:
-        if delivery < first_day or delivery > observed_until or received_day > observed_until:
-            continue
-        history = histories[site_id]
-        history.checked_in[(delivery, storage_class)] += bags
-        if left_day <= observed_until:
-            history.left[(delivery, storage_class, (left_day - delivery).days)] += bags
-    deliveries = session.execute(
+            HeldRollup.bags,
+        ).where(HeldRollup.site_id.in_(site_ids), HeldRollup.left_day >= first_day)
+    ):
+        if bags:
+            held[site_id].append((delivery, received_day, left_day, storage_class, bags))
+    deliveries: dict[int, list[tuple[dt.date, str, str, int, int, int]]] = {site_id: [] for site_id in site_ids}
+    for site_id, delivery, platform, storage_class, orders, received, returned in session.execute(
         select(
             DeliveryRollup.site_id,
             DeliveryRollup.delivery_date,
             DeliveryRollup.platform,
             DeliveryRollup.storage_class,
-            func.sum(DeliveryRollup.orders),
-            func.sum(DeliveryRollup.received),
-            func.sum(DeliveryRollup.returned),
-        )
-        .where(
+            DeliveryRollup.orders,
+            DeliveryRollup.received,
+            DeliveryRollup.returned,
+        ).where(
             DeliveryRollup.site_id.in_(site_ids),
             DeliveryRollup.delivery_date >= first_day,
-            DeliveryRollup.delivery_date <= observed_until,
+            DeliveryRollup.delivery_date <= last_day,
         )
-        .group_by(
-            DeliveryRollup.site_id, DeliveryRollup.delivery_date, DeliveryRollup.platform, DeliveryRollup.storage_class
-        )
-    )
-    for site_id, delivery, platform, storage_class, orders, received, returned in deliveries:
-        history = histories[site_id]
-        if orders:
-            history.first_day = delivery if history.first_day is None else min(history.first_day, delivery)
-        history.orders[(delivery, platform, storage_class)] += orders
-        history.received[(delivery, storage_class)] += received
-        history.returned[(delivery, storage_class)] += returned
-    hours = session.execute(
+    ):
+        deliveries[site_id].append((delivery, platform, storage_class, orders, received, returned))
+    hours: dict[int, list[tuple[dt.date, int, int, int]]] = {site_id: [] for site_id in site_ids}
+    for site_id, day, hour, received, picked_up, returned in session.execute(
         select(
             HourRollup.site_id,
             HourRollup.day,
             HourRollup.hour,
-            func.sum(HourRollup.received),
-            func.sum(HourRollup.picked_up + HourRollup.returned),
-        )
-        .where(HourRollup.site_id.in_(site_ids), HourRollup.day >= first_day, HourRollup.day <= observed_until)
-        .group_by(HourRollup.site_id, HourRollup.day, HourRollup.hour)
-    )
-    for site_id, day, hour, received, leaving in hours:
-        histories[site_id].check_ins_by_hour[day][hour] = received
-        histories[site_id].pickups_by_hour[day][hour] = leaving
-    return histories
+            HourRollup.received,
+            HourRollup.picked_up,
+            HourRollup.returned,
+        ).where(HourRollup.site_id.in_(site_ids), HourRollup.day >= first_day, HourRollup.day <= last_day)
+    ):
+        hours[site_id].append((day, hour, received, picked_up + returned))
+    return {
+        site_id: Rows(held=held[site_id], deliveries=deliveries[site_id], hours=hours[site_id]) for site_id in site_ids
+    }
 
 
 def read_stock(session: Session, *, site_id: int, after: dt.date) -> Stock:
