@@ -44,7 +44,7 @@ from db.core.models import (
 )
 from db.core.privacy import mask_given_name
 from db.core.typed import normalize_phone
-from db.forecast.model import forecast_site
+from db.forecast.build import forecast_site
 from db.orders.lifecycle import ClassHolds, class_hold_days, collect_by, hold_days_of, open_days_of, overdue_condition
 from db.outbox.channels import KIND_CHANNELS
 from db.outbox.opt_outs import opted_out_among, phone_hashes

@@ -39,7 +39,7 @@ from db.core.models import (
     TemperatureSignOff,
     Volunteer,
 )
-from db.forecast.model import forecast_site
+from db.forecast.build import forecast_site
 from db.orders.lifecycle import (
     ClassHolds,
     HoldDays,

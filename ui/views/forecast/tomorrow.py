@@ -9,6 +9,8 @@ import datetime as dt
 import streamlit as st
 
 from db.core.clock import local_moment, local_today, utc_now
+from db.forecast.backtest import recent_accuracy
+from db.forecast.build import forecast_site
 from db.forecast.model import (
     ARRIVALS_HISTORY,
     ARRIVALS_MANIFEST,
@@ -18,8 +20,6 @@ from db.forecast.model import (
     Accuracy,
     DayForecast,
     Forecast,
-    forecast_site,
-    recent_accuracy,
 )
 from db.reports.tomorrow import bags, fill_share, hands_gaps, outlook_frame, shortfalls
 from ui.charts import draw_chart, outlook_chart
