@@ -1,5 +1,5 @@
-"""The organizer's dashboard: readings due, whether the message runner runs, today's cards, tomorrow's forecast, the
-district's sites, two weeks of pickups and overdue bags."""
+"""The organizer's dashboard: readings due, whether the message runner runs, today's cards, the district's sites,
+tomorrow's forecast, two weeks of pickups and overdue bags."""
 
 import datetime as dt
 
@@ -26,9 +26,9 @@ due_readings_notice(site_id=site_id)
 # Where the site sends messages: whether the runner that sends them still runs.
 runner_notice(site_id=site_id, now=utc_now())
 kpi_strip(site_id)
+district_view(user.volunteer_id)
 # Tomorrow: bags by storage class, slots short, hands needed (the forecast, read once an hour).
 tomorrow_section(site_id)
-district_view(user.volunteer_id)
 
 today = local_today()
 first_day = today - dt.timedelta(days=DAYS_SHOWN - 1)

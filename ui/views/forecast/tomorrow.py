@@ -141,7 +141,7 @@ def _accuracy(forecast: Forecast, accuracy: Accuracy | None) -> None:
 def _outlook(forecast: Forecast) -> None:
     frame = outlook_frame(forecast.days)
     st.subheader(t("tomorrow.outlook_title", count=len(forecast.days)))
-    if frame.empty:
+    if frame.empty or not frame["collected"].any():
         st.caption(t("table.empty"))
         return
     draw_chart(outlook_chart(frame))
