@@ -66,7 +66,7 @@ def message_text(kind: str, values: Mapping[str, Any], *, language: str) -> str:
 
 def tomorrow_lines(values: Mapping[str, Any], *, language: str) -> list[str]:
     """The day summary's lines about tomorrow (db.reports.tomorrow.tomorrow_values): bags by storage class, each
-    class short of slots and what to do, each hour short of volunteers."""
+    class short of slots and what to do, each band of hours short of volunteers."""
     day = values["tomorrow"]
     if values.get("tomorrow_closed"):
         return [translate(language, "message.tomorrow.closed", day=day).plain]
@@ -81,10 +81,15 @@ def tomorrow_lines(values: Mapping[str, Any], *, language: str) -> list[str]:
         )
     if values.get("tomorrow_short"):
         lines.append(translate(language, "message.tomorrow.short_what_to_do").plain)
-    for hour, needed, rostered in values.get("tomorrow_hands", []):
+    for start, end, needed, rostered in values.get("tomorrow_hands", []):
         lines.append(
             translate(
-                language, "message.tomorrow.hands", hour=dt.time(int(hour)), needed=int(needed), rostered=int(rostered)
+                language,
+                "message.tomorrow.hands",
+                start=dt.time(int(start)),
+                end=dt.time(int(end) % 24),
+                needed=int(needed),
+                rostered=int(rostered),
             ).plain
         )
     return lines

@@ -20,6 +20,8 @@ ChartT = TypeVar("ChartT", alt.Chart, alt.LayerChart)
 # Streamlit draws an Altair chart without Altair's default theme (its own applies); draw_chart hands it specs
 # itself, so the same here, once for the process.
 alt.theme.enable("none")
+# The storage classes' colours in the forecast's outlook: warm for the shelf, cold blues for fridge and freezer.
+OUTLOOK_COLOURS = {"ambient": "#c9a66b", "chilled": "#7cc4f4", "frozen": "#1f5fbf"}
 STAGES = {
     "expected": "chart.stage.expected",
     "received": "chart.stage.received",
@@ -282,17 +284,23 @@ ROW_HEIGHT = 30
 
 def outlook_chart(frame: pd.DataFrame) -> alt.Chart:
     """The forecast's coming days (db.reports.tomorrow.outlook_frame): bags expected to be collected each day, by
-    storage class (stacked)."""
-    shown = _days_as_text(frame, "day").assign(
-        storage_class=frame["storage_class"].map(lambda code: t(f"value.kind.{code}").plain)
+    storage class (stacked), each class in its own colour (ambient sand, chilled light blue, frozen deep blue)."""
+    classes = {code: t(f"value.kind.{code}").plain for code in OUTLOOK_COLOURS}
+    days = {day: f"{day:%m-%d} {t(f'value.weekday.{day.weekday()}').plain}" for day in frame["day"].unique()}
+    shown = frame.assign(
+        day=frame["day"].map(days), storage_class=frame["storage_class"].map(lambda code: classes.get(code, code))
     )
     chart: alt.Chart = (
         alt.Chart(shown, height=CHART_HEIGHT // 2 + 40)
         .mark_bar()
         .encode(
-            x=alt.X("day:O", title=t("chart.axis.day"), axis=alt.Axis(labelAngle=0)),
+            x=alt.X("day:O", title=t("chart.axis.day"), sort=list(days.values()), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("sum(collected):Q", title=t("tomorrow.axis.collected")),
-            color=alt.Color("storage_class:N", title=t("column.storage_class")),
+            color=alt.Color(
+                "storage_class:N",
+                title=t("column.storage_class"),
+                scale=alt.Scale(domain=list(classes.values()), range=list(OUTLOOK_COLOURS.values())),
+            ),
             tooltip=[
                 alt.Tooltip("day:O", title=t("chart.axis.day")),
                 alt.Tooltip("storage_class:N", title=t("column.storage_class")),

@@ -56,6 +56,29 @@ def hands_gaps(day: DayForecast) -> list[HandsGap]:
     ]
 
 
+@dataclass(frozen=True)
+class HandsBand:
+    """Consecutive hours short of volunteers by the same numbers, as one time band (`end` is the hour it ends)."""
+
+    start: int
+    end: int
+    needed: int
+    rostered: int
+
+
+def hands_bands(day: DayForecast) -> list[HandsBand]:
+    """The hours short of volunteers, each run of consecutive hours with the same needs as one band: nine hours of
+    "1 needed, 0 on the roster" read as one line, not nine."""
+    bands: list[HandsBand] = []
+    for gap in hands_gaps(day):
+        last = bands[-1] if bands else None
+        if last is not None and last.end == gap.hour and (last.needed, last.rostered) == (gap.needed, gap.rostered):
+            bands[-1] = HandsBand(start=last.start, end=gap.hour + 1, needed=gap.needed, rostered=gap.rostered)
+        else:
+            bands.append(HandsBand(start=gap.hour, end=gap.hour + 1, needed=gap.needed, rostered=gap.rostered))
+    return bands
+
+
 def fill_share(forecast: ClassForecast) -> float | None:
     """How full the class's slots are at its fullest hour (1.0 = every slot), None without slots."""
     return forecast.peak_held / forecast.slots if forecast.slots else None
@@ -104,13 +127,13 @@ def _rostered(day: DayForecast | None, hour: int) -> int:
 
 def tomorrow_values(day: DayForecast) -> dict[str, Any]:
     """The lines as a message's values (numbers, codes and lists only): the day, whether the site is closed, bags
-    arriving per class, each class short of slots and each hour short of hands."""
+    arriving per class, each class short of slots and each band of hours short of hands."""
     return {
         "tomorrow": day.day.isoformat(),
         "tomorrow_closed": day.closed,
         "tomorrow_bags": {forecast.storage_class: bags(forecast.arriving) for forecast in day.classes},
         "tomorrow_short": [[item.storage_class, item.hour, item.short_by] for item in shortfalls(day)],
-        "tomorrow_hands": [[gap.hour, gap.needed, gap.rostered] for gap in hands_gaps(day)],
+        "tomorrow_hands": [[band.start, band.end, band.needed, band.rostered] for band in hands_bands(day)],
     }
 
 

@@ -113,14 +113,14 @@ def test_the_day_summary_ends_with_tomorrows_lines_and_no_person():
         "\n> **明天 2026-11-26**：常温 40 袋、冷藏 30 袋、冷冻 12 袋"
         "\n> 冷冻：18:00 前后缺 6 个货位"
         "\n> 先给有该类超期菜袋的居民打电话，借保温箱，或请平台分批送货。"
-        "\n> 18:00：需要 2 名志愿者，已排班 1 名"
+        "\n> 18:00–19:00：需要 2 名志愿者，已排班 1 名"
     )
     english = message_text("day_summary", values, language="en")
     assert (
         "\n> **Tomorrow, 2026-11-26**: 40 ambient, 30 chilled, 12 frozen\n> frozen: about 6 slots short around 18:00"
         in english
     )
-    assert english.endswith("\n> 18:00: 2 volunteers needed, 1 on the roster")
+    assert english.endswith("\n> 18:00–19:00: 2 volunteers needed, 1 on the roster")
     fits = {**VALUES["day_summary"], **tomorrow_values(day_forecast())}
     assert "slots short" not in message_text("day_summary", fits, language="en")
     closed = {**VALUES["day_summary"], **tomorrow_values(day_forecast(closed=True))}

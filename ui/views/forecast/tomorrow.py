@@ -21,7 +21,7 @@ from db.forecast.model import (
     DayForecast,
     Forecast,
 )
-from db.reports.tomorrow import bags, fill_share, hands_gaps, outlook_frame, shortfalls
+from db.reports.tomorrow import bags, fill_share, hands_bands, hands_gaps, outlook_frame, shortfalls
 from ui.charts import draw_chart, outlook_chart
 from ui.i18n import t
 from ui.pages_registry import page_spec
@@ -103,21 +103,26 @@ def _hands(day: DayForecast) -> None:
         st.caption(t("tomorrow.hands_enough", most=max(day.volunteers_needed.values())))
         return
     with st.container(border=True, key="tomorrow_hands"):
+        bands = hands_bands(day)
         st.warning(
             t(
                 "tomorrow.hands_short",
-                hours=[f"{gap.hour:02d}:00" for gap in gaps],
+                hours=[_band(band.start, band.end) for band in bands],
                 count=max(gap.short_by for gap in gaps),
             ),
             icon=":material/group_add:",
         )
         st.markdown(
             "\n".join(
-                t("tomorrow.hands_line", hour=dt.time(gap.hour), needed=gap.needed, rostered=gap.rostered)
-                for gap in gaps
+                t("tomorrow.hands_line", band=_band(band.start, band.end), needed=band.needed, rostered=band.rostered)
+                for band in bands
             )
         )
         st.page_link(page_spec("roster").path, label=t("tomorrow.go_roster"), icon=":material/calendar_month:")
+
+
+def _band(start: int, end: int) -> str:
+    return f"{start:02d}:00–{end % 24:02d}:00"
 
 
 def _accuracy(forecast: Forecast, accuracy: Accuracy | None) -> None:
@@ -149,7 +154,7 @@ def _outlook(forecast: Forecast) -> None:
     short_days = sorted(frame.loc[frame["short_by"] > 0, "day"].unique())
     st.caption(
         t(
-            "tomorrow.outlook_summary",
+            "tomorrow.outlook_summary" if short_days else "tomorrow.outlook_summary_fits",
             high_day=totals.idxmax(),
             high=int(totals.max()),
             low_day=totals.idxmin(),
