@@ -282,19 +282,24 @@ COVERAGE_COLOURS = {"short": "#d62728", "covered": "#2ca02c", "full": "#1f77b4"}
 ROW_HEIGHT = 30
 
 
+def day_with_weekday(day: dt.date) -> str:
+    """12-09 Wed / 12-09 周三: a day of the coming week as the outlook and its summary name it."""
+    return f"{day:%m-%d} {t(f'value.weekday.{day.weekday()}').plain}"
+
+
 def outlook_chart(frame: pd.DataFrame) -> alt.Chart:
     """The forecast's coming days (db.reports.tomorrow.outlook_frame): bags expected to be collected each day, by
     storage class (stacked), each class in its own colour (ambient sand, chilled light blue, frozen deep blue)."""
     classes = {code: t(f"value.kind.{code}").plain for code in OUTLOOK_COLOURS}
-    days = {day: f"{day:%m-%d} {t(f'value.weekday.{day.weekday()}').plain}" for day in frame["day"].unique()}
+    days = {day: day_with_weekday(day) for day in frame["day"].unique()}
     shown = frame.assign(
         day=frame["day"].map(days), storage_class=frame["storage_class"].map(lambda code: classes.get(code, code))
     )
     chart: alt.Chart = (
-        alt.Chart(shown, height=CHART_HEIGHT // 2 + 40)
+        alt.Chart(shown, height=CHART_HEIGHT * 3 // 4)
         .mark_bar()
         .encode(
-            x=alt.X("day:O", title=t("chart.axis.day"), sort=list(days.values()), axis=alt.Axis(labelAngle=0)),
+            x=alt.X("day:O", title=t("chart.axis.day"), sort=list(days.values()), axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("sum(collected):Q", title=t("tomorrow.axis.collected")),
             color=alt.Color(
                 "storage_class:N",

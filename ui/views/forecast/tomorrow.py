@@ -18,11 +18,12 @@ from db.forecast.model import (
     PROFILE_DISTRICT,
     PROFILE_SITE_ALL_WEEKDAYS,
     Accuracy,
+    ClassForecast,
     DayForecast,
     Forecast,
 )
 from db.reports.tomorrow import bags, fill_share, hands_bands, hands_gaps, outlook_frame, shortfalls
-from ui.charts import draw_chart, outlook_chart
+from ui.charts import day_with_weekday, draw_chart, outlook_chart
 from ui.i18n import t
 from ui.pages_registry import page_spec
 from ui.store import hourly_read
@@ -66,20 +67,8 @@ def tomorrow_section(site_id: int) -> None:
 def _classes(day: DayForecast) -> None:
     if day.arrivals_from in ARRIVALS_FROM:
         st.caption(t(ARRIVALS_FROM[day.arrivals_from]))
-    for forecast in day.classes:
-        share = fill_share(forecast)
-        st.markdown(
-            t(
-                "tomorrow.class_line",
-                kind=forecast.storage_class,
-                arriving=bags(forecast.arriving),
-                collected=bags(forecast.collected),
-                hour=dt.time(forecast.peak_hour),
-                held=bags(forecast.peak_held),
-                slots=forecast.slots,
-                share=f"{share:.0%}" if share is not None else "–",
-            )
-        )
+    # One list, a line per class: the three read together, and a class word starts no English sentence.
+    st.markdown("\n".join(_class_line(forecast) for forecast in day.classes))
     for short in shortfalls(day):
         with st.container(border=True, key=f"tomorrow_short_{short.storage_class}"):
             st.warning(
@@ -93,6 +82,20 @@ def _classes(day: DayForecast) -> None:
                 icon=":material/phone_in_talk:",
                 query_params={"class": short.storage_class},
             )
+
+
+def _class_line(forecast: ClassForecast) -> str:
+    share = fill_share(forecast)
+    return t(
+        "tomorrow.class_line",
+        kind=forecast.storage_class,
+        arriving=bags(forecast.arriving),
+        collected=bags(forecast.collected),
+        hour=dt.time(forecast.peak_hour),
+        held=bags(forecast.peak_held),
+        slots=forecast.slots,
+        share=f"{share:.0%}" if share is not None else "–",
+    )
 
 
 def _hands(day: DayForecast) -> None:
@@ -155,9 +158,9 @@ def _outlook(forecast: Forecast) -> None:
     st.caption(
         t(
             "tomorrow.outlook_summary" if short_days else "tomorrow.outlook_summary_fits",
-            high_day=totals.idxmax(),
+            high_day=day_with_weekday(totals.idxmax()),
             high=int(totals.max()),
-            low_day=totals.idxmin(),
+            low_day=day_with_weekday(totals.idxmin()),
             low=int(totals.min()),
             count=len(short_days),
         )
