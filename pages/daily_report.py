@@ -68,6 +68,13 @@ for part, frame in report.parts().items():
         show_print_table(sheets[titles[part].plain])
     else:
         show_table(frame, codes=CODES.get(part))
+    # Tomorrow's shortfalls in words, as the dashboard and the evening's summary say them.
+    if part == "tomorrow":
+        for row in frame[frame["short_by"] > 0].itertuples():
+            st.warning(t("tomorrow.short", kind=row.storage_class, hour=row.peak_hour, count=int(row.short_by)))
+    if part == "hands" and (frame["short_by"] > 0).any():
+        short = frame[frame["short_by"] > 0]
+        st.warning(t("tomorrow.hands_short", hours=list(short["band"]), count=int(short["short_by"].max())))
 if report.signed_off_by:
     st.caption(t("daily.signed_off", name=report.signed_off_by, time=report.signed_off_at))
 else:

@@ -73,6 +73,10 @@ def test_todays_daily_report_carries_tomorrows_bags_and_volunteers(app_env: AppD
     assert frozen[1:] == [12, 10, 12, "18:00", 17, 6]
     hands = tables[tuple(translate(language, f"column.{name}").plain for name in HANDS_COLUMNS)]
     assert hands.iloc[:, 3].tolist() == [0] * 10 + [1, 0]
+    assert [warning.value for warning in at.warning] == [
+        translate(language, "tomorrow.short", kind="frozen", hour="18:00", count=6),
+        translate(language, "tomorrow.hands_short", hours=["18:00–19:00"], count=1),
+    ]
 
 
 CLASS_COLUMNS = ("storage_class", "arriving", "collected", "slots", "peak_hour", "peak_held", "short_by")

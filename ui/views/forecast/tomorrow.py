@@ -153,15 +153,16 @@ def _outlook(forecast: Forecast) -> None:
         st.caption(t("table.empty"))
         return
     draw_chart(outlook_chart(frame))
-    totals = frame.groupby("day")["collected"].sum()
+    totals = {day.day: sum(bags(item.collected) for item in day.classes) for day in forecast.days if not day.closed}
+    high_day, low_day = max(totals, key=totals.__getitem__), min(totals, key=totals.__getitem__)
     short_days = sorted(frame.loc[frame["short_by"] > 0, "day"].unique())
     st.caption(
         t(
             "tomorrow.outlook_summary" if short_days else "tomorrow.outlook_summary_fits",
-            high_day=day_with_weekday(totals.idxmax()),
-            high=int(totals.max()),
-            low_day=day_with_weekday(totals.idxmin()),
-            low=int(totals.min()),
+            high_day=day_with_weekday(high_day),
+            high=int(totals[high_day]),
+            low_day=day_with_weekday(low_day),
+            low=int(totals[low_day]),
             count=len(short_days),
         )
     )
