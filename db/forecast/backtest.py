@@ -217,6 +217,8 @@ def _true_peaks(session: Session, *, site_id: int, run: _Run) -> dict[tuple[dt.d
     arrived: dict[str, list[dt.datetime]] = defaultdict(list)
     departed: dict[str, list[dt.datetime]] = defaultdict(list)
     for storage_class, received_at, picked_up_at, returned_at in rows:
+        if received_at is None:  # the query asks for checked-in bags only
+            continue
         arrived[storage_class].append(received_at)
         left = picked_up_at or returned_at
         if left is not None:

@@ -243,15 +243,12 @@ def _flows(
         day = today + offset * DAY
         expected, source = _arrivals(own, origin=origin, day=day, open_=bool(openings[day].hours))
         arrivals_from[day] = source
-        for storage_class, bags in expected.items():
-            arrivals[(day, storage_class)] = bags * learned.received_share[storage_class]
+        for storage_class, ordered in expected.items():
+            arrivals[(day, storage_class)] = ordered * learned.received_share[storage_class]
             groups.append((day, storage_class, arrivals[(day, storage_class)], 0, 1.0))
     leaving: dict[tuple[dt.date, str], float] = defaultdict(float)
     collected: dict[tuple[dt.date, str], float] = defaultdict(float)
-    left_before: dict[tuple[dt.date, str], float] = defaultdict(
-        float
-    )  # by the end of the day, of bags delivered before it
-    for delivery, storage_class, bags, first, weight in groups:
+    for delivery, storage_class, group_bags, first, weight in groups:
         shares = learned.delays[(storage_class, delivery.weekday())]
         first = min(max(first, 0), DELAY_DAYS)
         weights = [shares[first] * weight] + list(shares[first + 1 :])
@@ -263,12 +260,10 @@ def _flows(
             day = openings_next_open(openings, delivery + k * DAY)
             if day <= today:
                 continue
-            part = bags * share / total
+            part = group_bags * share / total
             leaving[(day, storage_class)] += part
             late = k >= holds[storage_class]
             collected[(day, storage_class)] += part * (1.0 - learned.returned_share[storage_class] if late else 1.0)
-            if delivery < day:
-                left_before[(day, storage_class)] += part
     start_held: dict[tuple[dt.date, str], float] = {}
     for storage_class in STORAGE_CLASSES:
         held = sum(
@@ -315,7 +310,7 @@ def _arrivals(own: SiteHistory, *, origin: Origin, day: dt.date, open_: bool) ->
             for storage_class, bags in listed.items():
                 per_class[storage_class] += bags
             continue
-        weeks = []
+        weeks: list[dt.date] = []
         back = day - 7 * DAY
         while back > origin.observed_until:
             back -= 7 * DAY
