@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -93,47 +94,50 @@ class Rows:
 
 def read_rows(session: Session, *, site_ids: list[int], first_day: dt.date, last_day: dt.date) -> dict[int, Rows]:
     """The rollup rows of `site_ids` from `first_day` to `last_day` (held rows: those that left from `first_day`
-    on, or are still held): three range reads on the rollups' keys (site, day …), a few thousand rows a site."""
+    on, or are still held): three range reads on the rollups' keys (site, day …), a few thousand rows a site,
+    through the tables' columns (no ORM rows to build)."""
+    held_table, delivery_table, hour_table = HeldRollup.__table__.c, DeliveryRollup.__table__.c, HourRollup.__table__.c
+    connection = session.connection()
     held: dict[int, list[tuple[dt.date, dt.date, dt.date, str, int]]] = {site_id: [] for site_id in site_ids}
-    for site_id, delivery, received_day, left_day, storage_class, bags in session.execute(
+    for site_id, delivery, received_day, left_day, storage_class, bags in connection.execute(
         select(
-            HeldRollup.site_id,
-            HeldRollup.delivery_date,
-            HeldRollup.received_day,
-            HeldRollup.left_day,
-            HeldRollup.storage_class,
-            HeldRollup.bags,
-        ).where(HeldRollup.site_id.in_(site_ids), HeldRollup.left_day >= first_day)
+            held_table.site_id,
+            held_table.delivery_date,
+            held_table.received_day,
+            held_table.left_day,
+            held_table.storage_class,
+            held_table.bags,
+        ).where(_sites(held_table.site_id, site_ids), held_table.left_day >= first_day)
     ):
         if bags:
             held[site_id].append((delivery, received_day, left_day, storage_class, bags))
     deliveries: dict[int, list[tuple[dt.date, str, str, int, int, int]]] = {site_id: [] for site_id in site_ids}
-    for site_id, delivery, platform, storage_class, orders, received, returned in session.execute(
+    for site_id, delivery, platform, storage_class, orders, received, returned in connection.execute(
         select(
-            DeliveryRollup.site_id,
-            DeliveryRollup.delivery_date,
-            DeliveryRollup.platform,
-            DeliveryRollup.storage_class,
-            DeliveryRollup.orders,
-            DeliveryRollup.received,
-            DeliveryRollup.returned,
+            delivery_table.site_id,
+            delivery_table.delivery_date,
+            delivery_table.platform,
+            delivery_table.storage_class,
+            delivery_table.orders,
+            delivery_table.received,
+            delivery_table.returned,
         ).where(
-            DeliveryRollup.site_id.in_(site_ids),
-            DeliveryRollup.delivery_date >= first_day,
-            DeliveryRollup.delivery_date <= last_day,
+            _sites(delivery_table.site_id, site_ids),
+            delivery_table.delivery_date >= first_day,
+            delivery_table.delivery_date <= last_day,
         )
     ):
         deliveries[site_id].append((delivery, platform, storage_class, orders, received, returned))
     hours: dict[int, list[tuple[dt.date, int, int, int]]] = {site_id: [] for site_id in site_ids}
-    for site_id, day, hour, received, picked_up, returned in session.execute(
+    for site_id, day, hour, received, picked_up, returned in connection.execute(
         select(
-            HourRollup.site_id,
-            HourRollup.day,
-            HourRollup.hour,
-            HourRollup.received,
-            HourRollup.picked_up,
-            HourRollup.returned,
-        ).where(HourRollup.site_id.in_(site_ids), HourRollup.day >= first_day, HourRollup.day <= last_day)
+            hour_table.site_id,
+            hour_table.day,
+            hour_table.hour,
+            hour_table.received,
+            hour_table.picked_up,
+            hour_table.returned,
+        ).where(_sites(hour_table.site_id, site_ids), hour_table.day >= first_day, hour_table.day <= last_day)
     ):
         hours[site_id].append((day, hour, received, picked_up + returned))
     return {
@@ -141,14 +145,9 @@ def read_rows(session: Session, *, site_ids: list[int], first_day: dt.date, last
     }
 
 
-def read_stock(session: Session, *, site_id: int, after: dt.date) -> Stock:
-    """Bags checked in by the end of `after` that had not left by then (live: the rows still held)."""
-    rows = session.execute(
-        select(HeldRollup.delivery_date, HeldRollup.storage_class, func.sum(HeldRollup.bags))
-        .where(HeldRollup.site_id == site_id, HeldRollup.left_day > after, HeldRollup.received_day <= after)
-        .group_by(HeldRollup.delivery_date, HeldRollup.storage_class)
-    )
-    return Stock(bags={(delivery, storage_class): bags for delivery, storage_class, bags in rows if bags})
+def _sites(column: Any, site_ids: list[int]) -> Any:
+    """`site_id = ?` for one site (the plain equality every planner seeks by), IN for many."""
+    return column == site_ids[0] if len(site_ids) == 1 else column.in_(site_ids)
 
 
 def read_expected(
