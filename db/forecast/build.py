@@ -20,6 +20,7 @@ from db.core.models import (
     Assignment,
     Shift,
     Site,
+    SiteRules,
     Slot,
     StorageUnit,
 )
@@ -111,7 +112,7 @@ def read_place(session: Session, *, site_id: int, first: dt.date, last: dt.date)
     return Place(
         holds={"ambient": rules.hold_days, "chilled": rules.chilled_hold_days, "frozen": rules.frozen_hold_days},
         pickups_per_volunteer_hour=rules.pickups_per_volunteer_hour,
-        openings=_openings(session, site_id=site_id, first=first, last=last),
+        openings=_openings(session, rules=rules, first=first, last=last),
         slots=_slots(session, site_id=site_id),
     )
 
@@ -383,9 +384,9 @@ def _class_day(
     )
 
 
-def _openings(session: Session, *, site_id: int, first: dt.date, last: dt.date) -> dict[dt.date, Opening]:
+def _openings(session: Session, *, rules: SiteRules, first: dt.date, last: dt.date) -> dict[dt.date, Opening]:
     """The open hours of each day first..last: closed dates, then the weekday's own hours, then the usual ones."""
-    rules = get_site_rules(session, site_id=site_id)
+    site_id = rules.site_id
     own = weekday_rules(session, site_id=site_id)
     closed = {closed.day for closed in list_closed_days(session, site_id=site_id, first=first, last=last)}
     openings = {}

@@ -108,7 +108,7 @@ def read_rows(session: Session, *, site_ids: list[int], first_day: dt.date, last
             held_table.storage_class,
             held_table.bags,
         ).where(_sites(held_table.site_id, site_ids), held_table.left_day >= first_day)
-    ):
+    ).all():
         if bags:
             held[site_id].append((delivery, received_day, left_day, storage_class, bags))
     deliveries: dict[int, list[tuple[dt.date, str, str, int, int, int]]] = {site_id: [] for site_id in site_ids}
@@ -126,7 +126,7 @@ def read_rows(session: Session, *, site_ids: list[int], first_day: dt.date, last
             delivery_table.delivery_date >= first_day,
             delivery_table.delivery_date <= last_day,
         )
-    ):
+    ).all():
         deliveries[site_id].append((delivery, platform, storage_class, orders, received, returned))
     hours: dict[int, list[tuple[dt.date, int, int, int]]] = {site_id: [] for site_id in site_ids}
     for site_id, day, hour, received, picked_up, returned in connection.execute(
@@ -138,7 +138,7 @@ def read_rows(session: Session, *, site_ids: list[int], first_day: dt.date, last
             hour_table.picked_up,
             hour_table.returned,
         ).where(_sites(hour_table.site_id, site_ids), hour_table.day >= first_day, hour_table.day <= last_day)
-    ):
+    ).all():
         hours[site_id].append((day, hour, received, picked_up + returned))
     return {
         site_id: Rows(held=held[site_id], deliveries=deliveries[site_id], hours=hours[site_id]) for site_id in site_ids
