@@ -27,7 +27,7 @@ from db.core.clock import local_today, to_local, utc_now
 from db.core.engine import database_url, make_engine, read_only, unit_of_work
 from db.core.errors import BackupUnreadable, StoreError
 from db.core.migrate import current_heads, upgrade_to_head, write_revision
-from db.forecast.backtest import backtest
+from db.forecast.backtest import EVENING, backtest
 from db.orders.manifest import MAX_FILE_BYTES, apply_import, plan_import, read_manifest
 from db.orders.rollups import rebuild_rollups
 from db.outbox.channels import (
@@ -218,6 +218,9 @@ def _parser() -> argparse.ArgumentParser:
     forecast_backtest.add_argument("--site", required=True, help="the site code, e.g. TS2")
     forecast_backtest.add_argument("--days", type=int, default=28, help="how many of the last days to judge")
     forecast_backtest.add_argument("--json", type=pathlib.Path, help="also write the figures to this file as JSON")
+    forecast_backtest.add_argument(
+        "--at", type=dt.time.fromisoformat, default=EVENING, help="the local time of the evening forecast (22:00)"
+    )
     forecast_backtest.add_argument("--now", type=_moment, help=argparse.SUPPRESS)  # tests, seeds: the clock
     forecast_backtest.set_defaults(run=_forecast_backtest)
 
@@ -267,7 +270,7 @@ def _forecast_backtest(args: argparse.Namespace) -> int:
     try:
         with read_only(engine) as session:
             site = get_site_by_code(session, code=args.site.strip().upper())
-            figures = backtest(session, site_id=site.id, days=args.days, now=args.now or utc_now())
+            figures = backtest(session, site_id=site.id, days=args.days, now=args.now or utc_now(), at=args.at)
     except StoreError as error:
         print(f"refused: {_describe(error)}", file=sys.stderr)
         return EXIT_REFUSED
