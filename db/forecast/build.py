@@ -30,7 +30,6 @@ from db.forecast.history import (
     Rows,
     SiteHistory,
     Stock,
-    read_expected,
     read_rows,
 )
 from db.forecast.learn import DELAY_DAYS, Learned, default_learned, learn
@@ -90,12 +89,13 @@ class Place:
 def forecast_site(session: Session, *, site_id: int, now: dt.datetime, days: int = HORIZON_DAYS) -> Forecast:
     """The next `days` days of one site, tomorrow first (see the module's doc)."""
     today = to_local(now).date()
-    rows = read_rows(session, site_ids=[site_id], first_day=history_start(today - DAY), last_day=today)[site_id]
+    last = today + days * DAY
+    rows = read_rows(session, site_ids=[site_id], first_day=history_start(today - DAY), last_day=last)[site_id]
     origin = Origin(
         now=now,
         observed_until=today - DAY,
         stock=rows.stock(after=today),
-        manifests=read_expected(session, site_id=site_id, first=today, last=today + days * DAY),
+        manifests=rows.expected(first=today, last=last),
     )
     place = read_place(session, site_id=site_id, first=today, last=today + (days + DELAY_DAYS) * DAY)
     rostered = _rostered(session, site_id=site_id, first=today + DAY, last=today + days * DAY)
