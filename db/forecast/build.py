@@ -18,6 +18,7 @@ from db.core.models import (
     STORAGE_CLASSES,
     UNIT_KIND_FOR_CLASS,
     Assignment,
+    DeliveryRollup,
     Shift,
     Site,
     SiteRules,
@@ -52,6 +53,8 @@ from db.roster.shifts import ACTIVE_ASSIGNMENT_STATUSES
 
 # Fewer days of the site's own history than this: its profile comes from the district (or is pooled, or default).
 MIN_SITE_DAYS = 21
+# A new site's district profile is learned from at most this many other sites with enough history.
+DISTRICT_SITES = 10
 # Arrivals from history: the mean of this many last same weekdays (as many as the history holds).
 SAME_WEEKDAYS = 4
 DAY = dt.timedelta(days=1)
@@ -196,9 +199,27 @@ def _learned(
     enough of theirs); else the site's few days pooled over the weekdays; else the stated default."""
     if site_days >= MIN_SITE_DAYS:
         return learn([own], observed_until=origin.observed_until, holds=holds, by_weekday=True), PROFILE_SITE
-    others = list(session.scalars(select(Site.id).where(Site.id != site_id)))
-    if others:
-        rows = read_rows(session, site_ids=others, first_day=first_day, last_day=origin.observed_until)
+    others = list(session.scalars(select(Site.id).where(Site.id != site_id).order_by(Site.id)))
+    # Sites with a delivery on or before the day three weeks back: at most DISTRICT_SITES of them are read.
+    seasoned = (
+        list(
+            session.scalars(
+                select(DeliveryRollup.site_id)
+                .where(
+                    DeliveryRollup.site_id.in_(others),
+                    DeliveryRollup.delivery_date >= first_day,
+                    DeliveryRollup.delivery_date <= origin.observed_until - (MIN_SITE_DAYS - 1) * DAY,
+                )
+                .group_by(DeliveryRollup.site_id)
+                .order_by(DeliveryRollup.site_id)
+                .limit(DISTRICT_SITES)
+            )
+        )
+        if others
+        else []
+    )
+    if seasoned:
+        rows = read_rows(session, site_ids=seasoned, first_day=first_day, last_day=origin.observed_until)
         histories = [r.as_of(observed_until=origin.observed_until, first_day=first_day) for r in rows.values()]
         enough = [
             h for h in histories if h.first_day and (origin.observed_until - h.first_day).days + 1 >= MIN_SITE_DAYS
