@@ -5,12 +5,14 @@ day after, all checked in at 9 and handed over at 18; a pickup point open 07:30-
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pathlib
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, insert, update
 
+from cli.main import main
 from db.core.clock import local_moment
 from db.core.engine import make_engine, read_only, unit_of_work
 from db.core.migrate import upgrade_to_head
@@ -244,7 +246,9 @@ def _delivered(engine: Engine, *, site_id: int, day: dt.date, number: str, creat
         )
 
 
-def test_the_backtest_uses_only_what_was_known_at_the_origin(engine: Engine, now: dt.datetime) -> None:
+def test_the_backtest_uses_only_what_was_known_at_the_origin(
+    engine: Engine, now: dt.datetime, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Ten days of four bags a day, listed the evening before, all collected the day they come; yesterday a
     fifth bag was added in the morning, after the evening forecast: that forecast could not know it."""
     with unit_of_work(engine) as session:
@@ -273,6 +277,16 @@ def test_the_backtest_uses_only_what_was_known_at_the_origin(engine: Engine, now
     assert set(one["peak_held"]["ambient"]) >= {"mae_share_of_slots"}
     # Monday: 4 forecast, 4 collected; Tuesday: 4 forecast (the fifth came after the origin), 5 collected.
     assert (one["mae"], one["mean"], one["naive_last_week_mae"]) == (0.5, 4.5, 0.5)
+    # The command: the same figures as JSON, a short table in the reader's language.
+    url = engine.url.render_as_string(hide_password=False)
+    common = ["forecast", "backtest", "--site", "bt", "--days", "2", "--now", now.isoformat(), "--database-url", url]
+    assert main([*common, "--json", str(tmp_path / "bt.json"), "--lang", "en"]) == 0
+    assert json.loads((tmp_path / "bt.json").read_text(encoding="utf-8")) == figures
+    assert main([*common, "--lang", "zh-CN"]) == 0
+    english, chinese = capsys.readouterr().out.split("figures written to")
+    assert "Forecast backtest for pickup point BT: 2 days from 2026-11-23 to 2026-11-24" in english
+    assert " 1      0.5      4.5      0.5      0.5  ambient" in english
+    assert "提货点 BT 的预测回测" in chinese and "常温" in chinese
 
 
 def test_recent_accuracy_needs_a_week_of_days_to_judge(engine: Engine, world: World, now: dt.datetime) -> None:
