@@ -106,8 +106,9 @@ def forecast_site(session: Session, *, site_id: int, now: dt.datetime, days: int
 
 
 def history_start(observed_until: dt.date) -> dt.date:
-    """The first delivery day a forecast learns from: eight weeks, and the delays of the oldest week's bags."""
-    return observed_until - (WINDOW_DAYS + DELAY_DAYS - 1) * DAY
+    """The first delivery day a forecast learns from: eight weeks back (the delays of the latest deliveries are
+    counted as far as they are seen: the hazards in db.forecast.learn)."""
+    return observed_until - (WINDOW_DAYS - 1) * DAY
 
 
 def read_place(session: Session, *, site_id: int, first: dt.date, last: dt.date) -> Place:
