@@ -18,8 +18,10 @@ from db.core.models import (
     STORAGE_CLASSES,
     UNIT_KIND_FOR_CLASS,
     Assignment,
+    DeliveryRollup,
     Shift,
     Site,
+    SiteRules,
     Slot,
     StorageUnit,
 )
@@ -29,7 +31,6 @@ from db.forecast.history import (
     Rows,
     SiteHistory,
     Stock,
-    read_expected,
     read_rows,
 )
 from db.forecast.learn import DELAY_DAYS, Learned, default_learned, learn
@@ -52,6 +53,8 @@ from db.roster.shifts import ACTIVE_ASSIGNMENT_STATUSES
 
 # Fewer days of the site's own history than this: its profile comes from the district (or is pooled, or default).
 MIN_SITE_DAYS = 21
+# A new site's district profile is learned from at most this many other sites with enough history.
+DISTRICT_SITES = 10
 # Arrivals from history: the mean of this many last same weekdays (as many as the history holds).
 SAME_WEEKDAYS = 4
 DAY = dt.timedelta(days=1)
@@ -89,12 +92,13 @@ class Place:
 def forecast_site(session: Session, *, site_id: int, now: dt.datetime, days: int = HORIZON_DAYS) -> Forecast:
     """The next `days` days of one site, tomorrow first (see the module's doc)."""
     today = to_local(now).date()
-    rows = read_rows(session, site_ids=[site_id], first_day=history_start(today - DAY), last_day=today)[site_id]
+    last = today + days * DAY
+    rows = read_rows(session, site_ids=[site_id], first_day=history_start(today - DAY), last_day=last)[site_id]
     origin = Origin(
         now=now,
         observed_until=today - DAY,
         stock=rows.stock(after=today),
-        manifests=read_expected(session, site_id=site_id, first=today, last=today + days * DAY),
+        manifests=rows.expected(first=today, last=last),
     )
     place = read_place(session, site_id=site_id, first=today, last=today + (days + DELAY_DAYS) * DAY)
     rostered = _rostered(session, site_id=site_id, first=today + DAY, last=today + days * DAY)
@@ -102,8 +106,9 @@ def forecast_site(session: Session, *, site_id: int, now: dt.datetime, days: int
 
 
 def history_start(observed_until: dt.date) -> dt.date:
-    """The first delivery day a forecast learns from: eight weeks, and the delays of the oldest week's bags."""
-    return observed_until - (WINDOW_DAYS + DELAY_DAYS - 1) * DAY
+    """The first delivery day a forecast learns from: eight weeks back (the delays of the latest deliveries are
+    counted as far as they are seen: the hazards in db.forecast.learn)."""
+    return observed_until - (WINDOW_DAYS - 1) * DAY
 
 
 def read_place(session: Session, *, site_id: int, first: dt.date, last: dt.date) -> Place:
@@ -111,7 +116,7 @@ def read_place(session: Session, *, site_id: int, first: dt.date, last: dt.date)
     return Place(
         holds={"ambient": rules.hold_days, "chilled": rules.chilled_hold_days, "frozen": rules.frozen_hold_days},
         pickups_per_volunteer_hour=rules.pickups_per_volunteer_hour,
-        openings=_openings(session, site_id=site_id, first=first, last=last),
+        openings=_openings(session, rules=rules, first=first, last=last),
         slots=_slots(session, site_id=site_id),
     )
 
@@ -195,9 +200,27 @@ def _learned(
     enough of theirs); else the site's few days pooled over the weekdays; else the stated default."""
     if site_days >= MIN_SITE_DAYS:
         return learn([own], observed_until=origin.observed_until, holds=holds, by_weekday=True), PROFILE_SITE
-    others = list(session.scalars(select(Site.id).where(Site.id != site_id)))
-    if others:
-        rows = read_rows(session, site_ids=others, first_day=first_day, last_day=origin.observed_until)
+    others = list(session.scalars(select(Site.id).where(Site.id != site_id).order_by(Site.id)))
+    # Sites with a delivery on or before the day three weeks back: at most DISTRICT_SITES of them are read.
+    seasoned = (
+        list(
+            session.scalars(
+                select(DeliveryRollup.site_id)
+                .where(
+                    DeliveryRollup.site_id.in_(others),
+                    DeliveryRollup.delivery_date >= first_day,
+                    DeliveryRollup.delivery_date <= origin.observed_until - (MIN_SITE_DAYS - 1) * DAY,
+                )
+                .group_by(DeliveryRollup.site_id)
+                .order_by(DeliveryRollup.site_id)
+                .limit(DISTRICT_SITES)
+            )
+        )
+        if others
+        else []
+    )
+    if seasoned:
+        rows = read_rows(session, site_ids=seasoned, first_day=first_day, last_day=origin.observed_until)
         histories = [r.as_of(observed_until=origin.observed_until, first_day=first_day) for r in rows.values()]
         enough = [
             h for h in histories if h.first_day and (origin.observed_until - h.first_day).days + 1 >= MIN_SITE_DAYS
@@ -243,15 +266,12 @@ def _flows(
         day = today + offset * DAY
         expected, source = _arrivals(own, origin=origin, day=day, open_=bool(openings[day].hours))
         arrivals_from[day] = source
-        for storage_class, bags in expected.items():
-            arrivals[(day, storage_class)] = bags * learned.received_share[storage_class]
+        for storage_class, ordered in expected.items():
+            arrivals[(day, storage_class)] = ordered * learned.received_share[storage_class]
             groups.append((day, storage_class, arrivals[(day, storage_class)], 0, 1.0))
     leaving: dict[tuple[dt.date, str], float] = defaultdict(float)
     collected: dict[tuple[dt.date, str], float] = defaultdict(float)
-    left_before: dict[tuple[dt.date, str], float] = defaultdict(
-        float
-    )  # by the end of the day, of bags delivered before it
-    for delivery, storage_class, bags, first, weight in groups:
+    for delivery, storage_class, group_bags, first, weight in groups:
         shares = learned.delays[(storage_class, delivery.weekday())]
         first = min(max(first, 0), DELAY_DAYS)
         weights = [shares[first] * weight] + list(shares[first + 1 :])
@@ -263,12 +283,10 @@ def _flows(
             day = openings_next_open(openings, delivery + k * DAY)
             if day <= today:
                 continue
-            part = bags * share / total
+            part = group_bags * share / total
             leaving[(day, storage_class)] += part
             late = k >= holds[storage_class]
             collected[(day, storage_class)] += part * (1.0 - learned.returned_share[storage_class] if late else 1.0)
-            if delivery < day:
-                left_before[(day, storage_class)] += part
     start_held: dict[tuple[dt.date, str], float] = {}
     for storage_class in STORAGE_CLASSES:
         held = sum(
@@ -315,7 +333,7 @@ def _arrivals(own: SiteHistory, *, origin: Origin, day: dt.date, open_: bool) ->
             for storage_class, bags in listed.items():
                 per_class[storage_class] += bags
             continue
-        weeks = []
+        weeks: list[dt.date] = []
         back = day - 7 * DAY
         while back > origin.observed_until:
             back -= 7 * DAY
@@ -388,9 +406,9 @@ def _class_day(
     )
 
 
-def _openings(session: Session, *, site_id: int, first: dt.date, last: dt.date) -> dict[dt.date, Opening]:
+def _openings(session: Session, *, rules: SiteRules, first: dt.date, last: dt.date) -> dict[dt.date, Opening]:
     """The open hours of each day first..last: closed dates, then the weekday's own hours, then the usual ones."""
-    rules = get_site_rules(session, site_id=site_id)
+    site_id = rules.site_id
     own = weekday_rules(session, site_id=site_id)
     closed = {closed.day for closed in list_closed_days(session, site_id=site_id, first=first, last=last)}
     openings = {}

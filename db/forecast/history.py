@@ -1,12 +1,14 @@
 """What the forecast learns from and starts from, read as of an origin: the rollups of the days before it, the bags
-in a slot at it, and the expected bags imported by then. Bounded reads through the rollups' keys and the orders'
-(site, status, delivery date) index; never a site's whole order history."""
+in a slot at it, and the expected bags imported by then (the delivery rollups' orders not yet checked in, the same
+count as the orders' (site, status, delivery date) index gives, from rows read anyway). Bounded reads through the
+rollups' keys; never a site's whole order history."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -49,7 +51,8 @@ class Rows:
     backtest and the recent accuracy read once and forecast many origins from it)."""
 
     held: list[tuple[dt.date, dt.date, dt.date, str, int]]  # delivery, received day, left day, class, bags
-    deliveries: list[tuple[dt.date, str, str, int, int, int]]  # delivery, platform, class, orders, received, returned
+    # delivery, platform, class, orders, received, returned, problems
+    deliveries: list[tuple[dt.date, str, str, int, int, int, int]]
     hours: list[tuple[dt.date, int, int, int]]  # day, hour, checked in, left (handed over or returned)
 
     def as_of(self, *, observed_until: dt.date, first_day: dt.date) -> SiteHistory:
@@ -60,7 +63,7 @@ class Rows:
             history.checked_in[(delivery, storage_class)] += bags
             if left_day <= observed_until:
                 history.left[(delivery, storage_class, (left_day - delivery).days)] += bags
-        for delivery, platform, storage_class, orders, received, returned in self.deliveries:
+        for delivery, platform, storage_class, orders, received, returned, _ in self.deliveries:
             if delivery < first_day or delivery > observed_until:
                 continue
             if orders:
@@ -86,87 +89,77 @@ class Rows:
         """Orders per (delivery day, platform, class) of the days first..last, as the rollups hold them now."""
         return {
             (delivery, platform, storage_class): orders
-            for delivery, platform, storage_class, orders, _, _ in self.deliveries
+            for delivery, platform, storage_class, orders, _, _, _ in self.deliveries
             if first <= delivery <= last and orders
         }
+
+    def expected(self, *, first: dt.date, last: dt.date) -> dict[tuple[dt.date, str, str], int]:
+        """Bags imported and not yet checked in (nor reported missing) per (delivery day, platform, class) of the
+        days first..last: the delivery rollups' orders less received less problems (rows read anyway)."""
+        waiting: dict[tuple[dt.date, str, str], int] = defaultdict(int)
+        for delivery, platform, storage_class, orders, received, _, problems in self.deliveries:
+            if first <= delivery <= last:
+                waiting[(delivery, platform, storage_class)] += orders - received - problems
+        return {key: count for key, count in waiting.items() if count > 0}
 
 
 def read_rows(session: Session, *, site_ids: list[int], first_day: dt.date, last_day: dt.date) -> dict[int, Rows]:
     """The rollup rows of `site_ids` from `first_day` to `last_day` (held rows: those that left from `first_day`
-    on, or are still held): three range reads on the rollups' keys (site, day …), a few thousand rows a site."""
+    on, or are still held): three range reads on the rollups' keys (site, day …), a few thousand rows a site,
+    through the tables' columns (no ORM rows to build)."""
+    held_table, delivery_table, hour_table = HeldRollup.__table__.c, DeliveryRollup.__table__.c, HourRollup.__table__.c
+    connection = session.connection()
     held: dict[int, list[tuple[dt.date, dt.date, dt.date, str, int]]] = {site_id: [] for site_id in site_ids}
-    for site_id, delivery, received_day, left_day, storage_class, bags in session.execute(
+    for site_id, delivery, received_day, left_day, storage_class, bags in connection.execute(
         select(
-            HeldRollup.site_id,
-            HeldRollup.delivery_date,
-            HeldRollup.received_day,
-            HeldRollup.left_day,
-            HeldRollup.storage_class,
-            HeldRollup.bags,
-        ).where(HeldRollup.site_id.in_(site_ids), HeldRollup.left_day >= first_day)
-    ):
+            held_table.site_id,
+            held_table.delivery_date,
+            held_table.received_day,
+            held_table.left_day,
+            held_table.storage_class,
+            held_table.bags,
+        ).where(_sites(held_table.site_id, site_ids), held_table.left_day >= first_day)
+    ).all():
         if bags:
             held[site_id].append((delivery, received_day, left_day, storage_class, bags))
-    deliveries: dict[int, list[tuple[dt.date, str, str, int, int, int]]] = {site_id: [] for site_id in site_ids}
-    for site_id, delivery, platform, storage_class, orders, received, returned in session.execute(
+    deliveries: dict[int, list[tuple[dt.date, str, str, int, int, int, int]]] = {site_id: [] for site_id in site_ids}
+    for site_id, delivery, platform, storage_class, orders, received, returned, problems in connection.execute(
         select(
-            DeliveryRollup.site_id,
-            DeliveryRollup.delivery_date,
-            DeliveryRollup.platform,
-            DeliveryRollup.storage_class,
-            DeliveryRollup.orders,
-            DeliveryRollup.received,
-            DeliveryRollup.returned,
+            delivery_table.site_id,
+            delivery_table.delivery_date,
+            delivery_table.platform,
+            delivery_table.storage_class,
+            delivery_table.orders,
+            delivery_table.received,
+            delivery_table.returned,
+            delivery_table.problems,
         ).where(
-            DeliveryRollup.site_id.in_(site_ids),
-            DeliveryRollup.delivery_date >= first_day,
-            DeliveryRollup.delivery_date <= last_day,
+            _sites(delivery_table.site_id, site_ids),
+            delivery_table.delivery_date >= first_day,
+            delivery_table.delivery_date <= last_day,
         )
-    ):
-        deliveries[site_id].append((delivery, platform, storage_class, orders, received, returned))
+    ).all():
+        deliveries[site_id].append((delivery, platform, storage_class, orders, received, returned, problems))
     hours: dict[int, list[tuple[dt.date, int, int, int]]] = {site_id: [] for site_id in site_ids}
-    for site_id, day, hour, received, picked_up, returned in session.execute(
+    for site_id, day, hour, received, picked_up, returned in connection.execute(
         select(
-            HourRollup.site_id,
-            HourRollup.day,
-            HourRollup.hour,
-            HourRollup.received,
-            HourRollup.picked_up,
-            HourRollup.returned,
-        ).where(HourRollup.site_id.in_(site_ids), HourRollup.day >= first_day, HourRollup.day <= last_day)
-    ):
+            hour_table.site_id,
+            hour_table.day,
+            hour_table.hour,
+            hour_table.received,
+            hour_table.picked_up,
+            hour_table.returned,
+        ).where(_sites(hour_table.site_id, site_ids), hour_table.day >= first_day, hour_table.day <= last_day)
+    ).all():
         hours[site_id].append((day, hour, received, picked_up + returned))
     return {
         site_id: Rows(held=held[site_id], deliveries=deliveries[site_id], hours=hours[site_id]) for site_id in site_ids
     }
 
 
-def read_stock(session: Session, *, site_id: int, after: dt.date) -> Stock:
-    """Bags checked in by the end of `after` that had not left by then (live: the rows still held)."""
-    rows = session.execute(
-        select(HeldRollup.delivery_date, HeldRollup.storage_class, func.sum(HeldRollup.bags))
-        .where(HeldRollup.site_id == site_id, HeldRollup.left_day > after, HeldRollup.received_day <= after)
-        .group_by(HeldRollup.delivery_date, HeldRollup.storage_class)
-    )
-    return Stock(bags={(delivery, storage_class): bags for delivery, storage_class, bags in rows if bags})
-
-
-def read_expected(
-    session: Session, *, site_id: int, first: dt.date, last: dt.date
-) -> dict[tuple[dt.date, str, str], int]:
-    """Expected bags imported for the delivery days first..last, per (day, platform, storage class): the orders'
-    (site, status, delivery date) index."""
-    rows = session.execute(
-        select(Order.delivery_date, Order.platform, Order.storage_class, func.count())
-        .where(
-            Order.site_id == site_id,
-            Order.status == "expected",
-            Order.delivery_date >= first,
-            Order.delivery_date <= last,
-        )
-        .group_by(Order.delivery_date, Order.platform, Order.storage_class)
-    )
-    return {(day, platform, storage_class): count for day, platform, storage_class, count in rows}
+def _sites(column: Any, site_ids: list[int]) -> Any:
+    """`site_id = ?` for one site (the plain equality every planner seeks by), IN for many."""
+    return column == site_ids[0] if len(site_ids) == 1 else column.in_(site_ids)
 
 
 def read_imported_by(

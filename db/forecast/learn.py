@@ -75,7 +75,7 @@ def learn(histories: list[SiteHistory], *, observed_until: dt.date, holds: dict[
     fallback = default_learned()
     delays: dict[tuple[str, int], tuple[float, ...]] = {}
     for storage_class in STORAGE_CLASSES:
-        pooled = [
+        pooled_raw = [
             _hazard(
                 sum(events[(storage_class, w, k)] for w in WEEKDAYS),
                 sum(at_risk[(storage_class, w, k)] for w in WEEKDAYS),
@@ -84,7 +84,7 @@ def learn(histories: list[SiteHistory], *, observed_until: dt.date, holds: dict[
             for k in range(DELAY_DAYS)
         ]
         default_hazards = _hazards(fallback.delays[(storage_class, 0)])
-        pooled = [h if h is not None else default_hazards[k] for k, h in enumerate(pooled)]
+        pooled = [h if h is not None else default_hazards[k] for k, h in enumerate(pooled_raw)]
         for weekday in WEEKDAYS:
             key = weekday if by_weekday else 0
             hazards = [

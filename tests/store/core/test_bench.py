@@ -20,6 +20,7 @@ FIGURES = {
     "handover",
     "handover committed",
     "district pickups per day",
+    "forecast one site, 7 days",
     "desk page rerun with a search",
     "dashboard page rerun cold",
     "dashboard page rerun warm",
