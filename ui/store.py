@@ -177,6 +177,22 @@ def hourly_read(function: Callable[..., Any], **arguments: Any) -> Any:
     return _hourly_read(database_url(), name, tuple(sorted(arguments.items())), function)
 
 
+# The forecast's recent error changes once a day and costs a few tenths of a second to work out: read once a day.
+DAILY_TTL = dt.timedelta(days=1)
+
+
+@st.cache_data(ttl=DAILY_TTL, show_spinner=False, max_entries=200)
+def _daily_read(url: str, name: str, arguments: tuple[tuple[str, Any], ...], _function: Callable[..., Any]) -> Any:
+    with read_only(_engine_for(url)) as session:
+        return _function(session, **dict(arguments))
+
+
+def daily_read(function: Callable[..., Any], **arguments: Any) -> Any:
+    """As `hourly_read`, kept a day (pass a `now` rounded to the start of the site's day)."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    return _daily_read(database_url(), name, tuple(sorted(arguments.items())), function)
+
+
 def _single_site(arguments: dict[str, Any]) -> int | None:
     if arguments.get("site_id") is not None:
         return int(arguments["site_id"])

@@ -1,6 +1,7 @@
 """The dashboard's "Tomorrow" section: bags by storage class, each class's fullest hour against its slots, what to do
 when a class will be short of slots, volunteers needed against rostered, the forecast's recent error and the week
-ahead. Read once an hour per site (ui.store.hourly_read): a write at the desk does not rebuild it."""
+ahead. The forecast is read once an hour per site (ui.store.hourly_read: a write at the desk does not rebuild it),
+its recent error once a day (ui.store.daily_read)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from db.reports.tomorrow import bags, fill_share, hands_bands, hands_gaps, outlo
 from ui.charts import day_with_weekday, draw_chart, outlook_chart
 from ui.i18n import t
 from ui.pages_registry import page_spec
-from ui.store import hourly_read
+from ui.store import daily_read, hourly_read
 
 # Where tomorrow's arrivals came from (DayForecast.arrivals_from) and, when not the site's own weekday history, where
 # the pickup times came from (Forecast.profile): the sentence that says so.
@@ -50,7 +51,7 @@ def this_day() -> dt.datetime:
 
 def tomorrow_section(site_id: int) -> None:
     forecast: Forecast = hourly_read(forecast_site, site_id=site_id, now=this_hour())
-    accuracy: Accuracy | None = hourly_read(recent_accuracy, site_id=site_id, now=this_day())
+    accuracy: Accuracy | None = daily_read(recent_accuracy, site_id=site_id, now=this_day())
     if not forecast.days:
         return
     day = forecast.days[0]
