@@ -40,6 +40,12 @@ def bags(value: float) -> int:
     return math.floor(value + 0.5)
 
 
+def held_bags(forecast: ClassForecast) -> int:
+    """The bags held at the class's fullest hour as a whole number, rounded up as `short_by` is: 17.4 bags in 12
+    slots read "18 of 12", 6 short."""
+    return math.ceil(forecast.peak_held - 1e-9)
+
+
 def shortfalls(day: DayForecast) -> list[Shortfall]:
     return [
         Shortfall(storage_class=forecast.storage_class, hour=forecast.peak_hour, short_by=forecast.short_by)
@@ -95,7 +101,7 @@ def classes_frame(day: DayForecast | None) -> pd.DataFrame:
                 "collected": bags(forecast.collected),
                 "slots": forecast.slots,
                 "peak_hour": f"{forecast.peak_hour:02d}:00",
-                "peak_held": bags(forecast.peak_held),
+                "peak_held": held_bags(forecast),
                 "short_by": forecast.short_by,
             }
             for forecast in (day.classes if day is not None else ())

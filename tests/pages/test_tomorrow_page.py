@@ -70,7 +70,7 @@ def test_todays_daily_report_carries_tomorrows_bags_and_volunteers(app_env: AppD
     tables = {tuple(frame.value.columns): frame.value for frame in at.dataframe}
     bags = tables[tuple(translate(language, f"column.{name}").plain for name in CLASS_COLUMNS)]
     frozen = bags[bags.iloc[:, 0] == translate(language, "value.kind.frozen").plain].iloc[0].tolist()
-    assert frozen[1:] == [12, 10, 12, "18:00", 17, 6]
+    assert frozen[1:] == [12, 10, 12, "18:00", 18, 6]
     hands = tables[tuple(translate(language, f"column.{name}").plain for name in HANDS_COLUMNS)]
     assert hands.iloc[:, 3].tolist() == [0] * 10 + [1, 0]
     assert [warning.value for warning in at.warning] == [

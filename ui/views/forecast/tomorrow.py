@@ -23,7 +23,7 @@ from db.forecast.model import (
     DayForecast,
     Forecast,
 )
-from db.reports.tomorrow import bags, fill_share, hands_bands, hands_gaps, outlook_frame, shortfalls
+from db.reports.tomorrow import bags, fill_share, hands_bands, hands_gaps, held_bags, outlook_frame, shortfalls
 from ui.charts import day_with_weekday, draw_chart, outlook_chart
 from ui.i18n import t
 from ui.pages_registry import page_spec
@@ -93,7 +93,7 @@ def _class_line(forecast: ClassForecast) -> str:
         arriving=bags(forecast.arriving),
         collected=bags(forecast.collected),
         hour=dt.time(forecast.peak_hour),
-        held=bags(forecast.peak_held),
+        held=held_bags(forecast),
         slots=forecast.slots,
         share=f"{share:.0%}" if share is not None else "–",
     )
