@@ -24,6 +24,7 @@ from bench.browser import browser_figures
 from bench.data import SIZES, Store, reused, seeded
 from bench.desk import desk_figures
 from bench.first_visit import first_visit_figures
+from bench.forecast import forecast_figures
 from bench.import_manifest import import_seconds
 from bench.pages import page_figures, rss_mb
 from bench.privacy import print_privacy, privacy_figures
@@ -138,6 +139,7 @@ def _bench(store: Store, *, runs: dict[str, int]) -> dict[str, Any]:
         store.url, first_day=store.first_day, last_day=store.last_day, runs=runs["district"], warmup=runs["warmup"]
     )
     figures.update(district)
+    figures.update(forecast_figures(store.url, last_day=store.last_day, runs=runs["pages"], warmup=runs["warmup"]))
     figures.update(page_figures(store.url, runs=runs["pages"], warmup=runs["warmup"]))
     return {
         "size": store.size,

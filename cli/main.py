@@ -9,6 +9,7 @@ import argparse
 import collections
 import datetime as dt
 import getpass
+import json
 import pathlib
 import signal
 import sys
@@ -26,6 +27,7 @@ from db.core.clock import local_today, to_local, utc_now
 from db.core.engine import database_url, make_engine, read_only, unit_of_work
 from db.core.errors import BackupUnreadable, StoreError
 from db.core.migrate import current_heads, upgrade_to_head, write_revision
+from db.forecast.backtest import EVENING, backtest
 from db.orders.manifest import MAX_FILE_BYTES, apply_import, plan_import, read_manifest
 from db.orders.rollups import rebuild_rollups
 from db.outbox.channels import (
@@ -227,12 +229,29 @@ def _parser() -> argparse.ArgumentParser:
     privacy_purge.add_argument("--now", type=_moment, help=argparse.SUPPRESS)  # tests: the run's clock
     privacy_purge.set_defaults(run=_privacy_purge)
 
-    for command in (jobs_run, jobs_serve, privacy_purge):
+    forecast = commands.add_parser("forecast", help="the forecast of bags, slots and volunteers for the next days")
+    forecast_commands = forecast.add_subparsers(dest="forecast_command", required=True)
+    forecast_backtest = forecast_commands.add_parser(
+        "backtest",
+        help="forecast each of the last N days as it would have been made the evening before (1 to 7 days ahead) "
+        "and print the error beside two naive baselines",
+    )
+    forecast_backtest.add_argument("--site", required=True, help="the site code, e.g. TS2")
+    forecast_backtest.add_argument("--days", type=int, default=28, help="how many of the last days to judge")
+    forecast_backtest.add_argument("--json", type=pathlib.Path, help="also write the figures to this file as JSON")
+    forecast_backtest.add_argument(
+        "--at", type=dt.time.fromisoformat, default=EVENING, help="the local time of the evening forecast (22:00)"
+    )
+    forecast_backtest.add_argument("--now", type=_moment, help=argparse.SUPPRESS)  # tests, seeds: the clock
+    forecast_backtest.set_defaults(run=_forecast_backtest)
+
+    for command in (jobs_run, jobs_serve, privacy_purge, forecast_backtest):
         command.add_argument("--lang", choices=LANGUAGES, default=None, help="language of the printed lines")
     for command in (upgrade, init_site, import_manifest, backup, restore, rebuild, jobs_run, jobs_serve) + (
         channels_set,
         channels_show,
         privacy_purge,
+        forecast_backtest,
     ):
         command.add_argument("--database-url", help="default: DATABASE_URL, else the embedded SQLite file")
     return parser
@@ -262,6 +281,58 @@ def _rebuild_rollups(args: argparse.Namespace) -> int:
     where = f"site {args.site.strip().upper()}" if args.site else "every site"
     print(f"rollups rebuilt for {where}: " + ", ".join(f"{table} {rows} rows" for table, rows in written.items()))
     return EXIT_OK
+
+
+def _forecast_backtest(args: argparse.Namespace) -> int:
+    language = args.lang or configured_language()
+    if args.days < 1:
+        print(translate(language, "cli.forecast.bad_days").plain, file=sys.stderr)
+        return EXIT_USAGE
+    engine = make_engine(args.database_url or database_url())
+    try:
+        with read_only(engine) as session:
+            site = get_site_by_code(session, code=args.site.strip().upper())
+            figures = backtest(session, site_id=site.id, days=args.days, now=args.now or utc_now(), at=args.at)
+    except StoreError as error:
+        print(f"refused: {_describe(error)}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        engine.dispose()
+    for line in _backtest_lines(figures, language=language):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+        print(translate(language, "cli.forecast.written", path=str(args.json)).plain)
+    return EXIT_OK
+
+
+def _backtest_lines(figures: dict[str, Any], *, language: str) -> list[str]:
+    """A short table: per day ahead, the error of bags collected per day beside the baselines, and the error of
+    the peak held bags per class in percent of its slots."""
+    if not figures["day_ahead"]:
+        return [translate(language, "cli.forecast.no_days", site=figures["site"]).plain]
+    lines = [
+        translate(
+            language,
+            "cli.forecast.heading",
+            site=figures["site"],
+            days=figures["days"],
+            first=figures["first_day"],
+            last=figures["last_day"],
+            at=figures["origin_time"],
+        ).plain,
+        translate(language, "cli.forecast.columns").plain,
+    ]
+    for ahead, row in figures["day_ahead"].items():
+        peaks = "  ".join(
+            f"{translate(language, f'value.kind.{kind}').plain} {100 * peak['mae_share_of_slots']:.1f}%"
+            for kind, peak in row["peak_held"].items()
+        )
+        lines.append(
+            f"{ahead:>2}  {row['mae']:7.1f}  {row['mean']:7.1f}  {row['naive_last_week_mae']:7.1f}  "
+            f"{row['naive_four_weeks_mae']:7.1f}  {peaks}"
+        )
+    return lines
 
 
 def _init_site(args: argparse.Namespace) -> int:

@@ -58,7 +58,41 @@ def message_text(kind: str, values: Mapping[str, Any], *, language: str) -> str:
     """The text of a message of `kind` with its `values`, in `language`: plain text, markdown for MARKDOWN_KINDS."""
     markdown = is_markdown(kind)
     shown = {name: _shown(name, value, markdown=markdown, language=language) for name, value in values.items()}
-    return str(translate(language, f"message.{kind}", **shown).plain)
+    text = str(translate(language, f"message.{kind}", **shown).plain)
+    if kind == "day_summary" and "tomorrow" in values:
+        text += "".join(f"\n> {line}" for line in tomorrow_lines(values, language=language))
+    return text
+
+
+def tomorrow_lines(values: Mapping[str, Any], *, language: str) -> list[str]:
+    """The day summary's lines about tomorrow (db.reports.tomorrow.tomorrow_values): bags by storage class, each
+    class short of slots and what to do, each band of hours short of volunteers."""
+    day = values["tomorrow"]
+    if values.get("tomorrow_closed"):
+        return [translate(language, "message.tomorrow.closed", day=day).plain]
+    worded = [
+        translate(language, "message.tomorrow.class_bags", kind=kind, count=int(count)).plain
+        for kind, count in values.get("tomorrow_bags", {}).items()
+    ]
+    lines = [translate(language, "message.tomorrow.bags", day=day, bags=worded).plain]
+    for kind, hour, count in values.get("tomorrow_short", []):
+        lines.append(
+            translate(language, "message.tomorrow.short", kind=kind, hour=dt.time(int(hour)), count=int(count)).plain
+        )
+    if values.get("tomorrow_short"):
+        lines.append(translate(language, "message.tomorrow.short_what_to_do").plain)
+    for start, end, needed, rostered in values.get("tomorrow_hands", []):
+        lines.append(
+            translate(
+                language,
+                "message.tomorrow.hands",
+                start=dt.time(int(start)),
+                end=dt.time(int(end) % 24),
+                needed=int(needed),
+                rostered=int(rostered),
+            ).plain
+        )
+    return lines
 
 
 def _worded(name: str, value: Any, *, language: str) -> Any:

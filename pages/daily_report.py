@@ -1,5 +1,6 @@
-"""The daily report of one site: arrivals, handovers, overdue bags, problems, temperatures and who was on duty.
-Residents' numbers masked on screen, on paper and in the files; an unmasked workbook asks why and is recorded."""
+"""The daily report of one site: arrivals, handovers, overdue bags, problems, temperatures and who was on duty; on
+today's report, tomorrow's bags by storage class and the volunteers needed. Residents' numbers masked on screen, on
+paper and in the files; an unmasked workbook asks why and is recorded."""
 
 from functools import partial
 
@@ -26,6 +27,7 @@ CODES = {
     "arrived": {"storage_class": "kind", "status": "status"},
     "temperatures": {"in_range": "yes_no", "correction": "yes_no"},
     "on_duty": {"role": "role", "status": "status"},
+    "tomorrow": {"storage_class": "kind"},
 }
 PART_TITLES = {
     "arrived": "daily.part.arrived",
@@ -34,6 +36,8 @@ PART_TITLES = {
     "problems": "daily.part.problems",
     "temperatures": "daily.part.temperatures",
     "on_duty": "daily.part.on_duty",
+    "tomorrow": "daily.part.tomorrow",
+    "hands": "daily.part.hands",
 }
 # The print view: no sidebar or menu on screen either (on paper the shared style sheet hides the controls).
 PRINT_VIEW_CSS = """
@@ -69,6 +73,16 @@ for part, frame in parts.items():
         show_print_table(sheets[titles[part].plain])
     else:
         show_table(frame, codes=CODES.get(part))
+    # Tomorrow's shortfalls in words, as the dashboard and the evening's summary say them.
+    if part == "tomorrow":
+        short_classes = frame[frame["short_by"] > 0]
+        for kind, hour, short_by in zip(
+            short_classes["storage_class"], short_classes["peak_hour"], short_classes["short_by"].tolist(), strict=True
+        ):
+            st.warning(t("tomorrow.short", kind=kind, hour=hour, count=int(short_by)))
+    if part == "hands" and (frame["short_by"] > 0).any():
+        short = frame[frame["short_by"] > 0]
+        st.warning(t("tomorrow.hands_short", hours=list(short["band"]), count=int(short["short_by"].max())))
 if report.signed_off_by:
     st.caption(t("daily.signed_off", name=report.signed_off_by, time=report.signed_off_at))
 else:

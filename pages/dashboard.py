@@ -1,5 +1,5 @@
-"""The organizer's dashboard: readings due, whether the message runner runs, today's cards, the district's sites, two
-weeks of pickups and overdue bags."""
+"""The organizer's dashboard: readings due, whether the message runner runs, today's cards, the district's sites,
+tomorrow's forecast, two weeks of pickups and overdue bags."""
 
 import datetime as dt
 
@@ -13,6 +13,7 @@ from ui.pages_registry import ORGANIZER
 from ui.signed_in import acting_site_id
 from ui.store import cached_read
 from ui.views.cold_chain.due_readings import due_readings_notice
+from ui.views.forecast.tomorrow import tomorrow_section
 from ui.views.outbox.messages import runner_notice
 from ui.widgets import page_header
 
@@ -26,6 +27,8 @@ due_readings_notice(site_id=site_id)
 runner_notice(site_id=site_id, now=utc_now())
 kpi_strip(site_id)
 district_view(user.volunteer_id)
+# Tomorrow: bags by storage class, slots short, hands needed (the forecast, read once an hour).
+tomorrow_section(site_id)
 
 today = local_today()
 first_day = today - dt.timedelta(days=DAYS_SHOWN - 1)

@@ -7,10 +7,11 @@ from functools import partial
 import streamlit as st
 
 from db.core.clock import utc_now
+from db.core.models import STORAGE_CLASSES
 from db.orders.calls import list_overdue_calls
 from ui.guard import require_role
 from ui.i18n import t
-from ui.pages_registry import ORGANIZER, STAFF
+from ui.pages_registry import ORGANIZER, STAFF, page_spec
 from ui.privacy import record_unmasked, unmasked_reason
 from ui.signed_in import current_audience
 from ui.store import read_scope
@@ -35,8 +36,13 @@ if printable:
 page_header("overdue_calls")
 
 organizer = current_audience() == ORGANIZER
+# `?class=frozen`: only that storage class's bags (the dashboard's link when tomorrow's freezer is short of slots).
+wanted_class = st.query_params.get("class")
+storage_class = wanted_class if wanted_class in STORAGE_CLASSES else None
 with read_scope() as session:
-    residents = list_overdue_calls(session, site_id=user.site_id, now=now, reveal_phone=organizer)
+    residents = list_overdue_calls(
+        session, site_id=user.site_id, now=now, reveal_phone=organizer, storage_class=storage_class
+    )
 
 bags = sum(len(resident.bags) for resident in residents)
 with st.container(key="calls_controls"):
@@ -47,6 +53,9 @@ with st.container(key="calls_controls"):
         record = partial(record_unmasked, user=user, site_id=user.site_id, subject="overdue_calls", row_count=bags)
         unmasked = unmasked_reason("calls", record=lambda reason: record(reason=reason))
     st.caption(t("calls.count", count=len(residents), bags=bags, day=today_label(now)))
+    if storage_class is not None:
+        st.caption(t("calls.only_class", kind=storage_class))
+        st.page_link(page_spec("overdue_calls").path, label=t("calls.every_class"), query_params={})
 
 if not residents:
     st.info(t("calls.none"))

@@ -20,6 +20,8 @@ ChartT = TypeVar("ChartT", alt.Chart, alt.LayerChart)
 # Streamlit draws an Altair chart without Altair's default theme (its own applies); draw_chart hands it specs
 # itself, so the same here, once for the process.
 alt.theme.enable("none")
+# The storage classes' colours in the forecast's outlook: warm for the shelf, cold blues for fridge and freezer.
+OUTLOOK_COLOURS = {"ambient": "#c9a66b", "chilled": "#7cc4f4", "frozen": "#1f5fbf"}
 STAGES = {
     "expected": "chart.stage.expected",
     "received": "chart.stage.received",
@@ -278,6 +280,40 @@ def overdue_trend_chart(frame: pd.DataFrame) -> alt.Chart:
 COVERAGE_COLOURS = {"short": "#d62728", "covered": "#2ca02c", "full": "#1f77b4"}
 # Pixels per grid row: shorter rows make Vega-Lite drop every other row label (周二, 周四 went missing).
 ROW_HEIGHT = 30
+
+
+def day_with_weekday(day: dt.date) -> str:
+    """12-09 Wed / 12-09 周三: a day of the coming week as the outlook and its summary name it."""
+    return f"{day:%m-%d} {t(f'value.weekday.{day.weekday()}').plain}"
+
+
+def outlook_chart(frame: pd.DataFrame) -> alt.Chart:
+    """The forecast's coming days (db.reports.tomorrow.outlook_frame): bags expected to be collected each day, by
+    storage class (stacked), each class in its own colour (ambient sand, chilled light blue, frozen deep blue)."""
+    classes = {code: t(f"value.kind.{code}").plain for code in OUTLOOK_COLOURS}
+    days = {day: day_with_weekday(day) for day in frame["day"].unique()}
+    shown = frame.assign(
+        day=frame["day"].map(days), storage_class=frame["storage_class"].map(lambda code: classes.get(code, code))
+    )
+    chart: alt.Chart = (
+        alt.Chart(shown, height=CHART_HEIGHT * 3 // 4)
+        .mark_bar()
+        .encode(
+            x=alt.X("day:O", title=t("chart.axis.day"), sort=list(days.values()), axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("sum(collected):Q", title=t("tomorrow.axis.collected")),
+            color=alt.Color(
+                "storage_class:N",
+                title=t("column.storage_class"),
+                scale=alt.Scale(domain=list(classes.values()), range=list(OUTLOOK_COLOURS.values())),
+            ),
+            tooltip=[
+                alt.Tooltip("day:O", title=t("chart.axis.day")),
+                alt.Tooltip("storage_class:N", title=t("column.storage_class")),
+                alt.Tooltip("collected:Q", title=t("tomorrow.axis.collected")),
+            ],
+        )
+    )
+    return _described(chart, shown, at="day", value="collected", what=t("tomorrow.axis.collected"))
 
 
 def coverage_heatmap(grid: pd.DataFrame, *, days: list[str], states: tuple[str, ...]) -> alt.LayerChart:

@@ -158,6 +158,41 @@ def cached_read(function: Callable[..., Any], **arguments: Any) -> Any:
     return _cached_read(url, name, tuple(sorted(arguments.items())), generation, function)
 
 
+# A forecast is read at most once an hour per site (tomorrow's lines change slowly; a write at the desk every few
+# seconds must not rebuild it): keyed on the hour the caller rounds `now` to, not on the site's generation.
+HOURLY_TTL = dt.timedelta(hours=1)
+
+
+@st.cache_data(ttl=HOURLY_TTL, show_spinner=False, max_entries=200)
+def _hourly_read(url: str, name: str, arguments: tuple[tuple[str, Any], ...], _function: Callable[..., Any]) -> Any:
+    with read_only(_engine_for(url)) as session:
+        return _function(session, **dict(arguments))
+
+
+def hourly_read(function: Callable[..., Any], **arguments: Any) -> Any:
+    """`function(session, **arguments)` through a cache kept an hour and shared by every browser session, keyed on
+    its name and arguments only (pass a `now` rounded to the hour or day): for the forecast, which writes do not
+    clear — a manifest imported for tomorrow shows within the hour."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    return _hourly_read(database_url(), name, tuple(sorted(arguments.items())), function)
+
+
+# The forecast's recent error changes once a day and costs a few tenths of a second to work out: read once a day.
+DAILY_TTL = dt.timedelta(days=1)
+
+
+@st.cache_data(ttl=DAILY_TTL, show_spinner=False, max_entries=200)
+def _daily_read(url: str, name: str, arguments: tuple[tuple[str, Any], ...], _function: Callable[..., Any]) -> Any:
+    with read_only(_engine_for(url)) as session:
+        return _function(session, **dict(arguments))
+
+
+def daily_read(function: Callable[..., Any], **arguments: Any) -> Any:
+    """As `hourly_read`, kept a day (pass a `now` rounded to the start of the site's day)."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    return _daily_read(database_url(), name, tuple(sorted(arguments.items())), function)
+
+
 def _single_site(arguments: dict[str, Any]) -> int | None:
     if arguments.get("site_id") is not None:
         return int(arguments["site_id"])

@@ -71,11 +71,12 @@ class OverdueResident:
 
 
 def list_overdue_calls(
-    session: Session, *, site_id: int, now: dt.datetime, reveal_phone: bool
+    session: Session, *, site_id: int, now: dt.datetime, reveal_phone: bool, storage_class: str | None = None
 ) -> list[OverdueResident]:
     """Residents with bags in a slot past their collect-by day, grouped by building (addresses naming none come
-    last), each building's residents oldest bag first. One indexed read of the site's slotted bags before the
-    overdue cutoff, one read of the calls already made about them."""
+    last), each building's residents oldest bag first; with `storage_class`, only bags of that class (the fridge or
+    freezer that will be short of slots tomorrow). One indexed read of the site's slotted bags before the overdue
+    cutoff, one read of the calls already made about them."""
     hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
     today = local_today(now)
     rows = session.execute(
@@ -85,6 +86,7 @@ def list_overdue_calls(
             Order.site_id == site_id,
             Order.status.in_(SLOTTED_ORDER_STATUSES),
             overdue_condition(hold_days=hold_days, today=today),
+            *([Order.storage_class == storage_class] if storage_class is not None else []),
         )
         .order_by(Order.delivery_date, Order.pickup_code)
         .limit(MAX_CALL_BAGS)

@@ -44,11 +44,13 @@ from db.core.models import (
 )
 from db.core.privacy import mask_given_name
 from db.core.typed import normalize_phone
+from db.forecast.build import forecast_site
 from db.orders.lifecycle import ClassHolds, class_hold_days, collect_by, hold_days_of, open_days_of, overdue_condition
 from db.outbox.channels import KIND_CHANNELS
 from db.outbox.opt_outs import opted_out_among, phone_hashes
 from db.people.opening_hours import hours_of_sites_on, open_days_of_sites
 from db.reports.figures import list_site_figures
+from db.reports.tomorrow import tomorrow_values
 
 # Reminders before a shift, by kind.
 REMINDERS = (("shift_reminder_2h", dt.timedelta(hours=2)), ("shift_reminder_24h", dt.timedelta(hours=24)))
@@ -455,6 +457,8 @@ def _day_summaries(session: Session, *, sites: _Sites, now: dt.datetime) -> list
                 "on_shelves": figures.on_shelves,
                 "overdue": figures.overdue,
                 "problems": figures.problems,
+                # Tomorrow's lines: bags by storage class, classes short of slots, hours short of hands.
+                **_tomorrow(session, site_id=figures.site_id, now=now),
             },
             recipient=None,
             volunteer_id=None,
@@ -463,6 +467,12 @@ def _day_summaries(session: Session, *, sites: _Sites, now: dt.datetime) -> list
         )
         for figures in list_site_figures(session, site_ids=wanted, day=today, now=now)
     ]
+
+
+def _tomorrow(session: Session, *, site_id: int, now: dt.datetime) -> dict[str, Any]:
+    """The forecast's first day as the summary's values (numbers and codes: no person in them); none without one."""
+    forecast = forecast_site(session, site_id=site_id, now=now, days=1)
+    return tomorrow_values(forecast.days[0]) if forecast.days else {}
 
 
 # --- residents: the overdue reminder by SMS on a bag's first overdue day ---

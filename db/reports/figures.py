@@ -20,7 +20,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from db.cold_chain.temperatures import list_due_readings_of_sites, temperature_log_frame
 from db.cold_chain.units import list_cold_units_of_sites
-from db.core.clock import local_day_bounds, to_local
+from db.core.clock import local_day_bounds, local_today, to_local
 from db.core.local_time import hours_between
 from db.core.models import (
     SLOTTED_ORDER_STATUSES,
@@ -39,6 +39,7 @@ from db.core.models import (
     TemperatureSignOff,
     Volunteer,
 )
+from db.forecast.build import forecast_site
 from db.orders.lifecycle import (
     ClassHolds,
     HoldDays,
@@ -50,6 +51,7 @@ from db.orders.lifecycle import (
 )
 from db.orders.rollups import MS_PER_HOUR, SPEED_WINDOWS_HOURS, dwell_ms_sql
 from db.people.opening_hours import open_days_of_sites
+from db.reports.tomorrow import classes_frame, hands_frame
 
 # The longest hold a site may set (site_rules.hold_days ≤ 60): bags delivered earlier are not searched for
 # unless they are still in a slot.
@@ -602,8 +604,11 @@ class DailyReport:
     on_duty: pd.DataFrame
     signed_off_by: str | None
     signed_off_at: dt.datetime | None
+    # Tomorrow's forecast, on today's report only (empty on an earlier day's: it was not kept then).
+    tomorrow: pd.DataFrame
+    hands: pd.DataFrame
 
-    PARTS = ("arrived", "handed_over", "overdue", "problems", "temperatures", "on_duty")
+    PARTS = ("arrived", "handed_over", "overdue", "problems", "temperatures", "on_duty", "tomorrow", "hands")
 
     def parts(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in self.PARTS}
@@ -614,7 +619,8 @@ def _clock(moment: dt.datetime | None) -> str:
 
 
 def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.datetime) -> DailyReport:
-    """What arrived, was handed over, is overdue, went wrong; the temperature log and who was on duty."""
+    """What arrived, was handed over, is overdue, went wrong; the temperature log and who was on duty; on today's
+    report, tomorrow's bags by storage class against the slots and the volunteers needed against rostered."""
     site = session.execute(select(Site.code, Site.name).where(Site.id == site_id)).one()
     low, high = local_day_bounds(day)
     sign_off = session.execute(
@@ -634,7 +640,18 @@ def daily_report(session: Session, *, site_id: int, day: dt.date, now: dt.dateti
         on_duty=_on_duty_part(session, site_id=site_id, low=low, high=high),
         signed_off_by=sign_off[0] if sign_off else None,
         signed_off_at=sign_off[1] if sign_off else None,
+        **_tomorrow_parts(session, site_id=site_id, day=day, now=now),
     )
+
+
+def _tomorrow_parts(session: Session, *, site_id: int, day: dt.date, now: dt.datetime) -> dict[str, pd.DataFrame]:
+    """The forecast's first day as the report's last two parts, when the report is today's and the site opens
+    tomorrow; empty parts (with their columns) otherwise."""
+    forecast = forecast_site(session, site_id=site_id, now=now, days=1) if day == local_today(now) else None
+    tomorrow = forecast.days[0] if forecast is not None and forecast.days else None
+    if tomorrow is not None and tomorrow.closed:
+        tomorrow = None
+    return {"tomorrow": classes_frame(tomorrow), "hands": hands_frame(tomorrow)}
 
 
 def _arrived_part(session: Session, *, site_id: int, day: dt.date, low: dt.datetime, high: dt.datetime) -> pd.DataFrame:

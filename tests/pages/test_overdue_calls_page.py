@@ -140,3 +140,15 @@ def test_the_print_view_is_one_table(overdue_env: AppData):
     store.dispose()
     assert [tuple(record) for record in records] == [("export_unmasked", "overdue_calls", 2)]
     assert not at.get("link_button")
+
+
+def test_the_dashboards_link_lists_only_that_storage_class(overdue_env: AppData):
+    at = new_app(overdue_env, audience=ORGANIZER, language="en").switch_page("pages/overdue_calls.py")
+    at.query_params["class"] = "frozen"
+    at.run()
+    assert not at.exception
+    assert "王秀英" not in shown(at)  # her bags are ambient
+    assert translate("en", "calls.only_class", kind="frozen") in [caption.value for caption in at.caption]
+    assert [link.proto.label for link in at.get("page_link")] == [translate("en", "calls.every_class")]
+    at.query_params["class"] = "ambient"
+    assert "王秀英" in shown(at.run())

@@ -59,6 +59,7 @@ RANKS = {
     "db.orders": 3,
     "db.reports": 4,
     "db.outbox": 4,
+    "db.forecast": 4,
     "db.privacy": 5,
     "db": 5,
     "ui": 6,

@@ -20,6 +20,7 @@ FIGURES = {
     "handover",
     "handover committed",
     "district pickups per day",
+    "forecast one site, 7 days",
     "desk page rerun with a search",
     "dashboard page rerun cold",
     "dashboard page rerun warm",
@@ -53,7 +54,8 @@ def bench_databases(server_url: str) -> set[str]:
 def test_a_quick_tiny_run_writes_every_figure_against_its_floor(tmp_path: pathlib.Path):
     report = run_bench(tmp_path, "--privacy")
     assert {"size", "backend", "figures", "scaling", "seed_seconds", "rss_mb"} <= report.keys()
-    assert (report["size"], report["backend"], report["orders"]) == ("tiny", "sqlite", 300)
+    # Two sites, three days and tomorrow's lists at about 50 bags a day each; the seed's days swing.
+    assert (report["size"], report["backend"]) == ("tiny", "sqlite") and 200 <= report["orders"] <= 600
     assert set(report["figures"]) == FIGURES
     for name, figure in report["figures"].items():
         assert {"ours_ms", "floor_ms", "ratio", "p95_ratio"} <= figure.keys(), name
@@ -72,6 +74,6 @@ def test_a_quick_tiny_run_writes_every_figure_against_its_floor(tmp_path: pathli
 def test_on_postgresql_the_bench_seeds_its_own_database_and_drops_it(postgres_server: str, tmp_path: pathlib.Path):
     before = bench_databases(postgres_server)
     report = run_bench(tmp_path, "--database-url", postgres_server)
-    assert (report["backend"], report["orders"]) == ("postgresql", 300)
+    assert report["backend"] == "postgresql" and 200 <= report["orders"] <= 600
     assert set(report["figures"]) == FIGURES
     assert bench_databases(postgres_server) == before

@@ -134,3 +134,28 @@ def test_a_call_needs_a_known_outcome_a_note_for_other_and_bags_of_the_site(engi
         assert raised.value.key == key
     with read_only(engine) as session:
         assert session.scalar(select(Event.id).where(Event.action == CALL_ACTION)) is None
+
+
+def test_a_storage_class_lists_only_the_residents_with_overdue_bags_of_that_class(engine: Engine, town: Town):
+    with unit_of_work(engine) as session:
+        order = create_order(
+            session,
+            site_id=town.site_id,
+            platform="多多买菜",
+            order_number="frozen-1",
+            pickup_code="5-9",
+            resident_name="周九",
+            phone="13900000009",
+            address="7号楼",
+            delivery_date=D(2026, 11, 20),
+            items=[ItemSpec("饺子", 1, "frozen")],
+            now=at(20, 7),
+        )
+        receive_order(session, order_id=order.id, volunteer_id=town.organizer_id, now=at(20, 8, 30))
+    with read_only(engine) as session:
+        frozen = list_overdue_calls(session, site_id=town.site_id, now=NOW, reveal_phone=True, storage_class="frozen")
+        ambient = list_overdue_calls(session, site_id=town.site_id, now=NOW, reveal_phone=True, storage_class="ambient")
+    assert [(resident.resident_name, [bag.pickup_code for bag in resident.bags]) for resident in frozen] == [
+        ("周九", ["5-9"])
+    ]
+    assert "周九" not in [resident.resident_name for resident in ambient] and len(ambient) == 4

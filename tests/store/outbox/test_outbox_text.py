@@ -9,6 +9,8 @@ import pytest
 from cli.outbox_text import message_text, message_values
 from cli.senders.sms import VALUE_CHARS
 from db.outbox.channels import KIND_CHANNELS, NOTIFICATION_KINDS
+from db.reports.tomorrow import tomorrow_values
+from tests.support.forecasts import day_forecast
 from ui.i18n import LANGUAGES, load_catalog, placeholders
 
 # 2026-11-26 08:00–12:00 in Shanghai.
@@ -102,3 +104,24 @@ def test_the_summary_is_markdown_and_a_name_in_it_is_never_markup():
         "**［点我］（https://evil.example） ＊＊天山＊＊ 2026-11-25 日报**\n> 签收：120 袋（清单 124 袋）"
     )
     assert "[" not in text.split("\n")[0][2:-2]
+
+
+def test_the_day_summary_ends_with_tomorrows_lines_and_no_person():
+    values = {**VALUES["day_summary"], **tomorrow_values(day_forecast(frozen_held=17.4, short_hands=True))}
+    chinese = message_text("day_summary", values, language="zh-CN")
+    assert chinese.endswith(
+        "\n> **明天 2026-11-26**：常温 40 袋、冷藏 30 袋、冷冻 12 袋"
+        "\n> 冷冻：18:00 前后缺 6 个货位"
+        "\n> 先给有该类超期菜袋的居民打电话，借保温箱，或请平台分批送货。"
+        "\n> 18:00–19:00：需要 2 名志愿者，已排班 1 名"
+    )
+    english = message_text("day_summary", values, language="en")
+    assert (
+        "\n> **Tomorrow, 2026-11-26**: 40 ambient, 30 chilled, 12 frozen\n> frozen: about 6 slots short around 18:00"
+        in english
+    )
+    assert english.endswith("\n> 18:00–19:00: 2 volunteers needed, 1 on the roster")
+    fits = {**VALUES["day_summary"], **tomorrow_values(day_forecast())}
+    assert "slots short" not in message_text("day_summary", fits, language="en")
+    closed = {**VALUES["day_summary"], **tomorrow_values(day_forecast(closed=True))}
+    assert message_text("day_summary", closed, language="zh-CN").endswith("\n> **明天 2026-11-26**：休息")

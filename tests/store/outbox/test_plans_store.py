@@ -221,6 +221,11 @@ def test_the_days_summary_is_due_at_closing_from_the_figures(engine: Engine, now
     assert {key: summary.values[key] for key in ("received", "handed_over", "overdue", "problems", "day")} == {
         "received": 1, "handed_over": 0, "overdue": 0, "problems": 0, "day": "2026-11-25",
     }  # fmt: skip
+    # Tomorrow's lines from the forecast: numbers and codes only, no person in them.
+    assert summary.values["tomorrow"] == "2026-11-26"
+    assert set(summary.values["tomorrow_bags"]) <= {"ambient", "chilled", "frozen"}
+    assert {"tomorrow_short", "tomorrow_hands", "tomorrow_closed"} <= set(summary.values)
+    assert "李四" not in repr(summary.values) and "13800138000" not in repr(summary.values)
     queue_all(engine, planned, now=closing)
     assert plan(engine, now=closing + dt.timedelta(minutes=2)) == []
 

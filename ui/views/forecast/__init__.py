@@ -1,0 +1,1 @@
+"""Views of the forecast: the dashboard's Tomorrow section."""
