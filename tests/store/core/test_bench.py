@@ -67,7 +67,8 @@ def test_a_quick_tiny_run_writes_every_figure_against_its_floor(tmp_path: pathli
     assert report["browser_figures"] == {}  # Chromium's first visits only in a full run
     # The purge ran last, with the desk handing over bags before and while it ran.
     purge = report["privacy_purge"]
-    assert purge["orders_anonymised"] > 0 and purge["events_scrubbed"] >= 2 * purge["orders_anonymised"]
+    # Each purged bag's import event names its resident (the scrub rewrites only events holding personal data).
+    assert purge["orders_anonymised"] > 0 and purge["events_scrubbed"] >= purge["orders_anonymised"]
     assert purge["handovers_before"] > 0 and purge["handover_before_longest_ms"] > 0
 
 
