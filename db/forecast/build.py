@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.core.clock import local_moment, to_local
+from db.core.clock import to_local
 from db.core.models import (
     STORAGE_CLASSES,
     UNIT_KIND_FOR_CLASS,
-    Assignment,
     DeliveryRollup,
-    Shift,
     Site,
     SiteRules,
     Slot,
@@ -48,8 +46,7 @@ from db.forecast.model import (
 )
 from db.people.opening_hours import list_closed_days, weekday_rules
 from db.people.sites import get_site_rules
-from db.roster.coverage import DEMAND_ROLE
-from db.roster.shifts import ACTIVE_ASSIGNMENT_STATUSES
+from db.roster.coverage import rostered_by_hour
 
 # Fewer days of the site's own history than this: its profile comes from the district (or is pooled, or default).
 MIN_SITE_DAYS = 21
@@ -101,7 +98,7 @@ def forecast_site(session: Session, *, site_id: int, now: dt.datetime, days: int
         manifests=rows.expected(first=today, last=last),
     )
     place = read_place(session, site_id=site_id, first=today, last=today + (days + DELAY_DAYS) * DAY)
-    rostered = _rostered(session, site_id=site_id, first=today + DAY, last=today + days * DAY)
+    rostered = rostered_by_hour(session, site_id=site_id, first=today + DAY, last=today + days * DAY)
     return forecast_from(session, site_id=site_id, origin=origin, rows=rows, place=place, rostered=rostered, days=days)
 
 
@@ -437,28 +434,3 @@ def _slots(session: Session, *, site_id: int) -> dict[str, int]:
         .group_by(StorageUnit.kind)
     )
     return {class_of_kind[kind]: count for kind, count in rows if kind in class_of_kind}
-
-
-def _rostered(session: Session, *, site_id: int, first: dt.date, last: dt.date) -> dict[tuple[dt.date, int], int]:
-    """Handout volunteers signed up or checked in, per local (day, hour), for the days first..last."""
-    begins = local_moment(first, dt.time(0, 0))
-    ends = local_moment(last + DAY, dt.time(0, 0))
-    on_duty: dict[tuple[dt.date, int], int] = defaultdict(int)
-    for starts_at, ends_at in session.execute(
-        select(Shift.starts_at, Shift.ends_at)
-        .join(Assignment, Assignment.shift_id == Shift.id)
-        .where(
-            Shift.site_id == site_id,
-            Shift.role == DEMAND_ROLE,
-            Shift.cancelled_at.is_(None),
-            Shift.starts_at >= begins,
-            Shift.starts_at < ends,
-            Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
-        )
-    ):
-        hour = to_local(starts_at).replace(minute=0, second=0, microsecond=0)
-        end = to_local(ends_at)
-        while hour < end:
-            on_duty[(hour.date(), hour.hour)] += 1
-            hour += dt.timedelta(hours=1)
-    return dict(on_duty)

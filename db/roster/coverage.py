@@ -133,8 +133,18 @@ def _pickups_by_hour(
 
 def _roster_by_hour(session: Session, *, site_id: int, week_start: dt.date) -> dict[tuple[int, int], int]:
     """Handout volunteers signed up or checked in, per local (weekday, hour) of the week from `week_start`."""
-    week_begins = local_moment(week_start, dt.time(0, 0))
-    on_duty: dict[tuple[int, int], int] = {}
+    by_day = rostered_by_hour(session, site_id=site_id, first=week_start, last=week_start + dt.timedelta(days=6))
+    return {(day.weekday(), hour): count for (day, hour), count in by_day.items()}
+
+
+def rostered_by_hour(
+    session: Session, *, site_id: int, first: dt.date, last: dt.date
+) -> dict[tuple[dt.date, int], int]:
+    """Handout volunteers signed up, checked in or out, per local (day, hour) of the shifts starting on the days
+    first..last (the staffing chart's week, the forecast's coming days)."""
+    begins = local_moment(first, dt.time(0, 0))
+    ends = local_moment(last + dt.timedelta(days=1), dt.time(0, 0))
+    on_duty: dict[tuple[dt.date, int], int] = {}
     for starts_at, ends_at in session.execute(
         select(Shift.starts_at, Shift.ends_at)
         .join(Assignment, Assignment.shift_id == Shift.id)
@@ -142,8 +152,8 @@ def _roster_by_hour(session: Session, *, site_id: int, week_start: dt.date) -> d
             Shift.site_id == site_id,
             Shift.role == DEMAND_ROLE,
             Shift.cancelled_at.is_(None),
-            Shift.starts_at >= week_begins,
-            Shift.starts_at < week_begins + dt.timedelta(days=7),
+            Shift.starts_at >= begins,
+            Shift.starts_at < ends,
             Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
         )
     ):
@@ -152,12 +162,12 @@ def _roster_by_hour(session: Session, *, site_id: int, week_start: dt.date) -> d
     return on_duty
 
 
-def _hour_bands(starts_at: dt.datetime, ends_at: dt.datetime) -> list[tuple[int, int]]:
-    """The local (weekday, hour) bands a shift overlaps, e.g. 16:00–18:30 → 16, 17, 18."""
+def _hour_bands(starts_at: dt.datetime, ends_at: dt.datetime) -> list[tuple[dt.date, int]]:
+    """The local (day, hour) bands a shift overlaps, e.g. 16:00–18:30 → 16, 17, 18."""
     bands = []
     hour = to_local(starts_at).replace(minute=0, second=0, microsecond=0)
     end = to_local(ends_at)
     while hour < end:
-        bands.append((hour.weekday(), hour.hour))
+        bands.append((hour.date(), hour.hour))
         hour += dt.timedelta(hours=1)
     return bands
