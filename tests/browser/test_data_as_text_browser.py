@@ -94,7 +94,10 @@ def test_payload_data_renders_as_text_on_every_surface(payload_server: str, brow
     choose = page.get_by_label(zh("orders.detail_choose"))
     choose.click()
     choose.press_sequentially("码K")
-    page.get_by_role("option").filter(has_text=CODE_PROBLEM).click()
+    # Enter takes the bag the list shows first, as a person typing would: a click on the option can keep missing it
+    # while a busy machine redraws the list under the pointer.
+    page.get_by_role("option").filter(has_text=CODE_PROBLEM).wait_for()
+    choose.press("Enter")
     page.locator('[data-testid="stAlert"]').first.wait_for()
     assert_shown_as_text(page, shows=[CODE_PROBLEM, NAME, REASON])
 
