@@ -29,7 +29,13 @@ def test_every_volunteer_page_has_only_touch_sized_controls(page, app_server: st
     # The sidebar folded away: its toggle is then the only way back to the menu.
     page.locator('[data-testid="stSidebarCollapseButton"] button').click()
     page.locator('[data-testid="stExpandSidebarButton"]').wait_for()
-    offenders["folded sidebar"] = small_targets(page, minimum=MINIMUM_PX)
+    # The menu's links shrink while the sidebar slides away (18 px wide mid-way on a busy machine): measure once the
+    # fold has ended, within five seconds; a target still small then is a real one.
+    for _ in range(20):
+        offenders["folded sidebar"] = small_targets(page, minimum=MINIMUM_PX)
+        if not offenders["folded sidebar"]:
+            break
+        page.wait_for_timeout(250)
 
     assert visited == [SIGN_IN_PAGE, *(spec.name for spec in pages_for(VOLUNTEER))]
     assert {name: found for name, found in offenders.items() if found} == {}
