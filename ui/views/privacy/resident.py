@@ -7,7 +7,6 @@ What was found stays in the session only while the organizer is on this page: it
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +22,7 @@ from ui.event_words import change_text
 from ui.exports import frames_to_xlsx_bytes
 from ui.i18n import current_language, t
 from ui.keyboard import PHONE, input_hints
+from ui.privacy import masked_frame
 from ui.session import post_notice
 from ui.store import bookkeeping_scope
 from ui.tables import show_table
@@ -101,22 +101,17 @@ def show_resident(found: ResidentData, user: SignedIn) -> None:
 def on_screen(found: ResidentData) -> dict[str, pd.DataFrame]:
     """The parts as the screen shows them: events worded, and every phone number masked (a correction's before and
     after, an SMS's recipient); the file for the resident holds them whole."""
-    parts = worded_parts(found, masked=True)
-    messages = parts["messages"]
-    parts["messages"] = messages.assign(recipient=messages["recipient"].map(_masked))
+    parts = worded_parts(found)
+    parts["messages"] = masked_frame(parts["messages"], columns=("recipient",))
     return parts
 
 
-def worded_parts(found: ResidentData, *, masked: bool) -> dict[str, pd.DataFrame]:
-    """The five parts with each event's before and after in the reader's words; a message whose text also speaks of
-    other residents says so instead of its text."""
-
-    def words(values: dict[str, Any] | None) -> str:
-        if masked and values and values.get("phone"):
-            values = {**values, "phone": mask_phone(str(values["phone"]))}
-        return change_text(values)
-
-    events = found.events.assign(before=found.events["before"].map(words), after=found.events["after"].map(words))
+def worded_parts(found: ResidentData) -> dict[str, pd.DataFrame]:
+    """The five parts with each event's before and after in the reader's words (numbers masked, as change_text words
+    them everywhere); a message whose text also speaks of other residents says so instead of its text."""
+    events = found.events.assign(
+        before=found.events["before"].map(change_text), after=found.events["after"].map(change_text)
+    )
     withheld = t("resident_data.text_withheld").plain
     messages = found.messages.assign(text=found.messages["text"].map(lambda text: withheld if text is None else text))
     return {
@@ -128,14 +123,10 @@ def worded_parts(found: ResidentData, *, masked: bool) -> dict[str, pd.DataFrame
     }
 
 
-def _masked(phone: object) -> object:
-    return mask_phone(phone) if isinstance(phone, str) and phone else phone
-
-
 def resident_workbook(found: ResidentData, *, language: str) -> tuple[bytes, int]:
     """One workbook for the resident: a sheet saying whose data it is, then a sheet per part, headings and code
     words in the organizer's language, the number whole. Returns the file and how many rows of data it holds."""
-    parts = worded_parts(found, masked=False)
+    parts = worded_parts(found)
     about = pd.DataFrame(
         {
             "field": [t(f"resident_data.sheet_{name}").plain for name in ("phone", "household_id", "made_at")],
