@@ -7,6 +7,7 @@ import datetime as dt
 import importlib
 
 import pytest
+import streamlit as st
 
 from db.forecast.model import Accuracy, ClassForecast, DayForecast, Forecast, HourForecast
 
@@ -90,3 +91,6 @@ def use_forecast(monkeypatch: pytest.MonkeyPatch, forecast: Forecast, *, accurac
         monkeypatch.setattr(module, "forecast_site", forecast_site)
         if hasattr(module, "recent_accuracy"):
             monkeypatch.setattr(module, "recent_accuracy", recent_accuracy)
+    # What holds a forecast inside it (the daily report's figures, cached by the report's name and the minute) may
+    # have been read by an earlier test on the same database in the same minute: read everything afresh.
+    st.cache_data.clear()

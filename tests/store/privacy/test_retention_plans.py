@@ -34,11 +34,12 @@ def test_the_purge_reads_orders_events_and_messages_through_indexes(tmp_path: pa
             report = purge_personal_data(store, now=now, batch_size=2)
         assert report.orders == 3 and report.batches == 2
         assert scans == [], "\n".join(scans)
-        # Both batches' reads (the first, and the one from where it ended) seek the index of identifiable bags.
+        # Every batch's read (the first, and each from where the last ended) seeks the index of identifiable bags.
+        # At least two: a batch slower than the pace's target (a busy machine) halves the next, which adds a read.
         batch_reads = [
             plan for statement, plan in plans if "anonymised_at IS NULL" in statement and "LIMIT" in statement
         ]
-        assert len(batch_reads) == 2
+        assert len(batch_reads) >= 2
         assert all(any("USING INDEX ix_orders_identifiable" in step for step in plan) for plan in batch_reads), (
             batch_reads
         )
