@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from tests.support.browser import free_port
 from tests.support.paths import ROOT
 
 PROXY_CONFIG = ROOT / "deploy" / "nginx" / "cloudbasket.conf"
@@ -84,8 +85,6 @@ class Proxy:
 @contextmanager
 def nginx_proxy(folder: pathlib.Path, *, app_ports: tuple[int, int], timeout: float = 15) -> Iterator[Proxy]:
     """nginx with the shipped file in front of `app_ports`, as the current user, everything under `folder`."""
-    from tests.support.browser import free_port
-
     http_port, https_port = free_port(), free_port()
     certificate, key = self_signed_certificate(folder)
     (folder / "cloudbasket.conf").write_text(
