@@ -36,3 +36,9 @@ def command_names(parser: argparse.ArgumentParser, prefix: str = "") -> list[str
             for name, command in action.choices.items():
                 names += command_names(command, f"{prefix}{name} ") or [f"{prefix}{name}"]
     return names
+
+
+def test_the_readme_shows_the_shipped_nginx_configuration_as_it_is():
+    """The README's nginx block is deploy/nginx/cloudbasket.conf, the file the district browser test runs."""
+    shipped = (ROOT / "deploy" / "nginx" / "cloudbasket.conf").read_text(encoding="utf-8")
+    assert re.findall(r"```nginx\n(.*?)```", README, flags=re.DOTALL) == [shipped]

@@ -12,7 +12,8 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, APP_VOLUNTEER_PIN
@@ -58,6 +59,15 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class AppProcess:
+    """One `streamlit run` started by `streamlit_processes`: where it answers, and the process (to kill it)."""
+
+    base_url: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
 def streamlit_server(
     database_url: str | None,
@@ -72,6 +82,38 @@ def streamlit_server(
     install has it); yields the base URL once /_stcore/health says ok. `root` is the app's folder (a copy, for a
     test that needs an install of its own); `script` another page to serve instead of app.py (the bench's floor
     page, a test's probe)."""
+    with streamlit_processes(
+        database_url, log_paths=[log_path], env=env, timeout=timeout, root=root, script=script
+    ) as [app]:
+        yield app.base_url
+
+
+@contextmanager
+def streamlit_processes(
+    database_url: str | None,
+    *,
+    log_paths: list[pathlib.Path],
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    root: pathlib.Path = ROOT,
+    script: str = "app.py",
+) -> Iterator[list[AppProcess]]:
+    """One `streamlit run` per log path, all started before any is waited for (they start side by side); yields
+    them once each one's /_stcore/health says ok, and ends those still running afterwards."""
+    with ExitStack() as stack:
+        apps = [
+            stack.enter_context(_started(database_url, log_path=log_path, env=env, root=root, script=script))
+            for log_path in log_paths
+        ]
+        for app, log_path in zip(apps, log_paths, strict=True):
+            _wait_healthy(app.process, app.base_url, timeout=timeout, log_path=log_path)
+        yield apps
+
+
+@contextmanager
+def _started(
+    database_url: str | None, *, log_path: pathlib.Path, env: dict[str, str] | None, root: pathlib.Path, script: str
+) -> Iterator[AppProcess]:
     port = free_port()
     command = [
         sys.executable,
@@ -94,12 +136,10 @@ def streamlit_server(
     environment = {key: value for key, value in os.environ.items() if key not in ("APP_LANG", "DATABASE_URL")}
     environment.update({"DATABASE_URL": database_url} if database_url else {})
     environment.update(env or {})
-    base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_healthy(server, base_url, timeout=timeout, log_path=log_path)
-            yield base_url
+            yield AppProcess(base_url=f"http://127.0.0.1:{port}", port=port, process=server)
         finally:
             server.terminate()
             try:
