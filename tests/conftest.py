@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import make_url
 
 import db.people.accounts as accounts
 from db.core.engine import make_engine
@@ -101,7 +102,7 @@ def migrated_postgres_template(postgres_server: str) -> Iterator[str]:
     url, admin = create_postgres_database(postgres_server)
     try:
         migrate_once(url)
-        yield url.rsplit("/", 1)[-1]
+        yield str(make_url(url).database)
     finally:
         drop_postgres_database(admin, url)
 

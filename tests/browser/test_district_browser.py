@@ -285,21 +285,27 @@ def test_a_killed_process_moves_its_tablet_to_the_other_still_signed_in(district
     signed_in = stored(district.data, select(func.count(LoginSession.id)))
     moved.app.process.kill()
     moved.app.process.wait()
-    # The tablet's websocket had gone to its process (nginx logs a websocket when it closes).
-    streams = [
-        e for e in served(district.proxy.access_log) if e.route == moved.route and "/_stcore/stream" in e.request
-    ]
-    assert streams and streams[0].ports == [moved.app.port]
+    # The tablet's websocket had gone to its process: nginx logs a websocket when it closes, so the kill's closing
+    # of it is awaited (up to 5 s) before the requests after it are counted.
+    dead = [moved.app.port]
+    for _ in range(50):
+        streams = [
+            e for e in served(district.proxy.access_log) if e.route == moved.route and "/_stcore/stream" in e.request
+        ]
+        if streams and streams[-1].ports == dead:
+            break
+        time.sleep(0.1)
+    assert streams and streams[-1].ports == dead
     before = len(ports_of(district.proxy, moved.route, at_least=0))
 
     tab = moved.tab
     tab.reload()
     tab.get_by_role("heading", name=zh("page.desk.title")).wait_for()
     tab.locator(IDLE_APP).wait_for()
-    # Served by the other process now, signed in by its cb_session cookie (no new sign-in row).
-    assert {ports[-1] for ports in ports_of(district.proxy, moved.route, at_least=before + 1)[before:]} == {
-        stays.app.port
-    }
+    # Served by the other process now (a request nginx first sent to the dead one was passed on: its last port is
+    # the live one), and signed in by its cb_session cookie (no new sign-in row).
+    after = ports_of(district.proxy, moved.route, at_least=before + 1)[before:]
+    assert {ports[-1] for ports in after} == {stays.app.port}
     assert stored(district.data, select(func.count(LoginSession.id))) == signed_in
     find_bag(tab, SECOND_CODE)
     ask_to_hand_over(tab)
