@@ -1,12 +1,17 @@
-"""Cloud Basket's benchmark: `python -m bench [--size tiny|small|1m|district] [--database-url URL | --db URL]`.
+"""Cloud Basket's benchmark: `python -m bench [--size tiny|small|history5|1m|district] [--against SIZE|none]
+[--database-url URL | --db URL [--against-db URL]]`.
 
-Seeds a scratch database with `python -m seed scale` (a SQLite file in a temporary folder; with `--database-url`
-a database of its own on that PostgreSQL server, dropped afterwards unless `--keep`), or reads an existing one
-(`--db URL`), and times each figure interleaved with its floor in the same run: median and p95 in milliseconds
-and their ratios. Without `--size` (and without `--db`) it runs `small` and `1m` and prints how each figure
-scaled. The desk's gestures in Chromium (bench.browser, on the demo pickup point, beside a one-widget floor page)
-are timed once per invocation. With `--privacy`, the retention purge is timed last on each scratch store, a desk
-handing over bags beside it (bench.privacy). Not part of the tests: the figures are measured here, never asserted.
+Seeds a scratch database with `python -m seed scale` (a SQLite file in a temporary folder; with `--database-url` a
+database of its own on that PostgreSQL server, dropped afterwards unless `--keep`), or reads an existing one (`--db
+URL`), and times each figure interleaved with its floor in the same run: median and p95 in milliseconds and their
+ratios. `--size 1m` (and no `--size`, without `--db`) first runs `history5` — the same 50 sites and daily volume
+with 5 days of history instead of 50 — then `1m`, and prints how each figure scaled: 1M over the 5-day store, what
+history alone costs. `--against SIZE` runs another size first instead (`--against small`: the 10,000 orders of 5
+sites × 5 days, the older comparison), `--against none` only the one size; with `--db`, `--against-db` names the
+existing store to scale against. The desk's gestures in Chromium (bench.browser, on the demo pickup point, beside a
+one-widget floor page) are timed once per invocation. With `--privacy`, the retention purge is timed last on each
+scratch store, a desk handing over bags beside it (bench.privacy). Not part of the tests: the figures are measured
+here, never asserted.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench.browser import browser_figures
-from bench.data import SIZES, Store, reused, seeded
+from bench.data import BASELINES, SIZES, Store, reused, seeded
 from bench.desk import desk_figures
 from bench.first_visit import first_visit_figures
 from bench.forecast import forecast_figures
@@ -48,11 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.privacy and args.db:
         parser.error("--privacy anonymises the store it runs on: only on the bench's own scratch stores, not --db")
+    if args.against_db and not args.db:
+        parser.error("--against-db names the store to scale against when --db names the one to bench")
     runs = QUICK_RUNS if args.quick else {**RUNS, "store": args.runs or RUNS["store"]}
-    sizes = [args.size] if args.size else ([None] if args.db else ["small", "1m"])
     results = []
-    for size in sizes:
-        with _store(args, size) as store:
+    for size, db in _plan(args):
+        with _store(args, size, db) as store:
             print(f"{store.size}: {store.orders:,} orders on {store.backend}", file=sys.stderr, flush=True)
             results.append(_bench(store, runs=runs))
             if args.privacy:
@@ -96,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     report["scaling"] = _scaling(results[0], results[-1]) if len(results) > 1 else {}
     if len(results) > 1:
         _print_scaling(results[0], results[-1], report["scaling"])
+        report["scaling_of"] = {
+            "size": results[-1]["size"],
+            "orders": results[-1]["orders"],
+            "over": results[0]["size"],
+            "over_orders": results[0]["orders"],
+        }
         report["sizes"] = {result["size"]: result for result in results}
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -104,10 +116,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--size", choices=list(SIZES), help="default: small, then 1m (with --db: the data as it is)")
+    parser.add_argument("--size", choices=list(SIZES), help="default: 1m (with --db: the data as it is)")
+    parser.add_argument(
+        "--against",
+        choices=[*SIZES, "none"],
+        help="the size run first, which `scaling` divides by (default: history5 for 1m, else none)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database-url", help="a PostgreSQL server to create the scratch database on")
     where.add_argument("--db", metavar="URL", help="bench an existing database (it grants one organizer every site)")
+    parser.add_argument("--against-db", metavar="URL", help="with --db: an existing store to scale against, run first")
     parser.add_argument("--keep", action="store_true", help="keep the scratch PostgreSQL database")
     parser.add_argument("--quick", action="store_true", help="a smoke run: a few iterations, no browser")
     parser.add_argument("--runs", type=int, help=f"iterations of each store figure (default {RUNS['store']})")
@@ -122,10 +140,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextmanager
-def _store(args: argparse.Namespace, size: str | None) -> Iterator[Store]:
+def _plan(args: argparse.Namespace) -> list[tuple[str | None, str | None]]:
+    """The (size, existing store) pairs to run, in order: the one `scaling` divides by first."""
     if args.db:
-        yield reused(args.db, size=size)
+        return [(None, args.against_db), (args.size, args.db)] if args.against_db else [(args.size, args.db)]
+    size = args.size or "1m"
+    against = args.against or BASELINES.get(size, "none")
+    return [(against, None), (size, None)] if against not in ("none", size) else [(size, None)]
+
+
+@contextmanager
+def _store(args: argparse.Namespace, size: str | None, db: str | None) -> Iterator[Store]:
+    if db:
+        yield reused(db, size=size)
         return
     assert size is not None
     with seeded(SIZES[size], server_url=args.database_url, keep=args.keep) as store:
