@@ -335,12 +335,16 @@ class HeldBag:
 
 
 def slotted_bags_query(*, site_id: int) -> Select[Order, str, str, str]:
-    """Every bag in a slot with its slot code, unit code and unit kind; the caller orders it."""
+    """Every bag in a slot with its slot code, unit code and unit kind; the caller orders it.
+
+    Slot.site_id too (a bag's slot is of its own site): PostgreSQL then reads the site's slots through their
+    (site_id, code) index, where it hashed every site's slots (48,751 of them at 50 sites: 7–11 ms of the storage
+    page's run), its estimate of the site's slotted bags too low to loop over them one slot at a time."""
     return (
         select(Order, Slot.code, StorageUnit.code, StorageUnit.kind)
         .join(Slot, Slot.id == Order.slot_id)
         .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
-        .where(Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
+        .where(Order.site_id == site_id, Slot.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TypeVarTuple
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.cold_chain.units import slotted_bags_query
@@ -158,9 +158,12 @@ def list_orders(
     hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
     today = local_today(now)
     item_count = item_count_column()
+    # The slot joined among the site's own (db.cold_chain.units.slotted_bags_query says why).
     query = (
         _filtered(
-            select(Order, Slot.code, item_count).outerjoin(Slot, Slot.id == Order.slot_id),
+            select(Order, Slot.code, item_count).outerjoin(
+                Slot, and_(Slot.id == Order.slot_id, Slot.site_id == site_id)
+            ),
             session=session,
             site_id=site_id,
             filters=filters,
