@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from bench.browser import browser_figures
@@ -31,7 +32,7 @@ from bench.desk import desk_figures
 from bench.first_visit import first_visit_figures
 from bench.forecast import forecast_figures
 from bench.import_manifest import import_seconds
-from bench.pages import page_figures, rss_mb
+from bench.pages import page_figures, page_scaling, rss_mb
 from bench.privacy import print_privacy, privacy_figures
 from bench.reports import report_figures
 from bench.timing import Figure, print_figures
@@ -56,17 +57,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.against_db and not args.db:
         parser.error("--against-db names the store to scale against when --db names the one to bench")
     runs = QUICK_RUNS if args.quick else {**RUNS, "store": args.runs or RUNS["store"]}
-    results = []
-    for size, db in _plan(args):
-        with _store(args, size, db) as store:
+    results: list[dict[str, Any]] = []
+    interleaved_scaling: dict[str, Figure] = {}
+    with ExitStack() as opened:
+        stores = []
+        for size, db in _plan(args):
+            store = opened.enter_context(_store(args, size, db))
             print(f"{store.size}: {store.orders:,} orders on {store.backend}", file=sys.stderr, flush=True)
             results.append(_bench(store, runs=runs))
-            if args.privacy:
-                # Last: the purge changes the store the other figures read.
-                results[-1]["privacy_purge"] = privacy_figures(store.url)
-        _print(results[-1])
+            stores.append(store)
+            _print(results[-1])
+        if len(stores) > 1:
+            # Both stores open: each page alternates between them in one process.
+            interleaved_scaling = page_scaling(stores[0].url, stores[-1].url, runs=runs["pages"], warmup=runs["warmup"])
         if args.privacy:
-            print_privacy(results[-1]["privacy_purge"])
+            # Last: the purge changes the store the other figures read.
+            for store, result in zip(stores, results, strict=True):
+                result["privacy_purge"] = privacy_figures(store.url)
+                print_privacy(result["privacy_purge"])
     report = dict(results[-1])
     rows, imports = QUICK_IMPORT if args.quick else IMPORT
     report["manifest_import_seconds"] = {
@@ -100,8 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         browser = {**desk, **visits}
     report["browser_figures"] = {name: figure.as_json() for name, figure in browser.items()}
     report["scaling"] = _scaling(results[0], results[-1]) if len(results) > 1 else {}
+    report["page_scaling_interleaved"] = {name: figure.as_json() for name, figure in interleaved_scaling.items()}
     if len(results) > 1:
         _print_scaling(results[0], results[-1], report["scaling"])
+        print(
+            f"\npages on {results[-1]['size']} against {results[0]['size']}, reruns alternating between the two stores "
+            "in one process ('ours' the first, 'floor' the second):"
+        )
+        print_figures(report["page_scaling_interleaved"])
         report["scaling_of"] = {
             "size": results[-1]["size"],
             "orders": results[-1]["orders"],
@@ -161,6 +175,8 @@ def _store(args: argparse.Namespace, size: str | None, db: str | None) -> Iterat
 
 def _bench(store: Store, *, runs: dict[str, int]) -> dict[str, Any]:
     started = time.perf_counter()
+    # The machine's load (1, 5, 15 minutes) as the figures were taken: a loaded machine's figures are not a quiet one's.
+    load_before = _load_average()
     figures: dict[str, Figure] = desk_figures(store.url, runs=runs["store"], warmup=runs["warmup"])
     volumes_how, district = report_figures(
         store.url, first_day=store.first_day, last_day=store.last_day, runs=runs["district"], warmup=runs["warmup"]
@@ -178,7 +194,12 @@ def _bench(store: Store, *, runs: dict[str, int]) -> dict[str, Any]:
         "runs": runs,
         "district_volumes": volumes_how,
         "bench_seconds": round(time.perf_counter() - started, 1),
+        "load_average": {"before": load_before, "after": _load_average()},
     }
+
+
+def _load_average() -> list[float]:
+    return [round(load, 2) for load in os.getloadavg()] if hasattr(os, "getloadavg") else []
 
 
 def _scaling(small: dict[str, Any], large: dict[str, Any]) -> dict[str, float]:
@@ -195,7 +216,8 @@ def _print(result: dict[str, Any]) -> None:
         f"\n{result['size']} on {result['backend']}: {result['orders']:,} orders, seeded in "
         f"{result['seed_seconds'] if result['seed_seconds'] is not None else '—'} s, peak RSS {result['rss_mb']} MB "
         f"(dashboard, reports, orders rendered); runs: store {runs['store']}, district {runs['district']}, "
-        f"pages {runs['pages']}; district volumes: {result['district_volumes']}"
+        f"pages {runs['pages']}; district volumes: {result['district_volumes']}; load average before "
+        f"{result['load_average']['before']}, after {result['load_average']['after']}"
     )
     print_figures(result["figures"])
 
