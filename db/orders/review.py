@@ -139,7 +139,10 @@ def count_orders(session: Session, *, site_id: int, filters: OrderFilter, now: d
         if filters.storage_classes:
             rollups = rollups.where(DeliveryRollup.storage_class.in_(filters.storage_classes))
         return int(session.scalar(rollups) or 0)
-    query = _filtered(select(func.count(Order.id)), session=session, site_id=site_id, filters=filters, now=now)
+    # count(*): an index that holds the filters' columns answers it alone (see db.orders.lifecycle._count_statement).
+    query = _filtered(
+        select(func.count()).select_from(Order), session=session, site_id=site_id, filters=filters, now=now
+    )
     return session.scalar(query) or 0
 
 
