@@ -1,32 +1,38 @@
-"""Cloud Basket's benchmark: `python -m bench [--size tiny|small|1m|district] [--database-url URL | --db URL]`.
+"""Cloud Basket's benchmark: `python -m bench [--size tiny|small|history5|1m|district] [--against SIZE|none]
+[--database-url URL | --db URL [--against-db URL]]`.
 
-Seeds a scratch database with `python -m seed scale` (a SQLite file in a temporary folder; with `--database-url`
-a database of its own on that PostgreSQL server, dropped afterwards unless `--keep`), or reads an existing one
-(`--db URL`), and times each figure interleaved with its floor in the same run: median and p95 in milliseconds
-and their ratios. Without `--size` (and without `--db`) it runs `small` and `1m` and prints how each figure
-scaled. The desk's gestures in Chromium (bench.browser, on the demo pickup point, beside a one-widget floor page)
-are timed once per invocation. With `--privacy`, the retention purge is timed last on each scratch store, a desk
-handing over bags beside it (bench.privacy). Not part of the tests: the figures are measured here, never asserted.
+Seeds a scratch database with `python -m seed scale` (a SQLite file in a temporary folder; with `--database-url` a
+database of its own on that PostgreSQL server, dropped afterwards unless `--keep`), or reads an existing one (`--db
+URL`), and times each figure interleaved with its floor in the same run: median and p95 in milliseconds and their
+ratios. `--size 1m` (and no `--size`, without `--db`) first runs `history5` — the same 50 sites and daily volume
+with 5 days of history instead of 50 — then `1m`, and prints how each figure scaled: 1M over the 5-day store, what
+history alone costs. `--against SIZE` runs another size first instead (`--against small`: the 10,000 orders of 5
+sites × 5 days, the older comparison), `--against none` only the one size; with `--db`, `--against-db` names the
+existing store to scale against. The desk's gestures in Chromium (bench.browser, on the demo pickup point, beside a
+one-widget floor page) are timed once per invocation. With `--privacy`, the retention purge is timed last on each
+scratch store, a desk handing over bags beside it (bench.privacy). Not part of the tests: the figures are measured
+here, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from bench.browser import browser_figures
-from bench.data import SIZES, Store, reused, seeded
+from bench.data import BASELINES, SIZES, Store, reused, seeded
 from bench.desk import desk_figures
 from bench.first_visit import first_visit_figures
 from bench.forecast import forecast_figures
 from bench.import_manifest import import_seconds
-from bench.pages import page_figures, rss_mb
+from bench.pages import page_figures, page_scaling, rss_mb
 from bench.privacy import print_privacy, privacy_figures
 from bench.reports import report_figures
 from bench.timing import Figure, print_figures
@@ -48,19 +54,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.privacy and args.db:
         parser.error("--privacy anonymises the store it runs on: only on the bench's own scratch stores, not --db")
+    if args.against_db and not args.db:
+        parser.error("--against-db names the store to scale against when --db names the one to bench")
     runs = QUICK_RUNS if args.quick else {**RUNS, "store": args.runs or RUNS["store"]}
-    sizes = [args.size] if args.size else ([None] if args.db else ["small", "1m"])
-    results = []
-    for size in sizes:
-        with _store(args, size) as store:
+    results: list[dict[str, Any]] = []
+    interleaved_scaling: dict[str, Figure] = {}
+    with ExitStack() as opened:
+        stores = []
+        for size, db in _plan(args):
+            store = opened.enter_context(_store(args, size, db))
             print(f"{store.size}: {store.orders:,} orders on {store.backend}", file=sys.stderr, flush=True)
             results.append(_bench(store, runs=runs))
-            if args.privacy:
-                # Last: the purge changes the store the other figures read.
-                results[-1]["privacy_purge"] = privacy_figures(store.url)
-        _print(results[-1])
+            stores.append(store)
+            _print(results[-1])
+        if len(stores) > 1:
+            # Both stores open: each page alternates between them in one process.
+            interleaved_scaling = page_scaling(stores[0].url, stores[-1].url, runs=runs["pages"], warmup=runs["warmup"])
         if args.privacy:
-            print_privacy(results[-1]["privacy_purge"])
+            # Last: the purge changes the store the other figures read.
+            for store, result in zip(stores, results, strict=True):
+                result["privacy_purge"] = privacy_figures(store.url)
+                print_privacy(result["privacy_purge"])
     report = dict(results[-1])
     rows, imports = QUICK_IMPORT if args.quick else IMPORT
     report["manifest_import_seconds"] = {
@@ -94,8 +108,20 @@ def main(argv: list[str] | None = None) -> int:
         browser = {**desk, **visits}
     report["browser_figures"] = {name: figure.as_json() for name, figure in browser.items()}
     report["scaling"] = _scaling(results[0], results[-1]) if len(results) > 1 else {}
+    report["page_scaling_interleaved"] = {name: figure.as_json() for name, figure in interleaved_scaling.items()}
     if len(results) > 1:
         _print_scaling(results[0], results[-1], report["scaling"])
+        print(
+            f"\npages on {results[-1]['size']} against {results[0]['size']}, reruns alternating between the two stores "
+            "in one process ('ours' the first, 'floor' the second):"
+        )
+        print_figures(report["page_scaling_interleaved"])
+        report["scaling_of"] = {
+            "size": results[-1]["size"],
+            "orders": results[-1]["orders"],
+            "over": results[0]["size"],
+            "over_orders": results[0]["orders"],
+        }
         report["sizes"] = {result["size"]: result for result in results}
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -104,10 +130,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--size", choices=list(SIZES), help="default: small, then 1m (with --db: the data as it is)")
+    parser.add_argument("--size", choices=list(SIZES), help="default: 1m (with --db: the data as it is)")
+    parser.add_argument(
+        "--against",
+        choices=[*SIZES, "none"],
+        help="the size run first, which `scaling` divides by (default: history5 for 1m, else none)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database-url", help="a PostgreSQL server to create the scratch database on")
     where.add_argument("--db", metavar="URL", help="bench an existing database (it grants one organizer every site)")
+    parser.add_argument("--against-db", metavar="URL", help="with --db: an existing store to scale against, run first")
     parser.add_argument("--keep", action="store_true", help="keep the scratch PostgreSQL database")
     parser.add_argument("--quick", action="store_true", help="a smoke run: a few iterations, no browser")
     parser.add_argument("--runs", type=int, help=f"iterations of each store figure (default {RUNS['store']})")
@@ -122,10 +154,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextmanager
-def _store(args: argparse.Namespace, size: str | None) -> Iterator[Store]:
+def _plan(args: argparse.Namespace) -> list[tuple[str | None, str | None]]:
+    """The (size, existing store) pairs to run, in order: the one `scaling` divides by first."""
     if args.db:
-        yield reused(args.db, size=size)
+        return [(None, args.against_db), (args.size, args.db)] if args.against_db else [(args.size, args.db)]
+    size = args.size or "1m"
+    against = args.against or BASELINES.get(size, "none")
+    return [(against, None), (size, None)] if against not in ("none", size) else [(size, None)]
+
+
+@contextmanager
+def _store(args: argparse.Namespace, size: str | None, db: str | None) -> Iterator[Store]:
+    if db:
+        yield reused(db, size=size)
         return
     assert size is not None
     with seeded(SIZES[size], server_url=args.database_url, keep=args.keep) as store:
@@ -134,6 +175,8 @@ def _store(args: argparse.Namespace, size: str | None) -> Iterator[Store]:
 
 def _bench(store: Store, *, runs: dict[str, int]) -> dict[str, Any]:
     started = time.perf_counter()
+    # The machine's load (1, 5, 15 minutes) as the figures were taken: a loaded machine's figures are not a quiet one's.
+    load_before = _load_average()
     figures: dict[str, Figure] = desk_figures(store.url, runs=runs["store"], warmup=runs["warmup"])
     volumes_how, district = report_figures(
         store.url, first_day=store.first_day, last_day=store.last_day, runs=runs["district"], warmup=runs["warmup"]
@@ -151,7 +194,12 @@ def _bench(store: Store, *, runs: dict[str, int]) -> dict[str, Any]:
         "runs": runs,
         "district_volumes": volumes_how,
         "bench_seconds": round(time.perf_counter() - started, 1),
+        "load_average": {"before": load_before, "after": _load_average()},
     }
+
+
+def _load_average() -> list[float]:
+    return [round(load, 2) for load in os.getloadavg()] if hasattr(os, "getloadavg") else []
 
 
 def _scaling(small: dict[str, Any], large: dict[str, Any]) -> dict[str, float]:
@@ -168,7 +216,8 @@ def _print(result: dict[str, Any]) -> None:
         f"\n{result['size']} on {result['backend']}: {result['orders']:,} orders, seeded in "
         f"{result['seed_seconds'] if result['seed_seconds'] is not None else '—'} s, peak RSS {result['rss_mb']} MB "
         f"(dashboard, reports, orders rendered); runs: store {runs['store']}, district {runs['district']}, "
-        f"pages {runs['pages']}; district volumes: {result['district_volumes']}"
+        f"pages {runs['pages']}; district volumes: {result['district_volumes']}; load average before "
+        f"{result['load_average']['before']}, after {result['load_average']['after']}"
     )
     print_figures(result["figures"])
 

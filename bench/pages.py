@@ -11,6 +11,7 @@ import random
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -97,19 +98,7 @@ def _page_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
     from ui.store import changed
 
     volunteer, organizer = people(url)
-    engine = make_engine(url)
-    try:
-        with read_only(engine) as session:
-            codes = list(
-                session.scalars(
-                    select(Order.pickup_code).where(
-                        Order.site_id == volunteer.site_id, status_among(SLOTTED_ORDER_STATUSES)
-                    )
-                )
-            )
-    finally:
-        engine.dispose()
-    random.Random(0).shuffle(codes)
+    codes = waiting_codes(url, site_id=volunteer.site_id)
     empty = AppTest.from_string("import streamlit as st\nst.write('x')", default_timeout=TIMEOUT).run()
 
     def floor(_index: int) -> None:
@@ -132,6 +121,82 @@ def _page_figures(url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
             rerun, floor, runs=runs, warmup=warmup, before=lambda _index: changed()
         )
         figures[f"{name} page rerun warm"] = interleaved(rerun, floor, runs=runs, warmup=warmup)
+    return figures
+
+
+def waiting_codes(url: str, *, site_id: int) -> list[str]:
+    """The pickup codes of the site's bags in a slot, shuffled the same way each time: the desk's searches."""
+    engine = make_engine(url)
+    try:
+        with read_only(engine) as session:
+            codes = list(
+                session.scalars(
+                    select(Order.pickup_code).where(Order.site_id == site_id, status_among(SLOTTED_ORDER_STATUSES))
+                )
+            )
+    finally:
+        engine.dispose()
+    random.Random(0).shuffle(codes)
+    return codes
+
+
+def page_scaling(baseline_url: str, url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
+    """Each page's rerun on `url` against the same page's rerun on `baseline_url`, alternating in one process (the
+    app reads DATABASE_URL on each run): `ratio` is the page's time on the one store over the other, taken from the
+    same moments of the machine's load, where figures from two runs minutes apart compare two loads as well."""
+    previous = os.environ.get("DATABASE_URL")
+    try:
+        return _page_scaling(baseline_url, url, runs=runs, warmup=warmup)
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+
+
+def _page_scaling(baseline_url: str, url: str, *, runs: int, warmup: int) -> dict[str, Figure]:
+    from ui.store import changed
+
+    stores = (url, baseline_url)
+    people_of = {store: people(store) for store in stores}
+    codes = {store: waiting_codes(store, site_id=people_of[store][0].site_id) for store in stores}
+
+    def on(store: str, page: AppTest) -> Callable[[int], None]:
+        def rerun(_index: int) -> None:
+            os.environ["DATABASE_URL"] = store
+            checked(page.run())
+
+        return rerun
+
+    def cold(_index: int) -> None:
+        for store in stores:
+            os.environ["DATABASE_URL"] = store
+            changed()
+
+    def searching(store: str) -> Callable[[int], None]:
+        os.environ["DATABASE_URL"] = store
+        desk = signed_in(people_of[store][0], "volunteer", "pages/desk.py")
+
+        def search(index: int) -> None:
+            os.environ["DATABASE_URL"] = store
+            code = codes[store][index % len(codes[store])]
+            checked(desk.text_input(key="desk_query").input(code).run())
+            if not any(element.value.startswith("## ") for element in desk.markdown):
+                raise RuntimeError(f"the desk found nothing for {code}")
+
+        return search
+
+    figures = {
+        "desk page rerun with a search": interleaved(searching(url), searching(baseline_url), runs=runs, warmup=warmup)
+    }
+    for name in ORGANIZER_PAGES:
+        pages = {}
+        for store in stores:
+            os.environ["DATABASE_URL"] = store
+            pages[store] = signed_in(people_of[store][1], "organizer", f"pages/{name}.py")
+        ours, floor = on(url, pages[url]), on(baseline_url, pages[baseline_url])
+        figures[f"{name} page rerun cold"] = interleaved(ours, floor, runs=runs, warmup=warmup, before=cold)
+        figures[f"{name} page rerun warm"] = interleaved(ours, floor, runs=runs, warmup=warmup)
     return figures
 
 

@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from db.core.errors import DuplicateValue, InvalidValue, NoFreeSlot, NotAllowed, NotFound
 from db.core.events import record_event
-from db.core.models import SLOTTED_ORDER_STATUSES, UNIT_KIND_FOR_CLASS, UNIT_KINDS, Order, Slot, StorageUnit
+from db.core.models import (
+    SLOTTED_ORDER_STATUSES,
+    UNIT_KIND_FOR_CLASS,
+    UNIT_KINDS,
+    Order,
+    Slot,
+    StorageUnit,
+    status_among,
+)
 from db.people.sites import get_site_rules
 
 MAX_SLOTS_PER_UNIT = 500
@@ -335,12 +343,16 @@ class HeldBag:
 
 
 def slotted_bags_query(*, site_id: int) -> Select[Order, str, str, str]:
-    """Every bag in a slot with its slot code, unit code and unit kind; the caller orders it."""
+    """Every bag in a slot with its slot code, unit code and unit kind; the caller orders it.
+
+    Slot.site_id too (a bag's slot is of its own site): PostgreSQL then reads the site's slots through their
+    (site_id, code) index, where it hashed every site's slots (48,751 of them at 50 sites: 7–11 ms of the storage
+    page's run), its estimate of the site's slotted bags too low to loop over them one slot at a time."""
     return (
         select(Order, Slot.code, StorageUnit.code, StorageUnit.kind)
         .join(Slot, Slot.id == Order.slot_id)
         .join(StorageUnit, StorageUnit.id == Slot.storage_unit_id)
-        .where(Order.site_id == site_id, Order.status.in_(SLOTTED_ORDER_STATUSES))
+        .where(Order.site_id == site_id, Slot.site_id == site_id, status_among(SLOTTED_ORDER_STATUSES))
     )
 
 
@@ -349,9 +361,15 @@ def list_held_bags(session: Session, *, site_id: int, now: dt.datetime) -> list[
     dwell limit (chilled and frozen bags only)."""
     rules = get_site_rules(session, site_id=site_id)
     limits = {"chilled": rules.chilled_dwell_hours, "frozen": rules.frozen_dwell_hours}
-    query = slotted_bags_query(site_id=site_id).order_by(Order.received_at, Order.id)
+    # Sorted here, not in SQL: to skip a sort of a few hundred bags, SQLite walked the site's whole history along
+    # (site_id, received_at) and read each order's status (4.5 ms at 5 days of history, 20.7 ms at 50); unsorted it
+    # reads the site's slotted bags alone, through their status or their slots (1.6 and 2.1 ms).
+    rows = sorted(
+        session.execute(slotted_bags_query(site_id=site_id)),
+        key=lambda row: (row[0].received_at or row[0].created_at, row[0].id),
+    )
     bags = []
-    for order, slot_code, unit_code, kind in session.execute(query):
+    for order, slot_code, unit_code, kind in rows:
         held_since = order.received_at or order.created_at
         hours = (now - held_since).total_seconds() / 3600
         limit = limits.get(order.storage_class)

@@ -396,9 +396,13 @@ def count_orders_by_status(
 
 @cache
 def _count_statement(*, by_day: bool, statuses: tuple[str, ...] | None) -> Select[str, int]:
-    """Built once per shape: the desk counts on every rerun (see `_find_statement`)."""
+    """Built once per shape: the desk counts on every rerun (see `_find_statement`).
+
+    count(*), not count(orders.id): the id is not in the (site, status, delivery date) index, and PostgreSQL, to
+    read it, intersected two partial indexes (every site's slotted bags with the site's waiting ones) and fetched the
+    rows — 2.2 ms at 1M orders against 0.4 ms counted from the index alone."""
     query: Select[str, int] = (
-        select(Order.status, func.count(Order.id))
+        select(Order.status, func.count())
         .where(Order.site_id == bindparam("site_id", type_=Integer))
         .group_by(Order.status)
     )

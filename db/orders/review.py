@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from typing import TypeVarTuple
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.cold_chain.units import slotted_bags_query
 from db.core.clock import local_today
 from db.core.errors import InvalidValue, NotFound, StoreError
 from db.core.events import record_event
-from db.core.models import SLOTTED_ORDER_STATUSES, Event, Order, Slot, StorageUnit, Volunteer
+from db.core.models import SLOTTED_ORDER_STATUSES, DeliveryRollup, Event, Order, Slot, StorageUnit, Volunteer
 from db.core.privacy import mask_name, mask_phone
 from db.core.typed import normalize_phone
 from db.orders.buildings import building_of
@@ -112,13 +112,37 @@ def days_overdue(*, delivery_date: dt.date, hold_days: int, today: dt.date) -> i
 
 
 def list_platforms(session: Session, *, site_id: int) -> list[str]:
-    return list(
-        session.scalars(select(Order.platform).where(Order.site_id == site_id).distinct().order_by(Order.platform))
+    """The platforms the site holds orders of, from the delivery rollups (a few rows per day) rather than every
+    order the site ever had: the orders page reads it on every run."""
+    query = (
+        select(DeliveryRollup.platform)
+        .where(DeliveryRollup.site_id == site_id)
+        .group_by(DeliveryRollup.platform)
+        .having(func.sum(DeliveryRollup.orders) > 0)
+        .order_by(DeliveryRollup.platform)
     )
+    return list(session.scalars(query))
 
 
 def count_orders(session: Session, *, site_id: int, filters: OrderFilter, now: dt.datetime) -> int:
-    query = _filtered(select(func.count(Order.id)), session=session, site_id=site_id, filters=filters, now=now)
+    """How many orders the filters let through. Without a status or overdue filter the delivery rollups hold the
+    count (their `orders` per day, platform and class), so the unfiltered list does not count the site's whole
+    history; a status filter counts the orders themselves (ix_orders_site_status_delivery_date)."""
+    if not filters.statuses and not filters.overdue_only:
+        rollups = select(func.sum(DeliveryRollup.orders)).where(DeliveryRollup.site_id == site_id)
+        if filters.delivery_from is not None:
+            rollups = rollups.where(DeliveryRollup.delivery_date >= filters.delivery_from)
+        if filters.delivery_to is not None:
+            rollups = rollups.where(DeliveryRollup.delivery_date <= filters.delivery_to)
+        if filters.platforms:
+            rollups = rollups.where(DeliveryRollup.platform.in_(filters.platforms))
+        if filters.storage_classes:
+            rollups = rollups.where(DeliveryRollup.storage_class.in_(filters.storage_classes))
+        return int(session.scalar(rollups) or 0)
+    # count(*): an index that holds the filters' columns answers it alone (see db.orders.lifecycle._count_statement).
+    query = _filtered(
+        select(func.count()).select_from(Order), session=session, site_id=site_id, filters=filters, now=now
+    )
     return session.scalar(query) or 0
 
 
@@ -137,9 +161,12 @@ def list_orders(
     hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
     today = local_today(now)
     item_count = item_count_column()
+    # The slot joined among the site's own (db.cold_chain.units.slotted_bags_query says why).
     query = (
         _filtered(
-            select(Order, Slot.code, item_count).outerjoin(Slot, Slot.id == Order.slot_id),
+            select(Order, Slot.code, item_count).outerjoin(
+                Slot, and_(Slot.id == Order.slot_id, Slot.site_id == site_id)
+            ),
             session=session,
             site_id=site_id,
             filters=filters,

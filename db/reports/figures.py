@@ -9,8 +9,10 @@ Days, hours and weekdays are the site's wall clock (Asia/Shanghai, see db.core.l
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
+from itertools import accumulate
 from typing import Any
 
 import pandas as pd
@@ -571,18 +573,32 @@ def overdue_trend_frame(
     groups = _held_groups(session, site_id=site_id, first_day=days[0], last_day=days[-1])
     if not groups:
         return pd.DataFrame(columns=["day", "held", "overdue"])
-    held = dict.fromkeys(days, 0)
-    overdue = dict.fromkeys(days, 0)
+    # Each group adds its count to a run of days: where it starts and where it stops, summed along the days once
+    # (a group per day and class tried on every day of the range cost groups × days: 541 × 28 at 50 days of history).
+    held_steps = [0] * (len(days) + 1)
+    overdue_steps = [0] * (len(days) + 1)
+    cutoffs: dict[str, list[dt.date]] = {}
     for (received, delivered, left, storage_class), count in groups.items():
-        hold = hold_days_of(holds, storage_class) if holds else 1
         # In a slot at the end of day X when checked in by then and gone only on a later day.
-        for day in days:
-            if received <= day and (left is None or left > day):
-                held[day] += count
-                if delivered < overdue_cutoff(day=day, hold_days=hold):
-                    overdue[day] += count
+        first = max((received - days[0]).days, 0)
+        stop = len(days) if left is None else min((left - days[0]).days, len(days))
+        if first >= stop:
+            continue
+        held_steps[first] += count
+        held_steps[stop] -= count
+        if storage_class not in cutoffs:
+            hold = hold_days_of(holds, storage_class) if holds else 1
+            cutoffs[storage_class] = [overdue_cutoff(day=day, hold_days=hold) for day in days]
+        # Overdue from the first day whose cutoff is past its delivery date (the cutoff never moves back).
+        late = max(first, bisect_right(cutoffs[storage_class], delivered))
+        if late < stop:
+            overdue_steps[late] += count
+            overdue_steps[stop] -= count
+    held = list(accumulate(held_steps[:-1]))
+    overdue = list(accumulate(overdue_steps[:-1]))
     return pd.DataFrame(
-        [{"day": day, "held": held[day], "overdue": overdue[day]} for day in days], columns=["day", "held", "overdue"]
+        [{"day": day, "held": held[index], "overdue": overdue[index]} for index, day in enumerate(days)],
+        columns=["day", "held", "overdue"],
     )
 
 

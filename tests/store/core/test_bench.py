@@ -60,8 +60,9 @@ def test_a_quick_tiny_run_writes_every_figure_against_its_floor(tmp_path: pathli
     for name, figure in report["figures"].items():
         assert {"ours_ms", "floor_ms", "ratio", "p95_ratio"} <= figure.keys(), name
         assert figure["ours_ms"] > 0 and figure["floor_ms"] > 0, name
-    # One size: nothing to scale against.
-    assert report["scaling"] == {}
+    # One size: nothing to scale against, in separate runs or alternating.
+    assert report["scaling"] == {} and report["page_scaling_interleaved"] == {}
+    assert len(report["load_average"]["before"]) == 3
     assert report["seed_seconds"] > 0 and report["rss_mb"] > 0
     assert report["manifest_import_seconds"]["total"] > 0
     assert report["browser_figures"] == {}  # Chromium's first visits only in a full run
@@ -78,3 +79,19 @@ def test_on_postgresql_the_bench_seeds_its_own_database_and_drops_it(postgres_se
     assert report["backend"] == "postgresql" and 200 <= report["orders"] <= 600
     assert set(report["figures"]) == FIGURES
     assert bench_databases(postgres_server) == before
+
+
+def test_the_1m_store_scales_against_the_same_sites_with_5_days_of_history():
+    from bench.__main__ import _parser, _plan
+
+    def plan(*argv: str) -> list[tuple[str | None, str | None]]:
+        return _plan(_parser().parse_args(list(argv)))
+
+    assert plan() == plan("--size", "1m") == [("history5", None), ("1m", None)]
+    assert plan("--size", "1m", "--against", "small") == [("small", None), ("1m", None)]
+    assert plan("--size", "1m", "--against", "none") == plan("--size", "1m", "--against", "1m") == [("1m", None)]
+    assert plan("--size", "tiny") == [("tiny", None)]
+    assert plan("--db", "sqlite:///b.db", "--against-db", "sqlite:///a.db") == [
+        (None, "sqlite:///a.db"),
+        (None, "sqlite:///b.db"),
+    ]
