@@ -149,42 +149,49 @@ class Demo:
 
 @dataclass
 class Cookies:
-    """Makes each simulated browser's cookies through the store, as signing in and enrolling would."""
+    """Makes each simulated browser's cookies through the store, as enrolling a tablet and signing in would: the
+    database at `url`, its site, and who signs in on the tablets and on the organizers' laptops."""
 
-    demo: Demo
+    url: str
+    site_id: int
+    volunteer: SignedIn
+    organizer: SignedIn
     made: int = 0
 
     def tablet(self) -> dict[str, str]:
-        """A counter tablet enrolled by the organizer, with the volunteer signed in on it."""
-        engine = make_engine(self.demo.url)
+        """A counter tablet enrolled by the organizer (`cb_device`), with the volunteer signed in on it
+        (`cb_session`)."""
+        engine = make_engine(self.url)
         try:
             with unit_of_work(engine) as session:
                 self.made += 1
                 device_token = enroll_tablet(
-                    session, site_id=self.demo.site_id, name=f"平板 {self.made}", actor_id=None, now=utc_now()
+                    session, site_id=self.site_id, name=f"平板 {self.made}", actor_id=None, now=utc_now()
                 )
                 device = find_device(session, token=device_token)
                 assert device is not None
                 token = start_login_session(
-                    session, user=self.demo.volunteer, audience="volunteer", device_id=device.id, now=utc_now()
+                    session, user=self.volunteer, audience="volunteer", device_id=device.id, now=utc_now()
                 )
         finally:
             engine.dispose()
         return {DEVICE_COOKIE: device_token, SESSION_COOKIE: token}
 
-    def organizer(self) -> dict[str, str]:
-        engine = make_engine(self.demo.url)
+    def organizer_laptop(self) -> dict[str, str]:
+        """The organizer signed in (`cb_session`) on a browser the app does not know as a device."""
+        engine = make_engine(self.url)
         try:
             with unit_of_work(engine) as session:
                 token = start_login_session(
-                    session, user=self.demo.organizer, audience="organizer", device_id=None, now=utc_now()
+                    session, user=self.organizer, audience="organizer", device_id=None, now=utc_now()
                 )
         finally:
             engine.dispose()
         return {SESSION_COOKIE: token}
 
     def for_role(self, role: str) -> dict[str, str]:
-        return {"desk": self.tablet, "dashboard": self.organizer}.get(role, dict)()
+        """A resident's phone sends none."""
+        return {"desk": self.tablet, "dashboard": self.organizer_laptop}.get(role, dict)()
 
 
 def seed(url: str) -> Demo:
@@ -560,7 +567,7 @@ def capacity_figures(
         folder = pathlib.Path(scratch)
         print("capacity: seeding the demo pickup point", file=sys.stderr, flush=True)
         demo = seed(f"sqlite:///{folder / 'demo.db'}")
-        cookies = Cookies(demo)
+        cookies = Cookies(url=demo.url, site_id=demo.site_id, volunteer=demo.volunteer, organizer=demo.organizer)
         one = layout(1)
         report["one_process_layout"] = one.note
         print(f"capacity: one process — {one.note}", file=sys.stderr, flush=True)

@@ -26,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 # A run that ends early for a rerun (st.rerun, st.switch_page) is followed by another: only the last one counts.
 _EARLY = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
 _COMPILE_ERROR = ForwardMsg.ScriptFinishedStatus.FINISHED_WITH_COMPILE_ERROR
+_FRAGMENT = ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
 # Longer than any run the bench waits for: a run still going then counts as failed (ProtocolError).
 RUN_TIMEOUT_S = 60.0
 
@@ -65,8 +66,7 @@ class StreamlitSession:
         self._finished: asyncio.Queue[int] = asyncio.Queue()
         self._widgets: dict[str, Widget] = {}
         self._texts: list[str] = []
-        self._fragments: dict[str, float] = {}
-        self._tasks: list[asyncio.Task[None]] = []
+        self._fragments: dict[str, asyncio.Task[None]] = {}
         self._closed = False
         self._reader = asyncio.create_task(self._read())
 
@@ -96,6 +96,7 @@ class StreamlitSession:
             additional_headers=headers,
             max_size=None,
             open_timeout=RUN_TIMEOUT_S,
+            close_timeout=2,
             ping_interval=None,
         )
         session = cls(socket, page=page, query=query, auto_reruns=auto_reruns)
@@ -120,8 +121,8 @@ class StreamlitSession:
         return list(self._texts)
 
     async def tap(self, widgets: Sequence[WidgetState] = ()) -> float:
-        """A rerun carrying these widgets' values (none: a plain rerun); milliseconds from the moment it was asked
-        for (waiting for a fragment's refresh in flight counts, as it does in a browser) to its script_finished."""
+        """A rerun carrying these widgets' values (none: a plain rerun); milliseconds from the send to its
+        script_finished (a fragment's refresh the server is still running first counts, as it does in a browser)."""
         started = time.perf_counter()
         message = BackMsg()
         message.rerun_script.widget_states.widgets.extend(widgets)
@@ -130,21 +131,26 @@ class StreamlitSession:
 
     async def close(self) -> None:
         self._closed = True
-        for task in self._tasks:
+        for task in self._fragments.values():
             task.cancel()
         await self._socket.close()
-        for task in (*self._tasks, self._reader):
+        for task in (*self._fragments.values(), self._reader):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
     async def _run(self, message: BackMsg, *, full: bool) -> None:
+        """Send a rerun; a full one is waited for until its script_finished. A fragment's rerun is sent and left, as
+        the browser leaves it: the server drops one whose fragment the last full run did not draw, without a word
+        (AppSession.request_rerun), so waiting for it could wait forever."""
         message.rerun_script.page_name = self._page
         message.rerun_script.query_string = self._query
         async with self._turn:
             if self._reader.done():
                 raise ProtocolError(f"the server closed the session on {self._page}")
-            if full:
-                self._texts = []
+            if not full:
+                await self._socket.send(message.SerializeToString())
+                return
+            self._texts = []
             await self._socket.send(message.SerializeToString())
             try:
                 status = await asyncio.wait_for(self._finished.get(), RUN_TIMEOUT_S)
@@ -167,7 +173,11 @@ class StreamlitSession:
                     self._finished.put_nowait(_COMPILE_ERROR)
                 elif kind == "auto_rerun" and self._auto_reruns:
                     self._on_auto_rerun(message.auto_rerun.fragment_id, message.auto_rerun.interval)
-                elif kind == "script_finished" and message.script_finished != _EARLY:
+                elif kind == "stop_auto_rerun":
+                    self._stop_auto_reruns(set(message.stop_auto_rerun.fragment_ids))
+                elif kind == "script_finished" and message.script_finished not in (_EARLY, _FRAGMENT):
+                    # Only full runs finish here: only full runs are waited for, and this client asks for one at a
+                    # time, so the status is the one of the run asked for.
                     self._finished.put_nowait(message.script_finished)
         finally:
             # Whoever waits for a run learns that none will come.
@@ -193,8 +203,13 @@ class StreamlitSession:
     def _on_auto_rerun(self, fragment_id: str, interval: float) -> None:
         if fragment_id in self._fragments or interval <= 0:
             return
-        self._fragments[fragment_id] = interval
-        self._tasks.append(asyncio.create_task(self._refresh(fragment_id, interval)))
+        self._fragments[fragment_id] = asyncio.create_task(self._refresh(fragment_id, interval))
+
+    def _stop_auto_reruns(self, fragment_ids: set[str]) -> None:
+        """The server's word that these fragments are gone (none named: every one)."""
+        for fragment_id in list(self._fragments):
+            if not fragment_ids or fragment_id in fragment_ids:
+                self._fragments.pop(fragment_id).cancel()
 
     async def _refresh(self, fragment_id: str, interval: float) -> None:
         while not self._closed:
