@@ -13,9 +13,10 @@ cost more than the server on a small machine), against `streamlit run app.py` on
 For each role, on a fresh process, sessions are opened in steps (5, 10, 20, 40, …); at each step a fixed share of
 them taps at the role's think time for a window, and the step records the taps' median and p95, the process's RSS
 and the memory per session ((RSS − idle RSS) / sessions; idle: after one session opened and closed). The ramp stops
-at the first step whose p95 passes 1 s, or when the role's time is up. Then the same for the desk on two processes,
-sessions split between them by the client (or, given a `proxy`, through it). Last, the residents' burst: after a
-notice, residents open the status page within a minute and look their order up, while tablets on the desk tap.
+at the first step whose p95 passes 1 s (over two windows: a second one confirms it), or when the role's time is up.
+Then the same for the desk on two processes, sessions split between them by the client (or, given a `proxy`, through
+it). Last, the residents' burst: after a notice, residents open the status page within a minute and look their order
+up, while tablets on the desk tap.
 
 Where the machine has the CPUs, each app process is pinned to a CPU of its own (os.sched_setaffinity) and this
 client to the others, so the client's work does not come out of the server's CPU; the output says how it was laid
@@ -105,17 +106,17 @@ class Plan:
 
 
 FULL = Plan(
-    steps=(5, 10, 20, 40, 80, 160, 320),
-    window_s=15.0,
-    role_budget_s=100.0,
+    steps=(5, 10, 20, 40, 80, 160, 320, 640),
+    window_s=10.0,
+    role_budget_s=110.0,
     two_process_roles=("desk",),
     burst_residents=200,
     burst_spread_s=60.0,
     burst_tablets=4,
     burst_tablet_think_s=3.0,
     resident_typing_s=8.0,
-    resident_stays_s=20.0,
-    opening_at_once=4,
+    resident_stays_s=15.0,
+    opening_at_once=8,
 )
 QUICK = Plan(
     steps=(2, 4),
@@ -440,9 +441,12 @@ async def ramp(
             await crowd.open(count, at_once=plan.opening_at_once)
             await asyncio.sleep(0.5)
             tappers = max(1, round(len(crowd.sessions) * role.share))
-            times = await tapping(
-                crowd, crowd.sessions[:tappers], think_s=role.think_s * plan.think_scale, seconds=plan.window_s
-            )
+            think_s = role.think_s * plan.think_scale
+            times = await tapping(crowd, crowd.sessions[:tappers], think_s=think_s, seconds=plan.window_s)
+            if times and p95(times) > LIMIT_MS:
+                # Past the limit: a second window at the same count confirms it (the machine may be shared, and one
+                # window's p95 is a few taps), and the step counts both.
+                times += await tapping(crowd, crowd.sessions[:tappers], think_s=think_s, seconds=plan.window_s)
             rss = sum(rss_mb(process.pid) for process in processes)
             opened = crowd.open_ms[opened_before:]
             step = {

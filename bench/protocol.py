@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -212,8 +213,10 @@ class StreamlitSession:
                 self._fragments.pop(fragment_id).cancel()
 
     async def _refresh(self, fragment_id: str, interval: float) -> None:
+        # The first refresh at a random point of the interval: browsers opened at different moments refresh at
+        # different moments, where sessions the bench opens together would otherwise all refresh at once.
+        await asyncio.sleep(random.uniform(0, interval))
         while not self._closed:
-            await asyncio.sleep(interval)
             message = BackMsg()
             message.rerun_script.fragment_id = fragment_id
             message.rerun_script.is_auto_rerun = True
@@ -221,3 +224,4 @@ class StreamlitSession:
                 await self._run(message, full=False)
             except ProtocolError:
                 return
+            await asyncio.sleep(interval)
