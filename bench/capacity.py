@@ -108,7 +108,7 @@ class Plan:
 FULL = Plan(
     steps=(5, 10, 20, 40, 80, 160, 320, 640),
     window_s=10.0,
-    role_budget_s=110.0,
+    role_budget_s=95.0,
     two_process_roles=("desk",),
     burst_residents=200,
     burst_spread_s=60.0,
@@ -307,6 +307,12 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far, user and system, all its threads (/proc/<pid>/stat, Linux)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
@@ -442,6 +448,12 @@ async def ramp(
             await asyncio.sleep(0.5)
             tappers = max(1, round(len(crowd.sessions) * role.share))
             think_s = role.think_s * plan.think_scale
+            # How busy the app processes and this client were while the taps were timed, in % of one CPU.
+            window_started = (
+                time.monotonic(),
+                time.process_time(),
+                [cpu_seconds(process.pid) for process in processes],
+            )
             times = await tapping(crowd, crowd.sessions[:tappers], think_s=think_s, seconds=plan.window_s)
             if times and p95(times) > LIMIT_MS:
                 # Past the limit: a second window at the same count confirms it (the machine may be shared, and one
@@ -449,6 +461,12 @@ async def ramp(
                 times += await tapping(crowd, crowd.sessions[:tappers], think_s=think_s, seconds=plan.window_s)
             rss = sum(rss_mb(process.pid) for process in processes)
             opened = crowd.open_ms[opened_before:]
+            elapsed = time.monotonic() - window_started[0]
+            server_cpu = [
+                round(100 * (cpu_seconds(process.pid) - before) / elapsed)
+                for process, before in zip(processes, window_started[2], strict=True)
+            ]
+            client_cpu = round(100 * (time.process_time() - window_started[1]) / elapsed)
             step = {
                 "sessions": len(crowd.sessions),
                 "tapping": tappers,
@@ -456,13 +474,16 @@ async def ramp(
                 "open_p95_ms": round(p95(opened), 1) if opened else None,
                 "rss_mb": round(rss, 1),
                 "mb_per_session": round((rss - idle) / len(crowd.sessions), 2) if crowd.sessions else None,
+                "app_cpu_percent": server_cpu,
+                "client_cpu_percent": client_cpu,
                 "load_average": load_average(),
             }
             steps.append(step)
             print(
                 f"  {role.name} ×{step['sessions']:>4} ({tappers} tapping every ~{role.think_s:.0f} s): "
                 f"{step['taps']} taps, p50 {step['p50_ms']} ms, p95 {step['p95_ms']} ms, RSS {step['rss_mb']} MB "
-                f"({step['mb_per_session']} MB/session), load {step['load_average']}",
+                f"({step['mb_per_session']} MB/session), CPU app {_percents(step['app_cpu_percent'])} % client "
+                f"{step['client_cpu_percent']} %, load {step['load_average']}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -503,6 +524,7 @@ async def burst(*, process: Process, demo: Demo, cookies: Cookies, plan: Plan) -
     rng = random.Random(1)
     arrivals = sorted(rng.uniform(0, plan.burst_spread_s) for _ in range(plan.burst_residents))
     started = time.monotonic()
+    cpu_before = cpu_seconds(process.pid)
 
     async def resident(at: float) -> None:
         await asyncio.sleep(at)
@@ -541,6 +563,7 @@ async def burst(*, process: Process, demo: Demo, cookies: Cookies, plan: Plan) -
         "rss_before_mb": round(idle, 1),
         "failures": residents.failures + tablets.failures,
         "seconds": round(time.monotonic() - started, 1),
+        "app_cpu_percent": round(100 * (cpu_seconds(process.pid) - cpu_before) / (time.monotonic() - started)),
         "load_average": load_average(),
     }
 
@@ -643,7 +666,8 @@ def print_capacity(report: dict[str, Any]) -> None:
         f"(p50 {burst_figures['tablet_taps']['p50_ms']} ms, {burst_figures['tablet_taps']['taps']} taps); "
         f"residents' page opened p95 {burst_figures['resident_open']['p95_ms']} ms, lookup p95 "
         f"{burst_figures['resident_lookup']['p95_ms']} ms; RSS {burst_figures['rss_before_mb']} → "
-        f"{burst_figures['peak_rss_mb']} MB; failures {burst_figures['failures']}; load {burst_figures['load_average']}"
+        f"{burst_figures['peak_rss_mb']} MB; app CPU {burst_figures['app_cpu_percent']} %; failures "
+        f"{burst_figures['failures']}; load {burst_figures['load_average']}"
     )
 
 
@@ -657,8 +681,14 @@ def _print_ramp(name: str, figures: dict[str, Any]) -> None:
         print(
             f"    {step['sessions']:>4} open, {step['tapping']:>3} tapping: p50 {step['p50_ms']} ms, p95 "
             f"{step['p95_ms']} ms ({step['taps']} taps, {step['failed']} failed), RSS {step['rss_mb']} MB, "
+            f"CPU app {_percents(step['app_cpu_percent'])} % client {step['client_cpu_percent']} %, "
             f"load {step['load_average']}"
         )
+
+
+def _percents(values: list[int]) -> str:
+    """Each app process's share of a CPU: `87` for one, `64+71` for two."""
+    return "+".join(str(value) for value in values)
 
 
 def main(argv: list[str] | None = None) -> int:
