@@ -122,11 +122,11 @@ FULL = Plan(
 )
 QUICK = Plan(
     steps=(2, 4),
-    window_s=3.0,
+    window_s=2.5,
     role_budget_s=12.0,
     two_process_roles=(),
-    burst_residents=12,
-    burst_spread_s=6.0,
+    burst_residents=10,
+    burst_spread_s=5.0,
     burst_tablets=2,
     burst_tablet_think_s=1.5,
     resident_typing_s=1.0,
