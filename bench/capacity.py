@@ -14,9 +14,10 @@ For each role, on a fresh process, sessions are opened in steps (5, 10, 20, 40, 
 them taps at the role's think time for a window, and the step records the taps' median and p95, the process's RSS
 and the memory per session ((RSS − idle RSS) / sessions; idle: after one session opened and closed). The ramp stops
 at the first step whose p95 passes 1 s (over two windows: a second one confirms it), or when the role's time is up.
-Then the same for the desk on two processes, sessions split between them by the client (or, given a `proxy`, through
-it). Last, the residents' burst: after a notice, residents open the status page within a minute and look their order
-up, while tablets on the desk tap.
+Then the same for the desk on two processes, behind nginx with the shipped configuration (deploy/nginx/, sticky by
+its route cookie) where nginx is installed, or split between them by the client (`--direct`). Last, the residents'
+burst: after a notice, residents open the status page within a minute and look their order up, while tablets on the
+desk tap.
 
 Where the machine has the CPUs, each app process is pinned to a CPU of its own (os.sched_setaffinity) and this
 client to the others, so the client's work does not come out of the server's CPU; the output says how it was laid
@@ -39,8 +40,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,9 +56,12 @@ from db.core.models import SLOTTED_ORDER_STATUSES, Order, Volunteer, VolunteerRo
 from db.people.devices import enroll_tablet, find_device
 from db.people.login_sessions import SignedIn, roles_at, start_login_session
 from seed.demo import SITE_CODE, seed_demo
-from tests.support.browser import streamlit_process
+from tests.support.browser import streamlit_processes
+from tests.support.proxy import nginx_missing, nginx_proxy
 from ui.cookies import DEVICE_COOKIE, SESSION_COOKIE
 
+# The shipped nginx configuration's sticky-session cookie.
+ROUTE_COOKIE = "cb_route"
 # A tap slower than this at the p95 is where a process is full.
 LIMIT_MS = 1000.0
 # The share of a CPU of its own (in %) an app process may be kept busy, for the estimate from CPU per session.
@@ -279,6 +283,7 @@ def client_on(cpus: set[int] | None) -> Iterator[None]:
 @dataclass(frozen=True)
 class Process:
     base_url: str
+    port: int
     pid: int
 
 
@@ -286,19 +291,20 @@ class Process:
 def app_processes(url: str, *, cpus: list[set[int]], folder: pathlib.Path) -> Iterator[list[Process]]:
     """`streamlit run app.py` once per entry of `cpus`, each pinned there, all on the database at `url`. The rate
     limits believe X-Forwarded-For (TRUST_FORWARDED_FOR=1): each simulated browser sends an address of its own."""
-    with ExitStack() as stack:
-        started = []
-        for index, where in enumerate(cpus):
-            base_url, pid = stack.enter_context(
-                streamlit_process(
-                    url,
-                    log_path=folder / f"app-{index}-{time.monotonic_ns()}.log",
-                    env={"TRUST_FORWARDED_FOR": "1"},
-                    cpus=where,
-                )
-            )
-            started.append(Process(base_url=base_url, pid=pid))
-        yield started
+    logs = [folder / f"app-{index}-{time.monotonic_ns()}.log" for index in range(len(cpus))]
+    with streamlit_processes(url, log_paths=logs, env={"TRUST_FORWARDED_FOR": "1"}, cpus=cpus) as apps:
+        yield [Process(base_url=app.base_url, port=app.port, pid=app.process.pid) for app in apps]
+
+
+@contextmanager
+def through_nginx(folder: pathlib.Path, processes: list[Process]) -> Iterator[str]:
+    """The shipped nginx configuration (deploy/nginx/cloudbasket.conf, as the proxy test runs it: the test's ports,
+    a throwaway certificate) in front of two processes; yields its HTTPS address."""
+    first, second = processes
+    proxy_folder = folder / f"nginx-{time.monotonic_ns()}"
+    proxy_folder.mkdir()
+    with nginx_proxy(proxy_folder, app_ports=(first.port, second.port)) as proxy:
+        yield proxy.https_url
 
 
 def rss_mb(pid: int) -> float:
@@ -331,6 +337,9 @@ class Crowd:
     targets: list[str]
     cookies: Cookies
     demo: Demo
+    # Through the proxy each browser carries the route cookie nginx gave it on its first request (the page's HTML,
+    # which this client does not fetch): a random one, as nginx makes it, so nginx's hash spreads the browsers.
+    routed: bool = False
     sessions: list[StreamlitSession] = field(default_factory=list)
     open_ms: list[float] = field(default_factory=list)
     failures: int = 0
@@ -353,6 +362,8 @@ class Crowd:
         number = next(self._addresses)
         target = self.targets[number % len(self.targets)]
         cookies = self.cookies.for_role(self.role.name)
+        if self.routed:
+            cookies[ROUTE_COOKIE] = f"{self._random.getrandbits(128):032x}"
         try:
             session, ms = await StreamlitSession.open(
                 target, page=self.role.page, query=self.role.query, cookies=cookies, address=_address(number)
@@ -429,7 +440,14 @@ def _summary(times: list[float]) -> dict[str, Any]:
 
 
 async def ramp(
-    role: Role, *, processes: list[Process], targets: list[str], demo: Demo, cookies: Cookies, plan: Plan
+    role: Role,
+    *,
+    processes: list[Process],
+    targets: list[str],
+    demo: Demo,
+    cookies: Cookies,
+    plan: Plan,
+    routed: bool = False,
 ) -> dict[str, Any]:
     """The role's steps on fresh processes: open sessions, tap for a window, memory, until the p95 passes 1 s."""
     # Idle: every module a session of this role loads is loaded, no session open.
@@ -438,7 +456,7 @@ async def ramp(
     await warm.close()
     await asyncio.sleep(1.0)
     idle = sum(rss_mb(process.pid) for process in processes)
-    crowd = Crowd(role=role, targets=targets, cookies=cookies, demo=demo)
+    crowd = Crowd(role=role, targets=targets, cookies=cookies, demo=demo, routed=routed)
     started = time.monotonic()
     steps = []
     try:
@@ -581,17 +599,12 @@ async def burst(*, process: Process, demo: Demo, cookies: Cookies, plan: Plan) -
     }
 
 
-# Given the app processes' base URLs, a proxy in front of them for the block, yielding its base URL.
-Proxy = Callable[[list[str]], AbstractContextManager[str]]
-
-
-def capacity_figures(
-    *, quick: bool = False, proxy: Proxy | None = None, roles: list[str] | None = None
-) -> dict[str, Any]:
-    """Every measurement of this module, on a scratch SQLite file holding the demo pickup point. With `proxy`, the
-    two processes' sessions go through it (e.g. nginx with the README's sticky sessions); without, the client
-    splits them between the processes itself."""
+def capacity_figures(*, quick: bool = False, direct: bool = False, roles: list[str] | None = None) -> dict[str, Any]:
+    """Every measurement of this module, on a scratch SQLite file holding the demo pickup point. The two processes'
+    sessions go through nginx with the shipped configuration where nginx is installed; with `direct`, or without
+    nginx, the client splits them between the processes itself."""
     plan = QUICK if quick else FULL
+    why_direct = "asked (--direct)" if direct else nginx_missing()
     started = time.monotonic()
     report: dict[str, Any] = {
         "limit_ms": LIMIT_MS,
@@ -633,7 +646,9 @@ def capacity_figures(
                     )
             two = layout(2)
             report["two_process_layout"] = two.note + (
-                "; sessions through the proxy" if proxy else "; sessions split directly"
+                f"; sessions split by the client ({why_direct})"
+                if why_direct
+                else "; sessions through nginx (deploy/nginx/cloudbasket.conf, HTTPS, sticky by its route cookie)"
             )
             report["two_processes"] = {}
             for name in plan.two_process_roles:
@@ -642,9 +657,17 @@ def capacity_figures(
                     processes = stack.enter_context(app_processes(demo.url, cpus=two.servers, folder=folder))
                     stack.enter_context(client_on(two.client))
                     urls = [process.base_url for process in processes]
-                    targets = [stack.enter_context(proxy(urls))] if proxy else urls
+                    targets = urls if why_direct else [stack.enter_context(through_nginx(folder, processes))]
                     report["two_processes"][name] = asyncio.run(
-                        ramp(ROLES[name], processes=processes, targets=targets, demo=demo, cookies=cookies, plan=plan)
+                        ramp(
+                            ROLES[name],
+                            processes=processes,
+                            targets=targets,
+                            demo=demo,
+                            cookies=cookies,
+                            plan=plan,
+                            routed=not why_direct,
+                        )
                     )
             print(
                 f"capacity: the residents' burst, {plan.burst_residents} residents within "
@@ -708,10 +731,13 @@ def _percents(values: list[int]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.capacity", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run (under a minute): two small steps")
+    parser.add_argument(
+        "--direct", action="store_true", help="two processes without nginx: the client splits the sessions itself"
+    )
     parser.add_argument("--role", action="append", choices=list(ROLES), help="only these roles (repeatable)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
-    report = capacity_figures(quick=args.quick, roles=args.role)
+    report = capacity_figures(quick=args.quick, direct=args.direct, roles=args.role)
     print_capacity(report)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
