@@ -10,8 +10,9 @@ history alone costs. `--against SIZE` runs another size first instead (`--agains
 sites × 5 days, the older comparison), `--against none` only the one size; with `--db`, `--against-db` names the
 existing store to scale against. The desk's gestures in Chromium (bench.browser, on the demo pickup point, beside a
 one-widget floor page) are timed once per invocation. With `--privacy`, the retention purge is timed last on each
-scratch store, a desk handing over bags beside it (bench.privacy). Not part of the tests: the figures are measured
-here, never asserted.
+scratch store, a desk handing over bags beside it (bench.privacy). With `--capacity`, the sessions one app process
+holds by role, through Streamlit's own websocket protocol, and the residents' burst (bench.capacity, on the demo;
+its figures under "capacity"). Not part of the tests: the figures are measured here, never asserted.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from bench.browser import browser_figures
+from bench.capacity import capacity_figures, print_capacity
 from bench.data import BASELINES, SIZES, Store, reused, seeded
 from bench.desk import desk_figures
 from bench.first_visit import first_visit_figures
@@ -107,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         browser = {**desk, **visits}
     report["browser_figures"] = {name: figure.as_json() for name, figure in browser.items()}
+    if args.capacity:
+        # On the demo pickup point of its own, after the rest: its app processes must not share the CPUs with them.
+        report["capacity"] = capacity_figures(quick=args.quick)
+        print_capacity(report["capacity"])
     report["scaling"] = _scaling(results[0], results[-1]) if len(results) > 1 else {}
     report["page_scaling_interleaved"] = {name: figure.as_json() for name, figure in interleaved_scaling.items()}
     if len(results) > 1:
@@ -150,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also time the retention purge with a desk handing over bags beside it (bench/privacy.py), last on "
         "each scratch store",
+    )
+    parser.add_argument(
+        "--capacity",
+        action="store_true",
+        help="also measure the sessions one app process holds by role, and the residents' burst (bench/capacity.py; "
+        "about 10 minutes, --quick under one)",
     )
     return parser
 

@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from tests.support.app_data import APP_ORGANIZER_PASSWORD, APP_ORGANIZER_USERNAME, APP_VOLUNTEER_PIN
@@ -97,13 +98,25 @@ def streamlit_processes(
     timeout: float = 60,
     root: pathlib.Path = ROOT,
     script: str = "app.py",
+    cpus: list[set[int]] | None = None,
 ) -> Iterator[list[AppProcess]]:
     """One `streamlit run` per log path, all started before any is waited for (they start side by side); yields
-    them once each one's /_stcore/health says ok, and ends those still running afterwards."""
+    them once each one's /_stcore/health says ok, and ends those still running afterwards. With `cpus`, each is
+    pinned from its start to the CPUs of its entry (os.sched_setaffinity): the capacity bench keeps its load
+    client's CPU apart from the app's."""
     with ExitStack() as stack:
         apps = [
-            stack.enter_context(_started(database_url, log_path=log_path, env=env, root=root, script=script))
-            for log_path in log_paths
+            stack.enter_context(
+                _started(
+                    database_url,
+                    log_path=log_path,
+                    env=env,
+                    root=root,
+                    script=script,
+                    cpus=cpus[index] if cpus else None,
+                )
+            )
+            for index, log_path in enumerate(log_paths)
         ]
         for app, log_path in zip(apps, log_paths, strict=True):
             _wait_healthy(app.process, app.base_url, timeout=timeout, log_path=log_path)
@@ -112,7 +125,13 @@ def streamlit_processes(
 
 @contextmanager
 def _started(
-    database_url: str | None, *, log_path: pathlib.Path, env: dict[str, str] | None, root: pathlib.Path, script: str
+    database_url: str | None,
+    *,
+    log_path: pathlib.Path,
+    env: dict[str, str] | None,
+    root: pathlib.Path,
+    script: str,
+    cpus: set[int] | None = None,
 ) -> Iterator[AppProcess]:
     port = free_port()
     command = [
@@ -137,7 +156,14 @@ def _started(
     environment.update({"DATABASE_URL": database_url} if database_url else {})
     environment.update(env or {})
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command,
+            cwd=root,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=None if cpus is None else partial(os.sched_setaffinity, 0, cpus),
+        )
         try:
             yield AppProcess(base_url=f"http://127.0.0.1:{port}", port=port, process=server)
         finally:
