@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.core.clock import to_local
@@ -370,8 +370,11 @@ def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, pa
             .limit(size)
         )
         if last_day is not None:
+            # The range on the delivery date stands alone, beside the OR: written as one OR of the two cases, SQLite
+            # with a million orders' statistics read every closed bag of the site from that day on through the
+            # (site, status, delivery date) index and sorted them (45 ms a batch), not the next few of this index.
             query = query.where(
-                or_(Order.delivery_date > last_day, and_(Order.delivery_date == last_day, Order.id > last_id))
+                Order.delivery_date >= last_day, or_(Order.delivery_date > last_day, Order.id > last_id)
             )
         with read_only(engine) as session:
             rows = session.execute(query).all()
