@@ -70,8 +70,8 @@ BROWSER_UNSEEN = dt.timedelta(days=30)
 # Bags per batch at most: each batch is one short write transaction, so a handover beside it waits for one batch at
 # most (PurgeReport.longest_batch_ms says how long the longest took): about 25 ms for 50 bags on SQLite.
 BATCH_SIZE = 50
-# A batch slower than this (a loaded machine) halves the next one's size; one under half of it doubles it again, up
-# to the batch size asked for. A handover may wait 200 ms at most.
+# A handover beside the purge waits for the batch holding the lock: each batch is sized to take half of this at the
+# rate the last one ran (_Pace). A handover may wait 200 ms at most.
 TARGET_BATCH_MS = 100.0
 # On SQLite the purge leaves the write lock free this long after each batch, so a handover waiting behind one batch
 # gets in before the next one starts, instead of waiting behind many: a waiting writer tries for the lock every 2 ms
@@ -279,9 +279,9 @@ def purge_personal_data(
     engine: Engine, *, now: dt.datetime, older_than_days: int | None = None, batch_size: int = BATCH_SIZE
 ) -> PurgeReport:
     """Every site's closed bags closed longer ago than its `personal_data_days` (or `older_than_days`) are
-    anonymised in batches of at most `batch_size` (a site's first of FIRST_BATCH_SIZE, then halved or doubled by
-    TARGET_BATCH_MS), each its own transaction; one `privacy.purged` event per site that had anything purged, with
-    the counts; ended or expired sign-in sessions and browsers unseen for 30 days deleted; on
+    anonymised in batches of at most `batch_size` (a site's first of FIRST_BATCH_SIZE, then each sized by the last
+    one's pace: TARGET_BATCH_MS), each its own transaction; one `privacy.purged` event per site that had anything
+    purged, with the counts; ended or expired sign-in sessions and browsers unseen for 30 days deleted; on
     SQLite the write-ahead log checkpointed after a purge that changed anything."""
     if older_than_days is not None and older_than_days < 1:
         raise ValueError("older_than_days must be at least 1")
@@ -340,17 +340,16 @@ def purge_personal_data(
 
 @dataclass
 class _Pace:
-    """The next batch's size: halved after a batch slower than TARGET_BATCH_MS, doubled (up to `largest`) after one
-    faster than half of it."""
+    """The next batch's size, aimed at half of TARGET_BATCH_MS at the rate the last batch ran: a batch of 50 that took
+    600 ms (a site's first days, naming many new households; a loaded machine) is followed by one of 4, not of 25
+    that would again hold the lock for 300 ms; it grows at most twofold a batch, up to `largest`."""
 
     largest: int
     size: int
 
     def took(self, ms: float) -> None:
-        if ms > TARGET_BATCH_MS:
-            self.size = max(1, self.size // 2)
-        elif ms < TARGET_BATCH_MS / 2:
-            self.size = min(self.largest, self.size * 2)
+        aimed = int(self.size * (TARGET_BATCH_MS / 2) / max(ms, 1.0))
+        self.size = max(1, min(self.largest, 2 * self.size, aimed))
 
 
 def _due_batches(engine: Engine, *, site_id: int, closed_before: dt.datetime, pace: _Pace) -> Iterator[list[int]]:

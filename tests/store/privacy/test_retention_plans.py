@@ -80,10 +80,11 @@ def with_million_order_statistics(store: Engine) -> None:
     store.dispose()
 
 
-def test_a_slow_batch_halves_the_next_and_fast_ones_grow_it_back_to_the_size_asked():
+def test_a_slow_batch_shrinks_the_next_in_proportion_and_fast_ones_grow_it_at_most_twofold():
     pace = _Pace(largest=50, size=50)
     sizes = []
-    for took in (TARGET_BATCH_MS + 1, TARGET_BATCH_MS + 1, 10.0, 10.0, 10.0, TARGET_BATCH_MS * 0.75):
+    aimed = TARGET_BATCH_MS / 2
+    for took in (aimed * 12, aimed * 2, aimed / 10, aimed / 10, aimed / 10, aimed / 10, aimed * 1.5):
         pace.took(took)
         sizes.append(pace.size)
-    assert sizes == [25, 12, 24, 48, 50, 50]
+    assert sizes == [4, 2, 4, 8, 16, 32, 21]
