@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pathlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -15,6 +17,8 @@ from sqlalchemy.pool import StaticPool
 PROJECT_DIR = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = PROJECT_DIR / "data" / "cloudbasket.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# How often a transaction waiting for SQLite's write lock tries again (`_begin_immediate`).
+SQLITE_LOCK_POLL_S = 0.002
 READ_ONLY_OPTION = "cloudbasket_read_only"
 
 
@@ -80,9 +84,38 @@ def _make_sqlite_engine(url: str) -> Engine:
         if connection.get_execution_options().get(READ_ONLY_OPTION):
             connection.exec_driver_sql("BEGIN")
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(connection)
 
     return engine
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock in short, even steps rather than SQLite's busy handler.
+
+    The handler sleeps 1, 2, 5, 10, … then 100 ms between its tries, so a desk handover waiting behind the retention
+    purge (db/privacy/retention.py) can sleep through every short gap the purge leaves between its batches and wait
+    behind many of them. Tried every SQLITE_LOCK_POLL_S instead, a waiting writer takes the lock in the first gap.
+    It gives up after the connection's own busy timeout, as the handler would (then as "database is locked", the
+    error SQLAlchemy raises for the handler's); every other statement keeps the handler."""
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    timeout_ms = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                    break
+                time.sleep(SQLITE_LOCK_POLL_S)
+            else:
+                return
+        # The last try (or after another error) through SQLAlchemy, so a failure is raised as it always has been.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
 
 
 @contextmanager

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from db.core.engine import make_engine, read_only, unit_of_work
 from db.core.events import record_event
@@ -36,6 +38,39 @@ def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(tmp_path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_sqlite_writer_waits_for_the_lock_and_keeps_its_busy_timeout(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    holder, waiter = make_engine(url), make_engine(url)
+
+    @event.listens_for(waiter, "connect")
+    def _short_timeout(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout = 300")
+
+    try:
+        with holder.connect() as held:
+            held.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            held.commit()
+            # The lock freed while the writer waits: it gets it.
+            with held.begin():
+                held.exec_driver_sql("INSERT INTO t VALUES (1)")
+                release = threading.Timer(0.1, held.commit)
+                release.start()
+                with waiter.begin() as connection:
+                    connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+                release.join()
+            # Held past the writer's own busy timeout: "database is locked", as SQLite's handler would fail.
+            with held.begin():
+                held.exec_driver_sql("INSERT INTO t VALUES (3)")
+                with pytest.raises(OperationalError, match="locked"), waiter.begin():
+                    pass
+        with waiter.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 300
+            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 3
+    finally:
+        holder.dispose()
+        waiter.dispose()
 
 
 def test_events_are_append_only(engine: Engine, now: dt.datetime) -> None:
