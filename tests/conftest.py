@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -71,6 +72,18 @@ def group_by_xdist_group(items: list[pytest.Item]) -> None:
         nodeid = item.nodeid
         if names and nodeid.rfind("@") <= nodeid.rfind("]"):  # not yet suffixed (by a fixed xdist)
             item._id = coerce_node_id(f"{nodeid}@{'_'.join(sorted(names))}")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def keep_the_main_module() -> Iterator[None]:
+    """AppTest runs a page as the module `__main__` and leaves it in sys.modules. multiprocessing's spawn re-runs the
+    parent's `__main__` in each child, so a test spawning processes after a page test on the same worker had each
+    child run that page (app.py: three children migrating the default database at once, one crashing on a table
+    already there, the others waiting for it at their start barrier until the test's 300 s ran out). The worker's own
+    main module is put back after every test."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")

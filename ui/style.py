@@ -121,7 +121,7 @@ html { font-size: 24px !important; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *, .stApp small,
 [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *,
 .stApp [data-baseweb="tag"] span, .stApp [role="option"], .stApp [role="tab"] p, .stRadio [role="radiogroup"] p,
-.stCheckbox label p, [data-testid="stCheckbox"] p, [data-testid="stToast"] p {
+.stCheckbox label p, [data-testid="stCheckbox"] p, [data-testid="stToast"] p, .stPageLink p {
   font-size: 1rem !important; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * { color: inherit !important; opacity: 1; }
 .stTextInput input, .stNumberInput input, .stTextArea textarea, .stDateInput input, .stTimeInput input {

@@ -225,21 +225,6 @@ def test_desk_reads_seek_an_index(engine: Engine, desk_world: World, now: dt.dat
     assert any(index in plan for _, plan in plans for index in indexes), plans
 
 
-def test_fresh_statistics_leave_bulk_written_orders_readable_from_an_index_alone(
-    engine: Engine, request: pytest.FixtureRequest
-):
-    """After refresh_statistics (desk_world ends with it) every page of the orders is marked all-visible on
-    PostgreSQL, so a read from an index alone (the reports' longest dwell) fetches no row from the table."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite's covering indexes never read the table")
-    request.getfixturevalue("desk_world")
-    with engine.connect() as connection:
-        pages, visible = connection.exec_driver_sql(
-            "SELECT relpages, relallvisible FROM pg_class WHERE relname = 'orders'"
-        ).one()
-    assert pages > 0 and visible == pages
-
-
 def test_held_bags_are_read_without_walking_the_site_history(engine: Engine, desk_world: World, now: dt.datetime):
     """The storage page's held bags: the site's bags in a slot, through their status or their slots, never a walk of
     every order the site had along its check-in times (which spared SQLite a sort of a few hundred bags)."""
