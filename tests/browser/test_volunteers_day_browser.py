@@ -223,7 +223,11 @@ def test_a_volunteers_day(tablet: Tablet, app_server: str, app_database_copy: Ap
     tablet.tap(household)
     # Found by the phone tail: the resident says the whole number, typed into the box that has the cursor.
     focused_on(page, zh("desk.proof"))
-    tablet.idle()  # the resident says the number once the screen has settled (keys typed mid-run can be redrawn away)
+    # The resident says the number once the screen has settled (keys typed mid-run can be redrawn away): idle, and
+    # still idle half a second later (a busy machine's next run can start just after the first idle reading).
+    tablet.idle()
+    page.wait_for_timeout(500)
+    tablet.idle()
     page.keyboard.type("13700002222")
     page.keyboard.press("Enter")
     family = tablet.button(zh("desk.confirm_family"))
