@@ -31,6 +31,10 @@ def test_a_volunteer_copies_one_buildings_notice(page, app_server: str, app_data
     assert "张*生" in shown and "王*英" in shown
     assert not [secret for secret in (CODE, "9-412", "2222", "5512") if secret in shown]
     page.get_by_role("button", name=zh("notices.copy_all_unknown", count=2, buildings=1)).wait_for()
+    # A volunteer taps once the screen has settled: idle, and still idle half a second later (on a busy machine a
+    # run can start just after the first idle reading and redraw the button under the tap).
+    page.wait_for_timeout(500)
+    page.locator(IDLE_APP).wait_for()
     taps = 0
     page.get_by_role("button", name=zh("notices.copy_building", number="12", count=1)).click()
     taps += 1
