@@ -42,6 +42,13 @@ export default function (component) {
     pinned: "",
     pinUntil: 0,
   });
+  // Streamlit calls this function again whenever its data changes and calls the returned cleanup only when the
+  // element goes: an earlier call's timers would go on applying its old spec (the desk's search box took the cursor
+  // back from the code box a confirm step had just focused, and the resident's number went into the search). Only
+  // the latest call acts; its timers replace the earlier ones.
+  const mount = {};
+  state.mount = mount;
+  (state.settled || []).forEach(clearTimeout);
   const pin = spec.pin ? `${spec.pin.key}#${spec.pin.token}` : "";
   const reveal = spec.reveal ? `${spec.reveal}#${token}` : "";
   const inputs = (label) => document.querySelectorAll(
@@ -92,6 +99,7 @@ export default function (component) {
     }
   };
   const apply = () => {
+    if (state.mount !== mount) return;
     typePending();
     for (const [label, mode] of Object.entries(modes)) {
       for (const input of inputs(label)) {
@@ -127,9 +135,10 @@ export default function (component) {
   state.observer.observe(document.body, { childList: true, subtree: true });
   apply();
   // Layout settles after the last redraw (fonts, text areas growing): look once more when it has.
-  const settled = [300, 1000].map((delay) => setTimeout(apply, delay));
+  state.settled = [300, 1000].map((delay) => setTimeout(apply, delay));
   return () => {
-    settled.forEach(clearTimeout);
+    if (state.mount !== mount) return;
+    state.settled.forEach(clearTimeout);
     if (state.observer) state.observer.disconnect();
     state.observer = null;
   };

@@ -117,10 +117,6 @@ def search_box_settled(search) -> None:
     expect(search).to_have_value("")
 
 
-# Known bug, left open (closing note of stop 29): since 10:00 at the site on 2026-12-08 (fridge readings due, their
-# warnings above the desk), the household's proof step goes away before the resident's number is typed — the number
-# lands in the search box — in full CI runs and then alone. Not strict: it passes at other hours.
-@pytest.mark.xfail(reason="the desk's household proof step is lost before the number is typed (bug open)", strict=False)
 def test_a_volunteers_day(tablet: Tablet, app_server: str, app_database_copy: AppData):
     from playwright.sync_api import expect  # here: without playwright the fixtures skip before this runs
 
@@ -227,11 +223,8 @@ def test_a_volunteers_day(tablet: Tablet, app_server: str, app_database_copy: Ap
     tablet.tap(household)
     # Found by the phone tail: the resident says the whole number, typed into the box that has the cursor.
     focused_on(page, zh("desk.proof"))
-    # The resident says the number once the screen has settled (keys typed mid-run can be redrawn away): idle, and
-    # still idle half a second later (a busy machine's next run can start just after the first idle reading).
-    tablet.idle()
-    page.wait_for_timeout(500)
-    tablet.idle()
+    # The resident says the number as soon as the cursor is there: a second after quick steps (the undo, the clear,
+    # this search) the cursor must still be in this box (it once went back to the search box, see ui/keyboard.py).
     page.keyboard.type("13700002222")
     page.keyboard.press("Enter")
     family = tablet.button(zh("desk.confirm_family"))
