@@ -136,8 +136,9 @@ export default function (component) {
   apply();
   // Layout settles after the last redraw (fonts, text areas growing): look once more when it has.
   state.settled = [300, 1000].map((delay) => setTimeout(apply, delay));
+  // Whichever call's cleanup Streamlit runs when the element goes, it stops the latest call's timers and observer.
   return () => {
-    if (state.mount !== mount) return;
+    state.mount = null;
     state.settled.forEach(clearTimeout);
     if (state.observer) state.observer.disconnect();
     state.observer = null;
