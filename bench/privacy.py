@@ -19,7 +19,6 @@ import json
 import multiprocessing
 import pathlib
 import random
-import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bench.data import SIZES, seeded
-from bench.timing import p95
+from bench.timing import spread
 from db.core.clock import utc_now
 from db.core.engine import make_engine, read_only, unit_of_work
 from db.core.migrate import refresh_statistics
@@ -103,20 +102,16 @@ def privacy_figures(url: str, *, older_than_days: int = 1, pause_s: float = PAUS
         "batches": report.batches,
         "longest_batch_ms": round(report.longest_batch_ms, 1),
         "handovers_during": len(during),
-        "handover_during_median_ms": _rounded(statistics.median(during) if during else None),
-        "handover_during_p95_ms": _rounded(p95(during) if during else None),
-        "handover_during_longest_ms": _rounded(max(during, default=None)),
+        "handover_during_median_ms": spread(during)["median"],
+        "handover_during_p95_ms": spread(during)["p95"],
+        "handover_during_longest_ms": spread(during)["longest"],
         # The bound: how many waited longer (a loaded machine's desk alone shows a few near it, too).
         "handovers_during_over_200_ms": sum(ms > WAIT_BOUND_MS for ms in during),
         "handovers_failed_during": len(failed),
         "handovers_before": len(before),
-        "handover_before_median_ms": _rounded(statistics.median(before) if before else None),
-        "handover_before_longest_ms": _rounded(max(before, default=None)),
+        "handover_before_median_ms": spread(before)["median"],
+        "handover_before_longest_ms": spread(before)["longest"],
     }
-
-
-def _rounded(ms: float | None) -> float | None:
-    return None if ms is None else round(ms, 1)
 
 
 def add_event_log(engine: Engine) -> int:

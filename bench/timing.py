@@ -44,6 +44,13 @@ def p95(times: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
+def spread(times: list[float]) -> dict[str, float | None]:
+    """The median, p95 and longest of timings in ms, each rounded to a tenth (None when there are none)."""
+    if not times:
+        return {"median": None, "p95": None, "longest": None}
+    return {"median": round(statistics.median(times), 1), "p95": round(p95(times), 1), "longest": round(max(times), 1)}
+
+
 def milliseconds(call: Callable[[], object]) -> float:
     start = time.perf_counter()
     call()

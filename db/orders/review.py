@@ -130,15 +130,7 @@ def count_orders(session: Session, *, site_id: int, filters: OrderFilter, now: d
     history; a status filter counts the orders themselves (ix_orders_site_status_delivery_date)."""
     if not filters.statuses and not filters.overdue_only:
         rollups = select(func.sum(DeliveryRollup.orders)).where(DeliveryRollup.site_id == site_id)
-        if filters.delivery_from is not None:
-            rollups = rollups.where(DeliveryRollup.delivery_date >= filters.delivery_from)
-        if filters.delivery_to is not None:
-            rollups = rollups.where(DeliveryRollup.delivery_date <= filters.delivery_to)
-        if filters.platforms:
-            rollups = rollups.where(DeliveryRollup.platform.in_(filters.platforms))
-        if filters.storage_classes:
-            rollups = rollups.where(DeliveryRollup.storage_class.in_(filters.storage_classes))
-        return int(session.scalar(rollups) or 0)
+        return int(session.scalar(_with_delivery_filters(rollups, DeliveryRollup, filters=filters)) or 0)
     # count(*): an index that holds the filters' columns answers it alone (see db.orders.lifecycle._count_statement).
     query = _filtered(
         select(func.count()).select_from(Order), session=session, site_id=site_id, filters=filters, now=now
@@ -389,20 +381,28 @@ def list_slot_bags(session: Session, *, site_id: int, now: dt.datetime, by: str 
     return frame
 
 
+def _with_delivery_filters(
+    query: Select[*_Ts], table: type[Order] | type[DeliveryRollup], *, filters: OrderFilter
+) -> Select[*_Ts]:
+    """The filters that orders and their delivery rollups share (dates, platforms, classes), on `table`'s columns
+    of the same names."""
+    if filters.delivery_from is not None:
+        query = query.where(table.delivery_date >= filters.delivery_from)
+    if filters.delivery_to is not None:
+        query = query.where(table.delivery_date <= filters.delivery_to)
+    if filters.platforms:
+        query = query.where(table.platform.in_(filters.platforms))
+    if filters.storage_classes:
+        query = query.where(table.storage_class.in_(filters.storage_classes))
+    return query
+
+
 def _filtered(
     query: Select[*_Ts], *, session: Session, site_id: int, filters: OrderFilter, now: dt.datetime
 ) -> Select[*_Ts]:
-    query = query.where(Order.site_id == site_id)
-    if filters.delivery_from is not None:
-        query = query.where(Order.delivery_date >= filters.delivery_from)
-    if filters.delivery_to is not None:
-        query = query.where(Order.delivery_date <= filters.delivery_to)
+    query = _with_delivery_filters(query.where(Order.site_id == site_id), Order, filters=filters)
     if filters.statuses:
         query = query.where(Order.status.in_(filters.statuses))
-    if filters.platforms:
-        query = query.where(Order.platform.in_(filters.platforms))
-    if filters.storage_classes:
-        query = query.where(Order.storage_class.in_(filters.storage_classes))
     if filters.overdue_only:
         hold_days = class_hold_days(get_site_rules(session, site_id=site_id))
         query = query.where(

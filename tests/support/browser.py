@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -119,7 +119,7 @@ def streamlit_processes(
             for index, log_path in enumerate(log_paths)
         ]
         for app, log_path in zip(apps, log_paths, strict=True):
-            _wait_healthy(app.process, app.base_url, timeout=timeout, log_path=log_path)
+            wait_until_ready(app.process, partial(_healthy, app.base_url), timeout=timeout, log_path=log_path)
         yield apps
 
 
@@ -167,27 +167,41 @@ def _started(
         try:
             yield AppProcess(base_url=f"http://127.0.0.1:{port}", port=port, process=server)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server, timeout=15)
 
 
-def _wait_healthy(server: subprocess.Popen[bytes], base_url: str, *, timeout: float, log_path: pathlib.Path) -> None:
+def stop(server: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """Asks a server to end, and kills it if it has not within `timeout` seconds."""
+    server.terminate()
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def wait_until_ready(
+    server: subprocess.Popen[bytes], ready: Callable[[], bool], *, timeout: float, log_path: pathlib.Path
+) -> None:
+    """Asks `ready` (which may raise OSError: not yet) every 0.1 s until it says yes; fails with the server's log
+    when the server exits first or `timeout` seconds pass."""
+    name = pathlib.Path(str(server.args[0])).name if isinstance(server.args, list) else "server"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
+            raise RuntimeError(f"{name} exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
         try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as answer:
-                if answer.read().decode().strip() == "ok":
-                    return
+            if ready():
+                return
         except OSError:
             pass
-        time.sleep(0.2)
-    raise RuntimeError(f"streamlit did not answer within {timeout} s:\n{log_path.read_text(errors='replace')}")
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} was not ready within {timeout} s:\n{log_path.read_text(errors='replace')}")
+
+
+def _healthy(base_url: str) -> bool:
+    with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as answer:
+        return bool(answer.read().decode().strip() == "ok")
 
 
 # What a fresh install needs to run: the app without its tests, data or history.

@@ -8,12 +8,12 @@ import pathlib
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
-from tests.support.browser import free_port
+from tests.support.browser import free_port, stop, wait_until_ready
 from tests.support.paths import ROOT
 
 PROXY_CONFIG = ROOT / "deploy" / "nginx" / "cloudbasket.conf"
@@ -115,32 +115,19 @@ def nginx_proxy(folder: pathlib.Path, *, app_ports: tuple[int, int], timeout: fl
     with errors.open("wb") as stderr:
         server = subprocess.Popen(command, stdout=stderr, stderr=subprocess.STDOUT)
         try:
-            _wait_listening(server, https_port, timeout=timeout, errors=errors)
+            wait_until_ready(server, partial(_listening, https_port), timeout=timeout, log_path=errors)
             yield Proxy(
                 https_url=f"https://127.0.0.1:{https_port}",
                 http_url=f"http://127.0.0.1:{http_port}",
                 access_log=access_log,
             )
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server, timeout=10)
 
 
-def _wait_listening(server: subprocess.Popen[bytes], port: int, *, timeout: float, errors: pathlib.Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"nginx exited with {server.returncode}:\n{errors.read_text(errors='replace')}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nginx did not listen within {timeout} s:\n{errors.read_text(errors='replace')}")
+def _listening(port: int) -> bool:
+    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    return True
 
 
 @dataclass(frozen=True)
