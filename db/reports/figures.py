@@ -494,11 +494,11 @@ def handover_speed_frame(
 
 
 def dwell_by_class_frame(session: Session, *, site_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Hours from check-in to handover per storage class, for bags handed over on days `start`…`end`: counts and
-    sums from the day rollups, the longest from the orders' (site, picked-up time) index over the same days."""
+    """Hours from check-in to handover per storage class, for bags handed over on days `start`…`end`: counts, sums
+    and the longest from the day rollups (a few rows a day, however long the site's history)."""
     count, total = func.sum(DayRollup.dwell_count), func.sum(DayRollup.dwell_ms)
     sums = session.execute(
-        select(DayRollup.storage_class, count, total)
+        select(DayRollup.storage_class, count, total, func.max(DayRollup.dwell_max_ms))
         .where(DayRollup.site_id == site_id, DayRollup.day >= start, DayRollup.day <= end)
         .group_by(DayRollup.storage_class)
         .having(count > 0)
@@ -506,25 +506,15 @@ def dwell_by_class_frame(session: Session, *, site_id: int, start: dt.date, end:
     ).all()
     if not sums:
         return pd.DataFrame(columns=["storage_class", "pickups", "average_hours", "longest_hours"])
-    low, high = _bounds(start, end)
-    longest = dict(
-        session.execute(
-            # No "received_at IS NOT NULL": max() skips the NULLs anyway, and the condition tempts a planner without
-            # statistics into the (site, received_at) index, a walk of the site's whole history.
-            select(Order.storage_class, func.max(hours_between(Order.received_at, Order.picked_up_at)))
-            .where(Order.site_id == site_id, Order.picked_up_at >= low, Order.picked_up_at < high)
-            .group_by(Order.storage_class)
-        ).all()
-    )
     return pd.DataFrame(
         [
             {
                 "storage_class": storage_class,
                 "pickups": int(pickups),
                 "average_hours": round(int(summed) / int(pickups) / MS_PER_HOUR, 1),
-                "longest_hours": round(float(longest[storage_class]), 1),
+                "longest_hours": round(int(longest) / MS_PER_HOUR, 1),
             }
-            for storage_class, pickups, summed in sums
+            for storage_class, pickups, summed, longest in sums
         ],
         columns=["storage_class", "pickups", "average_hours", "longest_hours"],
     )
