@@ -352,8 +352,8 @@ class Order(Base):
         # Status then delivery date: the desk's status lists and the overdue count (old bags still in a slot).
         Index("ix_orders_site_status_delivery_date", "site_id", "status", "delivery_date"),
         Index("ix_orders_site_delivery_date", "site_id", "delivery_date"),
-        # Handovers of a range of days per site (the daily report, the KPI and dwell figures); class and check-in
-        # time ride along so the longest dwell per class is read from the index alone.
+        # Handovers of a range of days per site (the daily report, the KPI figures, the recount of a day's longest
+        # dwell after an undo); class and check-in time ride along for the dwell.
         Index("ix_orders_site_picked_up_at", "site_id", "picked_up_at", "storage_class", "received_at"),
         # The handover-speed figure reads the bags checked in during the last 48 hours (db.reports.figures).
         Index("ix_orders_site_received_at", "site_id", "received_at"),
@@ -410,8 +410,8 @@ class DeliveryRollup(Base):
 
 
 class DayRollup(Base):
-    """Counts per site, local day of the event, platform and storage class: check-ins, handovers, returns, and
-    the summed dwell of the handovers, kept like DeliveryRollup."""
+    """Counts per site, local day of the event, platform and storage class: check-ins, handovers, returns, the
+    summed dwell of the handovers and the longest of them, kept like DeliveryRollup."""
 
     __tablename__ = "day_rollups"
 
@@ -427,6 +427,10 @@ class DayRollup(Base):
     returned: Mapped[int] = mapped_column(default=0)
     dwell_count: Mapped[int] = mapped_column(default=0)
     dwell_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The longest dwell of the key's handovers, in milliseconds (0 without one): a handover raises it, and an undo
+    # of the longest recounts it from the orders of that day (db.orders.rollups). Of several shards, the largest
+    # holds.
+    dwell_max_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class HourRollup(Base):

@@ -6,6 +6,11 @@ in `hour_rollups`. Every writer of an
 order's status or times passes the order's facts before and after to `move_in_rollups` in the same transaction, which
 adds the difference with one upsert per table; `rebuild_rollups` recomputes them from the orders (the same rules,
 in SQL) after a bulk load, or to repair.
+
+The day rollups also keep the longest dwell of their handovers (`dwell_max_ms`), which cannot be taken back by a
+difference: a handover raises it (the larger of the two), and a change that takes away a handover whose dwell was
+the longest of its day (an undo) recounts that one day, platform and class from the orders' (site, picked-up time)
+index, a few hundred entries.
 """
 
 from __future__ import annotations
@@ -33,13 +38,14 @@ from sqlalchemy import (
     select,
     text,
     union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
-from db.core.clock import to_local
+from db.core.clock import local_day_bounds, to_local
 from db.core.local_time import local_day, local_hour
 from db.core.models import STILL_HELD, DayRollup, DeliveryRollup, HeldRollup, HourRollup, Order
 
@@ -56,7 +62,9 @@ DELIVERY_COUNTS = (
     "picked_up_24h",
     "picked_up_48h",
 )
-DAY_COUNTS = ("received", "picked_up", "returned", "dwell_count", "dwell_ms")
+DAY_COUNTS = ("received", "picked_up", "returned", "dwell_count", "dwell_ms", "dwell_max_ms")
+# Kept columns that hold the largest value of their key, not a sum: combined by max over changes and shards.
+LONGEST = ("dwell_max_ms",)
 HOUR_COUNTS = ("received", "picked_up", "returned")
 DELIVERY_KEYS = ("site_id", "delivery_date", "platform", "storage_class")
 DAY_KEYS = ("site_id", "day", "platform", "storage_class")
@@ -117,6 +125,17 @@ def dwell_ms(received_at: dt.datetime, picked_up_at: dt.datetime) -> int:
 
 
 Counts = dict[str, dict[tuple[Any, ...], Counter[str]]]
+# A handover's day rollup key and its dwell in milliseconds.
+Dwell = tuple[tuple[Any, ...], int]
+
+
+def _dwell_of(facts: OrderFacts | None) -> Dwell | None:
+    """The day rollup row whose longest dwell this order's handover may be, and that dwell (None: no handover
+    with a check-in)."""
+    if facts is None or facts.picked_up_at is None or facts.received_at is None:
+        return None
+    day = to_local(facts.picked_up_at).date()
+    return (facts.site_id, day, facts.platform, facts.storage_class), dwell_ms(facts.received_at, facts.picked_up_at)
 
 
 def _counts(facts: OrderFacts) -> Counts:
@@ -165,20 +184,80 @@ def _counts(facts: OrderFacts) -> Counts:
 def move_in_rollups(session: Session, *, before: OrderFacts | None, after: OrderFacts | None) -> None:
     """Add one order's change to the rollups: its rows as `after` minus its rows as `before` (None: the order did
     not exist, or is gone). Call it in the transaction of the change, after the change has won its guarded
-    UPDATE."""
+    UPDATE.
+
+    When the change takes away a handover whose dwell may have been the longest of its day rollup row (an undo of
+    the handover, a correction that moves it), that row's longest dwell is recounted from the orders after the
+    difference is added; on PostgreSQL the row's shards are locked first (waiting for other open changes of the
+    same day, platform and class), so a handover committed meanwhile is either seen by the recount or raises the
+    row afterwards."""
     deltas: Counts = {}
     for facts, sign in ((before, -1), (after, 1)):
         if facts is not None:
             _sum_into(deltas, _counts(facts), sign=sign)
+    gone, added = _dwell_of(before), _dwell_of(after)
+    _raise_longest(deltas, [added] if added is not None and added != gone else [])
+    recount = gone is not None and gone != added and _may_be_longest(session, dwell=gone)
+    if recount and gone is not None:
+        _lock_day_row(session, key=gone[0])
     _add_all(session, deltas)
+    if recount and gone is not None:
+        _recount_longest(session, key=gone[0])
 
 
 def add_new_orders(session: Session, *, orders: Iterable[OrderFacts]) -> None:
     """Count orders just written (a manifest import, a new order): one upsert per table for all of them."""
     deltas: Counts = {}
+    dwells = []
     for facts in orders:
         _sum_into(deltas, _counts(facts), sign=1)
+        dwells.append(_dwell_of(facts))
+    _raise_longest(deltas, [dwell for dwell in dwells if dwell is not None])
     _add_all(session, deltas)
+
+
+def _raise_longest(deltas: Counts, dwells: list[Dwell]) -> None:
+    """Each day rollup row's longest dwell among `dwells`, beside the row's differences (0 leaves a row's longest
+    as it is: the upserts keep the larger)."""
+    days = deltas.setdefault("day_rollups", {})
+    for key, waited in dwells:
+        row = days.setdefault(key, Counter())
+        row["dwell_max_ms"] = max(row["dwell_max_ms"], waited)
+
+
+def _day_row(key: tuple[Any, ...]) -> list[ColumnElement[bool]]:
+    return [getattr(DayRollup, name) == value for name, value in zip(DAY_KEYS, key, strict=True)]
+
+
+def _may_be_longest(session: Session, *, dwell: Dwell) -> bool:
+    """Whether a dwell taken away was as long as its row's longest (then the row's longest is recounted)."""
+    key, waited = dwell
+    kept = session.scalar(select(func.max(DayRollup.dwell_max_ms)).where(*_day_row(key)))
+    return kept is None or waited >= kept
+
+
+def _lock_day_row(session: Session, *, key: tuple[Any, ...]) -> None:
+    """PostgreSQL: lock every shard of a day rollup row, in shard order, before its longest is recounted; a change
+    adding to the row meanwhile then waits for this one and raises the recounted value after it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(DayRollup.shard).where(*_day_row(key)).order_by(DayRollup.shard).with_for_update())
+
+
+def _recount_longest(session: Session, *, key: tuple[Any, ...]) -> None:
+    """Set a day rollup row's longest dwell (every shard of it) to the longest of its handovers in the orders: one
+    site's handovers of one local day, from the (site, picked-up time) index."""
+    site_id, day, platform, storage_class = key
+    low, high = local_day_bounds(day)
+    longest = session.scalar(
+        select(func.max(dwell_ms_sql(Order.received_at, Order.picked_up_at))).where(
+            Order.site_id == site_id,
+            Order.picked_up_at >= low,
+            Order.picked_up_at < high,
+            Order.platform == platform,
+            Order.storage_class == storage_class,
+        )
+    )
+    session.execute(update(DayRollup).where(*_day_row(key)).values(dwell_max_ms=int(longest or 0)))
 
 
 def _sum_into(total: Counts, counts: Counts, *, sign: int) -> None:
@@ -259,16 +338,23 @@ def _postgresql_add_sql(changes: list[Change]) -> str:
             f"{wanted} ({', '.join(names)}) AS (VALUES {tuples})",
             f"{free} AS (SELECT {wanted}.*, held.shard FROM {wanted} CROSS JOIN LATERAL (SELECT t.shard FROM {name} t "
             f"WHERE {same('t', wanted)} ORDER BY t.shard LIMIT 1 FOR UPDATE SKIP LOCKED) held)",
-            f"{updated} AS (UPDATE {name} t SET {', '.join(f'{c} = t.{c} + {free}.{c}' for c in counted)} FROM {free} "
+            f"{updated} AS (UPDATE {name} t SET {', '.join(_pg_combined(c, 't', free) for c in counted)} FROM {free} "
             f"WHERE {same('t', free)} AND t.shard = {free}.shard RETURNING {', '.join(f't.{key}' for key in keys)})",
             f"i{number} AS (INSERT INTO {name} ({', '.join((*keys, 'shard', *counted))}) "
             f"SELECT {', '.join(f'{wanted}.{key}' for key in keys)}, 1 + pg_backend_pid() % {SHARDS}, "
             f"{', '.join(f'{wanted}.{c}' for c in counted)} FROM {wanted} "
             f"WHERE NOT EXISTS (SELECT 1 FROM {updated} WHERE {same(updated, wanted)}) "
             f"ON CONFLICT ({', '.join((*keys, 'shard'))}) DO UPDATE SET "
-            f"{', '.join(f'{c} = {name}.{c} + excluded.{c}' for c in counted)} RETURNING 1)",
+            f"{', '.join(_pg_combined(c, name, 'excluded') for c in counted)} RETURNING 1)",
         ]
     return "WITH " + ",\n".join(parts) + "\nSELECT 1"
+
+
+def _pg_combined(column: str, kept: str, added: str) -> str:
+    """The SET of one kept column: the sum, or the larger of the two for a longest."""
+    if column in LONGEST:
+        return f"{column} = greatest({kept}.{column}, {added}.{column})"
+    return f"{column} = {kept}.{column} + {added}.{column}"
 
 
 _PG_ADDS: dict[tuple[tuple[str, int], ...], Any] = {}
@@ -287,7 +373,14 @@ def _sqlite_upsert(
         columns = table.__table__.c
         statement = _UPSERTS[table.__tablename__] = plain.on_conflict_do_update(
             index_elements=[*keys, "shard"],
-            set_={column: columns[column] + plain.excluded[column] for column in counted},
+            set_={
+                column: (
+                    func.max(columns[column], plain.excluded[column])
+                    if column in LONGEST
+                    else columns[column] + plain.excluded[column]
+                )
+                for column in counted
+            },
         )
     session.execute(statement, [{**row, "shard": 0} for row in rows])
 
@@ -368,6 +461,7 @@ def _event_select(*, site_id: int | None, keys: tuple[str, ...], counted: tuple[
     zero = literal_column("0", Integer)
 
     def events(moment: Any, *, received: Any, picked_up: Any, returned: Any, dwell: Any, dwell_ms: Any) -> Any:
+        # The longest dwell is the largest of the same milliseconds the sum adds.
         query = select(
             Order.site_id.label("site_id"),
             local_day(moment).label("day"),
@@ -379,6 +473,7 @@ def _event_select(*, site_id: int | None, keys: tuple[str, ...], counted: tuple[
             returned.label("returned"),
             dwell.label("dwell_count"),
             cast(dwell_ms, BigInteger).label("dwell_ms"),
+            cast(dwell_ms, BigInteger).label("dwell_max_ms"),
         ).where(moment.is_not(None))
         return query.where(Order.site_id == site_id) if site_id is not None else query
 
@@ -397,7 +492,8 @@ def _event_select(*, site_id: int | None, keys: tuple[str, ...], counted: tuple[
         events(Order.returned_at, received=zero, picked_up=zero, returned=one, dwell=zero, dwell_ms=zero),
     ).subquery()
     grouped = [parts.c[name] for name in keys]
-    return select(*grouped, *(func.sum(parts.c[name]) for name in counted)).group_by(*grouped)
+    summed = (func.max(parts.c[name]) if name in LONGEST else func.sum(parts.c[name]) for name in counted)
+    return select(*grouped, *summed).group_by(*grouped)
 
 
 def rebuild_rollups(session: Session, *, site_id: int | None = None) -> dict[str, int]:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.core.models import Event, LookupAttempt
-from db.orders.rollups import TABLES
+from db.orders.rollups import LONGEST, TABLES
 
 
 def order_history(session: Session, *, order_id: int) -> list[Event]:
@@ -19,13 +19,14 @@ def order_history(session: Session, *, order_id: int) -> list[Event]:
 
 
 def read_rollups(session: Session, *, site_id: int | None = None) -> dict[str, set[tuple[Any, ...]]]:
-    """Every key's counts, summed over its shards, as tuples (key, then counts) where any count is not zero: to
-    compare the kept rollups with a rebuild (db.orders.rollups.rebuild_rollups)."""
+    """Every key's counts, summed over its shards (a longest: the largest of them), as tuples (key, then counts)
+    where any count is not zero: to compare the kept rollups with a rebuild (db.orders.rollups.rebuild_rollups)."""
     found: dict[str, set[tuple[Any, ...]]] = {}
     for table, keys, counted in TABLES:
         columns = table.__table__.c
         grouped = [columns[name] for name in keys]
-        query = select(*grouped, *(func.sum(columns[name]) for name in counted)).group_by(*grouped)
+        summed = (func.max(columns[name]) if name in LONGEST else func.sum(columns[name]) for name in counted)
+        query = select(*grouped, *summed).group_by(*grouped)
         if site_id is not None:
             query = query.where(columns.site_id == site_id)
         found[table.__tablename__] = {
