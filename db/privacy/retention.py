@@ -8,10 +8,12 @@ the event log's before/after of those bags, and of the messages about them, keep
 `KEPT_EVENT_KEYS` (the one change the log's triggers allow: it sets `scrubbed_at`, once); those messages lose their
 recipient, values and text; an excursion check's note on them goes.
 
-`purge_personal_data` runs it over every site in short batches, each its own transaction, reading the bags still
-naming their resident through the partial index `ix_orders_identifiable`; it also deletes ended sign-in sessions
-and remembered browsers unseen for 30 days (never a counter tablet), and on SQLite checkpoints the write-ahead log so
-no purged value lingers there (`secure_delete`, db.core.engine, zeroes the freed pages).
+`purge_personal_data` runs it over every site in short batches, reading the bags still naming their resident
+through the partial index `ix_orders_identifiable`: each batch reads what it will write in a read-only transaction
+(`_read_plan`), then writes it in a short one (`_write_plan`) that re-checks what could have changed in between, so
+a handover at the desk waits for the writes only; it also deletes ended sign-in sessions and remembered browsers
+unseen for 30 days (never a counter tablet), and on SQLite checkpoints the write-ahead log so no purged value
+lingers there (`secure_delete`, db.core.engine, zeroes the freed pages).
 """
 
 from __future__ import annotations
