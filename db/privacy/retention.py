@@ -25,13 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Engine, Table, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.core.clock import to_local
 from db.core.engine import read_only, rows_changed, unit_of_work
 from db.core.events import record_event
 from db.core.models import (
+    OPEN_ORDER_STATUSES,
     Device,
     Event,
     ExcursionCheck,
@@ -65,8 +66,13 @@ KEPT_EVENT_KEYS: frozenset[str] = frozenset(
     }
 )
 PURGED_ACTION = "privacy.purged"
-# Statuses of a closed bag: handed over or returned. Open ones (and problems) keep their data until they close.
+# Statuses of a closed bag: handed over or returned. Open ones (and problems) keep their data until they close, or
+# until NEVER_CLOSED_GRACE_DAYS more than the rule's days have passed since their delivery day.
 CLOSED_STATUSES = ("picked_up", "returned")
+# A bag that never closes (never delivered, reported as a problem and never settled, never collected nor returned)
+# is anonymised too once its delivery day is this many days more than the site's personal_data_days ago; its status
+# stays (the rules page and the residents' page say so).
+NEVER_CLOSED_GRACE_DAYS = 30
 # A remembered browser (never a tablet) unseen this long is forgotten.
 BROWSER_UNSEEN = dt.timedelta(days=30)
 # Bags per batch at most: each batch is one short write transaction, so a handover beside it waits for one batch at
@@ -436,11 +442,12 @@ def _empty_messages(session: Session, *, message_ids: list[int], now: dt.datetim
 def purge_personal_data(
     engine: Engine, *, now: dt.datetime, older_than_days: int | None = None, batch_size: int = BATCH_SIZE
 ) -> PurgeReport:
-    """Every site's closed bags closed longer ago than its `personal_data_days` (or `older_than_days`) are
-    anonymised in batches of at most `batch_size` (a site's first of FIRST_BATCH_SIZE, then each sized by the last
-    one's pace: TARGET_BATCH_MS), each its own transaction; one `privacy.purged` event per site that had anything
-    purged, with the counts; ended or expired sign-in sessions and browsers unseen for 30 days deleted; on
-    SQLite the write-ahead log checkpointed after a purge that changed anything."""
+    """Every site's closed bags closed longer ago than its `personal_data_days` (or `older_than_days`), and its bags
+    never closed delivered NEVER_CLOSED_GRACE_DAYS before that, are anonymised in batches of at most `batch_size` (a
+    site's first of FIRST_BATCH_SIZE, then each sized by the last one's pace: TARGET_BATCH_MS, and cut to
+    HOUSEHOLD_ROWS_PER_BATCH), each read first and then written in its own short transaction; one `privacy.purged`
+    event per site that had anything purged, with the counts; ended or expired sign-in sessions and browsers unseen
+    for 30 days deleted; on SQLite the write-ahead log checkpointed after a purge that changed anything."""
     if older_than_days is not None and older_than_days < 1:
         raise ValueError("older_than_days must be at least 1")
     with read_only(engine) as session:
@@ -456,6 +463,7 @@ def purge_personal_data(
         pace = _Pace(largest=batch_size, size=min(batch_size, FIRST_BATCH_SIZE))
         closed_before = now - dt.timedelta(days=days)
         due = _DueBags(site_id=site_id, closed_before=closed_before)
+        conditions = _due(closed_before=closed_before)
         while rows := due.next(engine, size=pace.size):
             # Everything the batch reads, read before it takes the write lock (a read never blocks the desk).
             with read_only(engine) as session:
@@ -464,7 +472,7 @@ def purge_personal_data(
             due.passed(rows[taken - 1], rest_left=taken < len(rows))
             started = time.perf_counter()
             with unit_of_work(engine) as session:
-                done = _write_plan(session, plan=plan, now=now, due=_still_due(closed_before))
+                done = _write_plan(session, plan=plan, now=now, due=(conditions,))
             took = (time.perf_counter() - started) * 1000
             pace.took(took)
             longest = max(longest, took)
@@ -518,9 +526,14 @@ class _Pace:
         self.size = max(1, min(self.largest, 2 * self.size, aimed))
 
 
-def _still_due(closed_before: dt.datetime) -> tuple[ColumnElement[bool], ...]:
-    """A bag's conditions to be anonymised by the purge, re-checked as it writes: still closed, closed before."""
-    return (status_among(CLOSED_STATUSES), func.coalesce(Order.picked_up_at, Order.returned_at) < closed_before)
+def _due(*, closed_before: dt.datetime) -> ColumnElement[bool]:
+    """A bag due for the purge (read, and checked again as it writes): closed before `closed_before`, or never
+    closed and delivered NEVER_CLOSED_GRACE_DAYS before that day."""
+    never_closed_before = to_local(closed_before).date() - dt.timedelta(days=NEVER_CLOSED_GRACE_DAYS)
+    return or_(
+        and_(status_among(CLOSED_STATUSES), func.coalesce(Order.picked_up_at, Order.returned_at) < closed_before),
+        and_(status_among(OPEN_ORDER_STATUSES), Order.delivery_date < never_closed_before),
+    )
 
 
 def _within_household_rows(plan: _Plan, *, rows: Sequence[Any]) -> tuple[_Plan, int]:
@@ -569,8 +582,7 @@ class _DueBags:
                 Order.site_id == self.site_id,
                 Order.anonymised_at.is_(None),
                 Order.delivery_date <= latest_day,
-                status_among(CLOSED_STATUSES),
-                func.coalesce(Order.picked_up_at, Order.returned_at) < self.closed_before,
+                _due(closed_before=self.closed_before),
             )
             .order_by(Order.delivery_date, Order.id)
             .limit(size)

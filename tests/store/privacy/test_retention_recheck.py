@@ -14,7 +14,7 @@ from db.core.events import record_event
 from db.core.models import Event, Message, Order
 from db.orders.lifecycle import hand_over, receive_order, undo_hand_over
 from db.outbox.messages import queue_message
-from db.privacy.retention import _read_plan, _still_due, _write_plan, household_id_for
+from db.privacy.retention import _due, _read_plan, _write_plan, household_id_for
 from tests.support.store import World, add_order, make_world
 
 PHONE = "13800138000"  # add_order's resident, normalized
@@ -34,7 +34,7 @@ def _purge_batch(engine: Engine, world: World, *, order_ids: list[int], closed_b
         plan = _read_plan(session, site_id=world.site_id, order_ids=order_ids)
     meanwhile()
     with unit_of_work(engine) as session:
-        return _write_plan(session, plan=plan, now=closed_before, due=_still_due(closed_before))
+        return _write_plan(session, plan=plan, now=closed_before, due=(_due(closed_before=closed_before),))
 
 
 def test_a_bag_handed_back_between_the_read_and_the_write_keeps_its_resident(engine: Engine, now: dt.datetime):
