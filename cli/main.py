@@ -217,8 +217,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Every site's bags handed over or returned longer ago than its rule's days personal data is "
         "kept (or --older-than-days) lose their resident's name, phone and address for good (the building, "
         "dates and counts stay, under a random household id), in short batches; their event log entries and "
-        "messages are scrubbed too. Ended sign-in sessions and remembered browsers unseen for 30 days are "
-        "deleted (counter tablets stay). The runner (`jobs run`) does the same once an hour. Exit 0.",
+        "messages are scrubbed too. A bag never closed (never delivered, a problem never settled) is anonymised "
+        "too once its delivery day is those days plus 30 ago, its status kept. Ended sign-in sessions and "
+        "remembered browsers unseen for 30 days are deleted (counter tablets stay). The runner (`jobs run`) "
+        "does the same once an hour. Exit 0.",
     )
     privacy_purge.add_argument(
         "--older-than-days",

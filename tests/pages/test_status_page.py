@@ -217,7 +217,7 @@ def test_residents_read_what_is_kept_how_long_and_whom_to_ask_before_any_lookup(
 
     opened = new_app(writable_app_env, language=language).switch_page(page_spec("status").path).run()
     section = privacy_lines(opened)
-    assert translate(language, "status.privacy_how_long", days=30) in section
+    assert translate(language, "status.privacy_how_long", days=30, never_closed_days=60) in section
     # No contact set yet: ask at the pickup desk.
     assert translate(language, "status.privacy_ask_desk") in section
     # The section names nobody: no resident's name, no phone number.
@@ -237,7 +237,7 @@ def test_residents_read_what_is_kept_how_long_and_whom_to_ask_before_any_lookup(
         )
     store.dispose()
     section = privacy_lines(new_app(writable_app_env, language=language).switch_page(page_spec("status").path).run())
-    assert translate(language, "status.privacy_how_long", days=1) in section
+    assert translate(language, "status.privacy_how_long", days=1, never_closed_days=31) in section
     # The committee's contact as typed: escaped for Markdown by the translator, so it reads as text.
     assert translate(language, "status.privacy_ask", contact=contact) in section
     assert "**6259" not in section and "<b>" not in section

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from db.core.models import SiteRules
+from db.privacy.retention import NEVER_CLOSED_GRACE_DAYS
 from ui.i18n import t
 
 
@@ -17,7 +18,11 @@ def privacy_statement(rules: SiteRules) -> None:
     lines = (
         t("status.privacy_what"),
         t("status.privacy_why"),
-        t("status.privacy_how_long", days=rules.personal_data_days),
+        t(
+            "status.privacy_how_long",
+            days=rules.personal_data_days,
+            never_closed_days=rules.personal_data_days + NEVER_CLOSED_GRACE_DAYS,
+        ),
         ask,
     )
     st.markdown("\n".join(f"- {line}" for line in lines))
