@@ -24,6 +24,8 @@ TABLET_CSS = """
 /* Streamlit 1.67 draws a selectbox as a react-aria combo box: its field is the group around the input. */
 .stSelectbox [role="group"], .stMultiSelect [role="group"] { min-height: 3rem; }
 .stSelectbox button, .stMultiSelect button { min-width: 3rem; }
+/* An open list's choices, the tablet's names on the sign-in page among them (45 px each, at any width). */
+[role="option"] { min-height: 3rem; }
 .stRadio label, .stCheckbox label { min-height: 3rem; align-items: center; }
 [data-testid="stSidebarNavLink"] { min-height: 3rem; align-items: center; }
 [data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"],
