@@ -38,17 +38,20 @@ UNITS = (
     ("S1", "常温货架 1号", "shelf", 60),
     ("S2", "常温货架 2号", "shelf", 60),
 )
-# Roles of the 22 demo volunteers: receivers in the morning, handout in the evening, a few cold checkers.
+# Roles of the 22 demo volunteers: receivers in the morning, who also keep the desk in the daytime (retired
+# neighbours, mostly), handout in the evening, a few cold checkers.
 VOLUNTEER_ROLES = (
     [("receiving", "cold_check")] * 4
-    + [("receiving",)] * 4
-    + [("handout", "receiving")] * 2
+    + [("receiving", "handout")] * 6
     + [("handout", "cold_check")] * 3
     + [("handout",)] * 9
 )
-# (starts, ends, role, min staff, max staff) for every day of the roster.
+# (starts, ends, role, min staff, max staff) for every day of the roster: the desk is open from 07:30, so one
+# volunteer keeps it through the morning and one through the afternoon, two or three in the evening rush.
 SHIFT_PATTERN = (
     (dt.time(7, 30), dt.time(9, 30), "receiving", 1, 2),
+    (dt.time(7, 30), dt.time(12, 0), "handout", 1, 1),
+    (dt.time(12, 0), dt.time(16, 0), "handout", 1, 1),
     (dt.time(16, 0), dt.time(18, 30), "handout", 2, 3),
     (dt.time(18, 30), dt.time(21, 0), "handout", 2, 3),
     (dt.time(20, 30), dt.time(21, 0), "cold_check", 1, 1),

@@ -24,6 +24,8 @@ TABLET_CSS = """
 /* Streamlit 1.67 draws a selectbox as a react-aria combo box: its field is the group around the input. */
 .stSelectbox [role="group"], .stMultiSelect [role="group"] { min-height: 3rem; }
 .stSelectbox button, .stMultiSelect button { min-width: 3rem; }
+/* An open list's choices, the tablet's names on the sign-in page among them (45 px each, at any width). */
+[role="option"] { min-height: 3rem; }
 .stRadio label, .stCheckbox label { min-height: 3rem; align-items: center; }
 [data-testid="stSidebarNavLink"] { min-height: 3rem; align-items: center; }
 [data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"],
@@ -31,6 +33,10 @@ TABLET_CSS = """
 [data-testid="stNumberInput"] button { min-width: 3rem; min-height: 3rem; }
 .stTabs [role="tab"] { min-height: 3rem; min-width: 3rem; }
 .stDateInput [data-testid="stDateInputField"] { min-height: 3rem; }
+/* A button's words wrap rather than end in "…" where two share a row (the arrivals' last bag: "in F1-03" beside
+   the undo with its time, on the tablet). */
+.stButton button [data-testid="stMarkdownContainer"], .stButton button [data-testid="stMarkdownContainer"] p {
+  white-space: normal; overflow: visible; }
 /* Heading anchors are for sharing a link to a section, not for the counter (and are 18 px). */
 [data-testid="stHeaderActionElements"] { display: none; }
 /* The table and chart toolbar's buttons speak English only and are 27 px: tables have download buttons. */

@@ -38,6 +38,13 @@ class NoFreeSlot(StoreError):
     key = "error.no_free_slot"
 
 
+class NotDueYet(StoreError):
+    """A bag of a later delivery day scanned at check-in (tomorrow's label sheet, or a bag truly come early): it is
+    not checked in unless the volunteer says it is here today."""
+
+    key = "error.delivery_not_due"
+
+
 class DuplicateValue(StoreError):
     key = "error.duplicate"
 

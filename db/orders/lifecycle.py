@@ -37,7 +37,15 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from db.cold_chain.units import claim_free_slot, free_slots_query, lock_slot, slot_is_occupied
 from db.core.clock import local_today, to_local
-from db.core.errors import AlreadyHandedOver, DuplicateValue, InvalidValue, NoFreeSlot, NotFound, WrongState
+from db.core.errors import (
+    AlreadyHandedOver,
+    DuplicateValue,
+    InvalidValue,
+    NoFreeSlot,
+    NotDueYet,
+    NotFound,
+    WrongState,
+)
 from db.core.events import record_event
 from db.core.models import (
     OPEN_ORDER_STATUSES,
@@ -179,16 +187,20 @@ def _check_order_is_new(session: Session, *, site_id: int, platform: str, order_
         raise DuplicateValue("error.pickup_code_in_use", pickup_code=pickup_code)
 
 
-def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime) -> str:
+def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt.datetime, early: bool = False) -> str:
     """Check a bag in and give it a free slot of the right kind; returns the slot code.
 
     Tablets checking in at once each get a different slot (`db.cold_chain.units.claim_free_slot` locks it); a bag is
-    refused only when no slot of its kind is left."""
+    refused when no slot of its kind is left, and a bag of a later delivery day (a code from tomorrow's label sheet)
+    unless `early`: the volunteer has said it is here today, and its check-in event says it came early."""
     order = _current(session, order_id=order_id)
     # `_current` reads afresh (the page may have loaded the order earlier in this session): a bag already checked
     # in takes no slot lock and is refused for its state, even when its kind is full.
     if order.status != "expected":
         _raise_refusal(session, order_id=order_id)
+    came_early = order.delivery_date > to_local(now).date()
+    if came_early and not early:
+        raise NotDueYet(code=order.pickup_code, day=order.delivery_date)
     # A savepoint: if another tablet checked this bag in meanwhile, the slot's lock goes with it.
     with session.begin_nested():
         slot = claim_free_slot(session, site_id=order.site_id, storage_class=order.storage_class)
@@ -200,7 +212,7 @@ def receive_order(session: Session, *, order_id: int, volunteer_id: int, now: dt
             now=now,
             action="order.received",
             values={"status": "received", "received_at": now, "slot_id": slot.id},
-            after_extra={"slot": slot.code},
+            after_extra={"slot": slot.code, **({"early": True} if came_early else {})},
         )
     return slot.code
 

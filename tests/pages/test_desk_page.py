@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -9,7 +11,7 @@ from db.core.clock import local_today, utc_now
 from db.core.engine import make_engine, unit_of_work
 from db.core.models import Event, Order
 from db.orders.lifecycle import ItemSpec, create_order, receive_order
-from tests.support.app_data import CODE, AppData, order_row, receive, stored
+from tests.support.app_data import CODE, AppData, add_bag, order_row, receive, stored
 from tests.support.pages import new_app, organizer_on
 from ui.i18n import translate
 from ui.pages_registry import VOLUNTEER
@@ -245,6 +247,32 @@ def test_arrivals_receive_by_code_shows_the_slot(writable_app_env: AppData):
     at.text_input(key="arrivals_code").input("no-such-code")
     at.button(key="arrivals_receive").click().run()
     assert [element.value for element in at.error] == [zh("error.pickup_code_not_found", code="no-such-code")]
+
+
+def test_arrivals_asks_before_checking_in_a_bag_of_a_later_day(writable_app_env: AppData):
+    # Tomorrow's bag scanned this morning: said in the page's language, not checked in on the scan; "no" leaves it
+    # expected, "check in early" takes it to a slot like any other bag.
+    tomorrow = local_today() + dt.timedelta(days=1)
+    order_id = add_bag(writable_app_env, code="9-901", phone="13900009901", delivered=tomorrow, received=False)
+    status = select(Order.status, Order.slot_id).where(Order.id == order_id)
+    for language in ("zh-CN", "en"):
+        at = new_app(writable_app_env, audience=VOLUNTEER, language=language).switch_page("pages/arrivals.py").run()
+        at.text_input(key="arrivals_code").input("9-901")
+        at.button(key="arrivals_receive").click().run()
+        assert not at.exception
+        question = translate(language, "error.delivery_not_due", code="9-901", day=tomorrow)
+        assert [element.value for element in at.warning] == [question]
+        assert [tuple(row) for row in stored(writable_app_env, status)] == [("expected", None)]
+        assert at.button(key="arrivals_early_yes").label == translate(language, "arrivals.check_in_early")
+        at.button(key="arrivals_early_no").click().run()
+        assert not at.warning and "arrivals_early_yes" not in {button.key for button in at.button}
+
+    at.text_input(key="arrivals_code").input("9-901")
+    at.button(key="arrivals_receive").click().run()
+    at.button(key="arrivals_early_yes").click().run()
+    assert not at.exception
+    assert stored(writable_app_env, status)[0][0] == "received"
+    assert "arrivals_shelved" in {button.key for button in at.button}
 
 
 def test_arrivals_receive_whole_delivery(writable_app_env: AppData):

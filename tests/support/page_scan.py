@@ -8,7 +8,7 @@ from typing import Any
 _SMALL_TARGETS_JS = """
 (minimum) => {
   const selector = 'button, a[href], input:not([type=hidden]), select, textarea, summary, [role=tab], [role=button],'
-    + ' [role=combobox], [role=switch], [role=checkbox], [role=radio], [role=link]';
+    + ' [role=combobox], [role=switch], [role=checkbox], [role=radio], [role=link], [role=option]';
   const small = [];
   for (const element of document.querySelectorAll(selector)) {
     let target = element;
@@ -19,6 +19,9 @@ _SMALL_TARGETS_JS = """
     if (target.closest('[data-testid=stSkipToContent]')) continue;
     const box = target.getBoundingClientRect();
     const style = getComputedStyle(target);
+    // Drawn for screen readers only inside a clipped-away box (the name list's "Dismiss"): no finger can hit it.
+    const holder = target.parentElement ? getComputedStyle(target.parentElement) : style;
+    if ([style, holder].some((drawn) => drawn.clipPath === 'inset(50%)')) continue;
     if (box.width === 0 || box.height === 0 || style.visibility === 'hidden' || style.display === 'none') continue;
     if (box.width < minimum || box.height < minimum) {
       const owner = target.closest('[data-testid]');
@@ -162,7 +165,7 @@ _ELDER_MEASURES_JS = """
     }
   }
   const selector = 'button, a[href], input:not([type=hidden]), select, textarea, summary, [role=tab], [role=button],'
-    + ' [role=combobox], [role=switch], [role=checkbox], [role=radio], [role=link]';
+    + ' [role=combobox], [role=switch], [role=checkbox], [role=radio], [role=link], [role=option]';
   const controls = [];
   for (const element of document.querySelectorAll(selector)) {
     let target = element;

@@ -29,12 +29,21 @@ from db.core.models import (
     Volunteer,
     VolunteerRole,
 )
+from db.forecast.build import forecast_site
 from db.orders.lifecycle import ItemSpec, create_order
 from db.people.accounts import Client, create_volunteer, sign_in_organizer, sign_in_volunteer
 from db.people.sites import count_sites, create_site, get_site_rules
 from seed.__main__ import main as seed_main
 from seed.bulk import rollup_site_in_bulk, slot_ids_by_code, write_plans_in_bulk
-from seed.demo import DEMO_PIN, EXCURSION_ACTION, ORGANIZER_PASSWORD, ORGANIZER_USERNAME, seed_demo, seed_demo_if_empty
+from seed.demo import (
+    DEMO_PIN,
+    EXCURSION_ACTION,
+    ORGANIZER_PASSWORD,
+    ORGANIZER_USERNAME,
+    SHIFT_PATTERN,
+    seed_demo,
+    seed_demo_if_empty,
+)
 from seed.plan import NO_SLOT_REASON, Resident, apply_plan_through_store, daily_volumes, plan_orders, slot_layout
 from tests.support.databases import DEMO_DAY, create_postgres_database, drop_postgres_database
 from tests.support.store import enrolled_tablet
@@ -255,7 +264,7 @@ def test_demo_roster_this_week_and_next(demo: Engine) -> None:
         roles = {(r.volunteer_id, r.role) for r in session.scalars(select(VolunteerRole))}
     days = Counter(to_local(s.starts_at).date() for s in shifts.values())
     for offset in range(14):
-        assert days[monday + dt.timedelta(days=offset)] == 4
+        assert days[monday + dt.timedelta(days=offset)] == len(SHIFT_PATTERN)
     statuses = Counter(a.status for a in assignments)
     assert statuses["no_show"] == 1 and statuses["checked_out"] > 20 and statuses["signed_up"] > 20
     assert all(shifts[a.shift_id].ends_at <= DEMO_NOW for a in assignments if a.status == "checked_out")
@@ -270,6 +279,19 @@ def test_demo_roster_this_week_and_next(demo: Engine) -> None:
     for taken in by_volunteer.values():
         taken.sort(key=lambda shift: shift.starts_at)
         assert all(a.ends_at <= b.starts_at for a, b in zip(taken, taken[1:], strict=False))
+
+
+@ON_THE_DEMO
+def test_demo_rosters_the_desk_through_tomorrows_opening_hours(demo: Engine) -> None:
+    # The dashboard's hands-needed line compares the handout volunteers rostered with the pickups expected per hour
+    # of opening: with evening shifts only, the demo showed a 07:00–16:00 gap every day. Tomorrow (this week's
+    # roster, filled) has someone at the desk every hour it is open.
+    with unit_of_work(demo) as session:
+        site_id = session.scalar(select(Site.id))
+        tomorrow = forecast_site(session, site_id=site_id, now=DEMO_NOW).days[0]
+    assert tomorrow.day == TOMORROW and not tomorrow.closed
+    assert min(tomorrow.volunteers_rostered) <= 8 and max(tomorrow.volunteers_rostered) >= 20
+    assert {hour: count for hour, count in tomorrow.volunteers_rostered.items() if count < 1} == {}
 
 
 @ON_THE_DEMO

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from db.core.engine import unit_of_work
-from db.core.errors import DuplicateValue, InvalidValue, NotFound, WrongState
+from db.core.errors import DuplicateValue, InvalidValue, NotDueYet, NotFound, WrongState
 from db.core.models import Order
 from db.orders.lifecycle import (
     find_expected_order,
@@ -168,8 +168,10 @@ def test_shelve_delivery_moves_only_that_days_checked_in_bags(engine: Engine, no
     expected = add_order(engine, world, now=now, number="A3", code="103")
     other_day = add_order(engine, world, now=now + dt.timedelta(days=1), number="A4", code="104")
     with unit_of_work(engine) as session:
-        for order_id in (received, handed, other_day):
+        for order_id in (received, handed):
             receive_order(session, order_id=order_id, volunteer_id=world.volunteer_id, now=now)
+        # Tomorrow's bag came a day early and the volunteer said so.
+        receive_order(session, order_id=other_day, volunteer_id=world.volunteer_id, now=now, early=True)
         hand_over(session, order_id=handed, volunteer_id=world.volunteer_id, now=now)
         assert (
             shelve_delivery(
@@ -209,6 +211,33 @@ def test_undo_receive_makes_the_order_expected_again_and_frees_its_slot(engine: 
         # The freed slot is the next bag's, and the undone bag can be checked in again.
         assert receive_order(session, order_id=right, volunteer_id=world.volunteer_id, now=now) == "S1-01"
         assert receive_order(session, order_id=wrong, volunteer_id=world.volunteer_id, now=now) == "S1-02"
+
+
+def test_a_bag_of_a_later_delivery_day_is_checked_in_only_when_the_volunteer_says_it_came_early(
+    engine: Engine, now: dt.datetime
+) -> None:
+    # Tomorrow's bag scanned this morning (a code from tomorrow's label sheet, or a bag truly come a day early):
+    # refused with its day, left expected and without a slot, until the volunteer says it is here.
+    world = make_world(engine, now=now)
+    tomorrows = add_order(engine, world, now=now + dt.timedelta(days=1), number="A1", code="301")
+    with pytest.raises(NotDueYet) as refused, unit_of_work(engine) as session:
+        receive_order(session, order_id=tomorrows, volunteer_id=world.volunteer_id, now=now)
+    assert refused.value.key == "error.delivery_not_due"
+    assert refused.value.params == {"code": "301", "day": (now + dt.timedelta(days=1)).date()}
+    assert _slot_and_status(engine, tomorrows) == (None, "expected")
+
+    with unit_of_work(engine) as session:
+        assert receive_order(session, order_id=tomorrows, volunteer_id=world.volunteer_id, now=now, early=True) == (
+            "S1-01"
+        )
+        events = order_history(session, order_id=tomorrows)
+    assert _slot_and_status(engine, tomorrows) == ("S1-01", "received")
+    assert events[-1].action == "order.received" and events[-1].after["early"] is True
+    # On its own day the bag needs no answer, and its event says nothing about coming early.
+    on_time = add_order(engine, world, now=now, number="A2", code="302")
+    with unit_of_work(engine) as session:
+        receive_order(session, order_id=on_time, volunteer_id=world.volunteer_id, now=now)
+        assert "early" not in order_history(session, order_id=on_time)[-1].after
 
 
 def test_undo_receive_refusals(engine: Engine, now: dt.datetime) -> None:

@@ -11,6 +11,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from db.core.clock import to_local, utc_now
+from db.core.errors import NotDueYet, StoreError
 from db.orders.lifecycle import (
     PROBLEM_FROM_STATUSES,
     UNDO_WINDOW,
@@ -28,7 +29,7 @@ from ui.actions import forget, keep, run_change
 from ui.i18n import t
 from ui.keyboard import input_hints
 from ui.tables import show_table, translate_codes
-from ui.widgets import camera_scan, confirmed_button
+from ui.widgets import ask_first, camera_scan, confirmation, confirmed_button, show_error
 
 # What the last check-in did, shown after the page reruns with fresh counts.
 LAST_SLOT_KEY = "arrivals_last_slot"
@@ -41,8 +42,11 @@ PROBLEM_REASONS = {
     "damaged": "arrivals.reason_damaged",
     "other": "arrivals.reason_other",
 }
-# The page's confirm steps (ui.widgets.confirmed_button keys).
-CONFIRM_KEYS = ("arrivals_receive_all", "arrivals_shelve_all", "arrivals_report")
+# A bag of a later delivery day scanned (tomorrow's label sheet?): its code and day wait here while the page asks
+# whether it really came today (ui.widgets.confirmation; its buttons are arrivals_early_yes and _no).
+EARLY_KEY = "arrivals_early"
+# The page's confirm steps (ui.widgets.confirmed_button keys, and the early bag's question).
+CONFIRM_KEYS = ("arrivals_early", "arrivals_receive_all", "arrivals_shelve_all", "arrivals_report")
 # The statuses a reason makes sense for.
 REASON_STATUSES = {"missing": ("expected",), "damaged": PROBLEM_FROM_STATUSES, "other": PROBLEM_FROM_STATUSES}
 LIST_COLUMNS = ["pickup_code", "resident_name", "storage_class", "item_count", "status", "slot"]
@@ -53,6 +57,7 @@ def check_in_by_code(user: SignedIn) -> None:
     first, above the code box, so on the landscape tablet they are in sight without scrolling; the cursor goes
     back into the code box after each bag, for the scanner."""
     st.header(t("arrivals.by_code"))
+    early_bag(user)
     last = st.session_state.get(LAST_SLOT_KEY)
     if last is not None:
         last_check_in(user, *last)
@@ -63,7 +68,38 @@ def check_in_by_code(user: SignedIn) -> None:
             t("arrivals.receive"), key="arrivals_receive", type="primary", width="stretch"
         )
     if submitted:
-        run_change(partial(check_in_bag, user=user, code=code), then=_checked_in)
+        forget(f"{EARLY_KEY}_pending")  # the next scan: an unanswered question about another bag is dropped
+        run_change(partial(check_in_bag, user=user, code=code), then=_checked_in, refused=_not_today)
+
+
+def early_bag(user: SignedIn) -> None:
+    """A bag of a later delivery day was scanned: it is not checked in on the scan (most often a code from tomorrow's
+    label sheet), and the question above the code box says whose day it is; "check in early" takes it in all the
+    same (it is here, and a chilled bag needs its fridge), "no" leaves it expected."""
+    waiting = st.session_state.get(f"{EARLY_KEY}_pending")
+    question = t("error.delivery_not_due", **waiting) if waiting else ""
+    answered = confirmation(
+        f"{EARLY_KEY}_pending",
+        question=question,
+        yes=t("arrivals.check_in_early"),
+        no=t("arrivals.not_now"),
+        yes_key=f"{EARLY_KEY}_yes",
+        no_key=f"{EARLY_KEY}_no",
+    )
+    if answered is not None:
+        run_change(partial(check_in_bag, user=user, code=answered["code"], early=True), then=_checked_in)
+
+
+def _not_today(error: StoreError) -> None:
+    """A refused check-in: a later day's bag waits for the volunteer's answer (asked above the code box, on the next
+    run); any other refusal is said in place."""
+    if not isinstance(error, NotDueYet):
+        show_error(error)
+        return
+    forget(LAST_SLOT_KEY)
+    ask_first(f"{EARLY_KEY}_pending", dict(error.params))
+    _refocus()
+    st.rerun()
 
 
 def next_in_view(orders: list[ExpectedOrder]) -> None:
@@ -92,15 +128,16 @@ def _refocus() -> None:
 
 
 def check_in_bag(
-    session: Session, *, user: SignedIn, code: str
+    session: Session, *, user: SignedIn, code: str, early: bool = False
 ) -> tuple[str, str, str, int | None, dt.datetime | None]:
     """One bag by its code: to a free slot of its kind, or where it already is. What the next run says about it:
-    (message, code, slot, order id and moment for the undo, or None when nothing was done)."""
+    (message, code, slot, order id and moment for the undo, or None when nothing was done). A bag of a later
+    delivery day is refused (NotDueYet) unless `early`: the volunteer said it is here today."""
     bag = find_expected_order(session, site_id=user.site_id, code=code)
     if bag.slot is not None:
         return ("arrivals.already_in", bag.pickup_code, bag.slot, None, None)
     moment = utc_now()
-    slot = receive_order(session, order_id=bag.id, volunteer_id=user.volunteer_id, now=moment)
+    slot = receive_order(session, order_id=bag.id, volunteer_id=user.volunteer_id, now=moment, early=early)
     return ("arrivals.put_in", bag.pickup_code, slot, bag.id, moment)
 
 
