@@ -1,5 +1,6 @@
 """Browser-test fixtures: one headless Chromium per run, `streamlit run app.py` per test (or one per module for
-tests that leave nothing behind another test reads, `module_server`), the counter tablet's page."""
+tests that leave nothing behind another test reads, `module_server`), the counter tablet's page. A browser test
+that fails keeps a screenshot of each tab open at that moment."""
 
 from __future__ import annotations
 
@@ -12,14 +13,47 @@ from dataclasses import replace
 import pytest
 
 from tests.support.app_data import AppData, fill_app_database
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing, enroll_as_tablet, streamlit_server
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    browser_missing,
+    enroll_as_tablet,
+    screenshot_folder,
+    streamlit_server,
+)
 from tests.support.databases import create_postgres_database, drop_postgres_database, skip_or_fail
+
+# Where a failing test's screenshots go when CLOUD_BASKET_SCREENSHOTS is unset: the run's temporary folders.
+FAILURE_SHOTS = pytest.StashKey[pytest.TempPathFactory]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """A test (or its fixtures) failing in Chromium: each open tab as it stands, before the fixtures close them. The
+    step screenshots a test takes only when CLOUD_BASKET_SCREENSHOTS is set; this one is always there, and the
+    report names the files."""
+    report = yield
+    browser = getattr(item, "funcargs", {}).get("chromium")
+    if report.failed and report.when in ("setup", "call") and browser is not None:
+        folder = screenshot_folder() or item.config.stash[FAILURE_SHOTS].mktemp("failed", numbered=True)
+        kept = []
+        for number, tab in enumerate(tab for context in browser.contexts for tab in context.pages):
+            path = folder / f"{item.name[:80]}_{report.when}_{number}.png".replace("/", "_")
+            try:
+                tab.screenshot(path=str(path), timeout=10_000)
+            except Exception as error:  # a tab that cannot draw any more: said, and the test's own failure stands
+                kept.append(f"{path.name}: none ({type(error).__name__})")
+            else:
+                kept.append(str(path))
+        report.sections.append(("screenshots of the open tabs", "\n".join(kept) or "no tab was open"))
+    return report
 
 
 @pytest.fixture(scope="session")
-def chromium():  # a playwright Browser; playwright may not be installed
+def chromium(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory):  # a playwright Browser
     """One headless Chromium per test run (per xdist worker); skipped (or failed under REQUIRE_BROWSER=1) when
-    unavailable."""
+    unavailable (playwright may not be installed)."""
+    pytestconfig.stash[FAILURE_SHOTS] = tmp_path_factory
     reason = browser_missing()
     if reason is not None:
         skip_or_fail(reason, required_by="REQUIRE_BROWSER")
