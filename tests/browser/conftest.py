@@ -1,6 +1,7 @@
-"""Browser-test fixtures: one headless Chromium per run, `streamlit run app.py` per test (or one per module for
-tests that leave nothing behind another test reads, `module_server`), the counter tablet's page. A browser test
-that fails keeps a screenshot of each tab open at that moment."""
+"""Browser-test fixtures: one headless Chromium per run, `streamlit run app.py` per test over a private copy of the
+app database (`app_server`), one per module for a module whose tests write only what the others do not read
+(`module_server`), and one per pytest-xdist worker for tests that only read (`shared_server`); the counter tablet's
+page on each. A browser test that fails keeps a screenshot of each tab open at that moment."""
 
 from __future__ import annotations
 
@@ -108,10 +109,30 @@ def module_server(module_app_database: AppData, tmp_path_factory: pytest.TempPat
         yield base_url
 
 
+@pytest.fixture(scope="session")
+def shared_app_database(app_database: AppData, tmp_path_factory: pytest.TempPathFactory) -> AppData:
+    """A copy of the app database for `shared_server`: the tests on it change nothing another test reads (their
+    sign-ins and enrolled tablets are their own; nobody switches 长辈模式, hands over a bag or logs a reading there)."""
+    target = tmp_path_factory.mktemp("shared_app") / "app.db"
+    shutil.copyfile(app_database.url.removeprefix("sqlite:///"), target)
+    return replace(app_database, url=f"sqlite:///{target}")
+
+
+@pytest.fixture(scope="session")
+def shared_server(shared_app_database: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One `streamlit run app.py` per pytest-xdist worker, started when a test first asks for it, for the tests that
+    only read: each saves a server's start and its first page run (the app's imports), 5 to 10 s on a busy machine.
+    A test that writes what it or another test then reads takes `app_server` (or `module_server`) instead."""
+    log_path = tmp_path_factory.mktemp("shared_server") / "streamlit.log"
+    with streamlit_server(shared_app_database.url, log_path=log_path) as base_url:
+        yield base_url
+
+
 @pytest.fixture
-def module_tablet(chromium, module_server: str, module_app_database: AppData):  # playwright objects
-    """The `page` fixture's counter tablet (a browser context of its own) on the module's server."""
-    with tablet_tab(chromium, module_server, module_app_database) as tab:
+def shared_tablet(chromium, shared_server: str, shared_app_database: AppData):  # playwright objects
+    """The `page` fixture's counter tablet (a browser context of its own, a tablet enrolled for it) on the worker's
+    shared server."""
+    with tablet_tab(chromium, shared_server, shared_app_database) as tab:
         yield tab
 
 

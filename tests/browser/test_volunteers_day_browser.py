@@ -280,8 +280,9 @@ def test_a_volunteers_day(tablet: Tablet, app_server: str, app_database_copy: Ap
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def test_the_residents_phone_tail_opens_the_numeric_keypad(page, app_server: str):
-    open_page(page, f"{app_server}/status?site=TS2", zh("page.status.title"))
+def test_the_residents_phone_tail_opens_the_numeric_keypad(shared_tablet, shared_server: str):
+    page = shared_tablet  # reads only: the worker's shared server
+    open_page(page, f"{shared_server}/status?site=TS2", zh("page.status.title"))
     tail = page.get_by_label(zh("status.phone_tail"))
     page.wait_for_function(
         "label => document.querySelector(`input[aria-label='${label}']`)?.getAttribute('inputmode') === 'numeric'",
