@@ -121,7 +121,7 @@ def shared_app_database(app_database: AppData, tmp_path_factory: pytest.TempPath
 @pytest.fixture(scope="session")
 def shared_server(shared_app_database: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One `streamlit run app.py` per pytest-xdist worker, started when a test first asks for it, for the tests that
-    only read: each saves a server's start and its first page run (the app's imports), 5 to 10 s on a busy machine.
+    only read: each saves a server's start and its first page run (the app's imports), about 4 to 5 s of CPU.
     A test that writes what it or another test then reads takes `app_server` (or `module_server`) instead."""
     log_path = tmp_path_factory.mktemp("shared_server") / "streamlit.log"
     with streamlit_server(shared_app_database.url, log_path=log_path) as base_url:
