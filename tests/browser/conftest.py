@@ -109,6 +109,13 @@ def module_server(module_app_database: AppData, tmp_path_factory: pytest.TempPat
         yield base_url
 
 
+@pytest.fixture
+def module_tablet(chromium, module_server: str, module_app_database: AppData):  # playwright objects
+    """The `page` fixture's counter tablet (a browser context of its own) on the module's server."""
+    with tablet_tab(chromium, module_server, module_app_database) as tab:
+        yield tab
+
+
 @pytest.fixture(scope="session")
 def shared_app_database(app_database: AppData, tmp_path_factory: pytest.TempPathFactory) -> AppData:
     """A copy of the app database for `shared_server`: the tests on it change nothing another test reads (their
@@ -122,7 +129,10 @@ def shared_app_database(app_database: AppData, tmp_path_factory: pytest.TempPath
 def shared_server(shared_app_database: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One `streamlit run app.py` per pytest-xdist worker, started when a test first asks for it, for the tests that
     only read: each saves a server's start and its first page run (the app's imports), about 4 to 5 s of CPU.
-    A test that writes what it or another test then reads takes `app_server` (or `module_server`) instead."""
+    A test that writes what it or another test then reads takes `app_server` (or `module_server`) instead. The
+    touch-target walk and the tablet's screens measure sizes as the sign-in page opens and keep servers of their
+    own: on this one, after other tests, the walk once found the sign-in page's controls at their sizes without the
+    app's style sheet (not seen on a server of its own), a cause not yet understood."""
     log_path = tmp_path_factory.mktemp("shared_server") / "streamlit.log"
     with streamlit_server(shared_app_database.url, log_path=log_path) as base_url:
         yield base_url

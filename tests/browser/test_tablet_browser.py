@@ -6,16 +6,18 @@ import pytest
 
 from tests.support.browser import IDLE_APP, open_page, sign_in_on_tablet, zh
 
-
-# These tests read only (their sign-ins and enrolled tablets are their own): the worker's shared server.
-@pytest.fixture
-def app_server(shared_server: str) -> str:
-    return shared_server
+# These tests read only (their sign-ins and enrolled tablets are their own): one server for the module, on one worker.
+pytestmark = pytest.mark.xdist_group("tablet_module")
 
 
 @pytest.fixture
-def page(shared_tablet):  # a playwright Page: a fresh tablet context per test
-    return shared_tablet
+def app_server(module_server: str) -> str:
+    return module_server
+
+
+@pytest.fixture
+def page(module_tablet):  # a playwright Page: a fresh tablet context per test
+    return module_tablet
 
 
 # A select's field and its open button; Streamlit 1.67 draws selectboxes as react-aria combo boxes.

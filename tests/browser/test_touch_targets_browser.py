@@ -9,9 +9,7 @@ from ui.pages_registry import SIGN_IN_PAGE, VOLUNTEER, pages_for
 MINIMUM_PX = 48
 
 
-def test_every_volunteer_page_has_only_touch_sized_controls(shared_tablet, shared_server: str):
-    # Reads only (its sign-in and tablet are its own): the worker's shared server.
-    page, app_server = shared_tablet, shared_server
+def test_every_volunteer_page_has_only_touch_sized_controls(page, app_server: str):
     offenders: dict[str, list[str]] = {}
     open_page(page, f"{app_server}/sign_in", zh("page.sign_in.title"))
     offenders[SIGN_IN_PAGE] = small_targets(page, minimum=MINIMUM_PX)
