@@ -7,18 +7,16 @@ import pytest
 from tests.support.browser import IDLE_APP, open_page, sign_in_on_tablet, zh
 from ui.pages_registry import PUBLIC, VOLUNTEER, pages_for
 
-# These tests read only (their sign-ins and enrolled tablets are their own): one server for the module, on one worker.
-pytestmark = pytest.mark.xdist_group("browser_module")
+
+# These tests read only (their sign-ins and enrolled tablets are their own): the worker's shared server.
+@pytest.fixture
+def app_server(shared_server: str) -> str:
+    return shared_server
 
 
 @pytest.fixture
-def app_server(module_server: str) -> str:
-    return module_server
-
-
-@pytest.fixture
-def page(module_tablet):  # a playwright Page: a fresh tablet context per test
-    return module_tablet
+def page(shared_tablet):  # a playwright Page: a fresh tablet context per test
+    return shared_tablet
 
 
 def menu(page) -> list[str]:

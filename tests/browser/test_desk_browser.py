@@ -7,15 +7,13 @@ CLOUD_BASKET_SCREENSHOTS names, when it is set; CI takes none."""
 
 from __future__ import annotations
 
-import os
-import pathlib
 import re
 
 import pytest
 
 from db.core.clock import local_today, utc_now
 from tests.support.app_data import CODE, RESIDENT_PHONE, AppData, add_bag, order_row, receive
-from tests.support.browser import IDLE_APP, sign_in_on_tablet, zh
+from tests.support.browser import IDLE_APP, screenshot_folder, sign_in_on_tablet, zh
 from tests.support.markdown_payloads import unescaped
 from tests.support.speech import SPEECH_STUBS, heard
 from ui.i18n import LANGUAGE_NAMES, translate
@@ -52,11 +50,9 @@ def search(tab, text: str) -> None:  # a playwright Page
 
 
 def screenshots(page, name: str) -> None:  # a playwright Page
-    wanted = os.environ.get("CLOUD_BASKET_SCREENSHOTS")
-    if not wanted:
+    shots = screenshot_folder()
+    if shots is None:
         return
-    shots = pathlib.Path(wanted)
-    shots.mkdir(parents=True, exist_ok=True)
     for width, height in ((1024, 768), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         page.locator(IDLE_APP).wait_for()

@@ -2,7 +2,8 @@
 and Enter are typed, whatever the last answer was — a miss, a bag not taken, a handover undone, a bag not ready, a
 bag found by phone tail that asks for the whole phone; then the same at arrivals around "in the slot". Each scan
 finds its bag with no tap on the box. An overdue bag's warning and button are in view above the last handover.
-Screenshots of each step go to the test's temporary folder."""
+Screenshots of each step go to the folder CLOUD_BASKET_SCREENSHOTS names, when it is set; CI takes none (a failing
+step's screen is kept anyway, tests/browser/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from db.core.clock import local_today
 from db.core.models import Order, Slot
 from tests.support.app_data import CODE, AppData, add_bag, order_row, receive, stored
-from tests.support.browser import IDLE_APP, sign_in_on_tablet, zh
+from tests.support.browser import IDLE_APP, screenshot_folder, sign_in_on_tablet, zh
 
 HEIGHT = 768
 
@@ -23,7 +24,7 @@ def slot_of(data: AppData, code: str) -> str:
     return rows[0].code
 
 
-def test_a_scanner_finds_each_bag_without_a_tap(page, app_server: str, app_database_copy: AppData, tmp_path):
+def test_a_scanner_finds_each_bag_without_a_tap(page, app_server: str, app_database_copy: AppData):
     from playwright.sync_api import expect  # here: without playwright the fixtures skip before this runs
 
     data = app_database_copy
@@ -34,13 +35,15 @@ def test_a_scanner_finds_each_bag_without_a_tap(page, app_server: str, app_datab
     add_bag(data, code="7-7", phone="13900007777", delivered=local_today(), received=False)
     for code in ("6-1", "6-2"):
         add_bag(data, code=code, phone="13900006666", delivered=local_today(), received=False)
-    shots = tmp_path / "screens"
-    shots.mkdir()
+    shots = screenshot_folder()
     step = iter(range(1, 100))
 
     def shot(name: str) -> None:
+        """The step's run over (the next scan goes to the screen it drew), and its screenshot with a folder."""
         page.locator(IDLE_APP).wait_for()
-        page.screenshot(path=str(shots / f"{next(step):02d}_{name}.png"))
+        number = next(step)
+        if shots is not None:
+            page.screenshot(path=str(shots / f"desk_scan_{number:02d}_{name}.png"))
 
     def focused_on(label: str) -> None:
         page.wait_for_function(
@@ -162,4 +165,3 @@ def test_a_scanner_finds_each_bag_without_a_tap(page, app_server: str, app_datab
     expect(toasts).to_have_count(0)
     shot("arrivals_next_bag")
     assert page.locator('[data-testid="stException"]').count() == 0
-    print(f"screenshots: {shots}")

@@ -30,11 +30,13 @@ def decoded(png: bytes) -> list[str]:
     return sorted(result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png))))
 
 
-def test_printed_labels_read_back_as_their_payloads(chromium, app_server: str, app_database_copy: AppData):
-    store = make_engine(app_database_copy.url)
+def test_printed_labels_read_back_as_their_payloads(chromium, shared_server: str, shared_app_database: AppData):
+    # Reads only (the organizer's sign-in is its own): the worker's shared server.
+    app_server, data = shared_server, shared_app_database
+    store = make_engine(data.url)
     with read_only(store) as session:
-        bags = list_bag_labels(session, site_id=app_database_copy.site_id, delivery_date=local_today())
-        slots = list_slot_labels(session, site_id=app_database_copy.site_id)
+        bags = list_bag_labels(session, site_id=data.site_id, delivery_date=local_today())
+        slots = list_slot_labels(session, site_id=data.site_id)
     store.dispose()
     context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
     page = context.new_page()

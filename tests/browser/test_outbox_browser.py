@@ -9,7 +9,6 @@ One server for the module (`module_server`): its one test writes only what it re
 from __future__ import annotations
 
 import contextlib
-import os
 import pathlib
 import re
 
@@ -19,7 +18,7 @@ from sqlalchemy import select
 
 from db.core.models import ChannelSecret, Message
 from tests.support.app_data import RESIDENT_PHONE, AppData, fill_outbox, stored
-from tests.support.browser import IDLE_APP, sign_in_as_organizer
+from tests.support.browser import IDLE_APP, screenshot_folder, sign_in_as_organizer
 from tests.support.markdown_payloads import unescaped
 from ui.i18n import LANGUAGE_NAMES, translate
 
@@ -76,10 +75,7 @@ def screenshots(page, shots: pathlib.Path | None, name: str) -> None:
 
 
 def test_outbox_and_channels_in_both_languages(chromium, module_server: str, module_app_database: AppData):
-    wanted = os.environ.get("CLOUD_BASKET_SCREENSHOTS")
-    shots = pathlib.Path(wanted) if wanted else None
-    if shots is not None:
-        shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_folder()
     ids = fill_outbox(module_app_database)
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = context.new_page()

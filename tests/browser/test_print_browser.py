@@ -1,4 +1,7 @@
-"""The print views on paper (print media): the list alone, without the sidebar, menu, controls, buttons or toasts."""
+"""The print views on paper (print media): the list alone, without the sidebar, menu, controls, buttons or toasts.
+
+The three views only read: one server for the module (`module_server`, its tests on one worker), its lists filled once
+before any page runs."""
 
 from __future__ import annotations
 
@@ -31,16 +34,24 @@ def visible(page, selector: str) -> int:
     return sum(1 for element in page.locator(selector).all() if element.is_visible())
 
 
+pytestmark = pytest.mark.xdist_group("print_module")
+
+
+@pytest.fixture(scope="module")
+def lists(module_app_database: AppData) -> AppData:
+    """The test order received into a slot and one more bag overdue (so the lists have rows)."""
+    receive(module_app_database)
+    add_overdue_bag(module_app_database)
+    return module_app_database
+
+
 @pytest.fixture
-def organizer(chromium, app_server: str, app_database_copy: AppData):  # a playwright Page
-    """The organizer on a laptop, with the test order received into a slot and one more bag overdue (so the lists
-    have rows)."""
-    receive(app_database_copy)
-    add_overdue_bag(app_database_copy)
+def organizer(chromium, lists: AppData, module_server: str):  # a playwright Page
+    """The organizer on a laptop, a browser context of its own."""
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     laptop = context.new_page()
     laptop.set_default_timeout(30_000)
-    sign_in_as_organizer(laptop, app_server)
+    sign_in_as_organizer(laptop, module_server)
     yield laptop
     context.close()
 

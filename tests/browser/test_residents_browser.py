@@ -1,10 +1,17 @@
 """In Chromium on a phone: the residents' page opens the digits keypad for the phone ending, brings the answer into
-view on a small screen, says when a bag's collect-by day has passed, and tells a slowed-down visitor when to retry."""
+view on a small screen, says when a bag's collect-by day has passed, and tells a slowed-down visitor when to retry.
+
+Screenshots of each answer go to the folder CLOUD_BASKET_SCREENSHOTS names, when it is set. The overdue answer at
+each size reads one server for the module (`overdue_server`, its sizes on one worker: each phone's right answer from
+an address of its own); the slowed-down visitor's wrong tries would make the code ask for the whole number, so that
+test has a server of its own."""
 
 from __future__ import annotations
 
 import datetime as dt
 import pathlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +24,7 @@ from db.orders.residents import lookup_order_status
 from db.people.sites import get_site_rules
 from db.people.throttling import PER_SECRET_AND_CLIENT, delay_after
 from tests.support.app_data import AppData
-from tests.support.browser import IDLE_APP, open_page, streamlit_server, zh
+from tests.support.browser import IDLE_APP, open_page, screenshot_folder, streamlit_server, zh
 from ui.i18n import message
 
 # The app database's one order: 张先生, 13700002222, pickup code 8-123.
@@ -25,29 +32,41 @@ CODE, TAIL = "8-123", "2222"
 ANSWER = ".st-key-status_answer"
 
 
-@pytest.fixture
-def overdue_day(app_database_copy: AppData) -> tuple[dt.date, int]:
+@pytest.fixture(scope="module")
+def overdue_day(module_app_database: AppData) -> tuple[dt.date, int]:
     """Order 8-123 delivered six days ago and waiting in its slot: (its collect-by day, the site's hold days)."""
-    engine = make_engine(app_database_copy.url)
+    engine = make_engine(module_app_database.url)
     try:
         with unit_of_work(engine) as session:
             order = session.scalars(select(Order).where(Order.pickup_code == CODE)).one()
             order.delivery_date = local_today() - dt.timedelta(days=6)
             receive_order(
-                session, order_id=order.id, volunteer_id=app_database_copy.volunteer.volunteer_id, now=utc_now()
+                session, order_id=order.id, volunteer_id=module_app_database.volunteer.volunteer_id, now=utc_now()
             )
-            hold_days = get_site_rules(session, site_id=app_database_copy.site_id).hold_days
+            hold_days = get_site_rules(session, site_id=module_app_database.site_id).hold_days
             return order.delivery_date + dt.timedelta(days=hold_days - 1), hold_days
     finally:
         engine.dispose()
 
 
-@pytest.fixture
-def server(app_database_copy: AppData, overdue_day: tuple[dt.date, int], tmp_path: pathlib.Path):
+@contextmanager
+def trusting_server(data: AppData, log_path: pathlib.Path) -> Iterator[str]:
     # Behind a proxy each phone has its own address: X-Forwarded-For tells them apart (README).
-    with streamlit_server(
-        app_database_copy.url, log_path=tmp_path / "streamlit.log", env={"TRUST_FORWARDED_FOR": "1"}
-    ) as base_url:
+    with streamlit_server(data.url, log_path=log_path, env={"TRUST_FORWARDED_FOR": "1"}) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def overdue_server(
+    module_app_database: AppData, overdue_day: tuple[dt.date, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with trusting_server(module_app_database, tmp_path_factory.mktemp("overdue") / "streamlit.log") as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def server(app_database_copy: AppData, tmp_path: pathlib.Path) -> Iterator[str]:
+    with trusting_server(app_database_copy, tmp_path / "streamlit.log") as base_url:
         yield base_url
 
 
@@ -71,10 +90,12 @@ def ask(page, *, code: str, tail: str) -> None:
     field.press("Enter")
 
 
+@pytest.mark.xdist_group("residents_overdue")
 @pytest.mark.parametrize("size", [(390, 664), (390, 844), (1024, 768)])
 def test_an_overdue_bag_is_said_so_and_the_answer_is_in_view(
-    chromium, server: str, overdue_day: tuple[dt.date, int], size, tmp_path: pathlib.Path
+    chromium, overdue_server: str, overdue_day: tuple[dt.date, int], size
 ):
+    server = overdue_server
     width, height = size
     last_day, hold_days = overdue_day
     context, page = phone(chromium, f"198.51.100.{width % 250}", width=width, height=height)
@@ -94,7 +115,8 @@ def test_an_overdue_bag_is_said_so_and_the_answer_is_in_view(
             arg=[ANSWER, height],
         )
         box = overdue.bounding_box()
-        page.screenshot(path=tmp_path / f"status_overdue_{width}x{height}.png")
+        if shots := screenshot_folder():
+            page.screenshot(path=shots / f"status_overdue_{width}x{height}.png")
         assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (box, height)
         assert page.get_by_text(zh("status.state.ready", slot="", since="").split("：")[0]).count() == 0
     finally:
@@ -102,7 +124,7 @@ def test_an_overdue_bag_is_said_so_and_the_answer_is_in_view(
 
 
 def test_a_slowed_down_visitor_is_told_when_to_retry_and_that_the_desk_can_help(
-    chromium, server: str, app_database_copy: AppData, tmp_path: pathlib.Path
+    chromium, server: str, app_database_copy: AppData
 ):
     address = "203.0.113.50"
     # This phone's wrong tries, made through the store in the last minutes, each after the wait the one before
@@ -135,7 +157,8 @@ def test_a_slowed_down_visitor_is_told_when_to_retry_and_that_the_desk_can_help(
         refusal = page.locator('[data-testid="stAlertContentError"]', has_text=after.strip())
         refusal.wait_for()
         text = refusal.inner_text()
-        page.screenshot(path=tmp_path / "status_throttled_390x664.png")
+        if shots := screenshot_folder():
+            page.screenshot(path=shots / "status_throttled_390x664.png")
         assert text.startswith(before.strip()), text
         retry_at = text.removeprefix(before.strip()).split()[0]
         assert dt.datetime.strptime(retry_at, "%H:%M:%S"), text

@@ -1,10 +1,13 @@
 """In Chromium: a sign-in survives a reload, an anonymous browser sees no names, and guessing from another browser
-never keeps the tablet's volunteer or a resident out."""
+never keeps the tablet's volunteer or a resident out.
+
+One server for the module (`module_server`'s database, with X-Forwarded-For trusted), its tests in order on one
+worker: the guessers' addresses are used by no other test, and the tablet's address (the first and third tests')
+has one wrong PIN before the third test, fewer than its free tries."""
 
 from __future__ import annotations
 
 import contextlib
-import pathlib
 
 import pytest
 
@@ -59,12 +62,14 @@ def guess_tails(data: AppData, count: int) -> None:
         engine.dispose()
 
 
-@pytest.fixture
-def server(app_database_copy: AppData, tmp_path: pathlib.Path):
+pytestmark = pytest.mark.xdist_group("sign_in_module")
+
+
+@pytest.fixture(scope="module")
+def server(module_app_database: AppData, tmp_path_factory: pytest.TempPathFactory):
     # Behind a proxy each browser has its own address: X-Forwarded-For tells them apart (README).
-    with streamlit_server(
-        app_database_copy.url, log_path=tmp_path / "streamlit.log", env={"TRUST_FORWARDED_FOR": "1"}
-    ) as base_url:
+    log_path = tmp_path_factory.mktemp("sign_in_server") / "streamlit.log"
+    with streamlit_server(module_app_database.url, log_path=log_path, env={"TRUST_FORWARDED_FOR": "1"}) as base_url:
         yield base_url
 
 
@@ -84,14 +89,16 @@ def new_tab(context):
 def test_a_volunteer_mistypes_then_types_the_pin_again_and_a_reload_stays_signed_in(
     chromium,
     server: str,
-    app_database_copy: AppData,
+    module_app_database: AppData,
 ):
     """Typed as a person types: a wrong PIN is refused, the box is emptied with the cursor in it, so the right PIN
     typed straight away (no tap) signs in; then a reload stays signed in."""
     from playwright.sync_api import expect  # here: without playwright the fixtures skip before this runs
 
     context = new_browser(chromium, "198.51.100.7")
-    enroll_as_tablet(context, base_url=server, database_url=app_database_copy.url, site_id=app_database_copy.site_id)
+    enroll_as_tablet(
+        context, base_url=server, database_url=module_app_database.url, site_id=module_app_database.site_id
+    )
     page = new_tab(context)
     try:
         open_page(page, f"{server}/sign_in", zh("page.sign_in.title"))
@@ -139,17 +146,17 @@ def test_an_anonymous_browser_sees_no_names(chromium, server: str):
 def test_twenty_wrong_pins_from_another_browser_do_not_stop_the_tablet(
     chromium,
     server: str,
-    app_database_copy: AppData,
+    module_app_database: AppData,
 ):
     """The guesser's first five wrong PINs (the free ones) go in through the store, as the sign-in page sends them;
     the browser then guesses on until the page refuses it (at most twenty wrong PINs in all), and the tablet still
     signs its volunteer in."""
-    guess_pins(app_database_copy, FREE_TRIES)
+    guess_pins(module_app_database, FREE_TRIES)
     guesser_context = new_browser(chromium, GUESSER.address)
     guesser = new_tab(guesser_context)
     tablet_context = new_browser(chromium, "198.51.100.7")
     enroll_as_tablet(
-        tablet_context, base_url=server, database_url=app_database_copy.url, site_id=app_database_copy.site_id
+        tablet_context, base_url=server, database_url=module_app_database.url, site_id=module_app_database.site_id
     )
     tablet = new_tab(tablet_context)
     try:
@@ -175,11 +182,11 @@ def test_twenty_wrong_pins_from_another_browser_do_not_stop_the_tablet(
 
 
 def test_twenty_wrong_tails_do_not_stop_the_owner_who_gives_the_whole_number(
-    chromium, server: str, app_database_copy: AppData
+    chromium, server: str, module_app_database: AppData
 ):
     """Nineteen wrong phone tails for 8-123, each from its own address, go in through the store as the status page
     sends them; the twentieth from one more browser, then the owner's browser gives the whole number."""
-    guess_tails(app_database_copy, 19)
+    guess_tails(module_app_database, 19)
     context = new_browser(chromium, "10.8.0.19", width=390, height=844)
     page = new_tab(context)
     try:

@@ -2,7 +2,8 @@
 confirm the slots, hand over one bag by its code + Enter and a family's three bags in one confirm, undo, log an
 out-of-range fridge reading with its action, sign out. Taps are counted (scanner-first goals: one bag by code +
 Enter in 2 taps, a family's three bags in 2 taps), and after each action the next thing to tap is on screen without
-scrolling (bounding boxes against the viewport). Screenshots of each step go to the test's temporary folder."""
+scrolling (bounding boxes against the viewport). Screenshots of each step go to the folder CLOUD_BASKET_SCREENSHOTS
+names, when it is set; CI takes none (a failing step's screen is kept anyway, tests/browser/conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from db.core.engine import make_engine, unit_of_work
 from db.core.models import Event, Order
 from db.orders.lifecycle import ItemSpec, create_order
 from tests.support.app_data import APP_VOLUNTEER_PIN, CODE, AppData, order_row, stored
-from tests.support.browser import IDLE_APP, enroll_as_tablet, open_page, zh
+from tests.support.browser import IDLE_APP, enroll_as_tablet, open_page, screenshot_folder, zh
 
 WIDTH, HEIGHT = 1024, 768
 FAMILY_CODES = ("9-101", "9-102")  # with CODE, three bags of one phone (the test order's resident)
@@ -52,9 +53,10 @@ def focused_on(page, label: str) -> None:  # a playwright Page
 
 
 class Tablet:
-    """The touch tablet: taps counted, the next target checked to be in view, a screenshot per step."""
+    """The touch tablet: taps counted, the next target checked to be in view, a screenshot per step (with a
+    folder)."""
 
-    def __init__(self, page, shots: pathlib.Path) -> None:  # a playwright Page
+    def __init__(self, page, shots: pathlib.Path | None) -> None:  # a playwright Page
         self.page = page
         self.taps = 0
         self.shots = shots
@@ -80,7 +82,8 @@ class Tablet:
 
     def shot(self, name: str) -> None:
         self.step += 1
-        self.page.screenshot(path=str(self.shots / f"{self.step:02d}_{name}.png"))
+        if self.shots is not None:
+            self.page.screenshot(path=str(self.shots / f"volunteers_day_{self.step:02d}_{name}.png"))
 
     def button(self, name: str):
         return self.page.get_by_role("button", name=name, exact=True)
@@ -94,7 +97,7 @@ class Tablet:
 
 
 @pytest.fixture
-def tablet(chromium, app_server: str, app_database_copy: AppData, tmp_path: pathlib.Path):
+def tablet(chromium, app_server: str, app_database_copy: AppData):
     # The counter's 10-inch tablet in landscape, a touch screen, enrolled by the organizer.
     context = chromium.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="zh-CN", has_touch=True)
     enroll_as_tablet(
@@ -102,9 +105,7 @@ def tablet(chromium, app_server: str, app_database_copy: AppData, tmp_path: path
     )
     page = context.new_page()
     page.set_default_timeout(30_000)
-    shots = tmp_path / "screens"
-    shots.mkdir()
-    yield Tablet(page, shots)
+    yield Tablet(page, screenshot_folder())
     context.close()
 
 
@@ -279,8 +280,9 @@ def test_a_volunteers_day(tablet: Tablet, app_server: str, app_database_copy: Ap
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def test_the_residents_phone_tail_opens_the_numeric_keypad(page, app_server: str):
-    open_page(page, f"{app_server}/status?site=TS2", zh("page.status.title"))
+def test_the_residents_phone_tail_opens_the_numeric_keypad(shared_tablet, shared_server: str):
+    page = shared_tablet  # reads only: the worker's shared server
+    open_page(page, f"{shared_server}/status?site=TS2", zh("page.status.title"))
     tail = page.get_by_label(zh("status.phone_tail"))
     page.wait_for_function(
         "label => document.querySelector(`input[aria-label='${label}']`)?.getAttribute('inputmode') === 'numeric'",

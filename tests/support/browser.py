@@ -40,6 +40,8 @@ CHROMIUM_ARGS = [
 ]
 # The app has finished a run when this matches (wait for real content first, then for this).
 IDLE_APP = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# The folder for the screenshots a test takes to be looked at after a change (its steps, each size, each language).
+SCREENSHOTS_ENV = "CLOUD_BASKET_SCREENSHOTS"
 
 
 def browser_missing() -> str | None:
@@ -51,6 +53,18 @@ def browser_missing() -> str | None:
     except ImportError:
         return "the playwright package is missing (pip install -r requirements-dev.txt)"
     return None
+
+
+def screenshot_folder() -> pathlib.Path | None:
+    """The folder CLOUD_BASKET_SCREENSHOTS names (made when missing), or None when it is unset: CI takes no step
+    screenshots (they cost the outbox test 11 s of its 20), and a failing browser test keeps a screenshot of each
+    tab it had open either way (tests/browser/conftest.py)."""
+    wanted = os.environ.get(SCREENSHOTS_ENV)
+    if not wanted:
+        return None
+    folder = pathlib.Path(wanted)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def free_port() -> int:
