@@ -472,8 +472,13 @@ def test_dwell_attention_lists_chilled_over_24h_and_frozen_over_72h_oldest_first
         order_id = add_order(engine, world, now=now, number=name, code=name, classes=classes)
         names[order_id] = name
         with unit_of_work(engine) as session:
+            # Held for `hours` before now: checked in then, before the delivery date the bag was given (it came early).
             receive_order(
-                session, order_id=order_id, volunteer_id=world.volunteer_id, now=now - dt.timedelta(hours=hours)
+                session,
+                order_id=order_id,
+                volunteer_id=world.volunteer_id,
+                now=now - dt.timedelta(hours=hours),
+                early=True,
             )
     with unit_of_work(engine) as session:
         held = list_held_bags(session, site_id=world.site_id, now=now)
